@@ -1,0 +1,113 @@
+"""HTTP for accounts: who am I, tokens, and the browser login for the pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from examday.accounts import service
+from examday.web import SESSION_COOKIE, Ctx, requires_role, signed_in
+
+
+def me_body(ctx: Ctx) -> dict[str, Any]:
+    a = ctx.user
+    return {"account_id": a.account_id, "username": a.username, "role": a.role,
+            "institution_id": a.institution_id, "province": a.province, "staff_id": a.staff_id}
+
+
+@get("/api/v1/me", guards=[signed_in], sync_to_thread=False)
+def me(ctx: Ctx) -> dict[str, Any]:
+    return me_body(ctx)
+
+
+@dataclass
+class AccountIn:
+    username: str
+    role: str
+    institution_id: int | None = None
+    province: str | None = None
+    staff_id: int | None = None
+    password: str | None = None
+
+
+@post("/api/v1/accounts", guards=[requires_role("admin")], sync_to_thread=True, status_code=201)
+def add_account(ctx: Ctx, data: AccountIn) -> dict[str, Any]:
+    acc = service.create_account(ctx.db, ctx.user, ctx.now, ctx.state.passwords, data.username, data.role,
+                                 data.institution_id, data.province, data.staff_id, data.password)
+    ctx.db.commit()
+    return {"id": acc.id, "username": acc.username, "role": acc.role, "institution_id": acc.institution_id}
+
+
+@dataclass
+class TokenIn:
+    token: str
+
+
+@post("/api/v1/tokens/revoke", guards=[signed_in], sync_to_thread=True, status_code=200)
+def revoke(ctx: Ctx, data: TokenIn) -> dict[str, str]:
+    service.revoke_token(ctx.db, data.token, ctx.user, ctx.now)
+    ctx.db.commit()
+    return {"status": "revoked"}
+
+
+@dataclass
+class PinIn:
+    pin: str
+
+
+@post("/api/v1/me/pin", guards=[requires_role("evaluator", "chief")], sync_to_thread=True, status_code=200)
+def set_pin(ctx: Ctx, data: PinIn) -> dict[str, str]:
+    from examday.accounts.models import Account
+
+    service.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), data.pin, ctx.now)
+    ctx.db.commit()
+    return {"status": "set"}
+
+
+@get("/login", sync_to_thread=False, include_in_schema=False)
+def login_page(next: str = "/") -> Template:
+    return Template("login.html", context={"next": next if next.startswith("/") else "/", "error": None})
+
+
+@dataclass
+class LoginForm:
+    username: str
+    password: str
+    next: str = "/"
+
+
+@post("/login", sync_to_thread=True, include_in_schema=False)
+def login_submit(
+    ctx: Ctx, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Response:
+    from examday.errors import Refusal
+
+    try:
+        token = service.login(ctx.db, ctx.state.passwords, data.username, data.password, ctx.now)
+    except Refusal as r:
+        ctx.db.rollback()
+        return Template("login.html", context={"next": data.next, "error": r}, status_code=401)
+    ctx.db.commit()
+    target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
+    resp = Redirect(target)
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
+                    max_age=service.SESSION_HOURS * 3600)
+    return resp
+
+
+@post("/logout", sync_to_thread=True, include_in_schema=False)
+def logout(ctx: Ctx, request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and ctx.actor is not None:
+        service.revoke_token(ctx.db, token, ctx.actor, ctx.now)
+        ctx.db.commit()
+    resp = Redirect("/login")
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+ROUTES = [me, add_account, revoke, set_pin, login_page, login_submit, logout]

@@ -1,0 +1,150 @@
+"""Account operations: create, passwords (argon2id, memory-hard), tokens, sessions."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from examday import audit
+from examday.accounts.models import AccessToken, Account
+from examday.actor import ROLES, Actor
+from examday.errors import Refusal, conflict, forbidden, not_found
+from examday.registry.models import Institution
+
+SESSION_HOURS = 14  # one exam day, early arrival to late scoring
+
+
+class Passwords:
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._ph = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+    def hash(self, password: str) -> str:
+        return self._ph.hash(password)
+
+    def verify(self, hashed: str | None, password: str) -> bool:
+        if not hashed:
+            return False
+        try:
+            return self._ph.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_of(account: Account) -> Actor:
+    return Actor(account.id, account.username, account.role, account.institution_id,
+                 account.province, account.staff_id)
+
+
+def create_account(
+    db: Session,
+    by: Actor,
+    now: datetime,
+    passwords: Passwords,
+    username: str,
+    role: str,
+    institution_id: int | None = None,
+    province: str | None = None,
+    staff_id: int | None = None,
+    password: str | None = None,
+) -> Account:
+    if role not in ROLES:
+        raise Refusal("invalid_role", "角色无效", f"Unknown role {role!r}; one of {', '.join(ROLES)}.")
+    if not username or len(username) > 80:
+        raise Refusal("invalid_username", "用户名无效", "A username of 1 to 80 characters is needed.")
+    if by.role != "system" and not by.is_installation_admin:
+        # An institution's admin may add accounts to its own institution only.
+        if by.role != "admin" or institution_id != by.institution_id:
+            raise forbidden("Only the installation administrator or the institution's admin may add accounts.")
+    if role == "centre" and not province:
+        raise Refusal("province_required", "省级中心账号须指定省份", "A centre account belongs to a province.")
+    if role not in ("admin", "centre") and institution_id is None:
+        raise Refusal("institution_required", "该角色须属于一个机构", "This role belongs to an institution.")
+    if institution_id is not None and db.get(Institution, institution_id) is None:
+        raise not_found("institution")
+    if db.exec(select(Account).where(Account.username == username)).first():
+        raise conflict("username_taken", "用户名已存在", f"The username {username!r} is taken.")
+    acc = Account(
+        username=username, role=role, institution_id=institution_id, province=province,
+        staff_id=staff_id, password_hash=passwords.hash(password) if password else None, created_at=now,
+    )
+    db.add(acc)
+    db.flush()
+    audit.record(db, by, "account.create", "account", acc.id,
+                 {"username": username, "role": role, "institution_id": institution_id,
+                  "province": province, "staff_id": staff_id}, now, institution_id)
+    return acc
+
+
+def find_account(db: Session, username: str) -> Account:
+    acc = db.exec(select(Account).where(Account.username == username)).first()
+    if acc is None:
+        raise not_found("account")
+    return acc
+
+
+def issue_token(db: Session, account: Account, now: datetime, kind: str = "bearer",
+                by: Actor | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=SESSION_HOURS) if kind == "session" else None
+    tok = AccessToken(account_id=account.id, token_hash=token_digest(token), kind=kind,
+                      created_at=now, expires_at=expires)
+    db.add(tok)
+    db.flush()
+    audit.record(db, by or actor_of(account), f"token.issue", "access_token", tok.id,
+                 {"account": account.username, "kind": kind}, now, account.institution_id)
+    return token
+
+
+def authenticate(db: Session, token: str, now: datetime) -> Actor | None:
+    row = db.exec(
+        select(AccessToken, Account)
+        .join(Account, Account.id == AccessToken.account_id)
+        .where(AccessToken.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    tok, acc = row
+    if tok.revoked_at is not None or not acc.active:
+        return None
+    if tok.expires_at is not None and tok.expires_at <= now:
+        return None
+    return actor_of(acc)
+
+
+def revoke_token(db: Session, token: str, by: Actor, now: datetime) -> None:
+    tok = db.exec(select(AccessToken).where(AccessToken.token_hash == token_digest(token))).first()
+    if tok is None:
+        raise not_found("token")
+    acc = db.get(Account, tok.account_id)
+    if by.role != "system" and by.account_id != tok.account_id and not (
+        by.role == "admin" and (by.is_installation_admin or by.institution_id == acc.institution_id)
+    ):
+        raise forbidden()
+    if tok.revoked_at is None:
+        tok.revoked_at = now
+        db.add(tok)
+        audit.record(db, by, "token.revoke", "access_token", tok.id, {"account": acc.username}, now,
+                     acc.institution_id)
+
+
+def login(db: Session, passwords: Passwords, username: str, password: str, now: datetime) -> str:
+    acc = db.exec(select(Account).where(Account.username == username)).first()
+    if acc is None or not acc.active or not passwords.verify(acc.password_hash, password):
+        raise Refusal("bad_credentials", "用户名或密码错误", "Wrong username or password.", "R-STAFF-4", 401)
+    return issue_token(db, acc, now, kind="session")
+
+
+def set_pin(db: Session, passwords: Passwords, account: Account, pin: str, now: datetime) -> None:
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise Refusal("invalid_pin", "PIN 须为 4 到 8 位数字", "A PIN is 4 to 8 digits.", "R-SCORE-1")
+    account.pin_hash = passwords.hash(pin)
+    db.add(account)
+    audit.record(db, actor_of(account), "account.set_pin", "account", account.id, {}, now)

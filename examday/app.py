@@ -1,0 +1,59 @@
+"""The app factory: composes every package's routes into one Litestar app."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from examday.accounts.controllers import ROUTES as ACCOUNT_ROUTES
+from examday.accounts.service import Passwords
+from examday.clock import Clock
+from examday.pages import ROUTES as PAGE_ROUTES
+from examday.settings import Settings
+from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx
+from storage.blobs import BlobStore
+from storage.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIRS = [ROOT / p / "templates" for p in ("examday", "kiosk", "proctor", "scoring")]
+
+
+def package_routes() -> list:
+    routes = [*ACCOUNT_ROUTES, *PAGE_ROUTES]
+    return routes
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    settings = (settings or Settings.from_env()).resolved() if settings is None else settings
+    engine = make_engine(settings.database_url)
+    state = State({
+        "settings": settings,
+        "engine": engine,
+        "clock": clock or Clock(),
+        "blobs": BlobStore(settings.data_dir / "blobs"),
+        "passwords": Passwords(settings.password_time_cost, settings.password_memory_kib),
+    })
+    logging.getLogger("examday").setLevel(logging.INFO)
+    return Litestar(
+        route_handlers=[
+            *package_routes(),
+            create_static_files_router(path="/static", directories=[ROOT / "examday" / "static"],
+                                       include_in_schema=False),
+        ],
+        state=state,
+        dependencies={"ctx": Provide(provide_ctx)},
+        middleware=[DefineMiddleware(AuthMiddleware)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(directory=[d for d in TEMPLATE_DIRS if d.exists()],
+                                       engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(title="examday", version="1.0.0", path="/schema"),
+        on_shutdown=[lambda: engine.dispose()],
+    )

@@ -1,0 +1,164 @@
+"""The ``examday`` command line (CONTRACT.md "Command line")."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlmodel import Session, select
+
+from examday.actor import ROLES, SYSTEM
+from examday.clock import Clock
+from examday.settings import Settings
+
+
+def _engine(settings: Settings):
+    from storage.db import make_engine, migrate
+
+    migrate(settings.database_url)
+    return make_engine(settings.database_url)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from examday.app import create_app
+
+    _engine(settings).dispose()
+    app = create_app(settings)
+    print(f"examday serving on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from examday.demo import seed_demo
+
+    engine = _engine(settings)
+    seed_demo(engine, settings, Clock(), out=sys.stdout)
+    engine.dispose()
+    args.host = "127.0.0.1"
+    return cmd_serve(args, settings)
+
+
+def cmd_account_add(args, settings: Settings) -> int:
+    from examday.accounts.service import Passwords, create_account
+    from examday.registry.models import Institution
+
+    engine = _engine(settings)
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    if args.password_stdin and not password:
+        print("no password on stdin", file=sys.stderr)
+        return 2
+    with Session(engine) as db:
+        iid = None
+        if args.institution:
+            inst = db.exec(select(Institution).where(Institution.uscc == args.institution)).first()
+            if inst is None:
+                print(f"no institution with USCC {args.institution}", file=sys.stderr)
+                return 2
+            iid = inst.id
+        from examday.errors import Refusal
+
+        try:
+            acc = create_account(db, SYSTEM, Clock().now(), Passwords(settings.password_time_cost,
+                                 settings.password_memory_kib), args.username, args.role, iid,
+                                 args.province, args.staff, password)
+        except Refusal as r:
+            print(f"{r.code}: {r.message} / {r.message_en}", file=sys.stderr)
+            return 2
+        db.commit()
+        print(f"account {acc.username} ({acc.role}) created, id {acc.id}")
+    return 0
+
+
+def cmd_token_issue(args, settings: Settings) -> int:
+    from examday.accounts.service import find_account, issue_token
+    from examday.errors import Refusal
+
+    engine = _engine(settings)
+    with Session(engine) as db:
+        try:
+            acc = find_account(db, args.username)
+        except Refusal:
+            print(f"no account {args.username}", file=sys.stderr)
+            return 2
+        token = issue_token(db, acc, Clock().now(), by=SYSTEM)
+        db.commit()
+    print(token)
+    return 0
+
+
+def cmd_audit_verify(args, settings: Settings) -> int:
+    from examday import audit
+
+    engine = _engine(settings)
+    with Session(engine) as db:
+        problem = audit.verify(db)
+        extra = []
+        try:
+            from scoring.lock_service import verify_seals  # issue #8
+        except ImportError:
+            verify_seals = None
+        if problem is None and verify_seals is not None:
+            extra = verify_seals(db)
+    if problem is not None:
+        print(str(problem))
+        return 1
+    if extra:
+        for line in extra:
+            print(line)
+        return 1
+    print("audit chain holds")
+    return 0
+
+
+def cmd_retention_purge(args, settings: Settings) -> int:
+    try:
+        from storage.purge import run_purge
+    except ImportError:
+        print("retention purge: nothing is past its period yet (no retention classes registered)")
+        return 0
+    engine = _engine(settings)
+    return run_purge(engine, settings, Clock(), dry_run=args.dry_run, out=sys.stdout)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="examday", description="examday 考务系统")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="migrate the database, then serve")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(fn=cmd_serve)
+    d = sub.add_parser("demo", help="seed a demo exam day on an empty database, then serve")
+    d.add_argument("--port", type=int, default=8000)
+    d.set_defaults(fn=cmd_demo)
+    acc = sub.add_parser("account").add_subparsers(dest="sub", required=True)
+    a = acc.add_parser("add")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--institution", help="the institution's USCC")
+    a.add_argument("--province")
+    a.add_argument("--staff", type=int)
+    a.add_argument("--password-stdin", action="store_true")
+    a.set_defaults(fn=cmd_account_add)
+    tok = sub.add_parser("token").add_subparsers(dest="sub", required=True)
+    t = tok.add_parser("issue")
+    t.add_argument("username")
+    t.set_defaults(fn=cmd_token_issue)
+    au = sub.add_parser("audit").add_subparsers(dest="sub", required=True)
+    au.add_parser("verify").set_defaults(fn=cmd_audit_verify)
+    r = sub.add_parser("retention").add_subparsers(dest="sub", required=True)
+    pu = r.add_parser("purge")
+    pu.add_argument("--dry-run", action="store_true")
+    pu.set_defaults(fn=cmd_retention_purge)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.fn(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Time: stored in UTC, shown in China Standard Time; injectable for tests."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def today(self) -> date:
+        """The exam-day calendar date, in China."""
+        return self.now().astimezone(CST).date()
+
+
+class FixedClock(Clock):
+    """A clock that stands still until moved; tests stand on any day with it."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at.astimezone(timezone.utc)
+
+    def advance(self, **kw) -> None:
+        self.at = self.at + timedelta(**kw)
+
+
+def cst(dt: datetime) -> datetime:
+    return dt.astimezone(CST)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 with the +08:00 offset, the form the contract shows people."""
+    return None if dt is None else dt.astimezone(CST).isoformat()
+
+
+def parse_iso(text: str) -> datetime:
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        # A time without offset on exam day means China time.
+        dt = dt.replace(tzinfo=CST)
+    return dt.astimezone(timezone.utc)

@@ -1,0 +1,13 @@
+"""Every table of every package, gathered for migrations and tests.
+
+Each package owns its tables; importing them here only registers them on the
+one metadata that Alembic compares against.
+"""
+from sqlmodel import SQLModel
+
+import examday.accounts.models  # noqa: F401
+import examday.audit  # noqa: F401
+import examday.registry.models  # noqa: F401
+import storage.blobs  # noqa: F401
+
+metadata = SQLModel.metadata

@@ -1,0 +1,156 @@
+"""The HTTP plumbing shared by every package: who is calling, the request
+context handed to handlers, and the one error handler that answers every
+refusal in the contract's shape."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Generator
+
+import anyio
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.response import Redirect
+from sqlmodel import Session
+
+from examday.accounts import service as accounts
+from examday.actor import Actor
+from examday.errors import Refusal, forbidden
+
+log = logging.getLogger("examday.web")
+
+SESSION_COOKIE = "examday_session"
+
+
+def credentials(connection: ASGIConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return connection.cookies.get(SESSION_COOKIE)
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    """Sets ``connection.user`` to the Actor, or None; the guards decide what that means."""
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        token = credentials(connection)
+        if not token:
+            return AuthenticationResult(user=None, auth=None)
+        state = connection.app.state
+
+        def lookup() -> Actor | None:
+            with Session(state.engine) as db:
+                return accounts.authenticate(db, token, state.clock.now())
+
+        actor = await anyio.to_thread.run_sync(lookup)
+        return AuthenticationResult(user=actor, auth=token if actor else None)
+
+
+def unauthenticated() -> Refusal:
+    return Refusal("unauthenticated", "请先登录", "Sign in first, or send a valid bearer token.", "R-STAFF-4", 401)
+
+
+def requires_role(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard for HTTP and WebSocket routes alike."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        check_role(connection.user, roles)
+
+    guard.__name__ = f"requires_role_{'_'.join(roles)}"
+    return guard
+
+
+def check_role(actor: Actor | None, roles: tuple[str, ...] | list[str]) -> Actor:
+    if actor is None:
+        raise unauthenticated()
+    if actor.role not in roles:
+        raise forbidden(f"The role {actor.role!r} may not do this.")
+    return actor
+
+
+def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if connection.user is None:
+        raise unauthenticated()
+
+
+@dataclass
+class Ctx:
+    """What a handler needs: the transaction, the caller, the time, the app's parts."""
+
+    db: Session
+    actor: Actor | None
+    now: datetime
+    state: State
+
+    @property
+    def user(self) -> Actor:
+        if self.actor is None:
+            raise unauthenticated()
+        return self.actor
+
+
+def provide_ctx(request: Request, state: State) -> Generator[Ctx, None, None]:
+    db = Session(state.engine, expire_on_commit=False)
+    try:
+        yield Ctx(db=db, actor=request.user, now=state.clock.now(), state=state)
+    finally:
+        db.close()  # anything not committed is rolled back: a refusal changes nothing
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/public/api") or path.startswith("/schema")) and (
+        "text/html" in request.headers.get("accept", "")
+    )
+
+
+def error_body(code: str, message: str, message_en: str, rule: str | None = None,
+               detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "message_en": message_en, "rule": rule, "detail": detail or {}}
+
+
+def handle_refusal(request: Request, exc: Refusal) -> Response:
+    if exc.status == 401 and _wants_html(request):
+        return Redirect(f"/login?next={request.url.path}")
+    return Response(exc.body(), status_code=exc.status)
+
+
+def handle_http(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException):
+        return handle_refusal(request, unauthenticated())
+    if isinstance(exc, PermissionDeniedException):
+        return handle_refusal(request, forbidden())
+    if isinstance(exc, NotFoundException):
+        body = error_body("not_found", "未找到", "Not found.")
+    elif isinstance(exc, ValidationException):
+        status = 422
+        body = error_body("invalid_input", "请求内容不符合要求", "The request body or parameters are not valid.",
+                          None, {"errors": exc.extra if isinstance(exc.extra, list) else [str(exc.detail)]})
+    elif status == 405:
+        body = error_body("method_not_allowed", "不支持该请求方法", "Method not allowed.")
+    elif status == 429:
+        body = error_body("too_many_requests", "请求过于频繁，请稍后再试", "Too many requests; try again shortly.")
+    else:
+        body = error_body("http_error", "请求无法处理", str(exc.detail))
+    return Response(body, status_code=status, headers=getattr(exc, "headers", None) or None)
+
+
+def handle_crash(request: Request, exc: Exception) -> Response:
+    # Never echo the exception: it can carry personal data (R-PRIV-1).
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return Response(error_body("internal_error", "服务器内部错误", "Internal server error."), status_code=500)
+
+
+EXCEPTION_HANDLERS = {Refusal: handle_refusal, HTTPException: handle_http, Exception: handle_crash}
