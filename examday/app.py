@@ -27,8 +27,14 @@ TEMPLATE_DIRS = [ROOT / p / "templates" for p in ("examday", "kiosk", "proctor",
 
 
 def package_routes() -> list:
-    routes = [*ACCOUNT_ROUTES, *PAGE_ROUTES]
-    return routes
+    from examday.plans.controllers import ROUTES as PLAN_ROUTES
+    from examday.registry.controllers import ROUTES as REGISTRY_ROUTES
+    from kiosk.controllers import ROUTES as KIOSK_ROUTES
+    from proctor.controllers import ROUTES as PROCTOR_ROUTES
+    from scoring.controllers import ROUTES as SCORING_ROUTES
+
+    return [*ACCOUNT_ROUTES, *PAGE_ROUTES, *REGISTRY_ROUTES, *PLAN_ROUTES, *KIOSK_ROUTES,
+            *PROCTOR_ROUTES, *SCORING_ROUTES]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:

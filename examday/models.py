@@ -7,7 +7,11 @@ from sqlmodel import SQLModel
 
 import examday.accounts.models  # noqa: F401
 import examday.audit  # noqa: F401
+import examday.plans.models  # noqa: F401
 import examday.registry.models  # noqa: F401
+import kiosk.models  # noqa: F401
+import proctor.models  # noqa: F401
+import scoring.models  # noqa: F401
 import storage.blobs  # noqa: F401
 
 metadata = SQLModel.metadata

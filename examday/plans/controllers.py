@@ -1,0 +1,4 @@
+"""HTTP routes of examday/plans."""
+from __future__ import annotations
+
+ROUTES: list = []

@@ -1,0 +1,4 @@
+"""HTTP routes of `kiosk/`."""
+from __future__ import annotations
+
+ROUTES: list = []

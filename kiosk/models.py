@@ -1,0 +1,2 @@
+"""Tables owned by `kiosk/`."""
+from __future__ import annotations

@@ -1,0 +1,4 @@
+"""HTTP routes of `proctor/`."""
+from __future__ import annotations
+
+ROUTES: list = []

@@ -1,0 +1,2 @@
+"""Tables owned by `proctor/`."""
+from __future__ import annotations

@@ -1,0 +1,4 @@
+"""HTTP routes of `scoring/`."""
+from __future__ import annotations
+
+ROUTES: list = []

@@ -1,0 +1,2 @@
+"""Tables owned by `scoring/`."""
+from __future__ import annotations
