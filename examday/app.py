@@ -16,6 +16,7 @@ from litestar.template.config import TemplateConfig
 from examday.accounts.controllers import ROUTES as ACCOUNT_ROUTES
 from examday.accounts.service import Passwords
 from examday.clock import Clock
+from examday.events import EventBus
 from examday.pages import ROUTES as PAGE_ROUTES
 from examday.settings import Settings
 from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         "clock": clock or Clock(),
         "blobs": BlobStore(settings.data_dir / "blobs"),
         "passwords": Passwords(settings.password_time_cost, settings.password_memory_kib),
+        "events": EventBus(),
     })
     logging.getLogger("examday").setLevel(logging.INFO)
     return Litestar(
