@@ -1,0 +1,70 @@
+"""The seal of a locked batch (封存): one digest over its results and score entries.
+
+Enforces R-SCORE-3 ("nobody alters a score") and R-AUDIT-1 (records are never
+tampered with) at the lock: the digest is printed on the exports (成绩汇总表),
+so any later change to a result or an entry gives a different seal.
+
+Canonical form: each row becomes canonical JSON (sorted keys, no spaces,
+UTF-8); the rows of ``results`` and of ``entries`` are sorted by that text,
+so the order in which a database returns them does not matter. Only the
+top-level order is ignored: a list inside a row keeps its order. Decimals are
+written with one decimal place when that is exact (85 and 85.0 seal alike),
+dates and datetimes in ISO 8601, sets sorted. Floats are refused: a score is
+a Decimal, and a float here means a lossy value slipped in.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence, Set
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from scoring.rubric import has_one_decimal_at_most, quantize_points
+
+SEAL_VERSION = "examday-seal/v1"
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("a sealed number must be finite")
+        return format(quantize_points(value) if has_one_decimal_at_most(value) else value, "f")
+    if isinstance(value, float):
+        raise TypeError("floats cannot be sealed; use Decimal")
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"row keys must be strings, not {type(key).__name__}")
+            out[key] = _plain(item)
+        return out
+    if isinstance(value, Set):
+        return sorted((_plain(v) for v in value), key=_text)
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    raise TypeError(f"cannot seal a {type(value).__name__}")
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _rows(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    plain = [_plain(row) for row in rows]
+    if not all(isinstance(row, dict) for row in plain):
+        raise TypeError("each row must be a mapping")
+    return sorted(plain, key=_text)
+
+
+def seal_digest(results: Sequence[Mapping[str, Any]], entries: Sequence[Mapping[str, Any]]) -> str:
+    """sha256 hex over the batch's results and entries, independent of row order."""
+    body = {"seal": SEAL_VERSION, "results": _rows(results), "entries": _rows(entries)}
+    return hashlib.sha256(_text(body).encode("utf-8")).hexdigest()
