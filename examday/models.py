@@ -15,3 +15,12 @@ import scoring.models  # noqa: F401
 import storage.blobs  # noqa: F401
 
 metadata = SQLModel.metadata
+
+
+def install_extras(engine) -> None:
+    """DDL that ``create_all`` does not emit (triggers); the migrations run the same functions."""
+    try:
+        from scoring.ddl import install_lock_triggers
+    except ImportError:
+        return
+    install_lock_triggers(engine)

@@ -53,10 +53,8 @@ def pg_schema_url():
 
 def install_db_extras(engine) -> None:
     """Triggers and other DDL that create_all does not emit (kept with the migrations)."""
-    try:
-        from storage.ddl import install_extras
-    except ImportError:
-        return
+    from examday.models import install_extras
+
     install_extras(engine)
 
 
