@@ -1,0 +1,31 @@
+"""Signing of recorder hooks (录像回调签名).
+
+R-AUDIT-1, R-VIDEO-1: coverage is built from recorder hooks, so a hook must
+come from a recorder that holds ``EXAMDAY_HOOK_SECRET``; anyone else could
+fake a complete recording. CONTRACT.md: ``X-Examday-Signature: sha256=HEX``,
+the HMAC-SHA256 of the raw body bytes. The recorder signs, the server checks,
+both with these two functions.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+SIGNATURE_HEADER = "X-Examday-Signature"
+_PREFIX = "sha256="
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The header value for ``body``: ``sha256=`` and the lowercase hex HMAC."""
+    if not secret:
+        raise ValueError("the hook secret is empty")
+    return _PREFIX + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, secret: str, header_value: str | None) -> bool:
+    """Whether ``header_value`` signs ``body``; constant-time, so the
+    comparison leaks nothing about how much of a forged signature was right."""
+    if not header_value or not secret:
+        return False
+    expected = sign(body, secret).encode("ascii")
+    return hmac.compare_digest(expected, header_value.strip().lower().encode("utf-8"))

@@ -1,0 +1,431 @@
+"""examday's own recorder (录像机), for institutions without an NVR.
+
+R-VIDEO-1: reads one camera (USB index, RTSP URL or video file), cuts it into
+fixed-length segment files and reports each through the signed hooks of
+CONTRACT.md ("Video"); the server builds coverage from nothing but these.
+A camera that sends frames but shows nothing — frozen picture, covered or
+black lens — is reported offline with its reason: such video is not monitoring.
+R-AUDIT-1: each segment is reported with its SHA-256 and size, so a file
+altered or lost later shows as a gap.
+
+Hooks go out in order from a thread, retried with backoff while the server is
+down, and spooled to ``pending-hooks.jsonl`` if the recorder stops first; the
+next run sends them. Each carries an ``id`` so the server can drop a repeat.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+
+from proctor.hooks_sign import SIGNATURE_HEADER, sign
+
+log = logging.getLogger("examday.recorder")
+Clock = Callable[[], datetime]
+Post = Callable[[str, bytes, dict[str, str]], int]  # (url, body, headers) -> HTTP status
+HOOK_PATH = "/api/v1/hooks/recorder"
+PENDING_FILE = "pending-hooks.jsonl"
+REJECTED_FILE = "rejected-hooks.jsonl"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RecorderConfig:
+    source: str
+    room_code: str
+    camera_code: str
+    server: str
+    secret: str
+    out_dir: Path
+    segment_seconds: float = 10.0
+    max_segments: int | None = None
+    frozen_seconds: float = 10.0  # camera OSD clocks tick every second, so 10 s still is a frozen picture
+    black_seconds: float = 5.0
+    black_level: float = 20.0  # mean grey level (0–255) under which the lens counts as covered
+    frozen_delta: int = 8  # a pixel moving less than this is compression noise, not a change
+    reconnect_seconds: float = 2.0
+    hook_backoff: float = 0.5
+    hook_backoff_max: float = 30.0
+
+
+class HookSender:
+    """Delivers hook bodies in order from a thread, without losing any."""
+
+    def __init__(self, server: str, secret: str, spool_dir: Path | None = None, backoff: float = 0.5,
+                 backoff_max: float = 30.0, post: Post | None = None) -> None:
+        self.url, self.secret, self.spool_dir = server.rstrip("/") + HOOK_PATH, secret, spool_dir
+        self.backoff, self.backoff_max = backoff, backoff_max
+        if post is None:
+            client = httpx.Client(timeout=5.0)
+
+            def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+                return client.post(url, content=body, headers=headers).status_code
+
+            post = http_post
+        self._post = post
+        self._pending: deque[bytes] = deque()
+        self._cond = threading.Condition()
+        self._closing = self._abandon = False
+        self.delivered = 0
+        if spool_dir is not None and (spool_dir / PENDING_FILE).exists():
+            # Hooks left by an earlier run go first, since the server expects
+            # order; the file stays until close() rewrites it, so a crash now
+            # loses nothing (the ``id`` lets the server drop a repeat).
+            self._pending.extend(x for x in (spool_dir / PENDING_FILE).read_bytes().splitlines() if x.strip())
+            log.info("resending %d hooks from an earlier run", len(self._pending))
+        self._thread = threading.Thread(target=self._run, name="examday-hooks", daemon=True)
+        self._thread.start()
+
+    def submit(self, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        with self._cond:
+            self._pending.append(body)
+            self._cond.notify()
+
+    def close(self, timeout: float = 10.0) -> int:
+        """Wait up to ``timeout`` for the queue to drain; spool and count the rest."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout)
+        with self._cond:
+            self._abandon = True
+            self._cond.notify()
+            left = list(self._pending)
+        if self.spool_dir is not None:
+            spool = self.spool_dir / PENDING_FILE
+            if left:
+                spool.write_bytes(b"".join(body + b"\n" for body in left))
+                log.warning("server unreachable: %d hooks kept in %s", len(left), spool)
+            else:
+                spool.unlink(missing_ok=True)
+        return len(left)
+
+    def _run(self) -> None:
+        delay = self.backoff
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending or self._abandon:
+                    return
+                body = self._pending[0]
+            outcome = self._deliver(body)
+            with self._cond:
+                if outcome == "retry":
+                    log.warning("hook not delivered, retrying in %.1f s", delay)
+                    # New hooks notify too; only close() may cut the wait short.
+                    deadline = time.monotonic() + delay
+                    while not self._abandon and (left := deadline - time.monotonic()) > 0:
+                        self._cond.wait(left)
+                    delay = min(delay * 2, self.backoff_max)
+                    continue
+                self._pending.popleft()
+                delay = self.backoff
+            if outcome == "ok":
+                self.delivered += 1
+            elif self.spool_dir is not None:
+                # Resending a hook the server refuses (bad signature, unknown
+                # camera) would block every hook behind it: kept for a person.
+                log.error("server refused a hook; kept in %s", REJECTED_FILE)
+                with open(self.spool_dir / REJECTED_FILE, "ab") as f:
+                    f.write(body + b"\n")
+
+    def _deliver(self, body: bytes) -> str:
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self.secret)}
+        try:
+            status = self._post(self.url, body, headers)
+        except (httpx.HTTPError, OSError) as exc:
+            log.debug("hook post failed: %s", exc)
+            return "retry"
+        if 200 <= status < 300:
+            return "ok"
+        return "retry" if status in (408, 425, 429) or status >= 500 else "rejected"
+
+
+@dataclass
+class Transition:
+    online: bool
+    reason: str | None
+    at: datetime  # when the picture died (offline) or came back (online), not when it was noticed
+
+
+@dataclass
+class PictureWatch:
+    """Tells, frame by frame, whether the picture is alive (R-VIDEO-1)."""
+
+    frozen_seconds: float
+    black_seconds: float
+    black_level: float
+    frozen_delta: int
+    reason: str | None = None  # None while the picture is alive
+    _prev: np.ndarray | None = field(default=None, repr=False)
+    _prev_at: datetime | None = None
+    _black_since: datetime | None = None
+    _frozen_since: datetime | None = None
+
+    def observe(self, frame: np.ndarray, at: datetime) -> Transition | None:
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        height, width = grey.shape
+        # A thumbnail keeps an OSD clock's digits yet smooths away sensor noise.
+        w = min(320, width)
+        thumb = cv2.resize(grey, (w, max(1, w * height // width)), interpolation=cv2.INTER_AREA)
+        black = float(thumb.mean()) < self.black_level
+        still = self._prev is not None and int(cv2.absdiff(thumb, self._prev).max()) < self.frozen_delta
+        self._black_since = (self._black_since or at) if black else None
+        self._frozen_since = (self._frozen_since or self._prev_at) if still else None
+        self._prev, self._prev_at = thumb, at
+
+        if self.reason is None:
+            if self._black_since and at - self._black_since >= timedelta(seconds=self.black_seconds):
+                self.reason = "black"
+                return Transition(False, "black", self._black_since)
+            if self._frozen_since and at - self._frozen_since >= timedelta(seconds=self.frozen_seconds):
+                self.reason = "frozen"
+                return Transition(False, "frozen", self._frozen_since)
+            return None
+        if (self.reason == "black" and not black) or (self.reason == "frozen" and not still):
+            self.reason = None
+            return Transition(True, None, at)
+        return None
+
+
+@dataclass
+class _Segment:
+    path: Path
+    writer: cv2.VideoWriter
+    started_at: datetime
+    size: tuple[int, int]
+
+
+@dataclass
+class RecorderResult:
+    segments: list[Path]
+    unsent_hooks: int  # spooled to disk for the next run, not lost
+
+
+class Recorder:
+    """One camera, one run: frames in, segment files and hooks out."""
+
+    def __init__(self, config: RecorderConfig, clock: Clock, sleep: Callable[[float], None],
+                 sender: HookSender, stop: threading.Event) -> None:
+        self.cfg, self.clock, self.sleep, self.sender, self.stop = config, clock, sleep, sender, stop
+        self.live = config.source.isdigit() or "://" in config.source
+        self.watch = self._new_watch()
+        self.segment: _Segment | None = None
+        self.finished: list[Path] = []
+        self.fourcc: tuple[str, str] | None = None
+        self.no_signal = False
+
+    def run(self) -> list[Path]:
+        cap = self._open()
+        if not cap.isOpened() and not self.live:
+            raise FileNotFoundError(f"cannot read video file {self.cfg.source}")
+        fps = _fps(cap)
+        step = timedelta(seconds=1 / fps)
+        start, n, last_at = self.clock(), 0, None
+        while not self.stop.is_set() and not self._done():
+            if not self.live:
+                # A file plays at its own frame rate, as a camera would deliver it.
+                wait = (start + n * step - self.clock()).total_seconds()
+                if wait > 0:
+                    self.sleep(wait)
+            ok, frame = cap.read() if cap.isOpened() else (False, None)
+            now = self.clock()
+            if not ok:
+                if not self.live:
+                    break
+                lost_at = last_at + step if last_at else now
+                self._finish(lost_at)
+                if not self.no_signal:
+                    self.no_signal = True
+                    # The outage supersedes a frozen or black picture; the
+                    # reconnected stream is judged afresh.
+                    self.watch = self._new_watch()
+                    self._hook("camera_offline", lost_at, reason="no_signal", detected_at=_iso(now))
+                cap.release()
+                self.sleep(self.cfg.reconnect_seconds)
+                cap = self._open()
+                fps = _fps(cap)  # a camera absent at start reports its rate only now
+                step = timedelta(seconds=1 / fps)
+                continue
+            n += 1
+            if self.no_signal:
+                self.no_signal = False
+                self._hook("camera_online", now)
+            self._write(frame, now, fps)
+            change = self.watch.observe(frame, now)
+            if change is not None and change.online:
+                self._hook("camera_online", change.at)
+            elif change is not None:
+                self._hook("camera_offline", change.at, reason=change.reason, detected_at=_iso(now))
+            last_at = now
+        if last_at is not None:
+            self._finish(last_at + step)
+        cap.release()
+        return self.finished
+
+    def _new_watch(self) -> PictureWatch:
+        c = self.cfg
+        return PictureWatch(c.frozen_seconds, c.black_seconds, c.black_level, c.frozen_delta)
+
+    def _done(self) -> bool:
+        return self.cfg.max_segments is not None and len(self.finished) >= self.cfg.max_segments
+
+    def _open(self) -> cv2.VideoCapture:
+        src = self.cfg.source
+        if src.isdigit():
+            return cv2.VideoCapture(int(src))
+        if "://" in src:
+            # Without timeouts a stalled RTSP stream blocks read() for long
+            # enough to hide the outage from the proctors.
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 5000]
+            return cv2.VideoCapture(src, cv2.CAP_FFMPEG, params)
+        return cv2.VideoCapture(src)
+
+    def _write(self, frame: np.ndarray, now: datetime, fps: float) -> None:
+        size = (frame.shape[1], frame.shape[0])
+        seg = self.segment
+        # Segments touch end to start: the frame that closes one opens the next.
+        full = seg is not None and now - seg.started_at >= timedelta(seconds=self.cfg.segment_seconds)
+        if seg is not None and (full or seg.size != size):
+            self._finish(now)
+            if self._done():
+                return
+            seg = None
+        if seg is None:
+            seg = self.segment = self._start(now, size, fps)
+        seg.writer.write(frame)
+
+    def _start(self, now: datetime, size: tuple[int, int], fps: float) -> _Segment:
+        folder = self.cfg.out_dir / _safe(self.cfg.room_code) / _safe(self.cfg.camera_code) / f"{now:%Y-%m-%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{now:%H%M%S.%f}Z"
+        # mp4v in .mp4 is built into OpenCV's FFmpeg; MJPG in .avi is the
+        # fallback every OpenCV build can write.
+        for code, ext in [self.fourcc] if self.fourcc else [("mp4v", ".mp4"), ("MJPG", ".avi")]:
+            path = (folder / (stem + ext)).resolve()
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*code), fps, size)
+            if writer.isOpened():
+                self.fourcc = (code, ext)
+                break
+        else:
+            raise RuntimeError("OpenCV cannot write mp4v or MJPG video here")
+        self._hook("segment_started", now, started_at=_iso(now), path=str(path),
+                   segment_seconds=self.cfg.segment_seconds)
+        return _Segment(path, writer, now, size)
+
+    def _finish(self, ended_at: datetime) -> None:
+        seg, self.segment = self.segment, None
+        if seg is None:
+            return
+        seg.writer.release()
+        digest, size = _sha256(seg.path)
+        self.finished.append(seg.path)
+        self._hook("segment_finished", self.clock(), started_at=_iso(seg.started_at), ended_at=_iso(ended_at),
+                   path=str(seg.path), sha256=digest, bytes=size)
+
+    def _hook(self, event: str, at: datetime, **extra: Any) -> None:
+        self.sender.submit({"id": uuid.uuid4().hex, "event": event, "camera": self.cfg.camera_code,
+                            "room_code": self.cfg.room_code, "at": _iso(at), **extra})
+
+
+def record(config: RecorderConfig, clock: Clock = utc_now, sleep: Callable[[float], None] = time.sleep,
+           stop: threading.Event | None = None, post: Post | None = None,
+           flush_timeout: float = 10.0) -> RecorderResult:
+    """Record until the file ends, ``max_segments`` are done or ``stop`` is set."""
+    # Each camera spools its own hooks: two recorders often share one --out.
+    spool = config.out_dir / _safe(config.room_code) / _safe(config.camera_code)
+    spool.mkdir(parents=True, exist_ok=True)
+    sender = HookSender(config.server, config.secret, spool, config.hook_backoff, config.hook_backoff_max, post)
+    try:
+        segments = Recorder(config, clock, sleep, sender, stop or threading.Event()).run()
+    finally:
+        unsent = sender.close(flush_timeout)
+    return RecorderResult(segments, unsent)
+
+
+def _fps(cap: cv2.VideoCapture) -> float:
+    fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
+    return fps if 1 <= fps <= 120 else 25.0
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="milliseconds")
+
+
+def _safe(code: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", code) or "_"
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest(), f.tell()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="examday-recorder", description="Record a camera, report segments to examday.")
+    p.add_argument("--camera", required=True, metavar="SOURCE", help='USB index ("0"), RTSP URL or video file')
+    p.add_argument("--room", required=True, metavar="CODE")
+    p.add_argument("--camera-code", required=True, metavar="CODE")
+    p.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
+    p.add_argument("--secret", default=os.environ.get("EXAMDAY_HOOK_SECRET"),
+                   help="hook secret; prefer env EXAMDAY_HOOK_SECRET (the command line is visible to ps)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR")
+    p.add_argument("--segment-seconds", type=float, default=10.0)
+    p.add_argument("--max-segments", type=int, default=None, metavar="N")
+    p.add_argument("--frozen-seconds", type=float, default=10.0)
+    p.add_argument("--black-seconds", type=float, default=5.0)
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
+    # httpx logs a line per request: noise at one hook every few seconds.
+    logging.getLogger("httpx").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if not args.secret or args.segment_seconds <= 0:
+        log.error("need a hook secret (EXAMDAY_HOOK_SECRET or --secret) and a positive --segment-seconds")
+        return 2
+    config = RecorderConfig(args.camera, args.room, args.camera_code, args.server, args.secret, args.out,
+                            args.segment_seconds, args.max_segments, args.frozen_seconds, args.black_seconds)
+    stop = threading.Event()
+    # SIGINT/SIGTERM close the current segment and flush hooks instead of
+    # leaving a half-written file and an unreported stretch.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = record(config, stop=stop)
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 2
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("%d segments recorded in %s", len(result.segments), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
