@@ -1,0 +1,97 @@
+"""Issuing admission tickets (准考证) and reading them back at the door.
+
+A ticket's QR carries a token signed with the institution's key (R-DAY-1):
+ticket number, batch, exam date and a keyed digest of the ID number, so a
+kiosk checks it offline. Reissuing revokes the old token.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from examday import audit, keys
+from examday.actor import Actor
+from examday.errors import Refusal
+from examday.plans.models import Batch, Candidate, Ticket, TicketKey
+from examday.ticket_token import TicketClaims, id_digest, issue, new_token_id, verify
+
+
+def id_salt(secret_key: str, institution_id: int) -> bytes:
+    """The per-institution key for ID digests; the kiosk roster carries it, never the numbers (R-PRIV-1)."""
+    return hmac.new(secret_key.encode(), f"examday-id-salt|{institution_id}".encode(), hashlib.sha256).digest()
+
+
+def current_ticket(db: Session, candidate_id: int) -> Ticket | None:
+    return db.exec(
+        select(Ticket).where(Ticket.candidate_id == candidate_id, Ticket.revoked_at.is_(None))
+        .order_by(Ticket.id.desc())
+    ).first()
+
+
+def issue_ticket(db: Session, actor: Actor, batch: Batch, cand: Candidate, secret_key: str,
+                 now: datetime, reissue: bool = False) -> Ticket:
+    """The candidate's ticket; a reissue revokes the one before it."""
+    old = current_ticket(db, cand.id)
+    if old is not None and not reissue:
+        return old
+    if old is not None:
+        old.revoked_at = now
+        db.add(old)
+    key = keys.active_key(db, batch.institution_id, now, actor)
+    claims = TicketClaims(
+        ticket_number=cand.ticket_number, batch_id=batch.id, exam_date=batch.exam_date,
+        id_digest=id_digest(cand.id_number, id_salt(secret_key, batch.institution_id)),
+        token_id=new_token_id(),
+    )
+    text = issue(key.private_key_pem.encode(), key.kid, claims)
+    t = Ticket(candidate_id=cand.id, token_id=claims.token_id, kid=key.kid, qr_text=text, issued_at=now)
+    db.add(t)
+    db.flush()
+    audit.record(db, actor, "ticket.reissue" if old else "ticket.issue", "ticket", t.id,
+                 {"candidate_id": cand.id, "token_id": t.token_id, "revoked": old.token_id if old else None},
+                 now, batch.institution_id)
+    return t
+
+
+def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str, now: datetime) -> int:
+    made = 0
+    for cand in db.exec(select(Candidate).where(Candidate.batch_id == batch.id)).all():
+        if current_ticket(db, cand.id) is None:
+            issue_ticket(db, actor, batch, cand, secret_key, now)
+            made += 1
+    return made
+
+
+def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, str], set[str]]:
+    """Public keys (kid → raw base64) and the revoked kids, for verifying tokens."""
+    q = select(TicketKey)
+    if institution_id is not None:
+        q = q.where(TicketKey.institution_id == institution_id)
+    rows = db.exec(q).all()
+    return {k.kid: k.public_key for k in rows if k.revoked_at is None}, {k.kid for k in rows if k.revoked_at}
+
+
+def revoked_token_ids(db: Session, batch_id: int) -> set[str]:
+    rows = db.exec(
+        select(Ticket.token_id).join(Candidate, Candidate.id == Ticket.candidate_id)
+        .where(Candidate.batch_id == batch_id, Ticket.revoked_at.is_not(None))
+    ).all()
+    return set(rows)
+
+
+def read_ticket(db: Session, text: str) -> TicketClaims:
+    """Verify a scanned code against every institution's keys; revoked keys and tokens refused."""
+    public, revoked_kids = key_set(db)
+    claims = verify(text, public, revoked_kids)
+    # Revocation of the single token is checked against the database, which knows every reissue.
+    t = db.exec(select(Ticket).where(Ticket.token_id == claims.token_id)).first()
+    if t is None:
+        # Signed by our key yet never issued: treat as forged rather than explain.
+        raise Refusal("invalid_ticket", "准考证无效", "This admission ticket is not valid.", "R-DAY-1", 422,
+                      {"reason": "not_issued"})
+    if t.revoked_at is not None:
+        verify(text, public, revoked_kids, {claims.token_id})
+    return claims
