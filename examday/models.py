@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import examday.accounts.models  # noqa: F401
 import examday.audit  # noqa: F401
 import examday.plans.models  # noqa: F401
+import examday.plans.seating_models  # noqa: F401  (issue #4: room drops, seat changes)
 import examday.registry.models  # noqa: F401
 import kiosk.models  # noqa: F401
 import proctor.models  # noqa: F401

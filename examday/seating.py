@@ -7,7 +7,8 @@ kept apart (left, right, front, back) so that they cannot help each other.
 
 Everything is reproducible from the seed: inputs are sorted first, all
 randomness comes from ``random.Random(seed)``, and every search stops on a
-count of steps, never on elapsed time.
+count of steps, never on elapsed time. The exhaustive search that settles
+small rooms is in ``examday.seating_search``.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from examday.errors import Refusal
+from examday.seating_search import MAX_POSITIONS, exact_layout
 
 Place = tuple[str, int]
 Move = tuple[int, Place, Place]
@@ -28,8 +30,6 @@ _LOOKAHEAD = 24
 _TRIES_PER_SPOT = 16
 _STALL_PASSES = 3
 _SPOTS_PER_PASS = 2000
-_EXACT_MAX_POSITIONS = 48
-_EXACT_MAX_NODES = 200_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class RoomSpec:
     rows: int
     cols: int
     blocked: frozenset[int] = frozenset()
+    # At most this many sitters (R-SEAT-1: 30 per theory room by default), on top of the free seats.
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,19 +99,20 @@ def allocate(sitters: Iterable[Sitter], rooms: Iterable[RoomSpec], seed: int) ->
                       "R-SITE-1", 422, {"rooms": len(room_list)})
     grid = _Grid(room_list)
     free = [len(p) for p in grid.room_positions]
-    if len(people) > sum(free):  # R-DAY-2
-        raise _not_enough(len(people), sum(free))
+    cap = [_cap(r, f) for r, f in zip(room_list, free)]
+    if len(people) > sum(cap):  # R-DAY-2, R-SEAT-1
+        raise _not_enough(len(people), sum(cap))
     groups = {s.candidate_id: frozenset(s.groups) for s in people}
     masks = _masks([groups[i] for i in ids])
     rng = random.Random(seed)
-    quotas = _quotas(len(people), free)
+    quotas = _quotas(len(people), free, cap)
     chosen = [_spread(grid, ri, q) for ri, q in enumerate(quotas)]
     occ = _greedy(grid, chosen, masks, rng)
     _improve(grid, occ, masks, rng)
-    if _pairs(grid, occ, masks) and len(grid.place) <= _EXACT_MAX_POSITIONS:
+    if _pairs(grid, occ, masks) and len(grid.place) <= MAX_POSITIONS:
         # Small rooms are where a heuristic can miss a perfect layout that
         # exists; a bounded exhaustive search settles them.
-        exact = _exact(grid, quotas, chosen, masks, rng)
+        exact = exact_layout(grid, quotas, chosen, masks, rng)
         if exact is not None:
             occ = exact
     seats = {ids[s]: grid.place[p] for p, s in enumerate(occ) if s >= 0}
@@ -143,8 +146,11 @@ def relocate(
         occ[p] = s
     targets = [ri for ri, r in enumerate(room_list) if r.code != dropped_room]
     open_seats = {ri: [p for p in grid.room_positions[ri] if occ[p] < 0] for ri in targets}
-    available = sum(len(v) for v in open_seats.values())
-    if len(displaced) > available:  # R-DAY-2
+    # R-SEAT-1: a room's cap holds on the day too; only its headroom takes newcomers.
+    room_at = {ri: len(grid.room_positions[ri]) - len(open_seats[ri]) for ri in targets}
+    headroom = {ri: _cap(room_list[ri], len(grid.room_positions[ri])) - room_at[ri] for ri in targets}
+    available = sum(max(0, min(len(open_seats[ri]), headroom[ri])) for ri in targets)
+    if len(displaced) > available:  # R-DAY-2, R-SEAT-1
         raise _not_enough(len(displaced), available)
     rng = random.Random(seed)
     rank = [rng.random() for _ in grid.place]
@@ -154,7 +160,7 @@ def relocate(
     for s in displaced:
         # Fill the emptiest room first; leave it only to avoid a same-group neighbour.
         order = sorted(
-            (ri for ri in targets if open_seats[ri]),
+            (ri for ri in targets if open_seats[ri] and headroom[ri] > 0),
             key=lambda ri: (-len(open_seats[ri]) / size[ri], room_list[ri].code),
         )
         best = None
@@ -169,6 +175,7 @@ def relocate(
         _, p, ri = best
         occ[p] = s
         open_seats[ri].remove(p)
+        headroom[ri] -= 1
         moves.append((ids[s], allocation.seats[ids[s]], grid.place[p]))
     seats = {ids[s]: grid.place[p] for p, s in enumerate(occ) if s >= 0}
     moved = Allocation(
@@ -262,24 +269,46 @@ def _masks(group_sets: Sequence[frozenset[str]]) -> list[int]:
     return out
 
 
-def _quotas(n: int, free: list[int]) -> list[int]:
-    """Balanced fill (R-DAY-2): each room in proportion to its free seats."""
-    total = sum(free)
+def _cap(room: RoomSpec, free: int) -> int:
+    return free if room.limit is None else max(0, min(free, room.limit))
+
+
+def _split(n: int, weights: Sequence[int]) -> list[int]:
+    """``n`` in proportion to the weights, largest remainders first, ties to the earlier."""
+    total = sum(weights)
     if total == 0:
-        return [0] * len(free)
-    base = [n * f // total for f in free]
-    by_remainder = sorted(range(len(free)), key=lambda i: (-(n * free[i] % total), i))
+        return [0] * len(weights)
+    base = [n * w // total for w in weights]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(n * weights[i] % total), i))
     for i in by_remainder[: n - sum(base)]:
         base[i] += 1
+    return base
+
+
+def _quotas(n: int, free: list[int], cap: list[int]) -> list[int]:
+    """Balanced fill (R-DAY-2): each room in proportion to its free seats, never above its cap (R-SEAT-1)."""
+    quota = [0] * len(free)
+    open_rooms = [i for i in range(len(free)) if cap[i] > 0]
+    while open_rooms:
+        share = _split(n - sum(quota), [free[i] for i in open_rooms])
+        over = [i for i, q in zip(open_rooms, share) if q > cap[i]]
+        if not over:
+            for i, q in zip(open_rooms, share):
+                quota[i] = q
+            break
+        # A capped room takes its cap; the rest is shared again among the others.
+        for i in over:
+            quota[i] = cap[i]
+        open_rooms = [i for i in open_rooms if i not in over]
     # Proctors are posted to every room anyway, so no room is left empty.
     for i in range(len(free)):
-        if base[i] == 0 and free[i] > 0:
-            donor = max(range(len(free)), key=lambda j: (base[j], -j))
-            if base[donor] < 2:
+        if quota[i] == 0 and cap[i] > 0:
+            donor = max(range(len(free)), key=lambda j: (quota[j], -j))
+            if quota[donor] < 2:
                 break
-            base[donor] -= 1
-            base[i] += 1
-    return base
+            quota[donor] -= 1
+            quota[i] += 1
+    return quota
 
 
 def _spread(grid: _Grid, ri: int, quota: int) -> list[int]:
@@ -360,63 +389,6 @@ def _improve(grid: _Grid, occ: list[int], masks: list[int], rng: random.Random) 
                         progress = True
                     break
         stalls = 0 if progress else stalls + 1
-
-
-def _exact(grid: _Grid, quotas: list[int], chosen: list[list[int]], masks: list[int],
-           rng: random.Random) -> list[int] | None:
-    """Exhaustive search, within a node budget, for a layout with no same-group neighbours."""
-    by_mask: dict[int, list[int]] = {}
-    for s, m in enumerate(masks):
-        by_mask.setdefault(m, []).append(s)
-    kinds = sorted(by_mask)
-    rng.shuffle(kinds)
-    left = [len(by_mask[k]) for k in kinds]
-    need = list(quotas)
-    blanks = [len(ids) - q for ids, q in zip(grid.room_positions, quotas)]
-    preferred = {p for seats in chosen for p in seats}
-    earlier = [[q for q in ns if q < p] for p, ns in enumerate(grid.nbr)]
-    put: list[int] = [-1] * len(grid.place)  # kind index, -1 for an empty seat
-    nodes = 0
-
-    def fits(p: int, k: int) -> bool:
-        m = kinds[k]
-        return not any(put[q] >= 0 and kinds[put[q]] & m for q in earlier[p])
-
-    def search(p: int) -> bool:
-        nonlocal nodes
-        nodes += 1
-        if nodes > _EXACT_MAX_NODES:
-            return False
-        if p == len(put):
-            return True
-        ri = grid.room_of[p]
-        options = [k for k in range(len(kinds)) if left[k] and need[ri] and fits(p, k)]
-        if blanks[ri]:
-            # Try the spread pattern's choice first so the result stays roomy.
-            options.insert(len(options) if p in preferred else 0, -1)
-        for k in options:
-            if k < 0:
-                blanks[ri] -= 1
-            else:
-                left[k] -= 1
-                need[ri] -= 1
-            put[p] = k
-            if search(p + 1):
-                return True
-            put[p] = -1
-            if k < 0:
-                blanks[ri] += 1
-            else:
-                left[k] += 1
-                need[ri] += 1
-        return False
-
-    if not search(0):
-        return None
-    pools = {k: list(by_mask[kinds[k]]) for k in range(len(kinds))}
-    for pool in pools.values():
-        rng.shuffle(pool)
-    return [pools[k].pop() if k >= 0 else -1 for k in put]
 
 
 def _seat_cost(grid: _Grid, occ: list[int], masks: list[int], s: int, p: int) -> int:

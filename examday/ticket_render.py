@@ -1,9 +1,8 @@
-"""Printed exam-day papers: admission tickets (准考证), seating charts (座位表),
-door lists (门贴) and sign-in sheets (签到表).
+"""Admission tickets (准考证) as PNG and PDF, and the drawing kit every printed
+exam-day paper shares (the room papers are in ``examday.room_sheets``).
 
-Rules: R-DAY-1 (the ticket carries the QR code checked at the kiosk), R-DAY-3
-(the sign-in sheet), R-SEAT-1 (the seat on the ticket and the chart),
-R-PRIV-1 (only masked ID numbers, and masked names on anything posted up).
+Rules: R-DAY-1 (the ticket carries the QR code checked at the kiosk), R-SEAT-1
+(the seat on the ticket), R-PRIV-1 (only the masked ID number is printed).
 
 A ticket is laid out once, in millimetres, as a list of drawing operations;
 Pillow paints them for the PNG and fpdf2 writes them into the PDF (text and
@@ -12,7 +11,6 @@ lines as vectors, the QR as a bitmap), so the two can never drift apart.
 from __future__ import annotations
 
 import io
-import math
 import os
 import re
 from collections import namedtuple
@@ -394,112 +392,3 @@ def _pdf_paint(pdf: FPDF, ops: Iterable, ox: float, oy: float, s: float) -> None
             jpeg = io.BytesIO()
             picture.save(jpeg, "JPEG", quality=85)
             pdf.image(jpeg, x + (w - pw) / 2, y + (h - ph) / 2, pw, ph)
-
-
-def render_seating_chart_png(room_code: str, room_name: str, rows: int, cols: int,
-                             seats: dict[int, tuple[str, str]],
-                             blocked: Iterable[int] = (), seat_count: int | None = None) -> bytes:
-    """The room's seating chart (R-SEAT-1), posted at the door: masked names only (R-PRIV-1).
-
-    ``seat_count`` leaves out grid cells past the room's last seat.
-    """
-    cell_w, cell_h, margin, top = 30.0, 17.0, 8.0, 34.0
-    width = max(180.0, 2 * margin + cols * cell_w)
-    height = top + rows * cell_h + margin + 6
-    stop = set(blocked)
-    ops: list = [
-        _Text(width / 2, 12, f"{room_name} {room_code}  座位表 Seating chart", 14, True, align="m"),
-        _Box(width / 2 - 40, 17, 80, 8, 0.3, 235),
-        _Text(width / 2, 22.8, "讲台 · 黑板  Front", 9, align="m"),
-    ]
-    left = (width - cols * cell_w) / 2
-    last = rows * cols if seat_count is None else min(seat_count, rows * cols)
-    for seat in range(1, last + 1):
-        r, c = divmod(seat - 1, cols)
-        x, y = left + c * cell_w, top + r * cell_h
-        if seat in stop:
-            ops += [_Box(x + 1, y + 1, cell_w - 2, cell_h - 2, 0.2, 215),
-                    _Text(x + 2.5, y + 5.5, str(seat), 8, True, gray=_GRAY),
-                    _Text(x + cell_w / 2, y + 12, "停用 Not in use", 7, gray=_GRAY, align="m")]
-            continue
-        ops += [_Box(x + 1, y + 1, cell_w - 2, cell_h - 2, 0.25), _Text(x + 2.5, y + 5.5, str(seat), 8, True)]
-        if seat in seats:
-            ticket, name = seats[seat]
-            text, pt = _fit(ticket, cell_w - 4, 7)
-            ops.append(_Text(x + cell_w / 2, y + 10.5, text, pt, align="m"))
-            ops.append(_Text(x + cell_w / 2, y + 15, _fit(name, cell_w - 4, 8)[0], 8, True, align="m"))
-    return _Canvas(width, height).paint(ops).png()
-
-
-def _table(ops: list, x: float, y: float, widths: Sequence[float], header: Sequence[tuple[str, str]],
-           rows: Sequence[Sequence[str]], row_h: float, pt: float = 9) -> float:
-    """A ruled table; returns the y below it."""
-    total = sum(widths)
-    ops.append(_Box(x, y, total, row_h, 0.3, 232))
-    cx = x
-    for w, (zh, en) in zip(widths, header):
-        _label(ops, cx + 1.5, y + row_h * 0.68, zh, en, 8)
-        cx += w
-    for i, row in enumerate(rows, start=1):
-        top = y + i * row_h
-        ops.append(_Box(x, top, total, row_h, 0.2))
-        cx = x
-        for w, cell in zip(widths, row):
-            text, size = _fit(cell, w - 3, pt)
-            ops.append(_Text(cx + 1.5, top + row_h * 0.68, text, size))
-            cx += w
-    cx = x
-    for w in widths[:-1]:
-        cx += w
-        ops.append(_Line(cx, y, cx, y + (len(rows) + 1) * row_h, 0.2))
-    return y + (len(rows) + 1) * row_h
-
-
-def render_door_list_png(room: str, session: Session | None,
-                         entries: Sequence[tuple[str, str, int]]) -> bytes:
-    """The list posted on the door, by ticket number: (ticket_number, masked name, seat) (R-PRIV-1)."""
-    ordered = sorted(entries, key=lambda e: e[0])
-    columns = 1 if len(ordered) <= 40 else 2
-    per_column = max(1, math.ceil(len(ordered) / columns))
-    row_h = 6.5
-    height = max(297.0, 40 + (per_column + 1) * row_h + 12)
-    ops: list = [_Text(105, 14, f"{room}  考生名单 Candidates", 15, True, align="m")]
-    if session:
-        zh, en = _part(session[0])
-        ops.append(_Text(105, 22, f"{zh} {en}  {_when(session[1], session[2])}", 9.5, align="m"))
-    ops.append(_Text(105, 29, f"共 {len(ordered)} 人  {len(ordered)} candidates", 8.5, gray=_GRAY, align="m"))
-    widths = (40.0, 30.0, 20.0) if columns == 2 else (70.0, 60.0, 30.0)
-    header = (("准考证号", "Ticket No."), ("姓名", "Name"), ("座位", "Seat"))
-    for k in range(columns):
-        chunk = ordered[k * per_column:(k + 1) * per_column]
-        x = 15 + k * 95 if columns == 2 else 25
-        _table(ops, x, 34, widths, header, [(t, n, str(s)) for t, n, s in chunk], row_h)
-    return _Canvas(210, height).paint(ops).png()
-
-
-def render_signin_sheet_png(room: str, session: Session | None,
-                            rows: Sequence[tuple[int, str, str, str]], institution: str = "") -> bytes:
-    """签到表 with a signature column (R-DAY-3): (seat, ticket_number, name, masked_id)."""
-    ordered = sorted(rows, key=lambda r: r[0])
-    row_h = 7.5  # 30 candidates (R-SEAT-1 default) fit one A4 page
-    height = max(297.0, 36 + (len(ordered) + 1) * row_h + 24)
-    ops: list = []
-    if institution:
-        ops.append(_Text(105, 12, _fit(institution, 180, 10)[0], 10, align="m"))
-    ops.append(_Text(105, 21, "考生签到表  Sign-in sheet", 15, True, align="m"))
-    line = room
-    if session:
-        zh, en = _part(session[0])
-        line = f"{room}   {zh} {en}   {_when(session[1], session[2])}"
-    text, pt = _fit(line, 190, 9.5)
-    ops.append(_Text(105, 29, text, pt, align="m"))
-    widths = (16.0, 38.0, 28.0, 42.0, 36.0, 24.0)
-    header = (("座位", "Seat"), ("准考证号", "Ticket No."), ("姓名", "Name"), ("身份证号", "ID No."),
-              ("签名", "Signature"), ("备注", "Note"))
-    body = [(str(seat), ticket, name, masked, "", "") for seat, ticket, name, masked in ordered]
-    bottom = _table(ops, 8, 36, widths, header, body, row_h, 9.5)
-    ops.append(_Text(8, bottom + 8, f"应到 Expected: {len(ordered)}    实到 Present: ______    "
-                     "缺考 Absent: ______", 9))
-    ops.append(_Text(8, bottom + 16, "监考员签名 Proctors: ______________  ______________    "
-                     "日期 Date: ____________", 9))
-    return _Canvas(210, height).paint(ops).png()

@@ -114,3 +114,8 @@ def withdraw_candidate(ctx: Ctx, bid: int, cid: int, data: ReasonIn | None = Non
 
 ROUTES: list = [create_batch, list_batches, get_batch, update_batch, list_candidates, import_candidates,
                 review_eligibility, check_plan, file_plan, withdraw_plan, withdraw_candidate, *PAGE_ROUTES]
+
+# --- issue #4: seats and admission tickets (examday/plans/seating_controllers.py) ---
+from examday.plans.seating_controllers import SEATING_ROUTES  # noqa: E402
+
+ROUTES += SEATING_ROUTES

@@ -284,3 +284,34 @@ def test_stations_drawn_by_lot_one_each_and_reproducible():  # R-SEAT-1
 def test_allocation_is_json_ready():
     alloc = allocate([Sitter(1, frozenset({"x"}))], [RoomSpec("A", 1, 1, 1), RoomSpec("B", 1, 1, 1)], 0)
     json.dumps({str(k): v for k, v in alloc.seats.items()})
+
+
+def test_a_rooms_limit_caps_it_below_its_free_seats():  # R-SEAT-1, R-DAY-2
+    rng = random.Random(17)
+    for _ in range(40):
+        rooms = [RoomSpec(f"R{k}", 40, 5, 8, frozenset(rng.sample(range(1, 41), rng.randint(0, 6))),
+                          limit=rng.choice((None, 10, 20, 30))) for k in range(rng.randint(2, 4))]
+        cap = sum(min(40 - len(r.blocked), r.limit or 40) for r in rooms)
+        sitters = _random_sitters(rng, rng.randint(0, cap), 5)
+        per_room = Counter(code for code, _ in allocate(sitters, rooms, rng.randrange(99)).seats.values())
+        for r in rooms:
+            assert per_room[r.code] <= min(40 - len(r.blocked), r.limit or 40)
+    # A big room with a cap of 30 leaves the rest to the small room.
+    rooms = [RoomSpec("A", 60, 6, 10, limit=30), RoomSpec("B", 30, 5, 6, limit=30)]
+    per_room = Counter(code for code, _ in allocate([Sitter(i, frozenset()) for i in range(55)], rooms, 1).seats.values())
+    assert per_room == {"A": 30, "B": 25}
+    with pytest.raises(Refusal) as err:
+        allocate([Sitter(i, frozenset()) for i in range(61)], rooms, 1)
+    assert err.value.code == "not_enough_seats" and err.value.detail == {"needed": 61, "available": 60}
+
+
+def test_relocation_respects_the_limit_of_the_rooms_that_take_people_in():  # R-SEAT-1, R-DAY-2
+    rooms = [RoomSpec("A", 30, 5, 6, limit=12), RoomSpec("B", 30, 5, 6, limit=12), RoomSpec("C", 30, 5, 6, limit=12)]
+    before = allocate([Sitter(i, frozenset()) for i in range(22)], rooms, 3)
+    assert Counter(code for code, _ in before.seats.values()) == {"A": 8, "B": 7, "C": 7}
+    after, moves = relocate(before, rooms, "C", 4)
+    filled = Counter(code for code, _ in after.seats.values())
+    assert len(moves) == 7 and filled["A"] + filled["B"] == 22 and max(filled.values()) <= 12
+    with pytest.raises(Refusal) as err:
+        relocate(allocate([Sitter(i, frozenset()) for i in range(33)], rooms, 3), rooms, "C", 4)
+    assert err.value.code == "not_enough_seats" and err.value.detail == {"needed": 11, "available": 2}

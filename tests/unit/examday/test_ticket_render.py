@@ -16,15 +16,8 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 from examday import ticket_render as tr
-from examday.ticket_render import (
-    TicketView,
-    find_cjk_font,
-    render_door_list_png,
-    render_seating_chart_png,
-    render_signin_sheet_png,
-    render_ticket_png,
-    render_tickets_pdf,
-)
+from examday.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
+from examday.ticket_render import TicketView, find_cjk_font, render_ticket_png, render_tickets_pdf
 from examday.ticket_token import TicketClaims, generate_key, issue, new_token_id
 
 CST = ZoneInfo("Asia/Shanghai")
