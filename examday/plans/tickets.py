@@ -57,12 +57,32 @@ def issue_ticket(db: Session, actor: Actor, batch: Batch, cand: Candidate, secre
 
 
 def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str, now: datetime) -> int:
-    made = 0
-    for cand in db.exec(select(Candidate).where(Candidate.batch_id == batch.id)).all():
-        if current_ticket(db, cand.id) is None:
-            issue_ticket(db, actor, batch, cand, secret_key, now)
-            made += 1
-    return made
+    """Tickets for every candidate who has none yet: one key lookup, one insert, one audit entry.
+
+    Done per batch rather than per candidate because a 10,000-candidate batch
+    would otherwise spend half a minute on round trips."""
+    have = set(db.exec(
+        select(Ticket.candidate_id).join(Candidate, Candidate.id == Ticket.candidate_id)
+        .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None))
+    ).all())
+    todo = [c for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all()
+            if c.id not in have]
+    if not todo:
+        return 0
+    key = keys.active_key(db, batch.institution_id, now, actor)
+    pem, salt = key.private_key_pem.encode(), id_salt(secret_key, batch.institution_id)
+    rows = []
+    for cand in todo:
+        claims = TicketClaims(ticket_number=cand.ticket_number, batch_id=batch.id, exam_date=batch.exam_date,
+                              id_digest=id_digest(cand.id_number, salt), token_id=new_token_id())
+        rows.append(Ticket(candidate_id=cand.id, token_id=claims.token_id, kid=key.kid,
+                           qr_text=issue(pem, key.kid, claims), issued_at=now))
+    db.add_all(rows)
+    db.flush()
+    audit.record(db, actor, "ticket.issue_batch", "batch", batch.id,
+                 {"issued": len(rows), "kid": key.kid, "tokens": [t.token_id for t in rows]},
+                 now, batch.institution_id)
+    return len(rows)
 
 
 def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, str], set[str]]:
