@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import examday.accounts.models  # noqa: F401
 import examday.audit  # noqa: F401
+import examday.calendar_notices  # noqa: F401
 import examday.plans.models  # noqa: F401
 import examday.plans.seating_models  # noqa: F401  (issue #4: room drops, seat changes)
 import examday.registry.models  # noqa: F401
