@@ -13,7 +13,10 @@ def can_read_institution(actor: Actor, inst: Institution) -> bool:
     if actor.is_installation_admin:
         return True
     if actor.role == "centre":
-        return actor.province == inst.province
+        from examday.registry.institutions import normalise_province
+
+        # "吉林省" on the account and "吉林" on the institution are the same province.
+        return normalise_province(actor.province) == normalise_province(inst.province)
     return actor.institution_id == inst.id
 
 
