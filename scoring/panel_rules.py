@@ -94,6 +94,9 @@ class CandidateTie:
     relatives: frozenset[Any] = field(default_factory=frozenset)
     trained_by: frozenset[Any] = field(default_factory=frozenset)
     former_employers: frozenset[str] = field(default_factory=frozenset)
+    # Staff declared as (former) colleagues of this candidate, where the
+    # employer names alone would not show it (a conflict entered by hand).
+    colleagues: frozenset[Any] = field(default_factory=frozenset)
 
 
 def _valid_level(value: object) -> bool:
@@ -221,9 +224,9 @@ def recusal_reason(candidate: CandidateTie, examiner: Examiner) -> str | None:
     """
     if examiner.staff_id in candidate.relatives:
         return "relative"
-    if _employers(examiner.employer, examiner.former_employers) & _employers(
-        candidate.employer, candidate.former_employers
-    ):
+    if examiner.staff_id in candidate.colleagues or _employers(
+        examiner.employer, examiner.former_employers
+    ) & _employers(candidate.employer, candidate.former_employers):
         return "same_employer"
     # "Trained by the examiner for this assessment" is a fact about this
     # person, recorded in trained_by; merely teaching at the candidate's

@@ -1,0 +1,69 @@
+"""The demo's older batch (``examday demo``): scored by its panel, published,
+objection-free and locked — through the same services as the API, dated in
+the past so that the seal and the public page can be shown on day one.
+
+``examday/demo.py`` calls ``score_publish_lock`` once it has made the older
+batch with its candidates and the examiners' accounts.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from examday.accounts.models import Account
+from examday.accounts.service import Passwords, set_pin
+from examday.actor import Actor
+from examday.clock import CST
+from scoring import access, entries_service, lock_service, panels_service, publicity_service, rubrics_service
+from scoring.theory_import import import_theory
+
+DEMO_RUBRIC = [
+    {"code": "A1", "title": "安全文明操作", "max_points": 20},
+    {"code": "A2", "title": "线路敷设与接线工艺", "max_points": 40},
+    {"code": "A3", "title": "通电调试", "max_points": 30},
+    {"code": "A4", "title": "工具仪表使用", "max_points": 10},
+]
+
+
+def _items(total: float) -> dict[str, float]:
+    left, out = round(total, 1), {}
+    for item in DEMO_RUBRIC:
+        give = min(float(item["max_points"]), left)
+        out[item["code"]] = round(give, 1)
+        left = round(left - give, 1)
+    return out
+
+
+def score_publish_lock(db: Session, *, batch_id: int, admin: Actor, scorers: list[Actor], chief_staff_id: int,
+                       passwords: Passwords, secret_key: str, pin: str, now: datetime,
+                       seed: int = 7) -> dict[str, Any]:
+    """Score every candidate of a filed batch, publish on the day after the exam, lock after publicity.
+
+    The batch's exam date must be far enough back that its publicity has
+    ended by ``now`` (about ten days before is enough).
+    """
+    batch = access.load_batch(db, batch_id)
+    scored_at = datetime.combine(batch.exam_date, time(17, 0), CST)
+    for actor in scorers:
+        set_pin(db, passwords, db.get(Account, actor.account_id), pin, scored_at)
+    rng = random.Random(seed)
+    rubrics_service.set_rubric(db, admin, scored_at, batch.id, "skill", DEMO_RUBRIC)
+    panels_service.set_panel(db, admin, scored_at, batch.id, "skill", [a.staff_id for a in scorers], chief_staff_id)
+    candidates = access.scored_candidates(db, batch.id)
+    for cand in candidates:
+        base = rng.uniform(50, 92)
+        for actor in scorers:
+            entries_service.submit_entry(db, actor, scored_at, passwords, secret_key, batch.id, cand.id, "skill",
+                                         _items(round(base + rng.uniform(-3, 3), 1)), pin)
+    rows = "".join(f"{c.ticket_number},{'缺考' if i == len(candidates) - 1 else rng.randint(48, 96)}\n"
+                   for i, c in enumerate(candidates))
+    import_theory(db, admin, scored_at, batch.id, "理论成绩.csv", ("ticket_number,score\n" + rows).encode())
+    published = publicity_service.start_publicity(
+        db, admin, datetime.combine(batch.exam_date + timedelta(days=1), time(8, 30), CST), batch.id)
+    lock_at = datetime.fromisoformat(published["lock_from"]).replace(hour=9, tzinfo=CST)
+    if lock_at > now:
+        raise ValueError("the demo batch's publicity has not ended yet; give it an older exam date")
+    return lock_service.lock_batch(db, admin, lock_at, batch.id)

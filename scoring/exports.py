@@ -1,0 +1,119 @@
+"""The score summary (成绩汇总表) as CSV and XLSX: R-PUB-2, R-SCORE-3, R-PRIV-1.
+
+One row per candidate: ticket number, name, ID number (in full for the
+admin, masked for the centre and the supervisor), each part's score (缺考
+for an absence) and the result. Once the batch is locked, the seal (digest,
+key id, signature, lock time) is printed under the table; before that the
+file says it is not sealed. CSV is UTF-8 with a BOM so that Excel opens it in
+Chinese.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlmodel import Session
+
+from examday.actor import Actor
+from examday.errors import forbidden
+from examday.identity import mask_id_number
+from examday.plans.models import Batch
+from scoring import access
+from scoring.lock_service import seal_body, seal_of
+from scoring.points import text
+from scoring.results import batch_results
+
+PART_NAMES = {"theory": "理论知识", "skill": "技能操作", "review": "综合评审"}
+RESULT_NAMES = {"pass": "合格", "fail": "不合格", "absent": "缺考", "incomplete": "未完成"}
+EXPORT_ROLES = ("admin", "centre", "supervisor")
+
+
+def export_batch(db: Session, actor: Actor, batch_id: int) -> Batch:
+    batch = access.batch_for_read(db, actor, batch_id)
+    if actor.role not in EXPORT_ROLES:
+        raise forbidden("Only the exam office, the supervisor and the centre export results.")
+    return batch
+
+
+def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """(header, rows, footer lines) of the score summary."""
+    parts = batch.part_list()
+    header = ["序号", "准考证号", "姓名", "身份证号",
+              *[f"{PART_NAMES.get(p, p)}成绩 {p}" for p in parts], "结果 result"]
+    rows = []
+    for n, r in enumerate(batch_results(db, batch), start=1):
+        c = r.candidate
+        cells = [str(n), c.ticket_number, c.name,
+                 c.id_number if actor.role == "admin" else mask_id_number(c.id_number)]
+        for p in parts:
+            ps = r.parts.get(p)
+            cells.append("缺考" if ps and ps.status == "absent" else
+                         text(ps.score_tenths) if ps and ps.status == "final" else "")
+        cells.append(RESULT_NAMES.get(r.result, r.result))
+        rows.append(cells)
+    seal = seal_of(db, batch.id)
+    title = [f"成绩汇总表 score summary · 批次 {batch.id} · {batch.occupation_code} {batch.occupation_name} · "
+             f"{batch.level}级 · {batch.exam_date.isoformat()} · 合格线 60"]
+    if seal is None:
+        footer = [["未锁定封存 not locked: draft, scores may still change"]]
+    else:
+        s = seal_body(seal)
+        footer = [["封存 seal", s["version"]], ["锁定时间 locked_at", s["locked_at"]],
+                  ["摘要 digest (sha256)", s["digest"]], ["密钥 kid", s["kid"]],
+                  ["签名 signature (Ed25519)", s["signature"]]]
+    return header, rows, [title, *footer]
+
+
+def results_csv(db: Session, actor: Actor, batch_id: int) -> bytes:
+    batch = export_batch(db, actor, batch_id)
+    header, rows, notes = summary(db, actor, batch)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    writer.writerow([])
+    writer.writerows(notes)
+    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
+
+
+def _cell(ws, value: Any, **style: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    for name, v in style.items():
+        setattr(cell, name, v)
+    return cell
+
+
+def results_xlsx(db: Session, actor: Actor, batch_id: int) -> bytes:
+    batch = export_batch(db, actor, batch_id)
+    header, rows, notes = summary(db, actor, batch)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("成绩汇总表")
+    for column, width in zip("ABCDEFGHI", (6, 14, 10, 20, 14, 14, 14, 10, 10)):
+        ws.column_dimensions[column].width = width
+    ws.append(notes[0])
+    bold = Font(bold=True)
+    ws.append([_cell(ws, v, font=bold) for v in header])
+    first_part = 4
+    last_part = first_part + len(batch.part_list())
+    for cells in rows:
+        # Ticket and ID numbers stay text (leading zeros, 18 digits); scores are numbers with one decimal.
+        ws.append([_cell(ws, float(v), number_format="0.0")
+                   if first_part <= i < last_part and v not in ("", "缺考") else v for i, v in enumerate(cells)])
+    ws.append([])
+    for line in notes[1:]:
+        ws.append(line)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def filename(batch: Batch, suffix: str) -> str:
+    return f"batch-{batch.id}-results.{suffix}"
+
+
+def disposition(name: str) -> dict[str, Any]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

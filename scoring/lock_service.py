@@ -1,0 +1,169 @@
+"""The lock (锁定) and the seal (封存) of a batch: R-PUB-1, R-SCORE-3, R-AUDIT-1.
+
+A batch locks after its publicity ends with no objection open — by the
+admin's command, or automatically on the first request that touches the
+batch after the end (``autolock_if_due``). The lock stores a seal: the digest
+of ``scoring.seal`` over every result and every score entry version, signed
+with the institution's Ed25519 key (``examday.keys``). The seal is printed on
+the exports and the public page; ``verify_seals`` (run by ``examday audit
+verify``) recomputes every seal, checks its signature, and walks every score
+entry chain.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from examday import audit, keys
+from examday.actor import SYSTEM, Actor
+from examday.clock import CST, iso
+from examday.errors import conflict, not_found
+from examday.plans.models import Batch
+from scoring import access
+from scoring.entries_service import as_version, entry_items
+from scoring.entry_chain import verify_chain
+from scoring.models import BatchSeal, Objection, ScoreEntry
+from scoring.points import text
+from scoring.publicity import lock_allowed_from, lock_violations
+from scoring.publicity_service import publicity_of, unsettled_parts
+from scoring.results import batch_results
+from scoring.seal import SEAL_VERSION, seal_digest
+
+OPEN_OBJECTIONS = ("open", "rescoring")
+
+
+def open_objection_count(db: Session, batch_id: int) -> int:
+    return db.exec(select(func.count()).select_from(Objection)
+                   .where(Objection.batch_id == batch_id, Objection.status.in_(OPEN_OBJECTIONS))).one()
+
+
+def seal_rows(db: Session, batch: Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What the seal covers: the batch's filed terms, each candidate's result, every entry version."""
+    results: list[dict[str, Any]] = [{
+        "batch": batch.id, "institution_id": batch.institution_id, "occupation": batch.occupation_code,
+        "level": batch.level, "exam_date": batch.exam_date, "parts": batch.part_list(), "config": batch.config,
+    }]
+    for r in batch_results(db, batch):
+        results.append({
+            "candidate_id": r.candidate.id, "ticket_number": r.candidate.ticket_number, "result": r.result,
+            "parts": {p: {"status": ps.status if ps else None, "score": text(ps.score_tenths) if ps else "",
+                          "method": ps.method if ps else None, "round": ps.round if ps else 0}
+                      for p, ps in r.parts.items()},
+        })
+    entries = [{
+        "id": e.id, "candidate_id": e.candidate_id, "part": e.part, "examiner_id": e.examiner_staff_id,
+        "version": e.version, "round": e.round, "items": entry_items(e), "total": text(e.total_tenths),
+        "prev_hash": e.prev_hash, "hash": e.hash, "signature": e.signature, "at": iso(e.created_at),
+    } for e in db.exec(select(ScoreEntry).where(ScoreEntry.batch_id == batch.id)).all()]
+    return results, entries
+
+
+def seal_payload(batch_id: int, digest: str, locked_at: datetime) -> bytes:
+    body = {"seal": SEAL_VERSION, "batch_id": batch_id, "digest": digest, "locked_at": iso(locked_at)}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def seal_body(seal: BatchSeal) -> dict[str, Any]:
+    return {"digest": seal.digest, "kid": seal.kid, "signature": seal.signature, "algorithm": "Ed25519",
+            "version": SEAL_VERSION, "locked_at": iso(seal.locked_at), "trigger": seal.trigger,
+            "results": seal.results, "entries": seal.entries}
+
+
+def seal_of(db: Session, batch_id: int) -> BatchSeal | None:
+    return db.exec(select(BatchSeal).where(BatchSeal.batch_id == batch_id)).first()
+
+
+def _for_update(db: Session, batch_id: int) -> Batch:
+    batch = db.exec(select(Batch).where(Batch.id == batch_id).with_for_update()
+                    .execution_options(populate_existing=True)).first()
+    if batch is None:
+        raise not_found("batch")
+    return batch
+
+
+def _violations(db: Session, batch: Batch, now: datetime) -> list[dict[str, Any]]:
+    publicity = publicity_of(db, batch.id)
+    today = now.astimezone(CST).date()
+    found = [v.as_dict() for v in
+             lock_violations(today, publicity.ends_on if publicity else None, open_objection_count(db, batch.id))]
+    pending = unsettled_parts(db, batch) if publicity else []
+    if pending:
+        found.append({"code": "scores_not_final", "rule": "R-PUB-1", "message": f"尚有{len(pending)}项成绩未确定",
+                      "message_en": f"{len(pending)} part score(s) are not final.", "detail": {"examples": pending[:20]}})
+    return found
+
+
+def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) -> dict[str, Any]:
+    results, entries = seal_rows(db, batch)
+    digest = seal_digest(results, entries)
+    kid, signature = keys.sign(db, batch.institution_id, seal_payload(batch.id, digest, now), now)
+    seal = BatchSeal(batch_id=batch.id, locked_at=now, account_id=actor.account_id, trigger=trigger, digest=digest,
+                     kid=kid, signature=signature, results=len(results) - 1, entries=len(entries))
+    db.add(seal)
+    db.flush()  # the seal goes in before the status flips: the triggers refuse inserts into a locked batch
+    before = batch.status
+    batch.status = "locked"
+    db.add(batch)
+    db.flush()
+    body = seal_body(seal)
+    audit.record(db, actor, "batch.lock", "batch", batch.id, {"status": [before, "locked"], "seal": body},
+                 now, batch.institution_id)
+    return {"batch_id": batch.id, "locked_at": body["locked_at"], "seal": body}
+
+
+def lock_batch(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[str, Any]:
+    access.batch_for_admin(db, actor, batch_id)
+    batch = _for_update(db, batch_id)
+    access.refuse_if_locked(batch)
+    found = _violations(db, batch, now)
+    if found:
+        first = found[0]
+        # R-PUB-1: not before the publicity ends, not while an objection is open.
+        raise conflict(first["code"], first["message"], first["message_en"], first["rule"], violations=found)
+    return _seal(db, actor, now, batch, "command")
+
+
+def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
+    """Lock a batch whose publicity is over with nothing open; True when it locked now."""
+    batch = db.get(Batch, batch_id)
+    if batch is None or batch.status != "publicity":
+        return False
+    publicity = publicity_of(db, batch.id)
+    if publicity is None or now.astimezone(CST).date() < lock_allowed_from(publicity.ends_on):
+        return False
+    batch = _for_update(db, batch_id)
+    if batch.status != "publicity" or _violations(db, batch, now):
+        return False
+    _seal(db, SYSTEM, now, batch, "auto")
+    return True
+
+
+def verify_seals(db: Session) -> list[str]:
+    """One line per broken seal or score entry chain; empty when everything holds."""
+    problems: list[str] = []
+    for seal in db.exec(select(BatchSeal).order_by(BatchSeal.batch_id)).all():
+        batch = db.get(Batch, seal.batch_id)
+        if batch is None:
+            problems.append(f"batch {seal.batch_id}: sealed batch is missing")
+            continue
+        if batch.status != "locked":
+            problems.append(f"batch {batch.id}: sealed but no longer locked (status {batch.status})")
+        results, entries = seal_rows(db, batch)
+        if seal_digest(results, entries) != seal.digest:
+            problems.append(f"batch {batch.id}: seal broken: results or score entries changed since the lock")
+        if not keys.verify(db, seal.kid, seal_payload(batch.id, seal.digest, seal.locked_at), seal.signature):
+            problems.append(f"batch {batch.id}: seal signature does not verify (key {seal.kid})")
+    chains: dict[tuple[int, int, str, int], list[ScoreEntry]] = defaultdict(list)
+    for e in db.exec(select(ScoreEntry).order_by(ScoreEntry.batch_id, ScoreEntry.candidate_id, ScoreEntry.part,
+                                                 ScoreEntry.examiner_staff_id, ScoreEntry.version)).all():
+        chains[(e.batch_id, e.candidate_id, e.part, e.examiner_staff_id)].append(e)
+    for (bid, cid, part, sid), rows in chains.items():
+        broken = verify_chain([as_version(r) for r in rows])
+        if broken is not None:
+            problems.append(f"batch {bid}: score entry chain broken (candidate {cid}, part {part}, "
+                            f"examiner {sid}, version {rows[broken].version})")
+    return problems

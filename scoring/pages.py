@@ -1,0 +1,139 @@
+"""Pages of `scoring/`: the examiner's tablet (/evaluate), the chief's
+arbitration view, and the PIN that signs scores (R-SCORE-1, R-PANEL-1).
+
+Forms post to their own path (``…/sign``, ``/evaluate/pin/set``): Litestar
+2.25 double-wraps a ``sync_to_thread`` GET that shares its path with a POST
+when both are left out of the schema, and the GET then fails.
+
+Server-rendered forms, no script: a tablet on the exam-room Wi-Fi posts the
+form and gets the answer — accepted with the entry's version and hash, or
+the refusal's reason — as a page. The pages call the same services as the API.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from examday.accounts import service as accounts
+from examday.accounts.models import Account
+from examday.errors import Refusal
+from examday.web import Ctx, requires_role
+from scoring import arbitration_service, entries_service, worklist
+from scoring.access import batch_for_read, load_batch
+from scoring.exports import PART_NAMES
+
+SCORERS = [requires_role("evaluator", "chief")]
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+STATUS_NAMES = {"pending": "待评", "rescore": "重评", "arbitration": "仲裁中", "final": "已确定", "absent": "缺考"}
+
+
+def _ctx(ctx: Ctx, **extra: Any) -> dict[str, Any]:
+    return {"actor": ctx.actor, "part_names": PART_NAMES, "status_names": STATUS_NAMES, **extra}
+
+
+def _pin_set(ctx: Ctx) -> bool:
+    account = ctx.db.get(Account, ctx.user.account_id)
+    return bool(account and account.pin_hash)
+
+
+@get("/evaluate", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
+def evaluate_home(ctx: Ctx) -> Template:
+    return Template("evaluate_home.html", context=_ctx(
+        ctx, panels=worklist.my_panels(ctx.db, ctx.user), chief=worklist.chief_batches(ctx.db, ctx.user),
+        pin_set=_pin_set(ctx)))
+
+
+@get("/evaluate/pin", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
+def pin_page(ctx: Ctx) -> Template:
+    return Template("evaluate_pin.html", context=_ctx(ctx, error=None, done=False, pin_set=_pin_set(ctx)))
+
+
+@post("/evaluate/pin/set", guards=SCORERS, sync_to_thread=True, include_in_schema=False, status_code=200)
+def pin_submit(ctx: Ctx, data: Form) -> Template:
+    pin, again = str(data.get("pin", "")), str(data.get("pin_again", ""))
+    try:
+        if pin != again:
+            raise Refusal("pin_mismatch", "两次输入的签名密码不一致", "The two PINs differ.", "R-SCORE-1")
+        # The one PIN mechanism: the same service as POST /api/v1/me/pin.
+        accounts.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), pin, ctx.now)
+    except Refusal as r:
+        ctx.db.rollback()
+        return Template("evaluate_pin.html", context=_ctx(ctx, error=r, done=False, pin_set=_pin_set(ctx)),
+                        status_code=r.status)
+    ctx.db.commit()
+    return Template("evaluate_pin.html", context=_ctx(ctx, error=None, done=True, pin_set=True))
+
+
+@get("/evaluate/{bid:int}/{part:str}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
+def evaluate_part(ctx: Ctx, bid: int, part: str) -> Template:
+    batch = batch_for_read(ctx.db, ctx.user, bid)
+    rows = worklist.my_candidates(ctx.db, ctx.user, batch, part)
+    return Template("evaluate_part.html", context=_ctx(ctx, batch=batch, part=part, rows=rows))
+
+
+def _entry_page(ctx: Ctx, bid: int, part: str, cid: int, **extra: Any) -> dict[str, Any]:
+    form = worklist.entry_form(ctx.db, ctx.user, bid, part, cid)
+    return _ctx(ctx, **form, pin_set=_pin_set(ctx), accepted=None, error=None, typed={}, **extra)
+
+
+@get("/evaluate/{bid:int}/{part:str}/{cid:int}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
+def entry_page(ctx: Ctx, bid: int, part: str, cid: int) -> Template:
+    return Template("evaluate_entry.html", context=_entry_page(ctx, bid, part, cid))
+
+
+@post("/evaluate/{bid:int}/{part:str}/{cid:int}/sign", guards=SCORERS, sync_to_thread=True, include_in_schema=False,
+      status_code=200)
+def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Template:
+    form = worklist.entry_form(ctx.db, ctx.user, bid, part, cid)
+    typed = {item.code: str(data.get(f"item-{i}", "")).strip() for i, item in enumerate(form["items"])}
+    try:
+        accepted = entries_service.submit_entry(
+            ctx.db, ctx.user, ctx.now, ctx.state.passwords, ctx.state.settings.secret_key, bid, cid, part,
+            {code: value for code, value in typed.items()}, str(data.get("pin", "")))
+    except Refusal as r:
+        ctx.db.rollback()
+        page = _entry_page(ctx, bid, part, cid)
+        page.update(error=r, typed=typed)
+        return Template("evaluate_entry.html", context=page, status_code=r.status)
+    ctx.db.commit()
+    page = _entry_page(ctx, bid, part, cid)
+    page.update(accepted=accepted)
+    return Template("evaluate_entry.html", context=page)
+
+
+@get("/evaluate/{bid:int}/arbitration", guards=[requires_role("chief")], sync_to_thread=True,
+     include_in_schema=False)
+def arbitration_page(ctx: Ctx, bid: int) -> Template:
+    batch = load_batch(ctx.db, bid)
+    items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
+    return Template("evaluate_arbitration.html", context=_ctx(ctx, batch=batch, items=items, done=None, error=None))
+
+
+@post("/evaluate/{bid:int}/arbitration/{cid:int}/{part:str}", guards=[requires_role("chief")], sync_to_thread=True,
+      include_in_schema=False, status_code=200)
+def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> Template:
+    done, error = None, None
+    try:
+        done = arbitration_service.arbitrate(ctx.db, ctx.user, ctx.now, bid, cid, part, data.get("action"),
+                                             data.get("reason", ""))
+        ctx.db.commit()
+    except Refusal as r:
+        ctx.db.rollback()
+        error = r
+    batch = load_batch(ctx.db, bid)
+    items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
+    return Template("evaluate_arbitration.html", context=_ctx(ctx, batch=batch, items=items, done=done, error=error),
+                    status_code=error.status if error else 200)
+
+
+@get("/evaluate/{bid:int}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
+def evaluate_batch(bid: int) -> Redirect:
+    return Redirect("/evaluate")
+
+
+ROUTES = [evaluate_home, pin_page, pin_submit, arbitration_page, arbitration_submit, evaluate_part, entry_page,
+          entry_submit, evaluate_batch]

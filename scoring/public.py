@@ -1,0 +1,48 @@
+"""The public score publicity (成绩公示) of a batch, without login: R-PUB-1, R-PRIV-1.
+
+Shown from the moment publicity starts: ticket number, masked name (张*三),
+masked ID number, each part's score and the result; the seal once the batch
+is locked. Nothing else about a candidate leaves the server.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from examday.errors import not_found
+from examday.identity import mask_id_number, mask_name
+from examday.registry.models import Institution
+from scoring import access
+from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.lock_service import seal_body, seal_of
+from scoring.points import show
+from scoring.publicity_service import publicity_body, publicity_of
+from scoring.results import batch_results
+
+
+def public_view(db: Session, batch_id: int) -> dict[str, Any]:
+    batch = access.load_batch(db, batch_id)
+    publicity = publicity_of(db, batch.id)
+    if publicity is None:
+        raise not_found("publicity")  # nothing is public before publicity starts
+    inst = db.get(Institution, batch.institution_id)
+    parts = batch.part_list()
+    rows = []
+    for r in batch_results(db, batch):
+        scores: dict[str, Any] = {}
+        for p in parts:
+            ps = r.parts.get(p)
+            scores[p] = "absent" if ps and ps.status == "absent" else (
+                show(ps.score_tenths) if ps and ps.status == "final" else None)
+        rows.append({"ticket_number": r.candidate.ticket_number, "name": mask_name(r.candidate.name),
+                     "id_number": mask_id_number(r.candidate.id_number), "parts": scores, "result": r.result,
+                     "result_zh": RESULT_NAMES.get(r.result, r.result)})
+    seal = seal_of(db, batch.id)
+    return {
+        "batch_id": batch.id, "institution": inst.name if inst else "", "occupation_code": batch.occupation_code,
+        "occupation_name": batch.occupation_name, "level": batch.level, "exam_date": batch.exam_date.isoformat(),
+        "status": batch.status, "parts": parts, "part_names": {p: PART_NAMES.get(p, p) for p in parts},
+        "publicity": publicity_body(publicity), "pass_mark": 60, "candidates": rows,
+        "seal": seal_body(seal) if seal else None,
+    }
