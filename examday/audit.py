@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlmodel import Field, Session, SQLModel, select
@@ -68,6 +68,8 @@ def record(
     institution_id: int | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (committed with the change it describes)."""
+    # The hash is over the value as it reads back: UTC, whatever zone the caller used.
+    at = at.astimezone(timezone.utc)
     head = db.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)

@@ -78,3 +78,13 @@ def test_rewritten_chain_without_head_is_caught(engine, clock):
             db.add(e)
         db.commit()
     assert verify(engine) is not None
+
+
+def test_entries_recorded_in_china_time_still_verify(engine, clock):
+    # R-AUDIT-1: a service that passes a +08:00 time must not leave an entry that reads back as edited.
+    from examday.clock import CST
+
+    with Session(engine) as db:
+        audit.record(db, SYSTEM, "test.cst", "thing", 1, {}, clock.now().astimezone(CST))
+        db.commit()
+    assert verify(engine) is None
