@@ -64,12 +64,19 @@ def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO) -> None:
         now = clock.now()
         root = create_account(db, SYSTEM, now, passwords, "root", "admin", None, None, None, DEMO_PASSWORD)
         inst, staff_ids = seed_registry(db, actor_of(root), now)
+        accounts = {"root": root}
         for username, role, iid, province in ACCOUNTS(inst.id):
             if username == "root":
                 continue
-            create_account(db, SYSTEM, now, passwords, username, role, iid, province, staff_ids.get(username),
-                           DEMO_PASSWORD)
+            accounts[username] = create_account(db, SYSTEM, now, passwords, username, role, iid, province,
+                                                staff_ids.get(username), DEMO_PASSWORD)
+        from examday.demo_day import seed_batches
+
+        made = seed_batches(db, accounts, staff_ids, inst.id, now, passwords, settings.secret_key)
         db.commit()
+    out.write(f"\ntoday's batch #{made['today']}: theory starts {made['start']:%H:%M} (check-in is open 30 minutes before)\n")
+    out.write(f"older batch #{made['older']}: scored, published and locked; public page "
+              f"http://127.0.0.1:8000/public/batches/{made['older']}/publicity.html\n")
     _print_accounts(out)
 
 
