@@ -1,4 +1,138 @@
-"""HTTP routes of `kiosk/`."""
+"""HTTP routes of `kiosk/`: check-in, offline sync, roster, attempts, desk search (CONTRACT.md "Check-in")."""
 from __future__ import annotations
 
-ROUTES: list = []
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.params import Parameter
+
+from examday.clock import parse_iso
+from examday.errors import Refusal
+from examday.web import Ctx, requires_role
+from kiosk import roster as R
+from kiosk import service
+from kiosk.pages import PAGE_ROUTES
+
+door = [requires_role("kiosk", "admin")]
+watchers = [requires_role("admin", "proctor", "supervisor")]
+
+
+@dataclass
+class CheckInIn:
+    id_number: str
+    kiosk_nonce: str
+    ticket: str | None = None  # the QR text
+    photo: str | None = None  # base64 JPEG taken at the kiosk, kept for the sign-in sheet
+    ticket_number: str | None = None  # desk: typed by staff
+    candidate_id: int | None = None  # desk: found by name
+    batch_id: int | None = None  # desk: narrows a typed ticket number
+
+
+@dataclass
+class SyncIn:
+    ticket: str
+    id_number: str
+    kiosk_nonce: str
+    scanned_at: str | None = None
+    photo: str | None = None
+    offline_status: str | None = None  # accepted | refused: what the kiosk told the candidate
+
+
+def _publish(bus, events: list[tuple]) -> None:
+    for batch_id, event, room_code, data in events:
+        bus.publish(batch_id, event, room_code, **data)
+
+
+def _answer(ctx: Ctx, body: Any, status: int, events: list[tuple]) -> Response:
+    """The answer, with the live events published once it is sent (after the commit): the proctors'
+    room state is read for each event (proctor/feed.py), and the candidate at the door need not wait for it."""
+    return Response(body, status_code=status,
+                    background=BackgroundTask(_publish, ctx.state.events, events) if events else None)
+
+
+@post("/api/v1/checkins", guards=door, sync_to_thread=True)
+def check_in(ctx: Ctx, data: CheckInIn) -> Response:
+    attempt = service.Attempt(
+        id_number=data.id_number, kiosk_nonce=data.kiosk_nonce, ticket=data.ticket,
+        ticket_number=data.ticket_number, candidate_id=data.candidate_id, batch_id=data.batch_id,
+        photo=service.decode_photo(data.photo))
+    service.keep_photos(ctx.state.blobs, [attempt])
+    with service.gate(ctx.state.engine):
+        out = service.check_in(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
+        ctx.db.commit()
+    return _answer(ctx, out.body, out.http_status, out.events)
+
+
+def _scanned_at(text: str | None, index: int):
+    if not text:
+        return None
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise Refusal("invalid_input", "scanned_at 时间格式无效", "scanned_at is not an ISO 8601 time.", None, 422,
+                      {"index": index}) from None
+
+
+@post("/api/v1/checkins/sync", guards=door, sync_to_thread=True, status_code=200)
+def sync(ctx: Ctx, data: list[SyncIn]) -> Response:
+    records = [service.Attempt(id_number=r.id_number, kiosk_nonce=r.kiosk_nonce, ticket=r.ticket,
+                               scanned_at=_scanned_at(r.scanned_at, i),
+                               photo=service.decode_photo(r.photo, strict=False),
+                               offline_status=r.offline_status)
+               for i, r in enumerate(data)]
+    service.keep_photos(ctx.state.blobs, records)
+    with service.gate(ctx.state.engine):
+        results, events = service.sync(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key,
+                                       ctx.state.blobs, records)
+        ctx.db.commit()
+    return _answer(ctx, results, 200, events)
+
+
+@get("/api/v1/batches/{bid:int}/roster", guards=door, sync_to_thread=True)
+def roster(ctx: Ctx, bid: int) -> dict[str, Any]:
+    return R.roster(ctx.db, ctx.user, bid, ctx.now, ctx.state.settings.secret_key)
+
+
+@get("/api/v1/batches/{bid:int}/checkins", guards=watchers, sync_to_thread=True)
+def attempts(ctx: Ctx, bid: int, status: str | None = None,
+             after_id: Annotated[int, Parameter(ge=0)] = 0,
+             limit: Annotated[int, Parameter(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+    return R.attempts(ctx.db, ctx.user, bid, status, after_id, limit)
+
+
+@get("/api/v1/batches/{bid:int}/offline-conflicts", guards=watchers, sync_to_thread=True)
+def offline_conflicts(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
+    return R.conflicts(ctx.db, ctx.user, bid)
+
+
+@get("/api/v1/batches/{bid:int}/candidates/search", guards=door, sync_to_thread=True)
+def search(ctx: Ctx, bid: int, q: str = "") -> list[dict[str, Any]]:
+    return R.search(ctx.db, ctx.user, bid, q)
+
+
+@get("/api/v1/checkin-batches", guards=door, sync_to_thread=True)
+def todays_batches(ctx: Ctx) -> list[dict[str, Any]]:
+    """Today's batches of the caller's institution: what a kiosk downloads rosters for."""
+    return R.todays_batches(ctx.db, ctx.user, ctx.now)
+
+
+def _photo_response(ctx: Ctx, blob) -> Response:
+    return Response(ctx.state.blobs.read(blob.key), media_type=blob.content_type,
+                    headers={"Cache-Control": "private, no-store"})
+
+
+@get("/api/v1/candidates/{cid:int}/photo", guards=[requires_role("kiosk", "admin", "proctor")],
+     sync_to_thread=True, media_type="image/jpeg")
+def candidate_photo(ctx: Ctx, cid: int) -> Response:
+    return _photo_response(ctx, R.candidate_photo(ctx.db, ctx.user, cid))
+
+
+@get("/api/v1/checkins/{ciid:int}/photo", guards=watchers, sync_to_thread=True, media_type="image/jpeg")
+def checkin_photo(ctx: Ctx, ciid: int) -> Response:
+    return _photo_response(ctx, R.checkin_photo(ctx.db, ctx.user, ciid))
+
+
+ROUTES: list = [check_in, sync, roster, attempts, offline_conflicts, search, todays_batches, candidate_photo,
+                checkin_photo, *PAGE_ROUTES]

@@ -1,0 +1,151 @@
+"""Loading the plain facts the check-in rules decide on (R-DAY-1, R-TIME-1), from the plan tables.
+
+One place reads batches, sessions, candidates, seats and earlier check-ins, so
+the online check-in, the offline roster and the desk search see the same
+facts the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+
+from examday.accounts.models import Account
+from examday.identity import mask_id_number
+from examday.plans.config import BatchConfig
+from examday.plans.models import Batch, Candidate, ExamSession, Seat
+from examday.plans.tickets import id_salt
+from examday.registry.models import Room
+from examday.ticket_token import id_digest
+from kiosk import rules
+from kiosk.models import Attendance, CheckIn
+
+
+def entry_minutes(batch: Batch) -> tuple[int, int]:
+    """R-TIME-1 values the plan was filed with (national defaults when the stored plan has none)."""
+    cfg = BatchConfig.from_json(batch.config)
+    return int(cfg.entry_open_minutes), int(cfg.entry_close_minutes)
+
+
+def batch_facts(batch: Batch) -> rules.BatchFacts:
+    opens, closes = entry_minutes(batch)
+    return rules.BatchFacts(batch.id, batch.institution_id, batch.exam_date, opens, closes, batch.status)
+
+
+# Column selects rather than ORM objects: a check-in reads a handful of values, at the door, under load.
+
+_SESSIONS = (select(ExamSession.id, ExamSession.part, ExamSession.starts_at, ExamSession.ends_at)
+             .where(ExamSession.batch_id == bindparam("batch_id")).order_by(ExamSession.starts_at))
+
+
+def session_facts(db: Session, batch_id: int) -> list[rules.SessionFacts]:
+    return [rules.SessionFacts(*r) for r in db.exec(_SESSIONS, params={"batch_id": batch_id}).all()]
+
+
+@dataclass
+class Seating:
+    room_id: int
+    room_code: str
+    room_name: str
+    seat_no: int
+
+
+def seats(db: Session, batch_id: int, candidate_ids: Iterable[int] | None = None) -> dict[int, Seating]:
+    q = (select(Seat.candidate_id, Room.id, Room.code, Room.name, Seat.seat_no).join(Room, Room.id == Seat.room_id)
+         .where(Seat.batch_id == batch_id, Seat.part == rules.CHECKIN_PART))
+    if candidate_ids is not None:
+        ids = list(candidate_ids)
+        if not ids:
+            return {}
+        q = q.where(Seat.candidate_id.in_(ids))
+    return {cid: Seating(rid, code, name, no) for cid, rid, code, name, no in db.exec(q).all()}
+
+
+def candidate_facts(c, salt: bytes, seat: Seating | None) -> rules.CandidateFacts:
+    return rules.CandidateFacts(
+        candidate_id=c.id, name=c.name, ticket_number=c.ticket_number,
+        id_digest=id_digest(c.id_number, salt), status=c.status, eligibility=c.eligibility,
+        room_code=seat.room_code if seat else None, room_id=seat.room_id if seat else None,
+        seat_no=seat.seat_no if seat else None, masked_id=mask_id_number(c.id_number))
+
+
+def prior_checkins(db: Session, candidate_id: int) -> dict[int, rules.PriorCheckIn]:
+    """The accepted check-in on record per session for one candidate, with the kiosk's name."""
+    rows = db.exec(
+        select(Attendance.session_id, Attendance.at, Account.username, Attendance.checkin_id)
+        .join(CheckIn, CheckIn.id == Attendance.checkin_id)
+        .join(Account, Account.id == CheckIn.kiosk_account_id)
+        .where(Attendance.candidate_id == candidate_id)
+    ).all()
+    return {sid: rules.PriorCheckIn(at, kiosk, ciid) for sid, at, kiosk, ciid in rows}
+
+
+@dataclass
+class Facts:
+    batch: rules.BatchFacts | None = None
+    sessions: list[rules.SessionFacts] = field(default_factory=list)
+    candidate: rules.CandidateFacts | None = None
+    seat: Seating | None = None
+    has_photo: bool = False  # the registration photo, for the desk
+    salt: bytes = b"-"
+    prior: dict[int, rules.PriorCheckIn] = field(default_factory=dict)
+
+
+_CANDIDATE_COLUMNS = (Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.id_number, Candidate.status,
+                      Candidate.eligibility, Candidate.photo_blob_id)
+
+
+def _load_statement():
+    # Built once: a check-in runs this at the door, and building it costs more than running it.
+    on_ticket = (Candidate.batch_id == Batch.id) & (Candidate.ticket_number == bindparam("ticket_number"))
+    on_seat = (Seat.candidate_id == Candidate.id) & (Seat.batch_id == Batch.id) & (Seat.part == rules.CHECKIN_PART)
+    return (
+        select(Batch, *_CANDIDATE_COLUMNS, Room.id, Room.code, Room.name, Seat.seat_no,
+               Attendance.session_id, Attendance.at, Account.username, Attendance.checkin_id)
+        .select_from(Batch)
+        .join(Candidate, on_ticket, isouter=True)
+        .join(Seat, on_seat, isouter=True)
+        .join(Room, Room.id == Seat.room_id, isouter=True)
+        .join(Attendance, Attendance.candidate_id == Candidate.id, isouter=True)
+        .join(CheckIn, CheckIn.id == Attendance.checkin_id, isouter=True)
+        .join(Account, Account.id == CheckIn.kiosk_account_id, isouter=True)
+        .where(Batch.id == bindparam("batch_id"))
+    )
+
+
+_LOAD = _load_statement()
+
+
+def load(db: Session, batch_id: int, ticket_number: str, secret_key: str) -> Facts:
+    """Everything ``rules.decide`` needs about one presented ticket, in two reads: the batch with
+    the candidate, the seat and any check-in on record (one row per session checked in), and the sessions."""
+    facts = Facts()
+    rows = db.exec(_LOAD, params={"batch_id": batch_id, "ticket_number": ticket_number}).all()
+    if not rows:
+        return facts
+    batch = rows[0][0]
+    facts.batch = batch_facts(batch)
+    facts.sessions = session_facts(db, batch_id)
+    facts.salt = id_salt(secret_key, batch.institution_id)
+    first = rows[0]
+    if first[1] is None:  # no such ticket number in this batch
+        return facts
+    cand = _Row(*first[1:8])
+    facts.seat = Seating(first[8], first[9], first[10], first[11]) if first[8] is not None else None
+    facts.has_photo = cand.photo_blob_id is not None
+    facts.candidate = candidate_facts(cand, facts.salt, facts.seat)
+    facts.prior = {r[12]: rules.PriorCheckIn(r[13], r[14], r[15]) for r in rows if r[12] is not None}
+    return facts
+
+
+@dataclass
+class _Row:
+    id: int
+    name: str
+    ticket_number: str
+    id_number: str
+    status: str
+    eligibility: str
+    photo_blob_id: int | None

@@ -1,0 +1,273 @@
+"""Check-in decision (签到核验): is this person let in, and where do they go?
+
+Rules: R-DAY-1 (the admission ticket and the ID number together, for the right
+institution, day and session; every refusal has its reason), R-ID-1 (the ID
+number is a valid resident ID number and is the one on the ticket), R-TIME-1
+(entry opens 30 minutes before the start and closes 30 minutes after it, or
+the values the plan was filed with).
+
+Pure functions over plain facts: the server (``kiosk/service.py``) and an
+offline kiosk (``kiosk/offline.py``) load the facts their own way and reach the
+same decision here. Time is an argument; nothing here reads a clock.
+
+The checks run in the order the issue lists them, so a candidate hears about
+the most basic problem first: the ticket (signature, revocation), the
+institution, the day, the session window, the ID number (valid, then the
+ticket's), the candidate's standing, and last whether they are already in.
+"""
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from examday.clock import CST, iso
+from examday.errors import Refusal
+from examday.identity import mask_id_number, validate_id_number
+from examday.ticket_token import TicketClaims, id_digest, id_matches, verify
+
+DEFAULT_ENTRY_OPEN_MINUTES = 30
+DEFAULT_ENTRY_CLOSE_MINUTES = 30
+CHECKIN_PART = "theory"  # the kiosk seats people in theory rooms (R-DAY-2)
+
+# Every code the check-in can answer with, its rule and HTTP status (CONTRACT.md).
+CODES: dict[str, tuple[str, int]] = {
+    "invalid_ticket": ("R-DAY-1", 422),
+    "revoked_ticket": ("R-DAY-1", 422),
+    "wrong_institution": ("R-DAY-1", 422),
+    "wrong_day": ("R-DAY-1", 422),
+    "not_open_yet": ("R-TIME-1", 422),
+    "too_late": ("R-TIME-1", 422),
+    "invalid_id_number": ("R-ID-1", 422),
+    "id_mismatch": ("R-ID-1", 422),
+    "candidate_withdrawn": ("R-DAY-1", 422),
+    "already_checked_in": ("R-DAY-1", 409),
+    # Not in the contract's list: a plan that is not (or no longer) filed is not run (R-PLAN-1),
+    # and a synced record the offline kiosk itself had refused.
+    "plan_not_filed": ("R-PLAN-1", 422),
+    "not_admitted_offline": ("R-DAY-1", 422),
+}
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What was shown at the door: a verified ticket token, or a ticket number the desk typed."""
+
+    ticket_number: str
+    batch_id: int
+    exam_date: date | None = None  # None when typed: only the batch's date then counts
+    id_digest: str | None = None  # the signed digest on the ticket; None when typed
+
+    @classmethod
+    def from_claims(cls, claims: TicketClaims) -> "Presented":
+        return cls(claims.ticket_number, claims.batch_id, claims.exam_date, claims.id_digest)
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    batch_id: int
+    institution_id: int
+    exam_date: date
+    entry_open_minutes: int = DEFAULT_ENTRY_OPEN_MINUTES
+    entry_close_minutes: int = DEFAULT_ENTRY_CLOSE_MINUTES
+    status: str = "filed"  # draft | filed | publicity | locked
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    session_id: int
+    part: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Window:
+    session: SessionFacts
+    opens_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    candidate_id: int
+    name: str
+    ticket_number: str
+    id_digest: str  # ticket_token.id_digest of the number on the register, same salt as the ticket
+    status: str = "registered"  # registered | withdrawn
+    eligibility: str = "eligible"
+    room_code: str | None = None
+    room_id: int | None = None
+    seat_no: int | None = None
+    masked_id: str = ""
+
+
+@dataclass(frozen=True)
+class PriorCheckIn:
+    """The accepted check-in already on record for a candidate and session."""
+
+    at: datetime
+    kiosk: str
+    checkin_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    accepted: bool
+    code: str | None = None
+    rule: str | None = None
+    message: str = ""
+    message_en: str = ""
+    status: int = 200
+    detail: dict[str, Any] = field(default_factory=dict)
+    session: SessionFacts | None = None
+    candidate: CandidateFacts | None = None
+    late: bool = False
+    prior: PriorCheckIn | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The refusal body in the contract's shape (an accepted answer is built by the caller)."""
+        return {"code": self.code, "message": self.message, "message_en": self.message_en,
+                "rule": self.rule, "detail": dict(self.detail)}
+
+
+def refused(code: str, message: str, message_en: str, **detail: Any) -> Decision:
+    rule, status = CODES[code]
+    return Decision(False, code, rule, message, message_en, status, detail)
+
+
+def from_refusal(r: Refusal) -> Decision:
+    return Decision(False, r.code, r.rule, r.message, r.message_en, r.status, dict(r.detail))
+
+
+def entry_minutes(config: Mapping[str, Any] | None) -> tuple[int, int]:
+    """R-TIME-1 values the plan was filed with, defaulting to 30 and 30."""
+    config = config or {}
+    opens = config.get("entry_open_minutes", DEFAULT_ENTRY_OPEN_MINUTES)
+    closes = config.get("entry_close_minutes", DEFAULT_ENTRY_CLOSE_MINUTES)
+    return int(opens), int(closes)
+
+
+def windows(batch: BatchFacts, sessions: Sequence[SessionFacts]) -> list[Window]:
+    """Entry windows of the batch's check-in sessions on its exam day, earliest first (R-TIME-1)."""
+    out = []
+    for s in sessions:
+        if s.part != CHECKIN_PART or s.starts_at.astimezone(CST).date() != batch.exam_date:
+            continue
+        out.append(Window(s, s.starts_at - timedelta(minutes=batch.entry_open_minutes),
+                          s.starts_at + timedelta(minutes=batch.entry_close_minutes)))
+    return sorted(out, key=lambda w: w.opens_at)
+
+
+def pick_window(ws: Sequence[Window], now: datetime) -> Window | Decision:
+    """The session whose entry window holds ``now`` (both ends included), or why none does."""
+    for w in ws:
+        # R-TIME-1: "no entry later than 30 minutes after the start" lets in at exactly +30.
+        if w.opens_at <= now <= w.closes_at:
+            return w
+    upcoming = [w for w in ws if w.opens_at > now]
+    if upcoming:
+        w = upcoming[0]
+        hhmm = w.opens_at.astimezone(CST).strftime("%H:%M")
+        return refused("not_open_yet", f"入场时间未到：{hhmm} 开始入场，请在候考室等候",
+                       f"Entry has not opened yet: it opens at {hhmm}. Please wait in the waiting room.",
+                       opens_at=iso(w.opens_at), session_id=w.session.session_id)
+    w = ws[-1]
+    hhmm = w.closes_at.astimezone(CST).strftime("%H:%M")
+    return refused("too_late", f"已过入场截止时间（{hhmm}），不能入场。请到考务室说明情况",
+                   f"Entry closed at {hhmm}; you cannot enter. Please go to the exam office.",
+                   closed_at=iso(w.closes_at), session_id=w.session.session_id)
+
+
+def check_ticket(text: str, public_keys: Mapping[str, str], revoked_kids: set[str] | frozenset[str] = frozenset(),
+                 revoked_token_ids: set[str] | frozenset[str] = frozenset()) -> TicketClaims | Decision:
+    """Signature and revocation of a scanned code (R-DAY-1), as claims or a refusal."""
+    try:
+        return verify(text, public_keys, revoked_kids, revoked_token_ids)
+    except Refusal as r:
+        return from_refusal(r)
+
+
+def decide(
+    presented: Presented,
+    batch: BatchFacts | None,
+    sessions: Sequence[SessionFacts],
+    candidate: CandidateFacts | None,
+    typed_id: str,
+    salt: bytes,
+    now: datetime,
+    kiosk_institution_id: int | None,
+    prior: Mapping[int, PriorCheckIn] | None = None,
+) -> Decision:
+    """Accept or refuse one check-in attempt at time ``now``.
+
+    ``kiosk_institution_id`` None means an installation administrator at the
+    desk, who may check in for any institution. ``prior`` maps a session id to
+    the accepted check-in already on record for this candidate.
+    """
+    if batch is None or batch.batch_id != presented.batch_id:
+        return refused("invalid_ticket", "准考证无效：找不到对应的认定批次，请到考务室",
+                       "This admission ticket names no batch we know. Please go to the exam office.",
+                       reason="unknown_batch")
+    if candidate is None or candidate.ticket_number != presented.ticket_number:
+        return refused("invalid_ticket", "准考证号不在本批次考生名单中，请到考务室",
+                       "This ticket number is not on the batch's list of candidates. Please go to the exam office.",
+                       reason="unknown_candidate")
+    # R-DAY-1: a kiosk only lets people into its own institution's exams.
+    if kiosk_institution_id is not None and batch.institution_id != kiosk_institution_id:
+        return refused("wrong_institution", "此准考证不属于本评价机构的考试，请核对考试地点",
+                       "This ticket is for another institution's exam. Please check where your exam is.")
+    if batch.status == "draft":  # R-PLAN-1: never filed, or withdrawn to be changed
+        return refused("plan_not_filed", "该批次认定计划未备案或已撤回，暂不能签到。请到考务室",
+                       "This batch's exam plan is not filed (or was withdrawn); check-in is closed. "
+                       "Please go to the exam office.")
+    today = now.astimezone(CST).date()
+    # R-DAY-1: the right day, by the ticket and by the plan (a rescheduled batch makes old tickets stale).
+    if batch.exam_date != today or (presented.exam_date is not None and presented.exam_date != batch.exam_date):
+        when = batch.exam_date.isoformat()
+        return refused("wrong_day", f"考试日期不是今天，本准考证的考试日期为 {when}",
+                       f"Your exam is not today; it is on {when}.", exam_date=when)
+    ws = windows(batch, sessions)
+    if not ws:
+        return refused("wrong_day", "今天没有需要签到的场次，请到考务室",
+                       "There is no session to check in for today. Please go to the exam office.",
+                       exam_date=batch.exam_date.isoformat(), reason="no_session")
+    window = pick_window(ws, now)  # R-TIME-1
+    if isinstance(window, Decision):
+        return window
+    # R-ID-1: a valid resident ID number first, then the one on the ticket and the register.
+    try:
+        number = validate_id_number(typed_id, today)
+    except Refusal as r:
+        return from_refusal(r)
+    typed_digest = id_digest(number, salt)
+    on_ticket = presented.id_digest is None or id_matches(
+        _claims_for_match(presented), typed_digest)
+    on_register = hmac.compare_digest(candidate.id_digest.lower(), typed_digest)
+    if not (on_ticket and on_register):
+        return refused("id_mismatch", "身份证号与准考证不符，请核对后重新输入；仍不符请到考务室",
+                       "The ID number does not match the ticket. Check it and try again, "
+                       "or go to the exam office.", masked_id=mask_id_number(number))
+    if candidate.status == "withdrawn" or candidate.eligibility == "ineligible":
+        reason = "withdrawn" if candidate.status == "withdrawn" else "ineligible"
+        return refused("candidate_withdrawn", "该考生已退考或未通过资格审核，不能入场。请到考务室",
+                       "This candidate has withdrawn or is not eligible and may not enter. "
+                       "Please go to the exam office.", reason=reason)
+    earlier = (prior or {}).get(window.session.session_id)
+    if earlier is not None:
+        detail: dict[str, Any] = {"at": iso(earlier.at), "kiosk": earlier.kiosk}
+        if candidate.room_code:
+            detail.update(room_code=candidate.room_code, seat=candidate.seat_no)
+        hhmm = earlier.at.astimezone(CST).strftime("%H:%M")
+        d = refused("already_checked_in", f"已于 {hhmm} 签到，不能重复签到。如有疑问请找监考员",
+                    f"Already checked in at {hhmm}; a second check-in is not allowed. "
+                    "Ask a proctor if this is wrong.", **detail)
+        return Decision(**{**d.__dict__, "session": window.session, "candidate": candidate, "prior": earlier})
+    return Decision(True, session=window.session, candidate=candidate,
+                    late=now > window.session.starts_at)
+
+
+def _claims_for_match(p: Presented) -> TicketClaims:
+    return TicketClaims(p.ticket_number, p.batch_id, p.exam_date or date.min, p.id_digest or "", "")
