@@ -7,13 +7,14 @@ from litestar.response import Template
 from examday.web import Ctx, signed_in
 
 LINKS = {
-    "admin": [("/office", "考务办公室", "Exam office")],
+    "admin": [("/office", "考务办公室", "Exam office"), ("/office/batches", "认定计划", "Exam plans"),
+              ("/proctor", "考场监控", "Live rooms"), ("/desk", "签到台", "Check-in desk")],
     "kiosk": [("/desk", "签到台", "Check-in desk")],
     "proctor": [("/proctor", "考场监控", "Live rooms")],
     "supervisor": [("/proctor", "考场监控", "Live rooms")],
     "evaluator": [("/evaluate", "评分", "Scoring")],
     "chief": [("/evaluate", "评分", "Scoring")],
-    "centre": [("/office", "机构一览", "Institutions")],
+    "centre": [("/office", "机构一览", "Institutions"), ("/proctor", "考场监控", "Live rooms")],
 }
 
 
