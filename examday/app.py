@@ -16,7 +16,7 @@ from litestar.template.config import TemplateConfig
 from examday.accounts.controllers import ROUTES as ACCOUNT_ROUTES
 from examday.accounts.service import Passwords
 from examday.clock import Clock
-from examday.events import EventBus
+from examday.events import make_event_bus
 from examday.pages import ROUTES as PAGE_ROUTES
 from examday.settings import Settings
 from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx
@@ -41,14 +41,21 @@ def package_routes() -> list:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).resolved() if settings is None else settings
     engine = make_engine(settings.database_url)
+    # --- live feed (issue #6): channels (memory, or Redis with EXAMDAY_REDIS_URL) behind the bus ---
+    events = make_event_bus(settings)
     state = State({
         "settings": settings,
         "engine": engine,
         "clock": clock or Clock(),
         "blobs": BlobStore(settings.data_dir / "blobs"),
         "passwords": Passwords(settings.password_time_cost, settings.password_memory_kib),
-        "events": EventBus(),
+        "events": events,
     })
+    from proctor.feed import feed_lifespan, install_feed
+    from proctor.video import video_lifespan  # issue #7: the stale-camera check
+
+    install_feed(state)
+    # --- end live feed ---
     logging.getLogger("examday").setLevel(logging.INFO)
     return Litestar(
         route_handlers=[
@@ -63,5 +70,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         template_config=TemplateConfig(directory=[d for d in TEMPLATE_DIRS if d.exists()],
                                        engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="examday", version="1.0.0", path="/schema"),
+        plugins=[events.plugin],  # live feed (issue #6)
+        lifespan=[feed_lifespan,  # live feed (issue #6): binds the bus to the loop, runs the cutoff task
+                  video_lifespan],  # issue #7: marks silent cameras stale every few seconds
         on_shutdown=[lambda: engine.dispose()],
     )

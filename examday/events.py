@@ -1,27 +1,263 @@
-"""Domain events for the live feed (R-DAY-3).
+"""Domain events for the live feed (实时动态, R-DAY-3).
 
 A service publishes after its transaction commits; the proctor feed turns the
-events into WebSocket messages. This module is the seam: the live-feed issue
-puts Litestar channels (memory or Redis) behind ``publish``.
+events into WebSocket messages. Delivery goes through Litestar channels: the
+in-memory backend in one process, Redis pub/sub when ``EXAMDAY_REDIS_URL`` is
+set, so that a check-in served by one server process reaches a proctor
+connected to another.
+
+Every event of a batch gets a sequence number that rises by one, so a client
+that misses one sees the gap and asks for a fresh snapshot. The number is
+assigned and the event handed to the transport in one critical section, so
+the order on the wire is the order of the numbers:
+
+* in one process, under a per-batch lock, the event is queued onto the event
+  loop with ``call_soon_threadsafe`` (FIFO), and the channels plugin delivers
+  in that order;
+* with Redis, a Lua script does ``INCR`` and ``PUBLISH`` in one step, and a
+  per-batch Redis lock spans the whole publish, so two processes never
+  interleave.
+
+An optional *enricher* runs inside the same critical section: the proctor
+feed uses it to add the room's absolute state (counts, the seat's status) read
+from the database. Because that read happens after every lower-numbered event
+was handed over, the event with the highest number always carries the newest
+state, and applying an event twice changes nothing. Events that queue behind
+the lock go out together, with one read per room for all of them.
+
+Publishing never raises into the caller: the change is already committed, and
+a client that misses the event resynchronises on the next one.
 """
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import logging
 import threading
-from typing import Any, Callable
+import time
+from collections import deque
+from contextlib import asynccontextmanager, nullcontext
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+
+if TYPE_CHECKING:
+    from litestar.channels import ChannelsPlugin
+
+log = logging.getLogger("examday.events")
 
 Listener = Callable[[int, dict[str, Any]], None]
+# (batch id, events in order) -> the same events with the state they carry added
+Enricher = Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]]
+
+# KEYS[1] the batch's counter, KEYS[2] the channel; ARGV[1] the event as a JSON object
+# without "seq". The number goes in front of the other fields, so the script needs no
+# JSON library and the message is published in the same atomic step as the INCR.
+_SEQ_PUBLISH_LUA = """
+local seq = redis.call('INCR', KEYS[1])
+local body = ARGV[1]
+local rest = string.sub(body, 2)
+local sep = ','
+if rest == '}' then sep = '' end
+redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. sep .. rest)
+return seq
+"""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        from examday.clock import iso
+
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
+
+
+class _Pending:
+    __slots__ = ("message", "seq", "done")
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.message, self.seq, self.done = message, None, False
 
 
 class EventBus:
-    def __init__(self) -> None:
+    """Sequenced publish/subscribe per batch; see the module docstring."""
+
+    def __init__(self, redis_url: str | None = None, namespace: str = "examday") -> None:
+        self.redis_url = redis_url
+        self.namespace = namespace
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        self._batch_locks: dict[int, threading.Lock] = {}
+        self._seq: dict[int, int] = {}
+        self._queues: dict[int, deque[_Pending]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._enricher: Enricher | None = None
+        self._redis = None
+        self._script = None
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, health_check_interval=30)
+            self._script = self._redis.register_script(_SEQ_PUBLISH_LUA)
+        self.plugin = self._make_plugin()
+
+    # -- wiring -----------------------------------------------------------------
+
+    def _make_plugin(self) -> "ChannelsPlugin":
+        from litestar.channels import ChannelsPlugin
+
+        if self.redis_url:
+            import redis.asyncio
+            from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+
+            backend = RedisChannelsPubSubBackend(redis=redis.asyncio.Redis.from_url(self.redis_url))
+        else:
+            from litestar.channels.backends.memory import MemoryChannelsBackend
+
+            backend = MemoryChannelsBackend()
+        return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+
+    def channel(self, batch_id: int) -> str:
+        # The pub/sub backend subscribes to this exact name; Redis pub/sub ignores the
+        # database number, so the namespace keeps two installations on one Redis apart.
+        return f"{self.namespace}:batch:{batch_id}"
+
+    def _seq_key(self, batch_id: int) -> str:
+        return f"{self.namespace}:seq:{batch_id}"
+
+    def set_enricher(self, enricher: Enricher | None) -> None:
+        self._enricher = enricher
 
     def subscribe(self, listener: Listener) -> None:
+        """An in-process listener, called with every sequenced event this process publishes."""
         with self._lock:
             self._listeners.append(listener)
 
-    def publish(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> None:
-        message = {"event": event, "room_code": room_code, **data}
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator["EventBus"]:
+        """Bind to the app's event loop for the app's lifetime (threads hand events to it)."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            yield self
+        finally:
+            self._loop = None
+
+    # -- sequence -----------------------------------------------------------------
+
+    def current_seq(self, batch_id: int) -> int:
+        """The number of the last event of this batch handed to the transport."""
+        if self._redis is not None:
+            value = self._redis.get(self._seq_key(batch_id))
+            return int(value or 0)
+        with self._lock:
+            return self._seq.get(batch_id, 0)
+
+    def _batch_lock(self, batch_id: int) -> threading.Lock:
+        with self._lock:
+            lock = self._batch_locks.get(batch_id)
+            if lock is None:
+                lock = self._batch_locks[batch_id] = threading.Lock()
+            return lock
+
+    def _cross_process_lock(self, batch_id: int):
+        if self._redis is None:
+            return nullcontext()
+        # Short poll: the default 0.1 s sleep would dominate the feed's latency under contention.
+        return self._redis.lock(f"{self.namespace}:lock:{batch_id}", timeout=5, sleep=0.002,
+                                blocking_timeout=5, thread_local=False)
+
+    # -- publish --------------------------------------------------------------------
+
+    def publish(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> int | None:
+        """Sequence and send one event of ``batch_id``; returns its number (None if it was lost)."""
+        item = _Pending({"type": "event", "event": event, "room_code": room_code, **data})
+        with self._lock:
+            self._queues.setdefault(batch_id, deque()).append(item)
+        try:
+            with self._batch_lock(batch_id):
+                if not item.done:  # else a publisher ahead of us sent it with its own batch
+                    self._drain(batch_id)
+        except Exception as exc:  # the change is committed; a client resyncs at its next event
+            log.error("live feed: event %s of batch %s not published (%s)", event, batch_id, type(exc).__name__)
+        if item.seq is None:
+            return None
         for listener in list(self._listeners):
-            listener(batch_id, message)
+            try:
+                listener(batch_id, {"seq": item.seq, **item.message})
+            except Exception as exc:
+                log.error("live feed listener failed: %s", type(exc).__name__)
+        return item.seq
+
+    def _drain(self, batch_id: int) -> None:
+        """Send every event of the batch waiting in this process, in arrival order.
+
+        Events that queued up while another was being sent go out together: the
+        enricher reads each room's state once for all of them (a burst of check-ins
+        at the door costs one read per room, not one per check-in).
+        """
+        with self._cross_process_lock(batch_id):
+            with self._lock:
+                queue = self._queues.get(batch_id)
+                items = list(queue or ())
+                if queue is not None:
+                    queue.clear()
+            messages = self._enrich(batch_id, [i.message for i in items])
+            for item, message in zip(items, messages):
+                item.done = True
+                message["published_at"] = time.time()
+                item.message = message
+                try:
+                    item.seq = self._send(batch_id, message)
+                except Exception as exc:
+                    log.error("live feed: event %s of batch %s lost (%s)", message.get("event"), batch_id,
+                              type(exc).__name__)
+
+    def _enrich(self, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self._enricher is None or not messages:
+            return messages
+        try:
+            enriched = self._enricher(batch_id, messages)
+            if len(enriched) == len(messages):
+                return enriched
+            raise ValueError("the enricher must return one message per message")
+        except Exception as exc:  # an event without its state is still worth sending
+            log.error("live feed: enriching events of batch %s failed (%s)", batch_id, type(exc).__name__)
+            return messages
+
+    def _send(self, batch_id: int, message: dict[str, Any]) -> int:
+        channel = self.channel(batch_id)
+        if self._script is not None:
+            return int(self._script(keys=[self._seq_key(batch_id), channel], args=[encode(message)]))
+        with self._lock:
+            seq = self._seq.get(batch_id, 0) + 1
+            self._seq[batch_id] = seq
+        payload = encode({"seq": seq, **message})
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            # FIFO onto the loop while the batch lock is held: wire order == seq order.
+            loop.call_soon_threadsafe(self._deliver, payload, channel)
+        return seq
+
+    def _deliver(self, payload: bytes, channel: str) -> None:
+        try:
+            self.plugin.publish(payload, channel)
+        except RuntimeError:  # the plugin is not started (app starting or stopping)
+            log.warning("live feed: channels not running; event dropped")
+
+
+def make_event_bus(settings) -> EventBus:
+    """The bus for these settings: Redis when ``redis_url`` is set, else in memory.
+
+    Processes that share a database share a feed, so the namespace comes from the
+    database URL (hashed: it may hold a password).
+    """
+    namespace = "examday:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    return EventBus(redis_url=settings.redis_url, namespace=namespace)

@@ -13,8 +13,11 @@ import examday.plans.seating_models  # noqa: F401  (issue #4: room drops, seat c
 import examday.registry.models  # noqa: F401
 import kiosk.models  # noqa: F401
 import proctor.models  # noqa: F401
+import proctor.video_models  # noqa: F401  (issue #7: segments, hooks, camera health)
 import scoring.models  # noqa: F401
 import storage.blobs  # noqa: F401
+import storage.holds  # noqa: F401  (issue #7: legal holds)
+import storage.retention_models  # noqa: F401  (issue #7: purge intents, archived key documents)
 
 metadata = SQLModel.metadata
 

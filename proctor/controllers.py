@@ -1,4 +1,176 @@
-"""HTTP routes of `proctor/`."""
+"""HTTP routes of `proctor/`: live rooms, proctor actions, the exam-room record and the
+quality supervision (R-DAY-3, R-DISC-1, R-TIME-1, R-SUP-1). Thin: each handler calls
+one service, commits, then publishes the service's event."""
 from __future__ import annotations
 
-ROUTES: list = []
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Response, get, post
+
+from examday.errors import not_found
+from examday.web import Ctx, signed_in
+from proctor import rooms as roomstate
+from proctor.access import batch_view, session_of
+from proctor.feed import ROUTES as FEED_ROUTES
+from proctor.pages import ROUTES as PAGE_ROUTES
+from proctor.services import hand_in, incident, room_record, seat_move, supervision
+from proctor.services.common import Outcome
+
+
+def _done(ctx: Ctx, outcome: Outcome) -> dict[str, Any]:
+    ctx.db.commit()
+    outcome.publish(ctx.state.events)  # after the commit: a client reading the DB sees what the event says
+    return outcome.body
+
+
+@get("/api/v1/batches/{bid:int}/rooms", guards=[signed_in], sync_to_thread=True)
+def batch_rooms(ctx: Ctx, bid: int, session_id: int | None = None) -> list[dict[str, Any]]:
+    """Per room: expected, present, absent, late, incidents, cameras (R-DAY-3); a proctor sees their rooms."""
+    view = batch_view(ctx.db, ctx.user, bid)
+    session = (session_of(ctx.db, view.batch, session_id) if session_id
+               else roomstate.current_session(ctx.db, view.batch, ctx.now))
+    if session is None:
+        return []
+    return [r for r in roomstate.rooms_state(ctx.db, view.batch, session, ctx.now) if view.sees(r["room_code"])]
+
+
+@dataclass
+class IncidentIn:
+    room_code: str
+    candidate_id: int
+    kind: str
+    description: str
+    session_id: int | None = None
+    photo: str | None = None  # base64 or a data: URL
+
+
+@post("/api/v1/batches/{bid:int}/incidents", guards=[signed_in], sync_to_thread=True, status_code=201)
+def add_incident(ctx: Ctx, bid: int, data: IncidentIn) -> dict[str, Any]:
+    return _done(ctx, incident.record_incident(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, data.room_code,
+                                               data.candidate_id, data.kind, data.description, data.session_id,
+                                               data.photo))
+
+
+@dataclass
+class SeatMoveIn:
+    room_code: str
+    candidate_id: int
+    to_seat: int
+    reason: str
+    session_id: int | None = None
+
+
+@post("/api/v1/batches/{bid:int}/seat-moves", guards=[signed_in], sync_to_thread=True, status_code=201)
+def add_seat_move(ctx: Ctx, bid: int, data: SeatMoveIn) -> dict[str, Any]:
+    return _done(ctx, seat_move.move_seat(ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id,
+                                          data.to_seat, data.reason, data.session_id))
+
+
+@dataclass
+class HandInIn:
+    room_code: str
+    candidate_id: int
+    session_id: int | None = None
+
+
+@post("/api/v1/batches/{bid:int}/hand-ins", guards=[signed_in], sync_to_thread=True, status_code=201)
+def add_hand_in(ctx: Ctx, bid: int, data: HandInIn) -> dict[str, Any]:
+    return _done(ctx, hand_in.note_hand_in(ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id,
+                                           data.session_id))
+
+
+RECORD = "/api/v1/batches/{bid:int}/sessions/{sid:int}/rooms/{room_code:str}/record"
+
+
+@get(RECORD, guards=[signed_in], sync_to_thread=True)
+def get_record(ctx: Ctx, bid: int, sid: int, room_code: str) -> dict[str, Any]:
+    return room_record.get_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code)
+
+
+@dataclass
+class RecordIn:
+    remarks: str = ""
+
+
+@post(RECORD, guards=[signed_in], sync_to_thread=True, status_code=201)
+def produce_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: RecordIn | None = None) -> dict[str, Any]:
+    return _done(ctx, room_record.produce_record(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sid, room_code,
+                                                 (data or RecordIn()).remarks))
+
+
+@dataclass
+class ConfirmIn:
+    content_hash: str | None = None
+
+
+@post(RECORD + "/confirm", guards=[signed_in], sync_to_thread=True, status_code=200)
+def confirm_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: ConfirmIn | None = None) -> dict[str, Any]:
+    return _done(ctx, room_record.confirm_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code,
+                                                 (data or ConfirmIn()).content_hash))
+
+
+@dataclass
+class AmendIn:
+    text: str
+    reason: str
+
+
+@post(RECORD + "/amend", guards=[signed_in], sync_to_thread=True, status_code=201)
+def amend_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: AmendIn) -> dict[str, Any]:
+    return _done(ctx, room_record.amend_record(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sid, room_code,
+                                               data.text, data.reason))
+
+
+@get(RECORD + ".png", guards=[signed_in], sync_to_thread=True, media_type="image/png")
+def record_png(ctx: Ctx, bid: int, sid: int, room_code: str) -> Response:
+    """The record as archived (the latest amended version when there are amendments)."""
+    from storage.blobs import Blob
+
+    body = room_record.get_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code)
+    blob = ctx.db.get(Blob, body.get("document_blob_id") or 0)
+    if blob is None:
+        raise not_found("exam-room record document")
+    return Response(ctx.state.blobs.read(blob.key), media_type="image/png")
+
+
+@dataclass
+class FindingIn:
+    area: str
+    text: str
+
+
+@post("/api/v1/batches/{bid:int}/supervision/findings", guards=[signed_in], sync_to_thread=True, status_code=201)
+def add_finding(ctx: Ctx, bid: int, data: FindingIn) -> dict[str, Any]:
+    return _done(ctx, supervision.add_finding(ctx.db, ctx.user, ctx.now, bid, data.area, data.text))
+
+
+@dataclass
+class ReportIn:
+    organisation: str
+    eligibility: str
+    questions_examiners: str
+    rooms_equipment: str
+    fees: str
+    opinion: str  # valid | partly_valid | invalid
+    opinion_text: str = ""
+
+
+@post("/api/v1/batches/{bid:int}/supervision/report", guards=[signed_in], sync_to_thread=True, status_code=201)
+def file_report(ctx: Ctx, bid: int, data: ReportIn) -> dict[str, Any]:
+    sections = {a: getattr(data, a) for a in ("organisation", "eligibility", "questions_examiners",
+                                              "rooms_equipment", "fees")}
+    return _done(ctx, supervision.file_report(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sections,
+                                              data.opinion, data.opinion_text))
+
+
+@get("/api/v1/batches/{bid:int}/supervision", guards=[signed_in], sync_to_thread=True)
+def supervision_status(ctx: Ctx, bid: int) -> dict[str, Any]:
+    return supervision.supervision_status(ctx.db, ctx.user, ctx.now, bid)
+
+
+ROUTES: list = [batch_rooms, add_incident, add_seat_move, add_hand_in, get_record, produce_record, confirm_record,
+                amend_record, record_png, add_finding, file_report, supervision_status, *FEED_ROUTES, *PAGE_ROUTES]
+
+from proctor.video_controllers import VIDEO_ROUTES  # noqa: E402  -- issue #7 (video, holds, retention)
+ROUTES += VIDEO_ROUTES  # issue #7

@@ -10,6 +10,8 @@ to one cannot be upheld here: the office corrects it at the source.
 """
 from __future__ import annotations
 
+from storage.holds import place_hold
+
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +65,8 @@ def raise_objection(db: Session, actor: Actor, now: datetime, batch_id: int, can
     audit.record(db, actor, "objection.raise", "objection", o.id,
                  {"batch_id": batch.id, "candidate_id": cand.id, "part": part, "reason": o.reason},
                  now, batch.institution_id)
+    # R-ARCH-1: a disputed batch's records and video stay until the hold is released by hand.
+    place_hold(db, actor, "batch", batch.id, f"成绩异议 objection #{o.id}", now, source=f"objection:{o.id}")
     return objection_body(o)
 
 

@@ -96,3 +96,15 @@ def test_objections_are_listed(published):
     objection(published)
     rows = published.client.get(f"/api/v1/batches/{published.batch_id}/objections", headers=published.admin).json()
     assert [(o["candidate_id"], o["status"]) for o in rows] == [(published.candidates[0], "open")]
+
+
+def test_an_objection_places_a_legal_hold_on_its_batch(published, engine):
+    # R-ARCH-1: a disputed batch is held from the purge; only a hand release lifts it.
+    from storage.holds import LegalHold
+
+    o = objection(published)
+    assert o.status_code == 201, o.text
+    with Session(engine) as db:
+        holds = db.exec(select(LegalHold).where(LegalHold.object_type == "batch",
+                                                LegalHold.object_id == str(published.batch_id))).all()
+    assert [h.source for h in holds] == [f"objection:{o.json()['id']}"]

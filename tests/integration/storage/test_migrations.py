@@ -45,3 +45,14 @@ def test_postgres_migrations_match_models():
         with admin.connect() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_migrated_sqlite_database_has_the_lock_triggers(tmp_path):
+    # R-SCORE-3: a database built by the migrations refuses changes to locked scores like one built in tests.
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    migrate(url)
+    eng = make_engine(url)
+    with eng.connect() as c:
+        names = {r[0] for r in c.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+    eng.dispose()
+    assert any("score_entry" in n for n in names) and any("batch" in n for n in names), names

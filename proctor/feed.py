@@ -1,0 +1,348 @@
+"""The live feed of a batch's rooms (考场实时动态, R-DAY-3): ``WS /ws/batches/{bid}``.
+
+A client gets ``{type: "snapshot", seq, rooms, …}`` first, then one
+``{type: "event", seq, event, room_code, …}`` per change, ``seq`` rising by
+one, so a client that misses one sees the gap and sends
+``{"type": "snapshot"}`` (or reconnects) for a fresh snapshot.
+
+On connect the handler subscribes first, then reads the batch's current
+sequence number S, then builds the snapshot from the database and sends it
+with S; afterwards it forwards events numbered above S. An event below or at
+S was published after its commit, so the snapshot already holds it; one above
+S may be in the snapshot too, which is harmless because events carry absolute
+state (the room's counts, the seat's status). If the stream itself skips a
+number (an event lost in transport), the handler sends a fresh snapshot.
+
+A proctor sees only their own rooms: events of other rooms are not sent, and
+the connection numbers what it sends itself, so a proctor's stream has no
+gaps either. The admin, the centre and the supervisor see every room, and for
+them the connection's numbers are the batch's.
+
+The entry cutoff (R-TIME-1) is announced once per room by ``emit_cutoffs``,
+which the app runs every few seconds; ``CutoffNotice`` makes it once across
+server processes. Tests call it directly with the time they want.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, AsyncIterator
+
+import anyio
+from litestar import WebSocket, websocket
+from litestar.datastructures import State
+from sqlalchemy import create_engine
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from examday import audit
+from examday.actor import SYSTEM
+from examday.clock import iso
+from examday.errors import Refusal
+from examday.plans.models import Batch, ExamSession
+from examday.web import unauthenticated
+from proctor import rooms as roomstate
+from proctor import rules
+from proctor.access import BatchView, batch_view, session_of
+from proctor.models import CutoffNotice
+
+log = logging.getLogger("examday.proctor.feed")
+
+CUTOFF_INTERVAL_SECONDS = 5.0
+
+
+# -- snapshot and event state -------------------------------------------------------------
+
+
+def snapshot(state: State, view: BatchView, session_id: int | None = None) -> dict[str, Any]:
+    """The batch's current seq and, read after it, the rooms this viewer sees."""
+    now = state.clock.now()
+    seq = state.events.current_seq(view.batch.id)
+    with Session(state.read_engine) as db:
+        batch = db.get(Batch, view.batch.id)
+        session = session_of(db, batch, session_id) if session_id else roomstate.current_session(db, batch, now)
+        rooms = []
+        if session is not None:
+            rooms = [r for r in roomstate.rooms_state(db, batch, session, now) if view.sees(r["room_code"])]
+        return {
+            "type": "snapshot", "seq": seq, "batch_id": batch.id, "at": iso(now),
+            "batch": {"id": batch.id, "occupation_code": batch.occupation_code,
+                      "occupation_name": batch.occupation_name, "level": batch.level,
+                      "exam_date": batch.exam_date.isoformat(), "status": batch.status},
+            "session": roomstate.session_body(session, batch) if session else None,
+            "sessions": [roomstate.session_body(s, batch) for s in roomstate.sessions_of(db, batch.id)],
+            "rooms": rooms,
+        }
+
+
+def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each room's absolute state (counts, and the seat's status) to its events.
+
+    Runs inside the bus's critical section, after the publishers' commits; events of one
+    room that went out together share one read.
+    """
+    out = list(messages)
+    wanted = [i for i, m in enumerate(messages) if m.get("room_code") and "room" not in m]
+    if not wanted:
+        return out
+    now = state.clock.now()
+    with Session(state.read_engine) as db:
+        batch = db.get(Batch, batch_id)
+        if batch is None:
+            return out
+        cameras = roomstate.camera_states(db, batch.id, now)
+        sessions: dict[int | None, ExamSession | None] = {}
+        rooms: dict[tuple[int, str], dict | None] = {}
+        for i in wanted:
+            m = messages[i]
+            sid = m.get("session_id")
+            if sid not in sessions:
+                found = db.get(ExamSession, sid) if sid else roomstate.current_session(db, batch, now)
+                sessions[sid] = found if found is not None and found.batch_id == batch_id else None
+            session = sessions[sid]
+            if session is None:
+                continue
+            key = (session.id, m["room_code"])
+            if key not in rooms:
+                found_rooms = roomstate.rooms_state(db, batch, session, now, {m["room_code"]}, cameras)
+                rooms[key] = found_rooms[0] if found_rooms else None
+            if rooms[key] is not None:
+                out[i] = _with_state(m, session.id, rooms[key])
+    return out
+
+
+def _with_state(message: dict[str, Any], session_id: int, room: dict[str, Any]) -> dict[str, Any]:
+    message = {**message, "session_id": session_id, "room": rules.counts_only(room)}
+    cid = message.get("candidate_id")
+    if cid is not None:
+        seat = next((s for s in room["seats"] if s["candidate_id"] == cid), None)
+        if seat is not None:
+            message["seat_state"] = seat
+    if message.get("event") == "absent":
+        message["seats"] = [s for s in room["seats"] if s["status"] == "absent"]
+    return message
+
+
+def read_engine(database_url: str, engine: Engine) -> Engine:
+    """Where the feed reads: on SQLite a read-only engine whose transactions start with a
+    deferred BEGIN, so a snapshot or an event's state never queues behind a writer (WAL
+    readers do not block); elsewhere the app's own engine."""
+    if not database_url.startswith("sqlite"):
+        return engine
+    reader = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa_event.listens_for(reader, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa_event.listens_for(reader, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN")  # one consistent snapshot for all the reads of one event
+
+    return reader
+
+
+def install_feed(state: State) -> None:
+    state.read_engine = read_engine(state.settings.database_url, state.engine)
+    state.events.set_enricher(lambda batch_id, messages: enrich(state, batch_id, messages))
+
+
+# -- the entry cutoff ---------------------------------------------------------------------
+
+
+def emit_cutoffs(state: State, now: datetime) -> list[tuple[int, str]]:
+    """Announce, once per room, that entry has closed and who is absent (R-TIME-1, R-DAY-3).
+
+    Returns the (session id, room code) pairs announced by this call.
+    """
+    announced: list[tuple[int, str]] = []
+    with Session(state.engine, expire_on_commit=False) as db:
+        sessions = db.exec(select(ExamSession).where(ExamSession.starts_at <= now,
+                                                     ExamSession.starts_at > now - timedelta(days=1))).all()
+        for s in sessions:
+            batch = db.get(Batch, s.batch_id)
+            if batch is None or batch.status == "draft":
+                continue
+            cutoff = rules.entry_cutoff(s.starts_at, roomstate.batch_config(batch).entry_close_minutes)
+            if now < cutoff or now >= s.ends_at:
+                continue
+            done = set(db.exec(select(CutoffNotice.room_id).where(CutoffNotice.session_id == s.id)).all())
+            for room in roomstate.session_rooms(db, s):
+                if room.id in done:
+                    continue
+                st = roomstate.room_state(db, batch, s, room.code, now)
+                absent = st["absent"] if st else 0
+                notice = CutoffNotice(batch_id=batch.id, session_id=s.id, room_id=room.id, absent=absent, at=now)
+                db.add(notice)
+                try:
+                    db.flush()
+                    audit.record(db, SYSTEM, "room.entry_closed", "room", room.id,
+                                 {"session_id": s.id, "room_code": room.code, "absent": absent}, now,
+                                 batch.institution_id)
+                    db.commit()
+                except IntegrityError:  # another server process announced it first
+                    db.rollback()
+                    continue
+                announced.append((s.id, room.code))
+                state.events.publish(batch.id, "absent", room.code, session_id=s.id, cutoff_at=iso(cutoff))
+    return announced
+
+
+async def _cutoff_loop(state: State, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(emit_cutoffs, state, state.clock.now())
+        except Exception as exc:  # keep ticking: the next tick catches up
+            log.error("cutoff tick failed: %s", type(exc).__name__)
+
+
+@asynccontextmanager
+async def feed_lifespan(app) -> AsyncIterator[None]:
+    state = app.state
+    async with state.events.running():
+        task = asyncio.create_task(_cutoff_loop(state, CUTOFF_INTERVAL_SECONDS))
+        try:
+            yield
+        finally:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            if state.read_engine is not state.engine:
+                state.read_engine.dispose()
+
+
+# -- the WebSocket ------------------------------------------------------------------------
+
+
+def _open_view(state: State, actor, batch_id: int, session_id: int | None) -> BatchView:
+    if actor is None:
+        raise unauthenticated()
+    with Session(state.read_engine) as db:
+        view = batch_view(db, actor, batch_id)
+        if session_id:
+            session_of(db, view.batch, session_id)
+        return view
+
+
+@lru_cache(maxsize=256)
+def _parse(raw: bytes) -> dict[str, Any]:
+    # The channels plugin hands the same bytes object to every subscriber: decode it once.
+    return json.loads(raw)
+
+
+class _Connection:
+    """One client: what it may see, and the numbers it has been sent."""
+
+    def __init__(self, socket: WebSocket, state: State, view: BatchView, session_id: int | None) -> None:
+        self.socket, self.state, self.view, self.session_id = socket, state, view, session_id
+        self.batch_seq = 0  # the last batch event accounted for
+        self.sent_seq = 0  # the last number this connection sent
+
+    async def send_snapshot(self) -> None:
+        snap = await anyio.to_thread.run_sync(snapshot, self.state, self.view, self.session_id)
+        self.batch_seq = max(self.batch_seq, snap["seq"])
+        self.sent_seq = max(self.sent_seq, self.batch_seq)
+        snap["seq"] = self.sent_seq
+        await self.socket.send_text(json.dumps(snap, ensure_ascii=False))
+
+    async def on_event(self, raw: bytes) -> None:
+        msg = _parse(raw)  # shared by every connection of this process: read only
+        n = msg.get("seq", 0)
+        if n <= self.batch_seq:
+            return  # already in the snapshot
+        if n > self.batch_seq + 1:
+            log.warning("feed of batch %s skipped from %s to %s: resync", self.view.batch.id, self.batch_seq, n)
+            await self.send_snapshot()
+            return
+        self.batch_seq = n
+        if not self.view.sees(msg.get("room_code")):
+            return
+        self.sent_seq += 1
+        if self.sent_seq == n:  # the batch's own numbering: forward the bytes as published
+            await self.socket.send_text(raw.decode())
+        else:
+            await self.socket.send_text(json.dumps({**msg, "seq": self.sent_seq}, ensure_ascii=False))
+
+    async def on_client(self, data: str) -> None:
+        try:
+            msg = json.loads(data)
+        except ValueError:
+            return
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind in ("snapshot", "resync"):
+            previous = self.session_id
+            try:
+                if "session_id" in msg:  # the page switched to another session of the batch
+                    self.session_id = int(msg["session_id"] or 0) or None
+                await self.send_snapshot()
+            except (Refusal, ValueError, TypeError):
+                self.session_id = previous
+                await self.socket.send_text(json.dumps({"type": "error", "code": "not_found", "message": "场次不存在",
+                                                        "message_en": "No such session."}))
+        elif kind == "ping":
+            await self.socket.send_text(json.dumps({"type": "pong", "seq": self.sent_seq}))
+
+
+@websocket("/ws/batches/{bid:int}")
+async def batch_feed(socket: WebSocket, bid: int) -> None:
+    state = socket.app.state
+    await socket.accept()
+    try:
+        session_id = int(socket.query_params.get("session_id") or 0) or None
+        view = await anyio.to_thread.run_sync(_open_view, state, socket.scope.get("user"), bid, session_id)
+    except (Refusal, ValueError) as r:
+        r = r if isinstance(r, Refusal) else Refusal("invalid_input", "参数无效", "Bad session_id.", None, 422)
+        await socket.send_text(json.dumps({"type": "error", **r.body()}, ensure_ascii=False))
+        await socket.close(code=4000 + r.status, reason=r.code)
+        return
+    bus = state.events
+    conn = _Connection(socket, state, view, session_id)
+    inbox: asyncio.Queue = asyncio.Queue()
+
+    async with bus.plugin.start_subscription(bus.channel(bid)) as subscriber:
+        async def pump_events() -> None:
+            async for raw in subscriber.iter_events():
+                await inbox.put(("event", raw))
+
+        async def pump_client() -> None:
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    await inbox.put(("closed", None))
+                    return
+                text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
+                await inbox.put(("client", text))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(pump_events)
+            tg.start_soon(pump_client)
+            try:
+                await conn.send_snapshot()
+                while True:
+                    kind, payload = await inbox.get()
+                    if kind == "closed":
+                        break
+                    if kind == "event":
+                        await conn.on_event(payload)
+                    else:
+                        await conn.on_client(payload)
+            except Exception as exc:  # a client gone mid-send ends this connection only
+                log.info("feed connection ended: %s", type(exc).__name__)
+            finally:
+                tg.cancel_scope.cancel()
+
+
+ROUTES = [batch_feed]

@@ -1,0 +1,56 @@
+"""The proctors' and supervisors' pages (考场监控): the batches to watch, and a batch's
+live dashboard (R-DAY-3). The dashboard draws itself from the WebSocket feed."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from litestar import get
+from litestar.response import Template
+from sqlmodel import select
+
+from examday.clock import CST
+from examday.errors import Refusal
+from examday.plans.models import Batch, ExamSession, ProctorAssignment
+from examday.registry.models import Institution
+from examday.web import Ctx, signed_in
+from proctor.access import FULL_VIEW_ROLES, batch_view, sees_institution
+from proctor.rules import INCIDENT_LABELS, INCIDENT_TIERS, SUPERVISION_AREA_LABELS, SUPERVISION_AREAS
+
+WATCH_ROLES = (*FULL_VIEW_ROLES, "proctor")
+
+
+@get("/proctor", guards=[signed_in], sync_to_thread=True, include_in_schema=False)
+def proctor_home(ctx: Ctx) -> Template:
+    actor = ctx.user
+    today = ctx.now.astimezone(CST).date()
+    query = select(Batch).where(Batch.exam_date >= today - timedelta(days=3), Batch.exam_date <= today + timedelta(days=7),
+                                Batch.status != "draft").order_by(Batch.exam_date, Batch.id)
+    if actor.role == "proctor":
+        query = query.where(Batch.id.in_(
+            select(ExamSession.batch_id).join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id)
+            .where(ProctorAssignment.staff_id == (actor.staff_id or -1))))
+    batches = []
+    if actor.role in WATCH_ROLES:
+        for b in ctx.db.exec(query).all():
+            inst = ctx.db.get(Institution, b.institution_id)
+            if inst is not None and sees_institution(actor, inst):
+                batches.append({"batch": b, "institution": inst.name, "today": b.exam_date == today})
+    return Template("proctor_home.html", context={"actor": actor, "batches": batches})
+
+
+@get("/proctor/batches/{bid:int}", guards=[signed_in], sync_to_thread=True, include_in_schema=False)
+def dashboard(ctx: Ctx, bid: int) -> Template:
+    try:
+        view = batch_view(ctx.db, ctx.user, bid)
+    except Refusal as r:
+        return Template("proctor_refused.html", context={"actor": ctx.actor, "refusal": r}, status_code=r.status)
+    kinds = [{"kind": k, "tier": t, "label": INCIDENT_LABELS[k]} for k, t in INCIDENT_TIERS.items()]
+    return Template("dashboard.html", context={
+        "actor": ctx.user, "batch": view.batch, "institution": view.institution.name,
+        "is_proctor": ctx.user.role == "proctor", "kinds": kinds,
+        "is_supervisor": ctx.user.role == "supervisor",
+        "areas": [(a, SUPERVISION_AREA_LABELS[a]) for a in (*SUPERVISION_AREAS, "other")],
+    })
+
+
+ROUTES = [proctor_home, dashboard]

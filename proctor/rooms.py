@@ -1,0 +1,208 @@
+"""Room state from the database (考场实时状态, R-DAY-3): loads the facts of a
+session's rooms and hands them to ``proctor.rules.room_state``.
+
+Names are masked here (R-PRIV-1): the live view identifies a candidate by seat
+and ticket number, as the list on the door does.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+
+from examday.clock import iso
+from examday.identity import mask_name
+from examday.plans.config import BatchConfig
+from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
+from examday.registry.models import Camera, Room
+from kiosk.models import Attendance, OfflineConflict
+from proctor import rules
+from proctor.models import HandIn, Incident, SeatMove
+
+
+def batch_config(batch: Batch) -> BatchConfig:
+    return BatchConfig.from_json(batch.config)
+
+
+def sessions_of(db: Session, batch_id: int) -> list[ExamSession]:
+    return list(db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)
+                        .order_by(ExamSession.starts_at, ExamSession.id)).all())
+
+
+def current_session(db: Session, batch: Batch, now: datetime) -> ExamSession | None:
+    sessions = sessions_of(db, batch.id)
+    opens = timedelta(minutes=batch_config(batch).entry_open_minutes)
+    sid = rules.pick_session([(s.id, s.starts_at - opens, s.ends_at) for s in sessions], now)
+    return next((s for s in sessions if s.id == sid), None)
+
+
+def session_body(s: ExamSession, batch: Batch) -> dict[str, Any]:
+    cfg = batch_config(batch)
+    return {"id": s.id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at),
+            "cutoff_at": iso(rules.entry_cutoff(s.starts_at, cfg.entry_close_minutes)),
+            "handin_from": iso(rules.handin_opens(s.starts_at, cfg.no_handin_minutes))}
+
+
+# Every event of the live feed reads a room's state (R-DAY-3), so the statements are built once,
+# with bound parameters, and run through Core: building a statement and its cache key costs
+# more than running it on SQLite.
+_rooms = bindparam("rooms", expanding=True)
+_CAMERAS = (select(Room.code, Camera.code).join(Camera, Camera.room_id == Room.id)
+            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+            .where(ExamSession.batch_id == bindparam("batch_id")).distinct().order_by(Room.code, Camera.code))
+_SESSION_ROOMS = (select(Room.id, Room.code, Room.name, Room.seats, Room.rows, Room.cols)
+                  .join(SessionRoom, SessionRoom.room_id == Room.id)
+                  .where(SessionRoom.session_id == bindparam("session_id")).order_by(Room.code))
+_SEATS = (select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)
+          .join(Candidate, Candidate.id == Seat.candidate_id)
+          .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), Seat.room_id.in_(_rooms)))
+_ARRIVALS = (select(Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late)
+             .where(Attendance.session_id == bindparam("session_id")))
+_STRANGERS = (select(Candidate.id, Candidate.name, Candidate.ticket_number)
+              .where(Candidate.id.in_(bindparam("ids", expanding=True))))
+_INCIDENTS = (select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)
+              .where(Incident.session_id == bindparam("session_id"), Incident.room_id.in_(_rooms))
+              .order_by(Incident.at, Incident.id))
+_MOVES = (select(SeatMove.room_id, SeatMove.candidate_id, SeatMove.to_seat)
+          .where(SeatMove.session_id == bindparam("session_id"), SeatMove.room_id.in_(_rooms))
+          .order_by(SeatMove.at, SeatMove.id))
+_HANDINS = (select(HandIn.room_id, HandIn.candidate_id, HandIn.at)
+            .where(HandIn.session_id == bindparam("session_id"), HandIn.room_id.in_(_rooms)))
+_CONFLICTS = (select(OfflineConflict.candidate_id)
+              .where(OfflineConflict.session_id == bindparam("session_id"), OfflineConflict.resolved_at.is_(None)))
+
+
+# -- cameras ----------------------------------------------------------------------------
+
+
+def camera_states(db: Session, batch_id: int, now: datetime) -> dict[str, list[dict[str, str]]]:
+    """{room_code: [{code, state}]} for every room of the batch; "unknown" until the video
+    hooks (``proctor.video.camera_state_map``) say otherwise."""
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for room_code, cam_code in db.connection().execute(_CAMERAS, {"batch_id": batch_id}):
+        out[room_code].append({"code": cam_code, "state": "unknown"})
+    overlay = _video_states(db, batch_id, now)
+    if overlay:
+        for room_code, cams in out.items():
+            for cam in cams:
+                found = _overlay_state(overlay, room_code, cam["code"])
+                if isinstance(found, Mapping):
+                    cam.update({k: str(v) for k, v in found.items() if k != "code" and v is not None})
+                elif found:
+                    cam["state"] = str(found)
+    return dict(out)
+
+
+def _video_states(db: Session, batch_id: int, now: datetime) -> Mapping | None:
+    try:
+        from proctor.video import camera_state_map  # the video hooks (issue #7)
+    except ImportError:
+        return None
+    return camera_state_map(db, batch_id, now)
+
+
+def _overlay_state(overlay: Mapping, room_code: str, cam_code: str) -> str | Mapping | None:
+    # Accepts {room: [{code, state, ...}]} (what proctor.video gives), {room: {camera: state}},
+    # {(room, camera): state} and {camera: state}.
+    if (room_code, cam_code) in overlay:
+        value = overlay[(room_code, cam_code)]
+    elif room_code in overlay and not isinstance(overlay[room_code], str):
+        per_room = overlay[room_code]
+        if isinstance(per_room, Mapping):
+            value = per_room.get(cam_code)
+        else:
+            value = next((c for c in per_room if c.get("code") == cam_code), None)
+    else:
+        value = overlay.get(cam_code)
+    return value
+
+
+# -- rooms ------------------------------------------------------------------------------
+
+
+def session_rooms(db: Session, session: ExamSession) -> list[Room]:
+    return list(db.exec(select(Room).join(SessionRoom, SessionRoom.room_id == Room.id)
+                        .where(SessionRoom.session_id == session.id).order_by(Room.code)).all())
+
+
+def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
+                room_codes: Collection[str] | None = None,
+                cameras: Mapping[str, list[dict[str, str]]] | None = None) -> list[dict[str, Any]]:
+    """The state of each room of ``session`` (only ``room_codes`` when given)."""
+    q = db.connection().execute
+    rooms = [r for r in q(_SESSION_ROOMS, {"session_id": session.id}) if room_codes is None or r.code in room_codes]
+    if not rooms:
+        return []
+    ids = [r.id for r in rooms]
+    sid = {"session_id": session.id, "rooms": ids}
+    cfg = batch_config(batch)
+    cutoff = rules.entry_cutoff(session.starts_at, cfg.entry_close_minutes)
+    cameras = camera_states(db, batch.id, now) if cameras is None else cameras
+
+    seated: dict[int, dict[int, rules.SeatFact]] = defaultdict(dict)
+    seat_room: dict[int, int] = {}
+    withdrawn: set[int] = set()
+    for room_id, seat_no, cid, name, ticket, status in q(_SEATS, {"batch_id": batch.id, "part": session.part,
+                                                                  "rooms": ids}):
+        seated[room_id][cid] = rules.SeatFact(cid, seat_no, ticket, mask_name(name))
+        seat_room[cid] = room_id
+        if status == "withdrawn":
+            withdrawn.add(cid)
+    arrivals: dict[int, dict[int, rules.Arrival]] = defaultdict(dict)
+    for cid, a_room, at, late in q(_ARRIVALS, {"session_id": session.id}):
+        room_id = a_room or seat_room.get(cid)
+        if room_id in ids:
+            arrivals[room_id][cid] = rules.Arrival(cid, at, late)
+    strangers = [cid for rid, arr in arrivals.items() for cid in arr if cid not in seated[rid]]
+    stranger_facts = {cid: rules.SeatFact(cid, None, ticket, mask_name(name))
+                      for cid, name, ticket in q(_STRANGERS, {"ids": strangers})} if strangers else {}
+    incidents: dict[int, list[rules.IncidentFact]] = defaultdict(list)
+    for iid, room_id, cid, kind, tier, at in q(_INCIDENTS, sid):
+        incidents[room_id].append(rules.IncidentFact(iid, cid, kind, tier, at))
+    moved: dict[int, dict[int, int]] = defaultdict(dict)
+    for room_id, cid, to_seat in q(_MOVES, sid):
+        moved[room_id][cid] = to_seat
+    handed: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for room_id, cid, at in q(_HANDINS, sid):
+        handed[room_id][cid] = at
+    conflicts: dict[int, list[int]] = defaultdict(list)
+    for (cid,) in q(_CONFLICTS, {"session_id": session.id}):
+        room_id = next((rid for rid, arr in arrivals.items() if cid in arr), seat_room.get(cid))
+        if room_id in ids:
+            conflicts[room_id].append(cid)
+
+    out = []
+    for r in rooms:
+        facts = rules.RoomFacts(
+            room_code=r.code, capacity=r.seats, starts_at=session.starts_at, ends_at=session.ends_at,
+            cutoff_at=cutoff, seats=list(seated[r.id].values()), arrivals=arrivals[r.id],
+            incidents=incidents[r.id], moved_to=moved[r.id], handed_in=handed[r.id],
+            withdrawn=frozenset(withdrawn), cameras=cameras.get(r.code, []), conflicts=conflicts[r.id],
+            strangers={cid: stranger_facts[cid] for cid in arrivals[r.id] if cid in stranger_facts},
+        )
+        state = rules.room_state(facts, now)
+        state.update({"room_name": r.name, "rows": r.rows, "cols": r.cols, "session_id": session.id,
+                      "part": session.part})
+        out.append(jsonable(state))
+    return out
+
+
+def room_state(db: Session, batch: Batch, session: ExamSession, room_code: str, now: datetime) -> dict | None:
+    found = rooms_state(db, batch, session, now, {room_code})
+    return found[0] if found else None
+
+
+def jsonable(value: Any) -> Any:
+    """Times as China time ISO strings, the way the contract shows them."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value

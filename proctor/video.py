@@ -1,0 +1,363 @@
+"""Video coverage of a batch and the cameras' live state (全程监控, R-VIDEO-1).
+
+* :func:`batch_coverage` — ``GET /api/v1/batches/{bid}/coverage``: for each
+  session, room and camera, the valid segments' union over the session window
+  (with a margin), the gaps longer than the tolerance and each gap's cause,
+  computed by :func:`proctor.coverage.coverage_by_camera` from the rows the
+  hooks left. While a session runs it is judged up to now.
+* :func:`camera_state_map` — what the proctors' live view shows per camera:
+  ``recording``, ``offline`` (reported by the recorder), ``stale`` (silent
+  while a session runs), ``unknown``.
+* :func:`check_stale` — run every few seconds by the app (:func:`video_lifespan`):
+  a camera with no new segment within the batch's ``camera_stale_seconds``
+  (default 30, widened to the camera's segment length) during a session goes
+  ``stale`` once, on the audit chain and as a live ``camera`` event.
+* :func:`verify_segments` — checks again that the files of a batch's valid
+  segments are still there (and, deep, still hash the same).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any, AsyncIterator
+
+import anyio
+from sqlalchemy import DateTime, String, cast, type_coerce, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from examday import audit
+from examday.actor import SYSTEM, Actor
+from examday.clock import iso
+from examday.plans.config import BatchConfig
+from examday.plans.models import Batch, ExamSession, SessionRoom
+from examday.registry.models import Camera, Room
+from proctor.access import batch_view
+from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE, OfflineSpan, SegmentFact, coverage_by_camera, stale_cameras
+from proctor.video_models import CameraHealth, CameraOffline, Segment
+
+log = logging.getLogger("examday.proctor.video")
+
+# A segment longer than this is refused by the hook, so the coverage query
+# only looks this far back before a window for segments reaching into it.
+MAX_SEGMENT = timedelta(hours=6)
+DEFAULT_STALE_SECONDS = 30
+STALE_GRACE = timedelta(seconds=10)
+STALE_CHECK_SECONDS = 5.0
+
+
+def stale_after(batch: Batch) -> timedelta:
+    """The batch's silence limit: ``camera_stale_seconds`` in its config, else 30 s."""
+    try:
+        value = json.loads(batch.config or "{}").get("camera_stale_seconds")
+    except (ValueError, AttributeError):
+        value = None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        value = DEFAULT_STALE_SECONDS
+    return timedelta(seconds=value)
+
+
+def _limit(base: timedelta, health: CameraHealth | None) -> timedelta:
+    # A recorder cutting 10-minute files is silent for 10 minutes by design.
+    if health is not None and health.segment_seconds:
+        return max(base, timedelta(seconds=health.segment_seconds) + STALE_GRACE)
+    return base
+
+
+def live_batches(db: Session, room_id: int, now: datetime) -> list[int]:
+    """Batches with a session in that room from entry opening to the window's end."""
+    rows = db.exec(
+        select(Batch, ExamSession.starts_at, ExamSession.ends_at)
+        .join(ExamSession, ExamSession.batch_id == Batch.id)
+        .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
+        .where(SessionRoom.room_id == room_id, ExamSession.ends_at >= now - DEFAULT_MARGIN,
+               ExamSession.starts_at <= now + timedelta(hours=12), Batch.status != "draft")
+    ).all()
+    out: list[int] = []
+    for batch, starts, ends in rows:
+        opens = timedelta(minutes=BatchConfig.from_json(batch.config).entry_open_minutes)
+        if starts - opens <= now <= ends + DEFAULT_MARGIN and batch.id not in out:
+            out.append(batch.id)
+    return out
+
+
+# -- coverage ---------------------------------------------------------------------------------
+
+
+def _facts(db: Session, camera_ids: list[int], ws: datetime, we: datetime):
+    # A batch's day is some 60,000 rows: read through Core, without the ORM's row loading,
+    # and the two times without UTCDateTime's per-value conversion, which would cost more
+    # than the coverage itself. SQLite hands back the stored UTC text; PostgreSQL aware times.
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    start, end = ((cast(c, String) if sqlite else type_coerce(c, DateTime(timezone=True)))
+                  for c in (Segment.started_at, Segment.expected_end))
+    segs = db.connection().execute(
+        select(Segment.camera_id, start, end, Segment.state)
+        .where(Segment.camera_id.in_(camera_ids), Segment.started_at >= ws - MAX_SEGMENT,
+               Segment.started_at < we)
+    ).all()
+    if sqlite:
+        utc = datetime.fromisoformat
+        segs = [(c, utc(s + "+00:00"), utc(e + "+00:00"), st) for c, s, e, st in segs]
+    facts = [SegmentFact(str(c), s, e, st) for c, s, e, st in segs if e > ws]
+    spans = db.exec(
+        select(CameraOffline.camera_id, CameraOffline.started_at, CameraOffline.ended_at)
+        .where(CameraOffline.camera_id.in_(camera_ids), CameraOffline.started_at < we)
+        .where((CameraOffline.ended_at.is_(None)) | (CameraOffline.ended_at > ws))
+    ).all()
+    return facts, [OfflineSpan(str(c), s, e) for c, s, e in spans], len(segs)
+
+
+def _span(a: datetime, b: datetime) -> float:
+    return round((b - a).total_seconds(), 3)
+
+
+def batch_coverage(db: Session, actor: Actor, batch_id: int, now: datetime,
+                   tolerance: timedelta = DEFAULT_TOLERANCE, margin: timedelta = DEFAULT_MARGIN) -> dict[str, Any]:
+    """Coverage of every session, room and camera of the batch the actor may see (R-VIDEO-1)."""
+    view = batch_view(db, actor, batch_id)
+    states = camera_state_map(db, batch_id, now)
+    sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)
+                       .order_by(ExamSession.starts_at, ExamSession.id)).all()
+    out_sessions = []
+    for s in sessions:
+        rooms = [r for r in db.exec(select(Room).join(SessionRoom, SessionRoom.room_id == Room.id)
+                                    .where(SessionRoom.session_id == s.id).order_by(Room.code)).all()
+                 if view.sees(r.code)]
+        if not rooms:
+            continue
+        cams = db.exec(select(Camera).where(Camera.room_id.in_([r.id for r in rooms]))
+                       .order_by(Camera.code)).all()
+        ws, we = s.starts_at - margin, s.ends_at + margin
+        facts, spans, n = _facts(db, [c.id for c in cams], ws, we) if cams else ([], [], 0)
+        result = coverage_by_camera([str(c.id) for c in cams], s.starts_at, s.ends_at, facts, spans,
+                                    margin=margin, tolerance=tolerance, now=now)
+        by_room: dict[int, list[Camera]] = defaultdict(list)
+        for c in cams:
+            by_room[c.room_id].append(c)
+        room_out = []
+        for r in rooms:
+            cam_out = []
+            live = {c["code"]: c["state"] for c in states.get(r.code, [])}
+            for c in by_room[r.id]:
+                cov = result[str(c.id)]
+                covered = sum(_span(a, b) for a, b in cov.covered)
+                cam_out.append({
+                    "code": c.code, "name": c.name, "state": live.get(c.code, "unknown"),
+                    "complete": cov.complete,
+                    "covered": [{"start": iso(a), "end": iso(b)} for a, b in cov.covered],
+                    "gaps": [{"start": iso(g.start), "end": iso(g.end), "cause": g.cause,
+                              "seconds": _span(g.start, g.end)} for g in cov.gaps],
+                    "covered_seconds": round(covered, 3),
+                    "window_seconds": _span(cov.window_start, cov.window_end) if cov.window_start else 0.0,
+                })
+            # R-VIDEO-1: a room no camera watches cannot be complete.
+            room_out.append({"code": r.code, "name": r.name, "cameras": cam_out,
+                             "complete": bool(cam_out) and all(c["complete"] for c in cam_out),
+                             "problem": None if cam_out else "no_camera"})
+        judged_until = min(now, we)
+        out_sessions.append({
+            "id": s.id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at),
+            "window_start": iso(ws), "window_end": iso(we), "judged_until": iso(max(judged_until, ws)),
+            "final": now >= we, "segments": n, "rooms": room_out,
+            "complete": all(r["complete"] for r in room_out),
+        })
+    return {"batch_id": batch_id, "tolerance_seconds": tolerance.total_seconds(),
+            "margin_seconds": margin.total_seconds(), "generated_at": iso(now), "sessions": out_sessions,
+            "complete": bool(out_sessions) and all(s["complete"] for s in out_sessions),
+            "final": bool(out_sessions) and all(s["final"] for s in out_sessions)}
+
+
+# -- camera states ----------------------------------------------------------------------------
+
+
+def _camera_rows(db: Session, batch_id: int):
+    return db.exec(
+        select(Room.code, Room.id, Camera.code, Camera.id, ExamSession.starts_at, ExamSession.ends_at)
+        .join(SessionRoom, SessionRoom.room_id == Room.id)
+        .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+        .join(Camera, Camera.room_id == Room.id)
+        .where(ExamSession.batch_id == batch_id).order_by(Room.code, Camera.code)
+    ).all()
+
+
+def _state(health: CameraHealth | None, running: bool, limit: timedelta, now: datetime) -> tuple[str, str]:
+    if health is not None and health.state == "offline":
+        return "offline", health.reason
+    last = health.last_segment_at if health is not None else None
+    if last is not None and now - last <= _limit(limit, health):
+        return "recording", ""
+    if running:
+        return "stale", "no_segment" if last is not None else "never_reported"
+    return "unknown", ""
+
+
+def camera_state_map(db: Session, batch_id: int, now: datetime) -> dict[str, list[dict[str, str]]]:
+    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1)."""
+    batch = db.get(Batch, batch_id)
+    if batch is None:
+        return {}
+    limit = stale_after(batch)
+    rows = _camera_rows(db, batch_id)
+    running: set[int] = {room_id for _, room_id, _, _, starts, ends in rows if starts <= now < ends}
+    cam_ids = list({r[3] for r in rows})
+    healths = {h.camera_id: h for h in db.exec(select(CameraHealth).where(CameraHealth.camera_id.in_(cam_ids)))} \
+        if cam_ids else {}
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    seen: set[int] = set()
+    for room_code, room_id, cam_code, cam_id, _, _ in rows:
+        if cam_id in seen:
+            continue
+        seen.add(cam_id)
+        state, reason = _state(healths.get(cam_id), room_id in running, limit, now)
+        out[room_code].append({"code": cam_code, "state": state, "reason": reason})
+    return dict(out)
+
+
+def check_stale(state, now: datetime) -> list[tuple[str, str]]:
+    """Mark cameras silent during a running session ``stale``, once each (R-VIDEO-1).
+
+    ``state`` is the app's state (engine, events). Returns the (room code,
+    camera code) pairs this call marked; another server process racing it
+    marks each camera once, by the conditional update. Events go out after
+    the session is closed: the feed's enricher reads the database too.
+    """
+    marked: list[tuple[str, str]] = []
+    outbox: list[tuple[int, str, str, str]] = []
+    with Session(state.engine, expire_on_commit=False) as db:
+        running = db.exec(select(ExamSession, Batch).join(Batch, Batch.id == ExamSession.batch_id)
+                          .where(ExamSession.starts_at <= now, ExamSession.ends_at > now,
+                                 Batch.status != "draft")).all()
+        # camera id -> (silence limit, room code, camera code, institution, batches to tell)
+        watch: dict[int, tuple[timedelta, str, str, int, set[int]]] = {}
+        for s, batch in running:
+            limit = stale_after(batch)
+            for room_code, _, cam_code, cam_id, starts, ends in _camera_rows(db, batch.id):
+                if (starts, ends) != (s.starts_at, s.ends_at):
+                    continue  # a room of another session of the batch
+                prev = watch.get(cam_id)
+                batches = (prev[4] if prev else set()) | {batch.id}
+                watch[cam_id] = (min(limit, prev[0]) if prev else limit, room_code, cam_code,
+                                 batch.institution_id, batches)
+        healths = {h.camera_id: h for h in db.exec(select(CameraHealth)
+                                                   .where(CameraHealth.camera_id.in_(list(watch))))} \
+            if watch else {}
+        groups: dict[timedelta, dict[str, datetime | None]] = defaultdict(dict)
+        for cam_id, (limit, *_rest) in watch.items():
+            h = healths.get(cam_id)
+            if h is not None and h.state in ("offline", "stale"):
+                continue
+            groups[_limit(limit, h)][str(cam_id)] = h.last_segment_at if h is not None else None
+        for limit, last in groups.items():
+            for key in stale_cameras(last, now, limit):
+                cam_id = int(key)
+                _, room_code, cam_code, iid, batches = watch[cam_id]
+                reason = "no_segment" if last[key] is not None else "never_reported"
+                if not _mark_stale(db, cam_id, reason, now):
+                    db.rollback()
+                    continue
+                audit.record(db, SYSTEM, "camera.stale", "camera", cam_id,
+                             {"camera": cam_code, "room_code": room_code, "reason": reason,
+                              "last_segment_at": iso(last[key])}, now, iid)
+                db.commit()
+                marked.append((room_code, cam_code))
+                outbox.extend((bid, room_code, cam_code, reason) for bid in sorted(batches))
+        db.commit()
+    for bid, room_code, cam_code, reason in outbox:
+        state.events.publish(bid, "camera", room_code, camera=cam_code, state="stale", reason=reason)
+    return marked
+
+
+def _mark_stale(db: Session, camera_id: int, reason: str, now: datetime) -> bool:
+    done = db.exec(update(CameraHealth).where(CameraHealth.camera_id == camera_id,
+                                              CameraHealth.state.in_(("recording", "unknown")))
+                   .values(state="stale", reason=reason, changed_at=now)).rowcount
+    if done:
+        return True
+    if db.get(CameraHealth, camera_id) is not None:
+        return False
+    db.add(CameraHealth(camera_id=camera_id, state="stale", reason=reason, changed_at=now))
+    try:
+        db.flush()
+    except IntegrityError:  # a hook or another process made the row meanwhile
+        db.rollback()
+        return False
+    return True
+
+
+async def _stale_loop(state, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(check_stale, state, state.clock.now())
+        except Exception as exc:  # keep watching: the next tick catches up
+            log.error("stale camera check failed: %s", type(exc).__name__)
+
+
+@asynccontextmanager
+async def video_lifespan(app) -> AsyncIterator[None]:
+    """Runs :func:`check_stale` every few seconds while the app is up."""
+    task = asyncio.create_task(_stale_loop(app.state, STALE_CHECK_SECONDS))
+    try:
+        yield
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+
+# -- re-checking files -------------------------------------------------------------------------
+
+
+def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, deep: bool = False) -> dict[str, Any]:
+    """Check again the files of the batch's segments (R-VIDEO-1, R-AUDIT-1).
+
+    A valid segment whose file is gone becomes ``file_missing``; with ``deep``
+    every finished file is hashed again, and one that changed becomes
+    ``checksum_mismatch`` (or valid again if it was restored). Each change is
+    audited. The caller commits.
+    """
+    from proctor.hooks import verify_file
+
+    view = batch_view(db, actor, batch_id)
+    checked, changed = 0, defaultdict(int)
+    for s in db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)).all():
+        cams = db.exec(select(Camera, Room).join(Room, Room.id == Camera.room_id)
+                       .join(SessionRoom, SessionRoom.room_id == Room.id)
+                       .where(SessionRoom.session_id == s.id)).all()
+        cams = [(c, r) for c, r in cams if view.sees(r.code)]
+        ws, we = s.starts_at - DEFAULT_MARGIN, s.ends_at + DEFAULT_MARGIN
+        states = ("valid", "file_missing", "checksum_mismatch") if deep else ("valid",)
+        for cam, room in cams:
+            segs = db.exec(select(Segment).where(Segment.camera_id == cam.id, Segment.state.in_(states),
+                                                 Segment.purged_at.is_(None),
+                                                 Segment.started_at >= ws - MAX_SEGMENT,
+                                                 Segment.started_at < we)).all()
+            for seg in segs:
+                checked += 1
+                if deep:
+                    new = verify_file(seg.path, seg.sha256, seg.size)
+                else:
+                    new = seg.state if seg.path and _exists(seg.path) else "file_missing"
+                if new == seg.state:
+                    continue
+                audit.record(db, actor, "segment.reverified", "segment", seg.id,
+                             {"camera": cam.code, "room_code": room.code, "state": [seg.state, new]},
+                             now, room.institution_id)
+                changed[new] += 1
+                seg.state, seg.verified_at = new, now
+                db.add(seg)
+    db.flush()
+    return {"batch_id": batch_id, "checked": checked, "changed": dict(changed), "deep": deep}
+
+
+def _exists(path: str) -> bool:
+    from pathlib import Path
+
+    return Path(path).is_file()

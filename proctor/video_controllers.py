@@ -1,0 +1,143 @@
+"""HTTP routes of video and retention (CONTRACT.md "Video"; R-VIDEO-1, R-ARCH-1).
+
+``POST /api/v1/hooks/recorder`` takes no bearer token: the HMAC of the raw
+body is its authentication (:mod:`proctor.hooks`). The rest are for people:
+coverage for the admin, supervisor, centre and the proctors of the rooms;
+holds and the retention preview for the exam office (admin).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Template
+
+from examday.clock import CST
+from examday.errors import Refusal
+from examday.web import Ctx, requires_role
+from proctor import hooks, video
+from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE
+from proctor.hooks_sign import SIGNATURE_HEADER
+from storage import holds, purge
+
+watchers = [requires_role("admin", "supervisor", "centre", "proctor")]
+office = [requires_role("admin")]
+
+CAUSE_ZH = {
+    "camera_offline": "摄像头掉线",
+    "no_hook_received": "未收到录像回调",
+    "invalid_segment": "录像片段无效",
+    "file_missing": "录像文件缺失",
+    "checksum_mismatch": "录像文件校验不符",
+    "purged": "已按保存期限清理",
+}
+STATE_ZH = {"recording": "录像中", "offline": "掉线", "stale": "无新录像", "unknown": "未知"}
+
+
+def _publish(ctx: Ctx, events: list[tuple]) -> None:
+    for batch_id, event, room_code, data in events:
+        ctx.state.events.publish(batch_id, event, room_code, **data)
+
+
+@post("/api/v1/hooks/recorder", sync_to_thread=True, status_code=200)
+def recorder_hook(ctx: Ctx, request: Request, body: bytes) -> dict[str, Any]:
+    """200 ``{status: "stored"|"duplicate", outcome, segment_id?, segment_state?}``; 401
+    ``bad_signature``; 404 ``unknown_camera``; 409 ``ambiguous_camera`` or
+    ``segment_already_finished``; 422 ``invalid_hook``."""
+    peer = request.client.host if request.client else None
+    result = hooks.receive(ctx.db, ctx.state.settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER),
+                           ctx.now, peer)
+    ctx.db.commit()
+    _publish(ctx, result.events)
+    return result.body()
+
+
+def _seconds(value: float | None, default: timedelta, name: str, upper: float) -> timedelta:
+    if value is None:
+        return default
+    if not 0 <= value <= upper:
+        raise Refusal("invalid_input", f"{name} 超出范围", f"{name} must be between 0 and {upper:g} seconds.",
+                      None, 422, {"field": name})
+    return timedelta(seconds=value)
+
+
+@get("/api/v1/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True)
+def coverage(ctx: Ctx, bid: int, tolerance: float | None = None, margin: float | None = None) -> dict[str, Any]:
+    return video.batch_coverage(ctx.db, ctx.user, bid, ctx.now,
+                                _seconds(tolerance, DEFAULT_TOLERANCE, "tolerance", 3600),
+                                _seconds(margin, DEFAULT_MARGIN, "margin", 3600))
+
+
+@dataclass
+class VerifyIn:
+    deep: bool = False
+
+
+@post("/api/v1/batches/{bid:int}/coverage/verify", guards=office, sync_to_thread=True, status_code=200)
+def verify_files(ctx: Ctx, bid: int, data: VerifyIn | None = None) -> dict[str, Any]:
+    out = video.verify_segments(ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep))
+    ctx.db.commit()
+    return out
+
+
+# -- holds and retention ----------------------------------------------------------------------------
+
+
+@dataclass
+class HoldIn:
+    object_type: str
+    object_id: int
+    reason: str
+
+
+@dataclass
+class ReleaseIn:
+    reason: str
+
+
+@post("/api/v1/holds", guards=office, sync_to_thread=True, status_code=201)
+def place_hold(ctx: Ctx, data: HoldIn) -> dict[str, Any]:
+    hold = holds.place_hold(ctx.db, ctx.user, data.object_type, data.object_id, data.reason, ctx.now)
+    ctx.db.commit()
+    return holds.hold_body(hold)
+
+
+@post("/api/v1/holds/{hid:int}/release", guards=office, sync_to_thread=True, status_code=200)
+def release_hold(ctx: Ctx, hid: int, data: ReleaseIn) -> dict[str, Any]:
+    hold = holds.release_hold(ctx.db, ctx.user, hid, data.reason, ctx.now)
+    ctx.db.commit()
+    return holds.hold_body(hold)
+
+
+@get("/api/v1/holds", guards=office, sync_to_thread=True)
+def list_holds(ctx: Ctx, active: bool = True) -> list[dict[str, Any]]:
+    return [holds.hold_body(h) for h in holds.list_holds(ctx.db, ctx.user, active_only=active)]
+
+
+@get("/api/v1/retention", guards=office, sync_to_thread=True)
+def retention(ctx: Ctx, limit: int = 50) -> dict[str, Any]:
+    """What a purge would delete now, the holds in force and the alerts (R-ARCH-1, R-VIDEO-1)."""
+    actor = ctx.user
+    scope = None if actor.is_installation_admin else actor.institution_id
+    today = ctx.now.astimezone(CST).date()
+    # An institution's admin sees that institution's records; the installation's admin all of them.
+    out = purge.preview(ctx.state.engine, today, scope, limit=max(0, min(limit, 1000)))
+    out["holds"] = [holds.hold_body(h) for h in holds.list_holds(ctx.db, actor)]
+    out["alerts"] = purge.disk_alerts(ctx.state.settings)
+    return out
+
+
+# -- the exam office's page --------------------------------------------------------------------------
+
+
+@get("/office/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True, include_in_schema=False)
+def coverage_page(ctx: Ctx, bid: int) -> Template:
+    data = video.batch_coverage(ctx.db, ctx.user, bid, ctx.now)
+    return Template("coverage.html", context={"actor": ctx.user, "cov": data, "cause_zh": CAUSE_ZH,
+                                              "state_zh": STATE_ZH})
+
+
+VIDEO_ROUTES = [recorder_hook, coverage, verify_files, place_hold, release_hold, list_holds, retention,
+                coverage_page]

@@ -1,0 +1,148 @@
+"""Settling what a crash left behind (R-VIDEO-1, R-ARCH-1), run first by every purge.
+
+* Intents (:class:`storage.retention_models.PurgeIntent`) of a purge that
+  stopped between committing them and stamping the rows: each record is
+  decided again and its deletion finished — or, if a hold came meanwhile and
+  its file is still there, the intent is dropped and the record kept. A row
+  never goes on claiming a file that is gone.
+* Blob files that no row names, left by a writer that crashed between the
+  file and its row (or a half-written temp file), older than an hour's grace.
+"""
+from __future__ import annotations
+
+import os
+import time as systime
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from examday import audit
+from examday.actor import SYSTEM
+from storage.blobs import Blob, BlobStore
+from storage.holds import hold_matcher
+from storage.purge import (
+    _SEGMENT_COLUMNS,
+    ORPHAN_GRACE,
+    Item,
+    Report,
+    _blob_chunk,
+    _labels,
+    _purge_chunk,
+    _segment_chunk,
+)
+from storage.retention_models import PurgeIntent
+
+
+def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: TextIO, report: Report) -> None:
+    """Finish or undo what an interrupted run left between its steps (1) and (3).
+
+    Each pending record is decided again — a hold may have come since, or the
+    profile changed: if it is still due, or its file is already gone, the
+    deletion is finished (the row must not claim a file that is not there);
+    otherwise the intent is dropped and the record kept.
+    """
+    from examday.registry.models import Institution
+    from proctor.video_models import Segment
+
+    with Session(engine) as db:
+        pending = db.exec(select(PurgeIntent.kind, PurgeIntent.object_id).order_by(PurgeIntent.id)).all()
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    with Session(engine) as db:
+        for kind, oid in pending:
+            row = db.get(Segment if kind == "segment" else Blob, oid)
+            if row is None or row.purged_at is not None:  # step (3) had committed: only the note is left
+                db.exec(delete(PurgeIntent).where(PurgeIntent.kind == kind, PurgeIntent.object_id == oid))
+                continue
+            groups.setdefault((kind, row.institution_id), []).append(oid)
+        db.commit()
+    for (kind, iid), ids in groups.items():
+        labels = _labels(engine, iid) if kind == "segment" else {}
+        with Session(engine) as db:
+            inst = db.get(Institution, iid) if iid is not None else None
+            profile = (inst.profile if inst is not None else None) or "strict"
+            holds = hold_matcher(db, iid)
+            if kind == "segment":
+                cols = [getattr(Segment, n) for n in _SEGMENT_COLUMNS]
+                rows = db.exec(select(*cols).where(Segment.id.in_(ids)).order_by(Segment.id)).all()
+                c = _segment_chunk(rows, labels, iid, profile, today, holds)
+            else:
+                rows = db.exec(select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
+                               .where(Blob.id.in_(ids)).order_by(Blob.id)).all()
+                c = _blob_chunk(rows, iid, profile, today, holds)
+        finish = [i for i in c.items if i.decision.purge or not _file_there(blobs, i)]
+        keep = [i.id for i in c.items if i not in finish]
+        if finish:
+            outcome = _purge_chunk(engine, blobs, c, finish, now, "retention.purge_settled")
+            for item in outcome.get("deleted", []) + outcome.get("absent", []):
+                report.counts[(kind, "settled")] += 1
+                out.write(f"settled {kind} {item.id} {item.label} (interrupted run)\n")
+        if keep:
+            with Session(engine) as db:
+                db.exec(delete(PurgeIntent).where(PurgeIntent.kind == kind, PurgeIntent.object_id.in_(keep)))
+                db.commit()
+            report.counts[(kind, "kept_after_interruption")] += len(keep)
+            for i in c.items:
+                if i.id in keep:
+                    out.write(f"kept {kind} {i.id} {i.label}: {i.decision.reason} (interrupted run undone)\n")
+
+
+def _file_there(blobs: BlobStore, item: Item) -> bool:
+    if item.kind == "blob":
+        return blobs.exists(item.path)
+    return bool(item.path) and Path(item.path).is_file()
+
+
+def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO, report: Report,
+                   now: datetime) -> None:
+    """Blob files no row names (a writer crashed between file and row), older than the grace."""
+    root = blobs.root
+    if not root.exists():
+        return
+    # File times come from the real clock, whatever clock the purge is judged by.
+    cutoff = systime.time() - ORPHAN_GRACE.total_seconds()
+    found: list[str] = []
+
+    def flush(batch: list[tuple[str, Path]]) -> None:
+        with Session(engine) as db:
+            known = set(db.exec(select(Blob.key).where(Blob.key.in_([k for k, _ in batch]))).all())
+        for key, p in batch:
+            if key not in known:
+                found.append(key)
+                if not dry_run:
+                    p.unlink(missing_ok=True)
+
+    batch: list[tuple[str, Path]] = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            p = Path(folder) / name
+            try:
+                if p.stat().st_mtime > cutoff:
+                    continue  # may be a write in progress
+            except FileNotFoundError:
+                continue
+            if name.startswith(".tmp-"):
+                found.append(p.relative_to(root).as_posix())
+                if not dry_run:
+                    p.unlink(missing_ok=True)
+                continue
+            batch.append((p.relative_to(root).as_posix(), p))
+            if len(batch) >= 500:
+                flush(batch)
+                batch = []
+    if batch:
+        flush(batch)
+    if not found:
+        return
+    verb = "would remove" if dry_run else "removed"
+    for key in found:
+        out.write(f"{verb} orphan file {key} (no record names it)\n")
+    report.counts[("file", "orphan")] += len(found)
+    if not dry_run:
+        with Session(engine) as db:
+            audit.record(db, SYSTEM, "retention.orphans_removed", "blob_file", len(found),
+                         {"count": len(found), "keys": found[:1000]}, now, None)
+            db.commit()
