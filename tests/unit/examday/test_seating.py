@@ -8,7 +8,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -223,16 +222,13 @@ def test_small_cases_have_no_same_group_neighbours_whenever_that_is_possible():
     assert 40 < possible < checked - 40, (possible, checked)
 
 
-def test_ten_thousand_candidates_fast_and_nearly_apart():  # R-DAY-2
+def test_ten_thousand_candidates_nearly_apart():  # R-DAY-2 (speed: bench/tickets.py)
     rng = random.Random(11)
     sitters = _random_sitters(rng, 10_000, 150)
     rooms = [RoomSpec(f"T{k:02d}", 500, 20, 25) for k in range(20)]
-    start = time.perf_counter()
     alloc = allocate(sitters, rooms, 2026)
-    elapsed = time.perf_counter() - start
     assert len(alloc.seats) == 10_000
     assert alloc.adjacent_pairs <= 5
-    assert elapsed < 2.0  # the bench holds the real target (< 1 s)
     assert count_adjacent_pairs(alloc.seats, alloc.groups, rooms) == alloc.adjacent_pairs
 
 

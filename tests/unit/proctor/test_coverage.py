@@ -1,7 +1,6 @@
 """Video coverage rules (R-VIDEO-1): constructed timelines, one camera at a time."""
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -189,7 +188,8 @@ def test_stale_cameras():  # R-VIDEO-1
     assert stale_cameras(last, at(100), timedelta(seconds=60)) == ["C"]
 
 
-def test_a_batch_is_fast():  # R-VIDEO-1: 10 rooms x 2 cameras x 8 h of 10-s segments
+def test_a_whole_batch_day_has_only_its_explained_gaps():  # R-VIDEO-1: 10 rooms x 2 cameras x 8 h of 10-s segments
+    # Speed is measured in bench/coverage.py; here only the answer over a realistic day.
     cameras = [f"R{r:02d}-{c}" for r in range(10) for c in "AB"]
     segments = []
     for n, cam in enumerate(cameras):
@@ -197,9 +197,7 @@ def test_a_batch_is_fast():  # R-VIDEO-1: 10 rooms x 2 cameras x 8 h of 10-s seg
             state = "valid" if (i + n) % 97 else "file_missing"
             segments.append(SegmentFact(cam, at(i * 10 - 60), at(i * 10 - 50 + (i % 3) * 0.3), state))
     spans = [OfflineSpan(cam, at(3600), at(3700)) for cam in cameras[::3]]
-    t = time.perf_counter()
     result = coverage_by_camera(cameras, at(0), at(8 * 3600 - 120), segments, spans)
-    elapsed = time.perf_counter() - t
     assert len(segments) == 57_600
-    assert elapsed < 1.0
+    assert all(not c.complete for c in result.values())
     assert all(g.cause in {"file_missing", "camera_offline"} for c in result.values() for g in c.gaps)
