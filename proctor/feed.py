@@ -24,6 +24,8 @@ server processes. Tests call it directly with the time they want.
 """
 from __future__ import annotations
 
+from examday.ticker import tick_forever
+
 import asyncio
 import json
 import logging
@@ -198,20 +200,11 @@ def emit_cutoffs(state: State, now: datetime) -> list[tuple[int, str]]:
     return announced
 
 
-async def _cutoff_loop(state: State, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await anyio.to_thread.run_sync(emit_cutoffs, state, state.clock.now())
-        except Exception as exc:  # keep ticking: the next tick catches up
-            log.error("cutoff tick failed: %s", type(exc).__name__)
-
-
 @asynccontextmanager
 async def feed_lifespan(app) -> AsyncIterator[None]:
     state = app.state
     async with state.events.running():
-        task = asyncio.create_task(_cutoff_loop(state, CUTOFF_INTERVAL_SECONDS))
+        task = asyncio.create_task(tick_forever(state, CUTOFF_INTERVAL_SECONDS, emit_cutoffs, "cutoff tick"))
         try:
             yield
         finally:

@@ -17,6 +17,8 @@
 """
 from __future__ import annotations
 
+from examday.ticker import tick_forever
+
 import asyncio
 import json
 import logging
@@ -25,7 +27,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, AsyncIterator
 
-import anyio
 from sqlalchemy import DateTime, String, cast, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -289,19 +290,10 @@ def _mark_stale(db: Session, camera_id: int, reason: str, now: datetime) -> bool
     return True
 
 
-async def _stale_loop(state, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await anyio.to_thread.run_sync(check_stale, state, state.clock.now())
-        except Exception as exc:  # keep watching: the next tick catches up
-            log.error("stale camera check failed: %s", type(exc).__name__)
-
-
 @asynccontextmanager
 async def video_lifespan(app) -> AsyncIterator[None]:
     """Runs :func:`check_stale` every few seconds while the app is up."""
-    task = asyncio.create_task(_stale_loop(app.state, STALE_CHECK_SECONDS))
+    task = asyncio.create_task(tick_forever(app.state, STALE_CHECK_SECONDS, check_stale, "stale camera check"))
     try:
         yield
     finally:

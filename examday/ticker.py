@@ -1,0 +1,23 @@
+"""Background jobs that tick while the server runs (the entry cutoff, stale cameras)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+import anyio
+
+log = logging.getLogger("examday.ticker")
+
+
+async def tick_forever(state: Any, interval: float, job: Callable[[Any, Any], Any], what: str) -> None:
+    """Run ``job(state, now)`` in a worker thread every ``interval`` seconds.
+
+    A failed tick is logged by its type only (the exception may carry personal
+    data) and the next tick catches up, so one bad moment never stops the job."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(job, state, state.clock.now())
+        except Exception as exc:
+            log.error("%s failed: %s", what, type(exc).__name__)
