@@ -87,11 +87,13 @@ def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str
 
 def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, str], set[str]]:
     """Public keys (kid → raw base64) and the revoked kids, for verifying tokens."""
-    q = select(TicketKey)
+    # Only the public half: this runs on every check-in, and private keys need not leave the table for it.
+    q = select(TicketKey.kid, TicketKey.public_key, TicketKey.revoked_at)
     if institution_id is not None:
         q = q.where(TicketKey.institution_id == institution_id)
     rows = db.exec(q).all()
-    return {k.kid: k.public_key for k in rows if k.revoked_at is None}, {k.kid for k in rows if k.revoked_at}
+    return ({kid: pub for kid, pub, revoked in rows if revoked is None},
+            {kid for kid, _, revoked in rows if revoked is not None})
 
 
 def revoked_token_ids(db: Session, batch_id: int) -> set[str]:
