@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from examday.actor import Actor
@@ -67,15 +68,21 @@ def record(
     at: datetime,
     institution_id: int | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (committed with the change it describes)."""
+    """Append one entry in the caller's transaction (committed with the change it describes).
+
+    The head row is locked from here to the commit, so every writer of the installation queues
+    on it: Core statements keep that stretch short (at the door, check-ins wait on it)."""
     # The hash is over the value as it reads back: UTC, whatever zone the caller used.
     at = at.astimezone(timezone.utc)
-    head = db.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    conn = db.connection()
+    head = conn.execute(_HEAD_FOR_UPDATE).first()
     if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        db.add(head)
+        conn.execute(insert(AuditHead.__table__).values(id=1, seq=0, hash=GENESIS))
+        head_seq, head_hash = 0, GENESIS
+    else:
+        head_seq, head_hash = head
     entry = AuditEntry(
-        seq=head.seq + 1,
+        seq=head_seq + 1,
         at=at,
         account_id=actor.account_id,
         username=actor.username,
@@ -85,16 +92,21 @@ def record(
         object_type=object_type,
         object_id=str(object_id),
         diff=canonical(diff or {}),
-        prev_hash=head.hash,
+        prev_hash=head_hash,
         hash="",
     )
     # Hash over the value as it will read back from the database (microseconds kept).
     entry.hash = entry_hash(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    db.add(entry)
-    db.add(head)
-    db.flush()
+    conn.execute(_INSERT_ENTRY, {c: getattr(entry, c) for c in _ENTRY_COLUMNS})
+    conn.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
     return entry
+
+
+_HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_ENTRY_COLUMNS = [c.name for c in AuditEntry.__table__.columns]
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+_MOVE_HEAD = (update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
+              .values(seq=bindparam("seq"), hash=bindparam("hash")))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from examday.ticker import tick_forever
 import asyncio
 import json
 import logging
+import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -83,6 +84,25 @@ def snapshot(state: State, view: BatchView, session_id: int | None = None) -> di
         }
 
 
+# A filed batch and its sessions are frozen (R-PLAN-1), so the feed keeps them for a few seconds
+# instead of reading them again for every check-in at the door.
+BATCH_FACTS_SECONDS = 5.0
+_batch_facts: dict[int, tuple[float, Batch, list[ExamSession]]] = {}
+
+
+def _facts(db: Session, batch_id: int) -> tuple[Batch, list[ExamSession]] | None:
+    hit = _batch_facts.get(batch_id)
+    if hit is not None and hit[0] > time.monotonic() and hit[1].status != "draft":
+        return hit[1], hit[2]
+    batch = db.get(Batch, batch_id)
+    if batch is None:
+        return None
+    sessions = roomstate.sessions_of(db, batch_id)
+    db.expunge_all()  # detached, they outlive this read
+    _batch_facts[batch_id] = (time.monotonic() + BATCH_FACTS_SECONDS, batch, sessions)
+    return batch, sessions
+
+
 def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add each room's absolute state (counts, and the seat's status) to its events.
 
@@ -95,19 +115,17 @@ def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[
         return out
     now = state.clock.now()
     with Session(state.read_engine) as db:
-        batch = db.get(Batch, batch_id)
-        if batch is None:
+        facts = _facts(db, batch_id)
+        if facts is None:
             return out
-        cameras = roomstate.camera_states(db, batch.id, now)
-        sessions: dict[int | None, ExamSession | None] = {}
+        batch, batch_sessions = facts
+        by_id = {s.id: s for s in batch_sessions}
+        cameras = roomstate.camera_states(db, batch.id, now, batch)
         rooms: dict[tuple[int, str], dict | None] = {}
         for i in wanted:
             m = messages[i]
             sid = m.get("session_id")
-            if sid not in sessions:
-                found = db.get(ExamSession, sid) if sid else roomstate.current_session(db, batch, now)
-                sessions[sid] = found if found is not None and found.batch_id == batch_id else None
-            session = sessions[sid]
+            session = by_id.get(sid) if sid else roomstate.pick_current(batch_sessions, batch, now)
             if session is None:
                 continue
             key = (session.id, m["room_code"])

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
 from examday.clock import iso
@@ -22,6 +22,7 @@ from examday.registry.models import Camera, Room
 from kiosk.models import Attendance, OfflineConflict
 from proctor import rules
 from proctor.models import HandIn, Incident, SeatMove
+from proctor.video import camera_state_map
 
 
 def batch_config(batch: Batch) -> BatchConfig:
@@ -34,7 +35,10 @@ def sessions_of(db: Session, batch_id: int) -> list[ExamSession]:
 
 
 def current_session(db: Session, batch: Batch, now: datetime) -> ExamSession | None:
-    sessions = sessions_of(db, batch.id)
+    return pick_current(sessions_of(db, batch.id), batch, now)
+
+
+def pick_current(sessions: list[ExamSession], batch: Batch, now: datetime) -> ExamSession | None:
     opens = timedelta(minutes=batch_config(batch).entry_open_minutes)
     sid = rules.pick_session([(s.id, s.starts_at - opens, s.ends_at) for s in sessions], now)
     return next((s for s in sessions if s.id == sid), None)
@@ -51,18 +55,16 @@ def session_body(s: ExamSession, batch: Batch) -> dict[str, Any]:
 # with bound parameters, and run through Core: building a statement and its cache key costs
 # more than running it on SQLite.
 _rooms = bindparam("rooms", expanding=True)
-_CAMERAS = (select(Room.code, Camera.code).join(Camera, Camera.room_id == Room.id)
-            .join(SessionRoom, SessionRoom.room_id == Room.id)
-            .join(ExamSession, ExamSession.id == SessionRoom.session_id)
-            .where(ExamSession.batch_id == bindparam("batch_id")).distinct().order_by(Room.code, Camera.code))
 _SESSION_ROOMS = (select(Room.id, Room.code, Room.name, Room.seats, Room.rows, Room.cols)
                   .join(SessionRoom, SessionRoom.room_id == Room.id)
                   .where(SessionRoom.session_id == bindparam("session_id")).order_by(Room.code))
 _SEATS = (select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)
           .join(Candidate, Candidate.id == Seat.candidate_id)
           .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), Seat.room_id.in_(_rooms)))
+# Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
 _ARRIVALS = (select(Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late)
-             .where(Attendance.session_id == bindparam("session_id")))
+             .where(Attendance.session_id == bindparam("session_id"),
+                    or_(Attendance.room_id.in_(_rooms), Attendance.room_id.is_(None))))
 _STRANGERS = (select(Candidate.id, Candidate.name, Candidate.ticket_number)
               .where(Candidate.id.in_(bindparam("ids", expanding=True))))
 _INCIDENTS = (select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)
@@ -80,46 +82,11 @@ _CONFLICTS = (select(OfflineConflict.candidate_id)
 # -- cameras ----------------------------------------------------------------------------
 
 
-def camera_states(db: Session, batch_id: int, now: datetime) -> dict[str, list[dict[str, str]]]:
-    """{room_code: [{code, state}]} for every room of the batch; "unknown" until the video
-    hooks (``proctor.video.camera_state_map``) say otherwise."""
-    out: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for room_code, cam_code in db.connection().execute(_CAMERAS, {"batch_id": batch_id}):
-        out[room_code].append({"code": cam_code, "state": "unknown"})
-    overlay = _video_states(db, batch_id, now)
-    if overlay:
-        for room_code, cams in out.items():
-            for cam in cams:
-                found = _overlay_state(overlay, room_code, cam["code"])
-                if isinstance(found, Mapping):
-                    cam.update({k: str(v) for k, v in found.items() if k != "code" and v is not None})
-                elif found:
-                    cam["state"] = str(found)
-    return dict(out)
-
-
-def _video_states(db: Session, batch_id: int, now: datetime) -> Mapping | None:
-    try:
-        from proctor.video import camera_state_map  # the video hooks (issue #7)
-    except ImportError:
-        return None
-    return camera_state_map(db, batch_id, now)
-
-
-def _overlay_state(overlay: Mapping, room_code: str, cam_code: str) -> str | Mapping | None:
-    # Accepts {room: [{code, state, ...}]} (what proctor.video gives), {room: {camera: state}},
-    # {(room, camera): state} and {camera: state}.
-    if (room_code, cam_code) in overlay:
-        value = overlay[(room_code, cam_code)]
-    elif room_code in overlay and not isinstance(overlay[room_code], str):
-        per_room = overlay[room_code]
-        if isinstance(per_room, Mapping):
-            value = per_room.get(cam_code)
-        else:
-            value = next((c for c in per_room if c.get("code") == cam_code), None)
-    else:
-        value = overlay.get(cam_code)
-    return value
+def camera_states(db: Session, batch_id: int, now: datetime,
+                  batch: Batch | None = None) -> dict[str, list[dict[str, str]]]:
+    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms, as the video
+    hooks report them; "unknown" until a recorder speaks."""
+    return camera_state_map(db, batch_id, now, batch)
 
 
 # -- rooms ------------------------------------------------------------------------------
@@ -142,7 +109,7 @@ def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
     sid = {"session_id": session.id, "rooms": ids}
     cfg = batch_config(batch)
     cutoff = rules.entry_cutoff(session.starts_at, cfg.entry_close_minutes)
-    cameras = camera_states(db, batch.id, now) if cameras is None else cameras
+    cameras = camera_states(db, batch.id, now, batch) if cameras is None else cameras
 
     seated: dict[int, dict[int, rules.SeatFact]] = defaultdict(dict)
     seat_room: dict[int, int] = {}
@@ -154,7 +121,7 @@ def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
         if status == "withdrawn":
             withdrawn.add(cid)
     arrivals: dict[int, dict[int, rules.Arrival]] = defaultdict(dict)
-    for cid, a_room, at, late in q(_ARRIVALS, {"session_id": session.id}):
+    for cid, a_room, at, late in q(_ARRIVALS, sid):
         room_id = a_room or seat_room.get(cid)
         if room_id in ids:
             arrivals[room_id][cid] = rules.Arrival(cid, at, late)

@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, AsyncIterator
 
-from sqlalchemy import DateTime, String, cast, type_coerce, update
+from sqlalchemy import DateTime, String, bindparam, cast, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -197,24 +197,40 @@ def _state(health: CameraHealth | None, running: bool, limit: timedelta, now: da
     return "unknown", ""
 
 
-def camera_state_map(db: Session, batch_id: int, now: datetime) -> dict[str, list[dict[str, str]]]:
-    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1)."""
-    batch = db.get(Batch, batch_id)
+# Built once with a bound parameter: the live feed runs it for every event.
+_CAMERA_HEALTH = (
+    select(Room.code.label("room_code"), Room.id.label("room_id"), Camera.code.label("camera_code"),
+           Camera.id.label("camera_id"), ExamSession.starts_at, ExamSession.ends_at, CameraHealth.state,
+           CameraHealth.reason, CameraHealth.last_segment_at, CameraHealth.segment_seconds)
+    .join(SessionRoom, SessionRoom.room_id == Room.id)
+    .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+    .join(Camera, Camera.room_id == Room.id)
+    .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
+    .where(ExamSession.batch_id == bindparam("batch_id")).order_by(Room.code, Camera.code)
+)
+
+
+def camera_state_map(db: Session, batch_id: int, now: datetime,
+                     batch: Batch | None = None) -> dict[str, list[dict[str, str]]]:
+    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1).
+
+    The live feed calls this for every event, so cameras and their health come in one query.
+    """
+    batch = batch if batch is not None else db.get(Batch, batch_id)
     if batch is None:
         return {}
     limit = stale_after(batch)
-    rows = _camera_rows(db, batch_id)
-    running: set[int] = {room_id for _, room_id, _, _, starts, ends in rows if starts <= now < ends}
-    cam_ids = list({r[3] for r in rows})
-    healths = {h.camera_id: h for h in db.exec(select(CameraHealth).where(CameraHealth.camera_id.in_(cam_ids)))} \
-        if cam_ids else {}
+    rows = db.connection().execute(_CAMERA_HEALTH, {"batch_id": batch_id}).all()
+    running: set[int] = {r.room_id for r in rows if r.starts_at <= now < r.ends_at}
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
     seen: set[int] = set()
-    for room_code, room_id, cam_code, cam_id, _, _ in rows:
-        if cam_id in seen:
+    for r in rows:
+        if r.camera_id in seen:
             continue
-        seen.add(cam_id)
-        state, reason = _state(healths.get(cam_id), room_id in running, limit, now)
+        seen.add(r.camera_id)
+        health = r if r.state is not None else None  # the row stands in for its CameraHealth
+        state, reason = _state(health, r.room_id in running, limit, now)
+        room_code, cam_code = r.room_code, r.camera_code
         out[room_code].append({"code": cam_code, "state": state, "reason": reason})
     return dict(out)
 
