@@ -35,8 +35,13 @@ def cmd_demo(args, settings: Settings) -> int:
     from examday.demo import seed_demo
 
     engine = _engine(settings)
-    seed_demo(engine, settings, Clock(), out=sys.stdout)
+    base_url = f"http://127.0.0.1:{args.port}"
+    seed_demo(engine, settings, Clock(), out=sys.stdout, base_url=base_url)
     engine.dispose()
+    if args.simulate:  # kiosks and cameras at work through the API once the server is up (demo_live.py)
+        from examday.demo_live import start_simulation
+
+        start_simulation(settings, Clock(), base_url, out=sys.stdout)
     args.host = "127.0.0.1"
     return cmd_serve(args, settings)
 
@@ -132,6 +137,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_serve)
     d = sub.add_parser("demo", help="seed a demo exam day on an empty database, then serve")
     d.add_argument("--port", type=int, default=8000)
+    d.add_argument("--no-simulate", dest="simulate", action="store_false",
+                   help="serve the seeded day still: no arrivals at the kiosks, no camera segments")
     d.set_defaults(fn=cmd_demo)
     acc = sub.add_parser("account").add_subparsers(dest="sub", required=True)
     a = acc.add_parser("add")

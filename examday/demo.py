@@ -5,15 +5,16 @@ on an empty database, and prints the accounts to sign in with.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TextIO
 
 from sqlmodel import Session, select
 
 from examday.accounts.service import Passwords, actor_of, create_account
 from examday.actor import SYSTEM, Actor
-from examday.clock import Clock
+from examday.clock import CST, Clock
 from examday.identity import make_id_number
+from examday.plans.config import BatchConfig
 from examday.registry.models import Institution
 from examday.settings import Settings
 
@@ -30,7 +31,8 @@ DEMO_SCOPE = [
 # (code, name, kind, seats, rows, cols, cameras)
 DEMO_ROOMS = [
     *[(f"T0{i}", f"理论考场{i}", "theory", 30, 5, 6, [(f"T0{i}-C1", "前方"), (f"T0{i}-C2", "后方")]) for i in (1, 2, 3)],
-    ("S01", "电工技能实训室", "skill", 10, 2, 5, [("S01-C1", "全景"), ("S01-C2", "工位近景")]),
+    # 30 workbenches: a day's 180 electricians take the skill part in six sittings (demo_day.py).
+    ("S01", "电工技能实训室", "skill", 30, 5, 6, [("S01-C1", "全景"), ("S01-C2", "工位近景")]),
     ("W01", "候考室", "waiting", 0, None, None, []),
     ("A01", "考务室", "affairs", 0, None, None, [("A01-C1", "试卷保密柜")]),
 ]
@@ -42,25 +44,56 @@ DEMO_STAFF = [
     ("李秀英", ["proctor", "staff"], None, "none", None, [], ("proctor2", "proctor")),
     ("张伟", ["proctor", "staff"], None, "mid", None, [], ("proctor3", "proctor")),
     ("刘芳", ["proctor", "staff"], None, "none", None, [], ("proctor4", "proctor")),
+    ("黄国栋", ["proctor", "staff"], None, "none", None, [], ("proctor5", "proctor")),
+    ("马丽华", ["proctor", "staff"], None, "none", None, [], ("proctor6", "proctor")),
     ("陈志强", ["examiner"], 1, "senior", CARD, _ELEC, ("evaluator1", "evaluator")),
     ("杨丽", ["examiner"], 2, "senior", CARD, _ELEC, ("evaluator2", "evaluator")),
     ("赵磊", ["examiner"], 1, "senior", CARD, _ELEC, ("evaluator3", "evaluator")),
     ("孙洋", ["examiner"], 1, "senior", CARD, _ELEC + ["4-03-02-01"], ("evaluator4", "evaluator")),
+    ("高建军", ["examiner"], 2, "mid", CARD, _ELEC, ("evaluator5", "evaluator")),
+    ("何志刚", ["examiner"], 3, "mid", CARD, _ELEC, ("evaluator6", "evaluator")),
     ("周明", ["examiner"], 1, "senior", CARD, _ELEC, ("chief1", "chief")),
     ("吴静", ["supervisor"], 2, "senior", CARD, _ELEC, None),
     ("郑敏", ["staff"], None, "mid", None, [], None),
 ]
+FEMALE_STAFF = {"李秀英", "刘芳", "马丽华", "杨丽", "吴静", "郑敏"}
 # The external quality supervisor (质量督导员) is sent by the centre: an account, not institution staff.
 OTHER_ACCOUNTS = [("supervisor1", "supervisor")]
 
 
-def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO) -> None:
-    passwords = Passwords(settings.password_time_cost, settings.password_memory_kib)
+class SeedPasswords(Passwords):
+    """Full-strength argon2id, but each distinct secret hashed and checked once while seeding.
+
+    Every demo account shares one printed password and the examiners one PIN;
+    hashing it again for each account and checking the same PIN for each of a
+    hundred score entries would cost the demo most of a minute at start-up."""
+
+    def __init__(self, time_cost: int, memory_kib: int) -> None:
+        super().__init__(time_cost, memory_kib)
+        self._hashed: dict[str, str] = {}
+        self._checked: dict[tuple[str | None, str], bool] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self._hashed:
+            self._hashed[password] = super().hash(password)
+        return self._hashed[password]
+
+    def verify(self, hashed: str | None, password: str) -> bool:
+        if (hashed, password) not in self._checked:
+            self._checked[(hashed, password)] = super().verify(hashed, password)
+        return self._checked[(hashed, password)]
+
+
+def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO, base_url: str = "http://127.0.0.1:8000"
+              ) -> dict | None:
+    """Seed an empty database and print what there is to see; on a database with data, only print."""
+    passwords = SeedPasswords(settings.password_time_cost, settings.password_memory_kib)
     with Session(engine, expire_on_commit=False) as db:
         if db.exec(select(Institution)).first() is not None:
             out.write("demo: the database already has data; serving it as it is\n")
-            _print_accounts(out)
-            return
+            print_day(db, clock.now(), out, base_url)
+            _print_accounts(out, base_url)
+            return None
         now = clock.now()
         root = create_account(db, SYSTEM, now, passwords, "root", "admin", None, None, None, DEMO_PASSWORD)
         inst, staff_ids = seed_registry(db, actor_of(root), now)
@@ -74,10 +107,38 @@ def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO) -> None:
 
         made = seed_batches(db, accounts, staff_ids, inst.id, now, passwords, settings.secret_key)
         db.commit()
-    out.write(f"\ntoday's batch #{made['today']}: theory starts {made['start']:%H:%M} (check-in is open 30 minutes before)\n")
-    out.write(f"older batch #{made['older']}: scored, published and locked; public page "
-              f"http://127.0.0.1:8000/public/batches/{made['older']}/publicity.html\n")
-    _print_accounts(out)
+        print_day(db, now, out, base_url)
+    _print_accounts(out, base_url)
+    return made
+
+
+_LEVEL_ZH = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
+
+
+def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
+    """Today's batches with their timetable, and the batches already closed."""
+    from examday.plans.models import Batch, Candidate, ExamSession
+
+    today = now.astimezone(CST).date()
+    for b in db.exec(select(Batch).order_by(Batch.id)).all():
+        n = len(db.exec(select(Candidate.id).where(Candidate.batch_id == b.id)).all())
+        what = f"{b.occupation_name}{_LEVEL_ZH.get(b.level, b.level)} ({b.occupation_code}, level {b.level})"
+        if b.exam_date != today:
+            out.write(f"\nbatch #{b.id} {what}, {b.exam_date}: {n} candidates, {b.status}; public page "
+                      f"{base_url}/public/batches/{b.id}/publicity.html\n")
+            continue
+        cfg = BatchConfig.from_json(b.config)
+        sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == b.id)
+                           .order_by(ExamSession.starts_at)).all()
+        out.write(f"\nbatch #{b.id} {what}, today: {n} candidates, seats and tickets issued\n")
+        for s in sessions:
+            start, end = s.starts_at.astimezone(CST), s.ends_at.astimezone(CST)
+            line = f"  {s.part:<6} {start:%H:%M}–{end:%H:%M}"
+            if s.part == "theory":
+                opens = start - timedelta(minutes=cfg.entry_open_minutes)
+                closes = start + timedelta(minutes=cfg.entry_close_minutes)
+                line += f" in T01–T03; check-in {opens:%H:%M}–{closes:%H:%M}"
+            out.write(line + "\n")
 
 
 def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str, int]]:
@@ -90,7 +151,8 @@ def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str,
                        [{"code": c, "name": n} for c, n in cams])
     staff_ids: dict[str, int] = {}
     for i, (name, roles, level, title, card, occupations, account) in enumerate(DEMO_STAFF, start=1):
-        number = make_id_number(date(1968 + i * 2, i % 12 + 1, 10 + i), region="220102", seq=i, female=i % 3 == 0)
+        number = make_id_number(date(1968 + i * 2, i % 12 + 1, 10 + i), region="220102", seq=i,
+                                female=name in FEMALE_STAFF)
         s = staff.add_staff(db, root, now, inst.id, name, number, roles, True, level, title, card, occupations,
                             False, DEMO_NAME)
         if account is not None:
@@ -110,10 +172,24 @@ def ACCOUNTS(iid: int):
     ]
 
 
-def _print_accounts(out: TextIO) -> None:
-    out.write("\nexamday demo — sign in at http://127.0.0.1:8000/login\n")
-    out.write(f"  every demo account's password: {DEMO_PASSWORD}\n")
-    for username, role, iid, _ in ACCOUNTS(1):
-        who = "installation administrator" if role == "admin" and iid is None else role
-        out.write(f"  {username:<12} {who}\n")
+# What each kind of account opens, in the order a visitor would try them.
+_WHERE = [
+    ("admin", "the exam office: /office, /office/batches (plans, seats, tickets, video coverage)"),
+    ("kiosk", "/desk: the check-in desk"),
+    ("proctor", "/proctor: live rooms — T01 proctor1/2, T02 proctor3/4, T03 proctor5/6"),
+    ("evaluator", "/evaluate: skill scoring on a tablet (PIN of the older batch's scorers: 2468)"),
+    ("chief", "/evaluate and the chief's arbitration"),
+    ("supervisor", "/proctor read-only, findings, the supervision report"),
+    ("centre", "the Jilin evaluation centre: institutions, batches, reporting deadlines"),
+]
+
+
+def _print_accounts(out: TextIO, base_url: str = "http://127.0.0.1:8000") -> None:
+    out.write(f"\nexamday demo — sign in at {base_url}/login (every account's password: {DEMO_PASSWORD})\n")
+    accounts = ACCOUNTS(1)
+    for role, where in _WHERE:
+        names = [u for u, r, iid, _ in accounts if r == role and not (role == "admin" and iid is None)]
+        who = ", ".join(names) if len(names) < 3 else f"{names[0]} … {names[-1]}"
+        out.write(f"  {who:<24} {where}\n")
+    out.write(f"  {'root':<24} the installation administrator\n")
     out.flush()

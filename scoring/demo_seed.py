@@ -37,6 +37,13 @@ def _items(total: float) -> dict[str, float]:
     return out
 
 
+def _beside(base: float, spread: float) -> float:
+    """One examiner's total: near the others and on the same side of the pass mark (R-SCORE-3), as
+    examiners who watched the same work mostly are; a split would send the candidate to arbitration."""
+    total = round(base + spread, 1)
+    return max(total, 60.0) if base >= 60 else min(total, 59.5)
+
+
 def score_publish_lock(db: Session, *, batch_id: int, admin: Actor, scorers: list[Actor], chief_staff_id: int,
                        passwords: Passwords, secret_key: str, pin: str, now: datetime,
                        seed: int = 7) -> dict[str, Any]:
@@ -57,7 +64,7 @@ def score_publish_lock(db: Session, *, batch_id: int, admin: Actor, scorers: lis
         base = rng.uniform(50, 92)
         for actor in scorers:
             entries_service.submit_entry(db, actor, scored_at, passwords, secret_key, batch.id, cand.id, "skill",
-                                         _items(round(base + rng.uniform(-3, 3), 1)), pin)
+                                         _items(_beside(base, rng.uniform(-3, 3))), pin)
     rows = "".join(f"{c.ticket_number},{'缺考' if i == len(candidates) - 1 else rng.randint(48, 96)}\n"
                    for i, c in enumerate(candidates))
     import_theory(db, admin, scored_at, batch.id, "理论成绩.csv", ("ticket_number,score\n" + rows).encode())
