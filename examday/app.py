@@ -20,7 +20,7 @@ from examday.events import make_event_bus
 from examday.pages import ROUTES as PAGE_ROUTES
 from examday.settings import Settings
 from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx
-from storage.blobs import BlobStore
+from storage.blobs import open_blob_store
 from storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         "settings": settings,
         "engine": engine,
         "clock": clock or Clock(),
-        "blobs": BlobStore(settings.data_dir / "blobs"),
+        "blobs": open_blob_store(settings),  # the data folder, or EXAMDAY_BLOB_URL=s3://…
         "passwords": Passwords(settings.password_time_cost, settings.password_memory_kib),
         "events": events,
     })

@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.blobs_s3 import S3Config
+
 
 @dataclass
 class Settings:
@@ -19,6 +21,10 @@ class Settings:
     # Tests lower the KDF cost; production keeps argon2's defaults.
     password_time_cost: int = 3
     password_memory_kib: int = 65536
+    # S3-compatible storage (storage/blobs_s3.py): ``s3://bucket/prefix`` puts the
+    # blobs there instead of the data folder; the connection is for video too.
+    blob_url: str = ""
+    s3: "S3Config" = field(default_factory=lambda: S3Config.from_env())
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -29,6 +35,8 @@ class Settings:
             redis_url=env.get("EXAMDAY_REDIS_URL") or None,
             hook_secret=env.get("EXAMDAY_HOOK_SECRET", ""),
             secret_key=env.get("EXAMDAY_SECRET_KEY", ""),
+            blob_url=env.get("EXAMDAY_BLOB_URL", ""),
+            s3=S3Config.from_env(env),
         )
         return s.resolved()
 

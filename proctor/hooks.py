@@ -18,9 +18,12 @@ never change afterwards (409 ``segment_already_finished`` when a later hook
 says otherwise).
 
 When a segment finishes its file is checked here — the path is on this
-machine for examday's recorder (an NVR's store must be mounted here): no file
-→ ``file_missing``, another SHA-256 or size → ``checksum_mismatch``, no hash
-or impossible times → ``invalid``. Only ``valid`` segments count as coverage.
+machine for examday's recorder (an NVR's store must be mounted here), or an
+``s3://bucket/key`` object in the S3-compatible store (``examday-recorder
+--upload``): no file → ``file_missing``, another SHA-256 or size →
+``checksum_mismatch``, no hash or impossible times → ``invalid``. Only
+``valid`` segments count as coverage. A store that cannot be reached answers
+503 ``video_store_unavailable``, which the recorder retries.
 
 Audit (R-AUDIT-1): the receipts are the trace of every hook; a camera going
 offline or online and a segment failing its check go on the audit chain too.
@@ -34,7 +37,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -48,7 +50,7 @@ from examday.registry.models import Camera, Institution, Room
 from proctor import video
 from proctor.hooks_sign import verify
 from proctor.video_models import CameraHealth, CameraOffline, HookReceipt, Segment
-from storage.blobs import sha256_file
+from storage import video_files
 
 log = logging.getLogger("examday.proctor.hooks")
 
@@ -107,6 +109,19 @@ def receive(db: Session, secret: str, body: bytes, signature: str | None, now: d
         db.rollback()
         return HookResult("duplicate")
     actor = Actor(None, f"recorder:{room.code}/{camera.code}"[:100], "recorder", inst.id)
+    try:
+        with db.begin_nested():
+            return _apply(db, actor, hook, camera, room, now, receipt)
+    except IntegrityError:
+        # PostgreSQL: a concurrent hook of this camera (the segment's start racing its finish, or the
+        # camera's first two hooks) inserted the same segment or health row and has committed by
+        # now. Applied again, this hook finds that row: no 500, nothing stored twice.
+        with db.begin_nested():
+            return _apply(db, actor, hook, camera, room, now, receipt)
+
+
+def _apply(db: Session, actor: Actor, hook: dict[str, Any], camera: Camera, room: Room, now: datetime,
+           receipt: HookReceipt) -> HookResult:
     result = _APPLY[hook["event"]](db, actor, hook, camera, room, now)
     receipt.outcome = result.outcome
     db.add(receipt)
@@ -242,19 +257,9 @@ def segment_started(db: Session, actor: Actor, hook: dict, camera: Camera, room:
 
 
 def verify_file(path: str, sha256: str | None, size: int | None) -> str:
-    """The state a finished segment's file earns (R-VIDEO-1, R-AUDIT-1)."""
-    if not sha256 or not path:
-        return "invalid"
-    p = Path(path)
-    if not p.is_absolute() or not p.is_file():
-        return "file_missing"
-    try:
-        digest, actual = sha256_file(p)
-    except OSError:
-        return "file_missing"
-    if digest != sha256.strip().lower() or (size is not None and int(size) != actual):
-        return "checksum_mismatch"
-    return "valid"
+    """The state a finished segment's file earns (R-VIDEO-1, R-AUDIT-1): a path here,
+    or an ``s3://`` object checked through the store (:mod:`storage.video_files`)."""
+    return video_files.verify(path, sha256, size)
 
 
 def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room,

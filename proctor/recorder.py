@@ -11,12 +11,14 @@ altered or lost later shows as a gap.
 Hooks go out in order from a thread, retried with backoff while the server is
 down, and spooled to ``pending-hooks.jsonl`` if the recorder stops first; the
 next run sends them. Each carries an ``id`` so the server can drop a repeat.
+With ``--upload s3://bucket/prefix`` each finished segment goes to
+S3-compatible storage first and its hook names the object
+(:mod:`proctor.recorder_upload`).
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import os
 import re
@@ -25,7 +27,6 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,17 +34,21 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import httpx
 import numpy as np
 
-from proctor.hooks_sign import SIGNATURE_HEADER, sign
+# The sender lived here first; its names stay importable from here.
+from proctor.recorder_upload import (  # noqa: F401
+    HOOK_PATH,
+    PENDING_FILE,
+    REJECTED_FILE,
+    HookSender,
+    Post,
+    SegmentUploader,
+)
+from storage.blobs_s3 import parse_url
 
 log = logging.getLogger("examday.recorder")
 Clock = Callable[[], datetime]
-Post = Callable[[str, bytes, dict[str, str]], int]  # (url, body, headers) -> HTTP status
-HOOK_PATH = "/api/v1/hooks/recorder"
-PENDING_FILE = "pending-hooks.jsonl"
-REJECTED_FILE = "rejected-hooks.jsonl"
 
 
 def utc_now() -> datetime:
@@ -67,101 +72,8 @@ class RecorderConfig:
     reconnect_seconds: float = 2.0
     hook_backoff: float = 0.5
     hook_backoff_max: float = 30.0
-
-
-class HookSender:
-    """Delivers hook bodies in order from a thread, without losing any."""
-
-    def __init__(self, server: str, secret: str, spool_dir: Path | None = None, backoff: float = 0.5,
-                 backoff_max: float = 30.0, post: Post | None = None) -> None:
-        self.url, self.secret, self.spool_dir = server.rstrip("/") + HOOK_PATH, secret, spool_dir
-        self.backoff, self.backoff_max = backoff, backoff_max
-        if post is None:
-            client = httpx.Client(timeout=5.0)
-
-            def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-                return client.post(url, content=body, headers=headers).status_code
-
-            post = http_post
-        self._post = post
-        self._pending: deque[bytes] = deque()
-        self._cond = threading.Condition()
-        self._closing = self._abandon = False
-        self.delivered = 0
-        if spool_dir is not None and (spool_dir / PENDING_FILE).exists():
-            # Hooks left by an earlier run go first, since the server expects
-            # order; the file stays until close() rewrites it, so a crash now
-            # loses nothing (the ``id`` lets the server drop a repeat).
-            self._pending.extend(x for x in (spool_dir / PENDING_FILE).read_bytes().splitlines() if x.strip())
-            log.info("resending %d hooks from an earlier run", len(self._pending))
-        self._thread = threading.Thread(target=self._run, name="examday-hooks", daemon=True)
-        self._thread.start()
-
-    def submit(self, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        with self._cond:
-            self._pending.append(body)
-            self._cond.notify()
-
-    def close(self, timeout: float = 10.0) -> int:
-        """Wait up to ``timeout`` for the queue to drain; spool and count the rest."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-        self._thread.join(timeout)
-        with self._cond:
-            self._abandon = True
-            self._cond.notify()
-            left = list(self._pending)
-        if self.spool_dir is not None:
-            spool = self.spool_dir / PENDING_FILE
-            if left:
-                spool.write_bytes(b"".join(body + b"\n" for body in left))
-                log.warning("server unreachable: %d hooks kept in %s", len(left), spool)
-            else:
-                spool.unlink(missing_ok=True)
-        return len(left)
-
-    def _run(self) -> None:
-        delay = self.backoff
-        while True:
-            with self._cond:
-                while not self._pending and not self._closing:
-                    self._cond.wait()
-                if not self._pending or self._abandon:
-                    return
-                body = self._pending[0]
-            outcome = self._deliver(body)
-            with self._cond:
-                if outcome == "retry":
-                    log.warning("hook not delivered, retrying in %.1f s", delay)
-                    # New hooks notify too; only close() may cut the wait short.
-                    deadline = time.monotonic() + delay
-                    while not self._abandon and (left := deadline - time.monotonic()) > 0:
-                        self._cond.wait(left)
-                    delay = min(delay * 2, self.backoff_max)
-                    continue
-                self._pending.popleft()
-                delay = self.backoff
-            if outcome == "ok":
-                self.delivered += 1
-            elif self.spool_dir is not None:
-                # Resending a hook the server refuses (bad signature, unknown
-                # camera) would block every hook behind it: kept for a person.
-                log.error("server refused a hook; kept in %s", REJECTED_FILE)
-                with open(self.spool_dir / REJECTED_FILE, "ab") as f:
-                    f.write(body + b"\n")
-
-    def _deliver(self, body: bytes) -> str:
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self.secret)}
-        try:
-            status = self._post(self.url, body, headers)
-        except (httpx.HTTPError, OSError) as exc:
-            log.debug("hook post failed: %s", exc)
-            return "retry"
-        if 200 <= status < 300:
-            return "ok"
-        return "retry" if status in (408, 425, 429) or status >= 500 else "rejected"
+    upload: str | None = None  # s3://bucket/prefix: segments go there, hooks name the objects
+    keep_local: bool = False  # keep the local file after a verified upload
 
 
 @dataclass
@@ -223,14 +135,17 @@ class _Segment:
 class RecorderResult:
     segments: list[Path]
     unsent_hooks: int  # spooled to disk for the next run, not lost
+    unsent_uploads: int = 0  # listed on disk for the next run, not lost
+    uploaded: list[str] = field(default_factory=list)  # s3:// locations reported
 
 
 class Recorder:
     """One camera, one run: frames in, segment files and hooks out."""
 
     def __init__(self, config: RecorderConfig, clock: Clock, sleep: Callable[[float], None],
-                 sender: HookSender, stop: threading.Event) -> None:
+                 sender: HookSender, stop: threading.Event, uploader: SegmentUploader | None = None) -> None:
         self.cfg, self.clock, self.sleep, self.sender, self.stop = config, clock, sleep, sender, stop
+        self.uploader = uploader
         self.live = config.source.isdigit() or "://" in config.source
         self.watch = self._new_watch()
         self.segment: _Segment | None = None
@@ -332,7 +247,7 @@ class Recorder:
                 break
         else:
             raise RuntimeError("OpenCV cannot write mp4v or MJPG video here")
-        self._hook("segment_started", now, started_at=_iso(now), path=str(path),
+        self._hook("segment_started", now, started_at=_iso(now), path=self._location(path),
                    segment_seconds=self.cfg.segment_seconds)
         return _Segment(path, writer, now, size)
 
@@ -343,12 +258,22 @@ class Recorder:
         seg.writer.release()
         digest, size = _sha256(seg.path)
         self.finished.append(seg.path)
-        self._hook("segment_finished", self.clock(), started_at=_iso(seg.started_at), ended_at=_iso(ended_at),
-                   path=str(seg.path), sha256=digest, bytes=size)
+        hook = self._payload("segment_finished", self.clock(), started_at=_iso(seg.started_at),
+                             ended_at=_iso(ended_at), path=self._location(seg.path), sha256=digest, bytes=size)
+        if self.uploader is not None:
+            self.uploader.submit(seg.path, hook)  # reported once the store holds it
+        else:
+            self.sender.submit(hook)
+
+    def _location(self, path: Path) -> str:
+        return self.uploader.location(path) if self.uploader is not None else str(path)
+
+    def _payload(self, event: str, at: datetime, **extra: Any) -> dict[str, Any]:
+        return {"id": uuid.uuid4().hex, "event": event, "camera": self.cfg.camera_code,
+                "room_code": self.cfg.room_code, "at": _iso(at), **extra}
 
     def _hook(self, event: str, at: datetime, **extra: Any) -> None:
-        self.sender.submit({"id": uuid.uuid4().hex, "event": event, "camera": self.cfg.camera_code,
-                            "room_code": self.cfg.room_code, "at": _iso(at), **extra})
+        self.sender.submit(self._payload(event, at, **extra))
 
 
 def record(config: RecorderConfig, clock: Clock = utc_now, sleep: Callable[[float], None] = time.sleep,
@@ -359,11 +284,18 @@ def record(config: RecorderConfig, clock: Clock = utc_now, sleep: Callable[[floa
     spool = config.out_dir / _safe(config.room_code) / _safe(config.camera_code)
     spool.mkdir(parents=True, exist_ok=True)
     sender = HookSender(config.server, config.secret, spool, config.hook_backoff, config.hook_backoff_max, post)
+    uploader = None
+    if config.upload:
+        uploader = SegmentUploader(config.upload, config.out_dir, sender, spool, keep_local=config.keep_local,
+                                   backoff=config.hook_backoff, backoff_max=config.hook_backoff_max)
+    unsent_uploads = 0
     try:
-        segments = Recorder(config, clock, sleep, sender, stop or threading.Event()).run()
+        segments = Recorder(config, clock, sleep, sender, stop or threading.Event(), uploader).run()
     finally:
+        # Uploads first: each one done hands its hook to the sender.
+        unsent_uploads = uploader.close(flush_timeout) if uploader is not None else 0
         unsent = sender.close(flush_timeout)
-    return RecorderResult(segments, unsent)
+    return RecorderResult(segments, unsent, unsent_uploads, uploader.uploaded if uploader else [])
 
 
 def _fps(cap: cv2.VideoCapture) -> float:
@@ -392,7 +324,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
     p.add_argument("--secret", default=os.environ.get("EXAMDAY_HOOK_SECRET"),
                    help="hook secret; prefer env EXAMDAY_HOOK_SECRET (the command line is visible to ps)")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="segment files (with --upload: until uploaded) and the hook spool")
+    p.add_argument("--upload", metavar="s3://BUCKET/PREFIX", default=None,
+                   help="put each finished segment into S3-compatible storage (EXAMDAY_S3_* and AWS_* "
+                        "variables) and report the object")
+    p.add_argument("--keep-local", action="store_true", help="with --upload, keep the local files too")
     p.add_argument("--segment-seconds", type=float, default=10.0)
     p.add_argument("--max-segments", type=int, default=None, metavar="N")
     p.add_argument("--frozen-seconds", type=float, default=10.0)
@@ -409,8 +346,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.secret or args.segment_seconds <= 0:
         log.error("need a hook secret (EXAMDAY_HOOK_SECRET or --secret) and a positive --segment-seconds")
         return 2
+    if args.upload:
+        try:
+            parse_url(args.upload)
+        except ValueError as exc:
+            log.error("--upload: %s (expected s3://bucket/prefix)", exc)
+            return 2
     config = RecorderConfig(args.camera, args.room, args.camera_code, args.server, args.secret, args.out,
-                            args.segment_seconds, args.max_segments, args.frozen_seconds, args.black_seconds)
+                            args.segment_seconds, args.max_segments, args.frozen_seconds, args.black_seconds,
+                            upload=args.upload, keep_local=args.keep_local)
     stop = threading.Event()
     # SIGINT/SIGTERM close the current segment and flush hooks instead of
     # leaving a half-written file and an unreported stretch.
@@ -423,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    log.info("%d segments recorded in %s", len(result.segments), args.out)
+    log.info("%d segments recorded in %s", len(result.segments), args.upload or args.out)
     return 0
 
 

@@ -366,6 +366,6 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
 
 
 def _exists(path: str) -> bool:
-    from pathlib import Path
+    from storage import video_files
 
-    return Path(path).is_file()
+    return video_files.exists(path)  # a path here or an s3:// object (HEAD)

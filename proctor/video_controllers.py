@@ -45,7 +45,8 @@ def _publish(ctx: Ctx, events: list[tuple]) -> None:
 def recorder_hook(ctx: Ctx, request: Request, body: bytes) -> dict[str, Any]:
     """200 ``{status: "stored"|"duplicate", outcome, segment_id?, segment_state?}``; 401
     ``bad_signature``; 404 ``unknown_camera``; 409 ``ambiguous_camera`` or
-    ``segment_already_finished``; 422 ``invalid_hook``."""
+    ``segment_already_finished``; 422 ``invalid_hook``; 503 ``video_store_unavailable`` when an
+    ``s3://`` segment cannot be checked now (the recorder sends the hook again)."""
     peer = request.client.host if request.client else None
     result = hooks.receive(ctx.db, ctx.state.settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER),
                            ctx.now, peer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +44,8 @@ class StoredFile:
 
 
 class BlobStore:
-    """A local folder; S3-compatible storage can stand behind the same three calls."""
+    """A local folder; S3-compatible storage stands behind the same calls
+    (:class:`storage.blobs_s3.S3BlobStore`, chosen by :func:`open_blob_store`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -89,6 +91,28 @@ class BlobStore:
             return True
         except FileNotFoundError:
             return False
+
+    def stale_files(self, older_than: float) -> Iterator[str]:
+        """Keys of files last written before ``older_than`` (epoch seconds), for the orphan sweep;
+        half-written temp files among them."""
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                p = Path(folder) / name
+                try:
+                    if p.stat().st_mtime > older_than:
+                        continue  # may be a write in progress
+                except FileNotFoundError:
+                    continue
+                yield p.relative_to(self.root).as_posix()
+
+
+def open_blob_store(settings) -> "BlobStore":
+    """The store the settings name: ``EXAMDAY_BLOB_URL=s3://bucket/prefix``, else the data folder."""
+    if str(getattr(settings, "blob_url", "") or "").startswith("s3://"):
+        from storage.blobs_s3 import S3BlobStore
+
+        return S3BlobStore.from_url(settings.blob_url, settings.s3)  # type: ignore[return-value]
+    return BlobStore(Path(settings.data_dir) / "blobs")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:

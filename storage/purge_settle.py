@@ -10,10 +10,8 @@
 """
 from __future__ import annotations
 
-import os
 import time as systime
 from datetime import date, datetime
-from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import delete
@@ -22,6 +20,7 @@ from sqlmodel import Session, select
 
 from examday import audit
 from examday.actor import SYSTEM
+from storage import video_files
 from storage.blobs import Blob, BlobStore
 from storage.holds import hold_matcher
 from storage.purge import (
@@ -35,9 +34,11 @@ from storage.purge import (
     _segment_chunk,
 )
 from storage.retention_models import PurgeIntent
+from storage.video_files import VideoPlaces
 
 
-def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: TextIO, report: Report) -> None:
+def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: TextIO, report: Report,
+           places: VideoPlaces | None = None) -> None:
     """Finish or undo what an interrupted run left between its steps (1) and (3).
 
     Each pending record is decided again — a hold may have come since, or the
@@ -73,10 +74,10 @@ def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: Te
                 rows = db.exec(select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
                                .where(Blob.id.in_(ids)).order_by(Blob.id)).all()
                 c = _blob_chunk(rows, iid, profile, today, holds)
-        finish = [i for i in c.items if i.decision.purge or not _file_there(blobs, i)]
+        finish = [i for i in c.items if i.decision.purge or not _file_there(blobs, i, places)]
         keep = [i.id for i in c.items if i not in finish]
         if finish:
-            outcome = _purge_chunk(engine, blobs, c, finish, now, "retention.purge_settled")
+            outcome = _purge_chunk(engine, blobs, c, finish, now, "retention.purge_settled", places)
             for item in outcome.get("deleted", []) + outcome.get("absent", []):
                 report.counts[(kind, "settled")] += 1
                 out.write(f"settled {kind} {item.id} {item.label} (interrupted run)\n")
@@ -90,49 +91,40 @@ def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: Te
                     out.write(f"kept {kind} {i.id} {i.label}: {i.decision.reason} (interrupted run undone)\n")
 
 
-def _file_there(blobs: BlobStore, item: Item) -> bool:
+def _file_there(blobs: BlobStore, item: Item, places: VideoPlaces | None) -> bool:
     if item.kind == "blob":
         return blobs.exists(item.path)
-    return bool(item.path) and Path(item.path).is_file()
+    return video_files.exists(item.path, places.s3 if places else None)  # a path here or an s3:// object
 
 
 def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO, report: Report,
                    now: datetime) -> None:
-    """Blob files no row names (a writer crashed between file and row), older than the grace."""
-    root = blobs.root
-    if not root.exists():
-        return
+    """Blob files no row names (a writer crashed between file and row), older than the grace,
+    in the data folder or the S3 prefix alike."""
     # File times come from the real clock, whatever clock the purge is judged by.
     cutoff = systime.time() - ORPHAN_GRACE.total_seconds()
     found: list[str] = []
 
-    def flush(batch: list[tuple[str, Path]]) -> None:
+    def flush(batch: list[str]) -> None:
         with Session(engine) as db:
-            known = set(db.exec(select(Blob.key).where(Blob.key.in_([k for k, _ in batch]))).all())
-        for key, p in batch:
+            known = set(db.exec(select(Blob.key).where(Blob.key.in_(batch))).all())
+        for key in batch:
             if key not in known:
                 found.append(key)
                 if not dry_run:
-                    p.unlink(missing_ok=True)
+                    blobs.delete(key)
 
-    batch: list[tuple[str, Path]] = []
-    for folder, _, files in os.walk(root):
-        for name in files:
-            p = Path(folder) / name
-            try:
-                if p.stat().st_mtime > cutoff:
-                    continue  # may be a write in progress
-            except FileNotFoundError:
-                continue
-            if name.startswith(".tmp-"):
-                found.append(p.relative_to(root).as_posix())
-                if not dry_run:
-                    p.unlink(missing_ok=True)
-                continue
-            batch.append((p.relative_to(root).as_posix(), p))
-            if len(batch) >= 500:
-                flush(batch)
-                batch = []
+    batch: list[str] = []
+    for key in blobs.stale_files(cutoff):
+        if key.rsplit("/", 1)[-1].startswith(".tmp-"):  # a local write that never finished
+            found.append(key)
+            if not dry_run:
+                blobs.delete(key)
+            continue
+        batch.append(key)
+        if len(batch) >= 500:
+            flush(batch)
+            batch = []
     if batch:
         flush(batch)
     if not found:

@@ -1,0 +1,194 @@
+"""Where a video segment lives and what is true of it (R-VIDEO-1, R-AUDIT-1).
+
+A segment's location, as its recorder's signed hook reported it, is either an
+absolute path on this machine or an ``s3://bucket/key`` object in the
+S3-compatible store the settings connect to (:mod:`storage.blobs_s3`). The
+hook check, the re-check and the purge ask this module, whichever it is.
+
+Checking an object: HEAD says whether it is there and its size; the store's
+own full-object SHA-256 (kept when the object was written with that checksum,
+as examday's recorder does) is compared with the hook's. An object without one
+is read and hashed, as a local file is. Metadata the uploader wrote
+(``x-amz-meta-sha256``) is not evidence: it is the same party's claim as the hook.
+
+Deleting: the purge deletes a segment object only under a prefix named in
+``EXAMDAY_VIDEO_S3_PREFIXES`` — unset, no S3 video is ever deleted — and never
+inside the blob store's prefix, whatever a hook said.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from examday.errors import Refusal
+from storage import blobs_s3
+from storage.blobs import sha256_file
+from storage.blobs_s3 import S3Config, S3Error, is_s3
+
+log = logging.getLogger("examday.storage.purge")
+
+
+def unavailable(exc: Exception) -> Refusal:
+    # 503: a recorder retries the hook later instead of the segment being judged missing.
+    return Refusal("video_store_unavailable", "录像存储暂时无法访问，请稍后重试",
+                   f"The video store cannot be reached now; try again ({exc}).", "R-VIDEO-1", 503)
+
+
+def video_dirs(env: dict[str, str] | None = None) -> list[Path]:
+    """``EXAMDAY_VIDEO_DIRS`` (os.pathsep-separated): when set, the only folders
+    the purge deletes segment files from — a wrong path in a hook then cannot
+    take anything else with it."""
+    raw = (os.environ if env is None else env).get("EXAMDAY_VIDEO_DIRS", "")
+    return [Path(p).resolve() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def video_s3_prefixes(env: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """``EXAMDAY_VIDEO_S3_PREFIXES``: ``s3://bucket/prefix`` entries, separated by commas or spaces."""
+    raw = (os.environ if env is None else env).get("EXAMDAY_VIDEO_S3_PREFIXES", "")
+    out = []
+    for entry in re.split(r"[,\s]+", raw.strip()):
+        if entry:
+            bucket, prefix = blobs_s3.parse_url(entry)
+            out.append((bucket, prefix.strip("/")))
+    return out
+
+
+@dataclass(frozen=True)
+class VideoPlaces:
+    """The settings the segment checks and deletes need, read once per purge or request."""
+
+    s3: S3Config = field(default_factory=S3Config.from_env)
+    dirs: tuple[Path, ...] = ()
+    s3_prefixes: tuple[tuple[str, str], ...] = ()
+    blob_url: str = ""
+
+    @classmethod
+    def from_settings(cls, settings=None) -> "VideoPlaces":
+        s3 = getattr(settings, "s3", None) or S3Config.from_env()
+        return cls(s3, tuple(video_dirs()), tuple(video_s3_prefixes()), getattr(settings, "blob_url", "") or "")
+
+
+def verify(location: str, sha256: str | None, size: int | None, s3: S3Config | None = None) -> str:
+    """The state a finished segment's file earns: valid, file_missing, checksum_mismatch or invalid."""
+    if not sha256 or not location:
+        return "invalid"
+    want = sha256.strip().lower()
+    if is_s3(location):
+        return _verify_object(location, want, size, s3 or S3Config.from_env())
+    p = Path(location)
+    if not p.is_absolute() or not p.is_file():
+        return "file_missing"
+    try:
+        digest, actual = sha256_file(p)
+    except OSError:
+        return "file_missing"
+    if digest != want or (size is not None and int(size) != actual):
+        return "checksum_mismatch"
+    return "valid"
+
+
+def _verify_object(location: str, want: str, size: int | None, s3: S3Config) -> str:
+    try:
+        bucket, key = blobs_s3.parse_url(location)
+    except ValueError:
+        return "file_missing"
+    if not key:
+        return "file_missing"
+    try:
+        cli = blobs_s3.client(s3)
+        facts = blobs_s3.head(cli, bucket, key)
+        if facts is None:
+            return "file_missing"
+        if size is not None and int(size) != facts.size:
+            return "checksum_mismatch"
+        if facts.sha256 is not None:
+            return "valid" if facts.sha256 == want else "checksum_mismatch"
+        hashed = blobs_s3.hash_object(cli, bucket, key)
+    except S3Error as exc:
+        raise unavailable(exc) from None
+    if hashed is None:
+        return "file_missing"
+    return "valid" if hashed[0] == want else "checksum_mismatch"
+
+
+def exists(location: str, s3: S3Config | None = None) -> bool:
+    if not location:
+        return False
+    if not is_s3(location):
+        return Path(location).is_file()
+    try:
+        bucket, key = blobs_s3.parse_url(location)
+    except ValueError:
+        return False
+    try:
+        return bool(key) and blobs_s3.head(blobs_s3.client(s3 or S3Config.from_env()), bucket, key) is not None
+    except S3Error as exc:
+        raise unavailable(exc) from None
+
+
+def unlink_local(path: str, roots: list[Path]) -> str:
+    """Delete one segment file: "deleted", "absent", or why not."""
+    p = Path(path)
+    if not path or not p.is_absolute():
+        return "absent"
+    if roots and not any(r == p.resolve().parent or r in p.resolve().parents for r in roots):
+        return "outside_video_dirs"
+    try:
+        if p.is_dir() and not p.is_symlink():
+            return "not_a_file"
+        p.unlink()
+        return "deleted"
+    except FileNotFoundError:
+        return "absent"
+    except OSError as exc:
+        log.error("purge: cannot delete a segment file (%s)", type(exc).__name__)
+        return "error"
+
+
+def _under(key: str, prefix: str) -> bool:
+    return not prefix or key.startswith(prefix + "/")
+
+
+def s3_refusal(location: str, places: VideoPlaces) -> str | None:
+    """Why the purge may not delete this object, or None."""
+    try:
+        bucket, key = blobs_s3.parse_url(location)
+    except ValueError:
+        return "absent"
+    if not key or key.endswith("/"):
+        return "absent"
+    if blobs_s3.is_s3(places.blob_url):
+        b_bucket, b_prefix = blobs_s3.parse_url(places.blob_url)
+        if bucket == b_bucket and _under(key, b_prefix.strip("/")):
+            return "inside_blob_store"
+    if not places.s3_prefixes:
+        return "no_video_s3_prefixes"
+    if not any(bucket == b and _under(key, p) for b, p in places.s3_prefixes):
+        return "outside_video_dirs"
+    return None
+
+
+def delete_objects(locations: list[str], places: VideoPlaces) -> list[str]:
+    """Delete segment objects, a request per bucket and thousand keys: an outcome per location,
+    "deleted" or why not (as the purge's local deletes answer)."""
+    out: list[str] = [""] * len(locations)
+    by_bucket: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for i, loc in enumerate(locations):
+        why = s3_refusal(loc, places)
+        if why is not None:
+            out[i] = why
+        else:
+            bucket, key = blobs_s3.parse_url(loc)
+            by_bucket[bucket].append((i, key))
+    for bucket, items in by_bucket.items():
+        try:
+            done = blobs_s3.delete_many(blobs_s3.client(places.s3), bucket, [k for _, k in items])
+        except S3Error:
+            done = {}
+        for i, key in items:
+            out[i] = "deleted" if done.get(key) == "deleted" else "error"
+    return out
