@@ -21,6 +21,11 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several server processes start at once behind the proxy: one migrates, the
+                # others wait here and then find the schema at head (the lock ends with the
+                # transaction). Keyed by schema, so installations sharing a database don't queue.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7242031, hashtext(current_schema()))")
             context.run_migrations()
     engine.dispose()
 

@@ -56,3 +56,29 @@ def test_migrated_sqlite_database_has_the_lock_triggers(tmp_path):
         names = {r[0] for r in c.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
     eng.dispose()
     assert any("score_entry" in n for n in names) and any("batch" in n for n in names), names
+
+
+@pytest.mark.skipif(not PG_URL, reason="EXAMDAY_TEST_POSTGRES_URL not set")
+def test_processes_starting_together_migrate_once():
+    # Several `examday serve` processes behind the proxy start at the same moment: each runs the
+    # migrations, one of them does the work, and none fails on a table another just made.
+    import subprocess
+    import sys
+
+    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"examday_m{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+        code = "import sys; from storage.db import migrate; migrate(sys.argv[1])"
+        procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+        results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+        assert [rc for rc, _ in results] == [0, 0, 0], [err[-2000:] for _, err in results]
+        assert drift(url) == []
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
