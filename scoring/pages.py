@@ -22,9 +22,10 @@ from examday.accounts import service as accounts
 from examday.accounts.models import Account
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
-from scoring import arbitration_service, entries_service, worklist
+from scoring import arbitration_service, entries_service, results, worklist
 from scoring.access import batch_for_read, load_batch
-from scoring.exports import PART_NAMES
+from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.office_pages import ROUTES as OFFICE_ROUTES
 
 SCORERS = [requires_role("evaluator", "chief")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -130,10 +131,19 @@ def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> T
                     status_code=error.status if error else 200)
 
 
+@get("/evaluate/{bid:int}/results", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
+def results_page(ctx: Ctx, bid: int) -> Template:
+    """The chief's view of the panel's outcome; colleagues' entries show once a part is complete (R-SCORE-1)."""
+    batch = batch_for_read(ctx.db, ctx.user, bid)
+    return Template("evaluate_results.html", context=_ctx(
+        ctx, batch=batch, scores=results.scores_view(ctx.db, ctx.user, bid), part_status=STATUS_NAMES,
+        result_names=RESULT_NAMES))
+
+
 @get("/evaluate/{bid:int}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
 def evaluate_batch(bid: int) -> Redirect:
     return Redirect("/evaluate")
 
 
-ROUTES = [evaluate_home, pin_page, pin_submit, arbitration_page, arbitration_submit, evaluate_part, entry_page,
-          entry_submit, evaluate_batch]
+ROUTES = [evaluate_home, pin_page, pin_submit, arbitration_page, arbitration_submit, results_page, evaluate_part,
+          entry_page, entry_submit, evaluate_batch, *OFFICE_ROUTES]

@@ -58,16 +58,16 @@ def install_db_extras(engine) -> None:
     install_extras(engine)
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path, pg_schema_url):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'examday.db'}"
+def empty_database(backend: str, folder: Path, pg_schema_url: str | None) -> str:
+    """The URL of an empty database: a new SQLite file in ``folder``, or this run's PostgreSQL
+    schema with every table emptied (the journeys keep one for a whole module)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'examday.db'}"
         eng = make_engine(url)
         metadata.create_all(eng)
         install_db_extras(eng)
         eng.dispose()
-        yield url
-        return
+        return url
     eng = make_engine(pg_schema_url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with eng.begin() as c:
@@ -75,7 +75,12 @@ def db_url(request, tmp_path, pg_schema_url):
         c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         c.execute(text(f"SET session_replication_role = DEFAULT"))
     eng.dispose()
-    yield pg_schema_url
+    return pg_schema_url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path, pg_schema_url):
+    yield empty_database(request.param, tmp_path, pg_schema_url)
 
 
 @pytest.fixture

@@ -89,12 +89,18 @@ def page_size() -> tuple[int, int]:
     return TABLET
 
 
-@pytest.fixture
-def page(browser, page_size):
-    width, height = page_size
+def tablet_context(browser, size: tuple[int, int] = TABLET):
+    """A fresh browser profile (its own cookies) on a touch tablet, in Chinese, on China time."""
+    width, height = size
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True, locale="zh-CN",
                                   timezone_id="Asia/Shanghai")
     context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+def page(browser, page_size):
+    context = tablet_context(browser, page_size)
     pg = context.new_page()
     try:
         yield pg
