@@ -147,8 +147,23 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
     return Response(body, status_code=status, headers=getattr(exc, "headers", None) or None)
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    """The database did not answer (down, cut off, out of connections): nothing was changed, and
+    asking again later will do. A kiosk takes this answer as its cue to work offline."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return isinstance(exc, (OperationalError, PoolTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
 def handle_crash(request: Request, exc: Exception) -> Response:
     # Never echo the exception: it can carry personal data (R-PRIV-1).
+    if _database_unreachable(exc):
+        log.error("database unreachable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
+        return Response(error_body("service_unavailable", "数据库暂时无法访问，请稍后重试",
+                                   "The database is unreachable for the moment; try again shortly."),
+                        status_code=503, headers={"Retry-After": "5"})
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return Response(error_body("internal_error", "服务器内部错误", "Internal server error."), status_code=500)
 

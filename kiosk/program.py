@@ -7,7 +7,14 @@ full screen in Chinese and English with the camera preview (R-DAY-1). When
 the server cannot be reached it decides with the cached roster and queues the
 record for ``/api/v1/checkins/sync`` (kiosk/offline.py).
 
+A dropped connection is retried once with the same ``kiosk_nonce`` (on the next
+``--server`` when several are given), so a check-in whose answer was lost is
+answered from the server's record instead of being made twice. The server's
+clock decides (R-TIME-1): the kiosk learns how far its own clock is off from
+the times in the server's answers and uses the server's time offline too.
+
     examday-kiosk --server http://10.0.0.2:8000 --token T --camera 0
+    examday-kiosk --server http://10.0.0.2:8000 --server http://10.0.0.3:8000 --token T --camera 0
     examday-kiosk --server URL --token T --camera tickets.mp4 --headless < ids.txt
 
 R-PRIV-1: ID numbers are never logged; the screen and the log show them masked.
@@ -39,6 +46,9 @@ from kiosk.qrdecode import decode
 log = logging.getLogger("examday.kiosk")
 TICKET_PREFIX = "EX1."
 WINDOW = "examday-kiosk"
+# The connection broke before an answer came: the request may or may not have reached the server.
+DROPPED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+RETRY_PAUSE = 0.3  # seconds before retrying the same server (a restart, a blip)
 
 
 class Lines:
@@ -80,9 +90,11 @@ class Lines:
 
 
 class Kiosk:
-    def __init__(self, server: str, token: str, store: offline.Store, batches: list[int] | None = None,
+    def __init__(self, server: str | list[str], token: str, store: offline.Store, batches: list[int] | None = None,
                  timeout: float = 5.0, start: datetime | None = None) -> None:
-        self.http = httpx.Client(base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
+        self.servers = [s.rstrip("/") for s in ([server] if isinstance(server, str) else server)]
+        self._current = 0
+        self.http = httpx.Client(base_url=self.servers[0], headers={"Authorization": f"Bearer {token}"},
                                  timeout=httpx.Timeout(timeout, connect=2.0))
         self.store = store
         self.batches = batches
@@ -90,11 +102,45 @@ class Kiosk:
         self.online = True
         # The kiosk's own clock, used only offline (the server's clock decides online); tests pin it.
         self._start, self._mono = start, time.monotonic()
+        self.clock_offset = timedelta(0)  # the server's clock minus ours, from the server's last answer
 
-    def now(self) -> datetime:
+    def own_now(self) -> datetime:
         if self._start is None:
             return datetime.now(timezone.utc)
         return self._start + timedelta(seconds=time.monotonic() - self._mono)
+
+    def now(self) -> datetime:
+        """The server's time as far as this kiosk knows it: what offline decisions and scan times use."""
+        return self.own_now() + self.clock_offset
+
+    def _learn_clock(self, server_time: Any, sent: datetime) -> None:
+        # R-TIME-1: a kiosk clock minutes off must not move anyone into (or out of) the entry window
+        # offline. The server stamps its answers with the time it took the request; ours then was
+        # ``sent``, give or take the trip there.
+        if isinstance(server_time, str):
+            try:
+                self.clock_offset = parse_iso(server_time) - sent
+            except ValueError:
+                pass
+
+    def _next_server(self) -> None:
+        if len(self.servers) > 1:
+            self._current = (self._current + 1) % len(self.servers)
+            self.http.base_url = self.servers[self._current]
+            log.info("switching to server %s", self.servers[self._current])
+
+    def _post(self, path: str, body: Any) -> tuple[httpx.Response, bool]:
+        """POST, and once more with the same body when the connection drops: the nonce in the body
+        makes the repeat safe, a request that did reach the server gets its stored answer back.
+        Also says whether it was the repeat that answered."""
+        try:
+            return self.http.post(path, json=body), False
+        except DROPPED as e:
+            log.info("%s from %s: retrying with the same nonce", type(e).__name__, self.http.base_url)
+            self._next_server()
+            if len(self.servers) == 1:
+                time.sleep(RETRY_PAUSE)
+            return self.http.post(path, json=body), True
 
     # -- server ----------------------------------------------------------------
     def prepare(self) -> None:
@@ -106,12 +152,17 @@ class Kiosk:
             self.store.save_me(self.me)
             ids = self.batches or [b["id"] for b in self.http.get("/api/v1/checkin-batches").json()]
             for bid in ids:
+                sent = self.own_now()
                 r = self.http.get(f"/api/v1/batches/{bid}/roster")
                 if r.status_code == 200:
-                    self.store.save_roster(r.json())
+                    roster = r.json()
+                    self.store.save_roster(roster)
+                    self._learn_clock(roster.get("generated_at"), sent)
             log.info("ready: %s, rosters for batches %s", self.me.get("username"), ids)
         except (httpx.HTTPError, ValueError) as e:
             log.warning("server not reachable at start (%s); using cached rosters", type(e).__name__)
+            if isinstance(e, httpx.TransportError):
+                self._next_server()
 
     def sync(self) -> None:
         if not self.store.pending():
@@ -120,6 +171,8 @@ class Kiosk:
             results = offline.sync(self.http, self.store)
         except (httpx.HTTPError, RuntimeError) as e:
             log.info("sync postponed: %s", type(e).__name__)
+            if isinstance(e, httpx.TransportError):
+                self._next_server()
             return
         self.online = True
         for r in results:
@@ -132,11 +185,14 @@ class Kiosk:
         payload: dict[str, Any] = {"ticket": ticket, "id_number": id_number, "kiosk_nonce": nonce}
         if photo:
             payload["photo"] = base64.b64encode(photo).decode("ascii")
-        scanned_at = self.now()
+        scanned_at, sent = self.now(), self.own_now()
         try:
-            r = self.http.post("/api/v1/checkins", json=payload)
+            r, repeated = self._post("/api/v1/checkins", payload)
             if r.status_code < 500 and r.status_code not in (401, 403):
-                answer = screen.from_response(r.status_code, r.json())
+                body = r.json()
+                if r.status_code == 200 and not repeated:  # a replayed answer carries the first request's time
+                    self._learn_clock(body.get("at"), sent)
+                answer = screen.from_response(r.status_code, body)
                 if not self.online:  # back from offline: the queue goes up now
                     self.online = True
                     self.sync()
@@ -288,7 +344,9 @@ def run(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="examday-kiosk", description="Check-in kiosk: QR ticket + ID number.")
-    p.add_argument("--server", required=True, help="examday server URL, e.g. http://127.0.0.1:8000")
+    p.add_argument("--server", required=True, action="append",
+                   help="examday server URL, e.g. http://127.0.0.1:8000; more than once: the next is tried "
+                        "when one does not answer")
     p.add_argument("--token", default=os.environ.get("EXAMDAY_KIOSK_TOKEN"),
                    help="the kiosk account's bearer token (or EXAMDAY_KIOSK_TOKEN)")
     p.add_argument("--camera", default="0", help="camera device number, or a video file")

@@ -109,15 +109,17 @@ def receive(db: Session, secret: str, body: bytes, signature: str | None, now: d
         db.rollback()
         return HookResult("duplicate")
     actor = Actor(None, f"recorder:{room.code}/{camera.code}"[:100], "recorder", inst.id)
-    try:
-        with db.begin_nested():
-            return _apply(db, actor, hook, camera, room, now, receipt)
-    except IntegrityError:
-        # PostgreSQL: a concurrent hook of this camera (the segment's start racing its finish, or the
-        # camera's first two hooks) inserted the same segment or health row and has committed by
-        # now. Applied again, this hook finds that row: no 500, nothing stored twice.
-        with db.begin_nested():
-            return _apply(db, actor, hook, camera, room, now, receipt)
+    for attempt in range(3):
+        try:
+            with db.begin_nested():
+                return _apply(db, actor, hook, camera, room, now, receipt)
+        except IntegrityError:
+            # PostgreSQL: a concurrent hook of this camera (the segment's start racing its finish, or
+            # the camera's first hooks) inserted the same segment or health row and has committed by
+            # now. Applied again, this hook finds that row: no 500, nothing stored twice.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _apply(db: Session, actor: Actor, hook: dict[str, Any], camera: Camera, room: Room, now: datetime,
