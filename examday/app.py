@@ -18,6 +18,13 @@ from examday.accounts.service import Passwords
 from examday.clock import Clock
 from examday.events import make_event_bus
 from examday.pages import ROUTES as PAGE_ROUTES
+from examday.security import (
+    csrf_guard,
+    input_error_handlers,
+    install_log_redaction,
+    install_template_callables,
+    security_headers,
+)
 from examday.settings import Settings
 from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx
 from storage.blobs import open_blob_store
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_feed(state)
     # --- end live feed ---
     logging.getLogger("examday").setLevel(logging.INFO)
+    install_log_redaction()  # issue #9: no ID number in the access log (R-PRIV-1)
     return Litestar(
         route_handlers=[
             *package_routes(),
@@ -65,10 +73,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ],
         state=state,
         dependencies={"ctx": Provide(provide_ctx)},
-        middleware=[DefineMiddleware(AuthMiddleware)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[csrf_guard, DefineMiddleware(AuthMiddleware)],  # issue #9: cross-site requests refused first
+        before_send=[security_headers],  # issue #9: security headers on every answer
+        exception_handlers={**EXCEPTION_HANDLERS, **input_error_handlers()},  # issue #9: fuzzing's 500s
         template_config=TemplateConfig(directory=[d for d in TEMPLATE_DIRS if d.exists()],
-                                       engine=JinjaTemplateEngine),
+                                       engine=JinjaTemplateEngine,
+                                       engine_callback=install_template_callables),  # csp_nonce() (issue #9)
         openapi_config=OpenAPIConfig(title="examday", version="1.0.0", path="/schema"),
         plugins=[events.plugin],  # live feed (issue #6)
         lifespan=[feed_lifespan,  # live feed (issue #6): binds the bus to the loop, runs the cutoff task

@@ -23,6 +23,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from examday import audit
+from examday.accounts import throttle
 from examday.accounts.models import Account
 from examday.actor import Actor
 from examday.clock import iso
@@ -63,13 +64,20 @@ def entry_body(row: ScoreEntry) -> dict[str, Any]:
     }
 
 
-def check_pin(db: Session, passwords, actor: Actor, pin: object) -> str:
-    """R-SCORE-1: only the examiner, with their PIN, signs their score."""
+def check_pin(db: Session, passwords, actor: Actor, pin: object, now: datetime) -> str:
+    """R-SCORE-1: only the examiner, with their PIN, signs their score; guessing it is rate-limited
+    (examday/accounts/throttle.py, issue #9)."""
     account = db.get(Account, actor.account_id) if actor.account_id else None
     if account is None or not account.pin_hash:
         raise conflict("pin_not_set", "尚未设置签名密码，请先设置", "Set your signing PIN first.", "R-SCORE-1")
+    throttle.refuse_if_locked(db, throttle.PIN, actor.username, None, now)
     if not isinstance(pin, str) or not passwords.verify(account.pin_hash, pin):
-        raise Refusal("pin_wrong", "签名密码错误", "Wrong signing PIN.", "R-SCORE-1", 403)
+        # The entry is refused, but the wrong PIN must still count: drop the entry's work, keep the count.
+        db.rollback()
+        lockout = throttle.record_failure(db, throttle.PIN, actor.username, None, now, actor)
+        db.commit()
+        raise lockout or Refusal("pin_wrong", "签名密码错误", "Wrong signing PIN.", "R-SCORE-1", 403)
+    throttle.clear(db, throttle.PIN, actor.username, now)
     return pin
 
 
@@ -114,7 +122,7 @@ def submit_entry(db: Session, actor: Actor, now: datetime, passwords, secret_key
     if ps.status == "arbitration":
         raise conflict("in_arbitration", "评分分歧已提交主考仲裁，请等待", "The part is with the chief for arbitration.",
                        "R-PANEL-1")
-    pin = check_pin(db, passwords, actor, pin)
+    pin = check_pin(db, passwords, actor, pin, now)
     previous_row = db.exec(
         select(ScoreEntry).where(ScoreEntry.batch_id == batch.id, ScoreEntry.candidate_id == cand.id,
                                  ScoreEntry.part == part, ScoreEntry.examiner_staff_id == actor.staff_id)

@@ -82,15 +82,18 @@ class LoginForm:
 
 @post("/login", sync_to_thread=True, include_in_schema=False)
 def login_submit(
-    ctx: Ctx, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ctx: Ctx, request: Request, data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
 ) -> Response:
     from examday.errors import Refusal
 
+    address = request.client.host if request.client else None
     try:
-        token = service.login(ctx.db, ctx.state.passwords, data.username, data.password, ctx.now)
+        token = service.login(ctx.db, ctx.state.passwords, data.username, data.password, ctx.now, address)
     except Refusal as r:
-        ctx.db.rollback()
-        return Template("login.html", context={"next": data.next, "error": r}, status_code=401)
+        ctx.db.commit()  # only the failed attempt was written: it must count (issue #9, R-STAFF-4)
+        retry = r.detail.get("retry_after")
+        return Template("login.html", context={"next": data.next, "error": r}, status_code=r.status,
+                        headers={"Retry-After": str(retry)} if retry else None)
     ctx.db.commit()
     target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
     resp = Redirect(target)

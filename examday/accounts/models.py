@@ -32,3 +32,21 @@ class AccessToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed sign-in or signing-PIN attempt, or the lockout that failures caused (R-STAFF-4, R-SCORE-1).
+
+    In the database, not in memory, so that the limit holds across several server processes.
+    ``kind`` is ``password`` or ``pin``; ``outcome`` is ``failed``, ``cleared`` (a success after
+    failures), ``lock_user`` or ``lock_address`` (a lockout row holds ``until``). Rows older than a
+    day are pruned on write.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    username: str = Field(max_length=80, index=True)
+    address: str | None = Field(default=None, max_length=64, index=True)
+    outcome: str = Field(max_length=12)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    until: datetime | None = Field(default=None, sa_type=UTCDateTime)

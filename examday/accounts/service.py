@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from examday import audit
+from examday.accounts import throttle
 from examday.accounts.models import AccessToken, Account
 from examday.actor import ROLES, Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
@@ -21,6 +22,7 @@ SESSION_HOURS = 14  # one exam day, early arrival to late scoring
 class Passwords:
     def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
         self._ph = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self._nobody: str | None = None
 
     def hash(self, password: str) -> str:
         return self._ph.hash(password)
@@ -32,6 +34,13 @@ class Passwords:
             return self._ph.verify(hashed, password)
         except (VerificationError, InvalidHashError):
             return False
+
+    def verify_nobody(self, password: str) -> bool:
+        """As long as a real check, so that the answer's timing does not tell which usernames exist."""
+        if self._nobody is None:
+            self._nobody = self.hash(secrets.token_urlsafe(16))
+        self.verify(self._nobody, password)
+        return False
 
 
 def token_digest(token: str) -> str:
@@ -135,10 +144,19 @@ def revoke_token(db: Session, token: str, by: Actor, now: datetime) -> None:
                      acc.institution_id)
 
 
-def login(db: Session, passwords: Passwords, username: str, password: str, now: datetime) -> str:
+def login(db: Session, passwords: Passwords, username: str, password: str, now: datetime,
+          address: str | None = None) -> str:
+    """A browser session for a username and password, within the sign-in limits (R-STAFF-4).
+
+    A wrong answer is counted (examday/accounts/throttle.py) before the refusal is raised: the
+    caller commits that record even though it refuses, since it is all that was written."""
+    throttle.refuse_if_locked(db, throttle.PASSWORD, username, address, now)
     acc = db.exec(select(Account).where(Account.username == username)).first()
-    if acc is None or not acc.active or not passwords.verify(acc.password_hash, password):
-        raise Refusal("bad_credentials", "用户名或密码错误", "Wrong username or password.", "R-STAFF-4", 401)
+    ok = passwords.verify(acc.password_hash, password) if acc is not None else passwords.verify_nobody(password)
+    if acc is None or not acc.active or not ok:
+        lockout = throttle.record_failure(db, throttle.PASSWORD, username, address, now)
+        raise lockout or Refusal("bad_credentials", "用户名或密码错误", "Wrong username or password.", "R-STAFF-4", 401)
+    throttle.clear(db, throttle.PASSWORD, username, now)
     return issue_token(db, acc, now, kind="session")
 
 
