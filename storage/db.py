@@ -18,8 +18,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's message would otherwise carry its values, ID numbers
+    # among them, into whatever logs the error (R-PRIV-1).
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -43,7 +45,7 @@ def make_engine(url: str) -> Engine:
     # A database that stops answering must give a quick error (a 503, and the kiosks go offline),
     # not a hang: connecting gives up after 3 s, a connection whose packets go unanswered for 10 s
     # is dropped, and a request waits at most 10 s for a free connection.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=10,
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=10, hide_parameters=True,
                          connect_args={"connect_timeout": 3, "tcp_user_timeout": 10000})
 
 
