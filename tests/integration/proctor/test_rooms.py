@@ -2,9 +2,6 @@
 cutoff (R-TIME-1): computed from the clock, announced once per room on the feed."""
 from __future__ import annotations
 
-import sys
-import types
-
 from sqlmodel import select
 
 from examday.audit import AuditEntry
@@ -106,34 +103,24 @@ def test_cutoff_is_not_announced_after_the_session_or_for_drafts(client, db, wor
     assert emit_cutoffs(app.state, clock.now()) == []
 
 
-def test_camera_states_overlay_the_video_hooks(client, db, world, clock, monkeypatch):
+def test_camera_states_come_from_the_cameras_health(client, db, world, clock):
+    # R-VIDEO-1: what the recorder hooks last said of each camera (CameraHealth) is what the room
+    # shows; an offline camera raises the room's camera_down alert, a recording one none.
+    from examday.registry.models import Camera
+    from proctor.video_models import CameraHealth
+
     rw = room_world(db, world, clock.now())
-    video = types.ModuleType("proctor.video")
-    seen = {}
-
-    def camera_state_map(db_, batch_id, now):
-        seen["args"] = (batch_id, now)
-        return {"T01-C2": "offline", "T02-C1": "recording"}
-
-    video.camera_state_map = camera_state_map
-    monkeypatch.setitem(sys.modules, "proctor.video", video)
+    cams = {c.code: c.id for c in db.exec(select(Camera)).all()}
+    db.add(CameraHealth(camera_id=cams["T01-C2"], state="offline", reason="power", changed_at=clock.now()))
+    db.add(CameraHealth(camera_id=cams["T02-C1"], state="recording", last_segment_at=clock.now(),
+                        last_hook_at=clock.now(), changed_at=clock.now()))
+    db.commit()
     got = rooms(client, rw, "admin")
-    assert got[0]["cameras"] == [{"code": "T01-C1", "state": "unknown"}, {"code": "T01-C2", "state": "offline"}]
-    assert got[1]["cameras"][0] == {"code": "T02-C1", "state": "recording"}
-    assert seen["args"][0] == rw.batch_id
-    assert [a["kind"] for a in got[0]["alerts"]] == ["camera_down"] and got[1]["alerts"] == []
-
-
-def test_camera_states_take_the_video_modules_shape(client, db, world, clock, monkeypatch):
-    rw = room_world(db, world, clock.now())
-    video = types.ModuleType("proctor.video")
-    video.camera_state_map = lambda db_, bid, now: {
-        "T01": [{"code": "T01-C1", "state": "stale", "reason": "never_reported"}]}
-    monkeypatch.setitem(sys.modules, "proctor.video", video)
-    got = rooms(client, rw, "admin")[0]
-    assert got["cameras"][0] == {"code": "T01-C1", "state": "stale", "reason": "never_reported"}
-    assert got["cameras"][1]["state"] == "unknown"
-    assert got["alerts"][0]["kind"] == "camera_down" and got["alerts"][0]["camera"] == "T01-C1"
+    assert got[0]["cameras"] == [{"code": "T01-C1", "state": "unknown", "reason": ""},
+                                 {"code": "T01-C2", "state": "offline", "reason": "power"}]
+    assert got[1]["cameras"][0] == {"code": "T02-C1", "state": "recording", "reason": ""}
+    assert [a["kind"] for a in got[0]["alerts"]] == ["camera_down"] and got[0]["alerts"][0]["camera"] == "T01-C2"
+    assert got[1]["alerts"] == []
 
 
 def test_offline_kiosk_conflict_raises_an_alert(client, db, world, clock, settings):
