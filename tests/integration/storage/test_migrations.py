@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -30,21 +31,27 @@ def test_sqlite_migrations_match_models(tmp_path):
     assert drift(url) == []
 
 
-@pytest.mark.skipif(not PG_URL, reason="EXAMDAY_TEST_POSTGRES_URL not set")
-def test_postgres_migrations_match_models():
+@contextmanager
+def empty_schema():
+    """The URL of a new, empty PostgreSQL schema, dropped afterwards."""
     base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     schema = f"examday_m{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-        migrate(url)
-        assert drift(url) == []
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     finally:
         with admin.connect() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="EXAMDAY_TEST_POSTGRES_URL not set")
+def test_postgres_migrations_match_models():
+    with empty_schema() as url:
+        migrate(url)
+        assert drift(url) == []
 
 
 def test_migrated_sqlite_database_has_the_lock_triggers(tmp_path):
@@ -65,20 +72,10 @@ def test_processes_starting_together_migrate_once():
     import subprocess
     import sys
 
-    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"examday_m{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    with empty_schema() as url:
         code = "import sys; from storage.db import migrate; migrate(sys.argv[1])"
         procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
                  for _ in range(3)]
         results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
         assert [rc for rc, _ in results] == [0, 0, 0], [err[-2000:] for _, err in results]
         assert drift(url) == []
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
