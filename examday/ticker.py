@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable
 
 import anyio
 
@@ -21,3 +22,17 @@ async def tick_forever(state: Any, interval: float, job: Callable[[Any, Any], An
             await anyio.to_thread.run_sync(job, state, state.clock.now())
         except Exception as exc:
             log.error("%s failed: %s", what, type(exc).__name__)
+
+
+@asynccontextmanager
+async def ticking(state: Any, interval: float, job: Callable[[Any, Any], Any], what: str) -> AsyncIterator[None]:
+    """``tick_forever`` for as long as the block runs (an app's lifespan); stopped on the way out."""
+    task = asyncio.create_task(tick_forever(state, interval, job, what))
+    try:
+        yield
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass

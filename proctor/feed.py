@@ -24,7 +24,7 @@ server processes. Tests call it directly with the time they want.
 """
 from __future__ import annotations
 
-from examday.ticker import tick_forever
+from examday.ticker import ticking
 
 import asyncio
 import json
@@ -222,15 +222,10 @@ def emit_cutoffs(state: State, now: datetime) -> list[tuple[int, str]]:
 async def feed_lifespan(app) -> AsyncIterator[None]:
     state = app.state
     async with state.events.running():
-        task = asyncio.create_task(tick_forever(state, CUTOFF_INTERVAL_SECONDS, emit_cutoffs, "cutoff tick"))
         try:
-            yield
+            async with ticking(state, CUTOFF_INTERVAL_SECONDS, emit_cutoffs, "cutoff tick"):
+                yield
         finally:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
             if state.read_engine is not state.engine:
                 state.read_engine.dispose()
 

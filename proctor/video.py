@@ -17,9 +17,8 @@
 """
 from __future__ import annotations
 
-from examday.ticker import tick_forever
+from examday.ticker import ticking
 
-import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -309,15 +308,8 @@ def _mark_stale(db: Session, camera_id: int, reason: str, now: datetime) -> bool
 @asynccontextmanager
 async def video_lifespan(app) -> AsyncIterator[None]:
     """Runs :func:`check_stale` every few seconds while the app is up."""
-    task = asyncio.create_task(tick_forever(app.state, STALE_CHECK_SECONDS, check_stale, "stale camera check"))
-    try:
+    async with ticking(app.state, STALE_CHECK_SECONDS, check_stale, "stale camera check"):
         yield
-    finally:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
 
 
 # -- re-checking files -------------------------------------------------------------------------
