@@ -58,7 +58,7 @@ def seed(db_url: str, n: int, kiosks: int) -> tuple[list[dict], list[str]]:
     """A filed batch with n seated, ticketed candidates; kiosk tokens. Straight into the database."""
     from sqlmodel import Session
 
-    from examday.accounts.service import Passwords, create_account, issue_token
+    from examday.accounts.services.accounts import Passwords, create_account, issue_token
     from examday.actor import SYSTEM
     from examday.app import package_routes
     from examday.models import install_extras, metadata

@@ -212,10 +212,10 @@ def analyze(engine) -> None:
 def bench_coverage(engine, url: str, world: dict, workdir: Path) -> None:
     from litestar.testing import TestClient
 
-    from examday.accounts.service import Passwords, create_account, issue_token
+    from examday.accounts.services.accounts import Passwords, create_account, issue_token
     from examday.actor import SYSTEM
     from examday.app import create_app
-    from proctor.video import batch_coverage
+    from proctor.services.video import batch_coverage
 
     admin = Actor(None, "bench", "admin")
     now = TODAY.now()

@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from examday.accounts.service import Passwords, create_account, issue_token  # noqa: E402
+from examday.accounts.services.accounts import Passwords, create_account, issue_token  # noqa: E402
 from examday.actor import SYSTEM  # noqa: E402
 from examday.clock import CST  # noqa: E402
 from examday.models import install_extras, metadata  # noqa: E402

@@ -35,7 +35,9 @@ from examday.actor import Actor  # noqa: E402
 from examday.errors import Refusal  # noqa: E402
 from examday.identity import make_id_number  # noqa: E402
 from examday.models import metadata  # noqa: E402
-from examday.plans import service  # noqa: E402
+from examday.plans.services import batches as service
+from examday.plans.services import candidates as candidate_service
+from examday.plans.services import filing as filing_service  # noqa: E402
 from examday.plans.models import Batch, Candidate  # noqa: E402
 from examday.registry.models import Institution  # noqa: E402
 from storage.db import make_engine  # noqa: E402
@@ -89,7 +91,7 @@ def via_service(engine, actor: Actor, bid: int, content: bytes) -> tuple[float, 
     start = time.perf_counter()
     with Session(engine, expire_on_commit=False) as db:
         try:
-            result = service.import_candidates(db, actor, NOW, bid, content, "candidates.csv")
+            result = candidate_service.import_candidates(db, actor, NOW, bid, content, "candidates.csv")
         except Refusal as r:
             db.rollback()
             return time.perf_counter() - start, r
@@ -102,7 +104,7 @@ def via_http(url: str, data_dir: Path, bid: int, iid: int, content: bytes) -> tu
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    from examday.accounts.service import create_account, issue_token
+    from examday.accounts.services.accounts import create_account, issue_token
     from examday.actor import SYSTEM
     from examday.app import create_app
     from examday.clock import FixedClock

@@ -89,7 +89,7 @@ def make_schema(base: str) -> tuple[str, str, callable]:
 def seed(url: str, n: int, kiosks: int, watchers: int, offices: int, cameras: int) -> World:
     """n seated, ticketed candidates, 30 to a room, in today's batch; the accounts of the door
     (kiosks), of the exam office (whole batch) and of the proctors (two per room, as assigned)."""
-    from examday.accounts.service import Passwords, create_account, issue_token
+    from examday.accounts.services.accounts import Passwords, create_account, issue_token
     from examday.actor import SYSTEM
     from examday.plans.models import ExamSession, Seat
     from examday.plans.tickets import current_ticket, issue_batch_tickets

@@ -29,7 +29,7 @@ KINDS = REALISTIC + EXTREME
 # A6 landscape at 8 px/mm: fine enough that the later downscale, not the
 # rendering, sets the module edges.
 TICKET_W, TICKET_H = 1184, 840
-# 33 mm; examday/ticket_render.py prints 58 mm.  Only the print around the
+# 33 mm; examday/plans/ticket_render.py prints 58 mm.  Only the print around the
 # code changes with this: its size in the frame is set per kind.
 QR_SIDE = 264
 FOCAL = 1000.0  # px; typical for a 720p webcam with a ~65° horizontal FOV
@@ -55,7 +55,7 @@ def make_token(rng: np.random.Generator) -> str:
 
 @functools.lru_cache(maxsize=64)
 def qr_matrix(text: str) -> np.ndarray:
-    # Same encoder and level as examday/ticket_render.py prints (zxing-cpp,
+    # Same encoder and level as examday/plans/ticket_render.py prints (zxing-cpp,
     # level M): a 110-140 char token lands at version 7-8 (45-49 modules).
     # The qrcode package gives the same symbol but its mask search is pure
     # Python and was a third of the time per frame.

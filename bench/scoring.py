@@ -34,7 +34,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from examday.accounts.models import Account  # noqa: E402
-from examday.accounts.service import Passwords, actor_of, create_account, issue_token  # noqa: E402
+from examday.accounts.services.accounts import Passwords, actor_of, create_account, issue_token  # noqa: E402
 from examday.actor import SYSTEM  # noqa: E402
 from examday.clock import CST  # noqa: E402
 from examday.models import install_extras, metadata  # noqa: E402
@@ -82,7 +82,8 @@ def fresh_engine(url: str | None):
 
 
 def setup(engine, n: int, panel_size: int, passwords: Passwords):
-    from scoring import panels_service, rubrics_service
+    from scoring.services import panels as panels_service
+    from scoring.services import rubrics as rubrics_service
     from tests import builders
 
     with Session(engine, expire_on_commit=False) as db:
@@ -106,7 +107,7 @@ def setup(engine, n: int, panel_size: int, passwords: Passwords):
 
 
 def enter_all(engine, bid, actors, cands, passwords, rng) -> tuple[int, float, list[float]]:
-    from scoring.entries_service import submit_entry
+    from scoring.services.entries import submit_entry
 
     latencies = []
     count = 0
@@ -132,7 +133,7 @@ def pct(values: list[float], p: float) -> float:
 
 def production_sample(url: str, n: int) -> None:
     """A few entries with argon2 at production cost (time 3, 64 MiB)."""
-    from scoring.entries_service import submit_entry
+    from scoring.services.entries import submit_entry
 
     engine, _ = fresh_engine(url if url.startswith("postgresql") else None)
     prod = Passwords()
@@ -186,7 +187,10 @@ def http_sample(url: str, n: int) -> None:
 
 def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
     from examday import audit
-    from scoring import arbitration_service, exports, lock_service, public, publicity_service, results
+    from scoring import exports, public, results
+    from scoring.services import arbitration as arbitration_service
+    from scoring.services import lock as lock_service
+    from scoring.services import publicity as publicity_service
     from scoring.models import PartScore
     from scoring.theory_import import import_theory
 

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageDraw  # noqa: E402
 
-from examday.seating import RoomSpec, Sitter, allocate  # noqa: E402
-from examday.ticket_render import TicketView, render_ticket_png, render_tickets_pdf  # noqa: E402
+from examday.plans.seating import RoomSpec, Sitter, allocate  # noqa: E402
+from examday.plans.ticket_render import TicketView, render_ticket_png, render_tickets_pdf  # noqa: E402
 from examday.ticket_token import TicketClaims, generate_key, issue, new_token_id  # noqa: E402
 
 CST = ZoneInfo("Asia/Shanghai")

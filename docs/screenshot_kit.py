@@ -106,7 +106,7 @@ class Demo:
 
 
 def survey(url: str) -> Demo:
-    from examday.demo import ACCOUNTS
+    from examday.demo.seed import ACCOUNTS
 
     d = Demo(url)
     today = datetime.now(CST).date().isoformat()

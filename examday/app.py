@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -13,8 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from examday.accounts.controllers import ROUTES as ACCOUNT_ROUTES
-from examday.accounts.service import Passwords
+from examday.accounts.services.accounts import Passwords
 from examday.clock import Clock
 from examday.events import make_event_bus
 from examday.pages import ROUTES as PAGE_ROUTES
@@ -34,15 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [ROOT / p / "templates" for p in ("examday", "kiosk", "proctor", "scoring")]
 
 
-def package_routes() -> list:
-    from examday.plans.controllers import ROUTES as PLAN_ROUTES
-    from examday.registry.controllers import ROUTES as REGISTRY_ROUTES
-    from kiosk.controllers import ROUTES as KIOSK_ROUTES
-    from proctor.controllers import ROUTES as PROCTOR_ROUTES
-    from scoring.controllers import ROUTES as SCORING_ROUTES
+def package_routers() -> list[Router]:
+    """Each package's one Router; the domain packages sit above examday's core, so they are
+    imported here, where the application is composed, and nowhere else in examday's core."""
+    from examday.accounts.router import router as accounts
+    from examday.plans.router import router as plans
+    from examday.registry.router import router as registry
+    from kiosk.router import router as kiosk
+    from proctor.router import router as proctor
+    from scoring.router import router as scoring
 
-    return [*ACCOUNT_ROUTES, *PAGE_ROUTES, *REGISTRY_ROUTES, *PLAN_ROUTES, *KIOSK_ROUTES,
-            *PROCTOR_ROUTES, *SCORING_ROUTES]
+    return [accounts, registry, plans, kiosk, proctor, scoring]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         "events": events,
     })
     from proctor.feed import feed_lifespan, install_feed
-    from proctor.video import video_lifespan  # issue #7: the stale-camera check
+    from proctor.services.video import video_lifespan  # issue #7: the stale-camera check
 
     install_feed(state)
     # --- end live feed ---
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_log_redaction()  # issue #9: no ID number in the access log (R-PRIV-1)
     return Litestar(
         route_handlers=[
-            *package_routes(),
+            *PAGE_ROUTES,
+            *package_routers(),
             create_static_files_router(path="/static", directories=[ROOT / "examday" / "static"],
                                        include_in_schema=False),
         ],

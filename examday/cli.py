@@ -32,14 +32,14 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from examday.demo import seed_demo
+    from examday.demo.seed import seed_demo
 
     engine = _engine(settings)
     base_url = f"http://127.0.0.1:{args.port}"
     seed_demo(engine, settings, Clock(), out=sys.stdout, base_url=base_url)
     engine.dispose()
     if args.simulate:  # kiosks and cameras at work through the API once the server is up (demo_live.py)
-        from examday.demo_live import start_simulation
+        from examday.demo.live import start_simulation
 
         start_simulation(settings, Clock(), base_url, out=sys.stdout)
     args.host = "127.0.0.1"
@@ -47,7 +47,7 @@ def cmd_demo(args, settings: Settings) -> int:
 
 
 def cmd_account_add(args, settings: Settings) -> int:
-    from examday.accounts.service import Passwords, create_account
+    from examday.accounts.services.accounts import Passwords, create_account
     from examday.registry.models import Institution
 
     engine = _engine(settings)
@@ -78,7 +78,7 @@ def cmd_account_add(args, settings: Settings) -> int:
 
 
 def cmd_token_issue(args, settings: Settings) -> int:
-    from examday.accounts.service import find_account, issue_token
+    from examday.accounts.services.accounts import find_account, issue_token
     from examday.errors import Refusal
 
     engine = _engine(settings)
@@ -102,7 +102,7 @@ def cmd_audit_verify(args, settings: Settings) -> int:
         problem = audit.verify(db)
         extra = []
         try:
-            from scoring.lock_service import verify_seals  # issue #8
+            from scoring.services.lock import verify_seals  # issue #8
         except ImportError:
             verify_seals = None
         if problem is None and verify_seals is not None:

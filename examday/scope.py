@@ -13,7 +13,7 @@ def can_read_institution(actor: Actor, inst: Institution) -> bool:
     if actor.is_installation_admin:
         return True
     if actor.role == "centre":
-        from examday.registry.institutions import normalise_province
+        from examday.registry.services.institutions import normalise_province
 
         # "吉林省" on the account and "吉林" on the institution are the same province.
         return normalise_province(actor.province) == normalise_province(inst.province)

@@ -24,7 +24,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.response import Redirect
 from sqlmodel import Session
 
-from examday.accounts import service as accounts
+from examday.accounts.services import accounts
 from examday.actor import Actor
 from examday.errors import Refusal, forbidden
 
@@ -106,6 +106,12 @@ def provide_ctx(request: Request, state: State) -> Generator[Ctx, None, None]:
         yield Ctx(db=db, actor=request.user, now=state.clock.now(), state=state)
     finally:
         db.close()  # anything not committed is rolled back: a refusal changes nothing
+
+
+def blob_response(ctx: Ctx, blob: Any) -> Response:
+    """A stored photo or scan, never cached: it is personal data (R-PRIV-1)."""
+    return Response(ctx.state.blobs.read(blob.key), media_type=blob.content_type,
+                    headers={"Cache-Control": "private, no-store"})
 
 
 def _wants_html(request: Request) -> bool:

@@ -10,10 +10,9 @@ from litestar.params import Parameter
 
 from examday.clock import parse_iso
 from examday.errors import Refusal
-from examday.web import Ctx, requires_role
-from kiosk import roster as R
-from kiosk import service
-from kiosk.pages import PAGE_ROUTES
+from examday.web import Ctx, blob_response, requires_role
+from kiosk.services import roster as R
+from kiosk.services import checkin as service
 
 door = [requires_role("kiosk", "admin")]
 watchers = [requires_role("admin", "proctor", "supervisor")]
@@ -118,21 +117,9 @@ def todays_batches(ctx: Ctx) -> list[dict[str, Any]]:
     return R.todays_batches(ctx.db, ctx.user, ctx.now)
 
 
-def _photo_response(ctx: Ctx, blob) -> Response:
-    return Response(ctx.state.blobs.read(blob.key), media_type=blob.content_type,
-                    headers={"Cache-Control": "private, no-store"})
-
-
-@get("/api/v1/candidates/{cid:int}/photo", guards=[requires_role("kiosk", "admin", "proctor")],
-     sync_to_thread=True, media_type="image/jpeg")
-def candidate_photo(ctx: Ctx, cid: int) -> Response:
-    return _photo_response(ctx, R.candidate_photo(ctx.db, ctx.user, cid))
-
-
 @get("/api/v1/checkins/{ciid:int}/photo", guards=watchers, sync_to_thread=True, media_type="image/jpeg")
 def checkin_photo(ctx: Ctx, ciid: int) -> Response:
-    return _photo_response(ctx, R.checkin_photo(ctx.db, ctx.user, ciid))
+    return blob_response(ctx, R.checkin_photo(ctx.db, ctx.user, ciid))
 
 
-ROUTES: list = [check_in, sync, roster, attempts, offline_conflicts, search, todays_batches, candidate_photo,
-                checkin_photo, *PAGE_ROUTES]
+ROUTES: list = [check_in, sync, roster, attempts, offline_conflicts, search, todays_batches, checkin_photo]

@@ -9,7 +9,7 @@ from litestar import get
 from litestar.response import Template
 
 from examday.web import Ctx, requires_role
-from kiosk import roster as R
+from kiosk.services import roster as R
 
 
 @get("/desk", guards=[requires_role("kiosk", "admin")], sync_to_thread=True, include_in_schema=False)
@@ -18,4 +18,4 @@ def desk(ctx: Ctx) -> Template:
     return Template("desk.html", context={"actor": ctx.actor, "batches": batches})
 
 
-PAGE_ROUTES = [desk]
+ROUTES = [desk]

@@ -6,7 +6,7 @@ number is a valid resident ID number and is the one on the ticket), R-TIME-1
 (entry opens 30 minutes before the start and closes 30 minutes after it, or
 the values the plan was filed with).
 
-Pure functions over plain facts: the server (``kiosk/service.py``) and an
+Pure functions over plain facts: the server (``kiosk/services/checkin.py``) and an
 offline kiosk (``kiosk/offline.py``) load the facts their own way and reach the
 same decision here. Time is an argument; nothing here reads a clock.
 

@@ -78,7 +78,7 @@ def describe(a: Answer) -> str:
 @lru_cache(maxsize=16)
 def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
-        from examday.ticket_render import find_cjk_font
+        from examday.plans.ticket_render import find_cjk_font
 
         path = find_cjk_font()
     except Exception:  # noqa: BLE001 - no CJK font: still show something (English stays readable)

@@ -12,8 +12,6 @@ from examday.errors import not_found
 from examday.web import Ctx, signed_in
 from proctor import rooms as roomstate
 from proctor.access import batch_view, session_of
-from proctor.feed import ROUTES as FEED_ROUTES
-from proctor.pages import ROUTES as PAGE_ROUTES
 from proctor.services import hand_in, incident, room_record, seat_move, supervision
 from proctor.services.common import Outcome
 
@@ -170,7 +168,4 @@ def supervision_status(ctx: Ctx, bid: int) -> dict[str, Any]:
 
 
 ROUTES: list = [batch_rooms, add_incident, add_seat_move, add_hand_in, get_record, produce_record, confirm_record,
-                amend_record, record_png, add_finding, file_report, supervision_status, *FEED_ROUTES, *PAGE_ROUTES]
-
-from proctor.video_controllers import VIDEO_ROUTES  # noqa: E402  -- issue #7 (video, holds, retention)
-ROUTES += VIDEO_ROUTES  # issue #7
+                amend_record, record_png, add_finding, file_report, supervision_status]

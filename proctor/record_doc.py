@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from examday.ticket_render import find_cjk_font
+from examday.plans.ticket_render import find_cjk_font
 
 WIDTH = 1240  # A4 at 150 dpi
 MARGIN = 70

@@ -22,7 +22,7 @@ from examday.registry.models import Camera, Room
 from kiosk.models import Attendance, OfflineConflict
 from proctor import rules
 from proctor.models import HandIn, Incident, SeatMove
-from proctor.video import camera_state_map
+from proctor.services.video import camera_state_map
 
 
 def batch_config(batch: Batch) -> BatchConfig:

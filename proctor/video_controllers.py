@@ -1,7 +1,7 @@
 """HTTP routes of video and retention (CONTRACT.md "Video"; R-VIDEO-1, R-ARCH-1).
 
 ``POST /api/v1/hooks/recorder`` takes no bearer token: the HMAC of the raw
-body is its authentication (:mod:`proctor.hooks`). The rest are for people:
+body is its authentication (:mod:`proctor.services.hooks`). The rest are for people:
 coverage for the admin, supervisor, centre and the proctors of the rooms;
 holds and the retention preview for the exam office (admin).
 """
@@ -17,7 +17,8 @@ from litestar.response import Template
 from examday.clock import CST
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
-from proctor import hooks, video
+from proctor.services import hooks
+from proctor.services import video
 from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE
 from proctor.hooks_sign import SIGNATURE_HEADER
 from storage import holds, purge
@@ -140,5 +141,5 @@ def coverage_page(ctx: Ctx, bid: int) -> Template:
                                               "state_zh": STATE_ZH})
 
 
-VIDEO_ROUTES = [recorder_hook, coverage, verify_files, place_hold, release_hold, list_holds, retention,
+ROUTES = [recorder_hook, coverage, verify_files, place_hold, release_hold, list_holds, retention,
                 coverage_page]

@@ -18,9 +18,16 @@ from litestar.params import Body
 from litestar.response import Template
 
 from examday.web import Ctx, requires_role, signed_in
-from scoring import (absence_service, arbitration_service, certificates_service, entries_service, exports,
-                     lock_service, objections_service, panels_service, public, publicity_service, results,
-                     rubrics_service, theory_import)
+from scoring import exports, public, results, theory_import
+from scoring.services import absence as absence_service
+from scoring.services import arbitration as arbitration_service
+from scoring.services import certificates as certificates_service
+from scoring.services import entries as entries_service
+from scoring.services import lock as lock_service
+from scoring.services import objections as objections_service
+from scoring.services import panels as panels_service
+from scoring.services import publicity as publicity_service
+from scoring.services import rubrics as rubrics_service
 from scoring.access import batch_for_read
 from scoring.models import Objection
 
@@ -290,13 +297,8 @@ def get_certificates_csv(ctx: Ctx, bid: int) -> Response:
                  f"batch-{bid}-certificates.csv")
 
 
-def _page_routes() -> list:
-    from scoring.pages import ROUTES as PAGE_ROUTES
-
-    return PAGE_ROUTES
-
 
 ROUTES: list = [put_rubric, get_rubric, post_panel, get_panels, post_entry, get_scores, post_theory, post_absence,
                 post_arbitration, get_arbitrations, post_publicity, public_publicity, public_publicity_html,
                 post_objection, get_objections, post_resolve, post_lock, get_seal, results_csv, results_xlsx,
-                post_certificates, get_certificates, get_certificates_csv, *_page_routes()]
+                post_certificates, get_certificates, get_certificates_csv]

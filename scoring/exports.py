@@ -23,7 +23,7 @@ from examday.errors import forbidden
 from examday.identity import mask_id_number
 from examday.plans.models import Batch
 from scoring import access
-from scoring.lock_service import seal_body, seal_of
+from scoring.services.lock import seal_body, seal_of
 from scoring.points import text
 from scoring.results import batch_results
 

@@ -29,8 +29,12 @@ from examday.errors import Refusal, not_found
 from examday.plans.pages import read_upload
 from examday.registry.models import Staff
 from examday.web import Ctx, requires_role
-from scoring import (access, lock_service, objections_service, panels_service, publicity_service, results,
-                     rubrics_service, theory_import)
+from scoring import access, results, theory_import
+from scoring.services import lock as lock_service
+from scoring.services import objections as objections_service
+from scoring.services import panels as panels_service
+from scoring.services import publicity as publicity_service
+from scoring.services import rubrics as rubrics_service
 from scoring.exports import PART_NAMES, RESULT_NAMES
 from scoring.publicity import lock_allowed_from
 

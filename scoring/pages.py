@@ -18,14 +18,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from examday.accounts import service as accounts
+from examday.accounts.services import accounts
 from examday.accounts.models import Account
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
-from scoring import arbitration_service, entries_service, results, worklist
+from scoring import results, worklist
+from scoring.services import arbitration as arbitration_service
+from scoring.services import entries as entries_service
 from scoring.access import batch_for_read, load_batch
 from scoring.exports import PART_NAMES, RESULT_NAMES
-from scoring.office_pages import ROUTES as OFFICE_ROUTES
 
 SCORERS = [requires_role("evaluator", "chief")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -146,4 +147,4 @@ def evaluate_batch(bid: int) -> Redirect:
 
 
 ROUTES = [evaluate_home, pin_page, pin_submit, arbitration_page, arbitration_submit, results_page, evaluate_part,
-          entry_page, entry_submit, evaluate_batch, *OFFICE_ROUTES]
+          entry_page, entry_submit, evaluate_batch]

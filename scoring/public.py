@@ -15,9 +15,9 @@ from examday.identity import mask_id_number, mask_name
 from examday.registry.models import Institution
 from scoring import access
 from scoring.exports import PART_NAMES, RESULT_NAMES
-from scoring.lock_service import seal_body, seal_of
+from scoring.services.lock import seal_body, seal_of
 from scoring.points import show
-from scoring.publicity_service import publicity_body, publicity_of
+from scoring.services.publicity import publicity_body, publicity_of
 from scoring.results import batch_results
 
 

@@ -22,7 +22,7 @@ from examday.identity import mask_id_number
 from examday.plans.models import Batch, Candidate
 from scoring import access
 from scoring.aggregate import ABSENT, candidate_result
-from scoring.entries_service import entry_body
+from scoring.services.entries import entry_body
 from scoring.models import PartScore, ScoreEntry
 from scoring.panel_data import PanelView, load_panel
 from scoring.points import from_tenths, show

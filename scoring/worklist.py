@@ -11,11 +11,11 @@ from examday.actor import Actor
 from examday.errors import Refusal, forbidden, not_found
 from examday.plans.models import Batch
 from scoring import access
-from scoring.entries_service import entry_items
+from scoring.services.entries import entry_items
 from scoring.models import Panel, PartScore, ScoreEntry
 from scoring.panel_data import load_panel, panels_of_staff
 from scoring.points import text
-from scoring.rubrics_service import load_items
+from scoring.services.rubrics import load_items
 
 ENTERABLE = ("pending", "rescore")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from examday.accounts.service import create_account, issue_token
+from examday.accounts.services.accounts import create_account, issue_token
 from examday.actor import SYSTEM
 from examday.registry.models import Institution
 

@@ -9,7 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from examday.accounts import service
+from examday.accounts.services import accounts as service
 from examday.web import SESSION_COOKIE, Ctx, requires_role, signed_in
 
 

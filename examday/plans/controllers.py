@@ -10,9 +10,11 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
-from examday.plans import service
-from examday.plans.pages import PAGE_ROUTES, read_upload
-from examday.plans.service import BatchPatch, BatchSpec
+from examday.plans.services import batches as service
+from examday.plans.services import candidates as candidate_service
+from examday.plans.services import filing as filing_service
+from examday.plans.pages import read_upload
+from examday.plans.services.batches import BatchPatch, BatchSpec
 from examday.web import Ctx, requires_role, signed_in
 
 admin_only = [requires_role("admin")]
@@ -44,7 +46,7 @@ def update_batch(ctx: Ctx, bid: int, data: BatchPatch) -> dict[str, Any]:
 
 @get("/api/v1/batches/{bid:int}/candidates", guards=[signed_in], sync_to_thread=True)
 def list_candidates(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
-    return service.list_candidates(ctx.db, ctx.user, bid)
+    return candidate_service.list_candidates(ctx.db, ctx.user, bid)
 
 
 @dataclass
@@ -58,7 +60,7 @@ def import_candidates(
     ctx: Ctx, bid: int, data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
     content, filename = read_upload(data.file)
-    result = service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
+    result = candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
     ctx.db.commit()
     return result
 
@@ -72,19 +74,19 @@ class EligibilityIn:
 
 @post("/api/v1/batches/{bid:int}/eligibility", guards=admin_only, sync_to_thread=True, status_code=200)
 def review_eligibility(ctx: Ctx, bid: int, data: EligibilityIn) -> dict[str, Any]:
-    result = service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, data.candidate_ids, data.decision, data.note)
+    result = candidate_service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, data.candidate_ids, data.decision, data.note)
     ctx.db.commit()
     return result
 
 
 @get("/api/v1/batches/{bid:int}/check", guards=[signed_in], sync_to_thread=True)
 def check_plan(ctx: Ctx, bid: int) -> dict[str, Any]:
-    return service.check_plan(ctx.db, ctx.user, ctx.now, bid)
+    return filing_service.check_plan(ctx.db, ctx.user, ctx.now, bid)
 
 
 @post("/api/v1/batches/{bid:int}/file", guards=admin_only, sync_to_thread=True, status_code=200)
 def file_plan(ctx: Ctx, bid: int) -> dict[str, Any]:
-    result = service.file_plan(ctx.db, ctx.user, ctx.now, bid)
+    result = filing_service.file_plan(ctx.db, ctx.user, ctx.now, bid)
     ctx.db.commit()
     ctx.state.events.publish(bid, "plan_filed")
     return result
@@ -97,7 +99,7 @@ class ReasonIn:
 
 @post("/api/v1/batches/{bid:int}/withdraw", guards=admin_only, sync_to_thread=True, status_code=200)
 def withdraw_plan(ctx: Ctx, bid: int, data: ReasonIn | None = None) -> dict[str, Any]:
-    result = service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid, data.reason if data else None)
+    result = filing_service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid, data.reason if data else None)
     ctx.db.commit()
     ctx.state.events.publish(bid, "plan_withdrawn")
     return result
@@ -106,16 +108,11 @@ def withdraw_plan(ctx: Ctx, bid: int, data: ReasonIn | None = None) -> dict[str,
 @post("/api/v1/batches/{bid:int}/candidates/{cid:int}/withdraw", guards=admin_only, sync_to_thread=True,
       status_code=200)
 def withdraw_candidate(ctx: Ctx, bid: int, cid: int, data: ReasonIn | None = None) -> dict[str, Any]:
-    result = service.withdraw_candidate(ctx.db, ctx.user, ctx.now, bid, cid, data.reason if data else None)
+    result = candidate_service.withdraw_candidate(ctx.db, ctx.user, ctx.now, bid, cid, data.reason if data else None)
     ctx.db.commit()
     ctx.state.events.publish(bid, "candidate_withdrawn", candidate_id=cid)
     return result
 
 
 ROUTES: list = [create_batch, list_batches, get_batch, update_batch, list_candidates, import_candidates,
-                review_eligibility, check_plan, file_plan, withdraw_plan, withdraw_candidate, *PAGE_ROUTES]
-
-# --- issue #4: seats and admission tickets (examday/plans/seating_controllers.py) ---
-from examday.plans.seating_controllers import SEATING_ROUTES  # noqa: E402
-
-ROUTES += SEATING_ROUTES
+                review_eligibility, check_plan, file_plan, withdraw_plan, withdraw_candidate]

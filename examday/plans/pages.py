@@ -20,9 +20,11 @@ from litestar.response import Redirect, Response, Template
 from sqlmodel import select
 
 from examday.errors import Refusal
-from examday.plans import service
+from examday.plans.services import batches as service
+from examday.plans.services import candidates as candidate_service
+from examday.plans.services import filing as filing_service
 from examday.plans.rules import PART_ZH
-from examday.plans.service import BatchSpec, SessionSpec
+from examday.plans.services.batches import BatchSpec, SessionSpec
 from examday.registry.models import Institution, Room, Staff
 from examday.web import Ctx, requires_role
 
@@ -68,7 +70,7 @@ def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None,
         batches = [b for b in batches if b["institution_id"] == iid]
     for b in batches:
         # Drafts show what still stands between them and filing; filed plans were checked then.
-        b["check"] = service.check_plan(ctx.db, ctx.user, ctx.now, b["id"]) if b["status"] == "draft" else None
+        b["check"] = filing_service.check_plan(ctx.db, ctx.user, ctx.now, b["id"]) if b["status"] == "draft" else None
     chosen = iid or (form or {}).get("institution_id") or ctx.user.institution_id or \
         (institutions[0].id if institutions else None)
     if chosen not in {i.id for i in institutions}:
@@ -162,8 +164,8 @@ def _batch_page(ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | 
     for s in batch["sessions"]:
         s["when"] = f"{hm(s['starts_at'])} – {hm(s['ends_at'])[11:]}"
         s["part_zh"] = PART_ZH.get(s["part"], s["part"])
-    check = service.check_plan(ctx.db, ctx.user, ctx.now, bid)
-    candidates = service.list_candidates(ctx.db, ctx.user, bid)
+    check = filing_service.check_plan(ctx.db, ctx.user, ctx.now, bid)
+    candidates = candidate_service.list_candidates(ctx.db, ctx.user, bid)
     for c in candidates:
         c["reviewed_at_hm"] = hm(c["reviewed_at"])
     return Template("plans_batch.html", status_code=status, context={
@@ -218,7 +220,7 @@ def import_page(ctx: Ctx, bid: int,
                 data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response:
     try:
         content, filename = read_upload(data.file)
-        result = service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
+        result = candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
     except Refusal as r:
         ctx.db.rollback()
         return _batch_page(ctx, bid, error=r, status=r.status)
@@ -228,19 +230,19 @@ def import_page(ctx: Ctx, bid: int,
 
 @post("/office/batches/{bid:int}/eligibility", guards=office_only, sync_to_thread=True, include_in_schema=False)
 def eligibility_page(ctx: Ctx, bid: int) -> Response:
-    return _act(ctx, bid, lambda: service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, "all", "eligible"),
+    return _act(ctx, bid, lambda: candidate_service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, "all", "eligible"),
                 "reviewed")
 
 
 @post("/office/batches/{bid:int}/file", guards=office_only, sync_to_thread=True, include_in_schema=False)
 def file_page(ctx: Ctx, bid: int) -> Response:
-    return _act(ctx, bid, lambda: service.file_plan(ctx.db, ctx.user, ctx.now, bid), "filed", "plan_filed")
+    return _act(ctx, bid, lambda: filing_service.file_plan(ctx.db, ctx.user, ctx.now, bid), "filed", "plan_filed")
 
 
 @post("/office/batches/{bid:int}/withdraw", guards=office_only, sync_to_thread=True, include_in_schema=False)
 def withdraw_page(ctx: Ctx, bid: int) -> Response:
-    return _act(ctx, bid, lambda: service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid), "withdrawn",
+    return _act(ctx, bid, lambda: filing_service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid), "withdrawn",
                 "plan_withdrawn")
 
 
-PAGE_ROUTES = [batches_page, create_batch_page, batch_page, import_page, eligibility_page, file_page, withdraw_page]
+ROUTES = [batches_page, create_batch_page, batch_page, import_page, eligibility_page, file_page, withdraw_page]

@@ -15,12 +15,12 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from examday.errors import Refusal
-from examday.plans import seating_service as seating
-from examday.plans import ticket_service as tickets
+from examday.plans.services import seating
+from examday.plans.services import tickets
 from examday.plans.access import batch_for_read
 from examday.plans.pages import read_upload
-from examday.ticket_render import render_ticket_png, render_tickets_pdf
-from examday.web import Ctx, requires_role
+from examday.plans.ticket_render import render_ticket_png, render_tickets_pdf
+from examday.web import Ctx, blob_response, requires_role
 
 admin_only = [requires_role("admin")]
 paper_readers = [requires_role("admin", "proctor", "supervisor")]
@@ -176,6 +176,12 @@ def upload_photo(ctx: Ctx, cid: int,
     return result
 
 
+@get("/api/v1/candidates/{cid:int}/photo", guards=[requires_role("kiosk", "admin", "proctor")],
+     sync_to_thread=True, media_type="image/jpeg")
+def candidate_photo(ctx: Ctx, cid: int) -> Response:
+    return blob_response(ctx, tickets.candidate_photo(ctx.db, ctx.user, cid))
+
+
 # -- ticket keys ----------------------------------------------------------------------------
 
 @get("/api/v1/institutions/{iid:int}/ticket-keys", guards=key_readers, sync_to_thread=True)
@@ -301,6 +307,6 @@ def stations_page(ctx: Ctx, bid: int, data: Annotated[StationsForm, FORM]) -> Re
                 "stations")
 
 
-SEATING_ROUTES: list = [allocate_seats, get_seating, check_seating, drop_room, draw_stations, room_chart,
-                        room_door_list, room_signin_sheet, ticket_png, tickets_pdf, reissue_ticket, upload_photo,
+ROUTES: list = [allocate_seats, get_seating, check_seating, drop_room, draw_stations, room_chart,
+                        room_door_list, room_signin_sheet, ticket_png, tickets_pdf, reissue_ticket, upload_photo, candidate_photo,
                         ticket_keys, rotate_key, revoke_key, seating_page, run_page, drop_page, stations_page]

@@ -9,8 +9,10 @@ from typing import Any
 from litestar import get, post
 
 from examday import calendar_notices
-from examday.registry import institutions, rooms, staff
-from examday.registry.institutions import today_of
+from examday.registry.services import institutions
+from examday.registry.services import rooms
+from examday.registry.services import staff
+from examday.registry.services.institutions import today_of
 from examday.web import Ctx, requires_role, signed_in
 
 
@@ -179,13 +181,8 @@ def calendar_year(ctx: Ctx, year: int) -> dict[str, Any]:
     return calendar_notices.year_view(ctx.db, year)
 
 
-def _page_routes() -> list:
-    from examday.registry.pages import ROUTES as PAGE_ROUTES
-
-    return PAGE_ROUTES
-
 
 ROUTES: list = [
     create_institution, list_institutions, get_institution, change_filing, add_room, list_rooms, add_staff,
-    list_staff, declare_conflict, list_conflicts, enter_notice, calendar_year, *_page_routes(),
+    list_staff, declare_conflict, list_conflicts, enter_notice, calendar_year,
 ]

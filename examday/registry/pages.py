@@ -18,10 +18,12 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from examday.errors import Refusal, forbidden
-from examday.registry import institutions, rooms, staff
-from examday.registry.institutions import ACTION_ZH, STATE_ZH, today_of
-from examday.registry.rooms import KIND_ZH
-from examday.registry.staff import ROLE_ZH, TITLE_ZH
+from examday.registry.services import institutions
+from examday.registry.services import rooms
+from examday.registry.services import staff
+from examday.registry.services.institutions import ACTION_ZH, STATE_ZH, today_of
+from examday.registry.services.rooms import KIND_ZH
+from examday.registry.services.staff import ROLE_ZH, TITLE_ZH
 from examday.registry.models import Institution
 from examday.web import Ctx, requires_role
 

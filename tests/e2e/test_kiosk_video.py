@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from examday.clock import iso
 from examday.identity import mask_id_number
-from examday.ticket_render import TicketView, render_ticket_png
+from examday.plans.ticket_render import TicketView, render_ticket_png
 from kiosk.models import Attendance, CheckIn
 from tests.e2e.live import free_port
 from tests.integration.kiosk.support import checkin_world

@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from examday.accounts.service import Passwords, create_account, issue_token
+from examday.accounts.services.accounts import Passwords, create_account, issue_token
 from examday.actor import SYSTEM
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from tests.e2e.live import free_port

@@ -21,7 +21,7 @@ import pytest
 from sqlmodel import Session
 
 from examday.accounts.models import Account
-from examday.accounts.service import create_account, issue_token, set_pin
+from examday.accounts.services.accounts import create_account, issue_token, set_pin
 from examday.actor import SYSTEM
 from examday.clock import CST, FixedClock
 from examday.settings import Settings

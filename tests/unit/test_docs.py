@@ -60,7 +60,7 @@ ACCOUNT = re.compile(r"`((?:office|kiosk|proctor|evaluator|chief|supervisor|cent
 
 
 def test_every_demo_account_named_exists():
-    from examday.demo import ACCOUNTS
+    from examday.demo.seed import ACCOUNTS
 
     made = {username for username, *_ in ACCOUNTS(1)}
     doc = text(GUIDE)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from examday.accounts.service import create_account
+from examday.accounts.services.accounts import create_account
 from examday.actor import SYSTEM
 from examday.clock import CST, FixedClock
 from examday.settings import Settings

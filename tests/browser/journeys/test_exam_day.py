@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from examday.clock import CST
 from examday.identity import mask_id_number
 from examday.plans.models import Candidate
-from examday.plans.seating_service import seats_now
+from examday.plans.services.seating import seats_now
 from tests.browser.journeys.conftest import notice, sign_in
 from tests.integration.examday.plans_world import csv_bytes, person as candidate_person
 

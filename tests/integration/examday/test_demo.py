@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 
 from examday.audit import verify
 from examday.clock import CST
-from examday.demo import seed_demo
-from examday.demo_day import first_start, timetable
+from examday.demo.seed import seed_demo
+from examday.demo.day import first_start, timetable
 from examday.identity import validate_id_number
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, Ticket
 from examday.registry.models import Room
-from scoring.lock_service import verify_seals
+from scoring.services.lock import verify_seals
 from scoring.models import Panel, PanelMember
 
 CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")

@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import Session, select
 
 from examday.audit import AuditEntry, verify
-from examday.demo import seed_demo
-from examday.demo_live import DemoDay
+from examday.demo.seed import seed_demo
+from examday.demo.live import DemoDay
 from examday.plans.models import Candidate
-from proctor.video import check_stale
+from proctor.services.video import check_stale
 from proctor.video_models import Segment
 from tests.e2e.live import live
 from tests.support import World, bearer
@@ -84,7 +84,9 @@ def test_kiosks_and_cameras_play_the_entry_window(day, app, engine, clock, caplo
 
 
 def test_demo_command_plays_the_day_unless_told_not_to(tmp_path, monkeypatch):
-    from examday import cli, demo, demo_live
+    from examday import cli
+    from examday.demo.seed import seed as demo
+    from examday.demo.seed import live as demo_live
 
     monkeypatch.setenv("EXAMDAY_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     monkeypatch.setenv("EXAMDAY_DATA_DIR", str(tmp_path / "data"))

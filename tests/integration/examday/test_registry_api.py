@@ -13,7 +13,7 @@ from examday.audit import AuditEntry
 from examday.calendar_notices import CalendarNotice
 from examday.identity import make_id_number, mask_id_number
 from examday.registry.models import Camera, Filing, Institution, Room, ScopeEntry, Staff, StaffConflict
-from examday.registry.staff import full_time_staff_count
+from examday.registry.services.staff import full_time_staff_count
 from tests.support import DEMO_USCC, OTHER_USCC, assert_refusal, bearer
 
 TODAY = date(2026, 11, 26)  # the clock fixture's day

@@ -7,7 +7,8 @@ from __future__ import annotations
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
-from examday.accounts import service, throttle
+from examday.accounts import throttle
+from examday.accounts.services import accounts as service
 from examday.accounts.models import LoginAttempt
 from examday.audit import AuditEntry
 from examday.errors import Refusal

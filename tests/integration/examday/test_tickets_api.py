@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from examday import ticket_render
+from examday.plans import ticket_render
 from examday.audit import AuditEntry
 from examday.errors import Refusal
 from examday.identity import mask_id_number

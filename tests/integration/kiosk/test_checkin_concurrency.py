@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from examday.accounts.models import Account
 from examday.actor import Actor
-from kiosk import service
+from kiosk.services import checkin as service
 from kiosk.models import Attendance, CheckIn
 from tests.integration.kiosk.support import body, checkin_world, nonce
 from tests.support import bearer

@@ -13,7 +13,7 @@ from sqlmodel import Session, func, select
 from examday import audit
 from examday.audit import AuditEntry
 from examday.registry.models import Camera, Room
-from proctor import video
+from proctor.services import video
 from proctor.hooks_sign import SIGNATURE_HEADER, sign
 from proctor.video_models import CameraHealth, CameraOffline, HookReceipt, Segment
 from tests import builders

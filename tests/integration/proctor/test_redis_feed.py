@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from examday.accounts.service import Passwords, create_account, issue_token
+from examday.accounts.services.accounts import Passwords, create_account, issue_token
 from examday.actor import SYSTEM
 from examday.clock import CST
 from examday.events import EventBus

@@ -6,9 +6,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from examday.accounts.models import Account
-from examday.accounts.service import actor_of
-from scoring.demo_seed import score_publish_lock
-from scoring.lock_service import verify_seals
+from examday.accounts.services.accounts import actor_of
+from examday.demo.scores import score_publish_lock
+from scoring.services.lock import verify_seals
 from tests.integration.scoring.scoring_world import build
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from examday.registry.models import StaffConflict
-from scoring.entries_service import as_version, examiner_secret
+from scoring.services.entries import as_version, examiner_secret
 from scoring.entry_chain import verify_chain, verify_signature
 from scoring.models import ScoreEntry
 from tests.integration.scoring.scoring_world import PIN

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from examday import keys
 from examday.clock import CST
-from scoring.lock_service import seal_payload, verify_seals
+from scoring.services.lock import seal_payload, verify_seals
 from scoring.models import BatchSeal
 from tests.support import assert_refusal
 

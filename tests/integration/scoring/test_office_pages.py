@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from scoring.lock_service import seal_of
+from scoring.services.lock import seal_of
 
 
 def test_a_bad_rubric_or_panel_is_refused_on_the_page_with_every_reason(sw):

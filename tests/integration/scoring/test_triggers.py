@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from examday.clock import CST
 from scoring.ddl import install_lock_triggers
-from scoring.lock_service import verify_seals
+from scoring.services.lock import verify_seals
 from scoring.models import PartScore, ScoreEntry
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)

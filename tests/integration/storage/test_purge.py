@@ -20,7 +20,7 @@ from examday.audit import AuditEntry
 from examday.clock import CST
 from examday.errors import Refusal
 from examday.registry.models import Camera, Institution
-from proctor import video
+from proctor.services import video
 from proctor.video_models import Segment
 from storage import purge
 from storage.archive import archive_document

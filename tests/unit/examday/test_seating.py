@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from examday.errors import Refusal
-from examday.seating import (
+from examday.plans.seating import (
     RoomSpec,
     Sitter,
     allocate,
@@ -121,7 +121,7 @@ def test_same_seed_same_allocation_and_different_seed_differs():
 def test_reproducible_across_processes_with_different_hash_seeds():
     script = (
         "import json,random,sys\n"
-        "from examday.seating import RoomSpec, Sitter, allocate\n"
+        "from examday.plans.seating import RoomSpec, Sitter, allocate\n"
         "rng = random.Random(5)\n"
         "s = [Sitter(i, frozenset({f'企业{rng.randrange(9)}', f'机构{rng.randrange(9)}'})) for i in range(90)]\n"
         "r = [RoomSpec(c, 50, 5, 10, frozenset({3})) for c in ('T2', 'T1')]\n"

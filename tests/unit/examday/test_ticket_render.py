@@ -15,9 +15,9 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
-from examday import ticket_render as tr
-from examday.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
-from examday.ticket_render import TicketView, find_cjk_font, render_ticket_png, render_tickets_pdf
+from examday.plans import ticket_render as tr
+from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
+from examday.plans.ticket_render import TicketView, find_cjk_font, render_ticket_png, render_tickets_pdf
 from examday.ticket_token import TicketClaims, generate_key, issue, new_token_id
 
 CST = ZoneInfo("Asia/Shanghai")

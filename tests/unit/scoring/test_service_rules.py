@@ -9,11 +9,11 @@ from decimal import Decimal as D
 import pytest
 
 from examday.clock import CST
-from scoring.combine_service import method_for
+from scoring.services.combine import method_for
 from scoring.points import from_tenths, show, text, to_tenths
 from scoring.provinces import PROVINCE_CODES, province_code
 from scoring.certificates import PROVINCE_CODES as GB2260
-from scoring.publicity_service import first_full_day
+from scoring.services.publicity import first_full_day
 
 
 # R-PUB-1: a part of a day is not a day of publicity; by 09:00 China time the day counts.

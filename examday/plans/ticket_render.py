@@ -1,5 +1,5 @@
 """Admission tickets (准考证) as PNG and PDF, and the drawing kit every printed
-exam-day paper shares (the room papers are in ``examday.room_sheets``).
+exam-day paper shares (the room papers are in ``examday.plans.room_sheets``).
 
 Rules: R-DAY-1 (the ticket carries the QR code checked at the kiosk), R-SEAT-1
 (the seat on the ticket), R-PRIV-1 (only the masked ID number is printed).

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from sqlmodel import Session, select
 
-from examday.accounts.service import Passwords, actor_of, create_account
+from examday.accounts.services.accounts import Passwords, actor_of, create_account
 from examday.actor import SYSTEM, Actor
 from examday.clock import CST, Clock
 from examday.identity import make_id_number
@@ -103,7 +103,7 @@ def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO, base_url: s
                 continue
             accounts[username] = create_account(db, SYSTEM, now, passwords, username, role, iid, province,
                                                 staff_ids.get(username), DEMO_PASSWORD)
-        from examday.demo_day import seed_batches
+        from examday.demo.day import seed_batches
 
         made = seed_batches(db, accounts, staff_ids, inst.id, now, passwords, settings.secret_key)
         db.commit()
@@ -143,7 +143,9 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
 
 def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str, int]]:
     """The institution with its filing and scope, rooms with cameras, and staff, through the services."""
-    from examday.registry import institutions, rooms, staff
+    from examday.registry.services import institutions
+    from examday.registry.services import rooms
+    from examday.registry.services import staff
 
     inst = institutions.create_institution(db, root, now, DEMO_NAME, DEMO_USCC, "吉林", DEMO_FILING, DEMO_SCOPE)
     for code, name, kind, seats, rows, cols, cams in DEMO_ROOMS:

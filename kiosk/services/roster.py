@@ -25,7 +25,7 @@ from examday.plans.tickets import id_salt, key_set, revoked_token_ids
 from examday.registry.models import Institution, Room
 from examday.scope import can_read_institution
 from examday.ticket_token import id_digest, public_keys_document
-from kiosk import facts as F
+from kiosk.services import facts as F
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from storage.blobs import Blob
@@ -140,17 +140,6 @@ def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) ->
              "seat": seats[c.id].seat_no if c.id in seats else None,
              "checked_in": bool(present.get(c.id)), "has_photo": c.photo_blob_id is not None}
             for c in rows]
-
-
-def candidate_photo(db: Session, actor: Actor, candidate_id: int) -> Blob:
-    cand = db.get(Candidate, candidate_id)
-    if cand is None:
-        raise not_found("candidate")
-    batch_for(db, actor, cand.batch_id)
-    blob = db.get(Blob, cand.photo_blob_id) if cand.photo_blob_id else None
-    if blob is None or blob.purged_at is not None:
-        raise not_found("photo")
-    return blob
 
 
 def checkin_photo(db: Session, actor: Actor, checkin_id: int) -> Blob:

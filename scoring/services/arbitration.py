@@ -21,7 +21,7 @@ from examday.errors import Refusal, conflict, forbidden
 from examday.plans.models import Candidate
 from examday.registry.models import Staff
 from scoring import access
-from scoring.combine_service import current_totals, finalise, part_score, record_step, reopen_for_rescore
+from scoring.services.combine import current_totals, finalise, part_score, record_step, reopen_for_rescore
 from scoring.models import ArbitrationStep, PartScore
 from scoring.panel_data import load_panel
 from scoring.points import show

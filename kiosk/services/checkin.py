@@ -42,7 +42,7 @@ from examday.clock import CST, iso
 from examday.errors import Refusal
 from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
-from kiosk import facts as F
+from kiosk.services import facts as F
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from storage.blobs import Blob, BlobStore, StoredFile

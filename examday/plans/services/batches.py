@@ -21,10 +21,7 @@ from examday.clock import iso, parse_iso
 from examday.errors import Refusal
 from examday.plans.access import (batch_for_read, batch_for_write, ensure_draft, invalid, today_of,
                                   work_calendar)
-from examday.plans.candidates import (import_candidates, list_candidates, review_eligibility,  # noqa: F401
-                                      withdraw_candidate)
 from examday.plans.config import BatchConfig
-from examday.plans.filing import check_plan, file_plan, withdraw_plan  # noqa: F401
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
 from examday.plans.rules import LEVELS, PARTS, latest_filing_date, provisional_years, required_parts
 from examday.registry.models import Institution, Room, ScopeEntry, Staff

@@ -323,7 +323,7 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
     ``checksum_mismatch`` (or valid again if it was restored). Each change is
     audited. The caller commits.
     """
-    from proctor.hooks import verify_file
+    from proctor.services.hooks import verify_file
 
     view = batch_view(db, actor, batch_id)
     checked, changed = 0, defaultdict(int)

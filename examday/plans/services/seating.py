@@ -30,7 +30,7 @@ from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SeatingRun, SessionRoom
 from examday.plans.seating_models import RoomDrop, SeatChange
 from examday.registry.models import Room
-from examday.seating import Allocation, RoomSpec, Sitter, allocate, count_adjacent_pairs, draw_stations, relocate
+from examday.plans.seating import Allocation, RoomSpec, Sitter, allocate, count_adjacent_pairs, draw_stations, relocate
 
 MAX_SEED = 2**31 - 1  # SeatingRun.seed is a 32-bit integer column on PostgreSQL
 OPEN_STATUSES = ("draft", "filed")

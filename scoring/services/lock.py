@@ -24,12 +24,12 @@ from examday.clock import CST, iso
 from examday.errors import conflict, not_found
 from examday.plans.models import Batch
 from scoring import access
-from scoring.entries_service import as_version, entry_items
+from scoring.services.entries import as_version, entry_items
 from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
 from scoring.points import text
 from scoring.publicity import lock_allowed_from, lock_violations
-from scoring.publicity_service import publicity_of, unsettled_parts
+from scoring.services.publicity import publicity_of, unsettled_parts
 from scoring.results import batch_results
 from scoring.seal import SEAL_VERSION, seal_digest
 

@@ -47,7 +47,7 @@ from examday.actor import Actor
 from examday.clock import parse_iso
 from examday.errors import Refusal, conflict
 from examday.registry.models import Camera, Institution, Room
-from proctor import video
+from proctor.services import video
 from proctor.hooks_sign import verify
 from proctor.video_models import CameraHealth, CameraOffline, HookReceipt, Segment
 from storage import video_files

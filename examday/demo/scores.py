@@ -2,7 +2,7 @@
 objection-free and locked — through the same services as the API, dated in
 the past so that the seal and the public page can be shown on day one.
 
-``examday/demo.py`` calls ``score_publish_lock`` once it has made the older
+``examday/demo/seed.py`` calls ``score_publish_lock`` once it has made the older
 batch with its candidates and the examiners' accounts.
 """
 from __future__ import annotations
@@ -14,10 +14,15 @@ from typing import Any
 from sqlmodel import Session
 
 from examday.accounts.models import Account
-from examday.accounts.service import Passwords, set_pin
+from examday.accounts.services.accounts import Passwords, set_pin
 from examday.actor import Actor
 from examday.clock import CST
-from scoring import access, entries_service, lock_service, panels_service, publicity_service, rubrics_service
+from scoring import access
+from scoring.services import entries as entries_service
+from scoring.services import lock as lock_service
+from scoring.services import panels as panels_service
+from scoring.services import publicity as publicity_service
+from scoring.services import rubrics as rubrics_service
 from scoring.theory_import import import_theory
 
 DEMO_RUBRIC = [

@@ -22,10 +22,10 @@ from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, not_found
 from scoring import access
-from scoring.combine_service import part_score, reopen_for_rescore
+from scoring.services.combine import part_score, reopen_for_rescore
 from scoring.models import Objection
 from scoring.panel_data import load_panel
-from scoring.publicity_service import publicity_of
+from scoring.services.publicity import publicity_of
 
 DECISIONS = ("upheld", "rejected")
 

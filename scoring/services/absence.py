@@ -15,7 +15,7 @@ from examday import audit
 from examday.actor import Actor
 from examday.errors import conflict
 from scoring import access
-from scoring.combine_service import part_score
+from scoring.services.combine import part_score
 from scoring.models import ScoreEntry
 
 

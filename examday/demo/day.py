@@ -22,14 +22,14 @@ from sqlmodel import Session
 
 from examday import keys
 from examday.accounts.models import Account
-from examday.accounts.service import Passwords, actor_of
+from examday.accounts.services.accounts import Passwords, actor_of
 from examday.actor import Actor
 from examday.calendar import DEFAULT_CALENDAR
 from examday.clock import CST
-from examday.demo_people import candidates_csv
-from examday.plans.candidates import import_candidates, review_eligibility
-from examday.plans.filing import file_plan
-from examday.plans.service import BatchSpec, SessionSpec, create_batch
+from examday.demo.people import candidates_csv
+from examday.plans.services.candidates import import_candidates, review_eligibility
+from examday.plans.services.filing import file_plan
+from examday.plans.services.batches import BatchSpec, SessionSpec, create_batch
 
 OCCUPATION = "6-31-01-03"  # 电工
 THEORY_ROOMS = ["T01", "T02", "T03"]
@@ -129,10 +129,10 @@ def prepared_at(exam_day: date) -> datetime:
 
 def seed_batches(db: Session, accounts: dict[str, Account], staff_ids: dict[str, int], inst_id: int,
                  now: datetime, passwords: Passwords, secret_key: str) -> dict[str, Any]:
-    from examday.plans.seating_service import run_seating
-    from scoring.demo_seed import DEMO_RUBRIC, score_publish_lock
-    from scoring.panels_service import set_panel
-    from scoring.rubrics_service import set_rubric
+    from examday.plans.services.seating import run_seating
+    from examday.demo.scores import DEMO_RUBRIC, score_publish_lock
+    from scoring.services.panels import set_panel
+    from scoring.services.rubrics import set_rubric
 
     office = actor_of(accounts["office"])
     proctors = [staff_ids[f"proctor{i}"] for i in range(1, 7)]

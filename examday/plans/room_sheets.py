@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from examday.ticket_render import _GRAY, Session, _Box, _Canvas, _fit, _label, _Line, _part, _Text, _when
+from examday.plans.ticket_render import _GRAY, Session, _Box, _Canvas, _fit, _label, _Line, _part, _Text, _when
 
 __all__ = ["render_door_list_png", "render_seating_chart_png", "render_signin_sheet_png"]
 

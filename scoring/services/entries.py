@@ -29,13 +29,13 @@ from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, forbidden
 from scoring import access
-from scoring.combine_service import part_score, try_complete
+from scoring.services.combine import part_score, try_complete
 from scoring.entry_chain import EntryVersion, new_version, sign_entry
 from scoring.models import Panel, ScoreEntry
 from scoring.panel_data import load_panel
 from scoring.points import from_tenths, show, to_tenths
 from scoring.rubric import total, validate_entry
-from scoring.rubrics_service import load_items
+from scoring.services.rubrics import load_items
 
 
 def examiner_secret(secret_key: str, staff_id: int) -> bytes:

@@ -91,8 +91,8 @@ def summary(inst: Institution, st: rules.Standing, today: date) -> dict[str, Any
 
 
 def institution_view(db: Session, inst: Institution, today: date) -> dict[str, Any]:
-    from examday.registry.rooms import site_readiness
-    from examday.registry.staff import full_time_staff_count
+    from examday.registry.services.rooms import site_readiness
+    from examday.registry.services.staff import full_time_staff_count
 
     st = rules.standing(filings_of(db, inst.id), today)
     body = summary(inst, st, today)

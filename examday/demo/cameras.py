@@ -4,7 +4,7 @@ Each camera cuts a segment every ``segment_seconds`` (10 s, as
 ``examday-recorder`` does by default), writes a small file for it under
 ``<data_dir>/video/<room>/<camera>/<date>/`` and reports ``segment_started``
 and ``segment_finished`` through the real, HMAC-signed hook
-(``POST /api/v1/hooks/recorder``, proctor/hooks.py). The server checks each
+(``POST /api/v1/hooks/recorder``, proctor/services/hooks.py). The server checks each
 finished file's size and SHA-256 on disk, so coverage is earned (R-VIDEO-1).
 
 A room's cameras record from two minutes before its first entry window opens

@@ -29,12 +29,12 @@ from examday.errors import Refusal, conflict, not_found
 from examday.identity import mask_id_number, mask_name
 from examday.plans.access import batch_for_read, batch_for_write
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom, Ticket, TicketKey
-from examday.plans.seating_service import OPEN_STATUSES, latest_run, layout, part_rooms
+from examday.plans.services.seating import OPEN_STATUSES, latest_run, layout, part_rooms
 from examday.plans.tickets import current_ticket, issue_ticket, key_set
 from examday.registry.models import Institution, Room
-from examday.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
+from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.scope import institution_for_read, institution_for_write
-from examday.ticket_render import TicketView
+from examday.plans.ticket_render import TicketView
 from examday.ticket_token import public_keys_document
 from storage.blobs import Blob, BlobStore
 
@@ -200,7 +200,7 @@ def revoke_key(db: Session, actor: Actor, now: datetime, institution_id: int, ki
     return {**_key_body(key), "tickets_signed": len(signed), "reissued": reissued}
 
 
-# -- candidate photos (served back by kiosk/controllers.py's GET .../photo) ---------------------
+# -- candidate photos (served back by candidate_photo below) ---------------------
 
 def put_photo(db: Session, actor: Actor, now: datetime, candidate_id: int, data: bytes,
               blobs: BlobStore) -> dict[str, Any]:
@@ -268,3 +268,15 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
     return partial(render_signin_sheet_png, label, session,
                    [(no, cand.ticket_number, cand.name, mask_id_number(cand.id_number)) for no, cand in rows],
                    inst.name if inst else "")
+
+
+def candidate_photo(db: Session, actor: Actor, candidate_id: int) -> Blob:
+    """The registration photo, for the door (kiosk, desk, proctor) and the office (R-DAY-1)."""
+    cand = db.get(Candidate, candidate_id)
+    if cand is None:
+        raise not_found("candidate")
+    batch_for_read(db, actor, cand.batch_id)
+    blob = db.get(Blob, cand.photo_blob_id) if cand.photo_blob_id else None
+    if blob is None or blob.purged_at is not None:
+        raise not_found("photo")
+    return blob

@@ -18,7 +18,7 @@ from examday.actor import Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.identity import mask_id_number, validate_id_number
 from examday.registry import rules
-from examday.registry.institutions import today_of
+from examday.registry.services.institutions import today_of
 from examday.registry.models import Staff, StaffConflict
 from examday.scope import institution_for_read, institution_for_write
 

@@ -31,18 +31,18 @@ from typing import Any, TextIO
 import httpx
 from sqlmodel import Session, select
 
-from examday.accounts.service import find_account, issue_token
+from examday.accounts.services.accounts import find_account, issue_token
 from examday.actor import SYSTEM
 from examday.clock import CST, Clock
-from examday.demo_cameras import Cameras, plan_cameras
-from examday.demo_people import stranger_id_number
+from examday.demo.cameras import Cameras, plan_cameras
+from examday.demo.people import stranger_id_number
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Ticket
 from examday.settings import Settings
 from kiosk.models import Attendance
 from storage.db import make_engine
 
-log = logging.getLogger("examday.demo")
+log = logging.getLogger("examday.demo.seed")
 KIOSKS = ("kiosk1", "kiosk2")
 SUMMARY_EVERY = timedelta(minutes=1)
 

@@ -3,7 +3,7 @@
 R-SEAT-1 / R-DAY-2: a heuristic can miss a layout with no same-group
 neighbours in a small, crowded room where one exists; this search settles it
 within a node budget, so its running time is bounded and reproducible (it
-stops on a count of nodes, never on elapsed time). ``examday.seating`` calls
+stops on a count of nodes, never on elapsed time). ``examday.plans.seating`` calls
 it only when the heuristic left pairs and the rooms are small.
 """
 from __future__ import annotations

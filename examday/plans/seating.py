@@ -8,7 +8,7 @@ kept apart (left, right, front, back) so that they cannot help each other.
 Everything is reproducible from the seed: inputs are sorted first, all
 randomness comes from ``random.Random(seed)``, and every search stops on a
 count of steps, never on elapsed time. The exhaustive search that settles
-small rooms is in ``examday.seating_search``.
+small rooms is in ``examday.plans.seating_search``.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from examday.errors import Refusal
-from examday.seating_search import MAX_POSITIONS, exact_layout
+from examday.plans.seating_search import MAX_POSITIONS, exact_layout
 
 Place = tuple[str, int]
 Move = tuple[int, Place, Place]

@@ -1,0 +1,11 @@
+"""The routes of examday.plans (plans, seats and tickets), handed to ``examday/app.py`` as one Router."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from examday.plans import controllers
+from examday.plans import seating_controllers
+from examday.plans import pages
+
+router = Router(path="/", route_handlers=[*controllers.ROUTES, *seating_controllers.ROUTES, *pages.ROUTES])

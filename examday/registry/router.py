@@ -1,0 +1,10 @@
+"""The routes of examday.registry (the registry), handed to ``examday/app.py`` as one Router."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from examday.registry import controllers
+from examday.registry import pages
+
+router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES])

@@ -1,0 +1,12 @@
+"""The routes of proctor (the live rooms, video and supervision), handed to ``examday/app.py`` as one Router."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from proctor import controllers
+from proctor import video_controllers
+from proctor import feed
+from proctor import pages
+
+router = Router(path="/", route_handlers=[*controllers.ROUTES, *video_controllers.ROUTES, *feed.ROUTES, *pages.ROUTES])
