@@ -11,6 +11,7 @@ Prints p50/p90/p99/max latency and throughput per database. Target: p99 < 50 ms.
     .venv/bin/python bench/checkin.py [--candidates 2000] [--kiosks 8] [--photo]
     EXAMDAY_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/checkin.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx
 
-from examday.clock import CST  # noqa: E402
+from examday.clock import CST
 
 AT = datetime(2026, 11, 26, 8, 40, tzinfo=CST)  # entry for the 09:00 session opened at 08:30
 
@@ -46,8 +47,9 @@ def serve(db_url: str, data_dir: str, port: int, enrich: bool = True) -> None:
     from examday.clock import FixedClock
     from examday.settings import Settings
 
-    settings = Settings(database_url=db_url, data_dir=Path(data_dir), hook_secret="bench",
-                        secret_key="bench-secret").resolved()
+    settings = Settings(
+        database_url=db_url, data_dir=Path(data_dir), hook_secret="bench", secret_key="bench-secret"
+    ).resolved()
     app = create_app(settings, FixedClock(AT))
     if not enrich:  # diagnosis: the check-in alone, without the live feed's room state per event
         app.state.events.set_enricher(None)
@@ -80,8 +82,11 @@ def seed(db_url: str, n: int, kiosks: int) -> tuple[list[dict], list[str]]:
         batch = builders.batch(db, inst, AT.date(), theory, people["proctor"], now=now)
         cands = builders.candidates(db, batch, n, now=now)
         for i, c in enumerate(cands):
-            db.add(Seat(batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id,
-                        seat_no=i % 30 + 1))
+            db.add(
+                Seat(
+                    batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id, seat_no=i % 30 + 1
+                )
+            )
         issue_batch_tickets(db, SYSTEM, batch, "bench-secret", now)
         db.commit()
         people_out = [{"ticket": current_ticket(db, c.id).qr_text, "id_number": c.id_number} for c in cands]
@@ -114,8 +119,9 @@ def phase(base: str, tokens: list[str], people: list[dict], pace: float | None, 
         mine = people[k::kiosks]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens[k]}"}, timeout=30) as c:
             for _ in range(10):  # warm the connection and the server's caches, not counted
-                c.post("/api/v1/checkins", json={"ticket": "EX1.warm", "id_number": "x",
-                                                 "kiosk_nonce": uuid.uuid4().hex})
+                c.post(
+                    "/api/v1/checkins", json={"ticket": "EX1.warm", "id_number": "x", "kiosk_nonce": uuid.uuid4().hex}
+                )
             start.wait()
             t_start = time.perf_counter() + (k * pace / kiosks if pace else 0)  # kiosks out of step
             for i, p in enumerate(mine):
@@ -145,8 +151,15 @@ def phase(base: str, tokens: list[str], people: list[dict], pace: float | None, 
         for s, n in per.items():
             status[s] = status.get(s, 0) + n
     q = statistics.quantiles(all_lat, n=100, method="inclusive")
-    return {"requests": len(all_lat), "status": status, "p50_ms": q[49] * 1000, "p90_ms": q[89] * 1000,
-            "p99_ms": q[98] * 1000, "max_ms": all_lat[-1] * 1000, "throughput": len(all_lat) / elapsed}
+    return {
+        "requests": len(all_lat),
+        "status": status,
+        "p50_ms": q[49] * 1000,
+        "p90_ms": q[89] * 1000,
+        "p99_ms": q[98] * 1000,
+        "max_ms": all_lat[-1] * 1000,
+        "throughput": len(all_lat) / elapsed,
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -162,8 +175,9 @@ def run_db(label: str, db_url: str, n: int, kiosks: int, photo: bool, pace: floa
     people, tokens = seed(db_url, n, kiosks)
     data_dir = tempfile.mkdtemp(prefix="examday-bench-data-")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", db_url, data_dir, str(port), str(int(enrich))],
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", db_url, data_dir, str(port), str(int(enrich))], cwd=ROOT
+    )
     base = f"http://127.0.0.1:{port}"
     pic = photo_b64() if photo else None
     try:
@@ -180,8 +194,10 @@ def run_db(label: str, db_url: str, n: int, kiosks: int, photo: bool, pace: floa
     finally:
         proc.terminate()
         proc.wait(10)
-    return [{"db": label, "mode": f"paced {pace * 1000:.0f} ms", **paced},
-            {"db": label, "mode": "back to back", **burst}]
+    return [
+        {"db": label, "mode": f"paced {pace * 1000:.0f} ms", **paced},
+        {"db": label, "mode": "back to back", **burst},
+    ]
 
 
 def _free_port() -> int:
@@ -208,7 +224,7 @@ def _pg_schema_url(base: str) -> tuple[str, callable]:
     from sqlalchemy import create_engine, text
 
     if base.startswith("postgresql://"):
-        base = "postgresql+psycopg://" + base[len("postgresql://"):]
+        base = "postgresql+psycopg://" + base[len("postgresql://") :]
     schema = f"examday_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
@@ -231,35 +247,57 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=2000)
     ap.add_argument("--kiosks", type=int, default=8)
     ap.add_argument("--photo", action="store_true", help="each check-in carries a ~40 KB JPEG, as the kiosk sends")
-    ap.add_argument("--pace", type=float, default=0.25,
-                    help="seconds between two check-ins at one kiosk in the paced run (a real door: 5-15 s)")
-    ap.add_argument("--no-feed-state", action="store_true",
-                    help="diagnosis: publish events without the live feed's room state (proctor/feed.py enrich)")
+    ap.add_argument(
+        "--pace",
+        type=float,
+        default=0.25,
+        help="seconds between two check-ins at one kiosk in the paced run (a real door: 5-15 s)",
+    )
+    ap.add_argument(
+        "--no-feed-state",
+        action="store_true",
+        help="diagnosis: publish events without the live feed's room state (proctor/feed.py enrich)",
+    )
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="examday-bench-") as tmp:
-        results += run_db("sqlite", f"sqlite:///{tmp}/bench.db", args.candidates, args.kiosks, args.photo, args.pace,
-                          not args.no_feed_state)
+        results += run_db(
+            "sqlite",
+            f"sqlite:///{tmp}/bench.db",
+            args.candidates,
+            args.kiosks,
+            args.photo,
+            args.pace,
+            not args.no_feed_state,
+        )
     pg = os.environ.get("EXAMDAY_BENCH_POSTGRES_URL")
     if pg:
         url, drop = _pg_schema_url(pg)
         try:
-            results += run_db("postgresql", url, args.candidates, args.kiosks, args.photo, args.pace,
-                          not args.no_feed_state)
+            results += run_db(
+                "postgresql", url, args.candidates, args.kiosks, args.photo, args.pace, not args.no_feed_state
+            )
         finally:
             drop()
-    print(f"\ncheck-in: {args.candidates} candidates, {args.kiosks} concurrent kiosks, one uvicorn process"
-          f"{', with photo' if args.photo else ''}{', events without room state' if args.no_feed_state else ''};"
-          f" {os.cpu_count()} CPUs shared by server and clients")
+    print(
+        f"\ncheck-in: {args.candidates} candidates, {args.kiosks} concurrent kiosks, one uvicorn process"
+        f"{', with photo' if args.photo else ''}{', events without room state' if args.no_feed_state else ''};"
+        f" {os.cpu_count()} CPUs shared by server and clients"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at the end: {load:.1f}")
-    print(f"{'db':<11}{'mode':<15}{'requests':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}"
-          f"{'cpu ms/req':>11}  status")
+    print(
+        f"{'db':<11}{'mode':<15}{'requests':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}"
+        f"{'cpu ms/req':>11}  status"
+    )
     for r in results:
-        print(f"{r['db']:<11}{r['mode']:<15}{r['requests']:>9}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['throughput']:>8.0f}{r['cpu_ms']:>11.1f}  {r['status']}")
+        print(
+            f"{r['db']:<11}{r['mode']:<15}{r['requests']:>9}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
+            f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['throughput']:>8.0f}{r['cpu_ms']:>11.1f}  {r['status']}"
+        )
     ok = all(r["p99_ms"] < 50 for r in results if r["mode"].startswith("paced")) and all(
-        set(r["status"]) == {200} for r in results)
+        set(r["status"]) == {200} for r in results
+    )
     print("target p99 < 50 ms at the paced door:", "met" if ok else "NOT met")
     return 0 if ok else 1
 

@@ -13,6 +13,7 @@ The season is generated lazily; no list of it is ever held.
 
     .venv/bin/python bench/coverage.py [--days 30] [--cameras 200] [--chunk 100000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from proctor.coverage import OfflineSpan, SegmentFact, coverage_by_camera  # noqa: E402
-from storage.retention import PurgeCandidate, RetentionClass, decide_purge  # noqa: E402
+from proctor.coverage import OfflineSpan, SegmentFact, coverage_by_camera
+from storage.retention import PurgeCandidate, RetentionClass, decide_purge
 
 SEGMENT = timedelta(seconds=10)
 DAY_HOURS = 8
@@ -119,8 +120,11 @@ def purge_season(days: list[date], cams: list[str], held_day: date, chunk: int, 
         for decision in decide_purge(part, "jilin", TODAY):
             reasons[decision.reason] += 1
     elapsed = time.perf_counter() - t
-    print(f"   {len(days):>2} days: {total:>11,} segments  {elapsed:6.1f} s  ({elapsed / total * 1e6:.2f} µs each)"
-          f"  peak RSS {peak_rss_mib():4.0f} MiB", end="")
+    print(
+        f"   {len(days):>2} days: {total:>11,} segments  {elapsed:6.1f} s  ({elapsed / total * 1e6:.2f} µs each)"
+        f"  peak RSS {peak_rss_mib():4.0f} MiB",
+        end="",
+    )
     if trace:
         print(f"  tracemalloc peak {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB", end="")
         tracemalloc.stop()

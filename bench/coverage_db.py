@@ -18,6 +18,7 @@ rows: a SQLite file, or PostgreSQL when ``EXAMDAY_BENCH_POSTGRES_URL`` is set
 
     .venv/bin/python bench/coverage_db.py [--other 2000000] [--slice-days 1] [--chunk 2000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,24 +39,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
 
-from examday.actor import Actor  # noqa: E402
-from examday.clock import CST, FixedClock  # noqa: E402
-from examday.models import metadata  # noqa: E402
-from examday.plans.models import Batch, ExamSession, SessionRoom  # noqa: E402
-from examday.registry.models import Camera, Institution, Room  # noqa: E402
-from examday.settings import Settings  # noqa: E402
-from storage.db import make_engine  # noqa: E402
+from examday.actor import Actor
+from examday.clock import CST, FixedClock
+from examday.models import metadata
+from examday.plans.models import Batch, ExamSession, SessionRoom
+from examday.registry.models import Camera, Institution, Room
+from examday.settings import Settings
+from storage.db import make_engine
 
 SEG = timedelta(seconds=10)
 PER_DAY = 8 * 3600 // 10
 BATCH_DAY = date(2026, 11, 20)  # a week before "today": not expired under any profile
 TODAY = FixedClock(datetime(2026, 11, 26, 20, 0, tzinfo=CST))
 SLICE_START = date(2025, 3, 1)  # Saturdays of spring 2025: past Jilin's one year on TODAY
-COLUMNS = ("camera_id", "institution_id", "started_at", "ended_at", "expected_end", "path", "bytes", "sha256",
-           "state", "received_at")
+COLUMNS = (
+    "camera_id",
+    "institution_id",
+    "started_at",
+    "ended_at",
+    "expected_end",
+    "path",
+    "bytes",
+    "sha256",
+    "state",
+    "received_at",
+)
 
 
 class Sink(io.TextIOBase):
@@ -107,18 +118,28 @@ def open_database(workdir: Path):
 def build_world(engine, n_rooms: int, profile: str = "jilin") -> dict:
     now = TODAY.now()
     with Session(engine, expire_on_commit=False) as db:
-        inst = Institution(name="基准测试中心", uscc="91350200776049653A", province="吉林", profile=profile,
-                           created_at=now)
+        inst = Institution(
+            name="基准测试中心", uscc="91350200776049653A", province="吉林", profile=profile, created_at=now
+        )
         db.add(inst)
         db.flush()
-        rooms = [Room(institution_id=inst.id, code=f"T{i:03d}", name=f"考场{i}", kind="theory", seats=30)
-                 for i in range(1, n_rooms + 1)]
+        rooms = [
+            Room(institution_id=inst.id, code=f"T{i:03d}", name=f"考场{i}", kind="theory", seats=30)
+            for i in range(1, n_rooms + 1)
+        ]
         db.add_all(rooms)
         db.flush()
         cams = [Camera(room_id=r.id, code=f"{r.code}-C{k}", name="前后"[k - 1]) for r in rooms for k in (1, 2)]
         db.add_all(cams)
-        batch = Batch(institution_id=inst.id, occupation_code="6-31-01-03", level=4, exam_date=BATCH_DAY,
-                      parts="theory", status="filed", created_at=now)
+        batch = Batch(
+            institution_id=inst.id,
+            occupation_code="6-31-01-03",
+            level=4,
+            exam_date=BATCH_DAY,
+            parts="theory",
+            status="filed",
+            created_at=now,
+        )
         db.add(batch)
         db.flush()
         start = datetime(2026, 11, 20, 8, 30, tzinfo=CST)
@@ -127,12 +148,18 @@ def build_world(engine, n_rooms: int, profile: str = "jilin") -> dict:
         db.flush()
         db.add_all(SessionRoom(session_id=session.id, room_id=r.id) for r in rooms[:10])
         db.commit()
-        return {"institution": inst.id, "batch": batch.id, "cameras": [c.id for c in cams],
-                "batch_cameras": [c.id for c in cams[:20]], "start": start}
+        return {
+            "institution": inst.id,
+            "batch": batch.id,
+            "cameras": [c.id for c in cams],
+            "batch_cameras": [c.id for c in cams[:20]],
+            "start": start,
+        }
 
 
-def day_rows(cameras: list[int], iid: int, day_start: datetime, folder: Path | None = None,
-             seed: int = 7) -> Iterator[tuple]:
+def day_rows(
+    cameras: list[int], iid: int, day_start: datetime, folder: Path | None = None, seed: int = 7
+) -> Iterator[tuple]:
     """Every segment of one 8-hour day of ``cameras``; about 1 in 500 is not valid."""
     rng = random.Random(seed)
     for cam in cameras:
@@ -155,8 +182,14 @@ def insert(engine, rows: Iterator[tuple], batch: int = 50_000) -> int:
             fmt = "%Y-%m-%d %H:%M:%S.%f"
             buf = []
             for r in rows:
-                buf.append((*r[:2], *(t.astimezone(UTC).strftime(fmt) for t in r[2:5]), *r[5:9],
-                            r[9].astimezone(UTC).strftime(fmt)))
+                buf.append(
+                    (
+                        *r[:2],
+                        *(t.astimezone(UTC).strftime(fmt) for t in r[2:5]),
+                        *r[5:9],
+                        r[9].astimezone(UTC).strftime(fmt),
+                    )
+                )
                 if len(buf) >= batch:
                     cur.execute("BEGIN")
                     cur.executemany(sql, buf)
@@ -238,12 +271,28 @@ def bench_coverage(engine, url: str, world: dict, workdir: Path) -> None:
     print(f"   time (best of 5)     {best * 1000:.0f} ms")
     print(f"   complete cameras     {sum(c['complete'] for c in cams)}/{len(cams)}; gaps by cause {causes}")
 
-    settings = Settings(database_url=url, data_dir=workdir / "data", hook_secret="bench", secret_key="bench",
-                        password_time_cost=1, password_memory_kib=1024).resolved()
+    settings = Settings(
+        database_url=url,
+        data_dir=workdir / "data",
+        hook_secret="bench",
+        secret_key="bench",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
     app = create_app(settings, TODAY)
     with Session(engine, expire_on_commit=False) as db:
-        acc = create_account(db, SYSTEM, now, Passwords(1, 1024), "bench-admin", "admin", world["institution"],
-                             None, None, "a long bench password")
+        acc = create_account(
+            db,
+            SYSTEM,
+            now,
+            Passwords(1, 1024),
+            "bench-admin",
+            "admin",
+            world["institution"],
+            None,
+            None,
+            "a long bench password",
+        )
         token = issue_token(db, acc, now, by=SYSTEM)
         db.commit()
     with TestClient(app) as client:
@@ -271,8 +320,9 @@ def purge_slice(engine, url: str, world: dict, workdir: Path, days: int, offset:
     t = time.perf_counter()
     n = 0
     for d in range(days):
-        day = datetime.combine(SLICE_START + timedelta(weeks=offset + d), datetime.min.time(), CST) \
-            + timedelta(hours=8, minutes=30)
+        day = datetime.combine(SLICE_START + timedelta(weeks=offset + d), datetime.min.time(), CST) + timedelta(
+            hours=8, minutes=30
+        )
         for cam in cams:
             (folder / str(d) / str(cam)).mkdir(parents=True)
         n += insert(engine, _with_files(day_rows(cams, world["institution"], day, folder / str(d), seed=offset + d)))
@@ -282,8 +332,10 @@ def purge_slice(engine, url: str, world: dict, workdir: Path, days: int, offset:
     made = time.perf_counter() - t
     analyze(engine)
     settings = Settings(database_url=url, data_dir=workdir / "data", hook_secret="b", secret_key="b").resolved()
-    print(f"   slice: {days} day(s) x {len(cams)} cameras = {n:,} expired segments with files (made in {made:.0f} s;"
-          f" RSS now {rss_now_mib():.0f} MiB)")
+    print(
+        f"   slice: {days} day(s) x {len(cams)} cameras = {n:,} expired segments with files (made in {made:.0f} s;"
+        f" RSS now {rss_now_mib():.0f} MiB)"
+    )
     for dry in (True, False):
         gc.collect()
         sink = Sink()
@@ -291,8 +343,10 @@ def purge_slice(engine, url: str, world: dict, workdir: Path, days: int, offset:
         assert run_purge(engine, settings, TODAY, dry_run=dry, out=sink, chunk=chunk) == 0
         took, rss = time.perf_counter() - t, rss_now_mib()  # before counting files, which costs memory too
         left = sum(1 for _ in folder.rglob("*.mp4"))
-        print(f"     {'dry run' if dry else 'purge  '}  {took:6.1f} s  ({n / took:,.0f} segments/s)  "
-              f"{sink.lines:,} lines  files left {left:,}  RSS after {rss:.0f} MiB")
+        print(
+            f"     {'dry run' if dry else 'purge  '}  {took:6.1f} s  ({n / took:,.0f} segments/s)  "
+            f"{sink.lines:,} lines  files left {left:,}  RSS after {rss:.0f} MiB"
+        )
         if dry:
             # Once more under tracemalloc (slower, so not timed): the purge's own Python heap.
             tracemalloc.start()
@@ -316,12 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== database: {engine.dialect.name}; peak RSS at start {rss_mib():.0f} MiB")
         t = time.perf_counter()
         n_batch = insert(engine, day_rows(world["batch_cameras"], world["institution"], world["start"]))
-        other = args.other if args.other is not None else (4_000_000 if engine.dialect.name != "sqlite"
-                                                          else 2_000_000)
+        other = args.other if args.other is not None else (4_000_000 if engine.dialect.name != "sqlite" else 2_000_000)
         n_other = insert(engine, other_rows(world, other))
         analyze(engine)
-        print(f"   segment table        {n_batch + n_other:,} rows ({n_batch:,} of the batch) loaded in "
-              f"{time.perf_counter() - t:.0f} s")
+        print(
+            f"   segment table        {n_batch + n_other:,} rows ({n_batch:,} of the batch) loaded in "
+            f"{time.perf_counter() - t:.0f} s"
+        )
         # The purge first, so that the coverage's lists do not raise the RSS peak it is judged by.
         print(f"== purge (R-VIDEO-1, R-ARCH-1): profile 'jilin', today {TODAY.today()}, chunks of {args.chunk:,}")
         purge_slice(engine, url, world, workdir, args.slice_days, 0, args.chunk)

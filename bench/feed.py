@@ -29,6 +29,7 @@ Every client also checks that the sequence numbers it receives rise by one.
 
 Target: p99 under 100 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,22 +43,21 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+import httpx
+from sqlmodel import Session, select
 
-from examday.accounts.services.accounts import Passwords, create_account, issue_token  # noqa: E402
-from examday.actor import SYSTEM  # noqa: E402
-from examday.clock import CST  # noqa: E402
-from examday.models import install_extras, metadata  # noqa: E402
-from examday.plans.models import Candidate, Seat  # noqa: E402
-from storage.db import make_engine  # noqa: E402
-
+from examday.accounts.services.accounts import Passwords, create_account, issue_token
+from examday.actor import SYSTEM
+from examday.clock import CST
+from examday.models import install_extras, metadata
+from examday.plans.models import Candidate, Seat
+from storage.db import make_engine
 
 WARMUP = 5
 
@@ -69,7 +69,7 @@ def build_world(db_url: str, n: int) -> dict:
     engine = make_engine(db_url)
     metadata.create_all(engine)
     install_extras(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     local = now.astimezone(CST)
     start = max(local - timedelta(minutes=20), local.replace(hour=0, minute=0, second=0, microsecond=0))
     rooms_needed = -(-n // 30)
@@ -81,8 +81,15 @@ def build_world(db_url: str, n: int) -> dict:
         batch = builders.batch(db, inst, local.date(), theory, people["proctor"], start=start.time(), now=now)
         cands = builders.candidates(db, batch, n, now=now)
         for i, c in enumerate(cands):
-            db.add(Seat(batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i % len(theory)].id,
-                        seat_no=i // len(theory) + 1))
+            db.add(
+                Seat(
+                    batch_id=batch.id,
+                    part="theory",
+                    candidate_id=c.id,
+                    room_id=theory[i % len(theory)].id,
+                    seat_no=i // len(theory) + 1,
+                )
+            )
         pw = Passwords(1, 1024)
         tokens = {}
         for role in ("admin", "kiosk"):
@@ -90,8 +97,11 @@ def build_world(db_url: str, n: int) -> dict:
             tokens[role] = issue_token(db, acc, now, by=SYSTEM)
         db.commit()
         cands = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all()
-        world = {"batch_id": batch.id, "tokens": tokens,
-                 "candidates": [(c.id, c.ticket_number, c.id_number) for c in cands]}
+        world = {
+            "batch_id": batch.id,
+            "tokens": tokens,
+            "candidates": [(c.id, c.ticket_number, c.id_number) for c in cands],
+        }
         db.commit()
     engine.dispose()
     return world
@@ -104,18 +114,39 @@ def free_port() -> int:
 
 
 def start_servers(db_url: str, data_dir: Path, n: int, redis_url: str | None, nice: int = 0) -> tuple[list, list[str]]:
-    env = {**os.environ, "EXAMDAY_DATABASE_URL": db_url, "EXAMDAY_DATA_DIR": str(data_dir),
-           "EXAMDAY_HOOK_SECRET": "bench", "EXAMDAY_SECRET_KEY": "bench-secret"}
+    env = {
+        **os.environ,
+        "EXAMDAY_DATABASE_URL": db_url,
+        "EXAMDAY_DATA_DIR": str(data_dir),
+        "EXAMDAY_HOOK_SECRET": "bench",
+        "EXAMDAY_SECRET_KEY": "bench-secret",
+    }
     env.pop("EXAMDAY_REDIS_URL", None)
     if redis_url:
         env["EXAMDAY_REDIS_URL"] = redis_url
     procs, urls = [], []
     for _ in range(n):
         port = free_port()
-        procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "examday.app:create_app",
-                                       "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                                      cwd=ROOT, env=env,
-                                      preexec_fn=(lambda: os.nice(nice)) if nice else None))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "examday.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            )
+        )
         urls.append(f"127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     for url, proc in zip(urls, procs):
@@ -154,8 +185,11 @@ class Client:
     async def run(self) -> None:
         from websockets.asyncio.client import connect
 
-        async with connect(f"ws://{self.url}/ws/batches/{self.batch_id}",
-                           additional_headers={"Authorization": f"Bearer {self.token}"}, max_queue=None) as ws:
+        async with connect(
+            f"ws://{self.url}/ws/batches/{self.batch_id}",
+            additional_headers={"Authorization": f"Bearer {self.token}"},
+            max_queue=None,
+        ) as ws:
             seq = None
             async for raw in ws:
                 received = time.time()
@@ -185,29 +219,41 @@ def pct(values: list[float], p: float) -> float:
 def summary(label: str, values_ms: list[float]) -> str:
     if not values_ms:
         return f"{label}: no samples"
-    return (f"{label}: n={len(values_ms)}  p50 {pct(values_ms, 50):.1f} ms  p99 {pct(values_ms, 99):.1f} ms  "
-            f"max {max(values_ms):.1f} ms  mean {statistics.fmean(values_ms):.1f} ms")
+    return (
+        f"{label}: n={len(values_ms)}  p50 {pct(values_ms, 50):.1f} ms  p99 {pct(values_ms, 99):.1f} ms  "
+        f"max {max(values_ms):.1f} ms  mean {statistics.fmean(values_ms):.1f} ms"
+    )
 
 
-async def drive(urls: list[str], world: dict, clients: int, checkins: int, burst: int, serve_on: str,
-                pids: list[int]) -> dict:
+async def drive(
+    urls: list[str], world: dict, clients: int, checkins: int, burst: int, serve_on: str, pids: list[int]
+) -> dict:
     token = world["tokens"]["admin"]
-    conns = [Client(urls[i % len(urls)], world["batch_id"], token, urls[i % len(urls)] != serve_on)
-             for i in range(clients)]
+    conns = [
+        Client(urls[i % len(urls)], world["batch_id"], token, urls[i % len(urls)] != serve_on) for i in range(clients)
+    ]
     for c in conns:
         c.task = asyncio.create_task(c.run())
     await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in conns)), 30)
     sent: dict[int, float] = {}
     accepted: dict[int, float] = {}
     request_ms: list[float] = []
-    warm, todo = world["candidates"][:WARMUP], world["candidates"][WARMUP:WARMUP + checkins]
+    warm, todo = world["candidates"][:WARMUP], world["candidates"][WARMUP : WARMUP + checkins]
     async with httpx.AsyncClient(base_url=f"http://{serve_on}", timeout=30) as http:
+
         async def one(cid: int, ticket: str, id_number: str) -> None:
             sent[cid] = time.time()
             t0 = time.perf_counter()
-            resp = await http.post("/api/v1/checkins", headers={"Authorization": f"Bearer {world['tokens']['kiosk']}"},
-                                   json={"ticket_number": ticket, "batch_id": world["batch_id"],
-                                         "id_number": id_number, "kiosk_nonce": uuid.uuid4().hex})
+            resp = await http.post(
+                "/api/v1/checkins",
+                headers={"Authorization": f"Bearer {world['tokens']['kiosk']}"},
+                json={
+                    "ticket_number": ticket,
+                    "batch_id": world["batch_id"],
+                    "id_number": id_number,
+                    "kiosk_nonce": uuid.uuid4().hex,
+                },
+            )
             request_ms.append((time.perf_counter() - t0) * 1000)
             accepted[cid] = time.time()
             if resp.status_code != 200 or resp.json().get("status") != "accepted":
@@ -219,7 +265,7 @@ async def drive(urls: list[str], world: dict, clients: int, checkins: int, burst
         request_ms.clear()
         cpu0 = [cpu_seconds(pid) for pid in pids]
         for i in range(0, len(todo), burst):
-            group = todo[i:i + burst]
+            group = todo[i : i + burst]
             await asyncio.gather(*(one(*c) for c in group))
             ids = [c[0] for c in group]
             deadline = time.monotonic() + 10
@@ -232,8 +278,16 @@ async def drive(urls: list[str], world: dict, clients: int, checkins: int, burst
     for c in conns:
         c.task.cancel()
     await asyncio.gather(*(c.task for c in conns), return_exceptions=True)
-    out = {"request": request_ms, "e2e": [], "e2e_remote": [], "e2e_local": [], "fanout": [], "accepted": [],
-           "gaps": 0, "cpu_ms_per_checkin": [round(x * 1000 / len(todo), 1) for x in cpu]}
+    out = {
+        "request": request_ms,
+        "e2e": [],
+        "e2e_remote": [],
+        "e2e_local": [],
+        "fanout": [],
+        "accepted": [],
+        "gaps": 0,
+        "cpu_ms_per_checkin": [round(x * 1000 / len(todo), 1) for x in cpu],
+    }
     measured = {c[0] for c in todo}
     for c in conns:
         out["gaps"] += c.gaps
@@ -252,11 +306,13 @@ def run_mode(mode: str, args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="examday-bench-feed-"))
     db_url = f"sqlite:///{tmp / 'examday.db'}"
     world = build_world(db_url, args.checkins + WARMUP)
-    procs, urls = start_servers(db_url, tmp / "data", 1 if mode == "one" else 2,
-                                None if mode == "one" else args.redis, args.nice)
+    procs, urls = start_servers(
+        db_url, tmp / "data", 1 if mode == "one" else 2, None if mode == "one" else args.redis, args.nice
+    )
     try:
-        return asyncio.run(drive(urls, world, args.clients, args.checkins, args.burst, urls[-1],
-                                 [p.pid for p in procs]))
+        return asyncio.run(
+            drive(urls, world, args.clients, args.checkins, args.burst, urls[-1], [p.pid for p in procs])
+        )
     finally:
         stop(procs)
 
@@ -268,9 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--burst", type=int, default=1, help="check-ins sent at once")
     p.add_argument("--mode", choices=("one", "redis", "both"), default="both")
     p.add_argument("--redis", default=os.environ.get("EXAMDAY_REDIS_URL", "redis://127.0.0.1:6379/7"))
-    p.add_argument("--nice", type=int, default=0,
-                   help="niceness for the servers and this client (negative needs root): on a shared machine, "
-                        "measures the feed rather than the neighbours")
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness for the servers and this client (negative needs root): on a shared machine, "
+        "measures the feed rather than the neighbours",
+    )
     args = p.parse_args(argv)
     if args.nice:
         os.nice(args.nice)
@@ -278,11 +338,16 @@ def main(argv: list[str] | None = None) -> int:
     worst = 0.0
     for mode in modes:
         r = run_mode(mode, args)
-        title = ("one process, in-memory channels" if mode == "one"
-                 else "two processes, Redis (check-ins served by process B)")
+        title = (
+            "one process, in-memory channels"
+            if mode == "one"
+            else "two processes, Redis (check-ins served by process B)"
+        )
         load = os.getloadavg()[0]
-        print(f"\n== {title}: {args.clients} clients, {args.checkins} check-ins, burst {args.burst}, "
-              f"nice {args.nice}, load {load:.1f} on {os.cpu_count()} CPUs ==")
+        print(
+            f"\n== {title}: {args.clients} clients, {args.checkins} check-ins, burst {args.burst}, "
+            f"nice {args.nice}, load {load:.1f} on {os.cpu_count()} CPUs =="
+        )
         print(summary("check-in request (round trip)", r["request"]))
         print(summary("accepted (answer at the kiosk) -> event at client", r["accepted"]))
         print(summary("request sent -> event at client", r["e2e"]))
@@ -291,8 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             print(summary("  clients on process B (same process)", r["e2e_local"]))
         print(summary("published -> event at client", r["fanout"]))
         print(f"sequence gaps seen by clients: {r['gaps']}")
-        print(f"server CPU per check-in (check-in + feed to {args.clients} clients), per process: "
-              f"{' / '.join(f'{x} ms' for x in r['cpu_ms_per_checkin'])}")
+        print(
+            f"server CPU per check-in (check-in + feed to {args.clients} clients), per process: "
+            f"{' / '.join(f'{x} ms' for x in r['cpu_ms_per_checkin'])}"
+        )
         worst = max(worst, pct(r["accepted"], 99))
     print(f"\nworst p99 accepted -> event: {worst:.1f} ms (target < 100 ms): {'met' if worst < 100 else 'NOT met'}")
     return 0 if worst < 100 else 1

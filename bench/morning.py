@@ -31,6 +31,7 @@ processes (/proc), their PostgreSQL backends (when PostgreSQL runs here) and Red
 PostgreSQL and Redis default to ``EXAMDAY_BENCH_POSTGRES_URL`` and ``EXAMDAY_BENCH_REDIS_URL``.
 Exit status 0 when there were no errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import morning_world as W  # noqa: E402
-from bench.morning_clients import Door, Recorders, Screens, after, arrivals  # noqa: E402
+from bench import morning_world as W
+from bench.morning_clients import Door, Recorders, Screens, after, arrivals
 
 MORNING_MINUTES = 45  # entry opens 30 minutes before the start; the last arrive 15 minutes after it
 START_AT = 30 / MORNING_MINUTES
@@ -58,9 +59,11 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def feed_delays(screens: Screens, accepted_at: dict[int, float], room_of: dict[int, str],
-                drain: float = 15.0) -> tuple[list[float], int]:
+def feed_delays(
+    screens: Screens, accepted_at: dict[int, float], room_of: dict[int, str], drain: float = 15.0
+) -> tuple[list[float], int]:
     """Delay of every (screen, check-in it should show) pair; waits up to ``drain`` s for stragglers."""
+
     def due(s):
         return [c for c in accepted_at if s.room is None or room_of[c] == s.room]
 
@@ -131,63 +134,121 @@ def run(args) -> dict:
     checkin_5xx = sum(n for s, n in result.statuses.items() if s >= 500)
     hook_5xx = sum(n for s, n in hooks.statuses.items() if s >= 500)
     errors = {
-        "checkin_5xx": checkin_5xx, "kiosk_offline": sum(result.offline.values()),
-        "unexpected_answers": sum(result.unexpected.values()), "left_in_kiosk_queue": leftovers,
-        "sequence_gaps": sum(s.gaps for s in screens.screens), "events_missed": missed,
-        "screens_dropped": sum(s.dropped for s in screens.screens), "lost": lost, "doubled": doubled,
-        "offline_conflicts": db["conflicts"], "hook_5xx": hook_5xx, "hook_errors": sum(hooks.errors.values()),
+        "checkin_5xx": checkin_5xx,
+        "kiosk_offline": sum(result.offline.values()),
+        "unexpected_answers": sum(result.unexpected.values()),
+        "left_in_kiosk_queue": leftovers,
+        "sequence_gaps": sum(s.gaps for s in screens.screens),
+        "events_missed": missed,
+        "screens_dropped": sum(s.dropped for s in screens.screens),
+        "lost": lost,
+        "doubled": doubled,
+        "offline_conflicts": db["conflicts"],
+        "hook_5xx": hook_5xx,
+        "hook_errors": sum(hooks.errors.values()),
         "hooks_not_stored": (hooks.started - sum(db["segments"].values()))
-                            + (hooks.finished - db["segments"].get("valid", 0)),
+        + (hooks.finished - db["segments"].get("valid", 0)),
     }
     n_req = len(result.latencies)
     return {
-        "setup": {"candidates": args.candidates, "kiosks": args.kiosks, "screens": args.screens,
-                  "offices": args.offices, "cameras": len(world.cameras), "hook_every_s": args.hook_every,
-                  "segment_kb": args.segment_kb, "morning_min": MORNING_MINUTES, "run_s": seconds,
-                  "squeeze": MORNING_MINUTES * 60 / seconds, "servers": len(servers), "seed_s": round(seeded, 1),
-                  "doors_late_s": round(max(0.0, shift), 1),
-                  "cpus": os.cpu_count(), "load_end": round(os.getloadavg()[0], 1)},
-        "checkin": {"requests": n_req, "p50_ms": pct(result.latencies, 50) * 1000,
-                    "p99_ms": pct(result.latencies, 99) * 1000, "max_ms": max(result.latencies) * 1000,
-                    "per_s": n_req / result.seconds, "door_wait_p99_s": pct(result.waits, 99),
-                    "door_wait_max_s": max(result.waits), "outcomes": dict(result.outcomes),
-                    "statuses": {str(k): v for k, v in result.statuses.items()}, "late": db["late"],
-                    "offline": dict(result.offline)},
-        "feed": {"pairs": len(delays), "p50_ms": pct(delays, 50) * 1000, "p99_ms": pct(delays, 99) * 1000,
-                 "max_ms": max(delays, default=float("nan")) * 1000,
-                 "resyncs": sum(s.resyncs for s in screens.screens)},
-        "hooks": {"sent": len(hooks.latencies) + sum(hooks.errors.values()), "p50_ms": pct(hooks.latencies, 50) * 1000,
-                  "p99_ms": pct(hooks.latencies, 99) * 1000, "max_ms": max(hooks.latencies, default=float("nan")) * 1000,
-                  "statuses": {str(k): v for k, v in hooks.statuses.items()}, "segments": db["segments"]},
+        "setup": {
+            "candidates": args.candidates,
+            "kiosks": args.kiosks,
+            "screens": args.screens,
+            "offices": args.offices,
+            "cameras": len(world.cameras),
+            "hook_every_s": args.hook_every,
+            "segment_kb": args.segment_kb,
+            "morning_min": MORNING_MINUTES,
+            "run_s": seconds,
+            "squeeze": MORNING_MINUTES * 60 / seconds,
+            "servers": len(servers),
+            "seed_s": round(seeded, 1),
+            "doors_late_s": round(max(0.0, shift), 1),
+            "cpus": os.cpu_count(),
+            "load_end": round(os.getloadavg()[0], 1),
+        },
+        "checkin": {
+            "requests": n_req,
+            "p50_ms": pct(result.latencies, 50) * 1000,
+            "p99_ms": pct(result.latencies, 99) * 1000,
+            "max_ms": max(result.latencies) * 1000,
+            "per_s": n_req / result.seconds,
+            "door_wait_p99_s": pct(result.waits, 99),
+            "door_wait_max_s": max(result.waits),
+            "outcomes": dict(result.outcomes),
+            "statuses": {str(k): v for k, v in result.statuses.items()},
+            "late": db["late"],
+            "offline": dict(result.offline),
+        },
+        "feed": {
+            "pairs": len(delays),
+            "p50_ms": pct(delays, 50) * 1000,
+            "p99_ms": pct(delays, 99) * 1000,
+            "max_ms": max(delays, default=float("nan")) * 1000,
+            "resyncs": sum(s.resyncs for s in screens.screens),
+        },
+        "hooks": {
+            "sent": len(hooks.latencies) + sum(hooks.errors.values()),
+            "p50_ms": pct(hooks.latencies, 50) * 1000,
+            "p99_ms": pct(hooks.latencies, 99) * 1000,
+            "max_ms": max(hooks.latencies, default=float("nan")) * 1000,
+            "statuses": {str(k): v for k, v in hooks.statuses.items()},
+            "segments": db["segments"],
+        },
         "db": {"attendance": len(present), "checkins": db["checkins"], "offline_checkins": db["offline"]},
-        "cpu": {"servers_s": [round(x, 2) for x in server_cpu], "per_checkin_ms": sum(server_cpu) * 1000 / max(1, n_req),
-                "postgres_s": round(pg_cpu, 2), "redis_s": round(cpu1.redis - cpu0.redis, 2),
-                "wall_s": round(cpu1.at - cpu0.at, 1)},
+        "cpu": {
+            "servers_s": [round(x, 2) for x in server_cpu],
+            "per_checkin_ms": sum(server_cpu) * 1000 / max(1, n_req),
+            "postgres_s": round(pg_cpu, 2),
+            "redis_s": round(cpu1.redis - cpu0.redis, 2),
+            "wall_s": round(cpu1.at - cpu0.at, 1),
+        },
         "errors": errors,
     }
 
 
 def report(r: dict) -> None:
     s, c, f, h, cpu, e = r["setup"], r["checkin"], r["feed"], r["hooks"], r["cpu"], r["errors"]
-    print(f"\nexam morning: {s['candidates']} candidates over {s['morning_min']} min squeezed into {s['run_s']:.0f} s "
-          f"(x{s['squeeze']:.0f}); {s['kiosks']} kiosks, {s['screens']} screens ({s['offices']} office), "
-          f"{s['cameras']} cameras every {s['hook_every_s']:g} s real time; {s['servers']} examday serve + "
-          f"PostgreSQL + Redis; {s['cpus']} CPUs shared with the clients, load {s['load_end']} at the end"
-          + (f"; doors opened {s['doors_late_s']} s late" if s["doors_late_s"] else ""))
+    print(
+        f"\nexam morning: {s['candidates']} candidates over {s['morning_min']} min squeezed into {s['run_s']:.0f} s "
+        f"(x{s['squeeze']:.0f}); {s['kiosks']} kiosks, {s['screens']} screens ({s['offices']} office), "
+        f"{s['cameras']} cameras every {s['hook_every_s']:g} s real time; {s['servers']} examday serve + "
+        f"PostgreSQL + Redis; {s['cpus']} CPUs shared with the clients, load {s['load_end']} at the end"
+        + (f"; doors opened {s['doors_late_s']} s late" if s["doors_late_s"] else "")
+    )
     rows = [
-        ("check-in", f"{c['requests']} requests, {c['per_s']:.1f}/s",
-         f"p50 {c['p50_ms']:.0f} ms  p99 {c['p99_ms']:.0f} ms  max {c['max_ms']:.0f} ms"),
-        ("  answers", ", ".join(f"{k} {v}" for k, v in sorted(c["outcomes"].items())),
-         f"late {c['late']}; door wait p99 {c['door_wait_p99_s']:.2f} s, max {c['door_wait_max_s']:.2f} s"),
-        ("feed", f"{f['pairs']} (screen, check-in) pairs",
-         f"p50 {f['p50_ms']:.0f} ms  p99 {f['p99_ms']:.0f} ms  max {f['max_ms']:.0f} ms; resyncs {f['resyncs']}"),
-        ("hooks", f"{h['sent']} sent, {h['statuses']}",
-         f"p50 {h['p50_ms']:.0f} ms  p99 {h['p99_ms']:.0f} ms  max {h['max_ms']:.0f} ms; segments {h['segments']}"),
-        ("database", f"{r['db']['attendance']} present", f"check-ins {r['db']['checkins']}, "
-                                                          f"offline {r['db']['offline_checkins']}"),
-        ("CPU", f"servers {' + '.join(f'{x:.1f}' for x in cpu['servers_s'])} s over {cpu['wall_s']} s",
-         f"{cpu['per_checkin_ms']:.1f} ms/check-in (all work); PostgreSQL backends {cpu['postgres_s']} s, "
-         f"Redis {cpu['redis_s']} s"),
+        (
+            "check-in",
+            f"{c['requests']} requests, {c['per_s']:.1f}/s",
+            f"p50 {c['p50_ms']:.0f} ms  p99 {c['p99_ms']:.0f} ms  max {c['max_ms']:.0f} ms",
+        ),
+        (
+            "  answers",
+            ", ".join(f"{k} {v}" for k, v in sorted(c["outcomes"].items())),
+            f"late {c['late']}; door wait p99 {c['door_wait_p99_s']:.2f} s, max {c['door_wait_max_s']:.2f} s",
+        ),
+        (
+            "feed",
+            f"{f['pairs']} (screen, check-in) pairs",
+            f"p50 {f['p50_ms']:.0f} ms  p99 {f['p99_ms']:.0f} ms  max {f['max_ms']:.0f} ms; resyncs {f['resyncs']}",
+        ),
+        (
+            "hooks",
+            f"{h['sent']} sent, {h['statuses']}",
+            f"p50 {h['p50_ms']:.0f} ms  p99 {h['p99_ms']:.0f} ms  max {h['max_ms']:.0f} ms; segments {h['segments']}",
+        ),
+        (
+            "database",
+            f"{r['db']['attendance']} present",
+            f"check-ins {r['db']['checkins']}, offline {r['db']['offline_checkins']}",
+        ),
+        (
+            "CPU",
+            f"servers {' + '.join(f'{x:.1f}' for x in cpu['servers_s'])} s over {cpu['wall_s']} s",
+            f"{cpu['per_checkin_ms']:.1f} ms/check-in (all work); PostgreSQL backends {cpu['postgres_s']} s, "
+            f"Redis {cpu['redis_s']} s",
+        ),
         ("errors", str(sum(e.values())), ", ".join(f"{k} {v}" for k, v in e.items() if v) or "none"),
     ]
     for name, a, b in rows:
@@ -204,8 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cameras", type=int, default=40)
     p.add_argument("--hook-every", type=float, default=10.0, help="seconds of real time between a camera's segments")
     p.add_argument("--segment-kb", type=int, default=1024)
-    p.add_argument("--postgres", default=os.environ.get("EXAMDAY_BENCH_POSTGRES_URL",
-                                                        "postgresql://postgres@127.0.0.1:5432/test"))
+    p.add_argument(
+        "--postgres", default=os.environ.get("EXAMDAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     p.add_argument("--redis", default=os.environ.get("EXAMDAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the schema (examday_morning_*) to look at")

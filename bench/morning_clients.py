@@ -1,5 +1,6 @@
 """The exam-morning bench's clients (bench/morning.py): the kiosks at the door (kiosk/program.py's own
 ``Kiosk``), the proctors' screens (WebSocket feed) and the recorders (signed hooks)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,6 @@ from examday.clock import iso
 from kiosk import offline
 from kiosk.program import Kiosk
 from proctor.hooks_sign import SIGNATURE_HEADER, sign
-
 
 # -- arrivals ---------------------------------------------------------------------------------------
 
@@ -35,17 +35,23 @@ class Arrival:
     again: bool = False  # scans the ticket again once in (refused: already checked in)
 
 
-def arrivals(people: list[dict], seconds: float, seed: int = 7, wrong: float = 0.02,
-             again: float = 0.005) -> list[Arrival]:
+def arrivals(
+    people: list[dict], seconds: float, seed: int = 7, wrong: float = 0.02, again: float = 0.005
+) -> list[Arrival]:
     """Arrival times over the 45 minutes from entry opening (30 min before the start) to 15 min
     after it, squeezed into ``seconds``: a Beta(3, 3.5) curve, peaking some 10 minutes before the
     start, with a tail of latecomers."""
     rnd = random.Random(seed)
     out = []
     for p in people:
-        out.append(Arrival(rnd.betavariate(3.0, 3.5) * seconds, p,
-                           rnd.choice(people)["id_number"] if rnd.random() < wrong else None,
-                           rnd.random() < again))
+        out.append(
+            Arrival(
+                rnd.betavariate(3.0, 3.5) * seconds,
+                p,
+                rnd.choice(people)["id_number"] if rnd.random() < wrong else None,
+                rnd.random() < again,
+            )
+        )
     for a in out:
         if a.wrong_id == a.person["id_number"]:
             a.wrong_id = None
@@ -82,8 +88,10 @@ class DoorResult:
 
 class Door:
     def __init__(self, servers: list[str], tokens: list[str], batch_id: int, folder: Path) -> None:
-        self.kiosks = [Kiosk(servers[k % len(servers)], t, offline.Store(folder / f"kiosk{k + 1}"), [batch_id])
-                       for k, t in enumerate(tokens)]
+        self.kiosks = [
+            Kiosk(servers[k % len(servers)], t, offline.Store(folder / f"kiosk{k + 1}"), [batch_id])
+            for k, t in enumerate(tokens)
+        ]
         self.result = DoorResult()
         self._lock = threading.Lock()
         for k in self.kiosks:
@@ -178,8 +186,10 @@ class Screens:
 
     def __init__(self, servers: list[str], watchers: list[tuple[str, str | None]], batch_id: int) -> None:
         self.batch_id = batch_id
-        self.screens = [Screen(servers[i % len(servers)].replace("http://", "ws://"), tok, room)
-                        for i, (tok, room) in enumerate(watchers)]
+        self.screens = [
+            Screen(servers[i % len(servers)].replace("http://", "ws://"), tok, room)
+            for i, (tok, room) in enumerate(watchers)
+        ]
         self.loop = asyncio.new_event_loop()
         self.stop = asyncio.Event()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -188,8 +198,11 @@ class Screens:
         from websockets.asyncio.client import connect
 
         try:
-            async with connect(f"{s.url}/ws/batches/{self.batch_id}", max_queue=None,
-                               additional_headers={"Authorization": f"Bearer {s.token}"}) as ws:
+            async with connect(
+                f"{s.url}/ws/batches/{self.batch_id}",
+                max_queue=None,
+                additional_headers={"Authorization": f"Bearer {s.token}"},
+            ) as ws:
                 seq = None
                 async for raw in ws:
                     now = time.time()
@@ -203,7 +216,7 @@ class Screens:
                     seq = msg.get("seq", seq)
                     if msg.get("event") == "checkin":
                         s.received.setdefault(msg["candidate_id"], now)
-        except Exception:  # noqa: BLE001 - a screen that loses its connection is counted, not fatal
+        except Exception:
             if not self.stop.is_set():
                 s.dropped += 1
 
@@ -245,8 +258,15 @@ class Recorders:
     """Each camera finishes a segment and starts the next every ``every`` seconds (real time), as
     examday's recorder does, with the file's SHA-256 and size; cameras are out of step."""
 
-    def __init__(self, servers: list[str], cameras: list[tuple[str, str]], secret: str, every: float,
-                 folder: Path, segment_kb: int) -> None:
+    def __init__(
+        self,
+        servers: list[str],
+        cameras: list[tuple[str, str]],
+        secret: str,
+        every: float,
+        folder: Path,
+        segment_kb: int,
+    ) -> None:
         self.servers, self.cameras, self.secret, self.every = servers, cameras, secret, every
         self.folder, self.blob = folder, bytes(segment_kb * 1024)
         self.result = HookResult()
@@ -263,8 +283,11 @@ class Recorders:
         body = json.dumps(hook).encode()
         t = time.perf_counter()
         try:
-            r = http.post(server + "/api/v1/hooks/recorder", content=body,
-                          headers={SIGNATURE_HEADER: sign(body, self.secret), "Content-Type": "application/json"})
+            r = http.post(
+                server + "/api/v1/hooks/recorder",
+                content=body,
+                headers={SIGNATURE_HEADER: sign(body, self.secret), "Content-Type": "application/json"},
+            )
         except httpx.HTTPError as e:
             with self._lock:
                 self.result.errors[type(e).__name__] += 1
@@ -294,17 +317,24 @@ class Recorders:
             delay = ticks[cam] - time.monotonic()
             if delay > 0 and self.stopping.wait(delay):
                 break
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             if cam in open_:
                 started, path = open_.pop(cam)
                 data = f"{cam}:{seq}:".encode() + self.blob  # written when it is finished, as a recorder does
                 path.write_bytes(data)
-                self._hook(cam, "segment_finished", now, started_at=iso(started), ended_at=iso(now),
-                           path=str(path), sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+                self._hook(
+                    cam,
+                    "segment_finished",
+                    now,
+                    started_at=iso(started),
+                    ended_at=iso(now),
+                    path=str(path),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    bytes=len(data),
+                )
             seq += 1
             path = self.folder / f"cam{cam:03d}-{seq:06d}.mp4"
-            self._hook(cam, "segment_started", now, started_at=iso(now), path=str(path),
-                       segment_seconds=self.every)
+            self._hook(cam, "segment_started", now, started_at=iso(now), path=str(path), segment_seconds=self.every)
             open_[cam] = (now, path)
             ticks[cam] += self.every
 
@@ -320,4 +350,4 @@ class Recorders:
 
 
 def after(seconds: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return datetime.now(UTC) + timedelta(seconds=seconds)

@@ -1,6 +1,7 @@
 """The exam-morning bench's world (bench/morning.py): its own PostgreSQL schema, the seeded batch,
 the two ``examday serve`` processes, the CPU they and the database spend, and the final count of
 what reached the database."""
+
 from __future__ import annotations
 
 import math
@@ -50,7 +51,7 @@ class Server:
 
 
 def psycopg_url(url: str) -> str:
-    return "postgresql+psycopg://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
+    return "postgresql+psycopg://" + url[len("postgresql://") :] if url.startswith("postgresql://") else url
 
 
 def make_schema(base: str) -> tuple[str, str, callable]:
@@ -108,12 +109,22 @@ def seed(url: str, n: int, kiosks: int, watchers: int, offices: int, cameras: in
         batch = builders.batch(db, inst, now.date(), theory, staff, start=start, now=now)
         cands = builders.candidates(db, batch, n, now=now)
         for i, c in enumerate(cands):
-            db.add(Seat(batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id,
-                        seat_no=i % 30 + 1))
+            db.add(
+                Seat(
+                    batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id, seat_no=i % 30 + 1
+                )
+            )
         issue_batch_tickets(db, SYSTEM, batch, SECRET_KEY, now)
         db.commit()
-        people = [{"id": c.id, "ticket": current_ticket(db, c.id).qr_text, "id_number": c.id_number,
-                   "room": theory[i // 30].code} for i, c in enumerate(cands)]
+        people = [
+            {
+                "id": c.id,
+                "ticket": current_ticket(db, c.id).qr_text,
+                "id_number": c.id_number,
+                "room": theory[i // 30].code,
+            }
+            for i, c in enumerate(cands)
+        ]
 
         def token(name: str, role: str, staff_id: int | None = None) -> str:
             acc = create_account(db, SYSTEM, now, pw, name, role, inst.id, None, staff_id, None)
@@ -123,8 +134,9 @@ def seed(url: str, n: int, kiosks: int, watchers: int, offices: int, cameras: in
         office = token("office", "admin")
         seen: list[tuple[str, str | None]] = [(office, None)] * min(offices, watchers)
         # builders.batch assigns proctors 2i and 2i+1 to room i.
-        seen += [(token(f"proctor{j + 1}", "proctor", staff[j].id), theory[j // 2].code)
-                 for j in range(watchers - len(seen))]
+        seen += [
+            (token(f"proctor{j + 1}", "proctor", staff[j].id), theory[j // 2].code) for j in range(watchers - len(seen))
+        ]
         cams = [(r.code, f"{r.code}-C{k}") for r in theory for k in (1, 2)][:cameras]
         session = db.exec(select(ExamSession).where(ExamSession.batch_id == batch.id)).one()
         db.commit()
@@ -140,8 +152,11 @@ def set_start(url: str, world: World, starts_at: datetime) -> None:
 
     engine = make_engine(url)
     with engine.begin() as c:
-        c.execute(update(ExamSession.__table__).where(ExamSession.__table__.c.id == world.session_id)
-                  .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90)))
+        c.execute(
+            update(ExamSession.__table__)
+            .where(ExamSession.__table__.c.id == world.session_id)
+            .values(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=90))
+        )
     engine.dispose()
 
 
@@ -159,20 +174,28 @@ def _free_port() -> int:
 def start_servers(url: str, redis_url: str, data_dir: Path, tag: str, n: int = 2) -> list[Server]:
     """``examday serve`` n times, one port each, sharing the database, the data folder and Redis."""
     exe = Path(sys.executable).with_name("examday")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from examday.cli import main; "
-                                                                 "sys.exit(main())"]
+    cmd = (
+        [str(exe)]
+        if exe.exists()
+        else [sys.executable, "-c", "import sys; from examday.cli import main; sys.exit(main())"]
+    )
     servers = []
     for k in range(n):
         # Marks its database backends (CPU). In the environment, not the URL: the processes' shared
         # live feed is named after the database URL, which must then be the same for all.
         name = f"morning-{tag}-{'AB'[k] if k < 2 else k}"
-        env = {**os.environ, "EXAMDAY_DATABASE_URL": url, "PGAPPNAME": name,
-               "EXAMDAY_REDIS_URL": redis_url, "EXAMDAY_DATA_DIR": str(data_dir),
-               "EXAMDAY_HOOK_SECRET": HOOK_SECRET, "EXAMDAY_SECRET_KEY": SECRET_KEY,
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "EXAMDAY_DATABASE_URL": url,
+            "PGAPPNAME": name,
+            "EXAMDAY_REDIS_URL": redis_url,
+            "EXAMDAY_DATA_DIR": str(data_dir),
+            "EXAMDAY_HOOK_SECRET": HOOK_SECRET,
+            "EXAMDAY_SECRET_KEY": SECRET_KEY,
+            "PYTHONPATH": str(ROOT),
+        }
         port = _free_port()
-        proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         servers.append(Server(proc, port, name))
     return servers
 
@@ -211,8 +234,11 @@ def pg_backends(url: str, servers: list[Server]) -> dict[int, float]:
     engine = create_engine(url)
     names = [s.app_name for s in servers]
     with engine.connect() as c:
-        pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = ANY(:n)"),
-                         {"n": names}).scalars().all()
+        pids = (
+            c.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = ANY(:n)"), {"n": names})
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return {pid: cpu_seconds(pid) for pid in pids}
 
@@ -248,14 +274,28 @@ def count(url: str, world: World) -> dict:
 
     engine = make_engine(url)
     with Session(engine) as db:
-        per = dict(db.exec(select(Attendance.candidate_id, func.count()).where(Attendance.batch_id == world.batch_id)
-                           .group_by(Attendance.candidate_id)).all())
+        per = dict(
+            db.exec(
+                select(Attendance.candidate_id, func.count())
+                .where(Attendance.batch_id == world.batch_id)
+                .group_by(Attendance.candidate_id)
+            ).all()
+        )
         by_status = dict(db.exec(select(CheckIn.status, func.count()).group_by(CheckIn.status)).all())
         offline = db.exec(select(func.count()).select_from(CheckIn).where(CheckIn.offline.is_(True))).one()
-        late = db.exec(select(func.count()).select_from(Attendance).where(Attendance.batch_id == world.batch_id,
-                                                                         Attendance.late.is_(True))).one()
+        late = db.exec(
+            select(func.count())
+            .select_from(Attendance)
+            .where(Attendance.batch_id == world.batch_id, Attendance.late.is_(True))
+        ).one()
         conflicts = db.exec(select(func.count()).select_from(OfflineConflict)).one()
         segs = dict(db.exec(select(Segment.state, func.count()).group_by(Segment.state)).all())
     engine.dispose()
-    return {"attendance": per, "checkins": by_status, "offline": offline, "late": late, "conflicts": conflicts,
-            "segments": segs}
+    return {
+        "attendance": per,
+        "checkins": by_status,
+        "offline": offline,
+        "late": late,
+        "conflicts": conflicts,
+        "segments": segs,
+    }

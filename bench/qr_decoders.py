@@ -7,6 +7,7 @@ decoded text equals the ticket token, the overall realistic and extreme
 rates, latency per 720p frame, and latency on frames with no code (the
 common case at the door, and the worst case for a fallback chain).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,10 @@ import numpy as np
 # Run as a script from anywhere: the repo root holds the kiosk and bench packages.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import cv2  # noqa: E402
+import cv2
 
-from bench.qr_photos import EXTREME, KINDS, REALISTIC, make_empty_frames, make_set  # noqa: E402
-from kiosk import qrdecode  # noqa: E402
+from bench.qr_photos import EXTREME, KINDS, REALISTIC, make_empty_frames, make_set
+from kiosk import qrdecode
 
 TARGET_RATE, TARGET_MS = 0.99, 30.0
 
@@ -57,9 +58,15 @@ def run(fn, samples, empties):
         false_pos += bool(fn(frame))
         empty_ms.append((time.perf_counter() - t0) * 1000)
         empty_cpu.append((time.process_time() - c0) * 1000)
-    return dict(ok=np.array(ok), ms=np.array(ms), cpu=np.array(cpu), empty_ms=np.array(empty_ms),
-                empty_cpu=np.array(empty_cpu),
-                misreads=misreads, false_pos=false_pos)
+    return dict(
+        ok=np.array(ok),
+        ms=np.array(ms),
+        cpu=np.array(cpu),
+        empty_ms=np.array(empty_ms),
+        empty_cpu=np.array(empty_cpu),
+        misreads=misreads,
+        false_pos=false_pos,
+    )
 
 
 def main(argv=None):
@@ -70,8 +77,10 @@ def main(argv=None):
 
     t0 = time.time()
     samples, empties = build(a.n, a.seed)
-    print(f"{len(samples)} frames ({a.n} per kind, seed {a.seed}) + {len(empties)} without a code, "
-          f"generated in {time.time() - t0:.0f} s")
+    print(
+        f"{len(samples)} frames ({a.n} per kind, seed {a.seed}) + {len(empties)} without a code, "
+        f"generated in {time.time() - t0:.0f} s"
+    )
     kinds = np.array([k for k, _, _ in samples])
     real = np.isin(kinds, REALISTIC)
 
@@ -92,16 +101,18 @@ def main(argv=None):
         m = np.isin(kinds, group)
         print(f"{'= ' + label:<16}" + "".join(f"{res[n]['ok'][m].mean() * 100:>{w}.1f}" for n in names))
         print("-" * len(head))
-    rows = [("mean ms", lambda r: r["ms"].mean()),
-            ("p95 ms", lambda r: np.percentile(r["ms"], 95)),
-            ("max ms", lambda r: r["ms"].max()),
-            # CPU time (all threads) is what the decoder costs on an idle box;
-            # wall time above also includes waiting for other processes.
-            ("mean cpu ms", lambda r: r["cpu"].mean()),
-            ("p95 cpu ms", lambda r: np.percentile(r["cpu"], 95)),
-            ("no-code mean ms", lambda r: r["empty_ms"].mean()),
-            ("no-code p95 ms", lambda r: np.percentile(r["empty_ms"], 95)),
-            ("no-code cpu ms", lambda r: r["empty_cpu"].mean())]
+    rows = [
+        ("mean ms", lambda r: r["ms"].mean()),
+        ("p95 ms", lambda r: np.percentile(r["ms"], 95)),
+        ("max ms", lambda r: r["ms"].max()),
+        # CPU time (all threads) is what the decoder costs on an idle box;
+        # wall time above also includes waiting for other processes.
+        ("mean cpu ms", lambda r: r["cpu"].mean()),
+        ("p95 cpu ms", lambda r: np.percentile(r["cpu"], 95)),
+        ("no-code mean ms", lambda r: r["empty_ms"].mean()),
+        ("no-code p95 ms", lambda r: np.percentile(r["empty_ms"], 95)),
+        ("no-code cpu ms", lambda r: r["empty_cpu"].mean()),
+    ]
     for label, f in rows:
         print(f"{label:<16}" + "".join(f"{f(res[n]):>{w}.1f}" for n in names))
     print(f"{'misreads':<16}" + "".join(f"{res[n]['misreads']:>{w}d}" for n in names))
@@ -114,16 +125,20 @@ def main(argv=None):
     rate = c["ok"][real].mean()
     worst_ms = max(c["ms"].mean(), c["empty_ms"].mean())
     print(f"\ndecode() uses the chain: {qrdecode.CHAIN_DESCRIPTION}")
-    print(f"chain: {rate * 100:.1f}% of {real.sum()} realistic frames "
-          f"({int(real.sum() - c['ok'][real].sum())} missed), mean {c['ms'].mean():.1f} ms, "
-          f"p95 {np.percentile(c['ms'], 95):.1f} ms, no-code mean {c['empty_ms'].mean():.1f} ms")
+    print(
+        f"chain: {rate * 100:.1f}% of {real.sum()} realistic frames "
+        f"({int(real.sum() - c['ok'][real].sum())} missed), mean {c['ms'].mean():.1f} ms, "
+        f"p95 {np.percentile(c['ms'], 95):.1f} ms, no-code mean {c['empty_ms'].mean():.1f} ms"
+    )
     verdict = "MET" if rate >= TARGET_RATE and worst_ms < TARGET_MS else "NOT MET"
     print(f"target >= {TARGET_RATE:.0%} realistic and < {TARGET_MS:.0f} ms/frame: {verdict}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     busy = load > (os.cpu_count() or 1)
-    print(f"(wall times on {os.cpu_count()} cores, OpenCV threads {cv2.getNumThreads()}, "
-          f"1-min load {load:.1f}" + ("; the box is busy, so wall ms are inflated: "
-                                      "read the cpu ms rows)" if busy else ")"))
+    print(
+        f"(wall times on {os.cpu_count()} cores, OpenCV threads {cv2.getNumThreads()}, "
+        f"1-min load {load:.1f}"
+        + ("; the box is busy, so wall ms are inflated: read the cpu ms rows)" if busy else ")")
+    )
     print(f"total {time.time() - t0:.0f} s")
 
 

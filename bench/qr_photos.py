@@ -9,6 +9,7 @@ Kinds in REALISTIC are what the door will actually see and count toward the
 decode target; kinds in EXTREME are there to show where decoding falls off and
 are reported separately.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 FRAME_W, FRAME_H = 1280, 720
-REALISTIC = ("clean", "rotate", "tilt", "crumple", "blur", "lowlight", "glare",
-             "jpeg", "small", "phone", "combo")
+REALISTIC = ("clean", "rotate", "tilt", "crumple", "blur", "lowlight", "glare", "jpeg", "small", "phone", "combo")
 EXTREME = ("crumple_heavy", "hard", "tiny")
 KINDS = REALISTIC + EXTREME
 
@@ -34,11 +34,13 @@ TICKET_W, TICKET_H = 1184, 840
 QR_SIDE = 264
 FOCAL = 1000.0  # px; typical for a 720p webcam with a ~65° horizontal FOV
 
-_FONT_PATHS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-               "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+_FONT_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font(size: int):
     path = next((p for p in _FONT_PATHS if os.path.exists(p)), None)
     # Without a CJK font the labels render as boxes; the layout still gives
@@ -71,8 +73,15 @@ def _qr_image(text: str, side: int, ink=30, paper=245) -> np.ndarray:
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
-_SUBJECTS = ("电工（四级）", "焊工（三级）", "育婴员（五级）", "保育师（四级）",
-             "中式烹调师（四级）", "车工（三级）", "网络与信息安全管理员")
+_SUBJECTS = (
+    "电工（四级）",
+    "焊工（三级）",
+    "育婴员（五级）",
+    "保育师（四级）",
+    "中式烹调师（四级）",
+    "车工（三级）",
+    "网络与信息安全管理员",
+)
 
 
 def _square(x0, y0, side):
@@ -86,9 +95,17 @@ def render_ticket(token: str | None, rng: np.random.Generator):
         return out, None
     x0, y0 = 870, 200
     qr = _qr_image(token, QR_SIDE)
-    out[y0:y0 + QR_SIDE, x0:x0 + QR_SIDE] = qr[..., None]
-    cv2.putText(out, "Scan at check-in", (x0 + 8, y0 + QR_SIDE + 60),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.9, (30, 30, 30), 2, cv2.LINE_AA)
+    out[y0 : y0 + QR_SIDE, x0 : x0 + QR_SIDE] = qr[..., None]
+    cv2.putText(
+        out,
+        "Scan at check-in",
+        (x0 + 8, y0 + QR_SIDE + 60),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.9,
+        (30, 30, 30),
+        2,
+        cv2.LINE_AA,
+    )
     return out, _square(x0, y0, QR_SIDE)
 
 
@@ -106,17 +123,19 @@ def _layout(index: int) -> np.ndarray:
     ink = (30, 30, 30)
     band = tuple(int(v) for v in rng.choice([(180, 40, 40), (40, 70, 160), (60, 60, 60)]))
     d.rectangle([0, 0, TICKET_W, 110], fill=band)
-    d.text((60, 25), f"{rng.integers(2025, 2028)}年职业技能等级认定 准考证",
-           font=_font(54), fill=(250, 250, 250))
+    d.text((60, 25), f"{rng.integers(2025, 2028)}年职业技能等级认定 准考证", font=_font(54), fill=(250, 250, 250))
     d.rectangle([60, 150, 280, 430], outline=ink, width=3)  # photo box
     d.ellipse([115, 190, 225, 320], fill=(170, 160, 150))
     d.rectangle([95, 320, 245, 428], fill=(90, 90, 110))
     name = rng.choice(list(_SURNAMES)) + "".join(rng.choice(list(_GIVEN), 2))
-    fields = [("姓    名", name), ("准考证号", "".join(rng.choice(list("0123456789"), 12))),
-              ("身份证号", "".join(rng.choice(list("0123456789"), 17)) + "X"),
-              ("考试科目", str(rng.choice(_SUBJECTS))),
-              ("考    场", f"第{rng.integers(1, 40):02d}考场  座位 {rng.integers(1, 31):02d}"),
-              ("考试时间", f"{rng.integers(6, 12)}月{rng.integers(1, 29)}日 09:00-11:00")]
+    fields = [
+        ("姓    名", name),
+        ("准考证号", "".join(rng.choice(list("0123456789"), 12))),
+        ("身份证号", "".join(rng.choice(list("0123456789"), 17)) + "X"),
+        ("考试科目", str(rng.choice(_SUBJECTS))),
+        ("考    场", f"第{rng.integers(1, 40):02d}考场  座位 {rng.integers(1, 31):02d}"),
+        ("考试时间", f"{rng.integers(6, 12)}月{rng.integers(1, 29)}日 09:00-11:00"),
+    ]
     for i, (k, v) in enumerate(fields):
         y = 150 + i * 50
         d.text((310, y), k + "：", font=_font(30), fill=ink)
@@ -133,7 +152,7 @@ def _smooth_field(rng, shape, cell, ch=1):
     h, w = shape
     g = rng.normal(size=(h // cell + 3, w // cell + 3, ch)).astype(np.float32)
     f = cv2.resize(g, (w + 2 * cell, h + 2 * cell), interpolation=cv2.INTER_CUBIC)
-    f = f.reshape(h + 2 * cell, w + 2 * cell, ch)[cell:cell + h, cell:cell + w]
+    f = f.reshape(h + 2 * cell, w + 2 * cell, ch)[cell : cell + h, cell : cell + w]
     return f / (f[::7, ::7].std() + 1e-6)
 
 
@@ -158,9 +177,8 @@ def crumple(img, rng, module_px, amp_modules):
         step = np.float32(rng.uniform(0.1, 0.3) * module_px)
         disp[..., 0] += side * (step * nx)
         disp[..., 1] += side * (step * ny)
-        shade += -0.18 * np.exp(-(dist / 2.5) ** 2) + 0.05 * np.exp(-((dist - 6) / 5) ** 2)
-    out = cv2.remap(img, xx + disp[..., 0], yy + disp[..., 1], cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE)
+        shade += -0.18 * np.exp(-((dist / 2.5) ** 2)) + 0.05 * np.exp(-(((dist - 6) / 5) ** 2))
+    out = cv2.remap(img, xx + disp[..., 0], yy + disp[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return np.clip(out * shade[..., None], 0, 255).astype(np.uint8)
 
 
@@ -172,7 +190,7 @@ def _subpixel_mask(sh: int, sw: int, p: int) -> np.ndarray:
     # brightness once the camera bins them; saturation happens in the sensor.
     mask = np.tile(stripe, (sw, 1))[None] * 2.6 + 0.15
     mask = np.broadcast_to(mask, (sh * p, sw * p, 3)).copy()
-    mask[p - 1::p] *= 0.55  # black matrix between pixel rows
+    mask[p - 1 :: p] *= 0.55  # black matrix between pixel rows
     return mask
 
 
@@ -186,20 +204,19 @@ def render_phone(token: str, rng: np.random.Generator):
         scr[:90] = (200, 140, 30)
         side = int(sw * rng.uniform(0.62, 0.78))
         x0, y0 = (sw - side) // 2, 230
-        scr[y0:y0 + side, x0:x0 + side] = _qr_image(token, side, 10, 250)[..., None]
+        scr[y0 : y0 + side, x0 : x0 + side] = _qr_image(token, side, 10, 250)[..., None]
         for i in range(5):
-            cv2.rectangle(scr, (30, 130 + i * 18), (int(rng.integers(150, 330)), 138 + i * 18),
-                          (120, 120, 120), -1)
+            cv2.rectangle(scr, (30, 130 + i * 18), (int(rng.integers(150, 330)), 138 + i * 18), (120, 120, 120), -1)
         quad = _square(x0, y0, side)
     else:
         t, tq = render_ticket(token, rng)
         side = sw * rng.uniform(0.55, 0.7)
         src = tq + rng.normal(0, 6, tq.shape).astype(np.float32)  # photo was not square-on
-        dst = (np.float32([[-.5, -.5], [.5, -.5], [.5, .5], [-.5, .5]]) * side
-               + np.float32([sw / 2, sh / 2 + rng.uniform(-80, 80)]))
+        dst = np.float32([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]]) * side + np.float32(
+            [sw / 2, sh / 2 + rng.uniform(-80, 80)]
+        )
         hm = cv2.getPerspectiveTransform(src.astype(np.float32), dst)
-        scr = cv2.warpPerspective(t, hm, (sw, sh), flags=cv2.INTER_AREA,
-                                  borderValue=(40, 40, 40))
+        scr = cv2.warpPerspective(t, hm, (sw, sh), flags=cv2.INTER_AREA, borderValue=(40, 40, 40))
         tint = np.float32([rng.uniform(0.75, 0.9), rng.uniform(0.85, 0.95), 1.0])  # warm room light
         scr = np.clip(scr * tint * rng.uniform(0.8, 1.0), 0, 255).astype(np.uint8)
         scr = cv2.GaussianBlur(scr, (0, 0), 0.7)
@@ -213,7 +230,7 @@ def render_phone(token: str, rng: np.random.Generator):
     body = tuple(float(v) for v in rng.integers(15, 60, 3))
     cv2.rectangle(phone, (0, 0), (pw - 1, ph - 1), body, -1)
     oy = bezel * 3
-    phone[oy:oy + sh * p, bezel:bezel + sw * p] = big
+    phone[oy : oy + sh * p, bezel : bezel + sw * p] = big
     glow = _smooth_field(rng, (ph // 8, pw // 8), 50)  # reflection of the room on glass
     phone += cv2.resize(18 * (glow + 1), (pw, ph))[..., None]
     alpha = np.zeros((ph, pw), np.uint8)  # rounded corners, radius r
@@ -238,8 +255,16 @@ def _background(rng):
         if rng.random() < 0.5:
             cv2.rectangle(bg, (x, y), (x + int(rng.integers(20, 200)), y + int(rng.integers(20, 150))), c, -1)
         else:
-            cv2.ellipse(bg, (x, y), (int(rng.integers(10, 100)), int(rng.integers(10, 100))),
-                        float(rng.uniform(0, 180)), 0, 360, c, -1)
+            cv2.ellipse(
+                bg,
+                (x, y),
+                (int(rng.integers(10, 100)), int(rng.integers(10, 100))),
+                float(rng.uniform(0, 180)),
+                0,
+                360,
+                c,
+                -1,
+            )
     bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.8, 3))
     return cv2.resize(bg, (FRAME_W, FRAME_H), interpolation=cv2.INTER_LINEAR)
 
@@ -249,8 +274,9 @@ def _homography(src_quad, q_px, rot_deg, tilt_deg, rng):
     out of plane, and lands entirely inside the frame (quiet zone included)."""
     c = src_quad.mean(0)
     s = q_px / np.linalg.norm(src_quad[1] - src_quad[0])
-    rz, rx, ry = (cv2.Rodrigues(np.deg2rad(v) * np.eye(3)[i])[0]
-                  for i, v in ((2, rot_deg), (0, tilt_deg[0]), (1, tilt_deg[1])))
+    rz, rx, ry = (
+        cv2.Rodrigues(np.deg2rad(v) * np.eye(3)[i])[0] for i, v in ((2, rot_deg), (0, tilt_deg[0]), (1, tilt_deg[1]))
+    )
     r = rx @ ry @ rz
     sq = np.float32([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * 400
     pts = np.c_[sq, np.zeros(4)] @ r.T
@@ -288,10 +314,16 @@ def _paste(frame, obj, alpha, h, supersample=1):
 
 
 # Setting -> (range on its own, range inside a "combo" of several).
-_RANGES = {"tilt": ((-40, 40), (-25, 25)), "crumple": ((0.08, 0.2), (0.08, 0.15)),
-           "defocus": ((0.2, 0.45), (0.2, 0.35)), "motion": ((0.4, 1.2), (0.4, 0.9)),
-           "gain": ((0.12, 0.35), (0.25, 0.4)), "noise": ((2.5, 6.0), (2.0, 4.0)),
-           "glare": ((150, 260), (120, 200)), "jpeg": ((20, 60), (35, 60))}
+_RANGES = {
+    "tilt": ((-40, 40), (-25, 25)),
+    "crumple": ((0.08, 0.2), (0.08, 0.15)),
+    "defocus": ((0.2, 0.45), (0.2, 0.35)),
+    "motion": ((0.4, 1.2), (0.4, 0.9)),
+    "gain": ((0.12, 0.35), (0.25, 0.4)),
+    "noise": ((2.5, 6.0), (2.0, 4.0)),
+    "glare": ((150, 260), (120, 200)),
+    "jpeg": ((20, 60), (35, 60)),
+}
 
 
 def _spec(kind, rng):
@@ -301,17 +333,37 @@ def _spec(kind, rng):
     would not call the code sharp.  The kiosk takes 30 frames/s, so these are
     the frames taken while the ticket is held still."""
     u = rng.uniform
-    s = dict(q=u(150, 260), rot=u(-8, 8), tilt=(u(-10, 10), u(-10, 10)), crumple=0.0,
-             lens=u(0.4, 0.8), defocus=0.0, motion=0.0, gain=1.0, boost=False,
-             noise=u(1.5, 3.0), glare=0.0, jpeg=u(75, 95), phone=False)
+    s = dict(
+        q=u(150, 260),
+        rot=u(-8, 8),
+        tilt=(u(-10, 10), u(-10, 10)),
+        crumple=0.0,
+        lens=u(0.4, 0.8),
+        defocus=0.0,
+        motion=0.0,
+        gain=1.0,
+        boost=False,
+        noise=u(1.5, 3.0),
+        glare=0.0,
+        jpeg=u(75, 95),
+        phone=False,
+    )
     r = lambda key: u(*_RANGES[key][kind == "combo"])  # noqa: E731
     parts = {kind}
     if kind == "combo":
-        parts = set(rng.choice(["rotate", "tilt", "crumple", "blur", "lowlight", "glare", "jpeg"],
-                               int(rng.integers(2, 4)), replace=False))
+        parts = set(
+            rng.choice(
+                ["rotate", "tilt", "crumple", "blur", "lowlight", "glare", "jpeg"],
+                int(rng.integers(2, 4)),
+                replace=False,
+            )
+        )
     elif kind == "hard":
-        parts = set(rng.choice(["rotate", "tilt", "crumple", "blur", "lowlight", "glare"],
-                               int(rng.integers(3, 5)), replace=False)) | {"jpeg"}
+        parts = set(
+            rng.choice(
+                ["rotate", "tilt", "crumple", "blur", "lowlight", "glare"], int(rng.integers(3, 5)), replace=False
+            )
+        ) | {"jpeg"}
         s["q"] = u(100, 150)
     if "rotate" in parts:
         s["rot"] = u(-45, 45) + 90 * int(rng.integers(0, 4))
@@ -369,8 +421,9 @@ def _camera(frame, s, rng, quad_frame, module_px):
         c = quad_frame.mean(0) + rng.uniform(-0.3, 0.3, 2) * s["q"]
         ax = (rng.uniform(0.12, 0.3) * s["q"], rng.uniform(0.08, 0.2) * s["q"])
         prof = np.zeros((h, w), np.float32)
-        cv2.ellipse(prof, (int(c[0]), int(c[1])), (int(ax[0] * 2), int(ax[1] * 2)),
-                    float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+        cv2.ellipse(
+            prof, (int(c[0]), int(c[1])), (int(ax[0] * 2), int(ax[1] * 2)), float(rng.uniform(0, 180)), 0, 360, 1.0, -1
+        )
         prof = cv2.GaussianBlur(prof, (0, 0), max(ax) * 0.8)
         frame = frame + (s["glare"] / max(prof.max(), 1e-6)) * prof[..., None]
     if s["gain"] < 1:
@@ -381,15 +434,21 @@ def _camera(frame, s, rng, quad_frame, module_px):
         half = min(s["motion"] * module_px / 2, 30)
         a = rng.uniform(0, np.pi)
         dx, dy = half * np.cos(a), half * np.sin(a)
-        cv2.line(k, (int(round(31 - dx)), int(round(31 - dy))),
-                 (int(round(31 + dx)), int(round(31 + dy))), 1.0, 1, cv2.LINE_AA)
+        cv2.line(
+            k,
+            (int(round(31 - dx)), int(round(31 - dy))),
+            (int(round(31 + dx)), int(round(31 + dy))),
+            1.0,
+            1,
+            cv2.LINE_AA,
+        )
         frame = cv2.filter2D(frame, -1, k / k.sum())
     sigma = float(np.hypot(s["lens"], s["defocus"] * module_px))
     frame = cv2.GaussianBlur(frame, (0, 0), sigma)
     # Shot noise grows with signal; read noise sets the floor in the dark.
     sigma = cv2.sqrt(frame * 0.02 + s["noise"] ** 2)
     y, x = int(rng.integers(0, 97)), int(rng.integers(0, 131))
-    frame += _noise_bank(*frame.shape)[y:y + h, x:x + w] * sigma
+    frame += _noise_bank(*frame.shape)[y : y + h, x : x + w] * sigma
     frame = np.round(frame)
     if s["boost"]:
         frame *= 0.6 / s["gain"]

@@ -17,6 +17,7 @@ measures, on a fresh database:
 
     .venv/bin/python bench/scoring.py [--candidates 2000] [--panel 5] [--postgres URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +31,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlalchemy import text
+from sqlmodel import Session, select
 
-from examday.accounts.models import Account  # noqa: E402
-from examday.accounts.services.accounts import Passwords, actor_of, create_account, issue_token  # noqa: E402
-from examday.actor import SYSTEM  # noqa: E402
-from examday.clock import CST  # noqa: E402
-from examday.models import install_extras, metadata  # noqa: E402
-from storage.db import make_engine  # noqa: E402
+from examday.accounts.models import Account
+from examday.accounts.services.accounts import Passwords, actor_of, create_account, issue_token
+from examday.actor import SYSTEM
+from examday.clock import CST
+from examday.models import install_extras, metadata
+from storage.db import make_engine
 
 PIN = "246810"
 SECRET = "bench-secret-key"
@@ -95,8 +96,9 @@ def setup(engine, n: int, panel_size: int, passwords: Passwords):
         admin = actor_of(create_account(db, SYSTEM, NOW, passwords, "office", "admin", iid))
         actors = []
         for i, sid in enumerate(examiners):
-            acc = create_account(db, SYSTEM, NOW, passwords, f"ex{i}", "chief" if i == 0 else "evaluator", iid,
-                                 staff_id=sid)
+            acc = create_account(
+                db, SYSTEM, NOW, passwords, f"ex{i}", "chief" if i == 0 else "evaluator", iid, staff_id=sid
+            )
             acc.pin_hash = passwords.hash(PIN)
             db.add(acc)
             actors.append(actor_of(acc))
@@ -140,15 +142,17 @@ def production_sample(url: str, n: int) -> None:
     bid, _, _, actors, cands, _ = setup(engine, max(n, 10), 5, prod)
     rng = random.Random(3)
     lat = []
-    for c in cands[:n // 5 + 1]:
+    for c in cands[: n // 5 + 1]:
         for actor in actors:
             s = time.perf_counter()
             with Session(engine, expire_on_commit=False) as db:
                 submit_entry(db, actor, NOW, prod, SECRET, bid, c, "skill", items_for(rng.uniform(60, 80)), PIN)
                 db.commit()
             lat.append(time.perf_counter() - s)
-    print(f"   production argon2 PIN check: {len(lat)} entries, median {pct(lat, .5) * 1000:.0f} ms, "
-          f"p95 {pct(lat, .95) * 1000:.0f} ms per entry ({1 / pct(lat, .5):.1f} entries/s serial)")
+    print(
+        f"   production argon2 PIN check: {len(lat)} entries, median {pct(lat, 0.5) * 1000:.0f} ms, "
+        f"p95 {pct(lat, 0.95) * 1000:.0f} ms per entry ({1 / pct(lat, 0.5):.1f} entries/s serial)"
+    )
     engine.dispose()
 
 
@@ -166,44 +170,60 @@ def http_sample(url: str, n: int) -> None:
     with Session(engine) as db:
         tokens = [issue_token(db, db.get(Account, a.account_id), NOW) for a in actors]
         db.commit()
-    settings = Settings(database_url=db_url, data_dir=Path(tempfile.mkdtemp()), secret_key=SECRET,
-                        hook_secret="h", password_time_cost=1, password_memory_kib=1024).resolved()
+    settings = Settings(
+        database_url=db_url,
+        data_dir=Path(tempfile.mkdtemp()),
+        secret_key=SECRET,
+        hook_secret="h",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
     app = create_app(settings, FixedClock(NOW))
     rng = random.Random(5)
     lat = []
     with TestClient(app) as client:
-        for c in cands[:n // 5 + 1]:
+        for c in cands[: n // 5 + 1]:
             for tok in tokens:
-                body = {"batch_id": bid, "candidate_id": c, "part": "skill",
-                        "items": items_for(rng.uniform(60, 80)), "pin": PIN}
+                body = {
+                    "batch_id": bid,
+                    "candidate_id": c,
+                    "part": "skill",
+                    "items": items_for(rng.uniform(60, 80)),
+                    "pin": PIN,
+                }
                 s = time.perf_counter()
                 r = client.post("/api/v1/score-entries", json=body, headers={"Authorization": f"Bearer {tok}"})
                 lat.append(time.perf_counter() - s)
                 assert r.status_code == 201, r.text
-    print(f"   HTTP POST /api/v1/score-entries: {len(lat)} entries, median {pct(lat, .5) * 1000:.1f} ms, "
-          f"p95 {pct(lat, .95) * 1000:.1f} ms ({len(lat) / sum(lat):.0f} entries/s serial)")
+    print(
+        f"   HTTP POST /api/v1/score-entries: {len(lat)} entries, median {pct(lat, 0.5) * 1000:.1f} ms, "
+        f"p95 {pct(lat, 0.95) * 1000:.1f} ms ({len(lat) / sum(lat):.0f} entries/s serial)"
+    )
     engine.dispose()
 
 
 def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
     from examday import audit
     from scoring import exports, public, results
+    from scoring.models import PartScore
     from scoring.services import arbitration as arbitration_service
     from scoring.services import lock as lock_service
     from scoring.services import publicity as publicity_service
-    from scoring.models import PartScore
     from scoring.theory_import import import_theory
 
     engine, db_url = fresh_engine(url)
     fast = Passwords(1, 1024)
     print(f"== scoring {n:,} candidates, panel of {panel_size} ({engine.dialect.name})")
-    (bid, iid, admin, actors, cands, tickets), _ = timed("build world, rubric, panel", setup, engine, n,
-                                                         panel_size, fast)
+    (bid, iid, admin, actors, cands, tickets), _ = timed(
+        "build world, rubric, panel", setup, engine, n, panel_size, fast
+    )
     rng = random.Random(42)
     count, elapsed, lat = enter_all(engine, bid, actors, cands, fast, rng)
-    print(f"   {count:,} entries in {elapsed:.1f} s: {count / elapsed:,.0f} entries/s "
-          f"(median {pct(lat, .5) * 1000:.2f} ms, p95 {pct(lat, .95) * 1000:.2f} ms, "
-          f"max {max(lat) * 1000:.1f} ms; KDF at test cost)")
+    print(
+        f"   {count:,} entries in {elapsed:.1f} s: {count / elapsed:,.0f} entries/s "
+        f"(median {pct(lat, 0.5) * 1000:.2f} ms, p95 {pct(lat, 0.95) * 1000:.2f} ms, "
+        f"max {max(lat) * 1000:.1f} ms; KDF at test cost)"
+    )
     with Session(engine) as db:
         waiting = db.exec(select(PartScore).where(PartScore.batch_id == bid, PartScore.status == "arbitration")).all()
         waiting = [(p.candidate_id, p.part) for p in waiting]
@@ -214,28 +234,36 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
             with Session(engine, expire_on_commit=False) as db:
                 arbitration_service.arbitrate(db, chief, NOW, bid, cid, part, "accept", "复核后确认")
                 db.commit()
+
     timed(f"chief accepts {len(waiting)} arbitrations", settle)
 
     def view():
         with Session(engine) as db:
             return results.scores_view(db, admin, bid)
+
     v, _ = timed("scores view (admin: all parts+entries)", view)
-    print(f"      {len(v['candidates']):,} candidates, {sum(len(c['parts']['skill']['entries']) for c in v['candidates']):,} entries, "
-          f"JSON {len(json.dumps(v)) / 2**20:.1f} MiB")
+    print(
+        f"      {len(v['candidates']):,} candidates, {sum(len(c['parts']['skill']['entries']) for c in v['candidates']):,} entries, "
+        f"JSON {len(json.dumps(v)) / 2**20:.1f} MiB"
+    )
 
     def batch_results():
         with Session(engine) as db:
             from examday.plans.models import Batch
+
             return results.batch_results(db, db.get(Batch, bid))
+
     timed("results (every part, pass/fail)", batch_results)
-    csv_text = "ticket_number,score\n" + "".join(f"{t},{rng.choice(['缺考'] + [str(rng.randint(40, 100))] * 30)}\n"
-                                                 for t in tickets)
+    csv_text = "ticket_number,score\n" + "".join(
+        f"{t},{rng.choice(['缺考'] + [str(rng.randint(40, 100))] * 30)}\n" for t in tickets
+    )
 
     def theory():
         with Session(engine) as db:
             out = import_theory(db, admin, NOW, bid, "theory.csv", csv_text.encode())
             db.commit()
             return out
+
     timed(f"theory import ({n:,} rows)", theory)
 
     def publish():
@@ -243,6 +271,7 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
             out = publicity_service.start_publicity(db, admin, NOW, bid)
             db.commit()
             return out
+
     p, _ = timed("start publicity (all final?)", publish)
     after = datetime.combine(date.fromisoformat(p["lock_from"]), datetime.min.time(), CST) + timedelta(hours=9)
 
@@ -251,18 +280,21 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
             out = lock_service.lock_batch(db, admin, after, bid)
             db.commit()
             return out
+
     sealed, _ = timed("lock + seal (digest, Ed25519)", lock)
     print(f"      sealed {sealed['seal']['results']:,} results and {sealed['seal']['entries']:,} entries")
 
     def verify():
         with Session(engine) as db:
             return lock_service.verify_seals(db)
+
     problems, _ = timed("verify seals + entry chains", verify)
     assert problems == [], problems
 
     def export(kind):
         with Session(engine) as db:
             return exports.results_csv(db, admin, bid) if kind == "csv" else exports.results_xlsx(db, admin, bid)
+
     data, _ = timed("export results.csv", export, "csv")
     print(f"      {len(data) / 1024:.0f} KiB")
     data, _ = timed("export results.xlsx", export, "xlsx")
@@ -271,11 +303,13 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
     def public_page():
         with Session(engine) as db:
             return public.public_view(db, bid)
+
     timed("public publicity view", public_page)
 
     def chain():
         with Session(engine) as db:
             return audit.verify(db)
+
     timed("audit chain verify", chain)
     engine.dispose()
     if samples:

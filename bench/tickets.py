@@ -4,6 +4,7 @@ Allocates 10,000 candidates (about 300 employers and training organisations)
 over 20 theory rooms of 500 seats (R-DAY-2), then renders 1,000 ticket PNGs
 and one 1,000-ticket PDF. Targets: allocation under 1 s, 50 tickets/s or more.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import Image, ImageDraw
 
-from examday.plans.seating import RoomSpec, Sitter, allocate  # noqa: E402
-from examday.plans.ticket_render import TicketView, render_ticket_png, render_tickets_pdf  # noqa: E402
-from examday.ticket_token import TicketClaims, generate_key, issue, new_token_id  # noqa: E402
+from examday.plans.seating import RoomSpec, Sitter, allocate
+from examday.plans.ticket_render import TicketView, render_ticket_png, render_tickets_pdf
+from examday.ticket_token import TicketClaims, generate_key, issue, new_token_id
 
 CST = ZoneInfo("Asia/Shanghai")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -57,8 +58,10 @@ def main() -> int:
         times.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
         pairs.append(alloc.adjacent_pairs)
-    print(f"allocate 10,000 over 20x500 seats: best {min(times):.3f} s, worst {max(times):.3f} s wall "
-          f"(CPU {min(cpus):.3f}-{max(cpus):.3f} s); same-group neighbours left {pairs}  (target < 1 s)")
+    print(
+        f"allocate 10,000 over 20x500 seats: best {min(times):.3f} s, worst {max(times):.3f} s wall "
+        f"(CPU {min(cpus):.3f}-{max(cpus):.3f} s); same-group neighbours left {pairs}  (target < 1 s)"
+    )
 
     kid, pem, _ = generate_key()
     photos = _photos(rng, 50)
@@ -71,13 +74,25 @@ def main() -> int:
         token = issue(pem, kid, TicketClaims(ticket, 4821, date(2026, 5, 10), f"{cid:064x}", new_token_id()))
         code, seat = alloc.seats[cid]
         name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
-        views.append(TicketView(
-            "成都市某某职业技能等级认定中心", ticket, name, f"110105********{cid % 10000:04d}", "电工",
-            "6-31-01-03", 4, ("theory", "skill"), (theory, skill), code, seat, token, photos[cid % 50],
-        ))
+        views.append(
+            TicketView(
+                "成都市某某职业技能等级认定中心",
+                ticket,
+                name,
+                f"110105********{cid % 10000:04d}",
+                "电工",
+                "6-31-01-03",
+                4,
+                ("theory", "skill"),
+                (theory, skill),
+                code,
+                seat,
+                token,
+                photos[cid % 50],
+            )
+        )
     issued = time.perf_counter() - start
-    print(f"issue {len(views)} tokens: {len(views) / issued:,.0f} tokens/s, "
-          f"QR text {len(views[0].qr_text)} chars")
+    print(f"issue {len(views)} tokens: {len(views) / issued:,.0f} tokens/s, QR text {len(views[0].qr_text)} chars")
 
     start, cpu = time.perf_counter(), time.process_time()
     size = 0
@@ -85,15 +100,19 @@ def main() -> int:
         size += len(render_ticket_png(view))
     spent, cpu = time.perf_counter() - start, time.process_time() - cpu
     # Per CPU-second as well: on a shared 2-core machine wall time swings with other load.
-    print(f"render {len(views)} ticket PNGs: {len(views) / spent:.0f} tickets/s wall, "
-          f"{len(views) / cpu:.0f} per CPU-second ({spent:.2f} s, {size / len(views) / 1024:.0f} KiB each)"
-          "  (target >= 50/s)")
+    print(
+        f"render {len(views)} ticket PNGs: {len(views) / spent:.0f} tickets/s wall, "
+        f"{len(views) / cpu:.0f} per CPU-second ({spent:.2f} s, {size / len(views) / 1024:.0f} KiB each)"
+        "  (target >= 50/s)"
+    )
 
     start, cpu = time.perf_counter(), time.process_time()
     pdf = render_tickets_pdf(views)
     spent, cpu = time.perf_counter() - start, time.process_time() - cpu
-    print(f"render one {len(views)}-ticket PDF (4 per A4): {len(views) / spent:.0f} tickets/s wall, "
-          f"{len(views) / cpu:.0f} per CPU-second ({spent:.2f} s, {len(pdf) / 2**20:.1f} MiB)  (target >= 50/s)")
+    print(
+        f"render one {len(views)}-ticket PDF (4 per A4): {len(views) / spent:.0f} tickets/s wall, "
+        f"{len(views) / cpu:.0f} per CPU-second ({spent:.2f} s, {len(pdf) / 2**20:.1f} MiB)  (target >= 50/s)"
+    )
 
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

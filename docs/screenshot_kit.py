@@ -1,5 +1,6 @@
 """What docs/screenshots.py stands on: the demo server in a temporary folder, HTTP clients
 signed in as the demo's accounts, what the demo holds, and a browser that saves small PNGs."""
+
 from __future__ import annotations
 
 import os
@@ -8,11 +9,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -20,15 +22,26 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PASSWORD = "examday-demo"
 CHROMIUM = os.environ.get("EXAMDAY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 CST = timezone(timedelta(hours=8))
 PIN = "2468"
-RUBRIC = [{"code": "A1", "title": "安全文明操作", "max_points": 20}, {"code": "A2", "title": "线路敷设与接线工艺", "max_points": 40},
-          {"code": "A3", "title": "通电调试", "max_points": 30}, {"code": "A4", "title": "工具仪表使用", "max_points": 10}]
+RUBRIC = [
+    {"code": "A1", "title": "安全文明操作", "max_points": 20},
+    {"code": "A2", "title": "线路敷设与接线工艺", "max_points": 40},
+    {"code": "A3", "title": "通电调试", "max_points": 30},
+    {"code": "A4", "title": "工具仪表使用", "max_points": 10},
+]
 
 
 # -- the demo server ----------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -51,13 +64,22 @@ def wait_healthy(url: str, proc: subprocess.Popen | None, log: Path | None, seco
 
 
 def start_demo(workdir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "EXAMDAY_DATABASE_URL": f"sqlite:///{workdir / 'examday.db'}",
-           "EXAMDAY_DATA_DIR": str(workdir / "data")}
+    env = {
+        **os.environ,
+        "EXAMDAY_DATABASE_URL": f"sqlite:///{workdir / 'examday.db'}",
+        "EXAMDAY_DATA_DIR": str(workdir / "data"),
+    }
     for name in ("EXAMDAY_REDIS_URL", "EXAMDAY_SECRET_KEY", "EXAMDAY_HOOK_SECRET"):
         env.pop(name, None)  # a fresh, self-contained demo
     log = open(workdir / "demo.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "examday.cli", "demo", "--port", str(port)], cwd=workdir, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "examday.cli", "demo", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -70,6 +92,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # -- what the demo holds ----------------------------------------------------------------------------
+
 
 @contextmanager
 def api(url: str, username: str) -> Iterator[httpx.Client]:
@@ -94,15 +117,18 @@ class Demo:
         """Today's candidates that are seated in a theory room and not in yet, one room after another."""
         with api(self.url, "office") as o:
             rooms = o.get(f"/api/v1/batches/{self.today}/rooms").json()
-        waiting = {s["candidate_id"]: (r["room_code"], s["seat"] or 0) for r in rooms for s in r["seats"]
-                   if s["status"] == "expected"}
+        waiting = {
+            s["candidate_id"]: (r["room_code"], s["seat"] or 0)
+            for r in rooms
+            for s in r["seats"]
+            if s["status"] == "expected"
+        }
         found = [c for c in self.candidates if c["id"] in waiting]
         return sorted(found, key=lambda c: waiting[c["id"]])
 
     def panel(self) -> dict[str, Any] | None:
         with api(self.url, "office") as o:
-            return next((p for p in o.get(f"/api/v1/batches/{self.today}/panels").json() if p["part"] == "skill"),
-                        None)
+            return next((p for p in o.get(f"/api/v1/batches/{self.today}/panels").json() if p["part"] == "skill"), None)
 
 
 def survey(url: str) -> Demo:
@@ -113,14 +139,14 @@ def survey(url: str) -> Demo:
     with api(url, "office") as o:
         batches = o.get("/api/v1/batches").json()
         # The first of today's batches is the one whose check-in the demo opens first.
-        todays = sorted((b for b in batches if b["exam_date"] == today and b["status"] == "filed"),
-                        key=lambda b: b["id"])
+        todays = sorted(
+            (b for b in batches if b["exam_date"] == today and b["status"] == "filed"), key=lambda b: b["id"]
+        )
         if not todays:
             raise SystemExit(f"the demo has no filed batch for {today}")
         d.today = todays[0]["id"]
         d.older = next((b["id"] for b in batches if b["status"] == "locked"), None)
-        d.candidates = [c for c in o.get(f"/api/v1/batches/{d.today}/candidates").json()
-                        if c["status"] == "registered"]
+        d.candidates = [c for c in o.get(f"/api/v1/batches/{d.today}/candidates").json() if c["status"] == "registered"]
     for username, role, *_ in ACCOUNTS(0):
         if role in ("evaluator", "chief"):
             with api(url, username) as c:
@@ -134,8 +160,15 @@ def check_in_some(d: Demo, how_many: int) -> None:
     """Arrivals at the door, so the proctors' rooms have people in them."""
     with api(d.url, "kiosk2") as k:
         for c in d.expected()[:how_many]:
-            k.post("/api/v1/checkins", json={"ticket_number": c["ticket_number"], "batch_id": d.today,
-                                             "id_number": c["id_number"], "kiosk_nonce": os.urandom(12).hex()})
+            k.post(
+                "/api/v1/checkins",
+                json={
+                    "ticket_number": c["ticket_number"],
+                    "batch_id": d.today,
+                    "id_number": c["id_number"],
+                    "kiosk_nonce": os.urandom(12).hex(),
+                },
+            )
 
 
 def set_pins(d: Demo, usernames: list[str]) -> None:
@@ -157,12 +190,21 @@ def disagree(d: Demo, panel: dict[str, Any], candidate_id: int) -> None:
     for staff_id, total in zip(panel["examiner_ids"], (88, 52, 71, 70, 69, 68, 67)):
         with api(d.url, d.scorers[staff_id]) as c:
             items = c.get(f"/api/v1/batches/{d.today}/rubrics/skill").json()["items"]
-            r = c.post("/api/v1/score-entries", json={"batch_id": d.today, "candidate_id": candidate_id,
-                                                      "part": "skill", "items": split(total, items), "pin": PIN})
+            r = c.post(
+                "/api/v1/score-entries",
+                json={
+                    "batch_id": d.today,
+                    "candidate_id": candidate_id,
+                    "part": "skill",
+                    "items": split(total, items),
+                    "pin": PIN,
+                },
+            )
             r.raise_for_status()
 
 
 # -- the browser ------------------------------------------------------------------------------------
+
 
 class Shots:
     def __init__(self, browser, url: str, out: Path, size: tuple[int, int]) -> None:
@@ -171,8 +213,12 @@ class Shots:
         self.skipped: list[str] = []
 
     def page(self, username: str | None):
-        ctx = self.browser.new_context(viewport={"width": self.size[0], "height": self.size[1]}, has_touch=True,
-                                       locale="zh-CN", timezone_id="Asia/Shanghai")
+        ctx = self.browser.new_context(
+            viewport={"width": self.size[0], "height": self.size[1]},
+            has_touch=True,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+        )
         ctx.set_default_timeout(15_000)
         page = ctx.new_page()
         if username:
@@ -197,11 +243,13 @@ class Shots:
         path = self.out / f"{name}.png"
         if top:
             page.evaluate("window.scrollTo(0, 0)")
-            bottom = page.evaluate("Math.ceil(document.querySelector('main').getBoundingClientRect().bottom"
-                                   " + window.scrollY)")
+            bottom = page.evaluate(
+                "Math.ceil(document.querySelector('main').getBoundingClientRect().bottom + window.scrollY)"
+            )
             height = max(320, min(max_height, bottom + 16))
-            page.screenshot(path=str(path), full_page=True,
-                            clip={"x": 0, "y": 0, "width": self.size[0], "height": height})
+            page.screenshot(
+                path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": self.size[0], "height": height}
+            )
         else:
             page.screenshot(path=str(path))
         shrink(path)

@@ -15,20 +15,39 @@ the exit status is 1 then.
 With ``--url`` it uses a demo that is already running (each run checks in more
 candidates, so a demo gets used up after a few dozen runs).
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from screenshot_kit import (CHROMIUM, CHROMIUM_ARGS, HERE, PIN, RUBRIC, Demo, Shots, api, check_in_some, disagree,
-                            free_port, set_pins, split, start_demo, stop, survey, ticket, wait_healthy)
-
+from screenshot_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HERE,
+    PIN,
+    RUBRIC,
+    Demo,
+    Shots,
+    api,
+    check_in_some,
+    disagree,
+    free_port,
+    set_pins,
+    split,
+    start_demo,
+    stop,
+    survey,
+    ticket,
+    wait_healthy,
+)
 
 # -- each role's journey ----------------------------------------------------------------------------
+
 
 def anonymous(s: Shots, d: Demo) -> None:
     p = s.page(None)
@@ -43,8 +62,13 @@ def anonymous(s: Shots, d: Demo) -> None:
 def office(s: Shots, d: Demo) -> None:
     p = s.page("office")
     s.save(p, "office-home")
-    for path, name in (("/office", "office"), ("/office/rooms", "office-rooms"), ("/office/staff", "office-staff"),
-                       ("/office/batches", "office-batches"), (f"/office/batches/{d.today}", "office-batch")):
+    for path, name in (
+        ("/office", "office"),
+        ("/office/rooms", "office-rooms"),
+        ("/office/staff", "office-staff"),
+        ("/office/batches", "office-batches"),
+        (f"/office/batches/{d.today}", "office-batch"),
+    ):
         p.goto(s.url + path)
         s.save(p, name)
     p.locator("#check").scroll_into_view_if_needed()
@@ -72,8 +96,10 @@ def office_scores(s: Shots, d: Demo, p) -> None:
         chief = next(sid for sid, u in d.scorers.items() if u in d.chiefs)
         if s.visit(p, f"/office/batches/{d.today}/scores"):
             p.select_option("#f-rubric select[name=part]", "skill")
-            p.fill("#f-rubric textarea[name=items]", "\n".join(f"{i['code']},{i['title']},{i['max_points']}"
-                                                               for i in RUBRIC))
+            p.fill(
+                "#f-rubric textarea[name=items]",
+                "\n".join(f"{i['code']},{i['title']},{i['max_points']}" for i in RUBRIC),
+            )
             p.click("#f-rubric button[type=submit]")
             p.wait_for_load_state()
             p.select_option("#f-panel select[name=part]", "skill")
@@ -85,8 +111,10 @@ def office_scores(s: Shots, d: Demo, p) -> None:
         else:
             with api(d.url, "office") as o:
                 o.put(f"/api/v1/batches/{d.today}/rubrics/skill", json={"items": RUBRIC}).raise_for_status()
-                o.post(f"/api/v1/batches/{d.today}/panels", json={
-                    "part": "skill", "examiner_ids": [*examiners, chief], "chief_id": chief}).raise_for_status()
+                o.post(
+                    f"/api/v1/batches/{d.today}/panels",
+                    json={"part": "skill", "examiner_ids": [*examiners, chief], "chief_id": chief},
+                ).raise_for_status()
     if s.visit(p, f"/office/batches/{d.today}/scores"):
         s.save(p, "office-scores")
         p.locator("#setup").scroll_into_view_if_needed()
@@ -207,8 +235,11 @@ def evaluators(s: Shots, d: Demo) -> None:
 
     with api(d.url, "office") as o:
         rows = o.get(f"/api/v1/batches/{d.today}/scores").json()["candidates"]
-    target = next(r["id"] for r in reversed(rows) if r["parts"]["skill"]["status"] == "pending"
-                  and not r["parts"]["skill"]["entries"])
+    target = next(
+        r["id"]
+        for r in reversed(rows)
+        if r["parts"]["skill"]["status"] == "pending" and not r["parts"]["skill"]["entries"]
+    )
     disagree(d, panel, target)
     chief = next(u for u in on_panel if u in d.chiefs)
     p = s.page(chief)
@@ -228,8 +259,13 @@ def centre(s: Shots, d: Demo) -> None:
 
 
 JOURNEYS: dict[str, Callable[[Shots, Demo], None]] = {
-    "anonymous": anonymous, "office": office, "desk": desk, "proctor": proctor, "supervisor": supervisor,
-    "evaluators": evaluators, "centre": centre,
+    "anonymous": anonymous,
+    "office": office,
+    "desk": desk,
+    "proctor": proctor,
+    "supervisor": supervisor,
+    "evaluators": evaluators,
+    "centre": centre,
 }
 
 

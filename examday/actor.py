@@ -1,4 +1,5 @@
 """Who is acting: every action is attributable to one account (R-STAFF-4)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

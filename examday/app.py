@@ -1,4 +1,5 @@
 """The app factory: composes every package's routes into one Litestar app."""
+
 from __future__ import annotations
 
 import logging
@@ -51,14 +52,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     engine = make_engine(settings.database_url)
     # --- live feed (issue #6): channels (memory, or Redis with EXAMDAY_REDIS_URL) behind the bus ---
     events = make_event_bus(settings)
-    state = State({
-        "settings": settings,
-        "engine": engine,
-        "clock": clock or Clock(),
-        "blobs": open_blob_store(settings),  # the data folder, or EXAMDAY_BLOB_URL=s3://…
-        "passwords": Passwords(settings.password_time_cost, settings.password_memory_kib),
-        "events": events,
-    })
+    state = State(
+        {
+            "settings": settings,
+            "engine": engine,
+            "clock": clock or Clock(),
+            "blobs": open_blob_store(settings),  # the data folder, or EXAMDAY_BLOB_URL=s3://…
+            "passwords": Passwords(settings.password_time_cost, settings.password_memory_kib),
+            "events": events,
+        }
+    )
     from proctor.feed import feed_lifespan, install_feed
     from proctor.services.video import video_lifespan  # issue #7: the stale-camera check
 
@@ -70,20 +73,25 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         route_handlers=[
             *PAGE_ROUTES,
             *package_routers(),
-            create_static_files_router(path="/static", directories=[ROOT / "examday" / "static"],
-                                       include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[ROOT / "examday" / "static"], include_in_schema=False
+            ),
         ],
         state=state,
         dependencies={"ctx": Provide(provide_ctx)},
         middleware=[csrf_guard, DefineMiddleware(AuthMiddleware)],  # issue #9: cross-site requests refused first
         before_send=[security_headers],  # issue #9: security headers on every answer
         exception_handlers={**EXCEPTION_HANDLERS, **input_error_handlers()},  # issue #9: fuzzing's 500s
-        template_config=TemplateConfig(directory=[d for d in TEMPLATE_DIRS if d.exists()],
-                                       engine=JinjaTemplateEngine,
-                                       engine_callback=install_template_callables),  # csp_nonce() (issue #9)
+        template_config=TemplateConfig(
+            directory=[d for d in TEMPLATE_DIRS if d.exists()],
+            engine=JinjaTemplateEngine,
+            engine_callback=install_template_callables,
+        ),  # csp_nonce() (issue #9)
         openapi_config=OpenAPIConfig(title="examday", version="1.0.0", path="/schema"),
         plugins=[events.plugin],  # live feed (issue #6)
-        lifespan=[feed_lifespan,  # live feed (issue #6): binds the bus to the loop, runs the cutoff task
-                  video_lifespan],  # issue #7: marks silent cameras stale every few seconds
+        lifespan=[
+            feed_lifespan,  # live feed (issue #6): binds the bus to the loop, runs the cutoff task
+            video_lifespan,
+        ],  # issue #7: marks silent cameras stale every few seconds
         on_shutdown=[lambda: engine.dispose()],
     )

@@ -6,12 +6,13 @@ edited, deleted or reordered row breaks the chain at that position.
 concurrent transactions queue up instead of forking the chain, and deleting
 the newest rows is caught by comparing the head with the last entry.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -52,8 +53,19 @@ def canonical(value: Any) -> str:
 
 def entry_hash(e: AuditEntry) -> str:
     payload = canonical(
-        [e.seq, e.at.isoformat(), e.account_id, e.username, e.role, e.institution_id,
-         e.action, e.object_type, e.object_id, e.diff, e.prev_hash]
+        [
+            e.seq,
+            e.at.isoformat(),
+            e.account_id,
+            e.username,
+            e.role,
+            e.institution_id,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.diff,
+            e.prev_hash,
+        ]
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -73,7 +85,7 @@ def record(
     The head row is locked from here to the commit, so every writer of the installation queues
     on it: Core statements keep that stretch short (at the door, check-ins wait on it)."""
     # The hash is over the value as it reads back: UTC, whatever zone the caller used.
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     conn = db.connection()
     head = conn.execute(_HEAD_FOR_UPDATE).first()
     if head is None:
@@ -105,8 +117,11 @@ def record(
 _HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
 _ENTRY_COLUMNS = [c.name for c in AuditEntry.__table__.columns]
 _INSERT_ENTRY = insert(AuditEntry.__table__)
-_MOVE_HEAD = (update(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
-              .values(seq=bindparam("seq"), hash=bindparam("hash")))
+_MOVE_HEAD = (
+    update(AuditHead.__table__)
+    .where(AuditHead.__table__.c.id == 1)
+    .values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -123,9 +138,7 @@ def verify(db: Session, batch: int = 5000) -> ChainBreak | None:
     prev_hash, expected_seq, last = GENESIS, 1, 0
     after = 0
     while True:
-        rows = db.exec(
-            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
-        ).all()
+        rows = db.exec(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)).all()
         if not rows:
             break
         for e in rows:

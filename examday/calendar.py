@@ -20,21 +20,22 @@ make-up day of year Y's own notice ever falls in December (the last block,
 National Day, ends in October), so December's departures from Mon-Fri belong
 to the next year's notice; the code relies on that split.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from itertools import accumulate
-from typing import Iterable
 
 import chinese_calendar
 import holidays as holidays_pkg
 
 from examday.errors import Refusal
 
-__all__ = ["YearNotice", "WorkCalendar", "DEFAULT_CALENDAR"]
+__all__ = ["DEFAULT_CALENDAR", "WorkCalendar", "YearNotice"]
 
 
 def _as_date(value: object) -> date:
@@ -76,8 +77,7 @@ class YearNotice:
             raise Refusal(
                 "invalid_year_notice",
                 "同一天不能既放假又上班：" + "、".join(d.isoformat() for d in both),
-                "A day cannot be both a holiday and a working day: "
-                + ", ".join(d.isoformat() for d in both),
+                "A day cannot be both a holiday and a working day: " + ", ".join(d.isoformat() for d in both),
                 "R-CAL",
                 detail={"reason": "holiday_and_workday", "dates": [d.isoformat() for d in both]},
             )
@@ -123,7 +123,7 @@ def _holidays_china_flags(year: int) -> list[bool]:
     return flags
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_year(year: int) -> tuple[tuple[bool, ...], bool]:
     """(working-day flags, provisional) from the installed packages."""
     official = _chinese_calendar_flags(year)
@@ -164,9 +164,7 @@ class WorkCalendar:
         """A calendar that also knows ``notice`` (replacing one for the same year)."""
         other = WorkCalendar([*self._notices.values(), notice])
         # Only the notice's year and the December before it can change.
-        other._years = {
-            y: v for y, v in self._years.items() if y not in (notice.year, notice.year - 1)
-        }
+        other._years = {y: v for y, v in self._years.items() if y not in (notice.year, notice.year - 1)}
         return other
 
     # -- per-year data -------------------------------------------------------

@@ -10,12 +10,14 @@ process. The cache key is read from the database (each row's ``stamp``, a
 fresh random value on every write), so another server process, or another
 database in the same process, never gets a stale calendar.
 """
+
 from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
@@ -55,8 +57,11 @@ def _cache_key(db: Session) -> tuple:
 
 
 def _notice_of(row: CalendarNotice) -> YearNotice:
-    return YearNotice(row.year, frozenset(date.fromisoformat(d) for d in row.holidays),
-                      frozenset(date.fromisoformat(d) for d in row.workdays))
+    return YearNotice(
+        row.year,
+        frozenset(date.fromisoformat(d) for d in row.holidays),
+        frozenset(date.fromisoformat(d) for d in row.workdays),
+    )
 
 
 def load_calendar(db: Session) -> WorkCalendar:
@@ -88,30 +93,54 @@ def _dates(values: Iterable[Any], what: str) -> list[date]:
         try:
             out.append(date.fromisoformat(str(v).strip()))
         except ValueError:
-            raise Refusal("invalid_date", f"日期格式应为 YYYY-MM-DD：{v}", f"A date is written YYYY-MM-DD: {v!r}.",
-                          "R-CAL", 422, {"field": what, "value": str(v)}) from None
+            raise Refusal(
+                "invalid_date",
+                f"日期格式应为 YYYY-MM-DD：{v}",
+                f"A date is written YYYY-MM-DD: {v!r}.",
+                "R-CAL",
+                422,
+                {"field": what, "value": str(v)},
+            ) from None
     return sorted(set(out))
 
 
-def enter_notice(db: Session, actor: Actor, year: int, holidays: Iterable[Any], workdays: Iterable[Any],
-                 now: datetime) -> CalendarNotice:
+def enter_notice(
+    db: Session, actor: Actor, year: int, holidays: Iterable[Any], workdays: Iterable[Any], now: datetime
+) -> CalendarNotice:
     """Enter (or correct) a year's official notice; audited. The caller commits."""
     if actor.role != "admin":
         raise forbidden("Only an admin enters the State Council's holiday notice.")
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Refusal("invalid_year", f"年份须在{MIN_YEAR}至{MAX_YEAR}之间", f"The year must be {MIN_YEAR}-{MAX_YEAR}.",
-                      "R-CAL", 422, {"year": year})
+        raise Refusal(
+            "invalid_year",
+            f"年份须在{MIN_YEAR}至{MAX_YEAR}之间",
+            f"The year must be {MIN_YEAR}-{MAX_YEAR}.",
+            "R-CAL",
+            422,
+            {"year": year},
+        )
     off, on = _dates(holidays, "holidays"), _dates(workdays, "workdays")
     if not off:
-        raise Refusal("holidays_required", "放假通知须至少包含一个放假日期",
-                      "A holiday notice lists at least one day off.", "R-CAL")
+        raise Refusal(
+            "holidays_required",
+            "放假通知须至少包含一个放假日期",
+            "A holiday notice lists at least one day off.",
+            "R-CAL",
+        )
     YearNotice(year, frozenset(off), frozenset(on))  # R-CAL: refuses stray years and contradictions
     off_text, on_text = [d.isoformat() for d in off], [d.isoformat() for d in on]
     row = db.exec(select(CalendarNotice).where(CalendarNotice.year == year)).first()
     before = None if row is None else {"holidays": list(row.holidays), "workdays": list(row.workdays)}
     if row is None:
-        row = CalendarNotice(year=year, holidays=off_text, workdays=on_text, entered_by=actor.username,
-                             entered_by_account=actor.account_id, entered_at=now, stamp="")
+        row = CalendarNotice(
+            year=year,
+            holidays=off_text,
+            workdays=on_text,
+            entered_by=actor.username,
+            entered_by_account=actor.account_id,
+            entered_at=now,
+            stamp="",
+        )
     else:
         row.holidays, row.workdays = off_text, on_text
         row.entered_by, row.entered_by_account, row.entered_at = actor.username, actor.account_id, now
@@ -122,11 +151,22 @@ def enter_notice(db: Session, actor: Actor, year: int, holidays: Iterable[Any], 
         db.flush()
     except IntegrityError:  # another admin entered the same year a moment ago
         db.rollback()
-        raise conflict("notice_entered_concurrently", f"{year}年放假通知刚被他人录入，请刷新后重试",
-                       f"The {year} notice was just entered by someone else; reload and try again.", "R-CAL") from None
-    audit.record(db, actor, "calendar.notice" if before is None else "calendar.notice_correct",
-                 "calendar_notice", year,
-                 audit.diff_of(before, {"holidays": off_text, "workdays": on_text}), now, actor.institution_id)
+        raise conflict(
+            "notice_entered_concurrently",
+            f"{year}年放假通知刚被他人录入，请刷新后重试",
+            f"The {year} notice was just entered by someone else; reload and try again.",
+            "R-CAL",
+        ) from None
+    audit.record(
+        db,
+        actor,
+        "calendar.notice" if before is None else "calendar.notice_correct",
+        "calendar_notice",
+        year,
+        audit.diff_of(before, {"holidays": off_text, "workdays": on_text}),
+        now,
+        actor.institution_id,
+    )
     return row
 
 
@@ -151,8 +191,12 @@ def year_view(db: Session, year: int) -> dict[str, Any]:
         "source": "entered" if row is not None else ("provisional" if cal.is_provisional(year) else "package"),
         "holidays": holidays,
         "workdays": workdays,
-        "notice": None if row is None else {
-            "holidays": list(row.holidays), "workdays": list(row.workdays),
-            "entered_by": row.entered_by, "entered_at": iso(row.entered_at),
+        "notice": None
+        if row is None
+        else {
+            "holidays": list(row.holidays),
+            "workdays": list(row.workdays),
+            "entered_by": row.entered_by,
+            "entered_at": iso(row.entered_at),
         },
     }

@@ -1,8 +1,8 @@
 """The ``examday`` command line (CONTRACT.md "Command line")."""
+
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
 from sqlmodel import Session, select
@@ -66,9 +66,18 @@ def cmd_account_add(args, settings: Settings) -> int:
         from examday.errors import Refusal
 
         try:
-            acc = create_account(db, SYSTEM, Clock().now(), Passwords(settings.password_time_cost,
-                                 settings.password_memory_kib), args.username, args.role, iid,
-                                 args.province, args.staff, password)
+            acc = create_account(
+                db,
+                SYSTEM,
+                Clock().now(),
+                Passwords(settings.password_time_cost, settings.password_memory_kib),
+                args.username,
+                args.role,
+                iid,
+                args.province,
+                args.staff,
+                password,
+            )
         except Refusal as r:
             print(f"{r.code}: {r.message} / {r.message_en}", file=sys.stderr)
             return 2
@@ -137,8 +146,12 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_serve)
     d = sub.add_parser("demo", help="seed a demo exam day on an empty database, then serve")
     d.add_argument("--port", type=int, default=8000)
-    d.add_argument("--no-simulate", dest="simulate", action="store_false",
-                   help="serve the seeded day still: no arrivals at the kiosks, no camera segments")
+    d.add_argument(
+        "--no-simulate",
+        dest="simulate",
+        action="store_false",
+        help="serve the seeded day still: no arrivals at the kiosks, no camera segments",
+    )
     d.set_defaults(fn=cmd_demo)
     acc = sub.add_parser("account").add_subparsers(dest="sub", required=True)
     a = acc.add_parser("add")

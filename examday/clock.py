@@ -1,7 +1,8 @@
 """Time: stored in UTC, shown in China Standard Time; injectable for tests."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -9,7 +10,7 @@ CST = ZoneInfo("Asia/Shanghai")
 
 class Clock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def today(self) -> date:
         """The exam-day calendar date, in China."""
@@ -25,7 +26,7 @@ class FixedClock(Clock):
         self.at = at
 
     def now(self) -> datetime:
-        return self.at.astimezone(timezone.utc)
+        return self.at.astimezone(UTC)
 
     def advance(self, **kw) -> None:
         self.at = self.at + timedelta(**kw)
@@ -45,4 +46,4 @@ def parse_iso(text: str) -> datetime:
     if dt.tzinfo is None:
         # A time without offset on exam day means China time.
         dt = dt.replace(tzinfo=CST)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)

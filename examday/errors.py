@@ -5,6 +5,7 @@ message in Chinese and English, and the rule ID it enforces. Raising a
 ``Refusal`` anywhere below a handler rolls back the transaction, so a refused
 command changes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any

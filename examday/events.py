@@ -28,6 +28,7 @@ the lock go out together, with one read per room for all of them.
 Publishing never raises into the caller: the change is already committed, and
 a client that misses the event resynchronises on the next one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,9 +38,10 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from litestar.channels import ChannelsPlugin
@@ -81,7 +83,7 @@ def encode(message: dict[str, Any]) -> bytes:
 
 
 class _Pending:
-    __slots__ = ("message", "seq", "done")
+    __slots__ = ("done", "message", "seq")
 
     def __init__(self, message: dict[str, Any]) -> None:
         self.message, self.seq, self.done = message, None, False
@@ -111,7 +113,7 @@ class EventBus:
 
     # -- wiring -----------------------------------------------------------------
 
-    def _make_plugin(self) -> "ChannelsPlugin":
+    def _make_plugin(self) -> ChannelsPlugin:
         from litestar.channels import ChannelsPlugin
 
         if self.redis_url:
@@ -142,7 +144,7 @@ class EventBus:
             self._listeners.append(listener)
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator["EventBus"]:
+    async def running(self) -> AsyncIterator[EventBus]:
         """Bind to the app's event loop for the app's lifetime (threads hand events to it)."""
         self._loop = asyncio.get_running_loop()
         try:
@@ -171,8 +173,9 @@ class EventBus:
         if self._redis is None:
             return nullcontext()
         # Short poll: the default 0.1 s sleep would dominate the feed's latency under contention.
-        return self._redis.lock(f"{self.namespace}:lock:{batch_id}", timeout=5, sleep=0.002,
-                                blocking_timeout=5, thread_local=False)
+        return self._redis.lock(
+            f"{self.namespace}:lock:{batch_id}", timeout=5, sleep=0.002, blocking_timeout=5, thread_local=False
+        )
 
     # -- publish --------------------------------------------------------------------
 
@@ -217,8 +220,9 @@ class EventBus:
                 try:
                     item.seq = self._send(batch_id, message)
                 except Exception as exc:
-                    log.error("live feed: event %s of batch %s lost (%s)", message.get("event"), batch_id,
-                              type(exc).__name__)
+                    log.error(
+                        "live feed: event %s of batch %s lost (%s)", message.get("event"), batch_id, type(exc).__name__
+                    )
 
     def _enrich(self, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self._enricher is None or not messages:

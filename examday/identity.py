@@ -8,6 +8,7 @@ R-PRIV-1 (masks, and keyed digests so that offline rosters carry no numbers).
 Refusal messages never repeat the number or the birth date they refer to:
 they are shown and logged, and an ID number is personal data (R-PRIV-1).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,15 +19,15 @@ from datetime import date
 from examday.errors import Refusal
 
 __all__ = [
-    "validate_id_number",
+    "birth_date",
+    "id_digest",
     "id_number_problem",
-    "validate_uscc",
-    "uscc_problem",
+    "make_id_number",
     "mask_id_number",
     "mask_name",
-    "id_digest",
-    "birth_date",
-    "make_id_number",
+    "uscc_problem",
+    "validate_id_number",
+    "validate_uscc",
 ]
 
 _DIGITS = "0123456789"
@@ -52,6 +53,7 @@ def _normalise(text: object) -> str:
 
 
 # -- resident ID number ------------------------------------------------------
+
 
 def _id_check_char(first17: str) -> str:
     total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS))
@@ -91,8 +93,7 @@ def _id_messages(reason: str, extra: dict) -> tuple[str, str]:
         p = extra["position"]
         return (
             f"身份证号第{p}位字符无效：前17位只能是数字，第18位只能是数字或X",
-            f"Character {p} of the ID number is invalid: the first 17 must be "
-            "digits and the 18th a digit or X.",
+            f"Character {p} of the ID number is invalid: the first 17 must be digits and the 18th a digit or X.",
         )
     if reason == "bad_birth_date":
         return (
@@ -109,8 +110,7 @@ def _id_messages(reason: str, extra: dict) -> tuple[str, str]:
     # a wrong number into a valid-looking one.
     return (
         "身份证号校验位（第18位）与前17位不符，请逐位核对",
-        "The check digit (18th character) does not match the first 17 "
-        "digits; please check every digit.",
+        "The check digit (18th character) does not match the first 17 digits; please check every digit.",
     )
 
 
@@ -163,6 +163,7 @@ def make_id_number(birth: date, region: str = "110105", seq: int = 1, female: bo
 
 
 # -- Unified Social Credit Code ----------------------------------------------
+
 
 def _uscc_check_char(first17: str) -> str:
     total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS))
@@ -224,6 +225,7 @@ def validate_uscc(text: str) -> str:
 
 
 # -- privacy (R-PRIV-1) ------------------------------------------------------
+
 
 def mask_id_number(n: str) -> str:
     """First 6 and last 4 characters, 8 stars between (R-PRIV-1)."""

@@ -1,6 +1,7 @@
 """The institution's signing key (机构签名密钥): Ed25519, one active key per
 institution, rotatable. It signs admission-ticket tokens and the seal of a
 locked batch; old keys keep verifying what they signed until revoked."""
+
 from __future__ import annotations
 
 import base64
@@ -29,12 +30,16 @@ def active_key(db: Session, institution_id: int, now: datetime, actor: Actor = S
 
 def rotate(db: Session, institution_id: int, now: datetime, actor: Actor = SYSTEM) -> TicketKey:
     kid, private_pem, public_b64 = generate_key()
-    key = TicketKey(institution_id=institution_id, kid=kid, public_key=public_b64,
-                    private_key_pem=private_pem.decode(), created_at=now)
+    key = TicketKey(
+        institution_id=institution_id,
+        kid=kid,
+        public_key=public_b64,
+        private_key_pem=private_pem.decode(),
+        created_at=now,
+    )
     db.add(key)
     db.flush()
-    audit.record(db, actor, "key.create", "ticket_key", kid, {"institution_id": institution_id}, now,
-                 institution_id)
+    audit.record(db, actor, "key.create", "ticket_key", kid, {"institution_id": institution_id}, now, institution_id)
     return key
 
 
@@ -60,7 +65,8 @@ def verify(db: Session, kid: str, payload: bytes, signature: str) -> bool:
     raw = base64.b64decode(key.public_key)
     try:
         Ed25519PublicKey.from_public_bytes(raw).verify(
-            base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), payload)
+            base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), payload
+        )
         return True
     except (InvalidSignature, ValueError):
         return False

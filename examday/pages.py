@@ -1,4 +1,5 @@
 """The landing page: what the signed-in role can do today."""
+
 from __future__ import annotations
 
 from litestar import get
@@ -7,8 +8,12 @@ from litestar.response import Template
 from examday.web import Ctx, signed_in
 
 LINKS = {
-    "admin": [("/office", "考务办公室", "Exam office"), ("/office/batches", "认定计划", "Exam plans"),
-              ("/proctor", "考场监控", "Live rooms"), ("/desk", "签到台", "Check-in desk")],
+    "admin": [
+        ("/office", "考务办公室", "Exam office"),
+        ("/office/batches", "认定计划", "Exam plans"),
+        ("/proctor", "考场监控", "Live rooms"),
+        ("/desk", "签到台", "Check-in desk"),
+    ],
     "kiosk": [("/desk", "签到台", "Check-in desk")],
     "proctor": [("/proctor", "考场监控", "Live rooms")],
     "supervisor": [("/proctor", "考场监控", "Live rooms")],

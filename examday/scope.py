@@ -1,5 +1,6 @@
 """Who may see and act on what: an institution's own people act on its data;
 the installation administrator on everything; a centre reads its province."""
+
 from __future__ import annotations
 
 from sqlmodel import Session

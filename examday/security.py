@@ -25,6 +25,7 @@ request check, and ID numbers kept out of the access log.
   integer too large for a column, text that is not UTF-8 in a form field, a value PostgreSQL
   will not store, answer as refusals instead of reaching the crash handler.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,9 @@ from examday.web import SESSION_COOKIE
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NONCE_KEY = "examday.csp_nonce"
 
-PERMISSIONS_POLICY = ("camera=(self), microphone=(), geolocation=(), payment=(), usb=(), "
-                      "serial=(), bluetooth=(), interest-cohort=()")
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()"
+)
 STATIC_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -56,12 +58,14 @@ STATIC_HEADERS = {
 
 def content_security_policy(nonce: str | None) -> str:
     script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
-    return ("default-src 'self'; "
-            f"script-src {script}; "
-            "style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; media-src 'self' blob:; "
-            "connect-src 'self'; font-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    return (
+        "default-src 'self'; "
+        f"script-src {script}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; "
+        "connect-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def csp_nonce(context: Any) -> str:
@@ -100,9 +104,13 @@ async def security_headers(message: Any, scope: Any) -> None:
 
 def csrf_refused() -> Refusal:
     # R-STAFF-4: an action on an account is that person's own, never one another site made their browser send.
-    return Refusal("csrf_refused", "请求并非来自本系统页面，已拒绝（跨站请求）",
-                   "Refused: this request did not come from examday's own pages (cross-site request).",
-                   "R-STAFF-4", 403)
+    return Refusal(
+        "csrf_refused",
+        "请求并非来自本系统页面，已拒绝（跨站请求）",
+        "Refused: this request did not come from examday's own pages (cross-site request).",
+        "R-STAFF-4",
+        403,
+    )
 
 
 def _netloc(value: str, scheme: str | None = None) -> str:
@@ -140,8 +148,7 @@ def _bearer(headers: Any) -> bool:
 
 
 def _has_session_cookie(headers: Any) -> bool:
-    return any(part.strip().startswith(SESSION_COOKIE + "=")
-               for part in headers.get("cookie", "").split(";"))
+    return any(part.strip().startswith(SESSION_COOKIE + "=") for part in headers.get("cookie", "").split(";"))
 
 
 def needs_origin_check(scope: Any, headers: Any) -> bool:
@@ -216,7 +223,7 @@ def install_log_redaction(names: tuple[str, ...] = REDACTED_LOGGERS) -> None:
 # input, not our fault, so each is answered as a refusal; the transaction is rolled back as for
 # any refusal, so nothing changes.
 
-INT64 = 2 ** 63
+INT64 = 2**63
 
 
 def _out_of_range(request: Any, refusal: Refusal) -> Any:
@@ -230,22 +237,40 @@ def _out_of_range(request: Any, refusal: Refusal) -> Any:
 
 def handle_overflow(request: Any, exc: OverflowError) -> Any:
     """An integer no column can hold (SQLite refuses to bind it), or a date pushed past year 9999."""
-    return _out_of_range(request, Refusal("number_out_of_range", "请求中的数值超出范围",
-                                          "A number in the request is out of range.", None, 422))
+    return _out_of_range(
+        request,
+        Refusal("number_out_of_range", "请求中的数值超出范围", "A number in the request is out of range.", None, 422),
+    )
 
 
 def handle_data_error(request: Any, exc: Exception) -> Any:
     """PostgreSQL refusing a value for its column (too long a text, too large a number)."""
-    return _out_of_range(request, Refusal("value_out_of_range", "请求中的数据超出允许的长度或范围",
-                                          "A value in the request is too long or out of range.", None, 422))
+    return _out_of_range(
+        request,
+        Refusal(
+            "value_out_of_range",
+            "请求中的数据超出允许的长度或范围",
+            "A value in the request is too long or out of range.",
+            None,
+            422,
+        ),
+    )
 
 
 def handle_undecodable(request: Any, exc: UnicodeDecodeError) -> Any:
     """A form field that is not UTF-8 text (the multipart parser decodes fields without a file name)."""
     from examday.web import handle_refusal
 
-    return handle_refusal(request, Refusal("invalid_encoding", "请求中的文本不是有效的 UTF-8 编码",
-                                           "Text in the request is not valid UTF-8.", None, 400))
+    return handle_refusal(
+        request,
+        Refusal(
+            "invalid_encoding",
+            "请求中的文本不是有效的 UTF-8 编码",
+            "Text in the request is not valid UTF-8.",
+            None,
+            400,
+        ),
+    )
 
 
 def input_error_handlers() -> dict[type[Exception], Any]:

@@ -1,6 +1,7 @@
 """Settings from the environment (CONTRACT.md "Configuration"), with defaults
 that need no configuration: a SQLite file and a data folder in the working
 directory."""
+
 from __future__ import annotations
 
 import os
@@ -24,10 +25,10 @@ class Settings:
     # S3-compatible storage (storage/blobs_s3.py): ``s3://bucket/prefix`` puts the
     # blobs there instead of the data folder; the connection is for video too.
     blob_url: str = ""
-    s3: "S3Config" = field(default_factory=lambda: S3Config.from_env())
+    s3: S3Config = field(default_factory=lambda: S3Config.from_env())
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         s = cls(
             database_url=env.get("EXAMDAY_DATABASE_URL", ""),
@@ -40,7 +41,7 @@ class Settings:
         )
         return s.resolved()
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         self.data_dir = Path(self.data_dir).absolute()
         if not self.database_url:
             self.database_url = f"sqlite:///{Path('examday.db').absolute()}"

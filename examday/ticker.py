@@ -1,10 +1,12 @@
 """Background jobs that tick while the server runs (the entry cutoff, stale cameras)."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import anyio
 

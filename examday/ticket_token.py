@@ -14,6 +14,7 @@ number is packed as an integer with a digit count, which keeps a 13-digit
 ticket near 136 characters (one QR version 8 symbol at level M). The signature
 covers ``EX1`` and every byte before it, so the prefix is bound too.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,12 +36,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from examday.errors import Refusal
+
 # One keyed digest for the whole system (R-PRIV-1): the kiosk's roster and the
 # ticket must agree, so this module re-exports it rather than defining its own.
 from examday.identity import id_digest
 
-__all__ = ["TicketClaims", "generate_key", "id_digest", "id_matches", "issue", "new_token_id",
-           "public_keys_document", "verify"]
+__all__ = [
+    "TicketClaims",
+    "generate_key",
+    "id_digest",
+    "id_matches",
+    "issue",
+    "new_token_id",
+    "public_keys_document",
+    "verify",
+]
 
 PREFIX = "EX1."
 _DOMAIN = b"EX1"
@@ -86,9 +96,7 @@ def key_id(public_raw: bytes) -> str:
 def generate_key() -> tuple[str, bytes, str]:
     """A new signing key: (kid, private key as PKCS#8 PEM, raw public key in base64)."""
     private = Ed25519PrivateKey.generate()
-    raw = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -101,9 +109,7 @@ def issue(private_pem: bytes, kid: str, claims: TicketClaims) -> str:
     private = serialization.load_pem_private_key(private_pem, password=None)
     if not isinstance(private, Ed25519PrivateKey):
         raise ValueError("ticket keys are Ed25519")
-    raw = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     # A kid that names another key would make every ticket of the batch fail
     # at the door on exam day; refuse it here, where it is cheap to fix.
     if kid != key_id(raw):
@@ -129,7 +135,7 @@ def verify(
     text = text.strip()
     if len(text) > _MAX_TEXT or not text.startswith(PREFIX):
         raise _invalid("format")
-    blob = _b64decode(text[len(PREFIX):])
+    blob = _b64decode(text[len(PREFIX) :])
     if blob is None or len(blob) < _MIN_BODY + _SIG_BYTES:
         raise _invalid("format")
     body, signature = blob[:-_SIG_BYTES], blob[-_SIG_BYTES:]
@@ -224,9 +230,7 @@ def _pack_ticket(ticket: str) -> bytes:
         raise ValueError("ticket_number is empty")
     if ticket.isascii() and ticket.isdigit() and len(ticket) < _NUMERIC_FLAG:
         value = int(ticket)
-        return bytes([_NUMERIC_FLAG | len(ticket)]) + value.to_bytes(
-            max(1, (value.bit_length() + 7) // 8), "big"
-        )
+        return bytes([_NUMERIC_FLAG | len(ticket)]) + value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
     encoded = ticket.encode("utf-8")
     if len(encoded) > 120:
         raise ValueError("ticket_number is too long for the QR code")
@@ -236,14 +240,14 @@ def _pack_ticket(ticket: str) -> bytes:
 def _unpack(body: bytes) -> TicketClaims | None:
     try:
         pos = KID_BYTES
-        token_id = body[pos:pos + TOKEN_ID_BYTES].hex()
+        token_id = body[pos : pos + TOKEN_ID_BYTES].hex()
         pos += TOKEN_ID_BYTES
-        exam_date = _EPOCH + timedelta(days=int.from_bytes(body[pos:pos + 2], "big"))
+        exam_date = _EPOCH + timedelta(days=int.from_bytes(body[pos : pos + 2], "big"))
         pos += 2
         batch_id, pos = _read_varint(body, pos)
-        digest = body[pos:pos + ID_DIGEST_BYTES]
+        digest = body[pos : pos + ID_DIGEST_BYTES]
         pos += ID_DIGEST_BYTES
-        head, tail = body[pos], body[pos + 1:]
+        head, tail = body[pos], body[pos + 1 :]
         if head & _NUMERIC_FLAG:
             ticket = str(int.from_bytes(tail, "big")).zfill(head & 0x7F)
         elif head == 0:

@@ -1,12 +1,14 @@
 """The HTTP plumbing shared by every package: who is calling, the request
 context handed to handlers, and the one error handler that answers every
 refusal in the contract's shape."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Generator
+from typing import Any
 
 import anyio
 from litestar import Request, Response
@@ -110,8 +112,9 @@ def provide_ctx(request: Request, state: State) -> Generator[Ctx, None, None]:
 
 def blob_response(ctx: Ctx, blob: Any) -> Response:
     """A stored photo or scan, never cached: it is personal data (R-PRIV-1)."""
-    return Response(ctx.state.blobs.read(blob.key), media_type=blob.content_type,
-                    headers={"Cache-Control": "private, no-store"})
+    return Response(
+        ctx.state.blobs.read(blob.key), media_type=blob.content_type, headers={"Cache-Control": "private, no-store"}
+    )
 
 
 def _wants_html(request: Request) -> bool:
@@ -121,8 +124,9 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-def error_body(code: str, message: str, message_en: str, rule: str | None = None,
-               detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, message_en: str, rule: str | None = None, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {"code": code, "message": message, "message_en": message_en, "rule": rule, "detail": detail or {}}
 
 
@@ -142,8 +146,13 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
         body = error_body("not_found", "未找到", "Not found.")
     elif isinstance(exc, ValidationException):
         status = 422
-        body = error_body("invalid_input", "请求内容不符合要求", "The request body or parameters are not valid.",
-                          None, {"errors": exc.extra if isinstance(exc.extra, list) else [str(exc.detail)]})
+        body = error_body(
+            "invalid_input",
+            "请求内容不符合要求",
+            "The request body or parameters are not valid.",
+            None,
+            {"errors": exc.extra if isinstance(exc.extra, list) else [str(exc.detail)]},
+        )
     elif status == 405:
         body = error_body("method_not_allowed", "不支持该请求方法", "Method not allowed.")
     elif status == 429:
@@ -160,16 +169,23 @@ def _database_unreachable(exc: Exception) -> bool:
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     return isinstance(exc, (OperationalError, PoolTimeout)) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 def handle_crash(request: Request, exc: Exception) -> Response:
     # Never echo the exception: it can carry personal data (R-PRIV-1).
     if _database_unreachable(exc):
         log.error("database unreachable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
-        return Response(error_body("service_unavailable", "数据库暂时无法访问，请稍后重试",
-                                   "The database is unreachable for the moment; try again shortly."),
-                        status_code=503, headers={"Retry-After": "5"})
+        return Response(
+            error_body(
+                "service_unavailable",
+                "数据库暂时无法访问，请稍后重试",
+                "The database is unreachable for the moment; try again shortly.",
+            ),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return Response(error_body("internal_error", "服务器内部错误", "Internal server error."), status_code=500)
 

@@ -1,4 +1,5 @@
 """HTTP routes of `kiosk/`: check-in, offline sync, roster, attempts, desk search (CONTRACT.md "Check-in")."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from litestar.params import Parameter
 from examday.clock import parse_iso
 from examday.errors import Refusal
 from examday.web import Ctx, blob_response, requires_role
-from kiosk.services import roster as R
 from kiosk.services import checkin as service
+from kiosk.services import roster as R
 
 door = [requires_role("kiosk", "admin")]
 watchers = [requires_role("admin", "proctor", "supervisor")]
@@ -47,16 +48,22 @@ def _publish(bus, events: list[tuple]) -> None:
 def _answer(ctx: Ctx, body: Any, status: int, events: list[tuple]) -> Response:
     """The answer, with the live events published once it is sent (after the commit): the proctors'
     room state is read for each event (proctor/feed.py), and the candidate at the door need not wait for it."""
-    return Response(body, status_code=status,
-                    background=BackgroundTask(_publish, ctx.state.events, events) if events else None)
+    return Response(
+        body, status_code=status, background=BackgroundTask(_publish, ctx.state.events, events) if events else None
+    )
 
 
 @post("/api/v1/checkins", guards=door, sync_to_thread=True)
 def check_in(ctx: Ctx, data: CheckInIn) -> Response:
     attempt = service.Attempt(
-        id_number=data.id_number, kiosk_nonce=data.kiosk_nonce, ticket=data.ticket,
-        ticket_number=data.ticket_number, candidate_id=data.candidate_id, batch_id=data.batch_id,
-        photo=service.decode_photo(data.photo))
+        id_number=data.id_number,
+        kiosk_nonce=data.kiosk_nonce,
+        ticket=data.ticket,
+        ticket_number=data.ticket_number,
+        candidate_id=data.candidate_id,
+        batch_id=data.batch_id,
+        photo=service.decode_photo(data.photo),
+    )
     service.keep_photos(ctx.state.blobs, [attempt])
     with service.gate(ctx.state.engine):
         out = service.check_in(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
@@ -70,21 +77,34 @@ def _scanned_at(text: str | None, index: int):
     try:
         return parse_iso(text)
     except ValueError:
-        raise Refusal("invalid_input", "scanned_at 时间格式无效", "scanned_at is not an ISO 8601 time.", None, 422,
-                      {"index": index}) from None
+        raise Refusal(
+            "invalid_input",
+            "scanned_at 时间格式无效",
+            "scanned_at is not an ISO 8601 time.",
+            None,
+            422,
+            {"index": index},
+        ) from None
 
 
 @post("/api/v1/checkins/sync", guards=door, sync_to_thread=True, status_code=200)
 def sync(ctx: Ctx, data: list[SyncIn]) -> Response:
-    records = [service.Attempt(id_number=r.id_number, kiosk_nonce=r.kiosk_nonce, ticket=r.ticket,
-                               scanned_at=_scanned_at(r.scanned_at, i),
-                               photo=service.decode_photo(r.photo, strict=False),
-                               offline_status=r.offline_status)
-               for i, r in enumerate(data)]
+    records = [
+        service.Attempt(
+            id_number=r.id_number,
+            kiosk_nonce=r.kiosk_nonce,
+            ticket=r.ticket,
+            scanned_at=_scanned_at(r.scanned_at, i),
+            photo=service.decode_photo(r.photo, strict=False),
+            offline_status=r.offline_status,
+        )
+        for i, r in enumerate(data)
+    ]
     service.keep_photos(ctx.state.blobs, records)
     with service.gate(ctx.state.engine):
-        results, events = service.sync(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key,
-                                       ctx.state.blobs, records)
+        results, events = service.sync(
+            ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, records
+        )
         ctx.db.commit()
     return _answer(ctx, results, 200, events)
 
@@ -95,9 +115,13 @@ def roster(ctx: Ctx, bid: int) -> dict[str, Any]:
 
 
 @get("/api/v1/batches/{bid:int}/checkins", guards=watchers, sync_to_thread=True)
-def attempts(ctx: Ctx, bid: int, status: str | None = None,
-             after_id: Annotated[int, Parameter(ge=0)] = 0,
-             limit: Annotated[int, Parameter(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+def attempts(
+    ctx: Ctx,
+    bid: int,
+    status: str | None = None,
+    after_id: Annotated[int, Parameter(ge=0)] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=5000)] = 500,
+) -> list[dict[str, Any]]:
     return R.attempts(ctx.db, ctx.user, bid, status, after_id, limit)
 
 

@@ -1,4 +1,5 @@
 """Check-in records (签到记录): every attempt, accepted or refused (R-DAY-1)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -9,6 +9,7 @@ hold the typed numbers until the server has them (the sync contract carries
 ``id_number``), so its file is private to the kiosk user (0600) and each record
 is removed once the server has answered it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -89,8 +90,11 @@ class Store:
         with self._lock:
             if not self.queue_path.exists():
                 return
-            keep = [line for line in self.queue_path.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and _nonce_of(line) not in gone]
+            keep = [
+                line
+                for line in self.queue_path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and _nonce_of(line) not in gone
+            ]
             _write_private(self.queue_path, "".join(k + "\n" for k in keep))
 
 
@@ -117,27 +121,48 @@ def _keys(rosters: dict[int, dict[str, Any]]) -> tuple[dict[str, str], set[str],
 
 def _facts(roster: dict[str, Any], ticket_number: str):
     b = roster["batch"]
-    batch = rules.BatchFacts(int(b["id"]), int(b["institution_id"]), datetime.fromisoformat(b["exam_date"]).date(),
-                             int(b["entry_open_minutes"]), int(b["entry_close_minutes"]), b.get("status", "filed"))
-    sessions = [rules.SessionFacts(int(s["id"]), s["part"], parse_iso(s["starts_at"]), parse_iso(s["ends_at"]))
-                for s in roster["sessions"]]
+    batch = rules.BatchFacts(
+        int(b["id"]),
+        int(b["institution_id"]),
+        datetime.fromisoformat(b["exam_date"]).date(),
+        int(b["entry_open_minutes"]),
+        int(b["entry_close_minutes"]),
+        b.get("status", "filed"),
+    )
+    sessions = [
+        rules.SessionFacts(int(s["id"]), s["part"], parse_iso(s["starts_at"]), parse_iso(s["ends_at"]))
+        for s in roster["sessions"]
+    ]
     row = next((c for c in roster["candidates"] if c["ticket_number"] == ticket_number), None)
     cand = None
     prior: dict[int, rules.PriorCheckIn] = {}
     if row is not None:
         cand = rules.CandidateFacts(
-            candidate_id=int(row["id"]), name=row["name"], ticket_number=row["ticket_number"],
-            id_digest=row["id_digest"], status=row["status"], eligibility=row.get("eligibility", "eligible"),
-            room_code=row.get("room_code"), room_id=row.get("room_id"), seat_no=row.get("seat"),
-            masked_id=row.get("masked_id", ""))
+            candidate_id=int(row["id"]),
+            name=row["name"],
+            ticket_number=row["ticket_number"],
+            id_digest=row["id_digest"],
+            status=row["status"],
+            eligibility=row.get("eligibility", "eligible"),
+            room_code=row.get("room_code"),
+            room_id=row.get("room_id"),
+            seat_no=row.get("seat"),
+            masked_id=row.get("masked_id", ""),
+        )
         for p in row.get("checked_in", []):
             prior[int(p["session_id"])] = rules.PriorCheckIn(parse_iso(p["at"]), p.get("kiosk", ""))
     return batch, sessions, cand, prior
 
 
-def decide(rosters: dict[int, dict[str, Any]], ticket: str, id_number: str, now: datetime,
-           kiosk_institution_id: int | None, kiosk_name: str,
-           local: dict[tuple[int, int], datetime]) -> tuple[int, dict[str, Any], rules.Decision]:
+def decide(
+    rosters: dict[int, dict[str, Any]],
+    ticket: str,
+    id_number: str,
+    now: datetime,
+    kiosk_institution_id: int | None,
+    kiosk_name: str,
+    local: dict[tuple[int, int], datetime],
+) -> tuple[int, dict[str, Any], rules.Decision]:
     """Judge a check-in with the cached rosters as the server would; ``local`` maps
     (session id, candidate id) to the time this kiosk let them in while offline."""
     claims = rules.check_ticket(ticket, *_keys(rosters))  # R-DAY-1: signature and revocation
@@ -158,13 +183,25 @@ def decide(rosters: dict[int, dict[str, Any]], ticket: str, id_number: str, now:
     if not d.accepted:
         return d.status, d.body(), d
     s = d.session
-    return 200, {
-        "status": "accepted", "offline": True,
-        "candidate": {"id": cand.candidate_id, "name": cand.name, "masked_id": cand.masked_id,
-                      "ticket_number": cand.ticket_number},
-        "room_code": cand.room_code, "seat": cand.seat_no, "late": d.late, "batch_id": batch.batch_id,
-        "session": {"id": s.session_id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at)},
-    }, d
+    return (
+        200,
+        {
+            "status": "accepted",
+            "offline": True,
+            "candidate": {
+                "id": cand.candidate_id,
+                "name": cand.name,
+                "masked_id": cand.masked_id,
+                "ticket_number": cand.ticket_number,
+            },
+            "room_code": cand.room_code,
+            "seat": cand.seat_no,
+            "late": d.late,
+            "batch_id": batch.batch_id,
+            "session": {"id": s.session_id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at)},
+        },
+        d,
+    )
 
 
 def local_acceptances(store: Store) -> dict[tuple[int, int], datetime]:
@@ -184,9 +221,15 @@ def sync(client, store: Store, chunk: int = 200) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     pending = store.pending()
     for i in range(0, len(pending), chunk):
-        part = pending[i:i + chunk]
-        body = [{k: r[k] for k in ("ticket", "id_number", "kiosk_nonce", "scanned_at", "photo", "offline_status")
-                 if r.get(k) is not None} for r in part]
+        part = pending[i : i + chunk]
+        body = [
+            {
+                k: r[k]
+                for k in ("ticket", "id_number", "kiosk_nonce", "scanned_at", "photo", "offline_status")
+                if r.get(k) is not None
+            }
+            for r in part
+        ]
         resp = client.post("/api/v1/checkins/sync", json=body)
         if resp.status_code != 200:
             raise RuntimeError(f"sync refused: HTTP {resp.status_code} {resp.text[:200]}")

@@ -3,6 +3,7 @@
 Plain HTML and a little JavaScript that posts to ``/api/v1/checkins`` with the
 page's session cookie; the server decides exactly as it does for a kiosk.
 """
+
 from __future__ import annotations
 
 from litestar import get

@@ -19,6 +19,7 @@ the times in the server's answers and uses the server's time offline too.
 
 R-PRIV-1: ID numbers are never logged; the screen and the log show them masked.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,12 +91,22 @@ class Lines:
 
 
 class Kiosk:
-    def __init__(self, server: str | list[str], token: str, store: offline.Store, batches: list[int] | None = None,
-                 timeout: float = 5.0, start: datetime | None = None) -> None:
+    def __init__(
+        self,
+        server: str | list[str],
+        token: str,
+        store: offline.Store,
+        batches: list[int] | None = None,
+        timeout: float = 5.0,
+        start: datetime | None = None,
+    ) -> None:
         self.servers = [s.rstrip("/") for s in ([server] if isinstance(server, str) else server)]
         self._current = 0
-        self.http = httpx.Client(base_url=self.servers[0], headers={"Authorization": f"Bearer {token}"},
-                                 timeout=httpx.Timeout(timeout, connect=2.0))
+        self.http = httpx.Client(
+            base_url=self.servers[0],
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(timeout, connect=2.0),
+        )
         self.store = store
         self.batches = batches
         self.me: dict[str, Any] = store.load_me() or {}
@@ -106,7 +117,7 @@ class Kiosk:
 
     def own_now(self) -> datetime:
         if self._start is None:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         return self._start + timedelta(seconds=time.monotonic() - self._mono)
 
     def now(self) -> datetime:
@@ -198,8 +209,13 @@ class Kiosk:
                     self.sync()
                 return answer
             if r.status_code in (401, 403):
-                return screen.Answer("refused", "签到机未授权", "This kiosk is not authorised",
-                                     [("请联系考务室", "Call the exam office")], "forbidden")
+                return screen.Answer(
+                    "refused",
+                    "签到机未授权",
+                    "This kiosk is not authorised",
+                    [("请联系考务室", "Call the exam office")],
+                    "forbidden",
+                )
         except httpx.HTTPError as e:
             log.warning("server unreachable (%s): deciding offline", type(e).__name__)
         self.online = False
@@ -209,14 +225,25 @@ class Kiosk:
         rosters = self.store.rosters()
         if not rosters:
             return screen.network_error()
-        status, body, d = offline.decide(rosters, payload["ticket"], payload["id_number"], scanned_at,
-                                         self.me.get("institution_id"), self.me.get("username", "this kiosk"),
-                                         offline.local_acceptances(self.store))
+        status, body, d = offline.decide(
+            rosters,
+            payload["ticket"],
+            payload["id_number"],
+            scanned_at,
+            self.me.get("institution_id"),
+            self.me.get("username", "this kiosk"),
+            offline.local_acceptances(self.store),
+        )
         # The same nonce goes to the server later: if the first request did reach it, the answer is replayed.
-        self.store.enqueue({**payload, "scanned_at": iso(scanned_at),
-                            "offline_status": "accepted" if status == 200 else "refused",
-                            "session_id": d.session.session_id if d.accepted else None,
-                            "candidate_id": d.candidate.candidate_id if d.accepted else None})
+        self.store.enqueue(
+            {
+                **payload,
+                "scanned_at": iso(scanned_at),
+                "offline_status": "accepted" if status == 200 else "refused",
+                "session_id": d.session.session_id if d.accepted else None,
+                "candidate_id": d.candidate.candidate_id if d.accepted else None,
+            }
+        )
         return screen.from_response(status, body, offline=True)
 
 
@@ -241,8 +268,9 @@ def photo_of(frame: np.ndarray, width: int = 640) -> bytes | None:
 
 def run(args: argparse.Namespace) -> int:
     store = offline.Store(Path(args.data_dir).expanduser())
-    kiosk = Kiosk(args.server, args.token, store, args.batch or None,
-                  start=parse_iso(args.clock) if args.clock else None)
+    kiosk = Kiosk(
+        args.server, args.token, store, args.batch or None, start=parse_iso(args.clock) if args.clock else None
+    )
     kiosk.prepare()
     kiosk.sync()
     if args.sync_only:
@@ -344,26 +372,40 @@ def run(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="examday-kiosk", description="Check-in kiosk: QR ticket + ID number.")
-    p.add_argument("--server", required=True, action="append",
-                   help="examday server URL, e.g. http://127.0.0.1:8000; more than once: the next is tried "
-                        "when one does not answer")
-    p.add_argument("--token", default=os.environ.get("EXAMDAY_KIOSK_TOKEN"),
-                   help="the kiosk account's bearer token (or EXAMDAY_KIOSK_TOKEN)")
+    p.add_argument(
+        "--server",
+        required=True,
+        action="append",
+        help="examday server URL, e.g. http://127.0.0.1:8000; more than once: the next is tried "
+        "when one does not answer",
+    )
+    p.add_argument(
+        "--token",
+        default=os.environ.get("EXAMDAY_KIOSK_TOKEN"),
+        help="the kiosk account's bearer token (or EXAMDAY_KIOSK_TOKEN)",
+    )
     p.add_argument("--camera", default="0", help="camera device number, or a video file")
-    p.add_argument("--headless", action="store_true", help="no window: log what the screen would show; "
-                                                           "ID numbers are read from stdin")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no window: log what the screen would show; ID numbers are read from stdin",
+    )
     p.add_argument("--fullscreen", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--batch", type=int, action="append", help="batch id to cache the roster of (default: today's)")
-    p.add_argument("--data-dir", default=os.environ.get("EXAMDAY_KIOSK_DIR", "~/.examday-kiosk"),
-                   help="roster cache and offline queue")
+    p.add_argument(
+        "--data-dir",
+        default=os.environ.get("EXAMDAY_KIOSK_DIR", "~/.examday-kiosk"),
+        help="roster cache and offline queue",
+    )
     p.add_argument("--sync-only", action="store_true", help="upload the offline queue and exit")
     p.add_argument("--sync-every", type=float, default=15.0, help="seconds between sync attempts")
     p.add_argument("--roster-every", type=float, default=300.0, help="seconds between roster refreshes")
     p.add_argument("--result-seconds", type=float, default=6.0, help="how long an answer stays on screen")
     p.add_argument("--id-timeout", type=float, default=30.0, help="headless: seconds to wait for an ID number")
     p.add_argument("--clock", help=argparse.SUPPRESS)  # tests: the kiosk's clock starts at this ISO time
-    p.add_argument("--absent-frames", type=int, default=5,
-                   help="frames without a ticket before the same ticket is read again")
+    p.add_argument(
+        "--absent-frames", type=int, default=5, help="frames without a ticket before the same ticket is read again"
+    )
     return p
 
 

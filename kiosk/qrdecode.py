@@ -43,9 +43,10 @@ glare misses looked at on seed 7 had a blown-out patch over more of the code
 than level M can correct; such frames wait for the next camera frame or a
 tilt of the ticket, not for more decoding passes.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -100,6 +101,7 @@ def decode_opencv_aruco(frame: np.ndarray) -> list[str]:
     def run():
         ok, texts, _, _ = _cv_aruco.detectAndDecodeMulti(_gray(frame))
         return _unique(texts) if ok else []
+
     return _guarded(run)
 
 

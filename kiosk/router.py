@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Router
 
-from kiosk import controllers
-from kiosk import pages
+from kiosk import controllers, pages
 
 router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES])

@@ -15,6 +15,7 @@ the most basic problem first: the ticket (signature, revocation), the
 institution, the day, the session window, the ID number (valid, then the
 ticket's), the candidate's standing, and last whether they are already in.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -61,7 +62,7 @@ class Presented:
     id_digest: str | None = None  # the signed digest on the ticket; None when typed
 
     @classmethod
-    def from_claims(cls, claims: TicketClaims) -> "Presented":
+    def from_claims(cls, claims: TicketClaims) -> Presented:
         return cls(claims.ticket_number, claims.batch_id, claims.exam_date, claims.id_digest)
 
 
@@ -129,8 +130,13 @@ class Decision:
 
     def body(self) -> dict[str, Any]:
         """The refusal body in the contract's shape (an accepted answer is built by the caller)."""
-        return {"code": self.code, "message": self.message, "message_en": self.message_en,
-                "rule": self.rule, "detail": dict(self.detail)}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+            "rule": self.rule,
+            "detail": dict(self.detail),
+        }
 
 
 def refused(code: str, message: str, message_en: str, **detail: Any) -> Decision:
@@ -156,8 +162,13 @@ def windows(batch: BatchFacts, sessions: Sequence[SessionFacts]) -> list[Window]
     for s in sessions:
         if s.part != CHECKIN_PART or s.starts_at.astimezone(CST).date() != batch.exam_date:
             continue
-        out.append(Window(s, s.starts_at - timedelta(minutes=batch.entry_open_minutes),
-                          s.starts_at + timedelta(minutes=batch.entry_close_minutes)))
+        out.append(
+            Window(
+                s,
+                s.starts_at - timedelta(minutes=batch.entry_open_minutes),
+                s.starts_at + timedelta(minutes=batch.entry_close_minutes),
+            )
+        )
     return sorted(out, key=lambda w: w.opens_at)
 
 
@@ -171,18 +182,30 @@ def pick_window(ws: Sequence[Window], now: datetime) -> Window | Decision:
     if upcoming:
         w = upcoming[0]
         hhmm = w.opens_at.astimezone(CST).strftime("%H:%M")
-        return refused("not_open_yet", f"入场时间未到：{hhmm} 开始入场，请在候考室等候",
-                       f"Entry has not opened yet: it opens at {hhmm}. Please wait in the waiting room.",
-                       opens_at=iso(w.opens_at), session_id=w.session.session_id)
+        return refused(
+            "not_open_yet",
+            f"入场时间未到：{hhmm} 开始入场，请在候考室等候",
+            f"Entry has not opened yet: it opens at {hhmm}. Please wait in the waiting room.",
+            opens_at=iso(w.opens_at),
+            session_id=w.session.session_id,
+        )
     w = ws[-1]
     hhmm = w.closes_at.astimezone(CST).strftime("%H:%M")
-    return refused("too_late", f"已过入场截止时间（{hhmm}），不能入场。请到考务室说明情况",
-                   f"Entry closed at {hhmm}; you cannot enter. Please go to the exam office.",
-                   closed_at=iso(w.closes_at), session_id=w.session.session_id)
+    return refused(
+        "too_late",
+        f"已过入场截止时间（{hhmm}），不能入场。请到考务室说明情况",
+        f"Entry closed at {hhmm}; you cannot enter. Please go to the exam office.",
+        closed_at=iso(w.closes_at),
+        session_id=w.session.session_id,
+    )
 
 
-def check_ticket(text: str, public_keys: Mapping[str, str], revoked_kids: set[str] | frozenset[str] = frozenset(),
-                 revoked_token_ids: set[str] | frozenset[str] = frozenset()) -> TicketClaims | Decision:
+def check_ticket(
+    text: str,
+    public_keys: Mapping[str, str],
+    revoked_kids: set[str] | frozenset[str] = frozenset(),
+    revoked_token_ids: set[str] | frozenset[str] = frozenset(),
+) -> TicketClaims | Decision:
     """Signature and revocation of a scanned code (R-DAY-1), as claims or a refusal."""
     try:
         return verify(text, public_keys, revoked_kids, revoked_token_ids)
@@ -208,32 +231,51 @@ def decide(
     the accepted check-in already on record for this candidate.
     """
     if batch is None or batch.batch_id != presented.batch_id:
-        return refused("invalid_ticket", "准考证无效：找不到对应的认定批次，请到考务室",
-                       "This admission ticket names no batch we know. Please go to the exam office.",
-                       reason="unknown_batch")
+        return refused(
+            "invalid_ticket",
+            "准考证无效：找不到对应的认定批次，请到考务室",
+            "This admission ticket names no batch we know. Please go to the exam office.",
+            reason="unknown_batch",
+        )
     if candidate is None or candidate.ticket_number != presented.ticket_number:
-        return refused("invalid_ticket", "准考证号不在本批次考生名单中，请到考务室",
-                       "This ticket number is not on the batch's list of candidates. Please go to the exam office.",
-                       reason="unknown_candidate")
+        return refused(
+            "invalid_ticket",
+            "准考证号不在本批次考生名单中，请到考务室",
+            "This ticket number is not on the batch's list of candidates. Please go to the exam office.",
+            reason="unknown_candidate",
+        )
     # R-DAY-1: a kiosk only lets people into its own institution's exams.
     if kiosk_institution_id is not None and batch.institution_id != kiosk_institution_id:
-        return refused("wrong_institution", "此准考证不属于本评价机构的考试，请核对考试地点",
-                       "This ticket is for another institution's exam. Please check where your exam is.")
+        return refused(
+            "wrong_institution",
+            "此准考证不属于本评价机构的考试，请核对考试地点",
+            "This ticket is for another institution's exam. Please check where your exam is.",
+        )
     if batch.status == "draft":  # R-PLAN-1: never filed, or withdrawn to be changed
-        return refused("plan_not_filed", "该批次认定计划未备案或已撤回，暂不能签到。请到考务室",
-                       "This batch's exam plan is not filed (or was withdrawn); check-in is closed. "
-                       "Please go to the exam office.")
+        return refused(
+            "plan_not_filed",
+            "该批次认定计划未备案或已撤回，暂不能签到。请到考务室",
+            "This batch's exam plan is not filed (or was withdrawn); check-in is closed. Please go to the exam office.",
+        )
     today = now.astimezone(CST).date()
     # R-DAY-1: the right day, by the ticket and by the plan (a rescheduled batch makes old tickets stale).
     if batch.exam_date != today or (presented.exam_date is not None and presented.exam_date != batch.exam_date):
         when = batch.exam_date.isoformat()
-        return refused("wrong_day", f"考试日期不是今天，本准考证的考试日期为 {when}",
-                       f"Your exam is not today; it is on {when}.", exam_date=when)
+        return refused(
+            "wrong_day",
+            f"考试日期不是今天，本准考证的考试日期为 {when}",
+            f"Your exam is not today; it is on {when}.",
+            exam_date=when,
+        )
     ws = windows(batch, sessions)
     if not ws:
-        return refused("wrong_day", "今天没有需要签到的场次，请到考务室",
-                       "There is no session to check in for today. Please go to the exam office.",
-                       exam_date=batch.exam_date.isoformat(), reason="no_session")
+        return refused(
+            "wrong_day",
+            "今天没有需要签到的场次，请到考务室",
+            "There is no session to check in for today. Please go to the exam office.",
+            exam_date=batch.exam_date.isoformat(),
+            reason="no_session",
+        )
     window = pick_window(ws, now)  # R-TIME-1
     if isinstance(window, Decision):
         return window
@@ -243,30 +285,37 @@ def decide(
     except Refusal as r:
         return from_refusal(r)
     typed_digest = id_digest(number, salt)
-    on_ticket = presented.id_digest is None or id_matches(
-        _claims_for_match(presented), typed_digest)
+    on_ticket = presented.id_digest is None or id_matches(_claims_for_match(presented), typed_digest)
     on_register = hmac.compare_digest(candidate.id_digest.lower(), typed_digest)
     if not (on_ticket and on_register):
-        return refused("id_mismatch", "身份证号与准考证不符，请核对后重新输入；仍不符请到考务室",
-                       "The ID number does not match the ticket. Check it and try again, "
-                       "or go to the exam office.", masked_id=mask_id_number(number))
+        return refused(
+            "id_mismatch",
+            "身份证号与准考证不符，请核对后重新输入；仍不符请到考务室",
+            "The ID number does not match the ticket. Check it and try again, or go to the exam office.",
+            masked_id=mask_id_number(number),
+        )
     if candidate.status == "withdrawn" or candidate.eligibility == "ineligible":
         reason = "withdrawn" if candidate.status == "withdrawn" else "ineligible"
-        return refused("candidate_withdrawn", "该考生已退考或未通过资格审核，不能入场。请到考务室",
-                       "This candidate has withdrawn or is not eligible and may not enter. "
-                       "Please go to the exam office.", reason=reason)
+        return refused(
+            "candidate_withdrawn",
+            "该考生已退考或未通过资格审核，不能入场。请到考务室",
+            "This candidate has withdrawn or is not eligible and may not enter. Please go to the exam office.",
+            reason=reason,
+        )
     earlier = (prior or {}).get(window.session.session_id)
     if earlier is not None:
         detail: dict[str, Any] = {"at": iso(earlier.at), "kiosk": earlier.kiosk}
         if candidate.room_code:
             detail.update(room_code=candidate.room_code, seat=candidate.seat_no)
         hhmm = earlier.at.astimezone(CST).strftime("%H:%M")
-        d = refused("already_checked_in", f"已于 {hhmm} 签到，不能重复签到。如有疑问请找监考员",
-                    f"Already checked in at {hhmm}; a second check-in is not allowed. "
-                    "Ask a proctor if this is wrong.", **detail)
+        d = refused(
+            "already_checked_in",
+            f"已于 {hhmm} 签到，不能重复签到。如有疑问请找监考员",
+            f"Already checked in at {hhmm}; a second check-in is not allowed. Ask a proctor if this is wrong.",
+            **detail,
+        )
         return Decision(**{**d.__dict__, "session": window.session, "candidate": candidate, "prior": earlier})
-    return Decision(True, session=window.session, candidate=candidate,
-                    late=now > window.session.starts_at)
+    return Decision(True, session=window.session, candidate=candidate, late=now > window.session.starts_at)
 
 
 def _claims_for_match(p: Presented) -> TicketClaims:

@@ -4,6 +4,7 @@ text with the CJK font onto the frame; ``--headless`` prints ``describe()`` inst
 
 R-PRIV-1: the screen shows the masked ID number only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,8 +16,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 SCREEN = (1280, 720)
 COLOURS = {  # RGB panels: a colour the candidate reads from across the room
-    "ready": (40, 44, 52), "prompt": (22, 78, 160), "accepted": (27, 127, 58),
-    "refused": (179, 38, 30), "warn": (166, 99, 0),
+    "ready": (40, 44, 52),
+    "prompt": (22, 78, 160),
+    "accepted": (27, 127, 58),
+    "refused": (179, 38, 30),
+    "warn": (166, 99, 0),
 }
 
 
@@ -40,14 +44,22 @@ def prompt(masked_id_typed: str = "") -> Answer:
 
 def from_response(status: int, body: dict[str, Any], offline: bool = False) -> Answer:
     """What to show for the server's answer (or the offline kiosk's own)."""
-    note = [("网络中断：已离线核验，恢复后自动上传", "Offline: checked here, uploaded when the network is back")] \
-        if offline else []
+    note = (
+        [("网络中断：已离线核验，恢复后自动上传", "Offline: checked here, uploaded when the network is back")]
+        if offline
+        else []
+    )
     if status == 200 and body.get("status") == "accepted":
         cand = body.get("candidate") or {}
         lines = [(f"{cand.get('name', '')}  {cand.get('masked_id', '')}", "")]
         if body.get("room_code"):
-            lines.insert(0, (f"考场 {body['room_code']}  ·  {body.get('seat')} 号座位",
-                             f"Room {body['room_code']}, seat {body.get('seat')}"))
+            lines.insert(
+                0,
+                (
+                    f"考场 {body['room_code']}  ·  {body.get('seat')} 号座位",
+                    f"Room {body['room_code']}, seat {body.get('seat')}",
+                ),
+            )
         else:
             lines.insert(0, ("请到考务室领取座位", "Please ask the exam office for your seat"))
         if body.get("late"):
@@ -57,16 +69,28 @@ def from_response(status: int, body: dict[str, Any], offline: bool = False) -> A
     lines = [(body.get("message") or "签到未通过", body.get("message_en") or "Check-in refused")]
     detail = body.get("detail") or {}
     if code == "already_checked_in" and detail.get("room_code"):
-        lines.append((f"您的座位：考场 {detail['room_code']} · {detail.get('seat')} 号（签到机 {detail.get('kiosk', '')}）",
-                      f"Your seat: room {detail['room_code']}, seat {detail.get('seat')} "
-                      f"(kiosk {detail.get('kiosk', '')})"))
+        lines.append(
+            (
+                f"您的座位：考场 {detail['room_code']} · {detail.get('seat')} 号（签到机 {detail.get('kiosk', '')}）",
+                f"Your seat: room {detail['room_code']}, seat {detail.get('seat')} (kiosk {detail.get('kiosk', '')})",
+            )
+        )
     kind = "warn" if code in ("not_open_yet", "already_checked_in") else "refused"
     return Answer(kind, "签到未通过", "Not checked in", lines + note, code)
 
 
 def network_error() -> Answer:
-    return Answer("refused", "无法核验", "Cannot check", [
-        ("网络中断且没有离线名单，请到签到台人工核验", "No network and no offline roster: please go to the check-in desk")])
+    return Answer(
+        "refused",
+        "无法核验",
+        "Cannot check",
+        [
+            (
+                "网络中断且没有离线名单，请到签到台人工核验",
+                "No network and no offline roster: please go to the check-in desk",
+            )
+        ],
+    )
 
 
 def describe(a: Answer) -> str:
@@ -81,7 +105,7 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         from examday.plans.ticket_render import find_cjk_font
 
         path = find_cjk_font()
-    except Exception:  # noqa: BLE001 - no CJK font: still show something (English stays readable)
+    except Exception:
         return ImageFont.load_default(px)
     # Face 2 of the Noto Sans CJK collection is Simplified Chinese.
     index = 2 if path.suffix == ".ttc" and path.name.startswith("NotoSansCJK") else 0
@@ -95,7 +119,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
             cut = line.rfind(" ")
             if cut > 0 and ch != " " and line.isascii():
                 out.append(line[:cut])
-                line = line[cut + 1:] + ch
+                line = line[cut + 1 :] + ch
             else:
                 out.append(line)
                 line = ch.lstrip()

@@ -6,6 +6,7 @@ quality supervisor see every room of the batch; a proctor sees only the rooms
 they are assigned to; every proctor action needs an assignment to that room
 in that session, under the proctor's own account.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ def sees_institution(actor: Actor, inst: Institution) -> bool:
 
 def proctor_rooms(db: Session, batch_id: int, staff_id: int) -> frozenset[str]:
     rows = db.exec(
-        select(Room.code).join(ProctorAssignment, ProctorAssignment.room_id == Room.id)
+        select(Room.code)
+        .join(ProctorAssignment, ProctorAssignment.room_id == Room.id)
         .join(ExamSession, ExamSession.id == ProctorAssignment.session_id)
         .where(ExamSession.batch_id == batch_id, ProctorAssignment.staff_id == staff_id)
     ).all()
@@ -79,20 +81,22 @@ def session_of(db: Session, batch: Batch, session_id: int) -> ExamSession:
 
 def room_of(db: Session, batch: Batch, session: ExamSession, room_code: str) -> Room:
     room = db.exec(
-        select(Room).join(SessionRoom, SessionRoom.room_id == Room.id)
-        .where(SessionRoom.session_id == session.id, Room.code == room_code,
-               Room.institution_id == batch.institution_id)
+        select(Room)
+        .join(SessionRoom, SessionRoom.room_id == Room.id)
+        .where(
+            SessionRoom.session_id == session.id, Room.code == room_code, Room.institution_id == batch.institution_id
+        )
     ).first()
     if room is None:
         raise not_found("room in this session")
     return room
 
 
-def running_session(db: Session, batch: Batch, room_code: str, now: datetime,
-                    entry_open_minutes: int) -> ExamSession:
+def running_session(db: Session, batch: Batch, room_code: str, now: datetime, entry_open_minutes: int) -> ExamSession:
     """The session of the batch in progress in that room (from entry opening to its end)."""
     rows = db.exec(
-        select(ExamSession).join(SessionRoom, SessionRoom.session_id == ExamSession.id)
+        select(ExamSession)
+        .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
         .join(Room, Room.id == SessionRoom.room_id)
         .where(ExamSession.batch_id == batch.id, Room.code == room_code)
         .order_by(ExamSession.starts_at)
@@ -102,8 +106,12 @@ def running_session(db: Session, batch: Batch, room_code: str, now: datetime,
             return s
     if not rows:
         raise not_found("room in this batch")
-    raise conflict("session_not_in_progress", "该考场当前没有进行中的场次",
-                   "No session of this batch is in progress in that room; name the session.", "R-DAY-3")
+    raise conflict(
+        "session_not_in_progress",
+        "该考场当前没有进行中的场次",
+        "No session of this batch is in progress in that room; name the session.",
+        "R-DAY-3",
+    )
 
 
 def assigned_proctor(db: Session, actor: Actor, session: ExamSession, room: Room) -> int:
@@ -111,9 +119,11 @@ def assigned_proctor(db: Session, actor: Actor, session: ExamSession, room: Room
     if actor.role != "proctor" or not actor.staff_id:
         raise forbidden("Only a proctor of this room in this session may do this.")
     found = db.exec(
-        select(ProctorAssignment.id).where(ProctorAssignment.session_id == session.id,
-                                           ProctorAssignment.room_id == room.id,
-                                           ProctorAssignment.staff_id == actor.staff_id)
+        select(ProctorAssignment.id).where(
+            ProctorAssignment.session_id == session.id,
+            ProctorAssignment.room_id == room.id,
+            ProctorAssignment.staff_id == actor.staff_id,
+        )
     ).first()
     if found is None:
         raise forbidden("You are not a proctor of this room in this session.")

@@ -1,6 +1,7 @@
 """HTTP routes of `proctor/`: live rooms, proctor actions, the exam-room record and the
 quality supervision (R-DAY-3, R-DISC-1, R-TIME-1, R-SUP-1). Thin: each handler calls
 one service, commits, then publishes the service's event."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ def _done(ctx: Ctx, outcome: Outcome) -> dict[str, Any]:
 def batch_rooms(ctx: Ctx, bid: int, session_id: int | None = None) -> list[dict[str, Any]]:
     """Per room: expected, present, absent, late, incidents, cameras (R-DAY-3); a proctor sees their rooms."""
     view = batch_view(ctx.db, ctx.user, bid)
-    session = (session_of(ctx.db, view.batch, session_id) if session_id
-               else roomstate.current_session(ctx.db, view.batch, ctx.now))
+    session = (
+        session_of(ctx.db, view.batch, session_id)
+        if session_id
+        else roomstate.current_session(ctx.db, view.batch, ctx.now)
+    )
     if session is None:
         return []
     return [r for r in roomstate.rooms_state(ctx.db, view.batch, session, ctx.now) if view.sees(r["room_code"])]
@@ -45,9 +49,22 @@ class IncidentIn:
 
 @post("/api/v1/batches/{bid:int}/incidents", guards=[signed_in], sync_to_thread=True, status_code=201)
 def add_incident(ctx: Ctx, bid: int, data: IncidentIn) -> dict[str, Any]:
-    return _done(ctx, incident.record_incident(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, data.room_code,
-                                               data.candidate_id, data.kind, data.description, data.session_id,
-                                               data.photo))
+    return _done(
+        ctx,
+        incident.record_incident(
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            ctx.state.blobs,
+            bid,
+            data.room_code,
+            data.candidate_id,
+            data.kind,
+            data.description,
+            data.session_id,
+            data.photo,
+        ),
+    )
 
 
 @dataclass
@@ -61,8 +78,20 @@ class SeatMoveIn:
 
 @post("/api/v1/batches/{bid:int}/seat-moves", guards=[signed_in], sync_to_thread=True, status_code=201)
 def add_seat_move(ctx: Ctx, bid: int, data: SeatMoveIn) -> dict[str, Any]:
-    return _done(ctx, seat_move.move_seat(ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id,
-                                          data.to_seat, data.reason, data.session_id))
+    return _done(
+        ctx,
+        seat_move.move_seat(
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            bid,
+            data.room_code,
+            data.candidate_id,
+            data.to_seat,
+            data.reason,
+            data.session_id,
+        ),
+    )
 
 
 @dataclass
@@ -74,8 +103,9 @@ class HandInIn:
 
 @post("/api/v1/batches/{bid:int}/hand-ins", guards=[signed_in], sync_to_thread=True, status_code=201)
 def add_hand_in(ctx: Ctx, bid: int, data: HandInIn) -> dict[str, Any]:
-    return _done(ctx, hand_in.note_hand_in(ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id,
-                                           data.session_id))
+    return _done(
+        ctx, hand_in.note_hand_in(ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id, data.session_id)
+    )
 
 
 RECORD = "/api/v1/batches/{bid:int}/sessions/{sid:int}/rooms/{room_code:str}/record"
@@ -93,8 +123,12 @@ class RecordIn:
 
 @post(RECORD, guards=[signed_in], sync_to_thread=True, status_code=201)
 def produce_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: RecordIn | None = None) -> dict[str, Any]:
-    return _done(ctx, room_record.produce_record(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sid, room_code,
-                                                 (data or RecordIn()).remarks))
+    return _done(
+        ctx,
+        room_record.produce_record(
+            ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sid, room_code, (data or RecordIn()).remarks
+        ),
+    )
 
 
 @dataclass
@@ -104,8 +138,10 @@ class ConfirmIn:
 
 @post(RECORD + "/confirm", guards=[signed_in], sync_to_thread=True, status_code=200)
 def confirm_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: ConfirmIn | None = None) -> dict[str, Any]:
-    return _done(ctx, room_record.confirm_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code,
-                                                 (data or ConfirmIn()).content_hash))
+    return _done(
+        ctx,
+        room_record.confirm_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code, (data or ConfirmIn()).content_hash),
+    )
 
 
 @dataclass
@@ -116,8 +152,12 @@ class AmendIn:
 
 @post(RECORD + "/amend", guards=[signed_in], sync_to_thread=True, status_code=201)
 def amend_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: AmendIn) -> dict[str, Any]:
-    return _done(ctx, room_record.amend_record(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sid, room_code,
-                                               data.text, data.reason))
+    return _done(
+        ctx,
+        room_record.amend_record(
+            ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sid, room_code, data.text, data.reason
+        ),
+    )
 
 
 @get(RECORD + ".png", guards=[signed_in], sync_to_thread=True, media_type="image/png")
@@ -156,10 +196,15 @@ class ReportIn:
 
 @post("/api/v1/batches/{bid:int}/supervision/report", guards=[signed_in], sync_to_thread=True, status_code=201)
 def file_report(ctx: Ctx, bid: int, data: ReportIn) -> dict[str, Any]:
-    sections = {a: getattr(data, a) for a in ("organisation", "eligibility", "questions_examiners",
-                                              "rooms_equipment", "fees")}
-    return _done(ctx, supervision.file_report(ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sections,
-                                              data.opinion, data.opinion_text))
+    sections = {
+        a: getattr(data, a) for a in ("organisation", "eligibility", "questions_examiners", "rooms_equipment", "fees")
+    }
+    return _done(
+        ctx,
+        supervision.file_report(
+            ctx.db, ctx.user, ctx.now, ctx.state.blobs, bid, sections, data.opinion, data.opinion_text
+        ),
+    )
 
 
 @get("/api/v1/batches/{bid:int}/supervision", guards=[signed_in], sync_to_thread=True)
@@ -167,5 +212,17 @@ def supervision_status(ctx: Ctx, bid: int) -> dict[str, Any]:
     return supervision.supervision_status(ctx.db, ctx.user, ctx.now, bid)
 
 
-ROUTES: list = [batch_rooms, add_incident, add_seat_move, add_hand_in, get_record, produce_record, confirm_record,
-                amend_record, record_png, add_finding, file_report, supervision_status]
+ROUTES: list = [
+    batch_rooms,
+    add_incident,
+    add_seat_move,
+    add_hand_in,
+    get_record,
+    produce_record,
+    confirm_record,
+    amend_record,
+    record_png,
+    add_finding,
+    file_report,
+    supervision_status,
+]

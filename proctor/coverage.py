@@ -19,6 +19,7 @@ Vocabulary
 * The *window* is the session widened by ``margin`` on both sides, so that a
   recorder clock a little off, or a recorder started at the last second, shows.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -157,8 +158,7 @@ def coverage_by_camera(
         if span.camera in wanted_set:
             spans_by[span.camera].append(span)
     return {
-        cam: _evaluate(cam, ws, we, segs_by[cam], spans_by[cam], tolerance, now, offline_voids_video)
-        for cam in wanted
+        cam: _evaluate(cam, ws, we, segs_by[cam], spans_by[cam], tolerance, now, offline_voids_video) for cam in wanted
     }
 
 
@@ -172,16 +172,10 @@ def stale_cameras(
     A camera that never reported is stale too: silence is exactly what a
     proctor must see during the exam, before it becomes a gap (R-VIDEO-1).
     """
-    return sorted(
-        cam
-        for cam, last in last_segment_end_by_camera.items()
-        if last is None or now - last > stale_after
-    )
+    return sorted(cam for cam, last in last_segment_end_by_camera.items() if last is None or now - last > stale_after)
 
 
-def _window(
-    start: datetime, end: datetime, margin: timedelta, tolerance: timedelta, now: datetime | None
-) -> Interval:
+def _window(start: datetime, end: datetime, margin: timedelta, tolerance: timedelta, now: datetime | None) -> Interval:
     for t in (start, end, now):
         if t is not None and t.tzinfo is None:
             raise ValueError("coverage times must be timezone-aware")

@@ -22,18 +22,18 @@ The entry cutoff (R-TIME-1) is announced once per room by ``emit_cutoffs``,
 which the app runs every few seconds; ``CutoffNotice`` makes it once across
 server processes. Tests call it directly with the time they want.
 """
-from __future__ import annotations
 
-from examday.ticker import ticking
+from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
 from litestar import WebSocket, websocket
@@ -49,6 +49,7 @@ from examday.actor import SYSTEM
 from examday.clock import iso
 from examday.errors import Refusal
 from examday.plans.models import Batch, ExamSession
+from examday.ticker import ticking
 from examday.web import unauthenticated
 from proctor import rooms as roomstate
 from proctor import rules
@@ -74,10 +75,18 @@ def snapshot(state: State, view: BatchView, session_id: int | None = None) -> di
         if session is not None:
             rooms = [r for r in roomstate.rooms_state(db, batch, session, now) if view.sees(r["room_code"])]
         return {
-            "type": "snapshot", "seq": seq, "batch_id": batch.id, "at": iso(now),
-            "batch": {"id": batch.id, "occupation_code": batch.occupation_code,
-                      "occupation_name": batch.occupation_name, "level": batch.level,
-                      "exam_date": batch.exam_date.isoformat(), "status": batch.status},
+            "type": "snapshot",
+            "seq": seq,
+            "batch_id": batch.id,
+            "at": iso(now),
+            "batch": {
+                "id": batch.id,
+                "occupation_code": batch.occupation_code,
+                "occupation_name": batch.occupation_name,
+                "level": batch.level,
+                "exam_date": batch.exam_date.isoformat(),
+                "status": batch.status,
+            },
             "session": roomstate.session_body(session, batch) if session else None,
             "sessions": [roomstate.session_body(s, batch) for s in roomstate.sessions_of(db, batch.id)],
             "rooms": rooms,
@@ -187,8 +196,9 @@ def emit_cutoffs(state: State, now: datetime) -> list[tuple[int, str]]:
     """
     announced: list[tuple[int, str]] = []
     with Session(state.engine, expire_on_commit=False) as db:
-        sessions = db.exec(select(ExamSession).where(ExamSession.starts_at <= now,
-                                                     ExamSession.starts_at > now - timedelta(days=1))).all()
+        sessions = db.exec(
+            select(ExamSession).where(ExamSession.starts_at <= now, ExamSession.starts_at > now - timedelta(days=1))
+        ).all()
         for s in sessions:
             batch = db.get(Batch, s.batch_id)
             if batch is None or batch.status == "draft":
@@ -206,9 +216,16 @@ def emit_cutoffs(state: State, now: datetime) -> list[tuple[int, str]]:
                 db.add(notice)
                 try:
                     db.flush()
-                    audit.record(db, SYSTEM, "room.entry_closed", "room", room.id,
-                                 {"session_id": s.id, "room_code": room.code, "absent": absent}, now,
-                                 batch.institution_id)
+                    audit.record(
+                        db,
+                        SYSTEM,
+                        "room.entry_closed",
+                        "room",
+                        room.id,
+                        {"session_id": s.id, "room_code": room.code, "absent": absent},
+                        now,
+                        batch.institution_id,
+                    )
                     db.commit()
                 except IntegrityError:  # another server process announced it first
                     db.rollback()
@@ -296,8 +313,16 @@ class _Connection:
                 await self.send_snapshot()
             except (Refusal, ValueError, TypeError):
                 self.session_id = previous
-                await self.socket.send_text(json.dumps({"type": "error", "code": "not_found", "message": "场次不存在",
-                                                        "message_en": "No such session."}))
+                await self.socket.send_text(
+                    json.dumps(
+                        {
+                            "type": "error",
+                            "code": "not_found",
+                            "message": "场次不存在",
+                            "message_en": "No such session.",
+                        }
+                    )
+                )
         elif kind == "ping":
             await self.socket.send_text(json.dumps({"type": "pong", "seq": self.sent_seq}))
 
@@ -319,6 +344,7 @@ async def batch_feed(socket: WebSocket, bid: int) -> None:
     inbox: asyncio.Queue = asyncio.Queue()
 
     async with bus.plugin.start_subscription(bus.channel(bid)) as subscriber:
+
         async def pump_events() -> None:
             async for raw in subscriber.iter_events():
                 await inbox.put(("event", raw))

@@ -6,6 +6,7 @@ fake a complete recording. CONTRACT.md: ``X-Examday-Signature: sha256=HEX``,
 the HMAC-SHA256 of the raw body bytes. The recorder signs, the server checks,
 both with these two functions.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ by its content hash; each proctor of the room confirms it under their own
 account (R-STAFF-4); afterwards it changes only by an amendment, which is on
 the audit chain (R-AUDIT-1).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,5 +1,6 @@
 """The proctors' and supervisors' pages (考场监控): the batches to watch, and a batch's
 live dashboard (R-DAY-3). The dashboard draws itself from the WebSocket feed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,12 +24,23 @@ WATCH_ROLES = (*FULL_VIEW_ROLES, "proctor")
 def proctor_home(ctx: Ctx) -> Template:
     actor = ctx.user
     today = ctx.now.astimezone(CST).date()
-    query = select(Batch).where(Batch.exam_date >= today - timedelta(days=3), Batch.exam_date <= today + timedelta(days=7),
-                                Batch.status != "draft").order_by(Batch.exam_date, Batch.id)
+    query = (
+        select(Batch)
+        .where(
+            Batch.exam_date >= today - timedelta(days=3),
+            Batch.exam_date <= today + timedelta(days=7),
+            Batch.status != "draft",
+        )
+        .order_by(Batch.exam_date, Batch.id)
+    )
     if actor.role == "proctor":
-        query = query.where(Batch.id.in_(
-            select(ExamSession.batch_id).join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id)
-            .where(ProctorAssignment.staff_id == (actor.staff_id or -1))))
+        query = query.where(
+            Batch.id.in_(
+                select(ExamSession.batch_id)
+                .join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id)
+                .where(ProctorAssignment.staff_id == (actor.staff_id or -1))
+            )
+        )
     batches = []
     if actor.role in WATCH_ROLES:
         for b in ctx.db.exec(query).all():
@@ -45,12 +57,18 @@ def dashboard(ctx: Ctx, bid: int) -> Template:
     except Refusal as r:
         return Template("proctor_refused.html", context={"actor": ctx.actor, "refusal": r}, status_code=r.status)
     kinds = [{"kind": k, "tier": t, "label": INCIDENT_LABELS[k]} for k, t in INCIDENT_TIERS.items()]
-    return Template("dashboard.html", context={
-        "actor": ctx.user, "batch": view.batch, "institution": view.institution.name,
-        "is_proctor": ctx.user.role == "proctor", "kinds": kinds,
-        "is_supervisor": ctx.user.role == "supervisor",
-        "areas": [(a, SUPERVISION_AREA_LABELS[a]) for a in (*SUPERVISION_AREAS, "other")],
-    })
+    return Template(
+        "dashboard.html",
+        context={
+            "actor": ctx.user,
+            "batch": view.batch,
+            "institution": view.institution.name,
+            "is_proctor": ctx.user.role == "proctor",
+            "kinds": kinds,
+            "is_supervisor": ctx.user.role == "supervisor",
+            "areas": [(a, SUPERVISION_AREA_LABELS[a]) for a in (*SUPERVISION_AREAS, "other")],
+        },
+    )
 
 
 ROUTES = [proctor_home, dashboard]

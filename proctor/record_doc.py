@@ -2,6 +2,7 @@
 and the supervision report (质量督导报告, R-SUP-1). Both are key documents kept
 permanently (R-ARCH-1); the caller archives the bytes as a blob.
 """
+
 from __future__ import annotations
 
 import io
@@ -130,8 +131,9 @@ def _t(text: str | None) -> str:
     return "" if not text else text[:16].replace("T", " ")
 
 
-def room_record_form(content: dict[str, Any], confirmations: Sequence[dict[str, Any]] = (),
-                     amendments: Sequence[dict[str, Any]] = ()) -> Form:
+def room_record_form(
+    content: dict[str, Any], confirmations: Sequence[dict[str, Any]] = (), amendments: Sequence[dict[str, Any]] = ()
+) -> Form:
     c = content
     s, r, b = c["session"], c["room"], c["batch"]
     form = Form(title="考场记录表  Exam-room record")
@@ -144,28 +146,54 @@ def room_record_form(content: dict[str, Any], confirmations: Sequence[dict[str, 
         f"迟到 Late {c['late']}   违纪 Incidents {len(c['incidents'])}   提前交卷 Early hand-ins {len(c['hand_ins'])}",
     ]
     form.blocks = [
-        Table("缺考考生 Absent", ["准考证号 Ticket", "姓名 Name", "座位 Seat"], [0.4, 0.35, 0.25],
-              [(a["ticket_number"], a["name"], a["seat"]) for a in c["absent_candidates"]]),
-        Table("迟到考生 Late", ["准考证号 Ticket", "姓名 Name", "座位 Seat", "到场 Arrived"], [0.3, 0.25, 0.15, 0.3],
-              [(a["ticket_number"], a["name"], a["seat"], _t(a["at"])[11:]) for a in c["late_candidates"]]),
-        Table("违纪情况 Incidents (R-DISC-1)", ["考生 Candidate", "类型 Kind", "处理 Effect", "说明 Description",
-                                             "时间 Time"], [0.18, 0.2, 0.2, 0.27, 0.15],
-              [(f"{i['ticket_number']} {i['name']}", f"{i['label']}（{i['tier']}）", i["effect"], i["description"],
-                i["at"][11:16]) for i in c["incidents"]]),
-        Table("调换座位 Seat moves", ["考生 Candidate", "原座位 From", "新座位 To", "原因 Reason"],
-              [0.3, 0.15, 0.15, 0.4],
-              [(f"{m['ticket_number']} {m['name']}", m["from_seat"], m["to_seat"], m["reason"])
-               for m in c["seat_moves"]]),
-        Table("提前交卷 Early hand-ins", ["考生 Candidate", "时间 Time"], [0.6, 0.4],
-              [(f"{h['ticket_number']} {h['name']}", _t(h["at"])[11:]) for h in c["hand_ins"]]),
+        Table(
+            "缺考考生 Absent",
+            ["准考证号 Ticket", "姓名 Name", "座位 Seat"],
+            [0.4, 0.35, 0.25],
+            [(a["ticket_number"], a["name"], a["seat"]) for a in c["absent_candidates"]],
+        ),
+        Table(
+            "迟到考生 Late",
+            ["准考证号 Ticket", "姓名 Name", "座位 Seat", "到场 Arrived"],
+            [0.3, 0.25, 0.15, 0.3],
+            [(a["ticket_number"], a["name"], a["seat"], _t(a["at"])[11:]) for a in c["late_candidates"]],
+        ),
+        Table(
+            "违纪情况 Incidents (R-DISC-1)",
+            ["考生 Candidate", "类型 Kind", "处理 Effect", "说明 Description", "时间 Time"],
+            [0.18, 0.2, 0.2, 0.27, 0.15],
+            [
+                (
+                    f"{i['ticket_number']} {i['name']}",
+                    f"{i['label']}（{i['tier']}）",
+                    i["effect"],
+                    i["description"],
+                    i["at"][11:16],
+                )
+                for i in c["incidents"]
+            ],
+        ),
+        Table(
+            "调换座位 Seat moves",
+            ["考生 Candidate", "原座位 From", "新座位 To", "原因 Reason"],
+            [0.3, 0.15, 0.15, 0.4],
+            [(f"{m['ticket_number']} {m['name']}", m["from_seat"], m["to_seat"], m["reason"]) for m in c["seat_moves"]],
+        ),
+        Table(
+            "提前交卷 Early hand-ins",
+            ["考生 Candidate", "时间 Time"],
+            [0.6, 0.4],
+            [(f"{h['ticket_number']} {h['name']}", _t(h["at"])[11:]) for h in c["hand_ins"]],
+        ),
         ("备注 Remarks", c.get("remarks") or "—"),
     ]
     form.footer = [f"生成 Produced：{_t(c['produced_at'])}"]
     for k in confirmations:
         form.footer.append(f"监考员确认 Confirmed by {k['name']}：{_t(k['at'])}")
     for a in amendments:
-        form.blocks.append((f"更正 Amendment {a['number']}（{_t(a['at'])}，{a['by']}）",
-                            f"{a['text']}\n原因 Reason：{a['reason']}"))
+        form.blocks.append(
+            (f"更正 Amendment {a['number']}（{_t(a['at'])}，{a['by']}）", f"{a['text']}\n原因 Reason：{a['reason']}")
+        )
     return form
 
 
@@ -174,15 +202,29 @@ def supervision_form(body: dict[str, Any]) -> Form:
 
     b = body["batch"]
     form = Form(title="质量督导报告  Supervision report")
-    form.lines = [f"{body.get('institution', '')}",
-                  f"职业 Occupation：{b['occupation_name']}（{b['occupation_code']}）  等级 Level：{b['level']}  "
-                  f"考试日期 Exam date：{b['exam_date']}",
-                  f"督导员 Supervisor：{body['supervisor']}   提交 Filed：{_t(body['filed_at'])}   "
-                  f"截止 Deadline：{body['deadline']}（{'按时 on time' if body['met'] else '逾期 late'}）"]
+    form.lines = [
+        f"{body.get('institution', '')}",
+        f"职业 Occupation：{b['occupation_name']}（{b['occupation_code']}）  等级 Level：{b['level']}  "
+        f"考试日期 Exam date：{b['exam_date']}",
+        f"督导员 Supervisor：{body['supervisor']}   提交 Filed：{_t(body['filed_at'])}   "
+        f"截止 Deadline：{body['deadline']}（{'按时 on time' if body['met'] else '逾期 late'}）",
+    ]
     form.blocks = [(SUPERVISION_AREA_LABELS[a], body[a]) for a in SUPERVISION_AREAS]
-    form.blocks.append(("有效性意见 Opinion on validity",
-                        f"{VALIDITY_OPINIONS[body['opinion']]}\n{body.get('opinion_text') or ''}".strip()))
-    form.blocks.append(Table("督导记录 Findings", ["时间 Time", "方面 Area", "内容 Finding"], [0.22, 0.18, 0.6],
-                             [(_t(f["at"]), SUPERVISION_AREA_LABELS.get(f["area"], f["area"]), f["text"])
-                              for f in body.get("findings", [])]))
+    form.blocks.append(
+        (
+            "有效性意见 Opinion on validity",
+            f"{VALIDITY_OPINIONS[body['opinion']]}\n{body.get('opinion_text') or ''}".strip(),
+        )
+    )
+    form.blocks.append(
+        Table(
+            "督导记录 Findings",
+            ["时间 Time", "方面 Area", "内容 Finding"],
+            [0.22, 0.18, 0.6],
+            [
+                (_t(f["at"]), SUPERVISION_AREA_LABELS.get(f["area"], f["area"]), f["text"])
+                for f in body.get("findings", [])
+            ],
+        )
+    )
     return form

@@ -15,6 +15,7 @@ With ``--upload s3://bucket/prefix`` each finished segment goes to
 S3-compatible storage first and its hook names the object
 (:mod:`proctor.recorder_upload`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -142,8 +143,15 @@ class RecorderResult:
 class Recorder:
     """One camera, one run: frames in, segment files and hooks out."""
 
-    def __init__(self, config: RecorderConfig, clock: Clock, sleep: Callable[[float], None],
-                 sender: HookSender, stop: threading.Event, uploader: SegmentUploader | None = None) -> None:
+    def __init__(
+        self,
+        config: RecorderConfig,
+        clock: Clock,
+        sleep: Callable[[float], None],
+        sender: HookSender,
+        stop: threading.Event,
+        uploader: SegmentUploader | None = None,
+    ) -> None:
         self.cfg, self.clock, self.sleep, self.sender, self.stop = config, clock, sleep, sender, stop
         self.uploader = uploader
         self.live = config.source.isdigit() or "://" in config.source
@@ -247,8 +255,13 @@ class Recorder:
                 break
         else:
             raise RuntimeError("OpenCV cannot write mp4v or MJPG video here")
-        self._hook("segment_started", now, started_at=_iso(now), path=self._location(path),
-                   segment_seconds=self.cfg.segment_seconds)
+        self._hook(
+            "segment_started",
+            now,
+            started_at=_iso(now),
+            path=self._location(path),
+            segment_seconds=self.cfg.segment_seconds,
+        )
         return _Segment(path, writer, now, size)
 
     def _finish(self, ended_at: datetime) -> None:
@@ -258,8 +271,15 @@ class Recorder:
         seg.writer.release()
         digest, size = _sha256(seg.path)
         self.finished.append(seg.path)
-        hook = self._payload("segment_finished", self.clock(), started_at=_iso(seg.started_at),
-                             ended_at=_iso(ended_at), path=self._location(seg.path), sha256=digest, bytes=size)
+        hook = self._payload(
+            "segment_finished",
+            self.clock(),
+            started_at=_iso(seg.started_at),
+            ended_at=_iso(ended_at),
+            path=self._location(seg.path),
+            sha256=digest,
+            bytes=size,
+        )
         if self.uploader is not None:
             self.uploader.submit(seg.path, hook)  # reported once the store holds it
         else:
@@ -269,16 +289,27 @@ class Recorder:
         return self.uploader.location(path) if self.uploader is not None else str(path)
 
     def _payload(self, event: str, at: datetime, **extra: Any) -> dict[str, Any]:
-        return {"id": uuid.uuid4().hex, "event": event, "camera": self.cfg.camera_code,
-                "room_code": self.cfg.room_code, "at": _iso(at), **extra}
+        return {
+            "id": uuid.uuid4().hex,
+            "event": event,
+            "camera": self.cfg.camera_code,
+            "room_code": self.cfg.room_code,
+            "at": _iso(at),
+            **extra,
+        }
 
     def _hook(self, event: str, at: datetime, **extra: Any) -> None:
         self.sender.submit(self._payload(event, at, **extra))
 
 
-def record(config: RecorderConfig, clock: Clock = utc_now, sleep: Callable[[float], None] = time.sleep,
-           stop: threading.Event | None = None, post: Post | None = None,
-           flush_timeout: float = 10.0) -> RecorderResult:
+def record(
+    config: RecorderConfig,
+    clock: Clock = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
+    post: Post | None = None,
+    flush_timeout: float = 10.0,
+) -> RecorderResult:
     """Record until the file ends, ``max_segments`` are done or ``stop`` is set."""
     # Each camera spools its own hooks: two recorders often share one --out.
     spool = config.out_dir / _safe(config.room_code) / _safe(config.camera_code)
@@ -286,8 +317,15 @@ def record(config: RecorderConfig, clock: Clock = utc_now, sleep: Callable[[floa
     sender = HookSender(config.server, config.secret, spool, config.hook_backoff, config.hook_backoff_max, post)
     uploader = None
     if config.upload:
-        uploader = SegmentUploader(config.upload, config.out_dir, sender, spool, keep_local=config.keep_local,
-                                   backoff=config.hook_backoff, backoff_max=config.hook_backoff_max)
+        uploader = SegmentUploader(
+            config.upload,
+            config.out_dir,
+            sender,
+            spool,
+            keep_local=config.keep_local,
+            backoff=config.hook_backoff,
+            backoff_max=config.hook_backoff_max,
+        )
     unsent_uploads = 0
     try:
         segments = Recorder(config, clock, sleep, sender, stop or threading.Event(), uploader).run()
@@ -322,13 +360,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--room", required=True, metavar="CODE")
     p.add_argument("--camera-code", required=True, metavar="CODE")
     p.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
-    p.add_argument("--secret", default=os.environ.get("EXAMDAY_HOOK_SECRET"),
-                   help="hook secret; prefer env EXAMDAY_HOOK_SECRET (the command line is visible to ps)")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR",
-                   help="segment files (with --upload: until uploaded) and the hook spool")
-    p.add_argument("--upload", metavar="s3://BUCKET/PREFIX", default=None,
-                   help="put each finished segment into S3-compatible storage (EXAMDAY_S3_* and AWS_* "
-                        "variables) and report the object")
+    p.add_argument(
+        "--secret",
+        default=os.environ.get("EXAMDAY_HOOK_SECRET"),
+        help="hook secret; prefer env EXAMDAY_HOOK_SECRET (the command line is visible to ps)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="segment files (with --upload: until uploaded) and the hook spool",
+    )
+    p.add_argument(
+        "--upload",
+        metavar="s3://BUCKET/PREFIX",
+        default=None,
+        help="put each finished segment into S3-compatible storage (EXAMDAY_S3_* and AWS_* "
+        "variables) and report the object",
+    )
     p.add_argument("--keep-local", action="store_true", help="with --upload, keep the local files too")
     p.add_argument("--segment-seconds", type=float, default=10.0)
     p.add_argument("--max-segments", type=int, default=None, metavar="N")
@@ -352,9 +402,20 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             log.error("--upload: %s (expected s3://bucket/prefix)", exc)
             return 2
-    config = RecorderConfig(args.camera, args.room, args.camera_code, args.server, args.secret, args.out,
-                            args.segment_seconds, args.max_segments, args.frozen_seconds, args.black_seconds,
-                            upload=args.upload, keep_local=args.keep_local)
+    config = RecorderConfig(
+        args.camera,
+        args.room,
+        args.camera_code,
+        args.server,
+        args.secret,
+        args.out,
+        args.segment_seconds,
+        args.max_segments,
+        args.frozen_seconds,
+        args.black_seconds,
+        upload=args.upload,
+        keep_local=args.keep_local,
+    )
     stop = threading.Event()
     # SIGINT/SIGTERM close the current segment and flush hooks instead of
     # leaving a half-written file and an unreported stretch.

@@ -15,6 +15,7 @@ An object is never overwritten. Segments not yet uploaded are listed in
 none: the next run uploads and reports them (the hook's ``id`` is kept, so a
 repeat is dropped by the server).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -110,8 +111,15 @@ class _InOrder:
 class HookSender(_InOrder):
     """Delivers hook bodies in order from a thread, without losing any."""
 
-    def __init__(self, server: str, secret: str, spool_dir: Path | None = None, backoff: float = 0.5,
-                 backoff_max: float = 30.0, post: Post | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        secret: str,
+        spool_dir: Path | None = None,
+        backoff: float = 0.5,
+        backoff_max: float = 30.0,
+        post: Post | None = None,
+    ) -> None:
         self.url, self.secret, self.spool_dir = server.rstrip("/") + HOOK_PATH, secret, spool_dir
         if post is None:
             client = httpx.Client(timeout=5.0)
@@ -176,9 +184,18 @@ class HookSender(_InOrder):
 class SegmentUploader(_InOrder):
     """Uploads finished segments in order from a thread, then hands their hooks to ``sender``."""
 
-    def __init__(self, target: str, out_dir: Path, sender: HookSender, spool_dir: Path,
-                 s3: S3Config | None = None, keep_local: bool = False, backoff: float = 0.5,
-                 backoff_max: float = 30.0, client: Any = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        out_dir: Path,
+        sender: HookSender,
+        spool_dir: Path,
+        s3: S3Config | None = None,
+        keep_local: bool = False,
+        backoff: float = 0.5,
+        backoff_max: float = 30.0,
+        client: Any = None,
+    ) -> None:
         self.bucket, prefix = blobs_s3.parse_url(target)
         self.prefix, self.out_dir = prefix.strip("/"), Path(out_dir).resolve()
         self.sender, self.journal, self.keep_local = sender, spool_dir / UPLOADS_FILE, keep_local
@@ -254,8 +271,15 @@ class SegmentUploader(_InOrder):
                 raise OSError(f"{local} changed after it was cut")  # never upload other bytes
             for attempt in range(2):
                 f.seek(0)
-                outcome = blobs_s3.put(self._client, bucket, key, f, hook["sha256"], hook["bytes"],
-                                       CONTENT_TYPES.get(local.suffix, "application/octet-stream"))
+                outcome = blobs_s3.put(
+                    self._client,
+                    bucket,
+                    key,
+                    f,
+                    hook["sha256"],
+                    hook["bytes"],
+                    CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
+                )
                 if outcome != "conflict":
                     return hook
                 # Another recording already holds that name (a clock set back): keep both.

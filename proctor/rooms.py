@@ -4,6 +4,7 @@ session's rooms and hands them to ``proctor.rules.room_state``.
 Names are masked here (R-PRIV-1): the live view identifies a candidate by seat
 and ticket number, as the list on the door does.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,7 +19,7 @@ from examday.clock import iso
 from examday.identity import mask_name
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
-from examday.registry.models import Camera, Room
+from examday.registry.models import Room
 from kiosk.models import Attendance, OfflineConflict
 from proctor import rules
 from proctor.models import HandIn, Incident, SeatMove
@@ -30,8 +31,11 @@ def batch_config(batch: Batch) -> BatchConfig:
 
 
 def sessions_of(db: Session, batch_id: int) -> list[ExamSession]:
-    return list(db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)
-                        .order_by(ExamSession.starts_at, ExamSession.id)).all())
+    return list(
+        db.exec(
+            select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)
+        ).all()
+    )
 
 
 def current_session(db: Session, batch: Batch, now: datetime) -> ExamSession | None:
@@ -46,44 +50,62 @@ def pick_current(sessions: list[ExamSession], batch: Batch, now: datetime) -> Ex
 
 def session_body(s: ExamSession, batch: Batch) -> dict[str, Any]:
     cfg = batch_config(batch)
-    return {"id": s.id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at),
-            "cutoff_at": iso(rules.entry_cutoff(s.starts_at, cfg.entry_close_minutes)),
-            "handin_from": iso(rules.handin_opens(s.starts_at, cfg.no_handin_minutes))}
+    return {
+        "id": s.id,
+        "part": s.part,
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.ends_at),
+        "cutoff_at": iso(rules.entry_cutoff(s.starts_at, cfg.entry_close_minutes)),
+        "handin_from": iso(rules.handin_opens(s.starts_at, cfg.no_handin_minutes)),
+    }
 
 
 # Every event of the live feed reads a room's state (R-DAY-3), so the statements are built once,
 # with bound parameters, and run through Core: building a statement and its cache key costs
 # more than running it on SQLite.
 _rooms = bindparam("rooms", expanding=True)
-_SESSION_ROOMS = (select(Room.id, Room.code, Room.name, Room.seats, Room.rows, Room.cols)
-                  .join(SessionRoom, SessionRoom.room_id == Room.id)
-                  .where(SessionRoom.session_id == bindparam("session_id")).order_by(Room.code))
-_SEATS = (select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)
-          .join(Candidate, Candidate.id == Seat.candidate_id)
-          .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), Seat.room_id.in_(_rooms)))
+_SESSION_ROOMS = (
+    select(Room.id, Room.code, Room.name, Room.seats, Room.rows, Room.cols)
+    .join(SessionRoom, SessionRoom.room_id == Room.id)
+    .where(SessionRoom.session_id == bindparam("session_id"))
+    .order_by(Room.code)
+)
+_SEATS = (
+    select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)
+    .join(Candidate, Candidate.id == Seat.candidate_id)
+    .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), Seat.room_id.in_(_rooms))
+)
 # Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
-_ARRIVALS = (select(Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late)
-             .where(Attendance.session_id == bindparam("session_id"),
-                    or_(Attendance.room_id.in_(_rooms), Attendance.room_id.is_(None))))
-_STRANGERS = (select(Candidate.id, Candidate.name, Candidate.ticket_number)
-              .where(Candidate.id.in_(bindparam("ids", expanding=True))))
-_INCIDENTS = (select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)
-              .where(Incident.session_id == bindparam("session_id"), Incident.room_id.in_(_rooms))
-              .order_by(Incident.at, Incident.id))
-_MOVES = (select(SeatMove.room_id, SeatMove.candidate_id, SeatMove.to_seat)
-          .where(SeatMove.session_id == bindparam("session_id"), SeatMove.room_id.in_(_rooms))
-          .order_by(SeatMove.at, SeatMove.id))
-_HANDINS = (select(HandIn.room_id, HandIn.candidate_id, HandIn.at)
-            .where(HandIn.session_id == bindparam("session_id"), HandIn.room_id.in_(_rooms)))
-_CONFLICTS = (select(OfflineConflict.candidate_id)
-              .where(OfflineConflict.session_id == bindparam("session_id"), OfflineConflict.resolved_at.is_(None)))
+_ARRIVALS = select(Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late).where(
+    Attendance.session_id == bindparam("session_id"), or_(Attendance.room_id.in_(_rooms), Attendance.room_id.is_(None))
+)
+_STRANGERS = select(Candidate.id, Candidate.name, Candidate.ticket_number).where(
+    Candidate.id.in_(bindparam("ids", expanding=True))
+)
+_INCIDENTS = (
+    select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)
+    .where(Incident.session_id == bindparam("session_id"), Incident.room_id.in_(_rooms))
+    .order_by(Incident.at, Incident.id)
+)
+_MOVES = (
+    select(SeatMove.room_id, SeatMove.candidate_id, SeatMove.to_seat)
+    .where(SeatMove.session_id == bindparam("session_id"), SeatMove.room_id.in_(_rooms))
+    .order_by(SeatMove.at, SeatMove.id)
+)
+_HANDINS = select(HandIn.room_id, HandIn.candidate_id, HandIn.at).where(
+    HandIn.session_id == bindparam("session_id"), HandIn.room_id.in_(_rooms)
+)
+_CONFLICTS = select(OfflineConflict.candidate_id).where(
+    OfflineConflict.session_id == bindparam("session_id"), OfflineConflict.resolved_at.is_(None)
+)
 
 
 # -- cameras ----------------------------------------------------------------------------
 
 
-def camera_states(db: Session, batch_id: int, now: datetime,
-                  batch: Batch | None = None) -> dict[str, list[dict[str, str]]]:
+def camera_states(
+    db: Session, batch_id: int, now: datetime, batch: Batch | None = None
+) -> dict[str, list[dict[str, str]]]:
     """{room_code: [{code, state, reason}]} for every camera of the batch's rooms, as the video
     hooks report them; "unknown" until a recorder speaks."""
     return camera_state_map(db, batch_id, now, batch)
@@ -93,13 +115,24 @@ def camera_states(db: Session, batch_id: int, now: datetime,
 
 
 def session_rooms(db: Session, session: ExamSession) -> list[Room]:
-    return list(db.exec(select(Room).join(SessionRoom, SessionRoom.room_id == Room.id)
-                        .where(SessionRoom.session_id == session.id).order_by(Room.code)).all())
+    return list(
+        db.exec(
+            select(Room)
+            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .where(SessionRoom.session_id == session.id)
+            .order_by(Room.code)
+        ).all()
+    )
 
 
-def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
-                room_codes: Collection[str] | None = None,
-                cameras: Mapping[str, list[dict[str, str]]] | None = None) -> list[dict[str, Any]]:
+def rooms_state(
+    db: Session,
+    batch: Batch,
+    session: ExamSession,
+    now: datetime,
+    room_codes: Collection[str] | None = None,
+    cameras: Mapping[str, list[dict[str, str]]] | None = None,
+) -> list[dict[str, Any]]:
     """The state of each room of ``session`` (only ``room_codes`` when given)."""
     q = db.connection().execute
     rooms = [r for r in q(_SESSION_ROOMS, {"session_id": session.id}) if room_codes is None or r.code in room_codes]
@@ -114,8 +147,9 @@ def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
     seated: dict[int, dict[int, rules.SeatFact]] = defaultdict(dict)
     seat_room: dict[int, int] = {}
     withdrawn: set[int] = set()
-    for room_id, seat_no, cid, name, ticket, status in q(_SEATS, {"batch_id": batch.id, "part": session.part,
-                                                                  "rooms": ids}):
+    for room_id, seat_no, cid, name, ticket, status in q(
+        _SEATS, {"batch_id": batch.id, "part": session.part, "rooms": ids}
+    ):
         seated[room_id][cid] = rules.SeatFact(cid, seat_no, ticket, mask_name(name))
         seat_room[cid] = room_id
         if status == "withdrawn":
@@ -126,8 +160,14 @@ def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
         if room_id in ids:
             arrivals[room_id][cid] = rules.Arrival(cid, at, late)
     strangers = [cid for rid, arr in arrivals.items() for cid in arr if cid not in seated[rid]]
-    stranger_facts = {cid: rules.SeatFact(cid, None, ticket, mask_name(name))
-                      for cid, name, ticket in q(_STRANGERS, {"ids": strangers})} if strangers else {}
+    stranger_facts = (
+        {
+            cid: rules.SeatFact(cid, None, ticket, mask_name(name))
+            for cid, name, ticket in q(_STRANGERS, {"ids": strangers})
+        }
+        if strangers
+        else {}
+    )
     incidents: dict[int, list[rules.IncidentFact]] = defaultdict(list)
     for iid, room_id, cid, kind, tier, at in q(_INCIDENTS, sid):
         incidents[room_id].append(rules.IncidentFact(iid, cid, kind, tier, at))
@@ -146,15 +186,25 @@ def rooms_state(db: Session, batch: Batch, session: ExamSession, now: datetime,
     out = []
     for r in rooms:
         facts = rules.RoomFacts(
-            room_code=r.code, capacity=r.seats, starts_at=session.starts_at, ends_at=session.ends_at,
-            cutoff_at=cutoff, seats=list(seated[r.id].values()), arrivals=arrivals[r.id],
-            incidents=incidents[r.id], moved_to=moved[r.id], handed_in=handed[r.id],
-            withdrawn=frozenset(withdrawn), cameras=cameras.get(r.code, []), conflicts=conflicts[r.id],
+            room_code=r.code,
+            capacity=r.seats,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            cutoff_at=cutoff,
+            seats=list(seated[r.id].values()),
+            arrivals=arrivals[r.id],
+            incidents=incidents[r.id],
+            moved_to=moved[r.id],
+            handed_in=handed[r.id],
+            withdrawn=frozenset(withdrawn),
+            cameras=cameras.get(r.code, []),
+            conflicts=conflicts[r.id],
             strangers={cid: stranger_facts[cid] for cid in arrivals[r.id] if cid in stranger_facts},
         )
         state = rules.room_state(facts, now)
-        state.update({"room_name": r.name, "rows": r.rows, "cols": r.cols, "session_id": session.id,
-                      "part": session.part})
+        state.update(
+            {"room_name": r.name, "rows": r.rows, "cols": r.cols, "session_id": session.id, "part": session.part}
+        )
         out.append(jsonable(state))
     return out
 

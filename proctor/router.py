@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from litestar import Router
 
-from proctor import controllers
-from proctor import video_controllers
-from proctor import feed
-from proctor import pages
+from proctor import controllers, feed, pages, video_controllers
 
 router = Router(path="/", route_handlers=[*controllers.ROUTES, *video_controllers.ROUTES, *feed.ROUTES, *pages.ROUTES])

@@ -14,6 +14,7 @@
 
 Nothing here reads a clock or a database: time is an argument.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -103,8 +104,9 @@ def handin_opens(starts_at: datetime, no_handin_minutes: int = DEFAULT_NO_HANDIN
     return starts_at + timedelta(minutes=no_handin_minutes)
 
 
-def handin_refusal(starts_at: datetime, ends_at: datetime, now: datetime,
-                   no_handin_minutes: int = DEFAULT_NO_HANDIN_MINUTES) -> str | None:
+def handin_refusal(
+    starts_at: datetime, ends_at: datetime, now: datetime, no_handin_minutes: int = DEFAULT_NO_HANDIN_MINUTES
+) -> str | None:
     """Why an early hand-in cannot be noted now, or None (R-TIME-1)."""
     if now < handin_opens(starts_at, no_handin_minutes):
         return "handin_too_early"
@@ -118,8 +120,12 @@ def handin_refusal(starts_at: datetime, ends_at: datetime, now: datetime,
 SUPERVISION_DAYS = 3
 SUPERVISION_AREAS = ("organisation", "eligibility", "questions_examiners", "rooms_equipment", "fees")
 SUPERVISION_AREA_LABELS = {
-    "organisation": "考务组织", "eligibility": "考生资格", "questions_examiners": "试题与考评人员",
-    "rooms_equipment": "考场与设备", "fees": "收费", "other": "其他",
+    "organisation": "考务组织",
+    "eligibility": "考生资格",
+    "questions_examiners": "试题与考评人员",
+    "rooms_equipment": "考场与设备",
+    "fees": "收费",
+    "other": "其他",
 }
 VALIDITY_OPINIONS = {"valid": "本批次有效", "partly_valid": "本批次部分有效", "invalid": "本批次无效"}
 
@@ -209,21 +215,24 @@ def room_state(f: RoomFacts, now: datetime) -> dict[str, Any]:
     seats = []
     for s in [*expected, *f.strangers.values()]:
         arrival = f.arrivals.get(s.candidate_id)
-        status = seat_status(arrival is not None, bool(arrival and arrival.late),
-                             s.candidate_id in with_incident, cutoff_passed)
-        seats.append({
-            "seat": f.moved_to.get(s.candidate_id, s.seat),
-            "allocated_seat": s.seat,
-            "candidate_id": s.candidate_id,
-            "ticket_number": s.ticket_number,
-            "name": s.name,
-            "status": status,
-            "late": bool(arrival and arrival.late),
-            "arrived_at": arrival.at if arrival else None,
-            "handed_in": s.candidate_id in f.handed_in,
-            "incidents": incidents_of.get(s.candidate_id, 0),
-            "moved": s.candidate_id in f.moved_to,
-        })
+        status = seat_status(
+            arrival is not None, bool(arrival and arrival.late), s.candidate_id in with_incident, cutoff_passed
+        )
+        seats.append(
+            {
+                "seat": f.moved_to.get(s.candidate_id, s.seat),
+                "allocated_seat": s.seat,
+                "candidate_id": s.candidate_id,
+                "ticket_number": s.ticket_number,
+                "name": s.name,
+                "status": status,
+                "late": bool(arrival and arrival.late),
+                "arrived_at": arrival.at if arrival else None,
+                "handed_in": s.candidate_id in f.handed_in,
+                "incidents": incidents_of.get(s.candidate_id, 0),
+                "moved": s.candidate_id in f.moved_to,
+            }
+        )
     seats.sort(key=lambda s: (s["seat"] is None, s["seat"] or 0, s["ticket_number"]))
     expected_ids = {s.candidate_id for s in expected}
     present = len(f.arrivals)
@@ -237,8 +246,17 @@ def room_state(f: RoomFacts, now: datetime) -> dict[str, Any]:
         "absent": missing if cutoff_passed else 0,
         "waiting": 0 if cutoff_passed else missing,
         "incidents": len(f.incidents),
-        "incident_list": [{"id": i.id, "candidate_id": i.candidate_id, "kind": i.kind, "tier": i.tier,
-                           "label": INCIDENT_LABELS.get(i.kind, i.kind), "at": i.at} for i in f.incidents],
+        "incident_list": [
+            {
+                "id": i.id,
+                "candidate_id": i.candidate_id,
+                "kind": i.kind,
+                "tier": i.tier,
+                "label": INCIDENT_LABELS.get(i.kind, i.kind),
+                "at": i.at,
+            }
+            for i in f.incidents
+        ],
         "handed_in": len(f.handed_in),
         "cutoff_at": f.cutoff_at,
         "cutoff_passed": cutoff_passed,
@@ -248,13 +266,15 @@ def room_state(f: RoomFacts, now: datetime) -> dict[str, Any]:
     }
 
 
-def room_alerts(room_code: str, capacity: int, present: int, cameras: Iterable[Mapping[str, Any]],
-                conflicts: Iterable[int]) -> list[dict[str, Any]]:
+def room_alerts(
+    room_code: str, capacity: int, present: int, cameras: Iterable[Mapping[str, Any]], conflicts: Iterable[int]
+) -> list[dict[str, Any]]:
     alerts: list[dict[str, Any]] = []
     for cam in cameras:
         if cam.get("state", "unknown") not in CAMERA_OK:
-            alerts.append({"kind": "camera_down", "rule": "R-VIDEO-1", "camera": cam.get("code"),
-                           "state": cam.get("state")})
+            alerts.append(
+                {"kind": "camera_down", "rule": "R-VIDEO-1", "camera": cam.get("code"), "state": cam.get("state")}
+            )
     if capacity and present > capacity:  # R-DAY-2
         alerts.append({"kind": "over_capacity", "rule": "R-DAY-2", "present": present, "capacity": capacity})
     for cid in conflicts:
@@ -269,8 +289,9 @@ def counts_only(state: Mapping[str, Any]) -> dict[str, Any]:
 
 def seat_taken(target: int, candidate_id: int, state: Mapping[str, Any]) -> bool:
     """Whether another candidate holds seat ``target`` now: an absent one has given it up."""
-    return any(s["seat"] == target and s["candidate_id"] != candidate_id and s["status"] != "absent"
-               for s in state["seats"])
+    return any(
+        s["seat"] == target and s["candidate_id"] != candidate_id and s["status"] != "absent" for s in state["seats"]
+    )
 
 
 def pick_session(windows: Sequence[tuple[int, datetime, datetime]], now: datetime) -> int | None:

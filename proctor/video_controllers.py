@@ -5,6 +5,7 @@ body is its authentication (:mod:`proctor.services.hooks`). The rest are for peo
 coverage for the admin, supervisor, centre and the proctors of the rooms;
 holds and the retention preview for the exam office (admin).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,10 +18,9 @@ from litestar.response import Template
 from examday.clock import CST
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
-from proctor.services import hooks
-from proctor.services import video
 from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE
 from proctor.hooks_sign import SIGNATURE_HEADER
+from proctor.services import hooks, video
 from storage import holds, purge
 
 watchers = [requires_role("admin", "supervisor", "centre", "proctor")]
@@ -49,8 +49,9 @@ def recorder_hook(ctx: Ctx, request: Request, body: bytes) -> dict[str, Any]:
     ``segment_already_finished``; 422 ``invalid_hook``; 503 ``video_store_unavailable`` when an
     ``s3://`` segment cannot be checked now (the recorder sends the hook again)."""
     peer = request.client.host if request.client else None
-    result = hooks.receive(ctx.db, ctx.state.settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER),
-                           ctx.now, peer)
+    result = hooks.receive(
+        ctx.db, ctx.state.settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER), ctx.now, peer
+    )
     ctx.db.commit()
     _publish(ctx, result.events)
     return result.body()
@@ -60,16 +61,27 @@ def _seconds(value: float | None, default: timedelta, name: str, upper: float) -
     if value is None:
         return default
     if not 0 <= value <= upper:
-        raise Refusal("invalid_input", f"{name} 超出范围", f"{name} must be between 0 and {upper:g} seconds.",
-                      None, 422, {"field": name})
+        raise Refusal(
+            "invalid_input",
+            f"{name} 超出范围",
+            f"{name} must be between 0 and {upper:g} seconds.",
+            None,
+            422,
+            {"field": name},
+        )
     return timedelta(seconds=value)
 
 
 @get("/api/v1/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True)
 def coverage(ctx: Ctx, bid: int, tolerance: float | None = None, margin: float | None = None) -> dict[str, Any]:
-    return video.batch_coverage(ctx.db, ctx.user, bid, ctx.now,
-                                _seconds(tolerance, DEFAULT_TOLERANCE, "tolerance", 3600),
-                                _seconds(margin, DEFAULT_MARGIN, "margin", 3600))
+    return video.batch_coverage(
+        ctx.db,
+        ctx.user,
+        bid,
+        ctx.now,
+        _seconds(tolerance, DEFAULT_TOLERANCE, "tolerance", 3600),
+        _seconds(margin, DEFAULT_MARGIN, "margin", 3600),
+    )
 
 
 @dataclass
@@ -137,9 +149,9 @@ def retention(ctx: Ctx, limit: int = 50) -> dict[str, Any]:
 @get("/office/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True, include_in_schema=False)
 def coverage_page(ctx: Ctx, bid: int) -> Template:
     data = video.batch_coverage(ctx.db, ctx.user, bid, ctx.now)
-    return Template("coverage.html", context={"actor": ctx.user, "cov": data, "cause_zh": CAUSE_ZH,
-                                              "state_zh": STATE_ZH})
+    return Template(
+        "coverage.html", context={"actor": ctx.user, "cov": data, "cause_zh": CAUSE_ZH, "state_zh": STATE_ZH}
+    )
 
 
-ROUTES = [recorder_hook, coverage, verify_files, place_hold, release_hold, list_holds, retention,
-                coverage_page]
+ROUTES = [recorder_hook, coverage, verify_files, place_hold, release_hold, list_holds, retention, coverage_page]

@@ -5,6 +5,7 @@ A segment row is never deleted, not even by the retention purge: the purge
 deletes the file and stamps ``purged_at``, so that coverage can still say a
 hole in the footage was a purge and not a dead camera.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,8 +33,9 @@ class Segment(SQLModel, table=True):
         UniqueConstraint("camera_id", "started_at", name="uq_segment_camera_start"),
         # The purge walks an institution's unpurged segments oldest first; purged rows
         # stay for coverage and would otherwise be walked again by every run.
-        Index("ix_segment_purge", "institution_id", "started_at", "id",
-              sqlite_where=_UNPURGED, postgresql_where=_UNPURGED),
+        Index(
+            "ix_segment_purge", "institution_id", "started_at", "id", sqlite_where=_UNPURGED, postgresql_where=_UNPURGED
+        ),
     )
     # 17 million a season for 200 cameras: 64-bit on PostgreSQL.
     id: int | None = Field(default=None, sa_column=Column(_BIG_ID, primary_key=True, autoincrement=True))

@@ -12,6 +12,7 @@ refusal (bad token, not your batch) ends it with exit status 2.
 Seat map symbols: ``·`` expected, ``P`` present, ``L`` late, ``A`` absent,
 ``!`` incident, ``✓`` handed in, blank: no candidate.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,9 @@ SYMBOL = {"expected": "·", "present": "P", "late": "L", "absent": "A", "inciden
 def ws_url(server: str, batch_id: int) -> str:
     server = server.rstrip("/")
     if server.startswith("https://"):
-        server = "wss://" + server[len("https://"):]
+        server = "wss://" + server[len("https://") :]
     elif server.startswith("http://"):
-        server = "ws://" + server[len("http://"):]
+        server = "ws://" + server[len("http://") :]
     elif not server.startswith(("ws://", "wss://")):
         server = "ws://" + server
     return f"{server}/ws/batches/{batch_id}"
@@ -63,7 +64,9 @@ def render_room(room: dict[str, Any]) -> str:
             if not s.get("seat"):
                 lines.append(f"  (no seat) {s['ticket_number']} {s['status']}")
     for i in room.get("incident_list", []):
-        lines.append(f"  违纪 {str(i.get('at', ''))[11:16]} #{i['candidate_id']} {i.get('label', i['kind'])} ({i['tier']})")
+        lines.append(
+            f"  违纪 {str(i.get('at', ''))[11:16]} #{i['candidate_id']} {i.get('label', i['kind'])} ({i['tier']})"
+        )
     return "\n".join(lines)
 
 
@@ -90,7 +93,11 @@ class RoomView:
             return "gap"
         self.seq = msg["seq"]
         room = self.rooms.get(msg.get("room_code") or "")
-        if room is None or "room" not in msg or (self.session and msg.get("session_id") not in (None, self.session["id"])):
+        if (
+            room is None
+            or "room" not in msg
+            or (self.session and msg.get("session_id") not in (None, self.session["id"]))
+        ):
             return "ignored"
         changed = ([msg["seat_state"]] if msg.get("seat_state") else []) + msg.get("seats", [])
         seats = [s for s in room.get("seats", []) if s["candidate_id"] not in {c["candidate_id"] for c in changed}]
@@ -110,8 +117,16 @@ def _stamp() -> str:
     return datetime.now().strftime("%H:%M:%S")
 
 
-def watch(server: str, token: str, batch_id: int, room: str | None = None, out: TextIO = sys.stdout,
-          once: bool = False, max_events: int | None = None, retry_max: float = 30.0) -> int:
+def watch(
+    server: str,
+    token: str,
+    batch_id: int,
+    room: str | None = None,
+    out: TextIO = sys.stdout,
+    once: bool = False,
+    max_events: int | None = None,
+    retry_max: float = 30.0,
+) -> int:
     """Print the room's live state until interrupted (or ``once``/``max_events``); the exit status."""
     from websockets.exceptions import ConnectionClosed, InvalidStatus
     from websockets.sync.client import connect
@@ -126,8 +141,9 @@ def watch(server: str, token: str, batch_id: int, room: str | None = None, out: 
 
     while True:
         try:
-            with connect(ws_url(server, batch_id), additional_headers={"Authorization": f"Bearer {token}"},
-                         open_timeout=10) as ws:
+            with connect(
+                ws_url(server, batch_id), additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=10
+            ) as ws:
                 delay = 1.0
                 for raw in ws:
                     msg = json.loads(raw)
@@ -138,8 +154,11 @@ def watch(server: str, token: str, batch_id: int, room: str | None = None, out: 
                     if kind == "snapshot":
                         view.snapshot(msg)
                         s = view.session
-                        show(f"snapshot #{msg['seq']}" + (f" · {s['part']} {s['starts_at'][11:16]}–{s['ends_at'][11:16]}"
-                                                          if s else "") + ("" if view.rooms else " · no room to show"))
+                        show(
+                            f"snapshot #{msg['seq']}"
+                            + (f" · {s['part']} {s['starts_at'][11:16]}–{s['ends_at'][11:16]}" if s else "")
+                            + ("" if view.rooms else " · no room to show")
+                        )
                         if once:
                             return 0
                     elif kind == "event":

@@ -12,6 +12,7 @@ Rules enforced here:
 Arithmetic is exact (Decimal) and rounded once, at the end, to one decimal
 place half up; rounding intermediate values could move a result across 60.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -129,14 +130,17 @@ def candidate_result(part_scores: Mapping[str, object], parts: Sequence[str]) ->
     ≥ 60 → ``pass`` (R-SCORE-3); else ``fail``.
     """
     if not parts:
-        raise Refusal("plan_parts_missing", "认定计划未列出考核科目",
-                      "The plan names no assessment parts.", "R-PLAN-3")
+        raise Refusal("plan_parts_missing", "认定计划未列出考核科目", "The plan names no assessment parts.", "R-PLAN-3")
     stray = [p for p, v in part_scores.items() if p not in parts and v is not None]
     if stray:
         # A score for a part the plan does not have is a data error, not something to ignore.
-        raise Refusal("part_not_in_plan", "成绩中含有认定计划以外的科目",
-                      "A score is given for a part that is not in the plan.", "R-PLAN-2",
-                      detail={"parts": sorted(stray)})
+        raise Refusal(
+            "part_not_in_plan",
+            "成绩中含有认定计划以外的科目",
+            "A score is given for a part that is not in the plan.",
+            "R-PLAN-2",
+            detail={"parts": sorted(stray)},
+        )
     values = {p: part_scores.get(p) for p in parts}
     if any(v == ABSENT for v in values.values()):
         return "absent"

@@ -15,6 +15,7 @@ as its last two digits; the serial runs from 1, so 000000 is not a number.
 ``is_certificate_number`` accepts exactly what ``certificate_number`` can
 produce.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,12 +25,41 @@ from examday.errors import Refusal
 
 KINDS = ("Y", "S")
 # GB/T 2260 province-level codes of mainland China.
-PROVINCE_CODES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23",
-    "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46",
-    "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-})
+PROVINCE_CODES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+    }
+)
 LENGTH = 22
 # [0-9], not \d: \d also matches full-width and other Unicode digits.
 _SHAPE = re.compile(r"[YS][0-9]{21}")
@@ -54,13 +84,23 @@ def _int_in(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _problems(kind: object, institution_code: object, province_code: object, site_serial: object,
-              year: object, level: object, serial: object) -> list[dict[str, str]]:
+def _problems(
+    kind: object,
+    institution_code: object,
+    province_code: object,
+    site_serial: object,
+    year: object,
+    level: object,
+    serial: object,
+) -> list[dict[str, str]]:
     checks = (
         ("kind", kind in KINDS, "must be Y (employer) or S (social organisation)"),
         ("institution_code", _digits(institution_code, 4), "must be 4 digits (0000 if filed by the province)"),
-        ("province_code", _digits(province_code, 2) and province_code in PROVINCE_CODES,
-         "must be a GB/T 2260 province code"),
+        (
+            "province_code",
+            _digits(province_code, 2) and province_code in PROVINCE_CODES,
+            "must be a GB/T 2260 province code",
+        ),
         ("site_serial", _digits(site_serial, 6), "must be 6 digits"),
         ("year", _int_in(year, 2000, 2099), "must be a year from 2000 to 2099"),
         ("level", _int_in(level, 1, 5), "must be a level from 1 to 5 (R-LEVEL)"),
@@ -108,8 +148,15 @@ def parse_certificate_number(text: str) -> CertificateNumber:
         level=int(text[15]),
         serial=int(text[16:22]),
     )
-    problems = _problems(parts.kind, parts.institution_code, parts.province_code, parts.site_serial,
-                         parts.year, parts.level, parts.serial)
+    problems = _problems(
+        parts.kind,
+        parts.institution_code,
+        parts.province_code,
+        parts.site_serial,
+        parts.year,
+        parts.level,
+        parts.serial,
+    )
     if problems:
         raise _refuse(problems)
     return parts

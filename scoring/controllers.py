@@ -5,6 +5,7 @@ itself (R-PUB-1: automatically on the first request after the publicity
 ends); that lock commits on its own, so a request refused afterwards does not
 undo it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from litestar.response import Template
 
 from examday.web import Ctx, requires_role, signed_in
 from scoring import exports, public, results, theory_import
+from scoring.access import batch_for_read
+from scoring.models import Objection
 from scoring.services import absence as absence_service
 from scoring.services import arbitration as arbitration_service
 from scoring.services import certificates as certificates_service
@@ -28,8 +31,6 @@ from scoring.services import objections as objections_service
 from scoring.services import panels as panels_service
 from scoring.services import publicity as publicity_service
 from scoring.services import rubrics as rubrics_service
-from scoring.access import batch_for_read
-from scoring.models import Objection
 
 ADMIN = [requires_role("admin")]
 SCORER = [requires_role("evaluator", "chief")]
@@ -96,9 +97,18 @@ class EntryIn:
 @post("/api/v1/score-entries", guards=SCORER, sync_to_thread=True, status_code=201)
 def post_entry(ctx: Ctx, data: EntryIn) -> dict[str, Any]:
     due(ctx, data.batch_id)
-    body = entries_service.submit_entry(ctx.db, ctx.user, ctx.now, ctx.state.passwords,
-                                        ctx.state.settings.secret_key, data.batch_id, data.candidate_id,
-                                        data.part, data.items, data.pin)
+    body = entries_service.submit_entry(
+        ctx.db,
+        ctx.user,
+        ctx.now,
+        ctx.state.passwords,
+        ctx.state.settings.secret_key,
+        data.batch_id,
+        data.candidate_id,
+        data.part,
+        data.items,
+        data.pin,
+    )
     ctx.db.commit()
     return body
 
@@ -115,8 +125,9 @@ class TheoryUpload:
 
 
 @post("/api/v1/batches/{bid:int}/theory-scores", guards=ADMIN, sync_to_thread=True, status_code=201)
-def post_theory(ctx: Ctx, bid: int,
-                data: Annotated[TheoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+def post_theory(
+    ctx: Ctx, bid: int, data: Annotated[TheoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> dict[str, Any]:
     due(ctx, bid)
     raw = data.file.file.read()
     body = theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, data.file.filename or "", raw)
@@ -145,12 +156,15 @@ class ArbitrationIn:
     reason: str = ""
 
 
-@post("/api/v1/batches/{bid:int}/arbitrations/{candidate_id:int}/{part:str}", guards=[requires_role("chief")],
-      sync_to_thread=True, status_code=200)
+@post(
+    "/api/v1/batches/{bid:int}/arbitrations/{candidate_id:int}/{part:str}",
+    guards=[requires_role("chief")],
+    sync_to_thread=True,
+    status_code=200,
+)
 def post_arbitration(ctx: Ctx, bid: int, candidate_id: int, part: str, data: ArbitrationIn) -> dict[str, Any]:
     due(ctx, bid)
-    body = arbitration_service.arbitrate(ctx.db, ctx.user, ctx.now, bid, candidate_id, part, data.action,
-                                         data.reason)
+    body = arbitration_service.arbitrate(ctx.db, ctx.user, ctx.now, bid, candidate_id, part, data.action, data.reason)
     ctx.db.commit()
     return body
 
@@ -203,8 +217,9 @@ class ObjectionIn:
 @post("/api/v1/batches/{bid:int}/objections", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_objection(ctx: Ctx, bid: int, data: ObjectionIn) -> dict[str, Any]:
     due(ctx, bid)
-    body = objections_service.raise_objection(ctx.db, ctx.user, ctx.now, bid, data.candidate_id, data.part,
-                                              data.reason, data.raised_by)
+    body = objections_service.raise_objection(
+        ctx.db, ctx.user, ctx.now, bid, data.candidate_id, data.part, data.reason, data.raised_by
+    )
     ctx.db.commit()
     return body
 
@@ -227,8 +242,7 @@ def post_resolve(ctx: Ctx, oid: int, data: ResolveIn) -> dict[str, Any]:
     o = ctx.db.get(Objection, oid)
     if o is not None:
         due(ctx, o.batch_id)
-    body = objections_service.resolve_objection(ctx.db, ctx.user, ctx.now, oid, data.decision, data.reason,
-                                                data.part)
+    body = objections_service.resolve_objection(ctx.db, ctx.user, ctx.now, oid, data.decision, data.reason, data.part)
     ctx.db.commit()
     return body
 
@@ -261,8 +275,11 @@ def results_csv(ctx: Ctx, bid: int) -> Response:
 @get("/api/v1/batches/{bid:int}/results.xlsx", guards=[signed_in], sync_to_thread=True)
 def results_xlsx(ctx: Ctx, bid: int) -> Response:
     due(ctx, bid)
-    return _file(exports.results_xlsx(ctx.db, ctx.user, bid),
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"batch-{bid}-results.xlsx")
+    return _file(
+        exports.results_xlsx(ctx.db, ctx.user, bid),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"batch-{bid}-results.xlsx",
+    )
 
 
 @dataclass
@@ -278,8 +295,16 @@ class CertificatesIn:
 def post_certificates(ctx: Ctx, bid: int, data: CertificatesIn) -> dict[str, Any]:
     due(ctx, bid)
     body = certificates_service.issue_certificates(
-        ctx.db, ctx.user, ctx.now, bid, kind=data.kind, institution_code=data.institution_code,
-        site_serial=data.site_serial, issue_date=data.issue_date, province=data.province_code)
+        ctx.db,
+        ctx.user,
+        ctx.now,
+        bid,
+        kind=data.kind,
+        institution_code=data.institution_code,
+        site_serial=data.site_serial,
+        issue_date=data.issue_date,
+        province=data.province_code,
+    )
     ctx.db.commit()
     return body
 
@@ -293,12 +318,35 @@ def get_certificates(ctx: Ctx, bid: int) -> dict[str, Any]:
 @get("/api/v1/batches/{bid:int}/certificates.csv", guards=[signed_in], sync_to_thread=True)
 def get_certificates_csv(ctx: Ctx, bid: int) -> Response:
     due(ctx, bid)
-    return _file(certificates_service.certificates_csv(ctx.db, ctx.user, bid), "text/csv; charset=utf-8",
-                 f"batch-{bid}-certificates.csv")
+    return _file(
+        certificates_service.certificates_csv(ctx.db, ctx.user, bid),
+        "text/csv; charset=utf-8",
+        f"batch-{bid}-certificates.csv",
+    )
 
 
-
-ROUTES: list = [put_rubric, get_rubric, post_panel, get_panels, post_entry, get_scores, post_theory, post_absence,
-                post_arbitration, get_arbitrations, post_publicity, public_publicity, public_publicity_html,
-                post_objection, get_objections, post_resolve, post_lock, get_seal, results_csv, results_xlsx,
-                post_certificates, get_certificates, get_certificates_csv]
+ROUTES: list = [
+    put_rubric,
+    get_rubric,
+    post_panel,
+    get_panels,
+    post_entry,
+    get_scores,
+    post_theory,
+    post_absence,
+    post_arbitration,
+    get_arbitrations,
+    post_publicity,
+    public_publicity,
+    public_publicity_html,
+    post_objection,
+    get_objections,
+    post_resolve,
+    post_lock,
+    get_seal,
+    results_csv,
+    results_xlsx,
+    post_certificates,
+    get_certificates,
+    get_certificates_csv,
+]

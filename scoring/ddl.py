@@ -18,13 +18,22 @@ the database refuse them too, for anyone who goes around the API:
 in one transaction, so running it again also brings an older definition up
 to date.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
 LOCKED_TABLES = (
-    "rubric", "rubric_item", "panel", "panel_member", "score_entry", "part_score",
-    "arbitration_step", "theory_import", "publicity", "objection",
+    "rubric",
+    "rubric_item",
+    "panel",
+    "panel_member",
+    "score_entry",
+    "part_score",
+    "arbitration_step",
+    "theory_import",
+    "publicity",
+    "objection",
 )
 APPEND_ONLY = ("score_entry", "arbitration_step")
 SEAL_TABLE = "batch_seal"
@@ -44,8 +53,7 @@ def _sqlite_statements() -> list[str]:
 
     for t in LOCKED_TABLES:
         trigger(f"{t}_locked_ins", "INSERT", t, _LOCKED.format(row="NEW"), "locked")
-        trigger(f"{t}_locked_upd", "UPDATE", t,
-                f"{_LOCKED.format(row='OLD')} OR {_LOCKED.format(row='NEW')}", "locked")
+        trigger(f"{t}_locked_upd", "UPDATE", t, f"{_LOCKED.format(row='OLD')} OR {_LOCKED.format(row='NEW')}", "locked")
         trigger(f"{t}_locked_del", "DELETE", t, _LOCKED.format(row="OLD"), "locked")
     for t in APPEND_ONLY:
         # Checked after the lock trigger's name sorts; either way the update is refused.

@@ -40,6 +40,7 @@ per-examiner secret and the examiner's PIN:
   non-repudiation against the server's operator, which would need a key
   pair on the examiner's device. The "v1:" prefix leaves room for that.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -109,16 +110,14 @@ def entry_hash(
 
 def _check_pin(pin: object) -> str:
     if not isinstance(pin, str) or not _PIN_RE.fullmatch(pin):
-        raise Refusal("pin_invalid", "签名密码须为4至12位数字", "The signing PIN must be 4 to 12 digits.",
-                      "R-SCORE-1")
+        raise Refusal("pin_invalid", "签名密码须为4至12位数字", "The signing PIN must be 4 to 12 digits.", "R-SCORE-1")
     return pin
 
 
 def _signing_key(pin: str, examiner_secret: bytes) -> bytes:
     if not isinstance(examiner_secret, (bytes, bytearray)) or len(examiner_secret) < MIN_SECRET_BYTES:
         raise ValueError(f"examiner_secret must be at least {MIN_SECRET_BYTES} bytes")
-    return hmac.new(bytes(examiner_secret), b"examday/score-pin/v1\x00" + pin.encode("ascii"),
-                    hashlib.sha256).digest()
+    return hmac.new(bytes(examiner_secret), b"examday/score-pin/v1\x00" + pin.encode("ascii"), hashlib.sha256).digest()
 
 
 def sign_entry(hash_hex: str, pin: str, examiner_secret: bytes) -> str:
@@ -158,8 +157,16 @@ class EntryVersion:
         return (str(self.batch_id), str(self.candidate_id), str(self.part), str(self.examiner_id))
 
     def recomputed_hash(self) -> str:
-        return entry_hash(self.prev_hash, self.batch_id, self.candidate_id, self.part,
-                          self.examiner_id, self.items, self.version, self.at_iso)
+        return entry_hash(
+            self.prev_hash,
+            self.batch_id,
+            self.candidate_id,
+            self.part,
+            self.examiner_id,
+            self.items,
+            self.version,
+            self.at_iso,
+        )
 
 
 def new_version(
@@ -178,13 +185,16 @@ def new_version(
     entry: a chain never crosses candidates, parts or examiners.
     """
     if previous is not None and previous.identity() != (str(batch_id), str(candidate_id), str(part), str(examiner_id)):
-        raise Refusal("entry_chain_mismatch", "评分记录版本不属于同一考生、科目和考评员",
-                      "The previous version belongs to another entry.", "R-SCORE-2")
+        raise Refusal(
+            "entry_chain_mismatch",
+            "评分记录版本不属于同一考生、科目和考评员",
+            "The previous version belongs to another entry.",
+            "R-SCORE-2",
+        )
     version = 1 if previous is None else previous.version + 1
     prev_hash = None if previous is None else previous.hash
     digest = entry_hash(prev_hash, batch_id, candidate_id, part, examiner_id, items, version, at_iso)
-    return EntryVersion(batch_id, candidate_id, part, examiner_id, dict(items), version, at_iso,
-                        prev_hash, digest)
+    return EntryVersion(batch_id, candidate_id, part, examiner_id, dict(items), version, at_iso, prev_hash, digest)
 
 
 _FIELDS = ("batch_id", "candidate_id", "part", "examiner_id", "items", "version", "at_iso", "prev_hash", "hash")

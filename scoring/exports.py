@@ -7,6 +7,7 @@ key id, signature, lock time) is printed under the table; before that the
 file says it is not sealed. CSV is UTF-8 with a BOM so that Excel opens it in
 Chinese.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,9 +24,9 @@ from examday.errors import forbidden
 from examday.identity import mask_id_number
 from examday.plans.models import Batch
 from scoring import access
-from scoring.services.lock import seal_body, seal_of
 from scoring.points import text
 from scoring.results import batch_results
+from scoring.services.lock import seal_body, seal_of
 
 PART_NAMES = {"theory": "理论知识", "skill": "技能操作", "review": "综合评审"}
 RESULT_NAMES = {"pass": "合格", "fail": "不合格", "absent": "缺考", "incomplete": "未完成"}
@@ -42,29 +43,41 @@ def export_batch(db: Session, actor: Actor, batch_id: int) -> Batch:
 def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[list[str]], list[list[str]]]:
     """(header, rows, footer lines) of the score summary."""
     parts = batch.part_list()
-    header = ["序号", "准考证号", "姓名", "身份证号",
-              *[f"{PART_NAMES.get(p, p)}成绩 {p}" for p in parts], "结果 result"]
+    header = [
+        "序号",
+        "准考证号",
+        "姓名",
+        "身份证号",
+        *[f"{PART_NAMES.get(p, p)}成绩 {p}" for p in parts],
+        "结果 result",
+    ]
     rows = []
     for n, r in enumerate(batch_results(db, batch), start=1):
         c = r.candidate
-        cells = [str(n), c.ticket_number, c.name,
-                 c.id_number if actor.role == "admin" else mask_id_number(c.id_number)]
+        cells = [str(n), c.ticket_number, c.name, c.id_number if actor.role == "admin" else mask_id_number(c.id_number)]
         for p in parts:
             ps = r.parts.get(p)
-            cells.append("缺考" if ps and ps.status == "absent" else
-                         text(ps.score_tenths) if ps and ps.status == "final" else "")
+            cells.append(
+                "缺考" if ps and ps.status == "absent" else text(ps.score_tenths) if ps and ps.status == "final" else ""
+            )
         cells.append(RESULT_NAMES.get(r.result, r.result))
         rows.append(cells)
     seal = seal_of(db, batch.id)
-    title = [f"成绩汇总表 score summary · 批次 {batch.id} · {batch.occupation_code} {batch.occupation_name} · "
-             f"{batch.level}级 · {batch.exam_date.isoformat()} · 合格线 60"]
+    title = [
+        f"成绩汇总表 score summary · 批次 {batch.id} · {batch.occupation_code} {batch.occupation_name} · "
+        f"{batch.level}级 · {batch.exam_date.isoformat()} · 合格线 60"
+    ]
     if seal is None:
         footer = [["未锁定封存 not locked: draft, scores may still change"]]
     else:
         s = seal_body(seal)
-        footer = [["封存 seal", s["version"]], ["锁定时间 locked_at", s["locked_at"]],
-                  ["摘要 digest (sha256)", s["digest"]], ["密钥 kid", s["kid"]],
-                  ["签名 signature (Ed25519)", s["signature"]]]
+        footer = [
+            ["封存 seal", s["version"]],
+            ["锁定时间 locked_at", s["locked_at"]],
+            ["摘要 digest (sha256)", s["digest"]],
+            ["密钥 kid", s["kid"]],
+            ["签名 signature (Ed25519)", s["signature"]],
+        ]
     return header, rows, [title, *footer]
 
 
@@ -101,8 +114,12 @@ def results_xlsx(db: Session, actor: Actor, batch_id: int) -> bytes:
     last_part = first_part + len(batch.part_list())
     for cells in rows:
         # Ticket and ID numbers stay text (leading zeros, 18 digits); scores are numbers with one decimal.
-        ws.append([_cell(ws, float(v), number_format="0.0")
-                   if first_part <= i < last_part and v not in ("", "缺考") else v for i, v in enumerate(cells)])
+        ws.append(
+            [
+                _cell(ws, float(v), number_format="0.0") if first_part <= i < last_part and v not in ("", "缺考") else v
+                for i, v in enumerate(cells)
+            ]
+        )
     ws.append([])
     for line in notes[1:]:
         ws.append(line)

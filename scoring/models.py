@@ -10,6 +10,7 @@ Every table that holds a batch's scoring record carries ``batch_id`` so that
 the database refuses to change it once the batch is locked
 (``scoring.ddl.install_lock_triggers``).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -78,9 +79,7 @@ class ScoreEntry(SQLModel, table=True):
     """
 
     __tablename__ = "score_entry"
-    __table_args__ = (
-        UniqueConstraint("batch_id", "candidate_id", "part", "examiner_staff_id", "version"),
-    )
+    __table_args__ = (UniqueConstraint("batch_id", "candidate_id", "part", "examiner_staff_id", "version"),)
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     candidate_id: int = Field(foreign_key="candidate.id", index=True)

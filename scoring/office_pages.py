@@ -11,6 +11,7 @@ publicity is over on their own (``scoring.controllers.due``); this page is
 where the office locks it by command, so it shows "publicity over, lock now"
 instead of locking behind the office's back.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,19 +31,25 @@ from examday.plans.pages import read_upload
 from examday.registry.models import Staff
 from examday.web import Ctx, requires_role
 from scoring import access, results, theory_import
+from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.publicity import lock_allowed_from
 from scoring.services import lock as lock_service
 from scoring.services import objections as objections_service
 from scoring.services import panels as panels_service
 from scoring.services import publicity as publicity_service
 from scoring.services import rubrics as rubrics_service
-from scoring.exports import PART_NAMES, RESULT_NAMES
-from scoring.publicity import lock_allowed_from
 
 OFFICE = [requires_role("admin")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 STATUS_ZH = {"draft": "草稿", "filed": "已报送", "publicity": "公示中", "locked": "已锁定"}
-PART_STATUS = {"pending": "待评", "rescore": "重评", "arbitration": "仲裁中", "final": "已确定", "absent": "缺考",
-               "missing": "无成绩"}
+PART_STATUS = {
+    "pending": "待评",
+    "rescore": "重评",
+    "arbitration": "仲裁中",
+    "final": "已确定",
+    "absent": "缺考",
+    "missing": "无成绩",
+}
 OBJECTION_ZH = {"open": "待处理", "rejected": "已驳回", "rescoring": "复评中", "upheld": "已维持"}
 DONE = {
     "rubric": ("评分细则已保存", "Rubric saved."),
@@ -56,13 +63,17 @@ DONE = {
 
 
 def _examiners(ctx: Ctx, institution_id: int) -> list[Staff]:
-    rows = ctx.db.exec(select(Staff).where(Staff.institution_id == institution_id, Staff.active == True)  # noqa: E712
-                       .order_by(Staff.id)).all()
+    rows = ctx.db.exec(
+        select(Staff)
+        .where(Staff.institution_id == institution_id, Staff.active == True)  # noqa: E712
+        .order_by(Staff.id)
+    ).all()
     return [s for s in rows if "examiner" in s.role_set()]
 
 
-def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None,
-          status: int = 200) -> Template:
+def _page(
+    ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None, status: int = 200
+) -> Template:
     batch = access.batch_for_admin(ctx.db, ctx.user, bid)
     parts = batch.part_list()
     examiners = _examiners(ctx, batch.institution_id)
@@ -71,16 +82,34 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
     publicity = publicity_service.publicity_of(ctx.db, batch.id)
     seal = lock_service.seal_of(ctx.db, batch.id)
     today = ctx.now.astimezone(CST).date()
-    return Template("office_scores.html", status_code=status, context={
-        "actor": ctx.user, "batch": batch, "parts": parts, "part_names": PART_NAMES, "status_zh": STATUS_ZH,
-        "part_status": PART_STATUS, "result_names": RESULT_NAMES, "objection_zh": OBJECTION_ZH,
-        "scores": results.scores_view(ctx.db, ctx.user, bid), "examiners": examiners, "names": names,
-        "rubrics": {p: rubrics_service.rubric_body(batch.id, p, rubrics_service.load_items(ctx.db, batch.id, p))
-                    for p in parts},
-        "panels": panels, "objections": objections_service.list_objections(ctx.db, ctx.user, batch.id),
-        "publicity": publicity_service.publicity_body(publicity) if publicity else None,
-        "lock_due": bool(publicity) and today >= lock_allowed_from(publicity.ends_on),
-        "seal": lock_service.seal_body(seal) if seal else None, "notice": notice, "error": error})
+    return Template(
+        "office_scores.html",
+        status_code=status,
+        context={
+            "actor": ctx.user,
+            "batch": batch,
+            "parts": parts,
+            "part_names": PART_NAMES,
+            "status_zh": STATUS_ZH,
+            "part_status": PART_STATUS,
+            "result_names": RESULT_NAMES,
+            "objection_zh": OBJECTION_ZH,
+            "scores": results.scores_view(ctx.db, ctx.user, bid),
+            "examiners": examiners,
+            "names": names,
+            "rubrics": {
+                p: rubrics_service.rubric_body(batch.id, p, rubrics_service.load_items(ctx.db, batch.id, p))
+                for p in parts
+            },
+            "panels": panels,
+            "objections": objections_service.list_objections(ctx.db, ctx.user, batch.id),
+            "publicity": publicity_service.publicity_body(publicity) if publicity else None,
+            "lock_due": bool(publicity) and today >= lock_allowed_from(publicity.ends_on),
+            "seal": lock_service.seal_body(seal) if seal else None,
+            "notice": notice,
+            "error": error,
+        },
+    )
 
 
 @get("/office/batches/{bid:int}/scores", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
@@ -106,17 +135,27 @@ def rubric_lines(text: str) -> list[dict[str, str]]:
             continue
         cells = [c.strip() for c in re.split(r"[,，\t]", line)]
         if len(cells) != 3:
-            raise Refusal("rubric_invalid", f"第{n}行应为 代码,名称,分值", f"Line {n}: write code, title, points.",
-                          "R-SCORE-3", detail={"problems": [{"code": None, "reason": "line_format", "line": n}]})
+            raise Refusal(
+                "rubric_invalid",
+                f"第{n}行应为 代码,名称,分值",
+                f"Line {n}: write code, title, points.",
+                "R-SCORE-3",
+                detail={"problems": [{"code": None, "reason": "line_format", "line": n}]},
+            )
         items.append({"code": cells[0], "title": cells[1], "max_points": cells[2]})
     return items
 
 
 @post("/office/batches/{bid:int}/scores/rubric", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
 def rubric_submit(ctx: Ctx, bid: int, data: Form) -> Response:
-    return _act(ctx, bid, lambda: rubrics_service.set_rubric(
-        ctx.db, ctx.user, ctx.now, bid, str(data.get("part", "")), rubric_lines(str(data.get("items", "")))),
-        "rubric")
+    return _act(
+        ctx,
+        bid,
+        lambda: rubrics_service.set_rubric(
+            ctx.db, ctx.user, ctx.now, bid, str(data.get("part", "")), rubric_lines(str(data.get("items", "")))
+        ),
+        "rubric",
+    )
 
 
 def _ints(raw: Any) -> list[int]:
@@ -127,9 +166,20 @@ def _ints(raw: Any) -> list[int]:
 @post("/office/batches/{bid:int}/scores/panel", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
 def panel_submit(ctx: Ctx, bid: int, data: Form) -> Response:
     chief = _ints(data.get("chief"))
-    return _act(ctx, bid, lambda: panels_service.set_panel(
-        ctx.db, ctx.user, ctx.now, bid, str(data.get("part", "")), _ints(data.get("examiner")),
-        chief[0] if chief else None), "panel")
+    return _act(
+        ctx,
+        bid,
+        lambda: panels_service.set_panel(
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            bid,
+            str(data.get("part", "")),
+            _ints(data.get("examiner")),
+            chief[0] if chief else None,
+        ),
+        "panel",
+    )
 
 
 @dataclass
@@ -138,8 +188,9 @@ class TheoryForm:
 
 
 @post("/office/batches/{bid:int}/scores/theory", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def theory_submit(ctx: Ctx, bid: int,
-                  data: Annotated[TheoryForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response:
+def theory_submit(
+    ctx: Ctx, bid: int, data: Annotated[TheoryForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> Response:
     def run() -> None:
         content, filename = read_upload(data.file)
         theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, filename or "", content)
@@ -155,20 +206,37 @@ def publicity_submit(ctx: Ctx, bid: int) -> Response:
 @post("/office/batches/{bid:int}/scores/objections", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
 def objection_submit(ctx: Ctx, bid: int, data: Form) -> Response:
     candidate = _ints(data.get("candidate_id"))
-    return _act(ctx, bid, lambda: objections_service.raise_objection(
-        ctx.db, ctx.user, ctx.now, bid, candidate[0] if candidate else -1, str(data.get("part") or "") or None,
-        data.get("reason"), str(data.get("raised_by", ""))), "objection")
+    return _act(
+        ctx,
+        bid,
+        lambda: objections_service.raise_objection(
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            bid,
+            candidate[0] if candidate else -1,
+            str(data.get("part") or "") or None,
+            data.get("reason"),
+            str(data.get("raised_by", "")),
+        ),
+        "objection",
+    )
 
 
-@post("/office/batches/{bid:int}/scores/objections/{oid:int}/resolve", guards=OFFICE, sync_to_thread=True,
-      include_in_schema=False)
+@post(
+    "/office/batches/{bid:int}/scores/objections/{oid:int}/resolve",
+    guards=OFFICE,
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def resolve_submit(ctx: Ctx, bid: int, oid: int, data: Form) -> Response:
     def run() -> None:
         found = [o for o in objections_service.list_objections(ctx.db, ctx.user, bid) if o["id"] == oid]
         if not found:  # the objection is settled on its own batch's page only
             raise not_found("objection of this batch")
-        objections_service.resolve_objection(ctx.db, ctx.user, ctx.now, oid, data.get("decision"),
-                                             data.get("reason"), None)
+        objections_service.resolve_objection(
+            ctx.db, ctx.user, ctx.now, oid, data.get("decision"), data.get("reason"), None
+        )
 
     return _act(ctx, bid, run, "resolved")
 
@@ -178,5 +246,13 @@ def lock_submit(ctx: Ctx, bid: int) -> Response:
     return _act(ctx, bid, lambda: lock_service.lock_batch(ctx.db, ctx.user, ctx.now, bid), "locked")
 
 
-ROUTES = [scores_page, rubric_submit, panel_submit, theory_submit, publicity_submit, objection_submit,
-          resolve_submit, lock_submit]
+ROUTES = [
+    scores_page,
+    rubric_submit,
+    panel_submit,
+    theory_submit,
+    publicity_submit,
+    objection_submit,
+    resolve_submit,
+    lock_submit,
+]

@@ -9,6 +9,7 @@ Server-rendered forms, no script: a tablet on the exam-room Wi-Fi posts the
 form and gets the answer — accepted with the entry's version and hash, or
 the refusal's reason — as a page. The pages call the same services as the API.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -18,15 +19,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from examday.accounts.services import accounts
 from examday.accounts.models import Account
+from examday.accounts.services import accounts
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
 from scoring import results, worklist
-from scoring.services import arbitration as arbitration_service
-from scoring.services import entries as entries_service
 from scoring.access import batch_for_read, load_batch
 from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.services import arbitration as arbitration_service
+from scoring.services import entries as entries_service
 
 SCORERS = [requires_role("evaluator", "chief")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -44,9 +45,15 @@ def _pin_set(ctx: Ctx) -> bool:
 
 @get("/evaluate", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
 def evaluate_home(ctx: Ctx) -> Template:
-    return Template("evaluate_home.html", context=_ctx(
-        ctx, panels=worklist.my_panels(ctx.db, ctx.user), chief=worklist.chief_batches(ctx.db, ctx.user),
-        pin_set=_pin_set(ctx)))
+    return Template(
+        "evaluate_home.html",
+        context=_ctx(
+            ctx,
+            panels=worklist.my_panels(ctx.db, ctx.user),
+            chief=worklist.chief_batches(ctx.db, ctx.user),
+            pin_set=_pin_set(ctx),
+        ),
+    )
 
 
 @get("/evaluate/pin", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
@@ -64,8 +71,9 @@ def pin_submit(ctx: Ctx, data: Form) -> Template:
         accounts.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), pin, ctx.now)
     except Refusal as r:
         ctx.db.rollback()
-        return Template("evaluate_pin.html", context=_ctx(ctx, error=r, done=False, pin_set=_pin_set(ctx)),
-                        status_code=r.status)
+        return Template(
+            "evaluate_pin.html", context=_ctx(ctx, error=r, done=False, pin_set=_pin_set(ctx)), status_code=r.status
+        )
     ctx.db.commit()
     return Template("evaluate_pin.html", context=_ctx(ctx, error=None, done=True, pin_set=True))
 
@@ -87,15 +95,29 @@ def entry_page(ctx: Ctx, bid: int, part: str, cid: int) -> Template:
     return Template("evaluate_entry.html", context=_entry_page(ctx, bid, part, cid))
 
 
-@post("/evaluate/{bid:int}/{part:str}/{cid:int}/sign", guards=SCORERS, sync_to_thread=True, include_in_schema=False,
-      status_code=200)
+@post(
+    "/evaluate/{bid:int}/{part:str}/{cid:int}/sign",
+    guards=SCORERS,
+    sync_to_thread=True,
+    include_in_schema=False,
+    status_code=200,
+)
 def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Template:
     form = worklist.entry_form(ctx.db, ctx.user, bid, part, cid)
     typed = {item.code: str(data.get(f"item-{i}", "")).strip() for i, item in enumerate(form["items"])}
     try:
         accepted = entries_service.submit_entry(
-            ctx.db, ctx.user, ctx.now, ctx.state.passwords, ctx.state.settings.secret_key, bid, cid, part,
-            {code: value for code, value in typed.items()}, str(data.get("pin", "")))
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            ctx.state.passwords,
+            ctx.state.settings.secret_key,
+            bid,
+            cid,
+            part,
+            {code: value for code, value in typed.items()},
+            str(data.get("pin", "")),
+        )
     except Refusal as r:
         ctx.db.rollback()
         page = _entry_page(ctx, bid, part, cid)
@@ -107,38 +129,53 @@ def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Templat
     return Template("evaluate_entry.html", context=page)
 
 
-@get("/evaluate/{bid:int}/arbitration", guards=[requires_role("chief")], sync_to_thread=True,
-     include_in_schema=False)
+@get("/evaluate/{bid:int}/arbitration", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
 def arbitration_page(ctx: Ctx, bid: int) -> Template:
     batch = load_batch(ctx.db, bid)
     items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
     return Template("evaluate_arbitration.html", context=_ctx(ctx, batch=batch, items=items, done=None, error=None))
 
 
-@post("/evaluate/{bid:int}/arbitration/{cid:int}/{part:str}", guards=[requires_role("chief")], sync_to_thread=True,
-      include_in_schema=False, status_code=200)
+@post(
+    "/evaluate/{bid:int}/arbitration/{cid:int}/{part:str}",
+    guards=[requires_role("chief")],
+    sync_to_thread=True,
+    include_in_schema=False,
+    status_code=200,
+)
 def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> Template:
     done, error = None, None
     try:
-        done = arbitration_service.arbitrate(ctx.db, ctx.user, ctx.now, bid, cid, part, data.get("action"),
-                                             data.get("reason", ""))
+        done = arbitration_service.arbitrate(
+            ctx.db, ctx.user, ctx.now, bid, cid, part, data.get("action"), data.get("reason", "")
+        )
         ctx.db.commit()
     except Refusal as r:
         ctx.db.rollback()
         error = r
     batch = load_batch(ctx.db, bid)
     items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
-    return Template("evaluate_arbitration.html", context=_ctx(ctx, batch=batch, items=items, done=done, error=error),
-                    status_code=error.status if error else 200)
+    return Template(
+        "evaluate_arbitration.html",
+        context=_ctx(ctx, batch=batch, items=items, done=done, error=error),
+        status_code=error.status if error else 200,
+    )
 
 
 @get("/evaluate/{bid:int}/results", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
 def results_page(ctx: Ctx, bid: int) -> Template:
     """The chief's view of the panel's outcome; colleagues' entries show once a part is complete (R-SCORE-1)."""
     batch = batch_for_read(ctx.db, ctx.user, bid)
-    return Template("evaluate_results.html", context=_ctx(
-        ctx, batch=batch, scores=results.scores_view(ctx.db, ctx.user, bid), part_status=STATUS_NAMES,
-        result_names=RESULT_NAMES))
+    return Template(
+        "evaluate_results.html",
+        context=_ctx(
+            ctx,
+            batch=batch,
+            scores=results.scores_view(ctx.db, ctx.user, bid),
+            part_status=STATUS_NAMES,
+            result_names=RESULT_NAMES,
+        ),
+    )
 
 
 @get("/evaluate/{bid:int}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
@@ -146,5 +183,15 @@ def evaluate_batch(bid: int) -> Redirect:
     return Redirect("/evaluate")
 
 
-ROUTES = [evaluate_home, pin_page, pin_submit, arbitration_page, arbitration_submit, results_page, evaluate_part,
-          entry_page, entry_submit, evaluate_batch]
+ROUTES = [
+    evaluate_home,
+    pin_page,
+    pin_submit,
+    arbitration_page,
+    arbitration_submit,
+    results_page,
+    evaluate_part,
+    entry_page,
+    entry_submit,
+    evaluate_batch,
+]

@@ -10,6 +10,7 @@ declared conflicts (``StaffConflict``, 回避事由):
 - ``trained`` with a candidate, or with a training organisation: a declared
   "I trained this organisation's candidates for this assessment".
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -36,12 +37,21 @@ def conflicts_of(db: Session, staff_ids: Iterable[int]) -> list[StaffConflict]:
 
 
 def examiner_from(staff: Staff, conflicts: Sequence[StaffConflict]) -> Examiner:
-    former = frozenset(c.employer for c in conflicts
-                       if c.staff_id == staff.id and c.kind == "colleague" and c.candidate_id is None and c.employer)
+    former = frozenset(
+        c.employer
+        for c in conflicts
+        if c.staff_id == staff.id and c.kind == "colleague" and c.candidate_id is None and c.employer
+    )
     return Examiner(
-        staff_id=staff.id, name=staff.name, roles=frozenset(staff.role_set()), skill_level=staff.skill_level,
-        title=staff.title, card_valid_until=staff.examiner_card_valid_until,
-        occupations=frozenset(staff.occupation_set()), is_trainer=staff.is_trainer, employer=staff.employer,
+        staff_id=staff.id,
+        name=staff.name,
+        roles=frozenset(staff.role_set()),
+        skill_level=staff.skill_level,
+        title=staff.title,
+        card_valid_until=staff.examiner_card_valid_until,
+        occupations=frozenset(staff.occupation_set()),
+        is_trainer=staff.is_trainer,
+        employer=staff.employer,
         former_employers=former,
     )
 
@@ -62,8 +72,11 @@ def candidate_ties(candidates: Sequence[Candidate], conflicts: Sequence[StaffCon
     for cand in candidates:
         by_org = trained_orgs.get(_norm(cand.training_org), set()) if cand.training_org else set()
         out[cand.id] = CandidateTie(
-            candidate_id=cand.id, employer=cand.employer, training_org=cand.training_org,
-            relatives=frozenset(relatives[cand.id]), trained_by=frozenset(trained[cand.id] | by_org),
+            candidate_id=cand.id,
+            employer=cand.employer,
+            training_org=cand.training_org,
+            relatives=frozenset(relatives[cand.id]),
+            trained_by=frozenset(trained[cand.id] | by_org),
             colleagues=frozenset(colleagues[cand.id]),
         )
     return out
@@ -83,15 +96,17 @@ class PanelView:
         return [e.staff_id for e in scorers], recused
 
 
-def load_panel(db: Session, batch_id: int, part: str, candidates: Sequence[Candidate],
-               panel: Panel | None = None) -> PanelView | None:
+def load_panel(
+    db: Session, batch_id: int, part: str, candidates: Sequence[Candidate], panel: Panel | None = None
+) -> PanelView | None:
     """The part's panel with its examiners and recusal ties; ``panel`` when the caller already holds it."""
     if panel is None:
         panel = db.exec(select(Panel).where(Panel.batch_id == batch_id, Panel.part == part)).first()
     if panel is None:
         return None
-    ids = tuple(db.exec(select(PanelMember.staff_id).where(PanelMember.panel_id == panel.id)
-                        .order_by(PanelMember.id)).all())
+    ids = tuple(
+        db.exec(select(PanelMember.staff_id).where(PanelMember.panel_id == panel.id).order_by(PanelMember.id)).all()
+    )
     staff = {s.id: s for s in db.exec(select(Staff).where(Staff.id.in_(ids))).all()}
     conflicts = conflicts_of(db, ids)
     examiners = tuple(examiner_from(staff[i], conflicts) for i in ids if i in staff)
@@ -99,7 +114,11 @@ def load_panel(db: Session, batch_id: int, part: str, candidates: Sequence[Candi
 
 
 def panels_of_staff(db: Session, staff_id: int) -> list[Panel]:
-    return list(db.exec(
-        select(Panel).join(PanelMember, PanelMember.panel_id == Panel.id)
-        .where(PanelMember.staff_id == staff_id).order_by(Panel.batch_id, Panel.id)
-    ).all())
+    return list(
+        db.exec(
+            select(Panel)
+            .join(PanelMember, PanelMember.panel_id == Panel.id)
+            .where(PanelMember.staff_id == staff_id)
+            .order_by(Panel.batch_id, Panel.id)
+        ).all()
+    )

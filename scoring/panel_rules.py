@@ -25,6 +25,7 @@ institution can add or swap an examiner before the exam.
 Every check returns all its violations at once, so a plan is fixed in one
 pass.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -144,30 +145,66 @@ def panel_violations(
     counts = Counter(e.staff_id for e in examiners)
     for staff_id, n in counts.items():
         if n > 1:
-            out.append(_v("duplicate_examiner", "R-PANEL-1", f"考评员重复列入考评组（{n}次）",
-                          f"Examiner listed {n} times in the panel.", staff_id))
+            out.append(
+                _v(
+                    "duplicate_examiner",
+                    "R-PANEL-1",
+                    f"考评员重复列入考评组（{n}次）",
+                    f"Examiner listed {n} times in the panel.",
+                    staff_id,
+                )
+            )
     size = len(counts)
     # R-PANEL-1: 3 or more, an odd number. A panel of 2 breaks both halves.
     if size < MIN_PANEL:
-        out.append(_v("panel_too_small", "R-PANEL-1", f"考评组仅{size}人，须不少于3人",
-                      f"The panel has {size} examiners; it needs at least 3."))
+        out.append(
+            _v(
+                "panel_too_small",
+                "R-PANEL-1",
+                f"考评组仅{size}人，须不少于3人",
+                f"The panel has {size} examiners; it needs at least 3.",
+            )
+        )
     if size % 2 == 0:
-        out.append(_v("panel_even", "R-PANEL-1", f"考评组为{size}人，须为单数",
-                      f"The panel has {size} examiners; it needs an odd number."))
+        out.append(
+            _v(
+                "panel_even",
+                "R-PANEL-1",
+                f"考评组为{size}人，须为单数",
+                f"The panel has {size} examiners; it needs an odd number.",
+            )
+        )
     if chief_id is None or chief_id not in counts:
-        out.append(_v("chief_not_member", "R-PANEL-1", "主考（考评组长）须为考评组成员",
-                      "The chief examiner must be a member of the panel.", chief_id))
+        out.append(
+            _v(
+                "chief_not_member",
+                "R-PANEL-1",
+                "主考（考评组长）须为考评组成员",
+                "The chief examiner must be a member of the panel.",
+                chief_id,
+            )
+        )
     # R-RATIO-1: at least one examiner per N candidates.
     if candidate_count is not None and size * candidates_per_examiner < candidate_count:
         needed = -(-candidate_count // candidates_per_examiner)
-        out.append(_v("examiner_ratio", "R-RATIO-1",
-                      f"{candidate_count}名考生至少需要{needed}名考评员（1:{candidates_per_examiner}）",
-                      f"{candidate_count} candidates need at least {needed} examiners "
-                      f"(1 per {candidates_per_examiner})."))
+        out.append(
+            _v(
+                "examiner_ratio",
+                "R-RATIO-1",
+                f"{candidate_count}名考生至少需要{needed}名考评员（1:{candidates_per_examiner}）",
+                f"{candidate_count} candidates need at least {needed} examiners (1 per {candidates_per_examiner}).",
+            )
+        )
     level_ok = _valid_level(batch_level)
     if not level_ok:
-        out.append(_v("level_invalid", "R-LEVEL", f"等级{batch_level!r}无效，应为5、4、3、2、1",
-                      f"Level {batch_level!r} is not one of 5, 4, 3, 2, 1."))
+        out.append(
+            _v(
+                "level_invalid",
+                "R-LEVEL",
+                f"等级{batch_level!r}无效，应为5、4、3、2、1",
+                f"Level {batch_level!r} is not one of 5, 4, 3, 2, 1.",
+            )
+        )
 
     seen: set[Any] = set()
     for e in examiners:
@@ -176,31 +213,54 @@ def panel_violations(
         seen.add(e.staff_id)
         who = e.name or str(e.staff_id)
         if EXAMINER_ROLE not in e.roles:
-            out.append(_v("not_an_examiner", "R-STAFF-2", f"{who}不是考评员",
-                          f"{who} does not hold the examiner role.", e.staff_id))
+            out.append(
+                _v(
+                    "not_an_examiner",
+                    "R-STAFF-2",
+                    f"{who}不是考评员",
+                    f"{who} does not hold the examiner role.",
+                    e.staff_id,
+                )
+            )
         # R-STAFF-2: skill level or title fit for the batch level. An invalid
         # batch level is reported above; judging against it would add noise.
         if level_ok and not qualified_for_level(e, batch_level):
             need_zh, need_en = (
                 ("一级/高级技师或正高、副高职称", "level 1 (高级技师) or a senior title")
-                if batch_level <= 2 else
-                ("三级/高级工及以上或中级及以上职称", "level 3 (高级工) or above, or a mid-level title or above")
+                if batch_level <= 2
+                else ("三级/高级工及以上或中级及以上职称", "level 3 (高级工) or above, or a mid-level title or above")
             )
-            out.append(_v("examiner_unqualified", "R-STAFF-2",
-                          f"{who}不具备{batch_level}级考评资格，须{need_zh}",
-                          f"{who} may not examine level {batch_level}: needs {need_en}.", e.staff_id))
+            out.append(
+                _v(
+                    "examiner_unqualified",
+                    "R-STAFF-2",
+                    f"{who}不具备{batch_level}级考评资格，须{need_zh}",
+                    f"{who} may not examine level {batch_level}: needs {need_en}.",
+                    e.staff_id,
+                )
+            )
         # R-STAFF-2: 持证上岗 — a card valid on the exam day.
         if not card_valid_on(e, exam_date):
-            state_zh, state_en = (("无考评员证", "has no examiner card") if e.card_valid_until is None
-                                  else (f"考评员证有效期至{e.card_valid_until.isoformat()}，考试当日已失效",
-                                        f"examiner card was valid only until {e.card_valid_until.isoformat()}"))
-            out.append(_v("examiner_card_invalid", "R-STAFF-2", f"{who}{state_zh}",
-                          f"{who} {state_en}.", e.staff_id))
+            state_zh, state_en = (
+                ("无考评员证", "has no examiner card")
+                if e.card_valid_until is None
+                else (
+                    f"考评员证有效期至{e.card_valid_until.isoformat()}，考试当日已失效",
+                    f"examiner card was valid only until {e.card_valid_until.isoformat()}",
+                )
+            )
+            out.append(_v("examiner_card_invalid", "R-STAFF-2", f"{who}{state_zh}", f"{who} {state_en}.", e.staff_id))
         # R-PANEL-1: qualified for this occupation.
         if occupation_code not in e.occupations:
-            out.append(_v("examiner_wrong_occupation", "R-PANEL-1",
-                          f"{who}无{occupation_code}职业的考评资格",
-                          f"{who} is not an examiner for occupation {occupation_code}.", e.staff_id))
+            out.append(
+                _v(
+                    "examiner_wrong_occupation",
+                    "R-PANEL-1",
+                    f"{who}无{occupation_code}职业的考评资格",
+                    f"{who} is not an examiner for occupation {occupation_code}.",
+                    e.staff_id,
+                )
+            )
     return out
 
 
@@ -269,12 +329,14 @@ def recusal_violations(candidates: Iterable[CandidateTie], examiners: Sequence[E
         shape_zh = "不足3人" if n < MIN_PANEL else "为双数"
         shape_en = "fewer than 3" if n < MIN_PANEL else "an even number"
         # R-PANEL-1 is the rule broken; R-RECUSE-1 is why (named in detail).
-        out.append(Violation(
-            "panel_recusal_breaks_odd", "R-PANEL-1",
-            f"考生{c.candidate_id}因回避剩余{n}名考评员，{shape_zh}；请调整考评组",
-            f"After recusal candidate {c.candidate_id} has {n} scorers, {shape_en}; change the panel.",
-            candidate_id=c.candidate_id,
-            detail={"scorers": [e.staff_id for e in scorers], "recused": dict(excluded),
-                    "because": "R-RECUSE-1"},
-        ))
+        out.append(
+            Violation(
+                "panel_recusal_breaks_odd",
+                "R-PANEL-1",
+                f"考生{c.candidate_id}因回避剩余{n}名考评员，{shape_zh}；请调整考评组",
+                f"After recusal candidate {c.candidate_id} has {n} scorers, {shape_en}; change the panel.",
+                candidate_id=c.candidate_id,
+                detail={"scorers": [e.staff_id for e in scorers], "recused": dict(excluded), "because": "R-RECUSE-1"},
+            )
+        )
     return out

@@ -1,4 +1,5 @@
 """Points at the storage edge: scores are kept as integer tenths (R-SCORE-3: one decimal at most)."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -4,6 +4,7 @@ Shown from the moment publicity starts: ticket number, masked name (张*三),
 masked ID number, each part's score and the result; the seal once the batch
 is locked. Nothing else about a candidate leaves the server.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,10 +16,10 @@ from examday.identity import mask_id_number, mask_name
 from examday.registry.models import Institution
 from scoring import access
 from scoring.exports import PART_NAMES, RESULT_NAMES
-from scoring.services.lock import seal_body, seal_of
 from scoring.points import show
-from scoring.services.publicity import publicity_body, publicity_of
 from scoring.results import batch_results
+from scoring.services.lock import seal_body, seal_of
+from scoring.services.publicity import publicity_body, publicity_of
 
 
 def public_view(db: Session, batch_id: int) -> dict[str, Any]:
@@ -33,16 +34,34 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
         scores: dict[str, Any] = {}
         for p in parts:
             ps = r.parts.get(p)
-            scores[p] = "absent" if ps and ps.status == "absent" else (
-                show(ps.score_tenths) if ps and ps.status == "final" else None)
-        rows.append({"ticket_number": r.candidate.ticket_number, "name": mask_name(r.candidate.name),
-                     "id_number": mask_id_number(r.candidate.id_number), "parts": scores, "result": r.result,
-                     "result_zh": RESULT_NAMES.get(r.result, r.result)})
+            scores[p] = (
+                "absent"
+                if ps and ps.status == "absent"
+                else (show(ps.score_tenths) if ps and ps.status == "final" else None)
+            )
+        rows.append(
+            {
+                "ticket_number": r.candidate.ticket_number,
+                "name": mask_name(r.candidate.name),
+                "id_number": mask_id_number(r.candidate.id_number),
+                "parts": scores,
+                "result": r.result,
+                "result_zh": RESULT_NAMES.get(r.result, r.result),
+            }
+        )
     seal = seal_of(db, batch.id)
     return {
-        "batch_id": batch.id, "institution": inst.name if inst else "", "occupation_code": batch.occupation_code,
-        "occupation_name": batch.occupation_name, "level": batch.level, "exam_date": batch.exam_date.isoformat(),
-        "status": batch.status, "parts": parts, "part_names": {p: PART_NAMES.get(p, p) for p in parts},
-        "publicity": publicity_body(publicity), "pass_mark": 60, "candidates": rows,
+        "batch_id": batch.id,
+        "institution": inst.name if inst else "",
+        "occupation_code": batch.occupation_code,
+        "occupation_name": batch.occupation_name,
+        "level": batch.level,
+        "exam_date": batch.exam_date.isoformat(),
+        "status": batch.status,
+        "parts": parts,
+        "part_names": {p: PART_NAMES.get(p, p) for p in parts},
+        "publicity": publicity_body(publicity),
+        "pass_mark": 60,
+        "candidates": rows,
         "seal": seal_body(seal) if seal else None,
     }

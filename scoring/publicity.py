@@ -23,6 +23,7 @@ The window, precisely:
 - ``ends_on`` is the 5th working day counting the first (first + 4);
 - the lock is allowed from the calendar day after ``ends_on``.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -60,24 +61,36 @@ def lock_violations(today: date, ends_on: date | None, open_objections: int) -> 
     out: list[Violation] = []
     # R-PUB-1: the last day of publicity is still publicity.
     if ends_on is None:
-        out.append(Violation("publicity_not_over", "R-PUB-1", "成绩尚未公示，不能锁定",
-                             "Scores have not been published yet; the batch cannot lock."))
+        out.append(
+            Violation(
+                "publicity_not_over",
+                "R-PUB-1",
+                "成绩尚未公示，不能锁定",
+                "Scores have not been published yet; the batch cannot lock.",
+            )
+        )
     elif today < lock_allowed_from(ends_on):
-        out.append(Violation(
-            "publicity_not_over", "R-PUB-1",
-            f"成绩公示至{ends_on.isoformat()}，{lock_allowed_from(ends_on).isoformat()}起方可锁定",
-            f"Publicity runs until {ends_on.isoformat()}; the batch can lock from "
-            f"{lock_allowed_from(ends_on).isoformat()}.",
-            detail={"ends_on": ends_on.isoformat(), "lock_from": lock_allowed_from(ends_on).isoformat()},
-        ))
+        out.append(
+            Violation(
+                "publicity_not_over",
+                "R-PUB-1",
+                f"成绩公示至{ends_on.isoformat()}，{lock_allowed_from(ends_on).isoformat()}起方可锁定",
+                f"Publicity runs until {ends_on.isoformat()}; the batch can lock from "
+                f"{lock_allowed_from(ends_on).isoformat()}.",
+                detail={"ends_on": ends_on.isoformat(), "lock_from": lock_allowed_from(ends_on).isoformat()},
+            )
+        )
     # R-PUB-1: publicity exists so that objections are heard; one still open blocks the lock.
     if open_objections:
-        out.append(Violation(
-            "objection_open", "R-PUB-1",
-            f"尚有{open_objections}项异议未处理，不能锁定",
-            f"{open_objections} objection(s) still open; the batch cannot lock.",
-            detail={"open_objections": open_objections},
-        ))
+        out.append(
+            Violation(
+                "objection_open",
+                "R-PUB-1",
+                f"尚有{open_objections}项异议未处理，不能锁定",
+                f"{open_objections} objection(s) still open; the batch cannot lock.",
+                detail={"open_objections": open_objections},
+            )
+        )
     return out
 
 

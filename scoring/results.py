@@ -8,6 +8,7 @@ once every scorer of that part's current round is in (status
 contract: "evaluator: only their own entries"). Evaluators get no combined
 scores or results either. R-PRIV-1: ID numbers in full for the admin only.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -22,10 +23,10 @@ from examday.identity import mask_id_number
 from examday.plans.models import Batch, Candidate
 from scoring import access
 from scoring.aggregate import ABSENT, candidate_result
-from scoring.services.entries import entry_body
 from scoring.models import PartScore, ScoreEntry
 from scoring.panel_data import PanelView, load_panel
 from scoring.points import from_tenths, show
+from scoring.services.entries import entry_body
 
 COMPLETE = ("arbitration", "final")
 
@@ -61,9 +62,11 @@ def batch_results(db: Session, batch: Batch) -> list[CandidateResult]:
 
 def _entries_by_part(db: Session, batch_id: int) -> dict[tuple[int, str], list[ScoreEntry]]:
     grouped: dict[tuple[int, str], list[ScoreEntry]] = defaultdict(list)
-    rows = db.exec(select(ScoreEntry).where(ScoreEntry.batch_id == batch_id)
-                   .order_by(ScoreEntry.candidate_id, ScoreEntry.part, ScoreEntry.examiner_staff_id,
-                             ScoreEntry.version)).all()
+    rows = db.exec(
+        select(ScoreEntry)
+        .where(ScoreEntry.batch_id == batch_id)
+        .order_by(ScoreEntry.candidate_id, ScoreEntry.part, ScoreEntry.examiner_staff_id, ScoreEntry.version)
+    ).all()
     for row in rows:
         grouped[(row.candidate_id, row.part)].append(row)
     return grouped
@@ -90,19 +93,26 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
             visible = [e for e in entries.get((cand.id, part), []) if not own_only or e.examiner_staff_id == me]
             body: dict[str, Any] = {"status": status, "entries": [entry_body(e) for e in visible]}
             if not evaluator:
-                body.update({"score": show(ps.score_tenths) if ps and ps.status == "final" else None,
-                             "method": ps.method if ps else None, "round": ps.round if ps else 0,
-                             "scorers": scorers, "recused": {str(k): v for k, v in recused.items()}})
+                body.update(
+                    {
+                        "score": show(ps.score_tenths) if ps and ps.status == "final" else None,
+                        "method": ps.method if ps else None,
+                        "round": ps.round if ps else 0,
+                        "scorers": scorers,
+                        "recused": {str(k): v for k, v in recused.items()},
+                    }
+                )
             elif me in recused:
                 body["recused"] = recused[me]
             parts[part] = body
         row: dict[str, Any] = {
-            "id": cand.id, "ticket_number": cand.ticket_number, "name": cand.name,
+            "id": cand.id,
+            "ticket_number": cand.ticket_number,
+            "name": cand.name,
             "id_number": cand.id_number if actor.role == "admin" else mask_id_number(cand.id_number),
             "parts": parts,
         }
         if not evaluator:
             row["result"] = r.result
         out.append(row)
-    return {"batch_id": batch.id, "status": batch.status, "parts": batch.part_list(),
-            "candidates": out}
+    return {"batch_id": batch.id, "status": batch.status, "parts": batch.part_list(), "candidates": out}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from litestar import Router
 
-from scoring import controllers
-from scoring import pages
-from scoring import office_pages
+from scoring import controllers, office_pages, pages
 
 router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES, *office_pages.ROUTES])

@@ -9,6 +9,7 @@ shortest decimal form (``7.3`` means 7.3, not 7.29999…).
 Also the shared points helpers (``to_points``, ``quantize_points``) that the
 other scoring modules use, so every module reads a number the same way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -152,9 +153,7 @@ def validate_entry(items: Iterable[RubricItem], points: Mapping[str, object]) ->
         if number < 0:
             problems.append(_problem(item.code, "below_zero", value=str(number)))
         elif number > item.max_points:
-            problems.append(
-                _problem(item.code, "above_max", value=str(number), max_points=str(item.max_points))
-            )
+            problems.append(_problem(item.code, "above_max", value=str(number), max_points=str(item.max_points)))
         if not has_one_decimal_at_most(number):
             problems.append(_problem(item.code, "too_precise", value=str(number)))
             continue

@@ -12,6 +12,7 @@ written with one decimal place when that is exact (85 and 85.0 seal alike),
 dates and datetimes in ISO 8601, sets sorted. Floats are refused: a score is
 a Decimal, and a float here means a lossy value slipped in.
 """
+
 from __future__ import annotations
 
 import hashlib

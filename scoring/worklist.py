@@ -1,5 +1,6 @@
 """What an examiner's tablet shows (评分工作台): their panels, their candidates and
 their own entries — never a colleague's (R-SCORE-1)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,25 +12,29 @@ from examday.actor import Actor
 from examday.errors import Refusal, forbidden, not_found
 from examday.plans.models import Batch
 from scoring import access
-from scoring.services.entries import entry_items
 from scoring.models import Panel, PartScore, ScoreEntry
 from scoring.panel_data import load_panel, panels_of_staff
 from scoring.points import text
+from scoring.services.entries import entry_items
 from scoring.services.rubrics import load_items
 
 ENTERABLE = ("pending", "rescore")
 
 
 def _own_latest(db: Session, batch_id: int, part: str, staff_id: int) -> dict[int, ScoreEntry]:
-    rows = db.exec(select(ScoreEntry).where(ScoreEntry.batch_id == batch_id, ScoreEntry.part == part,
-                                            ScoreEntry.examiner_staff_id == staff_id)
-                   .order_by(ScoreEntry.version)).all()
+    rows = db.exec(
+        select(ScoreEntry)
+        .where(ScoreEntry.batch_id == batch_id, ScoreEntry.part == part, ScoreEntry.examiner_staff_id == staff_id)
+        .order_by(ScoreEntry.version)
+    ).all()
     return {r.candidate_id: r for r in rows}
 
 
 def _statuses(db: Session, batch_id: int, part: str) -> dict[int, PartScore]:
-    return {ps.candidate_id: ps for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch_id,
-                                                                          PartScore.part == part)).all()}
+    return {
+        ps.candidate_id: ps
+        for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch_id, PartScore.part == part)).all()
+    }
 
 
 def my_panels(db: Session, actor: Actor) -> list[dict[str, Any]]:
@@ -41,9 +46,16 @@ def my_panels(db: Session, actor: Actor) -> list[dict[str, Any]]:
         if batch is None or batch.institution_id != actor.institution_id or batch.status == "draft":
             continue
         rows = my_candidates(db, actor, batch, panel.part)
-        out.append({"batch": batch, "part": panel.part, "is_chief": panel.chief_staff_id == actor.staff_id,
-                    "total": len(rows), "to_do": sum(1 for r in rows if r["to_do"]),
-                    "arbitration": sum(1 for r in rows if r["status"] == "arbitration")})
+        out.append(
+            {
+                "batch": batch,
+                "part": panel.part,
+                "is_chief": panel.chief_staff_id == actor.staff_id,
+                "total": len(rows),
+                "to_do": sum(1 for r in rows if r["to_do"]),
+                "arbitration": sum(1 for r in rows if r["status"] == "arbitration"),
+            }
+        )
     return out
 
 
@@ -64,10 +76,16 @@ def my_candidates(db: Session, actor: Actor, batch: Batch, part: str) -> list[di
         status = ps.status if ps else "pending"
         entry = mine.get(cand.id)
         current = entry is not None and entry.round == (ps.round if ps else 0)
-        out.append({"candidate": cand, "status": status, "entry": entry,
-                    "total": text(entry.total_tenths) if entry else "",
-                    "to_do": status in ENTERABLE and not current,
-                    "can_enter": status in ENTERABLE and batch.status in ("filed", "publicity")})
+        out.append(
+            {
+                "candidate": cand,
+                "status": status,
+                "entry": entry,
+                "total": text(entry.total_tenths) if entry else "",
+                "to_do": status in ENTERABLE and not current,
+                "can_enter": status in ENTERABLE and batch.status in ("filed", "publicity"),
+            }
+        )
     return out
 
 

@@ -6,6 +6,7 @@ leaves either the whole file or none; an existing blob is never overwritten
 (a second write of the same bytes is the same blob). Size and SHA-256 are
 recorded in the ``blob`` table, which retention (R-ARCH-1) walks.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,7 +107,7 @@ class BlobStore:
                 yield p.relative_to(self.root).as_posix()
 
 
-def open_blob_store(settings) -> "BlobStore":
+def open_blob_store(settings) -> BlobStore:
     """The store the settings name: ``EXAMDAY_BLOB_URL=s3://bucket/prefix``, else the data folder."""
     if str(getattr(settings, "blob_url", "") or "").startswith("s3://"):
         from storage.blobs_s3 import S3BlobStore

@@ -16,6 +16,7 @@ never overwritten: ``If-None-Match: *`` makes a second writer fail instead
 (stores without conditional writes get a HEAD first; the bytes are the same
 anyway, the key being their hash).
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,7 +48,7 @@ class S3Config:
     addressing: str = "auto"  # path | virtual | auto
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "S3Config":
+    def from_env(cls, env: dict[str, str] | None = None) -> S3Config:
         env = os.environ if env is None else env
         addressing = (env.get("EXAMDAY_S3_ADDRESSING") or "auto").strip().lower()
         if addressing not in ("path", "virtual", "auto"):
@@ -63,7 +64,7 @@ def parse_url(url: str) -> tuple[str, str]:
     """``s3://bucket/some/key`` → ``("bucket", "some/key")``; the key may be empty (a bucket root)."""
     if not is_s3(url):
         raise ValueError("not an s3:// location")
-    bucket, _, key = url[len(SCHEME):].partition("/")
+    bucket, _, key = url[len(SCHEME) :].partition("/")
     if not _BUCKET.match(bucket):
         raise ValueError("not a valid bucket name")
     if ".." in key.split("/"):
@@ -91,11 +92,17 @@ def client(cfg: S3Config) -> Any:
             # Checksums only where we ask for them: third-party stores refuse the
             # SDK's default streaming CRC trailers.
             # Retries: standard mode, 3 attempts unless AWS_MAX_ATTEMPTS says otherwise.
-            conf = Config(s3={"addressing_style": cfg.addressing}, retries={"mode": "standard"},
-                          request_checksum_calculation="when_required",
-                          response_checksum_validation="when_required", connect_timeout=5, read_timeout=60)
-            _clients[cfg] = boto3.session.Session().client("s3", endpoint_url=cfg.endpoint_url,
-                                                           region_name=cfg.region, config=conf)
+            conf = Config(
+                s3={"addressing_style": cfg.addressing},
+                retries={"mode": "standard"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                connect_timeout=5,
+                read_timeout=60,
+            )
+            _clients[cfg] = boto3.session.Session().client(
+                "s3", endpoint_url=cfg.endpoint_url, region_name=cfg.region, config=conf
+            )
         return _clients[cfg]
 
 
@@ -152,8 +159,15 @@ def hash_object(cli: Any, bucket: str, key: str, chunk: int = 1 << 20) -> tuple[
 _no_conditional: set[int] = set()  # clients whose store ignores If-None-Match
 
 
-def put(cli: Any, bucket: str, key: str, body: bytes | IO[bytes], sha256: str, size: int,
-        content_type: str = "application/octet-stream") -> str:
+def put(
+    cli: Any,
+    bucket: str,
+    key: str,
+    body: bytes | IO[bytes],
+    sha256: str,
+    size: int,
+    content_type: str = "application/octet-stream",
+) -> str:
     """Write an object once: "stored", "exists" (same SHA-256 already there) or "conflict" (other bytes).
 
     The store checks the body against ``sha256`` and refuses a mismatch; the
@@ -165,8 +179,16 @@ def put(cli: Any, bucket: str, key: str, body: bytes | IO[bytes], sha256: str, s
     if there is not None:
         return _same(cli, bucket, key, there, sha256)
     checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
-    args = dict(Bucket=bucket, Key=key, Body=body, ContentLength=size, ContentType=content_type,
-                ChecksumAlgorithm="SHA256", ChecksumSHA256=checksum, Metadata={"sha256": sha256})
+    args = dict(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentLength=size,
+        ContentType=content_type,
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=checksum,
+        Metadata={"sha256": sha256},
+    )
     try:
         if id(cli) not in _no_conditional:
             args["IfNoneMatch"] = "*"
@@ -207,10 +229,9 @@ def delete_many(cli: Any, bucket: str, keys: list[str]) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for i in range(0, len(keys), 1000):
-        part = keys[i:i + 1000]
+        part = keys[i : i + 1000]
         try:
-            answer = cli.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in part],
-                                                               "Quiet": True})
+            answer = cli.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in part], "Quiet": True})
         except Exception as exc:
             code = _code(exc)[0] if _is_client_error(exc) else type(exc).__name__
             out.update((k, code or "error") for k in part)
@@ -227,7 +248,7 @@ class S3BlobStore:
         self.client, self.bucket, self.prefix = cli, bucket, prefix.strip("/")
 
     @classmethod
-    def from_url(cls, blob_url: str, cfg: S3Config) -> "S3BlobStore":
+    def from_url(cls, blob_url: str, cfg: S3Config) -> S3BlobStore:
         bucket, prefix = parse_url(blob_url)
         return cls(client(cfg), bucket, prefix)
 
@@ -270,7 +291,8 @@ class S3BlobStore:
     def stale_files(self, older_than: float) -> Iterator[str]:
         """Keys of objects last written before ``older_than`` (epoch seconds), for the orphan sweep."""
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else "")
+            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
+        )
         cut = len(self.prefix) + 1 if self.prefix else 0
         for page in pages:
             for obj in page.get("Contents", []):

@@ -6,6 +6,7 @@ SQLite (a file, WAL, foreign keys on) by default, PostgreSQL when
 current head and then write, and a deferred SQLite transaction could read a
 head that another writer moves before it upgrades to a write lock.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,12 +42,19 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # A database that stops answering must give a quick error (a 503, and the kiosks go offline),
     # not a hang: connecting gives up after 3 s, a connection whose packets go unanswered for 10 s
     # is dropped, and a request waits at most 10 s for a free connection.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=10, hide_parameters=True,
-                         connect_args={"connect_timeout": 3, "tcp_user_timeout": 10000})
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 3, "tcp_user_timeout": 10000},
+    )
 
 
 def alembic_config(url: str):

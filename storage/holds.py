@@ -17,6 +17,7 @@ What a hold covers:
 storage/ sits below the exam tables; the objects are resolved with lazy
 imports so that importing this module pulls in nothing above it.
 """
+
 from __future__ import annotations
 
 import re
@@ -111,8 +112,9 @@ def _may_hold(actor: Actor, institution_id: int | None) -> bool:
     return actor.is_installation_admin or (institution_id is not None and actor.institution_id == institution_id)
 
 
-def place_hold(db: Session, actor: Actor, object_type: str, object_id: int | str, reason: str,
-               now: datetime, source: str = MANUAL) -> LegalHold:
+def place_hold(
+    db: Session, actor: Actor, object_type: str, object_id: int | str, reason: str, now: datetime, source: str = MANUAL
+) -> LegalHold:
     """Hold ``object_type``/``object_id`` from the purge (R-ARCH-1, R-VIDEO-1).
 
     ``source`` is ``"manual"`` for the exam office (an admin of the object's
@@ -122,8 +124,12 @@ def place_hold(db: Session, actor: Actor, object_type: str, object_id: int | str
     returns the hold already in force. The caller commits.
     """
     if object_type not in HOLD_OBJECT_TYPES:
-        raise _refuse("invalid_hold_object", "不支持保全该类对象", f"Unknown object type {object_type!r}.",
-                      known=list(HOLD_OBJECT_TYPES))
+        raise _refuse(
+            "invalid_hold_object",
+            "不支持保全该类对象",
+            f"Unknown object type {object_type!r}.",
+            known=list(HOLD_OBJECT_TYPES),
+        )
     try:
         oid = int(object_id)
     except (TypeError, ValueError):
@@ -135,17 +141,38 @@ def place_hold(db: Session, actor: Actor, object_type: str, object_id: int | str
     iid = object_institution(db, object_type, oid)
     if source == MANUAL and not _may_hold(actor, iid):
         raise forbidden("Only this institution's exam office may place a hold by hand.")
-    existing = db.exec(select(LegalHold).where(
-        LegalHold.object_type == object_type, LegalHold.object_id == str(oid), LegalHold.source == source,
-        LegalHold.released_at.is_(None))).first()
+    existing = db.exec(
+        select(LegalHold).where(
+            LegalHold.object_type == object_type,
+            LegalHold.object_id == str(oid),
+            LegalHold.source == source,
+            LegalHold.released_at.is_(None),
+        )
+    ).first()
     if existing is not None:
         return existing
-    hold = LegalHold(institution_id=iid, object_type=object_type, object_id=str(oid), reason=text,
-                     source=source, placed_at=now, placed_by=actor.account_id, placed_by_name=actor.username)
+    hold = LegalHold(
+        institution_id=iid,
+        object_type=object_type,
+        object_id=str(oid),
+        reason=text,
+        source=source,
+        placed_at=now,
+        placed_by=actor.account_id,
+        placed_by_name=actor.username,
+    )
     db.add(hold)
     db.flush()
-    audit.record(db, actor, "hold.placed", "legal_hold", hold.id,
-                 {"object_type": object_type, "object_id": oid, "reason": text, "source": source}, now, iid)
+    audit.record(
+        db,
+        actor,
+        "hold.placed",
+        "legal_hold",
+        hold.id,
+        {"object_type": object_type, "object_id": oid, "reason": text, "source": source},
+        now,
+        iid,
+    )
     return hold
 
 
@@ -157,15 +184,27 @@ def release_hold(db: Session, actor: Actor, hold_id: int, reason: str, now: date
     if not _may_hold(actor, hold.institution_id):
         raise forbidden("Only this institution's exam office may release a hold.")
     if hold.released_at is not None:
-        raise conflict("hold_already_released", "该保全已解除", "This hold was already released.", "R-ARCH-1",
-                       released_at=hold.released_at.isoformat())
+        raise conflict(
+            "hold_already_released",
+            "该保全已解除",
+            "This hold was already released.",
+            "R-ARCH-1",
+            released_at=hold.released_at.isoformat(),
+        )
     text = _reason(reason, "release_reason_required")
     hold.released_at, hold.released_by, hold.release_reason = now, actor.account_id, text
     db.add(hold)
     db.flush()
-    audit.record(db, actor, "hold.released", "legal_hold", hold.id,
-                 {"object_type": hold.object_type, "object_id": hold.object_id, "source": hold.source,
-                  "reason": text}, now, hold.institution_id)
+    audit.record(
+        db,
+        actor,
+        "hold.released",
+        "legal_hold",
+        hold.id,
+        {"object_type": hold.object_type, "object_id": hold.object_id, "source": hold.source, "reason": text},
+        now,
+        hold.institution_id,
+    )
     return hold
 
 
@@ -183,10 +222,19 @@ def list_holds(db: Session, actor: Actor, active_only: bool = True) -> list[Lega
 def hold_body(h: LegalHold) -> dict[str, Any]:
     from examday.clock import iso
 
-    return {"id": h.id, "institution_id": h.institution_id, "object_type": h.object_type,
-            "object_id": int(h.object_id), "reason": h.reason, "source": h.source, "placed_at": iso(h.placed_at),
-            "placed_by": h.placed_by_name, "active": h.released_at is None, "released_at": iso(h.released_at),
-            "release_reason": h.release_reason}
+    return {
+        "id": h.id,
+        "institution_id": h.institution_id,
+        "object_type": h.object_type,
+        "object_id": int(h.object_id),
+        "reason": h.reason,
+        "source": h.source,
+        "placed_at": iso(h.placed_at),
+        "placed_by": h.placed_by_name,
+        "active": h.released_at is None,
+        "released_at": iso(h.released_at),
+        "release_reason": h.release_reason,
+    }
 
 
 @dataclass
@@ -221,10 +269,14 @@ def hold_matcher(db: Session, institution_id: int | None) -> HoldMatcher:
     from examday.registry.models import Camera
 
     m = HoldMatcher()
-    holds = db.exec(select(LegalHold).where(LegalHold.released_at.is_(None),
-                                            LegalHold.institution_id == institution_id
-                                            if institution_id is not None
-                                            else LegalHold.institution_id.is_(None))).all()
+    holds = db.exec(
+        select(LegalHold).where(
+            LegalHold.released_at.is_(None),
+            LegalHold.institution_id == institution_id
+            if institution_id is not None
+            else LegalHold.institution_id.is_(None),
+        )
+    ).all()
     for h in holds:
         oid = int(h.object_id)
         if h.object_type == "institution":
@@ -237,9 +289,12 @@ def hold_matcher(db: Session, institution_id: int | None) -> HoldMatcher:
             m.camera_ids.add(oid)
         elif h.object_type in ("batch", "session"):
             where = ExamSession.batch_id == oid if h.object_type == "batch" else ExamSession.id == oid
-            rows = db.exec(select(Camera.id, ExamSession.starts_at, ExamSession.ends_at)
-                           .join(SessionRoom, SessionRoom.room_id == Camera.room_id)
-                           .join(ExamSession, ExamSession.id == SessionRoom.session_id).where(where)).all()
+            rows = db.exec(
+                select(Camera.id, ExamSession.starts_at, ExamSession.ends_at)
+                .join(SessionRoom, SessionRoom.room_id == Camera.room_id)
+                .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+                .where(where)
+            ).all()
             for cam_id, starts, ends in rows:
                 m.windows[cam_id].append((starts - HOLD_MARGIN, ends + HOLD_MARGIN))
     return m

@@ -1,4 +1,5 @@
 """Write the next Alembic revision from the models: ``python -m storage.makemigration "message"``."""
+
 from __future__ import annotations
 
 import sys

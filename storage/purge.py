@@ -32,6 +32,7 @@ ranges — a season is some ten thousand meaningful entries, not 17 million.
 Dependencies: storage/ sits below the other packages, but the purge must see
 their records (segments); those imports are local to the functions.
 """
+
 from __future__ import annotations
 
 import logging
@@ -144,13 +145,19 @@ def _labels(engine: Engine, institution_id: int) -> dict[int, str]:
     from examday.registry.models import Camera, Room
 
     with Session(engine) as db:
-        return {cid: f"{room}/{cam}" for cid, room, cam in db.exec(
-            select(Camera.id, Room.code, Camera.code).join(Room, Room.id == Camera.room_id)
-            .where(Room.institution_id == institution_id)).all()}
+        return {
+            cid: f"{room}/{cam}"
+            for cid, room, cam in db.exec(
+                select(Camera.id, Room.code, Camera.code)
+                .join(Room, Room.id == Camera.room_id)
+                .where(Room.institution_id == institution_id)
+            ).all()
+        }
 
 
-def _segment_chunks(engine: Engine, iid: int, profile: str, today: date, holds: HoldMatcher,
-                    chunk: int) -> Iterator[Chunk]:
+def _segment_chunks(
+    engine: Engine, iid: int, profile: str, today: date, holds: HoldMatcher, chunk: int
+) -> Iterator[Chunk]:
     from proctor.video_models import Segment
 
     years = PROFILES[profile][VIDEO]
@@ -162,9 +169,12 @@ def _segment_chunks(engine: Engine, iid: int, profile: str, today: date, holds: 
     while True:
         # A short transaction per chunk: the purge's own writes must not wait on this read.
         with Session(engine) as db:
-            q = (select(*[getattr(Segment, n) for n in _SEGMENT_COLUMNS])
-                 .where(Segment.institution_id == iid, Segment.purged_at.is_(None), Segment.started_at < before)
-                 .order_by(Segment.started_at, Segment.id).limit(chunk))
+            q = (
+                select(*[getattr(Segment, n) for n in _SEGMENT_COLUMNS])
+                .where(Segment.institution_id == iid, Segment.purged_at.is_(None), Segment.started_at < before)
+                .order_by(Segment.started_at, Segment.id)
+                .limit(chunk)
+            )
             if after is not None:
                 q = q.where(tuple_(Segment.started_at, Segment.id) > tuple_(*after))
             rows = db.exec(q).all()
@@ -174,18 +184,19 @@ def _segment_chunks(engine: Engine, iid: int, profile: str, today: date, holds: 
         yield _segment_chunk(rows, labels, iid, profile, today, holds)
 
 
-
 def _segment_chunk(rows, labels: dict[int, str], iid: int, profile: str, today: date, holds: HoldMatcher) -> Chunk:
     items, cands = [], []
     for sid, cam, start, end, path, state in rows:
         items.append(Item("segment", sid, f"{labels.get(cam, cam)} {iso(start)}", path, state, _cst_day(start)))
-        cands.append(PurgeCandidate("segment", str(sid), VIDEO, items[-1].created,
-                                    holds.segment_held(sid, cam, start, end)))
+        cands.append(
+            PurgeCandidate("segment", str(sid), VIDEO, items[-1].created, holds.segment_held(sid, cam, start, end))
+        )
     return _decided(Chunk("segment", iid, profile, items), cands, profile, today)
 
 
-def _blob_chunks(engine: Engine, iid: int | None, profile: str, today: date, holds: HoldMatcher,
-                 chunk: int) -> Iterator[Chunk]:
+def _blob_chunks(
+    engine: Engine, iid: int | None, profile: str, today: date, holds: HoldMatcher, chunk: int
+) -> Iterator[Chunk]:
     years = [y for y in PROFILES[profile].values() if y is not None]
     if not years:
         return
@@ -193,10 +204,17 @@ def _blob_chunks(engine: Engine, iid: int | None, profile: str, today: date, hol
     after = 0
     while True:
         with Session(engine) as db:
-            q = (select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
-                 .where(Blob.purged_at.is_(None), Blob.id > after, Blob.created_at < before,
-                        Blob.retention_class != RetentionClass.KEY_DOCUMENTS.value)
-                 .order_by(Blob.id).limit(chunk))
+            q = (
+                select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
+                .where(
+                    Blob.purged_at.is_(None),
+                    Blob.id > after,
+                    Blob.created_at < before,
+                    Blob.retention_class != RetentionClass.KEY_DOCUMENTS.value,
+                )
+                .order_by(Blob.id)
+                .limit(chunk)
+            )
             q = q.where(Blob.institution_id == iid) if iid is not None else q.where(Blob.institution_id.is_(None))
             rows = db.exec(q).all()
         if not rows:
@@ -220,13 +238,16 @@ def _decided(c: Chunk, cands: list[PurgeCandidate], profile: str, today: date) -
     return c
 
 
-def iter_plan(engine: Engine, today: date, institution_id: int | None = None,
-              chunk: int = CHUNK) -> Iterator[Chunk]:
+def iter_plan(engine: Engine, today: date, institution_id: int | None = None, chunk: int = CHUNK) -> Iterator[Chunk]:
     """Every chunk of records old enough to be due, decided, institution by institution."""
     for iid, profile in _institutions(engine, institution_id):
         if profile not in PROFILES:
-            raise Refusal("unknown_retention_profile", f"未知的保存期限配置：{profile}",
-                          f"Institution {iid} has an unknown retention profile {profile!r}.", "R-ARCH-1")
+            raise Refusal(
+                "unknown_retention_profile",
+                f"未知的保存期限配置：{profile}",
+                f"Institution {iid} has an unknown retention profile {profile!r}.",
+                "R-ARCH-1",
+            )
         with Session(engine) as db:
             holds = hold_matcher(db, iid)
         if iid is not None:
@@ -253,17 +274,24 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 
 def _write_intents(engine: Engine, kind: str, ids: list[int], now: datetime) -> None:
     with Session(engine) as db:
-        have = set(db.exec(select(PurgeIntent.object_id).where(PurgeIntent.kind == kind,
-                                                               PurgeIntent.object_id.in_(ids))).all())
+        have = set(
+            db.exec(select(PurgeIntent.object_id).where(PurgeIntent.kind == kind, PurgeIntent.object_id.in_(ids))).all()
+        )
         rows = [{"kind": kind, "object_id": i, "run_at": now} for i in ids if i not in have]
         if rows:
             db.execute(insert(PurgeIntent), rows)
         db.commit()
 
 
-def _purge_chunk(engine: Engine, blobs: BlobStore, c: Chunk, items: list[Item], now: datetime,
-                 action: str = "retention.purged", places: video_files.VideoPlaces | None = None,
-                 ) -> dict[str, list[Item]]:
+def _purge_chunk(
+    engine: Engine,
+    blobs: BlobStore,
+    c: Chunk,
+    items: list[Item],
+    now: datetime,
+    action: str = "retention.purged",
+    places: video_files.VideoPlaces | None = None,
+) -> dict[str, list[Item]]:
     """Steps (1)–(3) of the module docstring for ``items`` of one chunk."""
     from proctor.video_models import Segment
 
@@ -285,8 +313,13 @@ def _purge_chunk(engine: Engine, blobs: BlobStore, c: Chunk, items: list[Item], 
     else:
         with Session(engine) as db:
             # Content-addressed: a file another live row still names stays.
-            shared = set(db.exec(select(Blob.key).where(Blob.key.in_([i.path for i in items]),
-                                                        Blob.purged_at.is_(None), Blob.id.not_in(ids))).all())
+            shared = set(
+                db.exec(
+                    select(Blob.key).where(
+                        Blob.key.in_([i.path for i in items]), Blob.purged_at.is_(None), Blob.id.not_in(ids)
+                    )
+                ).all()
+            )
         for item in items:
             gone = item.path in shared or blobs.delete(item.path) or not blobs.exists(item.path)
             outcome.setdefault("deleted" if gone else "error", []).append(item)
@@ -296,19 +329,33 @@ def _purge_chunk(engine: Engine, blobs: BlobStore, c: Chunk, items: list[Item], 
         if done_ids and c.kind == "segment":
             # Only a good recording becomes "purged"; a file already missing or
             # altered keeps saying so (R-VIDEO-1).
-            db.exec(update(Segment).where(Segment.id.in_(done_ids), Segment.state.in_(("valid", "open")))
-                    .values(state="purged"))
+            db.exec(
+                update(Segment)
+                .where(Segment.id.in_(done_ids), Segment.state.in_(("valid", "open")))
+                .values(state="purged")
+            )
             db.exec(update(Segment).where(Segment.id.in_(done_ids)).values(purged_at=now))
         elif done_ids:
             db.exec(update(Blob).where(Blob.id.in_(done_ids)).values(purged_at=now))
         db.exec(delete(PurgeIntent).where(PurgeIntent.kind == c.kind, PurgeIntent.object_id.in_(ids)))
         if done_ids:
             expiries = [i.decision.expires_on for i in done if i.decision and i.decision.expires_on]
-            audit.record(db, SYSTEM, action, c.kind, f"{min(done_ids)}..{max(done_ids)}",
-                         {"count": len(done_ids), "ids": _ranges(done_ids), "profile": c.profile,
-                          "files_already_absent": len(outcome.get("absent", [])),
-                          "latest_expiry": max(expiries).isoformat() if expiries else None},
-                         now, c.institution_id)
+            audit.record(
+                db,
+                SYSTEM,
+                action,
+                c.kind,
+                f"{min(done_ids)}..{max(done_ids)}",
+                {
+                    "count": len(done_ids),
+                    "ids": _ranges(done_ids),
+                    "profile": c.profile,
+                    "files_already_absent": len(outcome.get("absent", [])),
+                    "latest_expiry": max(expiries).isoformat() if expiries else None,
+                },
+                now,
+                c.institution_id,
+            )
         db.commit()
     return outcome
 
@@ -323,17 +370,25 @@ def disk_alerts(settings) -> list[dict[str, Any]]:
         except OSError:
             free, total = 0, 0
         if disk_alert(free, total):
-            alerts.append({"code": "disk_low", "path": str(place), "free_bytes": free, "total_bytes": total,
-                           "message": "存储空间不足：请扩容，系统不会提前删除录像或档案",
-                           "message_en": "Disk space is low: add storage; records are never deleted early."})
+            alerts.append(
+                {
+                    "code": "disk_low",
+                    "path": str(place),
+                    "free_bytes": free,
+                    "total_bytes": total,
+                    "message": "存储空间不足：请扩容，系统不会提前删除录像或档案",
+                    "message_en": "Disk space is low: add storage; records are never deleted early.",
+                }
+            )
     return alerts
 
 
 # -- the command -----------------------------------------------------------------------------------
 
 
-def run_purge(engine: Engine, settings, clock, dry_run: bool = False, out: TextIO | None = None,
-              chunk: int = CHUNK) -> int:
+def run_purge(
+    engine: Engine, settings, clock, dry_run: bool = False, out: TextIO | None = None, chunk: int = CHUNK
+) -> int:
     """Delete (or, dry, list) what retention allows; exit code 0 (2 on a bad profile)."""
     from storage.purge_settle import remove_orphans, settle
 
@@ -343,8 +398,10 @@ def run_purge(engine: Engine, settings, clock, dry_run: bool = False, out: TextI
     report = Report(alerts=disk_alerts(settings))
     for a in report.alerts:
         log.warning("disk low at %s: %d of %d bytes free", a["path"], a["free_bytes"], a["total_bytes"])
-        out.write(f"ALERT disk_low {a['path']}: {a['free_bytes']} of {a['total_bytes']} bytes free — "
-                  "add storage; nothing is purged early\n")
+        out.write(
+            f"ALERT disk_low {a['path']}: {a['free_bytes']} of {a['total_bytes']} bytes free — "
+            "add storage; nothing is purged early\n"
+        )
     verb = "would purge" if dry_run else "purged"
     try:
         if dry_run:
@@ -390,9 +447,19 @@ def preview(engine: Engine, today: date, institution_id: int | None = None, limi
         for item in c.to_purge:
             counts[(c.kind, "due")] += 1
             if len(first) < limit:
-                first.append({"kind": item.kind, "id": item.id, "label": item.label, "created": item.created,
-                              "expired_on": item.decision.expires_on, "institution_id": c.institution_id})
-    return {"today": today.isoformat(),
-            "due": {k: n for (k, what), n in counts.items() if what == "due"},
-            "held": {k: n for (k, what), n in counts.items() if what == "held" and n},
-            "items": first}
+                first.append(
+                    {
+                        "kind": item.kind,
+                        "id": item.id,
+                        "label": item.label,
+                        "created": item.created,
+                        "expired_on": item.decision.expires_on,
+                        "institution_id": c.institution_id,
+                    }
+                )
+    return {
+        "today": today.isoformat(),
+        "due": {k: n for (k, what), n in counts.items() if what == "due"},
+        "held": {k: n for (k, what), n in counts.items() if what == "held" and n},
+        "items": first,
+    }

@@ -8,6 +8,7 @@
 * Blob files that no row names, left by a writer that crashed between the
   file and its row (or a half-written temp file), older than an hour's grace.
 """
+
 from __future__ import annotations
 
 import time as systime
@@ -37,8 +38,15 @@ from storage.retention_models import PurgeIntent
 from storage.video_files import VideoPlaces
 
 
-def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: TextIO, report: Report,
-           places: VideoPlaces | None = None) -> None:
+def settle(
+    engine: Engine,
+    blobs: BlobStore,
+    today: date,
+    now: datetime,
+    out: TextIO,
+    report: Report,
+    places: VideoPlaces | None = None,
+) -> None:
     """Finish or undo what an interrupted run left between its steps (1) and (3).
 
     Each pending record is decided again — a hold may have come since, or the
@@ -71,8 +79,11 @@ def settle(engine: Engine, blobs: BlobStore, today: date, now: datetime, out: Te
                 rows = db.exec(select(*cols).where(Segment.id.in_(ids)).order_by(Segment.id)).all()
                 c = _segment_chunk(rows, labels, iid, profile, today, holds)
             else:
-                rows = db.exec(select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
-                               .where(Blob.id.in_(ids)).order_by(Blob.id)).all()
+                rows = db.exec(
+                    select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
+                    .where(Blob.id.in_(ids))
+                    .order_by(Blob.id)
+                ).all()
                 c = _blob_chunk(rows, iid, profile, today, holds)
         finish = [i for i in c.items if i.decision.purge or not _file_there(blobs, i, places)]
         keep = [i.id for i in c.items if i not in finish]
@@ -97,8 +108,7 @@ def _file_there(blobs: BlobStore, item: Item, places: VideoPlaces | None) -> boo
     return video_files.exists(item.path, places.s3 if places else None)  # a path here or an s3:// object
 
 
-def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO, report: Report,
-                   now: datetime) -> None:
+def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO, report: Report, now: datetime) -> None:
     """Blob files no row names (a writer crashed between file and row), older than the grace,
     in the data folder or the S3 prefix alike."""
     # File times come from the real clock, whatever clock the purge is judged by.
@@ -135,6 +145,14 @@ def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO,
     report.counts[("file", "orphan")] += len(found)
     if not dry_run:
         with Session(engine) as db:
-            audit.record(db, SYSTEM, "retention.orphans_removed", "blob_file", len(found),
-                         {"count": len(found), "keys": found[:1000]}, now, None)
+            audit.record(
+                db,
+                SYSTEM,
+                "retention.orphans_removed",
+                "blob_file",
+                len(found),
+                {"count": len(found), "keys": found[:1000]},
+                now,
+                None,
+            )
             db.commit()

@@ -19,6 +19,7 @@ A record is kept through its expiry date and may be purged from the next day:
 Purging is only ever decided by these periods, never by disk space: a full
 disk raises an alert (:func:`disk_alert`) for a person to act on.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -86,9 +87,7 @@ def _longest(values: Iterable[int | None]) -> int | None:
 
 
 def _build_profiles() -> Mapping[str, Mapping[RetentionClass, int | None]]:
-    provinces = {
-        name: {RetentionClass.EXAM_VIDEO: video, **_COMMON} for name, video in _PROVINCE_VIDEO_YEARS.items()
-    }
+    provinces = {name: {RetentionClass.EXAM_VIDEO: video, **_COMMON} for name, video in _PROVINCE_VIDEO_YEARS.items()}
     strict = {cls: _longest(p[cls] for p in provinces.values()) for cls in RetentionClass}
     table = {"strict": strict, **provinces}
     return MappingProxyType({name: MappingProxyType(dict(p)) for name, p in table.items()})
@@ -138,9 +137,7 @@ class PurgeDecision(NamedTuple):
     expires_on: date | None = None
 
 
-def iter_purge_decisions(
-    items: Iterable[PurgeCandidate], profile: str, today: date
-) -> Iterator[PurgeDecision]:
+def iter_purge_decisions(items: Iterable[PurgeCandidate], profile: str, today: date) -> Iterator[PurgeDecision]:
     """One decision per item, lazily, so a season of segments needs no list.
 
     Never purges a permanent, held or unexpired item (R-VIDEO-1, R-SCORE-2,

@@ -6,6 +6,7 @@ belongs to. R-VIDEO-1, R-ARCH-1: a purge that stops half-way must leave
 nothing the next run cannot settle; ``PurgeIntent`` is the note it writes
 (and commits) before it deletes a file, and removes once the row says purged.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

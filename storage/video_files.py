@@ -15,6 +15,7 @@ Deleting: the purge deletes a segment object only under a prefix named in
 ``EXAMDAY_VIDEO_S3_PREFIXES`` — unset, no S3 video is ever deleted — and never
 inside the blob store's prefix, whatever a hook said.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,13 @@ log = logging.getLogger("examday.storage.purge")
 
 def unavailable(exc: Exception) -> Refusal:
     # 503: a recorder retries the hook later instead of the segment being judged missing.
-    return Refusal("video_store_unavailable", "录像存储暂时无法访问，请稍后重试",
-                   f"The video store cannot be reached now; try again ({exc}).", "R-VIDEO-1", 503)
+    return Refusal(
+        "video_store_unavailable",
+        "录像存储暂时无法访问，请稍后重试",
+        f"The video store cannot be reached now; try again ({exc}).",
+        "R-VIDEO-1",
+        503,
+    )
 
 
 def video_dirs(env: dict[str, str] | None = None) -> list[Path]:
@@ -67,7 +73,7 @@ class VideoPlaces:
     blob_url: str = ""
 
     @classmethod
-    def from_settings(cls, settings=None) -> "VideoPlaces":
+    def from_settings(cls, settings=None) -> VideoPlaces:
         s3 = getattr(settings, "s3", None) or S3Config.from_env()
         return cls(s3, tuple(video_dirs()), tuple(video_s3_prefixes()), getattr(settings, "blob_url", "") or "")
 

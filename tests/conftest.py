@@ -2,6 +2,7 @@
 EXAMDAY_TEST_POSTGRES_URL is set, on PostgreSQL too (each test gets an empty
 schema: a fresh SQLite file, or truncated tables in a PostgreSQL schema made
 for this run)."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 def _pg_base() -> str:
     url = PG_URL
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -71,9 +72,9 @@ def empty_database(backend: str, folder: Path, pg_schema_url: str | None) -> str
     eng = make_engine(pg_schema_url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with eng.begin() as c:
-        c.execute(text(f"SET session_replication_role = replica"))  # let TRUNCATE pass lock triggers
+        c.execute(text("SET session_replication_role = replica"))  # let TRUNCATE pass lock triggers
         c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        c.execute(text(f"SET session_replication_role = DEFAULT"))
+        c.execute(text("SET session_replication_role = DEFAULT"))
     eng.dispose()
     return pg_schema_url
 
@@ -91,8 +92,14 @@ def clock():
 
 @pytest.fixture
 def settings(db_url, tmp_path) -> Settings:
-    s = Settings(database_url=db_url, data_dir=tmp_path / "data", hook_secret="test-hook-secret",
-                 secret_key="test-secret", password_time_cost=1, password_memory_kib=1024)
+    s = Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        hook_secret="test-hook-secret",
+        secret_key="test-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    )
     return s.resolved()
 
 

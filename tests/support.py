@@ -1,4 +1,5 @@
 """Helpers for tests: make accounts and tokens through the real services."""
+
 from __future__ import annotations
 
 from sqlmodel import Session
@@ -22,11 +23,28 @@ class World:
             db.commit()
             return inst.id
 
-    def token(self, username: str, role: str, institution_id: int | None = None, province: str | None = None,
-              staff_id: int | None = None, password: str | None = None) -> str:
+    def token(
+        self,
+        username: str,
+        role: str,
+        institution_id: int | None = None,
+        province: str | None = None,
+        staff_id: int | None = None,
+        password: str | None = None,
+    ) -> str:
         with Session(self.engine, expire_on_commit=False) as db:
-            acc = create_account(db, SYSTEM, self.clock.now(), self.app.state.passwords, username, role,
-                                 institution_id, province, staff_id, password)
+            acc = create_account(
+                db,
+                SYSTEM,
+                self.clock.now(),
+                self.app.state.passwords,
+                username,
+                role,
+                institution_id,
+                province,
+                staff_id,
+                password,
+            )
             tok = issue_token(db, acc, self.clock.now(), by=SYSTEM)
             db.commit()
             return tok

@@ -1,4 +1,5 @@
 """HTTP for accounts: who am I, tokens, and the browser login for the pages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,14 @@ from examday.web import SESSION_COOKIE, Ctx, requires_role, signed_in
 
 def me_body(ctx: Ctx) -> dict[str, Any]:
     a = ctx.user
-    return {"account_id": a.account_id, "username": a.username, "role": a.role,
-            "institution_id": a.institution_id, "province": a.province, "staff_id": a.staff_id}
+    return {
+        "account_id": a.account_id,
+        "username": a.username,
+        "role": a.role,
+        "institution_id": a.institution_id,
+        "province": a.province,
+        "staff_id": a.staff_id,
+    }
 
 
 @get("/api/v1/me", guards=[signed_in], sync_to_thread=False)
@@ -36,8 +43,18 @@ class AccountIn:
 
 @post("/api/v1/accounts", guards=[requires_role("admin")], sync_to_thread=True, status_code=201)
 def add_account(ctx: Ctx, data: AccountIn) -> dict[str, Any]:
-    acc = service.create_account(ctx.db, ctx.user, ctx.now, ctx.state.passwords, data.username, data.role,
-                                 data.institution_id, data.province, data.staff_id, data.password)
+    acc = service.create_account(
+        ctx.db,
+        ctx.user,
+        ctx.now,
+        ctx.state.passwords,
+        data.username,
+        data.role,
+        data.institution_id,
+        data.province,
+        data.staff_id,
+        data.password,
+    )
     ctx.db.commit()
     return {"id": acc.id, "username": acc.username, "role": acc.role, "institution_id": acc.institution_id}
 
@@ -92,13 +109,18 @@ def login_submit(
     except Refusal as r:
         ctx.db.commit()  # only the failed attempt was written: it must count (issue #9, R-STAFF-4)
         retry = r.detail.get("retry_after")
-        return Template("login.html", context={"next": data.next, "error": r}, status_code=r.status,
-                        headers={"Retry-After": str(retry)} if retry else None)
+        return Template(
+            "login.html",
+            context={"next": data.next, "error": r},
+            status_code=r.status,
+            headers={"Retry-After": str(retry)} if retry else None,
+        )
     ctx.db.commit()
     target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
     resp = Redirect(target)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                    max_age=service.SESSION_HOURS * 3600)
+    resp.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", path="/", max_age=service.SESSION_HOURS * 3600
+    )
     return resp
 
 

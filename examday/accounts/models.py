@@ -1,4 +1,5 @@
 """Accounts (账号) and their tokens. Every person acts under their own account (R-STAFF-4)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -15,6 +15,7 @@ Two processes racing on the last allowed failure may both let it through: a boun
 off by one under a race is still a bound. The caller commits the rows even though it then
 refuses (``record_failure`` is meant to run after the refused command rolled back).
 """
+
 from __future__ import annotations
 
 import math
@@ -52,19 +53,33 @@ def _key(username: str) -> str:
 
 
 def locked(limits: Limits, outcome: str, column, value: str | None, until: datetime):
-    return (LoginAttempt.kind == limits.kind) & (LoginAttempt.outcome == outcome) & (column == value) & (
-        LoginAttempt.until > until)
+    return (
+        (LoginAttempt.kind == limits.kind)
+        & (LoginAttempt.outcome == outcome)
+        & (column == value)
+        & (LoginAttempt.until > until)
+    )
 
 
 def lock_refusal(limits: Limits, until: datetime, now: datetime) -> Refusal:
     minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     if limits.kind == "pin":
-        return Refusal("pin_locked", f"签名密码错误次数过多，请 {minutes} 分钟后再试",
-                       f"Too many wrong signing PINs; try again in {minutes} min.", limits.rule, 429,
-                       {"retry_after": minutes * 60, "until": iso(until)})
-    return Refusal("login_locked", f"登录失败次数过多，请 {minutes} 分钟后再试",
-                   f"Too many failed sign-ins; try again in {minutes} min.", limits.rule, 429,
-                   {"retry_after": minutes * 60, "until": iso(until)})
+        return Refusal(
+            "pin_locked",
+            f"签名密码错误次数过多，请 {minutes} 分钟后再试",
+            f"Too many wrong signing PINs; try again in {minutes} min.",
+            limits.rule,
+            429,
+            {"retry_after": minutes * 60, "until": iso(until)},
+        )
+    return Refusal(
+        "login_locked",
+        f"登录失败次数过多，请 {minutes} 分钟后再试",
+        f"Too many failed sign-ins; try again in {minutes} min.",
+        limits.rule,
+        429,
+        {"retry_after": minutes * 60, "until": iso(until)},
+    )
 
 
 def refuse_if_locked(db: Session, limits: Limits, username: str, address: str | None, now: datetime) -> None:
@@ -77,19 +92,26 @@ def refuse_if_locked(db: Session, limits: Limits, username: str, address: str | 
         raise lock_refusal(limits, until, now)
 
 
-def _failures_since(db: Session, limits: Limits, resets: tuple[str, ...], column, value: str,
-                    now: datetime) -> int:
+def _failures_since(db: Session, limits: Limits, resets: tuple[str, ...], column, value: str, now: datetime) -> int:
     # Failures before the last lockout (or, for a username, the last success) no longer count.
-    last_reset = db.exec(select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.kind == limits.kind, LoginAttempt.outcome.in_(resets), column == value)).one()
+    last_reset = db.exec(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.kind == limits.kind, LoginAttempt.outcome.in_(resets), column == value
+        )
+    ).one()
     since = max(now - limits.window, last_reset) if last_reset else now - limits.window
-    return db.exec(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.kind == limits.kind, LoginAttempt.outcome == "failed", column == value,
-        LoginAttempt.at > since)).one()
+    return db.exec(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.kind == limits.kind, LoginAttempt.outcome == "failed", column == value, LoginAttempt.at > since
+        )
+    ).one()
 
 
-def record_failure(db: Session, limits: Limits, username: str, address: str | None, now: datetime,
-                   actor: Actor | None = None) -> Refusal | None:
+def record_failure(
+    db: Session, limits: Limits, username: str, address: str | None, now: datetime, actor: Actor | None = None
+) -> Refusal | None:
     """Count one wrong answer; lock and audit when a bound is reached (by ``actor``, or the system for
     someone not signed in). Returns the lockout's refusal, or None while under the bounds."""
     _prune(db, now)
@@ -106,9 +128,15 @@ def record_failure(db: Session, limits: Limits, username: str, address: str | No
             continue
         until = now + limits.lock
         db.add(LoginAttempt(kind=limits.kind, username=name, address=address, outcome=outcome, at=now, until=until))
-        audit.record(db, actor or SYSTEM, f"{limits.kind}.locked", "username" if outcome == "lock_user" else
-                     "address", value, {"username": name, "address": address, "scope": outcome[5:],
-                                        "failures": count, "until": iso(until)}, now)
+        audit.record(
+            db,
+            actor or SYSTEM,
+            f"{limits.kind}.locked",
+            "username" if outcome == "lock_user" else "address",
+            value,
+            {"username": name, "address": address, "scope": outcome[5:], "failures": count, "until": iso(until)},
+            now,
+        )
         refusal = lock_refusal(limits, until, now)
     db.flush()
     return refusal
@@ -118,13 +146,23 @@ def clear(db: Session, limits: Limits, username: str, now: datetime) -> None:
     """A success: the username's earlier failures no longer count against it. They are marked, not
     deleted, so that they still count against the address they came from."""
     name = _key(username)
-    pending = db.exec(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.kind == limits.kind, LoginAttempt.outcome == "failed", LoginAttempt.username == name,
-        LoginAttempt.at > now - limits.window)).one()
+    pending = db.exec(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.kind == limits.kind,
+            LoginAttempt.outcome == "failed",
+            LoginAttempt.username == name,
+            LoginAttempt.at > now - limits.window,
+        )
+    ).one()
     if pending:  # most successes follow no failure: nothing to write then
         db.add(LoginAttempt(kind=limits.kind, username=name, outcome="cleared", at=now))
 
 
 def _prune(db: Session, now: datetime) -> None:
-    db.exec(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP,
-                                       or_(LoginAttempt.until.is_(None), LoginAttempt.until < now)))
+    db.exec(
+        delete(LoginAttempt).where(
+            LoginAttempt.at < now - KEEP, or_(LoginAttempt.until.is_(None), LoginAttempt.until < now)
+        )
+    )

@@ -12,16 +12,18 @@ until two minutes after its last session today ends. One theory camera goes
 quiet for five minutes around the start of the first sitting still ahead, so
 the stale-camera alert and the coverage gap it leaves are true.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -81,8 +83,15 @@ class Cameras:
                 self._finish(run, run.open_since, t, post)
                 run.open_since = None
             if run.records_at(t):
-                self._hook(post, run, "segment_started", t, started_at=t.isoformat(),
-                           path=str(self._path(run, t)), segment_seconds=self.seconds)
+                self._hook(
+                    post,
+                    run,
+                    "segment_started",
+                    t,
+                    started_at=t.isoformat(),
+                    path=str(self._path(run, t)),
+                    segment_seconds=self.seconds,
+                )
                 run.open_since = t
         later = t + timedelta(seconds=self.seconds)
         busy = any(r.open_since is not None or r.end > later for r in self.runs)
@@ -96,32 +105,57 @@ class Cameras:
         path = self._path(run, started)
         path.parent.mkdir(parents=True, exist_ok=True)
         # A stand-in for the video: small, but a real file whose size and hash the server checks.
-        body = (f"examday demo segment {run.room_code}/{run.camera_code} {started.isoformat()} "
-                f"{ended.isoformat()}\n").encode() + os.urandom(384)
+        body = (
+            f"examday demo segment {run.room_code}/{run.camera_code} {started.isoformat()} {ended.isoformat()}\n"
+        ).encode() + os.urandom(384)
         path.write_bytes(body)
-        self._hook(post, run, "segment_finished", ended, started_at=started.isoformat(),
-                   ended_at=ended.isoformat(), path=str(path), sha256=hashlib.sha256(body).hexdigest(),
-                   bytes=len(body))
+        self._hook(
+            post,
+            run,
+            "segment_finished",
+            ended,
+            started_at=started.isoformat(),
+            ended_at=ended.isoformat(),
+            path=str(path),
+            sha256=hashlib.sha256(body).hexdigest(),
+            bytes=len(body),
+        )
 
     def _hook(self, post, run: CameraRun, event: str, at: datetime, **extra: Any) -> None:
-        payload = {"id": uuid.uuid4().hex, "event": event, "camera": run.camera_code,
-                   "room_code": run.room_code, "institution": self.uscc, "at": at.isoformat(), **extra}
+        payload = {
+            "id": uuid.uuid4().hex,
+            "event": event,
+            "camera": run.camera_code,
+            "room_code": run.room_code,
+            "institution": self.uscc,
+            "at": at.isoformat(),
+            **extra,
+        }
         body = json.dumps(payload).encode()
-        status, answer = post(HOOK_PATH, body, {SIGNATURE_HEADER: sign(body, self.secret),
-                                                "Content-Type": "application/json"})
+        status, answer = post(
+            HOOK_PATH, body, {SIGNATURE_HEADER: sign(body, self.secret), "Content-Type": "application/json"}
+        )
         key = answer.get("segment_state") or answer.get("code") or f"http_{status}"
         self.reported[key] = self.reported.get(key, 0) + 1
 
 
-def plan_cameras(db: Session, now: datetime, out_dir: Path, secret: str,
-                 seconds: float = SEGMENT_SECONDS, quiet_camera: str | None = "T03-C2") -> Cameras | None:
+def plan_cameras(
+    db: Session,
+    now: datetime,
+    out_dir: Path,
+    secret: str,
+    seconds: float = SEGMENT_SECONDS,
+    quiet_camera: str | None = "T03-C2",
+) -> Cameras | None:
     """Recording spans for the cameras of every room in use today from ``now`` on, or None."""
     today = now.astimezone(CST).date()
-    rows = db.exec(select(Batch, ExamSession, Room)
-                   .join(ExamSession, ExamSession.batch_id == Batch.id)
-                   .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
-                   .join(Room, Room.id == SessionRoom.room_id)
-                   .where(Batch.exam_date == today, Batch.status == "filed")).all()
+    rows = db.exec(
+        select(Batch, ExamSession, Room)
+        .join(ExamSession, ExamSession.batch_id == Batch.id)
+        .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
+        .join(Room, Room.id == SessionRoom.room_id)
+        .where(Batch.exam_date == today, Batch.status == "filed")
+    ).all()
     spans: dict[int, list[datetime]] = {}
     rooms: dict[int, Room] = {}
     theory_starts = []
@@ -144,8 +178,15 @@ def plan_cameras(db: Session, now: datetime, out_dir: Path, secret: str,
     if quiet is not None and theory_starts:
         first = min(theory_starts)
         quiet.quiet = (first - QUIET_BEFORE, first - QUIET_BEFORE + QUIET_FOR)
-    inst = db.exec(select(Institution).join(Room, Room.institution_id == Institution.id)
-                   .where(Room.id == next(iter(rooms)))).one()
+    inst = db.exec(
+        select(Institution).join(Room, Room.institution_id == Institution.id).where(Room.id == next(iter(rooms)))
+    ).one()
     first_tick = min(r.start for r in runs)
-    return Cameras(sorted(runs, key=lambda r: (r.room_code, r.camera_code)), inst.uscc, out_dir, secret,
-                   seconds, next_tick=first_tick)
+    return Cameras(
+        sorted(runs, key=lambda r: (r.room_code, r.camera_code)),
+        inst.uscc,
+        out_dir,
+        secret,
+        seconds,
+        next_tick=first_tick,
+    )

@@ -11,6 +11,7 @@ Services take the time as an argument, so the demo files its plans when an
 exam office would have: twelve working days before the exam (R-PLAN-1), seats
 and tickets two days after filing, the panels the day after that.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,9 +28,9 @@ from examday.actor import Actor
 from examday.calendar import DEFAULT_CALENDAR
 from examday.clock import CST
 from examday.demo.people import candidates_csv
+from examday.plans.services.batches import BatchSpec, SessionSpec, create_batch
 from examday.plans.services.candidates import import_candidates, review_eligibility
 from examday.plans.services.filing import file_plan
-from examday.plans.services.batches import BatchSpec, SessionSpec, create_batch
 
 OCCUPATION = "6-31-01-03"  # 电工
 THEORY_ROOMS = ["T01", "T02", "T03"]
@@ -55,8 +56,13 @@ class Sitting:
     staff: dict[str, list[int]] = field(default_factory=dict)
 
     def spec(self) -> SessionSpec:
-        return SessionSpec(part=self.part, rooms=self.rooms, starts_at=self.start.isoformat(),
-                           ends_at=self.end.isoformat(), proctors=self.staff)
+        return SessionSpec(
+            part=self.part,
+            rooms=self.rooms,
+            starts_at=self.start.isoformat(),
+            ends_at=self.end.isoformat(),
+            proctors=self.staff,
+        )
 
 
 @dataclass
@@ -67,25 +73,28 @@ class BatchPlan:
     sittings: list[Sitting]
 
 
-def timetable(first: datetime, proctors: list[int], examiners: list[int],
-              batches: list[tuple[int, int, int]] = TODAY) -> list[BatchPlan]:
+def timetable(
+    first: datetime, proctors: list[int], examiners: list[int], batches: list[tuple[int, int, int]] = TODAY
+) -> list[BatchPlan]:
     """Theory sittings back to back in T01–T03, skill sittings one after another in S01.
 
     Two proctors a theory room (R-RATIO-1: 2 per room, 1 per 15), the same two
     in the same room for each batch; six examiners a skill sitting of 30."""
-    per_room = {code: proctors[2 * i:2 * i + 2] for i, code in enumerate(THEORY_ROOMS)}
+    per_room = {code: proctors[2 * i : 2 * i + 2] for i, code in enumerate(THEORY_ROOMS)}
     need = ceil(STATIONS / 5)
     plans, theory_at, skill_free, rest = [], first, first, 0
     for level, n, seed in batches:
-        theory = Sitting("theory", THEORY_ROOMS, theory_at, theory_at + timedelta(minutes=THEORY_MINUTES),
-                         dict(per_room))
+        theory = Sitting(
+            "theory", THEORY_ROOMS, theory_at, theory_at + timedelta(minutes=THEORY_MINUTES), dict(per_room)
+        )
         sittings = [theory]
         at = max(theory.end, skill_free) + timedelta(minutes=CHANGEOVER)
         for _ in range(ceil(n / STATIONS)):
             team = [e for i, e in enumerate(examiners) if i != rest % len(examiners)][:need]
             rest += 1
-            sittings.append(Sitting("skill", [SKILL_ROOM], at, at + timedelta(minutes=SKILL_MINUTES),
-                                    {SKILL_ROOM: team}))
+            sittings.append(
+                Sitting("skill", [SKILL_ROOM], at, at + timedelta(minutes=SKILL_MINUTES), {SKILL_ROOM: team})
+            )
             skill_free = sittings[-1].end
             at = skill_free + timedelta(minutes=CHANGEOVER)
         plans.append(BatchPlan(level, n, seed, sittings))
@@ -112,11 +121,23 @@ def first_start(now: datetime, proctors: list[int], examiners: list[int]) -> tup
 def file_batch(db: Session, office: Actor, inst_id: int, exam_day: date, plan: BatchPlan) -> int:
     """Create, import, review and file a batch as the office does, twelve working days ahead (R-PLAN-1)."""
     filed_at = datetime.combine(DEFAULT_CALENDAR.add_working_days(exam_day, -12), time(10, 0), CST)
-    spec = BatchSpec(institution_id=inst_id, occupation_code=OCCUPATION, level=plan.level, exam_date=exam_day,
-                     parts=["theory", "skill"], sessions=[s.spec() for s in plan.sittings])
+    spec = BatchSpec(
+        institution_id=inst_id,
+        occupation_code=OCCUPATION,
+        level=plan.level,
+        exam_date=exam_day,
+        parts=["theory", "skill"],
+        sessions=[s.spec() for s in plan.sittings],
+    )
     bid = create_batch(db, office, filed_at - timedelta(days=3), spec)["id"]
-    import_candidates(db, office, filed_at - timedelta(days=2), bid,
-                      candidates_csv(plan.candidates, plan.seed, exam_day), "报名表.csv")
+    import_candidates(
+        db,
+        office,
+        filed_at - timedelta(days=2),
+        bid,
+        candidates_csv(plan.candidates, plan.seed, exam_day),
+        "报名表.csv",
+    )
     review_eligibility(db, office, filed_at - timedelta(days=1), bid, "all", "eligible", "材料齐全")
     file_plan(db, office, filed_at, bid)
     return bid
@@ -127,10 +148,17 @@ def prepared_at(exam_day: date) -> datetime:
     return datetime.combine(DEFAULT_CALENDAR.add_working_days(exam_day, -10), time(9, 0), CST)
 
 
-def seed_batches(db: Session, accounts: dict[str, Account], staff_ids: dict[str, int], inst_id: int,
-                 now: datetime, passwords: Passwords, secret_key: str) -> dict[str, Any]:
-    from examday.plans.services.seating import run_seating
+def seed_batches(
+    db: Session,
+    accounts: dict[str, Account],
+    staff_ids: dict[str, int],
+    inst_id: int,
+    now: datetime,
+    passwords: Passwords,
+    secret_key: str,
+) -> dict[str, Any]:
     from examday.demo.scores import DEMO_RUBRIC, score_publish_lock
+    from examday.plans.services.seating import run_seating
     from scoring.services.panels import set_panel
     from scoring.services.rubrics import set_rubric
 
@@ -157,18 +185,40 @@ def seed_batches(db: Session, accounts: dict[str, Account], staff_ids: dict[str,
     # The older batch: 20 candidates in T01 and T02, one skill sitting, then scored, published, locked.
     nine = datetime.combine(older_day, time(9, 0), CST)
     scorers = PANEL[:4] + ["chief1"]  # R-PANEL-1, R-RATIO-1: 20 at once in S01 need 4, so an odd 5
-    older = BatchPlan(4, 20, 25, [
-        Sitting("theory", ["T01", "T02"], nine, nine + timedelta(minutes=THEORY_MINUTES),
-                {"T01": proctors[0:2], "T02": proctors[2:4]}),
-        Sitting("skill", [SKILL_ROOM], nine.replace(hour=13), nine.replace(hour=14),
-                {SKILL_ROOM: [staff_ids[u] for u in scorers]}),
-    ])
+    older = BatchPlan(
+        4,
+        20,
+        25,
+        [
+            Sitting(
+                "theory",
+                ["T01", "T02"],
+                nine,
+                nine + timedelta(minutes=THEORY_MINUTES),
+                {"T01": proctors[0:2], "T02": proctors[2:4]},
+            ),
+            Sitting(
+                "skill",
+                [SKILL_ROOM],
+                nine.replace(hour=13),
+                nine.replace(hour=14),
+                {SKILL_ROOM: [staff_ids[u] for u in scorers]},
+            ),
+        ],
+    )
     bid_old = file_batch(db, office, inst_id, older_day, older)
     run_seating(db, office, prepared_at(older_day), bid_old, 2025, None, secret_key)
-    sealed = score_publish_lock(db, batch_id=bid_old, admin=office,
-                                scorers=[actor_of(accounts[u]) for u in scorers],
-                                chief_staff_id=staff_ids["chief1"], passwords=passwords, secret_key=secret_key,
-                                pin="2468", now=now)
+    sealed = score_publish_lock(
+        db,
+        batch_id=bid_old,
+        admin=office,
+        scorers=[actor_of(accounts[u]) for u in scorers],
+        chief_staff_id=staff_ids["chief1"],
+        passwords=passwords,
+        secret_key=secret_key,
+        pin="2468",
+        now=now,
+    )
     return {"today": today_ids, "older": bid_old, "start": start, "live": live, "seal": sealed}
 
 

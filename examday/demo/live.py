@@ -16,6 +16,7 @@ two scan again at the other door (``already_checked_in``); a few never come
 and count as absent after the cutoff. ID numbers travel only in the request
 bodies: nothing here prints or logs one (R-PRIV-1).
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,9 +79,12 @@ def _spread(rng: random.Random, lo: datetime, hi: datetime, n: int) -> list[date
 def plan_arrivals(db: Session, now: datetime, seed: int = 9) -> tuple[list[Arrival], list[Sitting]]:
     """The arrival script of every theory sitting today whose entry has not closed yet."""
     today = now.astimezone(CST).date()
-    rows = db.exec(select(Batch, ExamSession).join(ExamSession, ExamSession.batch_id == Batch.id)
-                   .where(Batch.exam_date == today, Batch.status == "filed", ExamSession.part == "theory")
-                   .order_by(ExamSession.starts_at)).all()
+    rows = db.exec(
+        select(Batch, ExamSession)
+        .join(ExamSession, ExamSession.batch_id == Batch.id)
+        .where(Batch.exam_date == today, Batch.status == "filed", ExamSession.part == "theory")
+        .order_by(ExamSession.starts_at)
+    ).all()
     arrivals: list[Arrival] = []
     sittings: list[Sitting] = []
     for batch, s in rows:
@@ -90,26 +94,52 @@ def plan_arrivals(db: Session, now: datetime, seed: int = 9) -> tuple[list[Arriv
         if cutoff <= now:
             continue
         inside = set(db.exec(select(Attendance.candidate_id).where(Attendance.session_id == s.id)).all())
-        people = [(c, t) for c, t in db.exec(
-            select(Candidate, Ticket).join(Ticket, Ticket.candidate_id == Candidate.id)
-            .where(Candidate.batch_id == batch.id, Candidate.status == "registered", Ticket.revoked_at.is_(None))
-            .order_by(Candidate.id)).all() if c.id not in inside]
+        people = [
+            (c, t)
+            for c, t in db.exec(
+                select(Candidate, Ticket)
+                .join(Ticket, Ticket.candidate_id == Candidate.id)
+                .where(Candidate.batch_id == batch.id, Candidate.status == "registered", Ticket.revoked_at.is_(None))
+                .order_by(Candidate.id)
+            ).all()
+            if c.id not in inside
+        ]
         rng = random.Random(seed * 1000 + s.id)
         rng.shuffle(people)
         sitting = Sitting(batch.id, s.starts_at, opens, cutoff, len(people))
         sittings.append(sitting)
-        arrivals += _script(rng, batch.id, people, max(now, opens) + timedelta(seconds=3), s.starts_at, cutoff,
-                            sitting)
+        arrivals += _script(rng, batch.id, people, max(now, opens) + timedelta(seconds=3), s.starts_at, cutoff, sitting)
     return sorted(arrivals, key=lambda a: a.at), sittings
 
 
-def _script(rng: random.Random, batch_id: int, people: list, first: datetime, start: datetime,
-            cutoff: datetime, sitting: Sitting) -> list[Arrival]:
+def _script(
+    rng: random.Random,
+    batch_id: int,
+    people: list,
+    first: datetime,
+    start: datetime,
+    cutoff: datetime,
+    sitting: Sitting,
+) -> list[Arrival]:
     """Roles for the shuffled candidates of one sitting, and when each comes to which door."""
-    def come(at: datetime, cand: Candidate, ticket: Ticket, expect: str, id_number: str | None = None,
-             kiosk: str | None = None) -> Arrival:
-        return Arrival(at, kiosk or rng.choice(KIOSKS), batch_id, cand.ticket_number, ticket.qr_text,
-                       id_number or cand.id_number, expect)
+
+    def come(
+        at: datetime,
+        cand: Candidate,
+        ticket: Ticket,
+        expect: str,
+        id_number: str | None = None,
+        kiosk: str | None = None,
+    ) -> Arrival:
+        return Arrival(
+            at,
+            kiosk or rng.choice(KIOSKS),
+            batch_id,
+            cand.ticket_number,
+            ticket.qr_text,
+            id_number or cand.id_number,
+            expect,
+        )
 
     def other(kiosk: str) -> str:
         return KIOSKS[1 - KIOSKS.index(kiosk)]
@@ -119,21 +149,31 @@ def _script(rng: random.Random, batch_id: int, people: list, first: datetime, st
         return []
     on_time_until = max(start - timedelta(minutes=2), first + timedelta(seconds=30))
     late_from, late_until = max(start + timedelta(minutes=1), first), cutoff - timedelta(minutes=2)
-    roles = {"absent": max(1, n * 3 // 100), "impostor": 1, "typo": 2, "repeat": 2,
-             "late": 3 if late_until > late_from else 0, "too_late": 1}
+    roles = {
+        "absent": max(1, n * 3 // 100),
+        "impostor": 1,
+        "typo": 2,
+        "repeat": 2,
+        "late": 3 if late_until > late_from else 0,
+        "too_late": 1,
+    }
     out: list[Arrival] = []
     sitting.stay_away = min(roles["absent"], n - 1)  # the last of the shuffled never come
-    on_time = people[:n - sitting.stay_away]
+    on_time = people[: n - sitting.stay_away]
     specials: dict[str, list] = {}
     for role in ("impostor", "typo", "repeat", "late", "too_late"):
         k = max(0, min(roles[role], len(on_time) - 1))
         specials[role], on_time = on_time[:k], on_time[k:]
     sitting.roles = {role: len(who) for role, who in specials.items()}
-    times = _spread(rng, first, on_time_until, len(on_time) + len(specials["impostor"]) + len(specials["typo"])
-                    + len(specials["repeat"]))
+    times = _spread(
+        rng,
+        first,
+        on_time_until,
+        len(on_time) + len(specials["impostor"]) + len(specials["typo"]) + len(specials["repeat"]),
+    )
     for (cand, ticket), at in zip(on_time, times):
         out.append(come(at, cand, ticket, "accepted"))
-    rest = times[len(on_time):]
+    rest = times[len(on_time) :]
     for cand, ticket in specials["impostor"]:  # a relative with the ticket and their own card: never admitted
         out.append(come(rest.pop(0), cand, ticket, "id_mismatch", stranger_id_number(rng, cand.id_number)))
         sitting.stay_away += 1
@@ -144,8 +184,9 @@ def _script(rng: random.Random, batch_id: int, people: list, first: datetime, st
     for cand, ticket in specials["repeat"]:  # not sure the first door took it, so tries the other
         at, kiosk = rest.pop(0), rng.choice(KIOSKS)
         out.append(come(at, cand, ticket, "accepted", kiosk=kiosk))
-        out.append(come(at + timedelta(seconds=rng.randint(20, 60)), cand, ticket, "already_checked_in",
-                        kiosk=other(kiosk)))
+        out.append(
+            come(at + timedelta(seconds=rng.randint(20, 60)), cand, ticket, "already_checked_in", kiosk=other(kiosk))
+        )
     for cand, ticket in specials["late"]:
         out.append(come(late_from + (late_until - late_from) * rng.random(), cand, ticket, "accepted"))
     for cand, ticket in specials["too_late"]:
@@ -157,9 +198,16 @@ def _script(rng: random.Random, batch_id: int, people: list, first: datetime, st
 class DemoDay:
     """The script and the cameras, played against a server: ``run_due(now)`` does what is due."""
 
-    def __init__(self, settings: Settings, base_url: str, engine=None, now: datetime | None = None,
-                 segment_seconds: float | None = None, client: httpx.Client | None = None,
-                 out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str,
+        engine=None,
+        now: datetime | None = None,
+        segment_seconds: float | None = None,
+        client: httpx.Client | None = None,
+        out: TextIO | None = None,
+    ) -> None:
         self.engine = engine or make_engine(settings.database_url)
         self.client = client or httpx.Client(base_url=base_url, timeout=15.0)
         self.out = out
@@ -167,8 +215,9 @@ class DemoDay:
         with Session(self.engine, expire_on_commit=False) as db:
             self.arrivals, self.sittings = plan_arrivals(db, now)
             kwargs = {"seconds": segment_seconds} if segment_seconds else {}
-            self.cameras: Cameras | None = plan_cameras(db, now, settings.data_dir / "video",
-                                                        settings.hook_secret, **kwargs)
+            self.cameras: Cameras | None = plan_cameras(
+                db, now, settings.data_dir / "video", settings.hook_secret, **kwargs
+            )
             # The kiosks' own bearer tokens, as `examday token issue kiosk1` would print them.
             self.tokens = {k: issue_token(db, find_account(db, k), now, by=SYSTEM) for k in KIOSKS}
             db.commit()
@@ -179,8 +228,14 @@ class DemoDay:
     # -- what is due ---------------------------------------------------------------------------
 
     def next_at(self) -> datetime | None:
-        times = [a for a in (self.arrivals[self._next].at if self._next < len(self.arrivals) else None,
-                             self.cameras.due() if self.cameras else None) if a is not None]
+        times = [
+            a
+            for a in (
+                self.arrivals[self._next].at if self._next < len(self.arrivals) else None,
+                self.cameras.due() if self.cameras else None,
+            )
+            if a is not None
+        ]
         return min(times) if times else None
 
     def run_due(self, now: datetime) -> None:
@@ -198,8 +253,9 @@ class DemoDay:
     def _arrive(self, a: Arrival) -> None:
         body = {"ticket": a.qr, "id_number": a.id_number, "kiosk_nonce": uuid.uuid4().hex}
         try:
-            r = self.client.post("/api/v1/checkins", json=body,
-                                 headers={"Authorization": f"Bearer {self.tokens[a.kiosk]}"})
+            r = self.client.post(
+                "/api/v1/checkins", json=body, headers={"Authorization": f"Bearer {self.tokens[a.kiosk]}"}
+            )
             answer = r.json()
             code = "accepted" if r.status_code == 200 else str(answer.get("code") or f"http_{r.status_code}")
         except (httpx.HTTPError, ValueError) as exc:
@@ -223,8 +279,10 @@ class DemoDay:
         got = self.outcomes()
         refused = ", ".join(f"{k} {v}" for k, v in sorted(got.items()) if k != "accepted") or "none"
         segs = sum(self.cameras.reported.values()) if self.cameras else 0
-        return (f"demo {now.astimezone(CST):%H:%M:%S}: {got['accepted']} checked in, refused: {refused}; "
-                f"{segs} recorder hooks sent")
+        return (
+            f"demo {now.astimezone(CST):%H:%M:%S}: {got['accepted']} checked in, refused: {refused}; "
+            f"{segs} recorder hooks sent"
+        )
 
     def describe(self) -> str:
         lines = ["\nWhat moves (turn it off with --no-simulate):"]
@@ -232,23 +290,33 @@ class DemoDay:
             since = max(s.opens_at, self.started)
             every = max((s.starts_at - since).total_seconds() / max(s.expected, 1), 1)
             r = s.roles
-            lines.append(f"  batch #{s.batch_id}: {s.expected} candidates at kiosk1 and kiosk2 from "
-                         f"{since.astimezone(CST):%H:%M} until the start at {s.starts_at.astimezone(CST):%H:%M}, "
-                         f"about one every {every:.0f} s;")
-            lines.append(f"    {r.get('late', 0)} come late, {r.get('typo', 0) + r.get('impostor', 0)} show someone "
-                         f"else's ID card ({r.get('typo', 0)} come back with their own), {r.get('repeat', 0)} scan "
-                         f"again at the other door, {s.stay_away} never get in (absent at the cutoff, "
-                         f"{s.cutoff_at.astimezone(CST):%H:%M})")
+            lines.append(
+                f"  batch #{s.batch_id}: {s.expected} candidates at kiosk1 and kiosk2 from "
+                f"{since.astimezone(CST):%H:%M} until the start at {s.starts_at.astimezone(CST):%H:%M}, "
+                f"about one every {every:.0f} s;"
+            )
+            lines.append(
+                f"    {r.get('late', 0)} come late, {r.get('typo', 0) + r.get('impostor', 0)} show someone "
+                f"else's ID card ({r.get('typo', 0)} come back with their own), {r.get('repeat', 0)} scan "
+                f"again at the other door, {s.stay_away} never get in (absent at the cutoff, "
+                f"{s.cutoff_at.astimezone(CST):%H:%M})"
+            )
         if self.cameras:
-            lines.append(f"  {len(self.cameras.runs)} cameras report a {self.cameras.seconds:.0f}-second segment "
-                         "each through the signed recorder hook")
+            lines.append(
+                f"  {len(self.cameras.runs)} cameras report a {self.cameras.seconds:.0f}-second segment "
+                "each through the signed recorder hook"
+            )
             q = self.cameras.quiet
             if q is not None and q.quiet:
-                lines.append(f"  {q.camera_code} goes quiet {q.quiet[0].astimezone(CST):%H:%M}–"
-                             f"{q.quiet[1].astimezone(CST):%H:%M}: the stale-camera alert, and a gap in coverage")
+                lines.append(
+                    f"  {q.camera_code} goes quiet {q.quiet[0].astimezone(CST):%H:%M}–"
+                    f"{q.quiet[1].astimezone(CST):%H:%M}: the stale-camera alert, and a gap in coverage"
+                )
         if not self.sittings:
-            lines.append("  today's entry windows have closed: no arrivals to simulate (run the demo on a "
-                         "fresh database in the morning to see them)")
+            lines.append(
+                "  today's entry windows have closed: no arrivals to simulate (run the demo on a "
+                "fresh database in the morning to see them)"
+            )
         return "\n".join(lines) + "\n"
 
     # -- playing it in real time ---------------------------------------------------------------
@@ -276,8 +344,9 @@ class DemoDay:
             self.out.write(self.summary(clock.now()) + " (simulation over)\n")
 
 
-def start_simulation(settings: Settings, clock: Clock, base_url: str, out: TextIO | None = None
-                     ) -> tuple[DemoDay, threading.Thread, threading.Event]:
+def start_simulation(
+    settings: Settings, clock: Clock, base_url: str, out: TextIO | None = None
+) -> tuple[DemoDay, threading.Thread, threading.Event]:
     """Plan the day from the database and play it in a daemon thread next to the server."""
     # httpx notes every request at INFO: a line per kiosk scan and hook would bury the summaries.
     logging.getLogger("httpx").setLevel(logging.WARNING)

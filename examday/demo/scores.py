@@ -5,6 +5,7 @@ the past so that the seal and the public page can be shown on day one.
 ``examday/demo/seed.py`` calls ``score_publish_lock`` once it has made the older
 batch with its candidates and the examiners' accounts.
 """
+
 from __future__ import annotations
 
 import random
@@ -49,9 +50,19 @@ def _beside(base: float, spread: float) -> float:
     return max(total, 60.0) if base >= 60 else min(total, 59.5)
 
 
-def score_publish_lock(db: Session, *, batch_id: int, admin: Actor, scorers: list[Actor], chief_staff_id: int,
-                       passwords: Passwords, secret_key: str, pin: str, now: datetime,
-                       seed: int = 7) -> dict[str, Any]:
+def score_publish_lock(
+    db: Session,
+    *,
+    batch_id: int,
+    admin: Actor,
+    scorers: list[Actor],
+    chief_staff_id: int,
+    passwords: Passwords,
+    secret_key: str,
+    pin: str,
+    now: datetime,
+    seed: int = 7,
+) -> dict[str, Any]:
     """Score every candidate of a filed batch, publish on the day after the exam, lock after publicity.
 
     The batch's exam date must be far enough back that its publicity has
@@ -68,13 +79,26 @@ def score_publish_lock(db: Session, *, batch_id: int, admin: Actor, scorers: lis
     for cand in candidates:
         base = rng.uniform(50, 92)
         for actor in scorers:
-            entries_service.submit_entry(db, actor, scored_at, passwords, secret_key, batch.id, cand.id, "skill",
-                                         _items(_beside(base, rng.uniform(-3, 3))), pin)
-    rows = "".join(f"{c.ticket_number},{'缺考' if i == len(candidates) - 1 else rng.randint(48, 96)}\n"
-                   for i, c in enumerate(candidates))
+            entries_service.submit_entry(
+                db,
+                actor,
+                scored_at,
+                passwords,
+                secret_key,
+                batch.id,
+                cand.id,
+                "skill",
+                _items(_beside(base, rng.uniform(-3, 3))),
+                pin,
+            )
+    rows = "".join(
+        f"{c.ticket_number},{'缺考' if i == len(candidates) - 1 else rng.randint(48, 96)}\n"
+        for i, c in enumerate(candidates)
+    )
     import_theory(db, admin, scored_at, batch.id, "理论成绩.csv", ("ticket_number,score\n" + rows).encode())
     published = publicity_service.start_publicity(
-        db, admin, datetime.combine(batch.exam_date + timedelta(days=1), time(8, 30), CST), batch.id)
+        db, admin, datetime.combine(batch.exam_date + timedelta(days=1), time(8, 30), CST), batch.id
+    )
     lock_at = datetime.fromisoformat(published["lock_from"]).replace(hour=9, tzinfo=CST)
     if lock_at > now:
         raise ValueError("the demo batch's publicity has not ended yet; give it an older exam date")

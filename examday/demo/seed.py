@@ -3,6 +3,7 @@
 Each part of the system adds its piece of the story here; the seed runs once,
 on an empty database, and prints the accounts to sign in with.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -22,15 +23,22 @@ DEMO_USCC = "91350200776049653A"
 DEMO_PASSWORD = "examday-demo"
 DEMO_NAME = "长春示范职业技能评价中心"
 
-DEMO_FILING = {"number": "吉人社技评备〔2025〕018号", "valid_from": date(2025, 3, 1),
-               "valid_until": date(2028, 2, 29), "status": "active"}
+DEMO_FILING = {
+    "number": "吉人社技评备〔2025〕018号",
+    "valid_from": date(2025, 3, 1),
+    "valid_until": date(2028, 2, 29),
+    "status": "active",
+}
 DEMO_SCOPE = [
     {"occupation_code": "6-31-01-03", "occupation_name": "电工", "work_type": None, "levels": [5, 4, 3, 2, 1]},
     {"occupation_code": "4-03-02-01", "occupation_name": "中式烹调师", "work_type": None, "levels": [5, 4, 3]},
 ]
 # (code, name, kind, seats, rows, cols, cameras)
 DEMO_ROOMS = [
-    *[(f"T0{i}", f"理论考场{i}", "theory", 30, 5, 6, [(f"T0{i}-C1", "前方"), (f"T0{i}-C2", "后方")]) for i in (1, 2, 3)],
+    *[
+        (f"T0{i}", f"理论考场{i}", "theory", 30, 5, 6, [(f"T0{i}-C1", "前方"), (f"T0{i}-C2", "后方")])
+        for i in (1, 2, 3)
+    ],
     # 30 workbenches: a day's 180 electricians take the skill part in six sittings (demo_day.py).
     ("S01", "电工技能实训室", "skill", 30, 5, 6, [("S01-C1", "全景"), ("S01-C2", "工位近景")]),
     ("W01", "候考室", "waiting", 0, None, None, []),
@@ -84,8 +92,9 @@ class SeedPasswords(Passwords):
         return self._checked[(hashed, password)]
 
 
-def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO, base_url: str = "http://127.0.0.1:8000"
-              ) -> dict | None:
+def seed_demo(
+    engine, settings: Settings, clock: Clock, out: TextIO, base_url: str = "http://127.0.0.1:8000"
+) -> dict | None:
     """Seed an empty database and print what there is to see; on a database with data, only print."""
     passwords = SeedPasswords(settings.password_time_cost, settings.password_memory_kib)
     with Session(engine, expire_on_commit=False) as db:
@@ -101,8 +110,9 @@ def seed_demo(engine, settings: Settings, clock: Clock, out: TextIO, base_url: s
         for username, role, iid, province in ACCOUNTS(inst.id):
             if username == "root":
                 continue
-            accounts[username] = create_account(db, SYSTEM, now, passwords, username, role, iid, province,
-                                                staff_ids.get(username), DEMO_PASSWORD)
+            accounts[username] = create_account(
+                db, SYSTEM, now, passwords, username, role, iid, province, staff_ids.get(username), DEMO_PASSWORD
+            )
         from examday.demo.day import seed_batches
 
         made = seed_batches(db, accounts, staff_ids, inst.id, now, passwords, settings.secret_key)
@@ -124,12 +134,15 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
         n = len(db.exec(select(Candidate.id).where(Candidate.batch_id == b.id)).all())
         what = f"{b.occupation_name}{_LEVEL_ZH.get(b.level, b.level)} ({b.occupation_code}, level {b.level})"
         if b.exam_date != today:
-            out.write(f"\nbatch #{b.id} {what}, {b.exam_date}: {n} candidates, {b.status}; public page "
-                      f"{base_url}/public/batches/{b.id}/publicity.html\n")
+            out.write(
+                f"\nbatch #{b.id} {what}, {b.exam_date}: {n} candidates, {b.status}; public page "
+                f"{base_url}/public/batches/{b.id}/publicity.html\n"
+            )
             continue
         cfg = BatchConfig.from_json(b.config)
-        sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == b.id)
-                           .order_by(ExamSession.starts_at)).all()
+        sessions = db.exec(
+            select(ExamSession).where(ExamSession.batch_id == b.id).order_by(ExamSession.starts_at)
+        ).all()
         out.write(f"\nbatch #{b.id} {what}, today: {n} candidates, seats and tickets issued\n")
         for s in sessions:
             start, end = s.starts_at.astimezone(CST), s.ends_at.astimezone(CST)
@@ -143,20 +156,21 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
 
 def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str, int]]:
     """The institution with its filing and scope, rooms with cameras, and staff, through the services."""
-    from examday.registry.services import institutions
-    from examday.registry.services import rooms
-    from examday.registry.services import staff
+    from examday.registry.services import institutions, rooms, staff
 
     inst = institutions.create_institution(db, root, now, DEMO_NAME, DEMO_USCC, "吉林", DEMO_FILING, DEMO_SCOPE)
     for code, name, kind, seats, rows, cols, cams in DEMO_ROOMS:
-        rooms.add_room(db, root, now, inst.id, code, name, kind, seats, rows, cols,
-                       [{"code": c, "name": n} for c, n in cams])
+        rooms.add_room(
+            db, root, now, inst.id, code, name, kind, seats, rows, cols, [{"code": c, "name": n} for c, n in cams]
+        )
     staff_ids: dict[str, int] = {}
     for i, (name, roles, level, title, card, occupations, account) in enumerate(DEMO_STAFF, start=1):
-        number = make_id_number(date(1968 + i * 2, i % 12 + 1, 10 + i), region="220102", seq=i,
-                                female=name in FEMALE_STAFF)
-        s = staff.add_staff(db, root, now, inst.id, name, number, roles, True, level, title, card, occupations,
-                            False, DEMO_NAME)
+        number = make_id_number(
+            date(1968 + i * 2, i % 12 + 1, 10 + i), region="220102", seq=i, female=name in FEMALE_STAFF
+        )
+        s = staff.add_staff(
+            db, root, now, inst.id, name, number, roles, True, level, title, card, occupations, False, DEMO_NAME
+        )
         if account is not None:
             staff_ids[account[0]] = s.id
     return inst, staff_ids

@@ -3,6 +3,7 @@
 R-PLAN-1: a filed plan is frozen — changing it means withdrawing it (back to
 draft, on the audit chain) and filing it again.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -54,9 +55,13 @@ def batch_for_write(db: Session, actor: Actor, batch_id: int) -> Batch:
 def ensure_draft(batch: Batch) -> None:
     if batch.status != "draft":
         # R-PLAN-1: the filed plan is what the centre received; it changes only by withdrawal.
-        raise conflict("plan_frozen", "认定计划已报送，不能修改；如需修改请先撤回再重新报送",
-                       "The plan has been filed and is frozen; withdraw it, change it and file it again.",
-                       "R-PLAN-1", status=batch.status)
+        raise conflict(
+            "plan_frozen",
+            "认定计划已报送，不能修改；如需修改请先撤回再重新报送",
+            "The plan has been filed and is frozen; withdraw it, change it and file it again.",
+            "R-PLAN-1",
+            status=batch.status,
+        )
 
 
 def invalid(errors: list[dict], zh: str = "认定计划内容有误", en: str = "The plan has invalid entries.") -> Refusal:

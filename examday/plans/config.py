@@ -10,6 +10,7 @@ Where provinces differ the stricter value is the default (profile
 ``strict``); an institution that picked its own province's profile gets the
 national value for anything that province does not tighten.
 """
+
 from __future__ import annotations
 
 import json
@@ -92,8 +93,13 @@ class BatchConfig:
         return replace(self, **{k: v for k, v in overrides.items() if k != "profile"})
 
 
-_POSITIVE = {"proctors_per_theory_room", "candidates_per_proctor", "candidates_per_examiner",
-             "panel_min_examiners", "max_per_theory_room"}
+_POSITIVE = {
+    "proctors_per_theory_room",
+    "candidates_per_proctor",
+    "candidates_per_examiner",
+    "panel_min_examiners",
+    "max_per_theory_room",
+}
 _NON_NEGATIVE = {"entry_open_minutes", "entry_close_minutes", "no_handin_minutes", "spread_tolerance"}
 
 
@@ -121,7 +127,10 @@ def _problem(key: str, value: Any, types: dict[str, Any]) -> str | None:
 def _invalid(problems: list[dict[str, Any]]) -> Refusal:
     keys = "、".join(str(p["key"]) for p in problems)
     return Refusal(
-        "invalid_config", f"考务参数无效：{keys}",
+        "invalid_config",
+        f"考务参数无效：{keys}",
         f"Invalid exam-affairs settings: {', '.join(str(p['key']) for p in problems)}.",
-        "R-RATIO-1", 422, {"errors": problems},
+        "R-RATIO-1",
+        422,
+        {"errors": problems},
     )

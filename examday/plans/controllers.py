@@ -1,4 +1,5 @@
 """HTTP routes of examday/plans: batches, candidates, eligibility, check and filing (CONTRACT.md)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,10 +11,10 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
+from examday.plans.pages import read_upload
 from examday.plans.services import batches as service
 from examday.plans.services import candidates as candidate_service
 from examday.plans.services import filing as filing_service
-from examday.plans.pages import read_upload
 from examday.plans.services.batches import BatchPatch, BatchSpec
 from examday.web import Ctx, requires_role, signed_in
 
@@ -54,8 +55,13 @@ class ImportForm:
     file: UploadFile | None = None
 
 
-@post("/api/v1/batches/{bid:int}/candidates", guards=admin_only, sync_to_thread=True, status_code=200,
-      request_max_body_size=20 * 1024 * 1024)
+@post(
+    "/api/v1/batches/{bid:int}/candidates",
+    guards=admin_only,
+    sync_to_thread=True,
+    status_code=200,
+    request_max_body_size=20 * 1024 * 1024,
+)
 def import_candidates(
     ctx: Ctx, bid: int, data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
@@ -74,7 +80,9 @@ class EligibilityIn:
 
 @post("/api/v1/batches/{bid:int}/eligibility", guards=admin_only, sync_to_thread=True, status_code=200)
 def review_eligibility(ctx: Ctx, bid: int, data: EligibilityIn) -> dict[str, Any]:
-    result = candidate_service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, data.candidate_ids, data.decision, data.note)
+    result = candidate_service.review_eligibility(
+        ctx.db, ctx.user, ctx.now, bid, data.candidate_ids, data.decision, data.note
+    )
     ctx.db.commit()
     return result
 
@@ -105,8 +113,9 @@ def withdraw_plan(ctx: Ctx, bid: int, data: ReasonIn | None = None) -> dict[str,
     return result
 
 
-@post("/api/v1/batches/{bid:int}/candidates/{cid:int}/withdraw", guards=admin_only, sync_to_thread=True,
-      status_code=200)
+@post(
+    "/api/v1/batches/{bid:int}/candidates/{cid:int}/withdraw", guards=admin_only, sync_to_thread=True, status_code=200
+)
 def withdraw_candidate(ctx: Ctx, bid: int, cid: int, data: ReasonIn | None = None) -> dict[str, Any]:
     result = candidate_service.withdraw_candidate(ctx.db, ctx.user, ctx.now, bid, cid, data.reason if data else None)
     ctx.db.commit()
@@ -114,5 +123,16 @@ def withdraw_candidate(ctx: Ctx, bid: int, cid: int, data: ReasonIn | None = Non
     return result
 
 
-ROUTES: list = [create_batch, list_batches, get_batch, update_batch, list_candidates, import_candidates,
-                review_eligibility, check_plan, file_plan, withdraw_plan, withdraw_candidate]
+ROUTES: list = [
+    create_batch,
+    list_batches,
+    get_batch,
+    update_batch,
+    list_candidates,
+    import_candidates,
+    review_eligibility,
+    check_plan,
+    file_plan,
+    withdraw_plan,
+    withdraw_candidate,
+]

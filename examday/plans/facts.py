@@ -3,6 +3,7 @@
 The service loads these from the database; the rules never see a session,
 so the tests of every check build them by hand.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,13 @@ class Violation:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "rule": self.rule, "message": self.message,
-                "message_en": self.message_en, "detail": self.detail}
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "message_en": self.message_en,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,16 @@ CSV files arrive as UTF-8 (with or without the BOM Excel writes for "CSV
 UTF-8") or as GBK — what "CSV" means in Excel on Chinese Windows. Row numbers
 are the ones a spreadsheet shows: the header is row 1.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from examday.errors import Refusal
 from examday.identity import validate_id_number
@@ -24,11 +26,24 @@ from examday.identity import validate_id_number
 COLUMNS = ("name", "id_number", "employer", "training_org", "phone")
 REQUIRED = ("name", "id_number")
 ALIASES = {
-    "name": "name", "姓名": "name", "考生姓名": "name",
-    "id_number": "id_number", "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number",
-    "employer": "employer", "工作单位": "employer", "单位": "employer",
-    "training_org": "training_org", "培训机构": "training_org", "培训单位": "training_org",
-    "phone": "phone", "电话": "phone", "联系电话": "phone", "手机号": "phone", "手机号码": "phone",
+    "name": "name",
+    "姓名": "name",
+    "考生姓名": "name",
+    "id_number": "id_number",
+    "身份证号": "id_number",
+    "身份证号码": "id_number",
+    "证件号码": "id_number",
+    "employer": "employer",
+    "工作单位": "employer",
+    "单位": "employer",
+    "training_org": "training_org",
+    "培训机构": "training_org",
+    "培训单位": "training_org",
+    "phone": "phone",
+    "电话": "phone",
+    "联系电话": "phone",
+    "手机号": "phone",
+    "手机号码": "phone",
 }
 MAX_LEN = {"name": 50, "employer": 200, "training_org": 200, "phone": 30}
 _PHONE_CHARS = set("0123456789+-() ")
@@ -51,8 +66,7 @@ class ParsedFile:
     encoding: str | None = None
 
     def error(self, row: int | None, column: str | None, code: str, zh: str, en: str, **extra: Any) -> None:
-        self.errors.append({"row": row, "column": column, "code": code, "message": zh, "message_en": en,
-                            **extra})
+        self.errors.append({"row": row, "column": column, "code": code, "message": zh, "message_en": en, **extra})
 
 
 def parse_candidates(content: bytes, today: date, filename: str | None = None) -> ParsedFile:
@@ -71,6 +85,7 @@ def parse_candidates(content: bytes, today: date, filename: str | None = None) -
 
 # -- file formats --------------------------------------------------------------
 
+
 def decode_csv(content: bytes) -> tuple[str, str]:
     """(text, encoding): UTF-8 with or without BOM, UTF-16 with BOM, else GBK (as GB18030)."""
     if content.startswith(b"\xef\xbb\xbf"):
@@ -88,8 +103,13 @@ def _csv_rows(content: bytes, result: ParsedFile) -> list[list[Any]] | None:
     try:
         text, result.encoding = decode_csv(content)
     except UnicodeDecodeError:
-        result.error(None, None, "unreadable_file", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV 文件",
-                     "The file's encoding is not UTF-8 or GBK; save it as CSV (UTF-8) and try again.")
+        result.error(
+            None,
+            None,
+            "unreadable_file",
+            "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV 文件",
+            "The file's encoding is not UTF-8 or GBK; save it as CSV (UTF-8) and try again.",
+        )
         return None
     first = text.split("\n", 1)[0]
     # Excel's "Unicode text" is tab-separated; a header never holds a tab otherwise.
@@ -119,6 +139,7 @@ def _xlsx_rows(content: bytes, result: ParsedFile) -> list[list[Any]] | None:
 
 # -- rows ------------------------------------------------------------------------
 
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -141,8 +162,13 @@ def _header(cells: list[Any], result: ParsedFile) -> dict[str, int] | None:
     missing = [c for c in REQUIRED if c not in index]
     for c in missing:
         zh = {"name": "姓名", "id_number": "身份证号"}[c]
-        result.error(1, c, "missing_column", f"缺少“{zh}”列（表头须为 {','.join(COLUMNS)} 或中文列名）",
-                     f"The column {c} is missing (header: {','.join(COLUMNS)} or the Chinese names).")
+        result.error(
+            1,
+            c,
+            "missing_column",
+            f"缺少“{zh}”列（表头须为 {','.join(COLUMNS)} 或中文列名）",
+            f"The column {c} is missing (header: {','.join(COLUMNS)} or the Chinese names).",
+        )
     return None if missing else index
 
 
@@ -162,14 +188,21 @@ def _read_table(table: list[list[Any]], today: date, result: ParsedFile) -> None
         values = {k: _cell(cells[i]) if i < len(cells) else "" for k, i in header.items()}
         if not any(values.values()):
             continue  # blank lines at the end of a sheet
-        row = _read_row(number, values, cells[header["id_number"]] if header["id_number"] < len(cells) else None,
-                        today, result)
+        row = _read_row(
+            number, values, cells[header["id_number"]] if header["id_number"] < len(cells) else None, today, result
+        )
         if row is None:
             continue
         if row.id_number in seen:
             first = seen[row.id_number]
-            result.error(number, "id_number", "duplicate_in_file", f"身份证号与第{first}行重复",
-                         f"The ID number repeats row {first}.", first_row=first)
+            result.error(
+                number,
+                "id_number",
+                "duplicate_in_file",
+                f"身份证号与第{first}行重复",
+                f"The ID number repeats row {first}.",
+                first_row=first,
+            )
             continue
         seen[row.id_number] = number
         result.rows.append(row)
@@ -177,8 +210,7 @@ def _read_table(table: list[list[Any]], today: date, result: ParsedFile) -> None
         result.error(None, None, "no_rows", "文件中没有考生", "The file lists no candidates.")
 
 
-def _read_row(number: int, values: dict[str, str], raw_id: Any, today: date,
-              result: ParsedFile) -> CandidateRow | None:
+def _read_row(number: int, values: dict[str, str], raw_id: Any, today: date, result: ParsedFile) -> CandidateRow | None:
     before = len(result.errors)
     if not values.get("name"):
         result.error(number, "name", "missing_name", "姓名为空", "The name is missing.")
@@ -203,8 +235,14 @@ def _read_row(number: int, values: dict[str, str], raw_id: Any, today: date,
         result.error(number, "phone", "invalid_phone", "电话号码格式不正确", "The phone number is not valid.")
     if len(result.errors) > before:
         return None
-    return CandidateRow(number, values["name"], id_number or "", values.get("employer") or None,
-                        values.get("training_org") or None, phone or None)
+    return CandidateRow(
+        number,
+        values["name"],
+        id_number or "",
+        values.get("employer") or None,
+        values.get("training_org") or None,
+        phone or None,
+    )
 
 
 def error_rows(errors: Iterable[dict[str, Any]]) -> list[int]:

@@ -1,4 +1,5 @@
 """Plan tables: batches (认定批次), their sessions, candidates, seats and admission tickets."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -5,6 +5,7 @@ The pages call the same services as the API, so a page shows the same
 refusals (rule ID, Chinese with English beside it). R-PRIV-1: ID numbers are
 shown in full to the admin only.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,10 +21,10 @@ from litestar.response import Redirect, Response, Template
 from sqlmodel import select
 
 from examday.errors import Refusal
+from examday.plans.rules import PART_ZH
 from examday.plans.services import batches as service
 from examday.plans.services import candidates as candidate_service
 from examday.plans.services import filing as filing_service
-from examday.plans.rules import PART_ZH
 from examday.plans.services.batches import BatchSpec, SessionSpec
 from examday.registry.models import Institution, Room, Staff
 from examday.web import Ctx, requires_role
@@ -32,8 +33,13 @@ readers = [requires_role("admin", "centre")]
 office_only = [requires_role("admin")]
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 STATUS_ZH = {"draft": "草稿", "filed": "已报送", "publicity": "公示中", "locked": "已锁定"}
-CANDIDATE_ZH = {"registered": "已报名", "withdrawn": "已退考", "pending": "待审核", "eligible": "符合条件",
-                "ineligible": "不符合条件"}
+CANDIDATE_ZH = {
+    "registered": "已报名",
+    "withdrawn": "已退考",
+    "pending": "待审核",
+    "eligible": "符合条件",
+    "ineligible": "不符合条件",
+}
 
 
 def hm(text: str | None) -> str:
@@ -54,16 +60,25 @@ def _resources(ctx: Ctx, iid: int | None) -> dict[str, Any]:
     """The rooms and staff a form may name, so the office can type codes and ids."""
     if iid is None:
         return {"rooms": [], "staff": []}
-    rooms = ctx.db.exec(select(Room).where(Room.institution_id == iid, Room.active == True)  # noqa: E712
-                        .order_by(Room.code)).all()
-    staff = ctx.db.exec(select(Staff).where(Staff.institution_id == iid, Staff.active == True)  # noqa: E712
-                        .order_by(Staff.id)).all()
-    return {"rooms": rooms, "staff": [{"id": s.id, "name": s.name, "roles": s.roles, "is_trainer": s.is_trainer}
-                                      for s in staff]}
+    rooms = ctx.db.exec(
+        select(Room)
+        .where(Room.institution_id == iid, Room.active == True)  # noqa: E712
+        .order_by(Room.code)
+    ).all()
+    staff = ctx.db.exec(
+        select(Staff)
+        .where(Staff.institution_id == iid, Staff.active == True)  # noqa: E712
+        .order_by(Staff.id)
+    ).all()
+    return {
+        "rooms": rooms,
+        "staff": [{"id": s.id, "name": s.name, "roles": s.roles, "is_trainer": s.is_trainer} for s in staff],
+    }
 
 
-def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None, status: int = 200,
-               iid: int | None = None) -> Template:
+def _list_page(
+    ctx: Ctx, error: Refusal | None = None, form: dict | None = None, status: int = 200, iid: int | None = None
+) -> Template:
     institutions = _institutions(ctx)
     batches = service.list_batches(ctx.db, ctx.user)
     if iid is not None:  # the registry's office page links here with ?iid=
@@ -71,14 +86,29 @@ def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None,
     for b in batches:
         # Drafts show what still stands between them and filing; filed plans were checked then.
         b["check"] = filing_service.check_plan(ctx.db, ctx.user, ctx.now, b["id"]) if b["status"] == "draft" else None
-    chosen = iid or (form or {}).get("institution_id") or ctx.user.institution_id or \
-        (institutions[0].id if institutions else None)
+    chosen = (
+        iid
+        or (form or {}).get("institution_id")
+        or ctx.user.institution_id
+        or (institutions[0].id if institutions else None)
+    )
     if chosen not in {i.id for i in institutions}:
         chosen = None
-    return Template("plans_batches.html", status_code=status, context={
-        "actor": ctx.user, "batches": batches, "institutions": institutions, "chosen": chosen,
-        "status_zh": STATUS_ZH, "error": error, "form": form or {}, **_resources(ctx, chosen),
-        "can_create": ctx.user.role == "admin" and bool(institutions)})
+    return Template(
+        "plans_batches.html",
+        status_code=status,
+        context={
+            "actor": ctx.user,
+            "batches": batches,
+            "institutions": institutions,
+            "chosen": chosen,
+            "status_zh": STATUS_ZH,
+            "error": error,
+            "form": form or {},
+            **_resources(ctx, chosen),
+            "can_create": ctx.user.role == "admin" and bool(institutions),
+        },
+    )
 
 
 @get("/office/batches", guards=readers, sync_to_thread=True, include_in_schema=False)
@@ -123,8 +153,13 @@ def _staff_map(text: str, where: str) -> dict[str, list[int]]:
         except ValueError:
             numbers = None
         if not sep or not code.strip() or numbers is None:
-            raise Refusal("invalid_batch", f"{where}人员格式应为 考场:编号,编号；例如 T01:1,2; T02:3,4",
-                          f"Write the {where} staff as ROOM:id,id; e.g. T01:1,2; T02:3,4", None, 422)
+            raise Refusal(
+                "invalid_batch",
+                f"{where}人员格式应为 考场:编号,编号；例如 T01:1,2; T02:3,4",
+                f"Write the {where} staff as ROOM:id,id; e.g. T01:1,2; T02:3,4",
+                None,
+                422,
+            )
         out[code.strip()] = numbers
     return out
 
@@ -138,11 +173,24 @@ def spec_of(form: BatchForm) -> BatchSpec:
         if not (start or end or rooms):
             continue
         parts.append(part)
-        sessions.append(SessionSpec(part=part, rooms=rooms, starts_at=f"{day}T{start}", ends_at=f"{day}T{end}",
-                                    proctors=_staff_map(getattr(form, f"{part}_staff"), PART_ZH[part])))
-    return BatchSpec(institution_id=form.institution_id, occupation_code=form.occupation_code.strip(),
-                     level=form.level, exam_date=form.exam_date, parts=parts or None, sessions=sessions,
-                     work_type=form.work_type.strip() or None)
+        sessions.append(
+            SessionSpec(
+                part=part,
+                rooms=rooms,
+                starts_at=f"{day}T{start}",
+                ends_at=f"{day}T{end}",
+                proctors=_staff_map(getattr(form, f"{part}_staff"), PART_ZH[part]),
+            )
+        )
+    return BatchSpec(
+        institution_id=form.institution_id,
+        occupation_code=form.occupation_code.strip(),
+        level=form.level,
+        exam_date=form.exam_date,
+        parts=parts or None,
+        sessions=sessions,
+        work_type=form.work_type.strip() or None,
+    )
 
 
 # Not POST /office/batches: Litestar 2.25 wraps a sync GET handler twice when another
@@ -158,8 +206,9 @@ def create_batch_page(ctx: Ctx, data: Annotated[BatchForm, FORM]) -> Response:
     return Redirect(f"/office/batches/{result['id']}")
 
 
-def _batch_page(ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | None = None,
-                status: int = 200) -> Template:
+def _batch_page(
+    ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | None = None, status: int = 200
+) -> Template:
     batch = service.get_batch(ctx.db, ctx.user, ctx.now, bid)
     for s in batch["sessions"]:
         s["when"] = f"{hm(s['starts_at'])} – {hm(s['ends_at'])[11:]}"
@@ -168,11 +217,23 @@ def _batch_page(ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | 
     candidates = candidate_service.list_candidates(ctx.db, ctx.user, bid)
     for c in candidates:
         c["reviewed_at_hm"] = hm(c["reviewed_at"])
-    return Template("plans_batch.html", status_code=status, context={
-        "actor": ctx.user, "batch": batch, "check": check, "candidates": candidates, "notice": notice,
-        "error": error, "status_zh": STATUS_ZH, "part_zh": PART_ZH, "cand_zh": CANDIDATE_ZH,
-        "can_edit": ctx.user.role == "admin" and batch["status"] == "draft",
-        "can_withdraw": ctx.user.role == "admin" and batch["status"] == "filed"})
+    return Template(
+        "plans_batch.html",
+        status_code=status,
+        context={
+            "actor": ctx.user,
+            "batch": batch,
+            "check": check,
+            "candidates": candidates,
+            "notice": notice,
+            "error": error,
+            "status_zh": STATUS_ZH,
+            "part_zh": PART_ZH,
+            "cand_zh": CANDIDATE_ZH,
+            "can_edit": ctx.user.role == "admin" and batch["status"] == "draft",
+            "can_withdraw": ctx.user.role == "admin" and batch["status"] == "filed",
+        },
+    )
 
 
 @get("/office/batches/{bid:int}", guards=readers, sync_to_thread=True, include_in_schema=False)
@@ -185,8 +246,11 @@ def batch_page(ctx: Ctx, bid: int, imported: int | None = None, done: str | None
     return _batch_page(ctx, bid, notice)
 
 
-DONE = {"reviewed": ("已完成申报条件审核", "Eligibility recorded."), "filed": ("认定计划已报送", "The plan is filed."),
-        "withdrawn": ("认定计划已撤回，可修改后重新报送", "The plan is withdrawn; change it and file it again.")}
+DONE = {
+    "reviewed": ("已完成申报条件审核", "Eligibility recorded."),
+    "filed": ("认定计划已报送", "The plan is filed."),
+    "withdrawn": ("认定计划已撤回，可修改后重新报送", "The plan is withdrawn; change it and file it again."),
+}
 
 
 def _act(ctx: Ctx, bid: int, action, done: str, event: str | None = None) -> Response:
@@ -203,8 +267,9 @@ def _act(ctx: Ctx, bid: int, action, done: str, event: str | None = None) -> Res
 
 def read_upload(upload: UploadFile | None) -> tuple[bytes, str | None]:
     if upload is None or not hasattr(upload, "file"):
-        raise Refusal("file_required", "请选择要导入的 CSV 或 XLSX 文件",
-                      "Send the CSV or XLSX file in the field 'file'.")
+        raise Refusal(
+            "file_required", "请选择要导入的 CSV 或 XLSX 文件", "Send the CSV or XLSX file in the field 'file'."
+        )
     upload.file.seek(0)
     return upload.file.read(), upload.filename
 
@@ -214,10 +279,16 @@ class UploadForm:
     file: UploadFile | None = None
 
 
-@post("/office/batches/{bid:int}/candidates", guards=office_only, sync_to_thread=True, include_in_schema=False,
-      request_max_body_size=20 * 1024 * 1024)
-def import_page(ctx: Ctx, bid: int,
-                data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response:
+@post(
+    "/office/batches/{bid:int}/candidates",
+    guards=office_only,
+    sync_to_thread=True,
+    include_in_schema=False,
+    request_max_body_size=20 * 1024 * 1024,
+)
+def import_page(
+    ctx: Ctx, bid: int, data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> Response:
     try:
         content, filename = read_upload(data.file)
         result = candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
@@ -230,8 +301,12 @@ def import_page(ctx: Ctx, bid: int,
 
 @post("/office/batches/{bid:int}/eligibility", guards=office_only, sync_to_thread=True, include_in_schema=False)
 def eligibility_page(ctx: Ctx, bid: int) -> Response:
-    return _act(ctx, bid, lambda: candidate_service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, "all", "eligible"),
-                "reviewed")
+    return _act(
+        ctx,
+        bid,
+        lambda: candidate_service.review_eligibility(ctx.db, ctx.user, ctx.now, bid, "all", "eligible"),
+        "reviewed",
+    )
 
 
 @post("/office/batches/{bid:int}/file", guards=office_only, sync_to_thread=True, include_in_schema=False)
@@ -241,8 +316,9 @@ def file_page(ctx: Ctx, bid: int) -> Response:
 
 @post("/office/batches/{bid:int}/withdraw", guards=office_only, sync_to_thread=True, include_in_schema=False)
 def withdraw_page(ctx: Ctx, bid: int) -> Response:
-    return _act(ctx, bid, lambda: filing_service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid), "withdrawn",
-                "plan_withdrawn")
+    return _act(
+        ctx, bid, lambda: filing_service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid), "withdrawn", "plan_withdrawn"
+    )
 
 
 ROUTES = [batches_page, create_batch_page, batch_page, import_page, eligibility_page, file_page, withdraw_page]

@@ -5,6 +5,7 @@ Rules: R-SEAT-1 (the chart shows each desk's candidate, kept-free seats
 marked), R-DAY-3 (the sign-in sheet with its blank signature column),
 R-PRIV-1 (masked names on anything posted up, masked ID numbers only).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,15 @@ from examday.plans.ticket_render import _GRAY, Session, _Box, _Canvas, _fit, _la
 __all__ = ["render_door_list_png", "render_seating_chart_png", "render_signin_sheet_png"]
 
 
-def render_seating_chart_png(room_code: str, room_name: str, rows: int, cols: int,
-                             seats: dict[int, tuple[str, str]],
-                             blocked: Iterable[int] = (), seat_count: int | None = None) -> bytes:
+def render_seating_chart_png(
+    room_code: str,
+    room_name: str,
+    rows: int,
+    cols: int,
+    seats: dict[int, tuple[str, str]],
+    blocked: Iterable[int] = (),
+    seat_count: int | None = None,
+) -> bytes:
     """The room's seating chart (R-SEAT-1), posted at the door: masked names only (R-PRIV-1).
 
     ``seat_count`` leaves out grid cells past the room's last seat.
@@ -37,9 +44,11 @@ def render_seating_chart_png(room_code: str, room_name: str, rows: int, cols: in
         r, c = divmod(seat - 1, cols)
         x, y = left + c * cell_w, top + r * cell_h
         if seat in stop:
-            ops += [_Box(x + 1, y + 1, cell_w - 2, cell_h - 2, 0.2, 215),
-                    _Text(x + 2.5, y + 5.5, str(seat), 8, True, gray=_GRAY),
-                    _Text(x + cell_w / 2, y + 12, "停用 Not in use", 7, gray=_GRAY, align="m")]
+            ops += [
+                _Box(x + 1, y + 1, cell_w - 2, cell_h - 2, 0.2, 215),
+                _Text(x + 2.5, y + 5.5, str(seat), 8, True, gray=_GRAY),
+                _Text(x + cell_w / 2, y + 12, "停用 Not in use", 7, gray=_GRAY, align="m"),
+            ]
             continue
         ops += [_Box(x + 1, y + 1, cell_w - 2, cell_h - 2, 0.25), _Text(x + 2.5, y + 5.5, str(seat), 8, True)]
         if seat in seats:
@@ -50,8 +59,16 @@ def render_seating_chart_png(room_code: str, room_name: str, rows: int, cols: in
     return _Canvas(width, height).paint(ops).png()
 
 
-def _table(ops: list, x: float, y: float, widths: Sequence[float], header: Sequence[tuple[str, str]],
-           rows: Sequence[Sequence[str]], row_h: float, pt: float = 9) -> float:
+def _table(
+    ops: list,
+    x: float,
+    y: float,
+    widths: Sequence[float],
+    header: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[str]],
+    row_h: float,
+    pt: float = 9,
+) -> float:
     """A ruled table; returns the y below it."""
     total = sum(widths)
     ops.append(_Box(x, y, total, row_h, 0.3, 232))
@@ -74,8 +91,7 @@ def _table(ops: list, x: float, y: float, widths: Sequence[float], header: Seque
     return y + (len(rows) + 1) * row_h
 
 
-def render_door_list_png(room: str, session: Session | None,
-                         entries: Sequence[tuple[str, str, int]]) -> bytes:
+def render_door_list_png(room: str, session: Session | None, entries: Sequence[tuple[str, str, int]]) -> bytes:
     """The list posted on the door, by ticket number: (ticket_number, masked name, seat) (R-PRIV-1)."""
     ordered = sorted(entries, key=lambda e: e[0])
     columns = 1 if len(ordered) <= 40 else 2
@@ -90,14 +106,15 @@ def render_door_list_png(room: str, session: Session | None,
     widths = (40.0, 30.0, 20.0) if columns == 2 else (70.0, 60.0, 30.0)
     header = (("准考证号", "Ticket No."), ("姓名", "Name"), ("座位", "Seat"))
     for k in range(columns):
-        chunk = ordered[k * per_column:(k + 1) * per_column]
+        chunk = ordered[k * per_column : (k + 1) * per_column]
         x = 15 + k * 95 if columns == 2 else 25
         _table(ops, x, 34, widths, header, [(t, n, str(s)) for t, n, s in chunk], row_h)
     return _Canvas(210, height).paint(ops).png()
 
 
-def render_signin_sheet_png(room: str, session: Session | None,
-                            rows: Sequence[tuple[int, str, str, str]], institution: str = "") -> bytes:
+def render_signin_sheet_png(
+    room: str, session: Session | None, rows: Sequence[tuple[int, str, str, str]], institution: str = ""
+) -> bytes:
     """签到表 with a signature column (R-DAY-3): (seat, ticket_number, name, masked_id)."""
     ordered = sorted(rows, key=lambda r: r[0])
     row_h = 7.5  # 30 candidates (R-SEAT-1 default) fit one A4 page
@@ -113,12 +130,18 @@ def render_signin_sheet_png(room: str, session: Session | None,
     text, pt = _fit(line, 190, 9.5)
     ops.append(_Text(105, 29, text, pt, align="m"))
     widths = (16.0, 38.0, 28.0, 42.0, 36.0, 24.0)
-    header = (("座位", "Seat"), ("准考证号", "Ticket No."), ("姓名", "Name"), ("身份证号", "ID No."),
-              ("签名", "Signature"), ("备注", "Note"))
+    header = (
+        ("座位", "Seat"),
+        ("准考证号", "Ticket No."),
+        ("姓名", "Name"),
+        ("身份证号", "ID No."),
+        ("签名", "Signature"),
+        ("备注", "Note"),
+    )
     body = [(str(seat), ticket, name, masked, "", "") for seat, ticket, name, masked in ordered]
     bottom = _table(ops, 8, 36, widths, header, body, row_h, 9.5)
-    ops.append(_Text(8, bottom + 8, f"应到 Expected: {len(ordered)}    实到 Present: ______    "
-                     "缺考 Absent: ______", 9))
-    ops.append(_Text(8, bottom + 16, "监考员签名 Proctors: ______________  ______________    "
-                     "日期 Date: ____________", 9))
+    ops.append(_Text(8, bottom + 8, f"应到 Expected: {len(ordered)}    实到 Present: ______    缺考 Absent: ______", 9))
+    ops.append(
+        _Text(8, bottom + 16, "监考员签名 Proctors: ______________  ______________    日期 Date: ____________", 9)
+    )
     return _Canvas(210, height).paint(ops).png()

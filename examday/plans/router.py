@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.plans import controllers
-from examday.plans import seating_controllers
-from examday.plans import pages
+from examday.plans import controllers, pages, seating_controllers
 
 router = Router(path="/", route_handlers=[*controllers.ROUTES, *seating_controllers.ROUTES, *pages.ROUTES])

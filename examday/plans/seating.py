@@ -10,6 +10,7 @@ randomness comes from ``random.Random(seed)``, and every search stops on a
 count of steps, never on elapsed time. The exhaustive search that settles
 small rooms is in ``examday.plans.seating_search``.
 """
+
 from __future__ import annotations
 
 import random
@@ -95,8 +96,14 @@ def allocate(sitters: Iterable[Sitter], rooms: Iterable[RoomSpec], seed: int) ->
         raise ValueError("a candidate appears twice")
     room_list = _sorted_rooms(rooms)
     if len(room_list) < 2:  # R-SITE-1
-        raise Refusal("too_few_rooms", "至少需要两个理论考场", "Seating needs at least two theory rooms.",
-                      "R-SITE-1", 422, {"rooms": len(room_list)})
+        raise Refusal(
+            "too_few_rooms",
+            "至少需要两个理论考场",
+            "Seating needs at least two theory rooms.",
+            "R-SITE-1",
+            422,
+            {"rooms": len(room_list)},
+        )
     grid = _Grid(room_list)
     free = [len(p) for p in grid.room_positions]
     cap = [_cap(r, f) for r, f in zip(room_list, free)]
@@ -128,8 +135,14 @@ def relocate(
     """
     room_list = _sorted_rooms(rooms)
     if dropped_room not in {r.code for r in room_list}:
-        raise Refusal("unknown_room", "考场不存在", f"No theory room {dropped_room!r} in this batch.",
-                      "R-DAY-2", 422, {"room_code": dropped_room})
+        raise Refusal(
+            "unknown_room",
+            "考场不存在",
+            f"No theory room {dropped_room!r} in this batch.",
+            "R-DAY-2",
+            422,
+            {"room_code": dropped_room},
+        )
     grid = _Grid(room_list)
     ids = sorted(allocation.seats)
     masks = _masks([allocation.groups.get(i, frozenset()) for i in ids])
@@ -165,9 +178,7 @@ def relocate(
         )
         best = None
         for ri in order:
-            cost, p = min(
-                (_seat_cost(grid, occ, masks, s, p), rank[p], p) for p in open_seats[ri]
-            )[0::2]
+            cost, p = min((_seat_cost(grid, occ, masks, s, p), rank[p], p) for p in open_seats[ri])[0::2]
             if best is None or cost < best[0]:
                 best = (cost, p, ri)
             if cost < _CONFLICT:
@@ -178,9 +189,7 @@ def relocate(
         headroom[ri] -= 1
         moves.append((ids[s], allocation.seats[ids[s]], grid.place[p]))
     seats = {ids[s]: grid.place[p] for p, s in enumerate(occ) if s >= 0}
-    moved = Allocation(
-        dict(sorted(seats.items())), _pairs(grid, occ, masks), seed, dict(allocation.groups)
-    )
+    moved = Allocation(dict(sorted(seats.items())), _pairs(grid, occ, masks), seed, dict(allocation.groups))
     return moved, sorted(moves)
 
 
@@ -194,15 +203,21 @@ def draw_stations(candidate_ids: Iterable[int], stations: Sequence[str], seed: i
     if len(places) != len(stations):
         raise ValueError("a workstation is listed twice")
     if len(people) > len(places):  # R-SEAT-1
-        raise Refusal("not_enough_stations", "工位数少于考生数",
-                      "There are fewer workstations than candidates in this round.",
-                      "R-SEAT-1", 422, {"needed": len(people), "available": len(places)})
+        raise Refusal(
+            "not_enough_stations",
+            "工位数少于考生数",
+            "There are fewer workstations than candidates in this round.",
+            "R-SEAT-1",
+            422,
+            {"needed": len(people), "available": len(places)},
+        )
     random.Random(seed).shuffle(places)
     return dict(zip(people, places))
 
 
-def count_adjacent_pairs(seats: Mapping[int, Place], groups: Mapping[int, frozenset[str]],
-                         rooms: Iterable[RoomSpec]) -> int:
+def count_adjacent_pairs(
+    seats: Mapping[int, Place], groups: Mapping[int, frozenset[str]], rooms: Iterable[RoomSpec]
+) -> int:
     """Same-group neighbours in a seating, counted independently of how it was made."""
     room_list = _sorted_rooms(rooms)
     grid = _Grid(room_list)
@@ -225,10 +240,20 @@ def _sorted_rooms(rooms: Iterable[RoomSpec]) -> list[RoomSpec]:
 def _check_room(room: RoomSpec) -> None:
     bad_blocked = [s for s in room.blocked if not 1 <= s <= room.seats]
     if room.rows < 1 or room.cols < 1 or not 0 <= room.seats <= room.rows * room.cols or bad_blocked:
-        raise Refusal("invalid_room_layout", "考场座位布局有误",
-                      f"Room {room.code}: {room.seats} seats do not fit a {room.rows}x{room.cols} grid.",
-                      "R-SEAT-1", 422, {"room_code": room.code, "seats": room.seats, "rows": room.rows,
-                                        "cols": room.cols, "blocked_out_of_range": sorted(bad_blocked)})
+        raise Refusal(
+            "invalid_room_layout",
+            "考场座位布局有误",
+            f"Room {room.code}: {room.seats} seats do not fit a {room.rows}x{room.cols} grid.",
+            "R-SEAT-1",
+            422,
+            {
+                "room_code": room.code,
+                "seats": room.seats,
+                "rows": room.rows,
+                "cols": room.cols,
+                "blocked_out_of_range": sorted(bad_blocked),
+            },
+        )
 
 
 def _neighbour_seats(room: RoomSpec, seat: int) -> list[int]:
@@ -246,9 +271,14 @@ def _neighbour_seats(room: RoomSpec, seat: int) -> list[int]:
 
 
 def _not_enough(needed: int, available: int) -> Refusal:
-    return Refusal("not_enough_seats", "考场座位不足",
-                   f"{needed} candidates need seats but only {available} are free.",
-                   "R-DAY-2", 422, {"needed": needed, "available": available})
+    return Refusal(
+        "not_enough_seats",
+        "考场座位不足",
+        f"{needed} candidates need seats but only {available} are free.",
+        "R-DAY-2",
+        422,
+        {"needed": needed, "available": available},
+    )
 
 
 def _normalize(name: str) -> str:
@@ -330,7 +360,7 @@ def _greedy(grid: _Grid, chosen: list[list[int]], masks: list[int], rng: random.
     occ = [-1] * len(grid.place)
     start = 0
     for seats in chosen:
-        pool = order[start:start + len(seats)]
+        pool = order[start : start + len(seats)]
         start += len(seats)
         for p in seats:
             placed = [masks[occ[q]] for q in grid.nbr[p] if occ[q] >= 0]
@@ -379,8 +409,7 @@ def _improve(grid: _Grid, occ: list[int], masks: list[int], rng: random.Random) 
                 if q == p or (b < 0 and room_of[p] != room_of[q]):
                     continue
                 ma, mb = pm[p], pm[q]
-                delta = (cost(mb, b >= 0, p, q) + cost(ma, True, q, p)
-                         - cost(ma, True, p, q) - cost(mb, b >= 0, q, p))
+                delta = cost(mb, b >= 0, p, q) + cost(ma, True, q, p) - cost(ma, True, p, q) - cost(mb, b >= 0, q, p)
                 # Sideways swaps between two sitters let the search leave a
                 # plateau without disturbing which seats are used.
                 if delta < 0 or (delta == 0 and b >= 0 and rng.random() < 0.1):

@@ -2,6 +2,7 @@
 exam office's seating page. Writes are the institution's exam office's (admin);
 room papers are for the admin, proctors and the quality supervisor.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,9 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from examday.errors import Refusal
-from examday.plans.services import seating
-from examday.plans.services import tickets
 from examday.plans.access import batch_for_read
 from examday.plans.pages import read_upload
+from examday.plans.services import seating, tickets
 from examday.plans.ticket_render import render_ticket_png, render_tickets_pdf
 from examday.web import Ctx, blob_response, requires_role
 
@@ -38,8 +38,9 @@ def _room_events(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     """One live-feed event per room whose seats changed, so each room's proctors hear of it (R-DAY-3)."""
     if "moves" in result:
         into = sorted({m["to"]["room_code"] for m in result["moves"]})
-        return [("room_dropped", result["room_code"], {"moved": result["moved"]})] + \
-            [("seats_changed", code, {"drop_id": result["drop_id"]}) for code in into]
+        return [("room_dropped", result["room_code"], {"moved": result["moved"]})] + [
+            ("seats_changed", code, {"drop_id": result["drop_id"]}) for code in into
+        ]
     rows = result.get("seats", result.get("stations", []))
     event = "stations_drawn" if "stations" in result else "seating_allocated"
     return [(event, code, {"run_id": result["run_id"]}) for code in sorted({r["room_code"] for r in rows})]
@@ -52,6 +53,7 @@ def _publish(ctx: Ctx, bid: int, result: dict[str, Any]) -> None:
 
 # -- seats ----------------------------------------------------------------------------------
 
+
 @dataclass
 class SeatingIn:
     seed: int | None = None
@@ -61,8 +63,7 @@ class SeatingIn:
 @post("/api/v1/batches/{bid:int}/seating", guards=admin_only, sync_to_thread=True, status_code=200)
 def allocate_seats(ctx: Ctx, bid: int, data: SeatingIn | None = None) -> dict[str, Any]:
     data = data or SeatingIn()
-    result = seating.run_seating(ctx.db, ctx.user, ctx.now, bid, data.seed, data.blocked,
-                                 ctx.state.settings.secret_key)
+    result = seating.run_seating(ctx.db, ctx.user, ctx.now, bid, data.seed, data.blocked, ctx.state.settings.secret_key)
     ctx.db.commit()
     _publish(ctx, bid, result)
     return result
@@ -73,8 +74,11 @@ def get_seating(ctx: Ctx, bid: int, part: str = "theory") -> list[dict[str, Any]
     return seating.list_seating(ctx.db, ctx.user, bid, part)
 
 
-@get("/api/v1/batches/{bid:int}/seating/check", guards=[requires_role("admin", "supervisor", "centre")],
-     sync_to_thread=True)
+@get(
+    "/api/v1/batches/{bid:int}/seating/check",
+    guards=[requires_role("admin", "supervisor", "centre")],
+    sync_to_thread=True,
+)
 def check_seating(ctx: Ctx, bid: int) -> dict[str, Any]:
     """Re-derive the latest allocation from its recorded seed (R-SEAT-1)."""
     batch = batch_for_read(ctx.db, ctx.user, bid)
@@ -87,8 +91,7 @@ class DropIn:
     seed: int | None = None
 
 
-@post("/api/v1/batches/{bid:int}/rooms/{room_code:str}/drop", guards=admin_only, sync_to_thread=True,
-      status_code=200)
+@post("/api/v1/batches/{bid:int}/rooms/{room_code:str}/drop", guards=admin_only, sync_to_thread=True, status_code=200)
 def drop_room(ctx: Ctx, bid: int, room_code: str, data: DropIn) -> dict[str, Any]:
     result = seating.drop_room(ctx.db, ctx.user, ctx.now, bid, room_code, data.reason, data.seed)
     ctx.db.commit()
@@ -111,31 +114,45 @@ def draw_stations(ctx: Ctx, bid: int, data: StationsIn | None = None) -> dict[st
 
 # -- room papers ----------------------------------------------------------------------------
 
+
 def _paper(ctx: Ctx, bid: int, room_code: str, paper: str) -> Response:
     draw = tickets.room_paper(ctx.db, ctx.user, bid, room_code, paper)
     ctx.db.commit()  # end the transaction (on SQLite a write lock) before drawing
     return _png(draw())
 
 
-@get("/api/v1/batches/{bid:int}/rooms/{room_code:str}/chart.png", guards=paper_readers, sync_to_thread=True,
-     media_type="image/png")
+@get(
+    "/api/v1/batches/{bid:int}/rooms/{room_code:str}/chart.png",
+    guards=paper_readers,
+    sync_to_thread=True,
+    media_type="image/png",
+)
 def room_chart(ctx: Ctx, bid: int, room_code: str) -> Response:
     return _paper(ctx, bid, room_code, "chart")
 
 
-@get("/api/v1/batches/{bid:int}/rooms/{room_code:str}/door-list.png", guards=paper_readers, sync_to_thread=True,
-     media_type="image/png")
+@get(
+    "/api/v1/batches/{bid:int}/rooms/{room_code:str}/door-list.png",
+    guards=paper_readers,
+    sync_to_thread=True,
+    media_type="image/png",
+)
 def room_door_list(ctx: Ctx, bid: int, room_code: str) -> Response:
     return _paper(ctx, bid, room_code, "door-list")
 
 
-@get("/api/v1/batches/{bid:int}/rooms/{room_code:str}/signin-sheet.png", guards=paper_readers,
-     sync_to_thread=True, media_type="image/png")
+@get(
+    "/api/v1/batches/{bid:int}/rooms/{room_code:str}/signin-sheet.png",
+    guards=paper_readers,
+    sync_to_thread=True,
+    media_type="image/png",
+)
 def room_signin_sheet(ctx: Ctx, bid: int, room_code: str) -> Response:
     return _paper(ctx, bid, room_code, "signin-sheet")
 
 
 # -- tickets --------------------------------------------------------------------------------
+
 
 @get("/api/v1/candidates/{cid:int}/ticket.png", guards=admin_only, sync_to_thread=True, media_type="image/png")
 def ticket_png(ctx: Ctx, cid: int) -> Response:
@@ -144,14 +161,16 @@ def ticket_png(ctx: Ctx, cid: int) -> Response:
     return _png(render_ticket_png(view))
 
 
-@get("/api/v1/batches/{bid:int}/tickets.pdf", guards=admin_only, sync_to_thread=True,
-     media_type="application/pdf")
+@get("/api/v1/batches/{bid:int}/tickets.pdf", guards=admin_only, sync_to_thread=True, media_type="application/pdf")
 def tickets_pdf(ctx: Ctx, bid: int) -> Response:
     views = tickets.batch_views(ctx.db, ctx.user, ctx.now, bid, ctx.state.settings.secret_key, ctx.state.blobs)
     ctx.db.commit()  # a thousand tickets take seconds to draw: never inside the transaction
     pdf = render_tickets_pdf(views, created_at=ctx.now)
-    return Response(pdf, media_type="application/pdf",
-                    headers={**PNG, "Content-Disposition": f'inline; filename="tickets-{bid}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={**PNG, "Content-Disposition": f'inline; filename="tickets-{bid}.pdf"'},
+    )
 
 
 @post("/api/v1/candidates/{cid:int}/ticket/reissue", guards=admin_only, sync_to_thread=True, status_code=200)
@@ -166,31 +185,41 @@ class PhotoForm:
     file: UploadFile | None = None
 
 
-@post("/api/v1/candidates/{cid:int}/photo", guards=admin_only, sync_to_thread=True, status_code=200,
-      request_max_body_size=6 * 1024 * 1024)
-def upload_photo(ctx: Ctx, cid: int,
-                 data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+@post(
+    "/api/v1/candidates/{cid:int}/photo",
+    guards=admin_only,
+    sync_to_thread=True,
+    status_code=200,
+    request_max_body_size=6 * 1024 * 1024,
+)
+def upload_photo(
+    ctx: Ctx, cid: int, data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> dict[str, Any]:
     content, _ = read_upload(data.file)
     result = tickets.put_photo(ctx.db, ctx.user, ctx.now, cid, content, ctx.state.blobs)
     ctx.db.commit()
     return result
 
 
-@get("/api/v1/candidates/{cid:int}/photo", guards=[requires_role("kiosk", "admin", "proctor")],
-     sync_to_thread=True, media_type="image/jpeg")
+@get(
+    "/api/v1/candidates/{cid:int}/photo",
+    guards=[requires_role("kiosk", "admin", "proctor")],
+    sync_to_thread=True,
+    media_type="image/jpeg",
+)
 def candidate_photo(ctx: Ctx, cid: int) -> Response:
     return blob_response(ctx, tickets.candidate_photo(ctx.db, ctx.user, cid))
 
 
 # -- ticket keys ----------------------------------------------------------------------------
 
+
 @get("/api/v1/institutions/{iid:int}/ticket-keys", guards=key_readers, sync_to_thread=True)
 def ticket_keys(ctx: Ctx, iid: int) -> dict[str, Any]:
     return tickets.ticket_keys(ctx.db, ctx.user, iid)
 
 
-@post("/api/v1/institutions/{iid:int}/ticket-keys/rotate", guards=admin_only, sync_to_thread=True,
-      status_code=200)
+@post("/api/v1/institutions/{iid:int}/ticket-keys/rotate", guards=admin_only, sync_to_thread=True, status_code=200)
 def rotate_key(ctx: Ctx, iid: int) -> dict[str, Any]:
     result = tickets.rotate_key(ctx.db, ctx.user, ctx.now, iid)
     ctx.db.commit()
@@ -202,11 +231,16 @@ class RevokeIn:
     reissue: bool = False  # reissue the key's open tickets under the active key
 
 
-@post("/api/v1/institutions/{iid:int}/ticket-keys/{kid:str}/revoke", guards=admin_only, sync_to_thread=True,
-      status_code=200)
+@post(
+    "/api/v1/institutions/{iid:int}/ticket-keys/{kid:str}/revoke",
+    guards=admin_only,
+    sync_to_thread=True,
+    status_code=200,
+)
 def revoke_key(ctx: Ctx, iid: int, kid: str, data: RevokeIn | None = None) -> dict[str, Any]:
-    result = tickets.revoke_key(ctx.db, ctx.user, ctx.now, iid, kid, bool(data and data.reissue),
-                                ctx.state.settings.secret_key)
+    result = tickets.revoke_key(
+        ctx.db, ctx.user, ctx.now, iid, kid, bool(data and data.reissue), ctx.state.settings.secret_key
+    )
     ctx.db.commit()
     return result
 
@@ -214,20 +248,32 @@ def revoke_key(ctx: Ctx, iid: int, kid: str, data: RevokeIn | None = None) -> di
 # -- the exam office's seating page -------------------------------------------------------------
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
-DONE = {"allocated": ("座位已编排，准考证已出具", "Seats allocated; tickets issued."),
-        "dropped": ("考场已停用，考生已调至空座", "Room dropped; its candidates moved to free seats."),
-        "stations": ("技能工位已抽签", "Skill workstations drawn by lot.")}
+DONE = {
+    "allocated": ("座位已编排，准考证已出具", "Seats allocated; tickets issued."),
+    "dropped": ("考场已停用，考生已调至空座", "Room dropped; its candidates moved to free seats."),
+    "stations": ("技能工位已抽签", "Skill workstations drawn by lot."),
+}
 
 
-def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None,
-          status: int = 200) -> Template:
+def _page(
+    ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None, status: int = 200
+) -> Template:
     view = seating.seating_overview(ctx.db, ctx.user, bid)
     role = ctx.user.role
-    return Template("seating.html", status_code=status, context={
-        "actor": ctx.user, "s": view, "notice": notice, "error": error,
-        "can_edit": role == "admin" and view["status"] in seating.OPEN_STATUSES,
-        "can_papers": role in ("admin", "proctor", "supervisor"), "can_pdf": role == "admin",
-        "check": seating.rederive(ctx.db, batch_for_read(ctx.db, ctx.user, bid))})
+    return Template(
+        "seating.html",
+        status_code=status,
+        context={
+            "actor": ctx.user,
+            "s": view,
+            "notice": notice,
+            "error": error,
+            "can_edit": role == "admin" and view["status"] in seating.OPEN_STATUSES,
+            "can_papers": role in ("admin", "proctor", "supervisor"),
+            "can_pdf": role == "admin",
+            "check": seating.rederive(ctx.db, batch_for_read(ctx.db, ctx.user, bid)),
+        },
+    )
 
 
 @get("/office/batches/{bid:int}/seating", guards=page_readers, sync_to_thread=True, include_in_schema=False)
@@ -264,8 +310,13 @@ def parse_blocked(text: str) -> dict[str, list[int]]:
         code, sep, seats = chunk.partition(":")
         numbers = [x for x in re.split(r"[\s,，、]+", seats.strip()) if x]
         if not sep or not code.strip() or not all(x.isdigit() for x in numbers):
-            raise Refusal("invalid_blocked", "停用座位格式应为 考场:座位,座位；例如 T01:3,4; T02:7",
-                          "Write seats to keep free as ROOM:seat,seat; e.g. T01:3,4; T02:7", "R-SEAT-1", 422)
+            raise Refusal(
+                "invalid_blocked",
+                "停用座位格式应为 考场:座位,座位；例如 T01:3,4; T02:7",
+                "Write seats to keep free as ROOM:seat,seat; e.g. T01:3,4; T02:7",
+                "R-SEAT-1",
+                422,
+            )
         out.setdefault(code.strip(), []).extend(int(x) for x in numbers)
     return out
 
@@ -278,9 +329,14 @@ class RunForm:
 
 @post("/office/batches/{bid:int}/seating/run", guards=admin_only, sync_to_thread=True, include_in_schema=False)
 def run_page(ctx: Ctx, bid: int, data: Annotated[RunForm, FORM]) -> Response:
-    return _act(ctx, bid, lambda: seating.run_seating(ctx.db, ctx.user, ctx.now, bid, _seed(data.seed),
-                                                      parse_blocked(data.blocked), ctx.state.settings.secret_key),
-                "allocated")
+    return _act(
+        ctx,
+        bid,
+        lambda: seating.run_seating(
+            ctx.db, ctx.user, ctx.now, bid, _seed(data.seed), parse_blocked(data.blocked), ctx.state.settings.secret_key
+        ),
+        "allocated",
+    )
 
 
 @dataclass
@@ -291,8 +347,12 @@ class DropForm:
 
 @post("/office/batches/{bid:int}/seating/drop", guards=admin_only, sync_to_thread=True, include_in_schema=False)
 def drop_page(ctx: Ctx, bid: int, data: Annotated[DropForm, FORM]) -> Response:
-    return _act(ctx, bid, lambda: seating.drop_room(ctx.db, ctx.user, ctx.now, bid, data.room_code.strip(),
-                                                    data.reason), "dropped")
+    return _act(
+        ctx,
+        bid,
+        lambda: seating.drop_room(ctx.db, ctx.user, ctx.now, bid, data.room_code.strip(), data.reason),
+        "dropped",
+    )
 
 
 @dataclass
@@ -300,13 +360,32 @@ class StationsForm:
     seed: str = ""
 
 
-@post("/office/batches/{bid:int}/seating/stations", guards=admin_only, sync_to_thread=True,
-      include_in_schema=False)
+@post("/office/batches/{bid:int}/seating/stations", guards=admin_only, sync_to_thread=True, include_in_schema=False)
 def stations_page(ctx: Ctx, bid: int, data: Annotated[StationsForm, FORM]) -> Response:
-    return _act(ctx, bid, lambda: seating.draw_batch_stations(ctx.db, ctx.user, ctx.now, bid, _seed(data.seed)),
-                "stations")
+    return _act(
+        ctx, bid, lambda: seating.draw_batch_stations(ctx.db, ctx.user, ctx.now, bid, _seed(data.seed)), "stations"
+    )
 
 
-ROUTES: list = [allocate_seats, get_seating, check_seating, drop_room, draw_stations, room_chart,
-                        room_door_list, room_signin_sheet, ticket_png, tickets_pdf, reissue_ticket, upload_photo, candidate_photo,
-                        ticket_keys, rotate_key, revoke_key, seating_page, run_page, drop_page, stations_page]
+ROUTES: list = [
+    allocate_seats,
+    get_seating,
+    check_seating,
+    drop_room,
+    draw_stations,
+    room_chart,
+    room_door_list,
+    room_signin_sheet,
+    ticket_png,
+    tickets_pdf,
+    reissue_ticket,
+    upload_photo,
+    candidate_photo,
+    ticket_keys,
+    rotate_key,
+    revoke_key,
+    seating_page,
+    run_page,
+    drop_page,
+    stations_page,
+]

@@ -6,6 +6,7 @@ seat that changes after allocation is recorded with who, when, why and the
 seed of the relocation. The proctors' own in-room moves during a sitting are
 ``proctor.models.SeatMove``; these are the exam office's, before it starts.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -6,6 +6,7 @@ within a node budget, so its running time is bounded and reproducible (it
 stops on a count of nodes, never on elapsed time). ``examday.plans.seating`` calls
 it only when the heuristic left pairs and the rooms are small.
 """
+
 from __future__ import annotations
 
 import random
@@ -25,8 +26,14 @@ class Layout(Protocol):
     nbr: list[list[int]]
 
 
-def exact_layout(grid: Layout, quotas: Sequence[int], chosen: Sequence[Sequence[int]], masks: Sequence[int],
-                 rng: random.Random, max_nodes: int = MAX_NODES) -> list[int] | None:
+def exact_layout(
+    grid: Layout,
+    quotas: Sequence[int],
+    chosen: Sequence[Sequence[int]],
+    masks: Sequence[int],
+    rng: random.Random,
+    max_nodes: int = MAX_NODES,
+) -> list[int] | None:
     """Occupant per position (-1 empty) with no same-group neighbours, or None if none was found.
 
     ``quotas`` is how many sit in each room (so a room's cap, R-SEAT-1, holds);

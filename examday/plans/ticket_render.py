@@ -8,6 +8,7 @@ A ticket is laid out once, in millimetres, as a list of drawing operations;
 Pillow paints them for the PNG and fpdf2 writes them into the PDF (text and
 lines as vectors, the QR as a bitmap), so the two can never drift apart.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,7 @@ import re
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,10 +38,14 @@ _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
-LEVELS = {5: ("初级工", "Elementary"), 4: ("中级工", "Intermediate"), 3: ("高级工", "Advanced"),
-          2: ("技师", "Technician"), 1: ("高级技师", "Senior technician")}
-PARTS = {"theory": ("理论知识考试", "Theory"), "skill": ("技能操作考核", "Skill"),
-         "review": ("综合评审", "Review")}
+LEVELS = {
+    5: ("初级工", "Elementary"),
+    4: ("中级工", "Intermediate"),
+    3: ("高级工", "Advanced"),
+    2: ("技师", "Technician"),
+    1: ("高级技师", "Senior technician"),
+}
+PARTS = {"theory": ("理论知识考试", "Theory"), "skill": ("技能操作考核", "Skill"), "review": ("综合评审", "Review")}
 _GRAY = 110
 _ONE_MM = DPI / 25.4
 
@@ -94,8 +99,9 @@ def _face() -> tuple[Path, int, Path | None]:
 def _pil_font(px: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     path, index, bold_path = _face()
     # Basic layout: Chinese and Latin need no shaping, and raqm is several times slower.
-    return ImageFont.truetype(str(bold_path if bold and bold_path else path), px, index=index,
-                              layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(
+        str(bold_path if bold and bold_path else path), px, index=index, layout_engine=ImageFont.Layout.BASIC
+    )
 
 
 def _width_mm(text: str, pt: float, bold: bool = False) -> float:
@@ -127,8 +133,9 @@ _Qr = namedtuple("_Qr", "x y size modules")  # modules: bool array, True is dark
 _Photo = namedtuple("_Photo", "x y w h data")
 
 
-def _fit(text: str, width: float, pt: float, bold: bool = False, floor: float = 5.5,
-         cut: bool = True) -> tuple[str, float]:
+def _fit(
+    text: str, width: float, pt: float, bold: bool = False, floor: float = 5.5, cut: bool = True
+) -> tuple[str, float]:
     """Shrink to fit the width, and only then cut with an ellipsis (never, if not ``cut``)."""
     used = _width_mm(text, pt, bold)
     if used > width:
@@ -168,17 +175,24 @@ def _part(part: str) -> tuple[str, str]:
     return PARTS.get(part, (part, ""))
 
 
-_FIELDS = (("准考证号", "Ticket No."), ("姓名", "Name"), ("身份证号", "ID No."),
-           ("职业", "Occupation"), ("等级", "Level"))
+_FIELDS = (
+    ("准考证号", "Ticket No."),
+    ("姓名", "Name"),
+    ("身份证号", "ID No."),
+    ("职业", "Occupation"),
+    ("等级", "Level"),
+)
 
 
 @lru_cache(maxsize=1)
 def _static_ops() -> tuple[tuple, tuple[float, ...]]:
     """What every ticket shares, laid out once; also where each field's value starts."""
     width, height = TICKET_MM
-    ops: list = [_Box(2.5, 2.5, width - 5, height - 5, 0.35),
-                 _Text(width / 2, 18.5, "准考证  ADMISSION TICKET", 14, True, align="m"),
-                 _Line(6, 21, width - 6, 21, 0.3)]
+    ops: list = [
+        _Box(2.5, 2.5, width - 5, height - 5, 0.35),
+        _Text(width / 2, 18.5, "准考证  ADMISSION TICKET", 14, True, align="m"),
+        _Line(6, 21, width - 6, 21, 0.3),
+    ]
     starts = [_label(ops, 31, 29 + i * 6.4, zh, en) for i, (zh, en) in enumerate(_FIELDS)]
     starts.append(_label(ops, 6, 65, "考场", "Room", 8))
     starts.append(_label(ops, 50, 65, "座位", "Seat", 8))
@@ -189,8 +203,9 @@ def _static_ops() -> tuple[tuple, tuple[float, ...]]:
     ops.append(_Line(6, 93.5, width - 6, 93.5, 0.2))
     notes = "须知：凭本证和本人身份证原件入场，对号入座，不得调换座位。"
     ops.append(_Text(6, 97, _fit(notes, width - 12, 7)[0], 7))
-    ops.append(_Text(6, 100.3, "Bring this ticket and your original ID card; sit only at the seat shown.",
-                     6, gray=_GRAY))
+    ops.append(
+        _Text(6, 100.3, "Bring this ticket and your original ID card; sit only at the seat shown.", 6, gray=_GRAY)
+    )
     return tuple(ops), tuple(starts)
 
 
@@ -201,9 +216,13 @@ def _variable_ops(view: TicketView) -> list:
     ops: list = [_Text(width / 2, 10.5, text, pt, True, align="m"), _Photo(6, 25, 22, 29, view.photo)]
     level_zh, level_en = LEVELS.get(view.level, (str(view.level), ""))
     # The door checks ticket number, ID and seat by eye: those shrink but are never cut.
-    values = ((view.ticket_number, True, False), (view.name, True, True), (view.masked_id, False, False),
-              (f"{view.occupation_name} {view.occupation_code}", False, True),
-              (f"{view.level}级 {level_zh} {level_en}", False, True))
+    values = (
+        (view.ticket_number, True, False),
+        (view.name, True, True),
+        (view.masked_id, False, False),
+        (f"{view.occupation_name} {view.occupation_code}", False, True),
+        (f"{view.level}级 {level_zh} {level_en}", False, True),
+    )
     for i, (value, bold, cut) in enumerate(values):
         text, pt = _fit(value, 78 - starts[i], 9.5, bold, cut=cut)
         ops.append(_Text(starts[i], 29 + i * 6.4, text, pt, bold))
@@ -252,8 +271,11 @@ class _Canvas:
                 mask, left, top = _text_mask(op.text, max(1, round(op.pt * DPI / 72)), op.bold, op.align)
                 self.image.paste(op.gray, (self.px(op.x) + left, self.px(op.y) + top), mask)
             elif isinstance(op, _Line):
-                self.draw.line([(self.px(op.x1), self.px(op.y1)), (self.px(op.x2), self.px(op.y2))],
-                               fill=0, width=max(1, self.px(op.width)))
+                self.draw.line(
+                    [(self.px(op.x1), self.px(op.y1)), (self.px(op.x2), self.px(op.y2))],
+                    fill=0,
+                    width=max(1, self.px(op.width)),
+                )
             elif isinstance(op, _Box):
                 box = [self.px(op.x), self.px(op.y), self.px(op.x + op.w), self.px(op.y + op.h)]
                 self.draw.rectangle(box, fill=op.fill, outline=0, width=max(1, self.px(op.width)))
@@ -321,8 +343,7 @@ def render_ticket_png(view: TicketView) -> bytes:
     return _Canvas(*TICKET_MM, base=_ticket_template()).paint(_variable_ops(view)).png()
 
 
-def render_tickets_pdf(views: Iterable[TicketView], per_page: int = 4,
-                       created_at: datetime | None = None) -> bytes:
+def render_tickets_pdf(views: Iterable[TicketView], per_page: int = 4, created_at: datetime | None = None) -> bytes:
     """Every ticket, four to an A4 landscape page (or one per A6 page); text stays vector."""
     if per_page not in (1, 4):
         raise ValueError("per_page is 1 or 4")
@@ -333,7 +354,7 @@ def render_tickets_pdf(views: Iterable[TicketView], per_page: int = 4,
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
     # The module never reads the clock: the caller says when, or a fixed date is used.
-    pdf.set_creation_date(created_at or datetime(2000, 1, 1, tzinfo=timezone.utc))
+    pdf.set_creation_date(created_at or datetime(2000, 1, 1, tzinfo=UTC))
     pdf.add_font("cjk", "", str(path), collection_font_number=index)
     pdf.add_font("cjk", "B", str(bold or path), collection_font_number=index)
     scale = 1.0 if per_page == 1 else min((297 - 12) / (2 * width), (210 - 12) / (2 * height))

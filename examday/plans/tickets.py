@@ -4,6 +4,7 @@ A ticket's QR carries a token signed with the institution's key (R-DAY-1):
 ticket number, batch, exam date and a keyed digest of the ID number, so a
 kiosk checks it offline. Reissuing revokes the old token.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,13 +27,15 @@ def id_salt(secret_key: str, institution_id: int) -> bytes:
 
 def current_ticket(db: Session, candidate_id: int) -> Ticket | None:
     return db.exec(
-        select(Ticket).where(Ticket.candidate_id == candidate_id, Ticket.revoked_at.is_(None))
+        select(Ticket)
+        .where(Ticket.candidate_id == candidate_id, Ticket.revoked_at.is_(None))
         .order_by(Ticket.id.desc())
     ).first()
 
 
-def issue_ticket(db: Session, actor: Actor, batch: Batch, cand: Candidate, secret_key: str,
-                 now: datetime, reissue: bool = False) -> Ticket:
+def issue_ticket(
+    db: Session, actor: Actor, batch: Batch, cand: Candidate, secret_key: str, now: datetime, reissue: bool = False
+) -> Ticket:
     """The candidate's ticket; a reissue revokes the one before it."""
     old = current_ticket(db, cand.id)
     if old is not None and not reissue:
@@ -42,7 +45,9 @@ def issue_ticket(db: Session, actor: Actor, batch: Batch, cand: Candidate, secre
         db.add(old)
     key = keys.active_key(db, batch.institution_id, now, actor)
     claims = TicketClaims(
-        ticket_number=cand.ticket_number, batch_id=batch.id, exam_date=batch.exam_date,
+        ticket_number=cand.ticket_number,
+        batch_id=batch.id,
+        exam_date=batch.exam_date,
         id_digest=id_digest(cand.id_number, id_salt(secret_key, batch.institution_id)),
         token_id=new_token_id(),
     )
@@ -50,9 +55,16 @@ def issue_ticket(db: Session, actor: Actor, batch: Batch, cand: Candidate, secre
     t = Ticket(candidate_id=cand.id, token_id=claims.token_id, kid=key.kid, qr_text=text, issued_at=now)
     db.add(t)
     db.flush()
-    audit.record(db, actor, "ticket.reissue" if old else "ticket.issue", "ticket", t.id,
-                 {"candidate_id": cand.id, "token_id": t.token_id, "revoked": old.token_id if old else None},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "ticket.reissue" if old else "ticket.issue",
+        "ticket",
+        t.id,
+        {"candidate_id": cand.id, "token_id": t.token_id, "revoked": old.token_id if old else None},
+        now,
+        batch.institution_id,
+    )
     return t
 
 
@@ -61,27 +73,52 @@ def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str
 
     Done per batch rather than per candidate because a 10,000-candidate batch
     would otherwise spend half a minute on round trips."""
-    have = set(db.exec(
-        select(Ticket.candidate_id).join(Candidate, Candidate.id == Ticket.candidate_id)
-        .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None))
-    ).all())
-    todo = [c for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all()
-            if c.id not in have]
+    have = set(
+        db.exec(
+            select(Ticket.candidate_id)
+            .join(Candidate, Candidate.id == Ticket.candidate_id)
+            .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None))
+        ).all()
+    )
+    todo = [
+        c
+        for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all()
+        if c.id not in have
+    ]
     if not todo:
         return 0
     key = keys.active_key(db, batch.institution_id, now, actor)
     pem, salt = key.private_key_pem.encode(), id_salt(secret_key, batch.institution_id)
     rows = []
     for cand in todo:
-        claims = TicketClaims(ticket_number=cand.ticket_number, batch_id=batch.id, exam_date=batch.exam_date,
-                              id_digest=id_digest(cand.id_number, salt), token_id=new_token_id())
-        rows.append(Ticket(candidate_id=cand.id, token_id=claims.token_id, kid=key.kid,
-                           qr_text=issue(pem, key.kid, claims), issued_at=now))
+        claims = TicketClaims(
+            ticket_number=cand.ticket_number,
+            batch_id=batch.id,
+            exam_date=batch.exam_date,
+            id_digest=id_digest(cand.id_number, salt),
+            token_id=new_token_id(),
+        )
+        rows.append(
+            Ticket(
+                candidate_id=cand.id,
+                token_id=claims.token_id,
+                kid=key.kid,
+                qr_text=issue(pem, key.kid, claims),
+                issued_at=now,
+            )
+        )
     db.add_all(rows)
     db.flush()
-    audit.record(db, actor, "ticket.issue_batch", "batch", batch.id,
-                 {"issued": len(rows), "kid": key.kid, "tokens": [t.token_id for t in rows]},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "ticket.issue_batch",
+        "batch",
+        batch.id,
+        {"issued": len(rows), "kid": key.kid, "tokens": [t.token_id for t in rows]},
+        now,
+        batch.institution_id,
+    )
     return len(rows)
 
 
@@ -92,13 +129,16 @@ def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, s
     if institution_id is not None:
         q = q.where(TicketKey.institution_id == institution_id)
     rows = db.exec(q).all()
-    return ({kid: pub for kid, pub, revoked in rows if revoked is None},
-            {kid for kid, _, revoked in rows if revoked is not None})
+    return (
+        {kid: pub for kid, pub, revoked in rows if revoked is None},
+        {kid for kid, _, revoked in rows if revoked is not None},
+    )
 
 
 def revoked_token_ids(db: Session, batch_id: int) -> set[str]:
     rows = db.exec(
-        select(Ticket.token_id).join(Candidate, Candidate.id == Ticket.candidate_id)
+        select(Ticket.token_id)
+        .join(Candidate, Candidate.id == Ticket.candidate_id)
         .where(Candidate.batch_id == batch_id, Ticket.revoked_at.is_not(None))
     ).all()
     return set(rows)
@@ -112,8 +152,14 @@ def read_ticket(db: Session, text: str) -> TicketClaims:
     t = db.exec(select(Ticket).where(Ticket.token_id == claims.token_id)).first()
     if t is None:
         # Signed by our key yet never issued: treat as forged rather than explain.
-        raise Refusal("invalid_ticket", "准考证无效", "This admission ticket is not valid.", "R-DAY-1", 422,
-                      {"reason": "not_issued"})
+        raise Refusal(
+            "invalid_ticket",
+            "准考证无效",
+            "This admission ticket is not valid.",
+            "R-DAY-1",
+            422,
+            {"reason": "not_issued"},
+        )
     if t.revoked_at is not None:
         verify(text, public, revoked_kids, {claims.token_id})
     return claims

@@ -1,5 +1,6 @@
 """HTTP routes of examday/registry: institutions, filings, rooms, staff,
 conflicts, and the holiday calendar (CONTRACT.md "Registry and plans")."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,9 +10,7 @@ from typing import Any
 from litestar import get, post
 
 from examday import calendar_notices
-from examday.registry.services import institutions
-from examday.registry.services import rooms
-from examday.registry.services import staff
+from examday.registry.services import institutions, rooms, staff
 from examday.registry.services.institutions import today_of
 from examday.web import Ctx, requires_role, signed_in
 
@@ -45,8 +44,16 @@ class InstitutionIn:
 @post("/api/v1/institutions", guards=[requires_role("admin", "centre")], sync_to_thread=True, status_code=201)
 def create_institution(ctx: Ctx, data: InstitutionIn) -> dict[str, Any]:
     inst = institutions.create_institution(
-        ctx.db, ctx.user, ctx.now, data.name, data.uscc, data.province, vars(data.filing),
-        [vars(s) for s in data.scope], data.uscc_override_reason)
+        ctx.db,
+        ctx.user,
+        ctx.now,
+        data.name,
+        data.uscc,
+        data.province,
+        vars(data.filing),
+        [vars(s) for s in data.scope],
+        data.uscc_override_reason,
+    )
     ctx.db.commit()
     return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
 
@@ -54,8 +61,10 @@ def create_institution(ctx: Ctx, data: InstitutionIn) -> dict[str, Any]:
 @get("/api/v1/institutions", guards=[signed_in], sync_to_thread=True)
 def list_institutions(ctx: Ctx) -> list[dict[str, Any]]:
     today = today_of(ctx.now)
-    return [institutions.summary(i, institutions.current_standing(ctx.db, i.id, today), today)
-            for i in institutions.list_institutions(ctx.db, ctx.user)]
+    return [
+        institutions.summary(i, institutions.current_standing(ctx.db, i.id, today), today)
+        for i in institutions.list_institutions(ctx.db, ctx.user)
+    ]
 
 
 @get("/api/v1/institutions/{iid:int}", guards=[signed_in], sync_to_thread=True)
@@ -75,8 +84,9 @@ class FilingChangeIn:
 
 @post("/api/v1/institutions/{iid:int}/filing", guards=[signed_in], sync_to_thread=True, status_code=200)
 def change_filing(ctx: Ctx, iid: int, data: FilingChangeIn) -> dict[str, Any]:
-    institutions.change_filing(ctx.db, ctx.user, ctx.now, iid, data.action, data.reason, data.number,
-                               data.valid_from, data.valid_until)
+    institutions.change_filing(
+        ctx.db, ctx.user, ctx.now, iid, data.action, data.reason, data.number, data.valid_from, data.valid_until
+    )
     ctx.db.commit()
     inst = institutions.get_institution(ctx.db, ctx.user, iid)
     return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
@@ -101,8 +111,19 @@ class RoomIn:
 
 @post("/api/v1/institutions/{iid:int}/rooms", guards=[signed_in], sync_to_thread=True, status_code=201)
 def add_room(ctx: Ctx, iid: int, data: RoomIn) -> dict[str, Any]:
-    room = rooms.add_room(ctx.db, ctx.user, ctx.now, iid, data.code, data.name, data.kind, data.seats, data.rows,
-                          data.cols, [vars(c) for c in data.cameras])
+    room = rooms.add_room(
+        ctx.db,
+        ctx.user,
+        ctx.now,
+        iid,
+        data.code,
+        data.name,
+        data.kind,
+        data.seats,
+        data.rows,
+        data.cols,
+        [vars(c) for c in data.cameras],
+    )
     ctx.db.commit()
     return rooms.get_room_view(ctx.db, room)
 
@@ -128,9 +149,22 @@ class StaffIn:
 
 @post("/api/v1/institutions/{iid:int}/staff", guards=[signed_in], sync_to_thread=True, status_code=201)
 def add_staff(ctx: Ctx, iid: int, data: StaffIn) -> dict[str, Any]:
-    s = staff.add_staff(ctx.db, ctx.user, ctx.now, iid, data.name, data.id_number, data.roles, data.full_time,
-                        data.skill_level, data.title, data.examiner_card_valid_until, data.occupations,
-                        data.is_trainer, data.employer)
+    s = staff.add_staff(
+        ctx.db,
+        ctx.user,
+        ctx.now,
+        iid,
+        data.name,
+        data.id_number,
+        data.roles,
+        data.full_time,
+        data.skill_level,
+        data.title,
+        data.examiner_card_valid_until,
+        data.occupations,
+        data.is_trainer,
+        data.employer,
+    )
     ctx.db.commit()
     return staff.staff_view(s, ctx.user.role == "admin", today_of(ctx.now))
 
@@ -151,8 +185,9 @@ class ConflictIn:
 
 @post("/api/v1/staff/{sid:int}/conflicts", guards=[signed_in], sync_to_thread=True, status_code=201)
 def declare_conflict(ctx: Ctx, sid: int, data: ConflictIn) -> dict[str, Any]:
-    c = staff.declare_conflict(ctx.db, ctx.user, ctx.now, sid, data.kind, data.candidate_id, data.employer,
-                               data.training_org, data.note)
+    c = staff.declare_conflict(
+        ctx.db, ctx.user, ctx.now, sid, data.kind, data.candidate_id, data.employer, data.training_org, data.note
+    )
     ctx.db.commit()
     return staff.conflict_view(c)
 
@@ -181,8 +216,17 @@ def calendar_year(ctx: Ctx, year: int) -> dict[str, Any]:
     return calendar_notices.year_view(ctx.db, year)
 
 
-
 ROUTES: list = [
-    create_institution, list_institutions, get_institution, change_filing, add_room, list_rooms, add_staff,
-    list_staff, declare_conflict, list_conflicts, enter_notice, calendar_year,
+    create_institution,
+    list_institutions,
+    get_institution,
+    change_filing,
+    add_room,
+    list_rooms,
+    add_staff,
+    list_staff,
+    declare_conflict,
+    list_conflicts,
+    enter_notice,
+    calendar_year,
 ]

@@ -3,6 +3,7 @@
 Issue #3 fills in the rules; the tables live here because accounts and every
 later part point at them.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -6,6 +6,7 @@ services as the API. Admins and centres may look; only an admin changes
 (``institution_for_write`` decides which admin). Refusals are shown on the
 page, Chinese first with English beside it.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -18,13 +19,11 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from examday.errors import Refusal, forbidden
-from examday.registry.services import institutions
-from examday.registry.services import rooms
-from examday.registry.services import staff
+from examday.registry.models import Institution
+from examday.registry.services import institutions, rooms, staff
 from examday.registry.services.institutions import ACTION_ZH, STATE_ZH, today_of
 from examday.registry.services.rooms import KIND_ZH
 from examday.registry.services.staff import ROLE_ZH, TITLE_ZH
-from examday.registry.models import Institution
 from examday.web import Ctx, requires_role
 
 GUARD = [requires_role("admin", "centre")]
@@ -45,19 +44,31 @@ def _can_write(ctx: Ctx, inst: Institution) -> bool:
 
 
 def _base(ctx: Ctx, inst: Institution | None, **extra: Any) -> dict[str, Any]:
-    return {"actor": ctx.user, "inst": inst, "can_write": inst is not None and _can_write(ctx, inst),
-            "q": f"?iid={inst.id}" if inst is not None else "", "state_zh": STATE_ZH, "kind_zh": KIND_ZH,
-            "role_zh": ROLE_ZH, "title_zh": TITLE_ZH, "action_zh": ACTION_ZH, "error": None, "form": {}, **extra}
+    return {
+        "actor": ctx.user,
+        "inst": inst,
+        "can_write": inst is not None and _can_write(ctx, inst),
+        "q": f"?iid={inst.id}" if inst is not None else "",
+        "state_zh": STATE_ZH,
+        "kind_zh": KIND_ZH,
+        "role_zh": ROLE_ZH,
+        "title_zh": TITLE_ZH,
+        "action_zh": ACTION_ZH,
+        "error": None,
+        "form": {},
+        **extra,
+    }
 
 
-@get("/office", guards=GUARD, sync_to_thread=True, include_in_schema=False,
-      media_type=MediaType.HTML)
+@get("/office", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
 def office(ctx: Ctx, iid: int | None = None) -> Template:
     inst = _focus(ctx, iid)
     today = today_of(ctx.now)
     if inst is None:
-        listed = [institutions.summary(i, institutions.current_standing(ctx.db, i.id, today), today)
-                  for i in institutions.list_institutions(ctx.db, ctx.user)]
+        listed = [
+            institutions.summary(i, institutions.current_standing(ctx.db, i.id, today), today)
+            for i in institutions.list_institutions(ctx.db, ctx.user)
+        ]
         return Template("office.html", context=_base(ctx, None, institutions=listed, view=None))
     view = institutions.institution_view(ctx.db, inst, today)
     return Template("office.html", context=_base(ctx, inst, view=view, institutions=[]))
@@ -65,16 +76,17 @@ def office(ctx: Ctx, iid: int | None = None) -> Template:
 
 # -- rooms -----------------------------------------------------------------------
 
-def _rooms_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None,
-                status: int = 200) -> Template:
+
+def _rooms_page(
+    ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None, status: int = 200
+) -> Template:
     listed = rooms.list_rooms(ctx.db, ctx.user, inst.id)
     problems = [v.as_dict() for v in rooms.site_readiness(ctx.db, inst.id)]
     ctx_ = _base(ctx, inst, rooms=listed, site_problems=problems, error=error, form=form or {})
     return Template("office_rooms.html", context=ctx_, status_code=status, media_type=MediaType.HTML)
 
 
-@get("/office/rooms", guards=GUARD, sync_to_thread=True, include_in_schema=False,
-      media_type=MediaType.HTML)
+@get("/office/rooms", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
 def office_rooms(ctx: Ctx, iid: int | None = None) -> Template:
     inst = _focus(ctx, iid)
     if inst is None:
@@ -114,14 +126,23 @@ def _form_institution(ctx: Ctx, iid_text: str) -> Institution:
 
 # Its own path, not POST /office/rooms: Litestar 2.25 wraps a sync GET handler twice when another
 # method shares its path, and the page then comes back as a coroutine.
-@post("/office/rooms/add", guards=GUARD, sync_to_thread=True, include_in_schema=False,
-      media_type=MediaType.HTML)
+@post("/office/rooms/add", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
 def office_rooms_add(ctx: Ctx, data: Annotated[RoomForm, Form]) -> Any:
     inst = _form_institution(ctx, data.iid)
     try:
-        rooms.add_room(ctx.db, ctx.user, ctx.now, inst.id, data.code, data.name, data.kind,
-                       _int(data.seats, "座位数", "Seats"), _int(data.rows, "行数", "Rows"),
-                       _int(data.cols, "列数", "Columns"), rooms.parse_cameras(data.cameras))
+        rooms.add_room(
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            inst.id,
+            data.code,
+            data.name,
+            data.kind,
+            _int(data.seats, "座位数", "Seats"),
+            _int(data.rows, "行数", "Rows"),
+            _int(data.cols, "列数", "Columns"),
+            rooms.parse_cameras(data.cameras),
+        )
     except Refusal as r:
         ctx.db.rollback()
         return _rooms_page(ctx, inst, r, asdict(data), r.status)
@@ -131,16 +152,17 @@ def office_rooms_add(ctx: Ctx, data: Annotated[RoomForm, Form]) -> Any:
 
 # -- staff -----------------------------------------------------------------------
 
-def _staff_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None,
-                status: int = 200) -> Template:
+
+def _staff_page(
+    ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None, status: int = 200
+) -> Template:
     listed = staff.list_staff(ctx.db, ctx.user, inst.id, today_of(ctx.now))
     full_time = staff.full_time_staff_count(ctx.db, inst.id)
     ctx_ = _base(ctx, inst, staff=listed, full_time=full_time, error=error, form=form or {})
     return Template("office_staff.html", context=ctx_, status_code=status, media_type=MediaType.HTML)
 
 
-@get("/office/staff", guards=GUARD, sync_to_thread=True, include_in_schema=False,
-      media_type=MediaType.HTML)
+@get("/office/staff", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
 def office_staff(ctx: Ctx, iid: int | None = None) -> Template:
     inst = _focus(ctx, iid)
     if inst is None:
@@ -176,16 +198,28 @@ def _date(text: str) -> date | None:
         raise Refusal("invalid_date", "日期格式应为 YYYY-MM-DD", "A date is written YYYY-MM-DD.") from None
 
 
-@post("/office/staff/add", guards=GUARD, sync_to_thread=True, include_in_schema=False,
-      media_type=MediaType.HTML)
+@post("/office/staff/add", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
 def office_staff_add(ctx: Ctx, data: Annotated[StaffForm, Form]) -> Any:
     inst = _form_institution(ctx, data.iid)
     roles = [r for r in ("examiner", "proctor", "supervisor", "staff") if getattr(data, f"role_{r}")]
     occupations = [o for o in data.occupations.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if o]
     try:
-        staff.add_staff(ctx.db, ctx.user, ctx.now, inst.id, data.name, data.id_number, roles, bool(data.full_time),
-                        _int(data.skill_level, "技能等级", "Skill level"), data.title,
-                        _date(data.examiner_card_valid_until), occupations, bool(data.is_trainer), data.employer)
+        staff.add_staff(
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            inst.id,
+            data.name,
+            data.id_number,
+            roles,
+            bool(data.full_time),
+            _int(data.skill_level, "技能等级", "Skill level"),
+            data.title,
+            _date(data.examiner_card_valid_until),
+            occupations,
+            bool(data.is_trainer),
+            data.employer,
+        )
     except Refusal as r:
         ctx.db.rollback()
         return _staff_page(ctx, inst, r, asdict(data), r.status)

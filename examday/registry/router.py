@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.registry import controllers
-from examday.registry import pages
+from examday.registry import controllers, pages
 
 router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES])

@@ -3,11 +3,13 @@
 A check returns a list of ``Violation`` so a caller can show every problem at
 once; ``refusal`` turns the list into the one refusal a request gets.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from examday.errors import Refusal
 
@@ -15,6 +17,7 @@ from examday.errors import Refusal
 LEVELS = (5, 4, 3, 2, 1)
 # R-INST-3: 职业分类大典 codes, major group 1-8 then three two-digit groups (6-31-01-03).
 OCCUPATION_CODE = re.compile(r"^[1-8]-\d{2}-\d{2}-\d{2}$")
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -26,15 +29,26 @@ class Violation:
     status: int = 422  # 409 when the current state, not the input, is the problem
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "rule": self.rule, "message": self.message,
-                "message_en": self.message_en, "detail": self.detail}
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "message_en": self.message_en,
+            "detail": self.detail,
+        }
 
 
 def refusal(violations: Sequence[Violation]) -> Refusal:
     """One refusal for a non-empty list: the first problem names it, ``detail.violations`` lists all."""
     first = violations[0]
-    return Refusal(first.code, first.message, first.message_en, first.rule, first.status,
-                   {**first.detail, "violations": [v.as_dict() for v in violations]})
+    return Refusal(
+        first.code,
+        first.message,
+        first.message_en,
+        first.rule,
+        first.status,
+        {**first.detail, "violations": [v.as_dict() for v in violations]},
+    )
 
 
 def check(violations: Sequence[Violation]) -> None:
@@ -54,5 +68,3 @@ def as_set(value: Any) -> set[str]:
     if isinstance(value, str):
         return {v.strip() for v in value.split(",") if v.strip()}
     return {str(v).strip() for v in value if str(v).strip()}
-
-

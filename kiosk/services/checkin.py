@@ -20,6 +20,7 @@ Time: the server's clock decides. An offline record is judged at the time the
 kiosk scanned it, but never later than the server's now: a kiosk clock that
 runs fast cannot move an early arrival into the entry window (``clamped``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,9 +43,9 @@ from examday.clock import CST, iso
 from examday.errors import Refusal
 from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
-from kiosk.services import facts as F
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
+from kiosk.services import facts as F
 from storage.blobs import Blob, BlobStore, StoredFile
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
@@ -104,15 +105,25 @@ def decode_photo(text: str | None, strict: bool = True) -> bytes | None:
         return data
     if not strict:
         return None
-    raise Refusal("invalid_photo", "现场照片无效：需为不超过2MB的JPEG图片（base64）",
-                  "The photo must be a base64 JPEG of at most 2 MB.", None, 422)
+    raise Refusal(
+        "invalid_photo",
+        "现场照片无效：需为不超过2MB的JPEG图片（base64）",
+        "The photo must be a base64 JPEG of at most 2 MB.",
+        None,
+        422,
+    )
 
 
 def _check_nonce(nonce: str) -> str:
     nonce = (nonce or "").strip()
     if not nonce or len(nonce) > 80:
-        raise Refusal("invalid_nonce", "缺少或无效的 kiosk_nonce（1–80 个字符）",
-                      "kiosk_nonce is missing or invalid (1-80 characters).", None, 422)
+        raise Refusal(
+            "invalid_nonce",
+            "缺少或无效的 kiosk_nonce（1–80 个字符）",
+            "kiosk_nonce is missing or invalid (1-80 characters).",
+            None,
+            422,
+        )
     return nonce
 
 
@@ -135,8 +146,9 @@ def gate(engine: Engine):
         return _GATES.setdefault(id(engine), threading.Lock())
 
 
-def check_in(db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobStore,
-             attempt: Attempt, offline: bool = False) -> Outcome:
+def check_in(
+    db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobStore, attempt: Attempt, offline: bool = False
+) -> Outcome:
     """Judge one attempt, store it (and the acceptance), audit it; the caller commits."""
     nonce = _check_nonce(attempt.kiosk_nonce)
     c = _Ctx(db, actor, now, secret_key, blobs)
@@ -147,8 +159,11 @@ def check_in(db: Session, actor: Actor, now: datetime, secret_key: str, blobs: B
     presented, facts, decision = _judge(c, attempt, judged_at)
     if offline and attempt.offline_status == "refused" and decision.accepted:
         # The kiosk turned the candidate away; the record says so, and nobody is marked present.
-        decision = rules.refused("not_admitted_offline", "离线签到时未放行，请重新签到",
-                                 "The kiosk did not let this candidate in while offline; check in again.")
+        decision = rules.refused(
+            "not_admitted_offline",
+            "离线签到时未放行，请重新签到",
+            "The kiosk did not let this candidate in while offline; check in again.",
+        )
     for retry in (False, True):
         try:
             return _record(c, attempt, nonce, judged_at, presented, facts, decision, offline)
@@ -160,13 +175,23 @@ def check_in(db: Session, actor: Actor, now: datetime, secret_key: str, blobs: B
             if retry or facts.candidate is None:
                 raise
             facts.prior = F.prior_checkins(db, facts.candidate.candidate_id)
-            decision = rules.decide(presented, facts.batch, facts.sessions, facts.candidate, attempt.id_number,
-                                    facts.salt, judged_at, actor.institution_id, facts.prior)
+            decision = rules.decide(
+                presented,
+                facts.batch,
+                facts.sessions,
+                facts.candidate,
+                attempt.id_number,
+                facts.salt,
+                judged_at,
+                actor.institution_id,
+                facts.prior,
+            )
     raise AssertionError("unreachable")
 
 
 _BY_NONCE = select(CheckIn.http_status, CheckIn.response).where(
-    CheckIn.kiosk_account_id == bindparam("kiosk"), CheckIn.kiosk_nonce == bindparam("nonce"))
+    CheckIn.kiosk_account_id == bindparam("kiosk"), CheckIn.kiosk_nonce == bindparam("nonce")
+)
 
 
 def _by_nonce(db: Session, actor: Actor, nonce: str) -> Outcome | None:
@@ -188,19 +213,34 @@ def _judge(c: _Ctx, attempt: Attempt, at: datetime) -> tuple[rules.Presented | N
     elif attempt.ticket_number:
         presented = _typed_ticket(c, attempt.ticket_number.strip(), attempt.batch_id, at)
     if presented is None:
-        return None, F.Facts(), rules.refused(
-            "invalid_ticket", "找不到该准考证，请核对准考证号或按姓名查找",
-            "No such admission ticket. Check the number or search by name.", reason="unknown_ticket_number")
+        return (
+            None,
+            F.Facts(),
+            rules.refused(
+                "invalid_ticket",
+                "找不到该准考证，请核对准考证号或按姓名查找",
+                "No such admission ticket. Check the number or search by name.",
+                reason="unknown_ticket_number",
+            ),
+        )
     facts = F.load(c.db, presented.batch_id, presented.ticket_number, c.secret_key)
-    decision = rules.decide(presented, facts.batch, facts.sessions, facts.candidate, attempt.id_number,
-                            facts.salt, at, c.actor.institution_id, facts.prior)
+    decision = rules.decide(
+        presented,
+        facts.batch,
+        facts.sessions,
+        facts.candidate,
+        attempt.id_number,
+        facts.salt,
+        at,
+        c.actor.institution_id,
+        facts.prior,
+    )
     return presented, facts, decision
 
 
 def _typed_ticket(c: _Ctx, number: str, batch_id: int | None, at: datetime) -> rules.Presented | None:
     """A ticket number typed at the desk: looked up in the caller's institution, today's batch first."""
-    q = select(Candidate, Batch).join(Batch, Batch.id == Candidate.batch_id).where(
-        Candidate.ticket_number == number)
+    q = select(Candidate, Batch).join(Batch, Batch.id == Candidate.batch_id).where(Candidate.ticket_number == number)
     if c.actor.institution_id is not None:
         q = q.where(Batch.institution_id == c.actor.institution_id)
     if batch_id is not None:
@@ -216,9 +256,16 @@ def _store_photo(c: _Ctx, attempt: Attempt, facts: F.Facts) -> int | None:
         return None
     stored = attempt.photo_file or c.blobs.put(attempt.photo, ".jpg")
     inst = facts.batch.institution_id if facts.batch is not None else c.actor.institution_id
-    blob = Blob(key=stored.key, sha256=stored.sha256, size=stored.size, content_type="image/jpeg",
-                retention_class="electronic_records", institution_id=inst, label="check-in photo",
-                created_at=c.now)
+    blob = Blob(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type="image/jpeg",
+        retention_class="electronic_records",
+        institution_id=inst,
+        label="check-in photo",
+        created_at=c.now,
+    )
     c.db.add(blob)
     c.db.flush()
     return blob.id
@@ -228,8 +275,16 @@ _INSERT_CHECKIN = insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
 _INSERT_ATTENDANCE = insert(Attendance.__table__)
 
 
-def _record(c: _Ctx, attempt: Attempt, nonce: str, judged_at: datetime, presented: rules.Presented | None,
-            facts: F.Facts, d: rules.Decision, offline: bool) -> Outcome:
+def _record(
+    c: _Ctx,
+    attempt: Attempt,
+    nonce: str,
+    judged_at: datetime,
+    presented: rules.Presented | None,
+    facts: F.Facts,
+    d: rules.Decision,
+    offline: bool,
+) -> Outcome:
     """Store the attempt with the answer it gets (one INSERT), the acceptance, the audit entry.
 
     Plain INSERTs rather than ORM objects: nothing here is read back, and at the door the
@@ -245,12 +300,20 @@ def _record(c: _Ctx, attempt: Attempt, nonce: str, judged_at: datetime, presente
         session_id=d.session.session_id if d.session else None,
         candidate_id=cand.candidate_id if cand else None,
         ticket_number=presented.ticket_number if presented else None,
-        kiosk_account_id=c.actor.account_id, kiosk_nonce=nonce,
-        status="accepted" if d.accepted else "refused", code=d.code, rule=d.rule,
-        at=c.now, scanned_at=attempt.scanned_at, offline=offline,
+        kiosk_account_id=c.actor.account_id,
+        kiosk_nonce=nonce,
+        status="accepted" if d.accepted else "refused",
+        code=d.code,
+        rule=d.rule,
+        at=c.now,
+        scanned_at=attempt.scanned_at,
+        offline=offline,
         via="sync" if offline else ("kiosk" if attempt.ticket else "desk"),
-        room_id=cand.room_id if cand else None, seat_no=cand.seat_no if cand else None,
-        late=d.late, http_status=d.status, response=json.dumps(body, ensure_ascii=False, default=str),
+        room_id=cand.room_id if cand else None,
+        seat_no=cand.seat_no if cand else None,
+        late=d.late,
+        http_status=d.status,
+        response=json.dumps(body, ensure_ascii=False, default=str),
     )
     with c.db.begin_nested():  # a lost race takes the photo's row back too: a replay stores nothing
         conn = c.db.connection()  # taken inside, so that the SAVEPOINT covers these statements
@@ -258,37 +321,91 @@ def _record(c: _Ctx, attempt: Attempt, nonce: str, judged_at: datetime, presente
         row["id"] = conn.execute(_INSERT_CHECKIN, row).scalar_one()
         if d.accepted:
             # The unique (session, candidate) key speaks here.
-            conn.execute(_INSERT_ATTENDANCE, dict(
-                batch_id=facts.batch.batch_id, session_id=d.session.session_id, candidate_id=cand.candidate_id,
-                checkin_id=row["id"], room_id=cand.room_id, at=judged_at, late=d.late))
+            conn.execute(
+                _INSERT_ATTENDANCE,
+                dict(
+                    batch_id=facts.batch.batch_id,
+                    session_id=d.session.session_id,
+                    candidate_id=cand.candidate_id,
+                    checkin_id=row["id"],
+                    room_id=cand.room_id,
+                    at=judged_at,
+                    late=d.late,
+                ),
+            )
     events: list[tuple[int, str, str | None, dict[str, Any]]] = []
     if d.accepted:
-        events.append((facts.batch.batch_id, "checkin", cand.room_code, dict(
-            candidate_id=cand.candidate_id, session_id=d.session.session_id, seat=cand.seat_no,
-            late=d.late, status="present")))
+        events.append(
+            (
+                facts.batch.batch_id,
+                "checkin",
+                cand.room_code,
+                dict(
+                    candidate_id=cand.candidate_id,
+                    session_id=d.session.session_id,
+                    seat=cand.seat_no,
+                    late=d.late,
+                    status="present",
+                ),
+            )
+        )
     if offline and cand is not None and attempt.offline_status != "refused" and not d.accepted:
         flag = _flag_conflict(c, row, d)
         body["detail"].update(offline_conflict=True, conflict_id=flag.id, conflict=flag.reason)
-        conn.execute(update(CheckIn.__table__).where(CheckIn.__table__.c.id == row["id"])
-                     .values(response=json.dumps(body, ensure_ascii=False, default=str)))
-        events.append((row["batch_id"], "offline_conflict", cand.room_code, dict(
-            candidate_id=cand.candidate_id, session_id=row["session_id"], conflict_id=flag.id, reason=flag.reason)))
+        conn.execute(
+            update(CheckIn.__table__)
+            .where(CheckIn.__table__.c.id == row["id"])
+            .values(response=json.dumps(body, ensure_ascii=False, default=str))
+        )
+        events.append(
+            (
+                row["batch_id"],
+                "offline_conflict",
+                cand.room_code,
+                dict(
+                    candidate_id=cand.candidate_id,
+                    session_id=row["session_id"],
+                    conflict_id=flag.id,
+                    reason=flag.reason,
+                ),
+            )
+        )
     # R-AUDIT-1; the ID number stays out of the chain (R-PRIV-1).
-    audit.record(c.db, c.actor, "checkin.accept" if d.accepted else "checkin.refuse", "checkin", row["id"],
-                 {"candidate_id": row["candidate_id"], "ticket_number": row["ticket_number"], "code": d.code,
-                  "session_id": row["session_id"], "via": row["via"], "late": d.late,
-                  "scanned_at": iso(attempt.scanned_at), "photo_blob_id": row["photo_blob_id"]},
-                 c.now, facts.batch.institution_id if own else c.actor.institution_id)
+    audit.record(
+        c.db,
+        c.actor,
+        "checkin.accept" if d.accepted else "checkin.refuse",
+        "checkin",
+        row["id"],
+        {
+            "candidate_id": row["candidate_id"],
+            "ticket_number": row["ticket_number"],
+            "code": d.code,
+            "session_id": row["session_id"],
+            "via": row["via"],
+            "late": d.late,
+            "scanned_at": iso(attempt.scanned_at),
+            "photo_blob_id": row["photo_blob_id"],
+        },
+        c.now,
+        facts.batch.institution_id if own else c.actor.institution_id,
+    )
     return Outcome(d.status, body, events=events)
 
 
 def _flag_conflict(c: _Ctx, row: dict[str, Any], d: rules.Decision) -> OfflineConflict:
     """An offline kiosk let in someone whom the server counts already in, or refuses: tell the proctors."""
     double = d.code == "already_checked_in" and d.prior is not None
-    flag = OfflineConflict(batch_id=row["batch_id"], session_id=row["session_id"], candidate_id=row["candidate_id"],
-                           reason="double_checkin" if double else "server_refused", code=d.code,
-                           kept_checkin_id=d.prior.checkin_id if double else None,
-                           other_checkin_id=row["id"], at=c.now)
+    flag = OfflineConflict(
+        batch_id=row["batch_id"],
+        session_id=row["session_id"],
+        candidate_id=row["candidate_id"],
+        reason="double_checkin" if double else "server_refused",
+        code=d.code,
+        kept_checkin_id=d.prior.checkin_id if double else None,
+        other_checkin_id=row["id"],
+        at=c.now,
+    )
     c.db.add(flag)
     c.db.flush()
     return flag
@@ -298,8 +415,13 @@ def accepted_body(now: datetime, facts: F.Facts, d: rules.Decision) -> dict[str,
     cand, seat, s = d.candidate, facts.seat, d.session
     return {
         "status": "accepted",
-        "candidate": {"id": cand.candidate_id, "name": cand.name, "masked_id": cand.masked_id,
-                      "ticket_number": cand.ticket_number, "has_photo": facts.has_photo},
+        "candidate": {
+            "id": cand.candidate_id,
+            "name": cand.name,
+            "masked_id": cand.masked_id,
+            "ticket_number": cand.ticket_number,
+            "has_photo": facts.has_photo,
+        },
         "room_code": cand.room_code,
         "room_name": seat.room_name if seat else None,
         "seat": cand.seat_no,
@@ -310,12 +432,18 @@ def accepted_body(now: datetime, facts: F.Facts, d: rules.Decision) -> dict[str,
     }
 
 
-def sync(db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobStore,
-         records: list[Attempt]) -> tuple[list[dict[str, Any]], list[tuple]]:
+def sync(
+    db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobStore, records: list[Attempt]
+) -> tuple[list[dict[str, Any]], list[tuple]]:
     """Records an offline kiosk queued, oldest scan first; one result per record, in the order sent."""
     if len(records) > MAX_SYNC_RECORDS:
-        raise Refusal("too_many_records", f"一次最多同步{MAX_SYNC_RECORDS}条记录",
-                      f"At most {MAX_SYNC_RECORDS} records per sync.", None, 422)
+        raise Refusal(
+            "too_many_records",
+            f"一次最多同步{MAX_SYNC_RECORDS}条记录",
+            f"At most {MAX_SYNC_RECORDS} records per sync.",
+            None,
+            422,
+        )
     for r in records:
         _check_nonce(r.kiosk_nonce)
     order = sorted(range(len(records)), key=lambda i: records[i].scanned_at or now)
@@ -324,7 +452,12 @@ def sync(db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobS
     for i in order:
         out = check_in(db, actor, now, secret_key, blobs, records[i], offline=True)
         status = "accepted" if out.http_status == 200 else "refused"
-        results[i] = {"kiosk_nonce": records[i].kiosk_nonce, "http_status": out.http_status,
-                      "replay": out.replay, **out.body, "status": status}
+        results[i] = {
+            "kiosk_nonce": records[i].kiosk_nonce,
+            "http_status": out.http_status,
+            "replay": out.replay,
+            **out.body,
+            "status": status,
+        }
         events.extend(out.events)
     return results, events  # type: ignore[return-value]

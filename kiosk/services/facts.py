@@ -4,6 +4,7 @@ One place reads batches, sessions, candidates, seats and earlier check-ins, so
 the online check-in, the offline roster and the desk search see the same
 facts the same way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -36,8 +37,11 @@ def batch_facts(batch: Batch) -> rules.BatchFacts:
 
 # Column selects rather than ORM objects: a check-in reads a handful of values, at the door, under load.
 
-_SESSIONS = (select(ExamSession.id, ExamSession.part, ExamSession.starts_at, ExamSession.ends_at)
-             .where(ExamSession.batch_id == bindparam("batch_id")).order_by(ExamSession.starts_at))
+_SESSIONS = (
+    select(ExamSession.id, ExamSession.part, ExamSession.starts_at, ExamSession.ends_at)
+    .where(ExamSession.batch_id == bindparam("batch_id"))
+    .order_by(ExamSession.starts_at)
+)
 
 
 def session_facts(db: Session, batch_id: int) -> list[rules.SessionFacts]:
@@ -53,8 +57,11 @@ class Seating:
 
 
 def seats(db: Session, batch_id: int, candidate_ids: Iterable[int] | None = None) -> dict[int, Seating]:
-    q = (select(Seat.candidate_id, Room.id, Room.code, Room.name, Seat.seat_no).join(Room, Room.id == Seat.room_id)
-         .where(Seat.batch_id == batch_id, Seat.part == rules.CHECKIN_PART))
+    q = (
+        select(Seat.candidate_id, Room.id, Room.code, Room.name, Seat.seat_no)
+        .join(Room, Room.id == Seat.room_id)
+        .where(Seat.batch_id == batch_id, Seat.part == rules.CHECKIN_PART)
+    )
     if candidate_ids is not None:
         ids = list(candidate_ids)
         if not ids:
@@ -65,10 +72,17 @@ def seats(db: Session, batch_id: int, candidate_ids: Iterable[int] | None = None
 
 def candidate_facts(c, salt: bytes, seat: Seating | None) -> rules.CandidateFacts:
     return rules.CandidateFacts(
-        candidate_id=c.id, name=c.name, ticket_number=c.ticket_number,
-        id_digest=id_digest(c.id_number, salt), status=c.status, eligibility=c.eligibility,
-        room_code=seat.room_code if seat else None, room_id=seat.room_id if seat else None,
-        seat_no=seat.seat_no if seat else None, masked_id=mask_id_number(c.id_number))
+        candidate_id=c.id,
+        name=c.name,
+        ticket_number=c.ticket_number,
+        id_digest=id_digest(c.id_number, salt),
+        status=c.status,
+        eligibility=c.eligibility,
+        room_code=seat.room_code if seat else None,
+        room_id=seat.room_id if seat else None,
+        seat_no=seat.seat_no if seat else None,
+        masked_id=mask_id_number(c.id_number),
+    )
 
 
 def prior_checkins(db: Session, candidate_id: int) -> dict[int, rules.PriorCheckIn]:
@@ -93,8 +107,15 @@ class Facts:
     prior: dict[int, rules.PriorCheckIn] = field(default_factory=dict)
 
 
-_CANDIDATE_COLUMNS = (Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.id_number, Candidate.status,
-                      Candidate.eligibility, Candidate.photo_blob_id)
+_CANDIDATE_COLUMNS = (
+    Candidate.id,
+    Candidate.name,
+    Candidate.ticket_number,
+    Candidate.id_number,
+    Candidate.status,
+    Candidate.eligibility,
+    Candidate.photo_blob_id,
+)
 
 
 def _load_statement():
@@ -102,8 +123,18 @@ def _load_statement():
     on_ticket = (Candidate.batch_id == Batch.id) & (Candidate.ticket_number == bindparam("ticket_number"))
     on_seat = (Seat.candidate_id == Candidate.id) & (Seat.batch_id == Batch.id) & (Seat.part == rules.CHECKIN_PART)
     return (
-        select(Batch, *_CANDIDATE_COLUMNS, Room.id, Room.code, Room.name, Seat.seat_no,
-               Attendance.session_id, Attendance.at, Account.username, Attendance.checkin_id)
+        select(
+            Batch,
+            *_CANDIDATE_COLUMNS,
+            Room.id,
+            Room.code,
+            Room.name,
+            Seat.seat_no,
+            Attendance.session_id,
+            Attendance.at,
+            Account.username,
+            Attendance.checkin_id,
+        )
         .select_from(Batch)
         .join(Candidate, on_ticket, isouter=True)
         .join(Seat, on_seat, isouter=True)

@@ -6,6 +6,7 @@ and names masked; the search shows masked ID numbers to everyone and full
 names to the admin only. R-DAY-1: the attempts list is the record of every
 check-in attempt with its reason, kiosk and time.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,9 +26,9 @@ from examday.plans.tickets import id_salt, key_set, revoked_token_ids
 from examday.registry.models import Institution, Room
 from examday.scope import can_read_institution
 from examday.ticket_token import id_digest, public_keys_document
-from kiosk.services import facts as F
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
+from kiosk.services import facts as F
 from storage.blobs import Blob
 
 ROSTER_FORMAT = 1
@@ -46,9 +47,12 @@ def batch_for(db: Session, actor: Actor, batch_id: int) -> Batch:
 def _present_by_candidate(db: Session, batch_id: int) -> dict[int, list[dict[str, Any]]]:
     """Who is already in, per candidate: session, time and kiosk (an offline kiosk answers already_checked_in)."""
     out: dict[int, list[dict[str, Any]]] = {}
-    rows = db.exec(select(Attendance, Account.username).join(CheckIn, CheckIn.id == Attendance.checkin_id)
-                   .join(Account, Account.id == CheckIn.kiosk_account_id)
-                   .where(Attendance.batch_id == batch_id)).all()
+    rows = db.exec(
+        select(Attendance, Account.username)
+        .join(CheckIn, CheckIn.id == Attendance.checkin_id)
+        .join(Account, Account.id == CheckIn.kiosk_account_id)
+        .where(Attendance.batch_id == batch_id)
+    ).all()
     for a, kiosk in rows:
         out.setdefault(a.candidate_id, []).append({"session_id": a.session_id, "at": iso(a.at), "kiosk": kiosk})
     return out
@@ -64,25 +68,47 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
     people = []
     for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all():
         seat = seats.get(c.id)
-        people.append({
-            "id": c.id, "ticket_number": c.ticket_number, "name": mask_name(c.name),
-            "id_digest": id_digest(c.id_number, salt), "masked_id": mask_id_number(c.id_number),
-            "status": c.status, "eligibility": c.eligibility,
-            "room_code": seat.room_code if seat else None, "room_id": seat.room_id if seat else None,
-            "seat": seat.seat_no if seat else None, "checked_in": present.get(c.id, []),
-        })
+        people.append(
+            {
+                "id": c.id,
+                "ticket_number": c.ticket_number,
+                "name": mask_name(c.name),
+                "id_digest": id_digest(c.id_number, salt),
+                "masked_id": mask_id_number(c.id_number),
+                "status": c.status,
+                "eligibility": c.eligibility,
+                "room_code": seat.room_code if seat else None,
+                "room_id": seat.room_id if seat else None,
+                "seat": seat.seat_no if seat else None,
+                "checked_in": present.get(c.id, []),
+            }
+        )
     public, revoked_kids = key_set(db, batch.institution_id)
     return {
         "format": ROSTER_FORMAT,
         "generated_at": iso(now),
-        "batch": {"id": batch.id, "institution_id": batch.institution_id, "exam_date": batch.exam_date.isoformat(),
-                  "occupation_code": batch.occupation_code, "occupation_name": batch.occupation_name,
-                  "level": batch.level, "status": batch.status, "entry_open_minutes": bf.entry_open_minutes,
-                  "entry_close_minutes": bf.entry_close_minutes},
-        "sessions": [{"id": w.session.session_id, "part": w.session.part, "starts_at": iso(w.session.starts_at),
-                      "ends_at": iso(w.session.ends_at), "entry_opens_at": iso(w.opens_at),
-                      "entry_closes_at": iso(w.closes_at)}
-                     for w in rules.windows(bf, F.session_facts(db, batch.id))],
+        "batch": {
+            "id": batch.id,
+            "institution_id": batch.institution_id,
+            "exam_date": batch.exam_date.isoformat(),
+            "occupation_code": batch.occupation_code,
+            "occupation_name": batch.occupation_name,
+            "level": batch.level,
+            "status": batch.status,
+            "entry_open_minutes": bf.entry_open_minutes,
+            "entry_close_minutes": bf.entry_close_minutes,
+        },
+        "sessions": [
+            {
+                "id": w.session.session_id,
+                "part": w.session.part,
+                "starts_at": iso(w.session.starts_at),
+                "ends_at": iso(w.session.ends_at),
+                "entry_opens_at": iso(w.opens_at),
+                "entry_closes_at": iso(w.closes_at),
+            }
+            for w in rules.windows(bf, F.session_facts(db, batch.id))
+        ],
         "id_salt": base64.b64encode(salt).decode("ascii"),
         "id_digest": "hex HMAC-SHA256(id_salt, 'examday-id-v1|' + ID number upper-cased)",
         "candidates": people,
@@ -91,34 +117,68 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
     }
 
 
-def attempts(db: Session, actor: Actor, batch_id: int, status: str | None = None, after_id: int = 0,
-             limit: int = 500) -> list[dict[str, Any]]:
+def attempts(
+    db: Session, actor: Actor, batch_id: int, status: str | None = None, after_id: int = 0, limit: int = 500
+) -> list[dict[str, Any]]:
     batch_for(db, actor, batch_id)
-    q = (select(CheckIn, Account.username, Candidate.name, Room.code)
-         .join(Account, Account.id == CheckIn.kiosk_account_id)
-         .join(Candidate, Candidate.id == CheckIn.candidate_id, isouter=True)
-         .join(Room, Room.id == CheckIn.room_id, isouter=True)
-         .where(CheckIn.batch_id == batch_id, CheckIn.id > after_id).order_by(CheckIn.id)
-         .limit(max(1, min(limit, 5000))))
+    q = (
+        select(CheckIn, Account.username, Candidate.name, Room.code)
+        .join(Account, Account.id == CheckIn.kiosk_account_id)
+        .join(Candidate, Candidate.id == CheckIn.candidate_id, isouter=True)
+        .join(Room, Room.id == CheckIn.room_id, isouter=True)
+        .where(CheckIn.batch_id == batch_id, CheckIn.id > after_id)
+        .order_by(CheckIn.id)
+        .limit(max(1, min(limit, 5000)))
+    )
     if status:
         q = q.where(CheckIn.status == status)
-    return [{
-        "id": ci.id, "at": iso(ci.at), "scanned_at": iso(ci.scanned_at), "offline": ci.offline, "via": ci.via,
-        "kiosk": kiosk, "status": ci.status, "code": ci.code, "rule": ci.rule,
-        "candidate_id": ci.candidate_id, "candidate_name": name, "ticket_number": ci.ticket_number,
-        "session_id": ci.session_id, "room_code": room, "seat": ci.seat_no, "late": ci.late,
-        "photo": f"/api/v1/checkins/{ci.id}/photo" if ci.photo_blob_id else None,
-    } for ci, kiosk, name, room in db.exec(q).all()]
+    return [
+        {
+            "id": ci.id,
+            "at": iso(ci.at),
+            "scanned_at": iso(ci.scanned_at),
+            "offline": ci.offline,
+            "via": ci.via,
+            "kiosk": kiosk,
+            "status": ci.status,
+            "code": ci.code,
+            "rule": ci.rule,
+            "candidate_id": ci.candidate_id,
+            "candidate_name": name,
+            "ticket_number": ci.ticket_number,
+            "session_id": ci.session_id,
+            "room_code": room,
+            "seat": ci.seat_no,
+            "late": ci.late,
+            "photo": f"/api/v1/checkins/{ci.id}/photo" if ci.photo_blob_id else None,
+        }
+        for ci, kiosk, name, room in db.exec(q).all()
+    ]
 
 
 def conflicts(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
     batch_for(db, actor, batch_id)
-    rows = db.exec(select(OfflineConflict, Candidate.name).join(Candidate, Candidate.id == OfflineConflict.candidate_id)
-                   .where(OfflineConflict.batch_id == batch_id).order_by(OfflineConflict.id)).all()
-    return [{"id": f.id, "candidate_id": f.candidate_id, "candidate_name": name, "session_id": f.session_id,
-             "reason": f.reason, "code": f.code, "kept_checkin_id": f.kept_checkin_id,
-             "other_checkin_id": f.other_checkin_id, "at": iso(f.at), "resolved_at": iso(f.resolved_at)}
-            for f, name in rows]
+    rows = db.exec(
+        select(OfflineConflict, Candidate.name)
+        .join(Candidate, Candidate.id == OfflineConflict.candidate_id)
+        .where(OfflineConflict.batch_id == batch_id)
+        .order_by(OfflineConflict.id)
+    ).all()
+    return [
+        {
+            "id": f.id,
+            "candidate_id": f.candidate_id,
+            "candidate_name": name,
+            "session_id": f.session_id,
+            "reason": f.reason,
+            "code": f.code,
+            "kept_checkin_id": f.kept_checkin_id,
+            "other_checkin_id": f.other_checkin_id,
+            "at": iso(f.at),
+            "resolved_at": iso(f.resolved_at),
+        }
+        for f, name in rows
+    ]
 
 
 def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -127,19 +187,32 @@ def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) ->
     q = (q or "").strip()
     if not q:
         return []
-    rows = db.exec(select(Candidate).where(
-        Candidate.batch_id == batch_id,
-        or_(Candidate.name.contains(q, autoescape=True), Candidate.ticket_number.startswith(q, autoescape=True)),
-    ).order_by(Candidate.name, Candidate.id).limit(max(1, min(limit, 50)))).all()
+    rows = db.exec(
+        select(Candidate)
+        .where(
+            Candidate.batch_id == batch_id,
+            or_(Candidate.name.contains(q, autoescape=True), Candidate.ticket_number.startswith(q, autoescape=True)),
+        )
+        .order_by(Candidate.name, Candidate.id)
+        .limit(max(1, min(limit, 50)))
+    ).all()
     seats = F.seats(db, batch_id, [c.id for c in rows])
     present = _present_by_candidate(db, batch_id)
     full_names = actor.role == "admin"
-    return [{"id": c.id, "name": c.name if full_names else mask_name(c.name), "masked_id": mask_id_number(c.id_number),
-             "ticket_number": c.ticket_number, "status": c.status,
-             "room_code": seats[c.id].room_code if c.id in seats else None,
-             "seat": seats[c.id].seat_no if c.id in seats else None,
-             "checked_in": bool(present.get(c.id)), "has_photo": c.photo_blob_id is not None}
-            for c in rows]
+    return [
+        {
+            "id": c.id,
+            "name": c.name if full_names else mask_name(c.name),
+            "masked_id": mask_id_number(c.id_number),
+            "ticket_number": c.ticket_number,
+            "status": c.status,
+            "room_code": seats[c.id].room_code if c.id in seats else None,
+            "seat": seats[c.id].seat_no if c.id in seats else None,
+            "checked_in": bool(present.get(c.id)),
+            "has_photo": c.photo_blob_id is not None,
+        }
+        for c in rows
+    ]
 
 
 def checkin_photo(db: Session, actor: Actor, checkin_id: int) -> Blob:
@@ -160,6 +233,15 @@ def todays_batches(db: Session, actor: Actor, now: datetime) -> list[dict[str, A
     q = select(Batch).where(Batch.exam_date == now.astimezone(CST).date())
     if actor.institution_id is not None:
         q = q.where(Batch.institution_id == actor.institution_id)
-    return [{"id": b.id, "institution_id": b.institution_id, "occupation_code": b.occupation_code,
-             "occupation_name": b.occupation_name, "level": b.level, "exam_date": b.exam_date.isoformat(),
-             "status": b.status} for b in db.exec(q.order_by(Batch.id)).all()]
+    return [
+        {
+            "id": b.id,
+            "institution_id": b.institution_id,
+            "occupation_code": b.occupation_code,
+            "occupation_name": b.occupation_name,
+            "level": b.level,
+            "exam_date": b.exam_date.isoformat(),
+            "status": b.status,
+        }
+        for b in db.exec(q.order_by(Batch.id)).all()
+    ]

@@ -1,5 +1,6 @@
 """What the proctor operations share: finding the room an action is about, checking the
 actor is a proctor of it (R-STAFF-4), archiving a file, and the event to publish."""
+
 from __future__ import annotations
 
 import base64
@@ -54,8 +55,9 @@ def load_batch(db: Session, batch_id: int) -> Batch:
     return batch
 
 
-def proctor_place(db: Session, actor: Actor, batch_id: int, session_id: int | None, room_code: str,
-                  now: datetime) -> Place:
+def proctor_place(
+    db: Session, actor: Actor, batch_id: int, session_id: int | None, room_code: str, now: datetime
+) -> Place:
     """The batch, session and room of a proctor action, and the acting proctor (403 otherwise)."""
     batch = load_batch(db, batch_id)
     if session_id:
@@ -70,16 +72,27 @@ def proctor_place(db: Session, actor: Actor, batch_id: int, session_id: int | No
 def require_in_progress(place: Place, now: datetime) -> None:
     opens = roomstate.batch_config(place.batch).entry_open_minutes
     if not (place.session.starts_at - timedelta(minutes=opens) <= now < place.session.ends_at):
-        raise conflict("session_not_in_progress", "该场次不在进行中", "This session is not in progress.",
-                       "R-DAY-3", starts_at=str(place.session.starts_at), ends_at=str(place.session.ends_at))
+        raise conflict(
+            "session_not_in_progress",
+            "该场次不在进行中",
+            "This session is not in progress.",
+            "R-DAY-3",
+            starts_at=str(place.session.starts_at),
+            ends_at=str(place.session.ends_at),
+        )
 
 
 def require_no_record(db: Session, place: Place) -> None:
     """After the exam-room record is produced, what happened changes only by amending it."""
-    if db.exec(select(RoomRecord.id).where(RoomRecord.session_id == place.session.id,
-                                           RoomRecord.room_id == place.room.id)).first():
-        raise conflict("record_produced", "考场记录表已生成，只能通过更正修改",
-                       "The exam-room record is produced; change it by an amendment.", "R-AUDIT-1")
+    if db.exec(
+        select(RoomRecord.id).where(RoomRecord.session_id == place.session.id, RoomRecord.room_id == place.room.id)
+    ).first():
+        raise conflict(
+            "record_produced",
+            "考场记录表已生成，只能通过更正修改",
+            "The exam-room record is produced; change it by an amendment.",
+            "R-AUDIT-1",
+        )
 
 
 def seat_in_room(db: Session, place: Place, candidate_id: int, now: datetime) -> tuple[dict, dict]:
@@ -87,8 +100,14 @@ def seat_in_room(db: Session, place: Place, candidate_id: int, now: datetime) ->
     state = roomstate.room_state(db, place.batch, place.session, place.room.code, now)
     seat = next((s for s in (state or {}).get("seats", []) if s["candidate_id"] == candidate_id), None)
     if seat is None:
-        raise Refusal("candidate_not_in_room", "该考生不在本考场", "That candidate is not in this room.",
-                      "R-SEAT-1", 422, {"candidate_id": candidate_id, "room_code": place.room.code})
+        raise Refusal(
+            "candidate_not_in_room",
+            "该考生不在本考场",
+            "That candidate is not in this room.",
+            "R-SEAT-1",
+            422,
+            {"candidate_id": candidate_id, "room_code": place.room.code},
+        )
     return state, seat
 
 
@@ -117,11 +136,28 @@ def _bad_photo() -> Refusal:
     return Refusal("invalid_photo", "照片无法识别或过大", "The photo is not an image, or larger than 8 MB.", None, 422)
 
 
-def archive(db: Session, blobs: BlobStore, data: bytes, content_type: str, suffix: str, label: str,
-            retention_class: str, institution_id: int, now: datetime) -> Blob:
+def archive(
+    db: Session,
+    blobs: BlobStore,
+    data: bytes,
+    content_type: str,
+    suffix: str,
+    label: str,
+    retention_class: str,
+    institution_id: int,
+    now: datetime,
+) -> Blob:
     stored = blobs.put(data, suffix)
-    blob = Blob(key=stored.key, sha256=stored.sha256, size=stored.size, content_type=content_type,
-                retention_class=retention_class, institution_id=institution_id, label=label[:200], created_at=now)
+    blob = Blob(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=content_type,
+        retention_class=retention_class,
+        institution_id=institution_id,
+        label=label[:200],
+        created_at=now,
+    )
     db.add(blob)
     db.flush()
     return blob

@@ -30,6 +30,7 @@ offline or online and a segment failing its check go on the audit chain too.
 A valid segment does not: 17 million chain entries a season would bury the
 entries that matter, and the receipt already proves it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,8 @@ from examday.actor import Actor
 from examday.clock import parse_iso
 from examday.errors import Refusal, conflict
 from examday.registry.models import Camera, Institution, Room
-from proctor.services import video
 from proctor.hooks_sign import verify
+from proctor.services import video
 from proctor.video_models import CameraHealth, CameraOffline, HookReceipt, Segment
 from storage import video_files
 
@@ -86,13 +87,18 @@ def _invalid(en: str, **detail: Any) -> Refusal:
     return Refusal("invalid_hook", "回调内容无效", en, "R-VIDEO-1", 422, detail)
 
 
-def receive(db: Session, secret: str, body: bytes, signature: str | None, now: datetime,
-            peer: str | None = None) -> HookResult:
+def receive(
+    db: Session, secret: str, body: bytes, signature: str | None, now: datetime, peer: str | None = None
+) -> HookResult:
     """Check, parse, dedupe and store one hook. The caller commits, then publishes ``events``."""
     if not verify(body, secret, signature):
         # Never the body: it names paths and cameras an attacker may be probing with.
-        log.warning("recorder hook refused: %s signature from %s (%d bytes)",
-                    "missing" if not signature else "bad", peer or "?", len(body))
+        log.warning(
+            "recorder hook refused: %s signature from %s (%d bytes)",
+            "missing" if not signature else "bad",
+            peer or "?",
+            len(body),
+        )
         raise bad_signature()
     hook = _parse(body)
     digest = hashlib.sha256(body).hexdigest()
@@ -100,8 +106,14 @@ def receive(db: Session, secret: str, body: bytes, signature: str | None, now: d
     if db.exec(select(HookReceipt.id).where(HookReceipt.dedupe_key == key)).first() is not None:
         return HookResult("duplicate")
     camera, room, inst = _camera(db, hook)
-    receipt = HookReceipt(dedupe_key=key, body_sha256=digest, event=hook["event"], camera_id=camera.id,
-                          received_at=now, outcome="unchanged")
+    receipt = HookReceipt(
+        dedupe_key=key,
+        body_sha256=digest,
+        event=hook["event"],
+        camera_id=camera.id,
+        received_at=now,
+        outcome="unchanged",
+    )
     db.add(receipt)
     try:
         db.flush()  # first write of the transaction: a concurrent twin fails here, before any change
@@ -122,8 +134,9 @@ def receive(db: Session, secret: str, body: bytes, signature: str | None, now: d
     raise AssertionError("unreachable")
 
 
-def _apply(db: Session, actor: Actor, hook: dict[str, Any], camera: Camera, room: Room, now: datetime,
-           receipt: HookReceipt) -> HookResult:
+def _apply(
+    db: Session, actor: Actor, hook: dict[str, Any], camera: Camera, room: Room, now: datetime, receipt: HookReceipt
+) -> HookResult:
     result = _APPLY[hook["event"]](db, actor, hook, camera, room, now)
     receipt.outcome = result.outcome
     db.add(receipt)
@@ -178,19 +191,33 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 
 def _camera(db: Session, hook: dict[str, Any]) -> tuple[Camera, Room, Institution]:
-    q = (select(Camera, Room, Institution).join(Room, Room.id == Camera.room_id)
-         .join(Institution, Institution.id == Room.institution_id)
-         .where(Room.code == hook["room_code"], Camera.code == hook["camera"]))
+    q = (
+        select(Camera, Room, Institution)
+        .join(Room, Room.id == Camera.room_id)
+        .join(Institution, Institution.id == Room.institution_id)
+        .where(Room.code == hook["room_code"], Camera.code == hook["camera"])
+    )
     if hook.get("institution"):
         q = q.where(Institution.uscc == hook["institution"])
     rows = db.exec(q.limit(2)).all()
     if not rows:
-        raise Refusal("unknown_camera", "未登记的摄像头", "No such camera in that room.", "R-VIDEO-1", 404,
-                      {"room_code": hook["room_code"], "camera": hook["camera"]})
+        raise Refusal(
+            "unknown_camera",
+            "未登记的摄像头",
+            "No such camera in that room.",
+            "R-VIDEO-1",
+            404,
+            {"room_code": hook["room_code"], "camera": hook["camera"]},
+        )
     if len(rows) > 1:
-        raise conflict("ambiguous_camera", "多个机构有同名考场和摄像头，请在回调中注明机构代码",
-                       "Several institutions have this room and camera; send `institution` (USCC).",
-                       "R-VIDEO-1", room_code=hook["room_code"], camera=hook["camera"])
+        raise conflict(
+            "ambiguous_camera",
+            "多个机构有同名考场和摄像头，请在回调中注明机构代码",
+            "Several institutions have this room and camera; send `institution` (USCC).",
+            "R-VIDEO-1",
+            room_code=hook["room_code"],
+            camera=hook["camera"],
+        )
     return rows[0]
 
 
@@ -205,8 +232,17 @@ def _health(db: Session, camera_id: int) -> CameraHealth:
     return h
 
 
-def _set_state(db: Session, h: CameraHealth, state: str, reason: str, now: datetime, room: Room,
-               camera: Camera, result: HookResult, force: bool = False) -> None:
+def _set_state(
+    db: Session,
+    h: CameraHealth,
+    state: str,
+    reason: str,
+    now: datetime,
+    room: Room,
+    camera: Camera,
+    result: HookResult,
+    force: bool = False,
+) -> None:
     if h.state == state and h.reason == reason and not force:
         return
     h.state, h.reason, h.changed_at = state, reason, now
@@ -214,8 +250,15 @@ def _set_state(db: Session, h: CameraHealth, state: str, reason: str, now: datet
         result.events.append((bid, "camera", room.code, {"camera": camera.code, "state": state, "reason": reason}))
 
 
-def _heartbeat(db: Session, camera: Camera, room: Room, at: datetime, now: datetime, result: HookResult,
-               segment_seconds: float | None = None) -> CameraHealth:
+def _heartbeat(
+    db: Session,
+    camera: Camera,
+    room: Room,
+    at: datetime,
+    now: datetime,
+    result: HookResult,
+    segment_seconds: float | None = None,
+) -> CameraHealth:
     h = _health(db, camera.id)
     if h.last_segment_at is None or at > h.last_segment_at:
         h.last_segment_at = at
@@ -235,21 +278,27 @@ def _check_times(started: datetime, now: datetime, ended: datetime | None = None
     if started > now + FUTURE_SKEW:
         raise _invalid("The segment starts in the future; check the recorder's clock.")
     if ended is not None and not started < ended <= started + MAX_SEGMENT:
-        raise _invalid("A segment ends after it starts and lasts at most 6 hours.",
-                       max_seconds=MAX_SEGMENT.total_seconds())
+        raise _invalid(
+            "A segment ends after it starts and lasts at most 6 hours.", max_seconds=MAX_SEGMENT.total_seconds()
+        )
 
 
-def segment_started(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room,
-                    now: datetime) -> HookResult:
+def segment_started(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
     started = hook.get("started_at") or hook["at"]
     _check_times(started, now)
     seconds = min(float(hook.get("segment_seconds") or DEFAULT_SEGMENT_SECONDS), MAX_SEGMENT.total_seconds())
     result = HookResult("stored")
     seg = _segment_at(db, camera, started)
     if seg is None:
-        seg = Segment(camera_id=camera.id, institution_id=room.institution_id, started_at=started,
-                      expected_end=started + timedelta(seconds=seconds) + FINISH_GRACE,
-                      path=(hook.get("path") or "")[:1000], state="open", received_at=now)
+        seg = Segment(
+            camera_id=camera.id,
+            institution_id=room.institution_id,
+            started_at=started,
+            expected_end=started + timedelta(seconds=seconds) + FINISH_GRACE,
+            path=(hook.get("path") or "")[:1000],
+            state="open",
+            received_at=now,
+        )
         db.add(seg)
         db.flush()
         result.outcome = "created"
@@ -264,13 +313,15 @@ def verify_file(path: str, sha256: str | None, size: int | None) -> str:
     return video_files.verify(path, sha256, size)
 
 
-def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room,
-                     now: datetime) -> HookResult:
+def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
     started, path = hook.get("started_at"), (hook.get("path") or "")[:1000]
     seg = None
     if started is None and path:
-        seg = db.exec(select(Segment).where(Segment.camera_id == camera.id, Segment.path == path)
-                      .order_by(Segment.started_at.desc())).first()
+        seg = db.exec(
+            select(Segment)
+            .where(Segment.camera_id == camera.id, Segment.path == path)
+            .order_by(Segment.started_at.desc())
+        ).first()
         started = seg.started_at if seg is not None else None
     if started is None:
         raise _invalid("segment_finished needs started_at (or the path of a started segment).", field="started_at")
@@ -282,16 +333,25 @@ def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room
     result = HookResult("stored")
     if seg is not None and seg.state != "open":
         if (seg.ended_at, seg.sha256, seg.size, seg.path) != (ended, sha, size, path or seg.path):
-            raise conflict("segment_already_finished", "该录像片段已结束，信息不可更改",
-                           "This segment was already reported finished with other facts.", "R-AUDIT-1",
-                           segment_id=seg.id)
+            raise conflict(
+                "segment_already_finished",
+                "该录像片段已结束，信息不可更改",
+                "This segment was already reported finished with other facts.",
+                "R-AUDIT-1",
+                segment_id=seg.id,
+            )
         result.segment_id, result.segment_state = seg.id, seg.state
         _heartbeat(db, camera, room, ended, now, result)
         return result
     state = verify_file(path, sha, size)
     if seg is None:
-        seg = Segment(camera_id=camera.id, institution_id=room.institution_id, started_at=started,
-                      expected_end=ended, received_at=now)
+        seg = Segment(
+            camera_id=camera.id,
+            institution_id=room.institution_id,
+            started_at=started,
+            expected_end=ended,
+            received_at=now,
+        )
         result.outcome = "created"
     else:
         result.outcome = "updated"
@@ -302,72 +362,130 @@ def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room
     result.segment_id, result.segment_state = seg.id, state
     h = _heartbeat(db, camera, room, ended, now, result)
     if state != "valid":
-        audit.record(db, actor, "segment.rejected", "segment", seg.id,
-                     {"camera": camera.code, "room_code": room.code, "state": state,
-                      "started_at": started.isoformat(), "ended_at": ended.isoformat(), "path": seg.path},
-                     now, room.institution_id)
+        audit.record(
+            db,
+            actor,
+            "segment.rejected",
+            "segment",
+            seg.id,
+            {
+                "camera": camera.code,
+                "room_code": room.code,
+                "state": state,
+                "started_at": started.isoformat(),
+                "ended_at": ended.isoformat(),
+                "path": seg.path,
+            },
+            now,
+            room.institution_id,
+        )
         # The state stays; the reason tells the proctors this stretch will be a gap.
         for bid in video.live_batches(db, room.id, now):
-            result.events.append((bid, "camera", room.code, {"camera": camera.code, "state": h.state,
-                                                             "reason": state, "segment_id": seg.id}))
+            result.events.append(
+                (
+                    bid,
+                    "camera",
+                    room.code,
+                    {"camera": camera.code, "state": h.state, "reason": state, "segment_id": seg.id},
+                )
+            )
     return result
 
 
-def camera_offline(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room,
-                   now: datetime) -> HookResult:
+def camera_offline(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
     at, reason = hook["at"], (hook.get("reason") or "offline")[:40]
     _check_times(at, now)
     result = HookResult("stored")
-    span = db.exec(select(CameraOffline).where(CameraOffline.camera_id == camera.id,
-                                               CameraOffline.ended_at.is_(None))).first()
+    span = db.exec(
+        select(CameraOffline).where(CameraOffline.camera_id == camera.id, CameraOffline.ended_at.is_(None))
+    ).first()
     if span is not None:
         if span.reason == reason:
             return result
         span.reason = reason  # e.g. a frozen picture became no signal at all
         result.outcome = "updated"
-    elif db.exec(select(CameraOffline.id).where(CameraOffline.camera_id == camera.id,
-                                                CameraOffline.started_at == at)).first() is not None:
+    elif (
+        db.exec(
+            select(CameraOffline.id).where(CameraOffline.camera_id == camera.id, CameraOffline.started_at == at)
+        ).first()
+        is not None
+    ):
         return result  # an outage already reported and over
     else:
-        span = CameraOffline(camera_id=camera.id, institution_id=room.institution_id, started_at=at,
-                             reason=reason, detected_at=hook.get("detected_at"), received_at=now)
+        span = CameraOffline(
+            camera_id=camera.id,
+            institution_id=room.institution_id,
+            started_at=at,
+            reason=reason,
+            detected_at=hook.get("detected_at"),
+            received_at=now,
+        )
         result.outcome = "created"
     db.add(span)
     db.flush()
     h = _health(db, camera.id)
     _set_state(db, h, "offline", reason, now, room, camera, result)
     db.add(h)
-    audit.record(db, actor, "camera.offline", "camera", camera.id,
-                 {"camera": camera.code, "room_code": room.code, "at": at.isoformat(), "reason": reason,
-                  "span_id": span.id}, now, room.institution_id)
+    audit.record(
+        db,
+        actor,
+        "camera.offline",
+        "camera",
+        camera.id,
+        {"camera": camera.code, "room_code": room.code, "at": at.isoformat(), "reason": reason, "span_id": span.id},
+        now,
+        room.institution_id,
+    )
     return result
 
 
-def camera_online(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room,
-                  now: datetime) -> HookResult:
+def camera_online(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
     at = hook["at"]
     _check_times(at, now)
     result = HookResult("stored")
-    span = db.exec(select(CameraOffline).where(CameraOffline.camera_id == camera.id,
-                                               CameraOffline.ended_at.is_(None),
-                                               CameraOffline.started_at <= at)).first()
+    span = db.exec(
+        select(CameraOffline).where(
+            CameraOffline.camera_id == camera.id, CameraOffline.ended_at.is_(None), CameraOffline.started_at <= at
+        )
+    ).first()
     h = _health(db, camera.id)
     if span is not None:
         span.ended_at = at
         db.add(span)
         result.outcome = "updated"
-        audit.record(db, actor, "camera.online", "camera", camera.id,
-                     {"camera": camera.code, "room_code": room.code, "at": at.isoformat(), "span_id": span.id,
-                      "offline_since": span.started_at.isoformat()}, now, room.institution_id)
+        audit.record(
+            db,
+            actor,
+            "camera.online",
+            "camera",
+            camera.id,
+            {
+                "camera": camera.code,
+                "room_code": room.code,
+                "at": at.isoformat(),
+                "span_id": span.id,
+                "offline_since": span.started_at.isoformat(),
+            },
+            now,
+            room.institution_id,
+        )
         _set_state(db, h, "recording", "", now, room, camera, result)
-    elif h.state == "unknown" or (h.state == "offline" and db.exec(
-            select(CameraOffline.id).where(CameraOffline.camera_id == camera.id,
-                                           CameraOffline.ended_at.is_(None))).first() is None):
+    elif h.state == "unknown" or (
+        h.state == "offline"
+        and db.exec(
+            select(CameraOffline.id).where(CameraOffline.camera_id == camera.id, CameraOffline.ended_at.is_(None))
+        ).first()
+        is None
+    ):
         _set_state(db, h, "recording", "", now, room, camera, result)
     db.add(h)
     db.flush()
     return result
 
 
-_APPLY = {"segment_started": segment_started, "segment_finished": segment_finished,
-          "camera_offline": camera_offline, "camera_online": camera_online}
+_APPLY = {
+    "segment_started": segment_started,
+    "segment_finished": segment_finished,
+    "camera_offline": camera_offline,
+    "camera_online": camera_online,
+}

@@ -3,6 +3,7 @@ what happened, confirmed by each proctor of the room under their own account
 (R-STAFF-4), afterwards changed only by an amendment on the audit chain
 (R-AUDIT-1). The record is archived as a document (PNG) kept permanently (R-ARCH-1).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,26 +33,44 @@ def _hash(content: dict[str, Any]) -> str:
 
 
 def proctors_of(db: Session, session: ExamSession, room: Room) -> list[Staff]:
-    return list(db.exec(select(Staff).join(ProctorAssignment, ProctorAssignment.staff_id == Staff.id)
-                        .where(ProctorAssignment.session_id == session.id, ProctorAssignment.room_id == room.id)
-                        .order_by(Staff.id)).all())
+    return list(
+        db.exec(
+            select(Staff)
+            .join(ProctorAssignment, ProctorAssignment.staff_id == Staff.id)
+            .where(ProctorAssignment.session_id == session.id, ProctorAssignment.room_id == room.id)
+            .order_by(Staff.id)
+        ).all()
+    )
 
 
-def record_content(db: Session, batch: Batch, session: ExamSession, room: Room, now: datetime,
-                   remarks: str = "") -> dict[str, Any]:
+def record_content(
+    db: Session, batch: Batch, session: ExamSession, room: Room, now: datetime, remarks: str = ""
+) -> dict[str, Any]:
     """What happened in the room, from the day's facts (not from anyone's summary)."""
     inst = db.get(Institution, batch.institution_id)
-    seats = {c.id: (c, s.seat_no) for s, c in db.exec(
-        select(Seat, Candidate).join(Candidate, Candidate.id == Seat.candidate_id)
-        .where(Seat.batch_id == batch.id, Seat.part == session.part, Seat.room_id == room.id)).all()}
-    arrivals = {a.candidate_id: a for a in db.exec(select(Attendance).where(
-        Attendance.session_id == session.id)).all() if a.room_id == room.id or
-        (a.room_id is None and a.candidate_id in seats)}
+    seats = {
+        c.id: (c, s.seat_no)
+        for s, c in db.exec(
+            select(Seat, Candidate)
+            .join(Candidate, Candidate.id == Seat.candidate_id)
+            .where(Seat.batch_id == batch.id, Seat.part == session.part, Seat.room_id == room.id)
+        ).all()
+    }
+    arrivals = {
+        a.candidate_id: a
+        for a in db.exec(select(Attendance).where(Attendance.session_id == session.id)).all()
+        if a.room_id == room.id or (a.room_id is None and a.candidate_id in seats)
+    }
     others = set(arrivals) - set(seats)
     people = {cid: c for cid, (c, _) in seats.items()}
     people.update({c.id: c for c in db.exec(select(Candidate).where(Candidate.id.in_(others))).all()} if others else {})
-    moves = list(db.exec(select(SeatMove).where(SeatMove.session_id == session.id, SeatMove.room_id == room.id)
-                         .order_by(SeatMove.at, SeatMove.id)).all())
+    moves = list(
+        db.exec(
+            select(SeatMove)
+            .where(SeatMove.session_id == session.id, SeatMove.room_id == room.id)
+            .order_by(SeatMove.at, SeatMove.id)
+        ).all()
+    )
     seat_now = {cid: no for cid, (_, no) in seats.items()}
     for m in moves:
         seat_now[m.candidate_id] = m.to_seat
@@ -64,17 +83,29 @@ def record_content(db: Session, batch: Batch, session: ExamSession, room: Room, 
     expected = [cid for cid, (c, _) in seats.items() if c.status != "withdrawn"]
     absent = sorted((cid for cid in expected if cid not in arrivals), key=lambda cid: people[cid].ticket_number)
     late = sorted((a for a in arrivals.values() if a.late), key=lambda a: a.at)
-    incidents = db.exec(select(Incident).where(Incident.session_id == session.id, Incident.room_id == room.id)
-                        .order_by(Incident.at, Incident.id)).all()
-    hand_ins = db.exec(select(HandIn).where(HandIn.session_id == session.id, HandIn.room_id == room.id)
-                       .order_by(HandIn.at, HandIn.id)).all()
+    incidents = db.exec(
+        select(Incident)
+        .where(Incident.session_id == session.id, Incident.room_id == room.id)
+        .order_by(Incident.at, Incident.id)
+    ).all()
+    hand_ins = db.exec(
+        select(HandIn).where(HandIn.session_id == session.id, HandIn.room_id == room.id).order_by(HandIn.at, HandIn.id)
+    ).all()
     conflicts = db.exec(select(OfflineConflict).where(OfflineConflict.session_id == session.id)).all()
     return {
         "institution": inst.name if inst else "",
-        "batch": {"id": batch.id, "occupation_code": batch.occupation_code,
-                  "occupation_name": batch.occupation_name, "level": batch.level},
-        "session": {"id": session.id, "part": session.part, "starts_at": iso(session.starts_at),
-                    "ends_at": iso(session.ends_at)},
+        "batch": {
+            "id": batch.id,
+            "occupation_code": batch.occupation_code,
+            "occupation_name": batch.occupation_name,
+            "level": batch.level,
+        },
+        "session": {
+            "id": session.id,
+            "part": session.part,
+            "starts_at": iso(session.starts_at),
+            "ends_at": iso(session.ends_at),
+        },
         "room": {"code": room.code, "name": room.name, "seats": room.seats},
         "proctors": [{"staff_id": sid, "name": name} for sid, name in staff.items()],
         "expected": len(expected),
@@ -83,14 +114,26 @@ def record_content(db: Session, batch: Batch, session: ExamSession, room: Room, 
         "late": len(late),
         "absent_candidates": [who(cid) for cid in absent],
         "late_candidates": [{**who(a.candidate_id), "at": iso(a.at)} for a in late],
-        "incidents": [{**who(i.candidate_id), "id": i.id, "kind": i.kind, "label": rules.INCIDENT_LABELS[i.kind],
-                       "tier": i.tier, "effect": rules.TIER_EFFECTS[i.tier].zh,
-                       "voided_parts": rules.voided_parts(rules.TIER_EFFECTS[i.tier], session.part,
-                                                          batch.part_list()),
-                       "description": i.description, "at": iso(i.at), "photo_blob_id": i.photo_blob_id,
-                       "recorded_by": staff.get(i.staff_id, "")} for i in incidents],
-        "seat_moves": [{**who(m.candidate_id), "from_seat": m.from_seat, "to_seat": m.to_seat,
-                        "reason": m.reason, "at": iso(m.at)} for m in moves],
+        "incidents": [
+            {
+                **who(i.candidate_id),
+                "id": i.id,
+                "kind": i.kind,
+                "label": rules.INCIDENT_LABELS[i.kind],
+                "tier": i.tier,
+                "effect": rules.TIER_EFFECTS[i.tier].zh,
+                "voided_parts": rules.voided_parts(rules.TIER_EFFECTS[i.tier], session.part, batch.part_list()),
+                "description": i.description,
+                "at": iso(i.at),
+                "photo_blob_id": i.photo_blob_id,
+                "recorded_by": staff.get(i.staff_id, ""),
+            }
+            for i in incidents
+        ],
+        "seat_moves": [
+            {**who(m.candidate_id), "from_seat": m.from_seat, "to_seat": m.to_seat, "reason": m.reason, "at": iso(m.at)}
+            for m in moves
+        ],
         "hand_ins": [{**who(h.candidate_id), "at": iso(h.at)} for h in hand_ins],
         "offline_conflicts": [who(c.candidate_id) for c in conflicts if c.candidate_id in people],
         "remarks": remarks,
@@ -99,19 +142,44 @@ def record_content(db: Session, batch: Batch, session: ExamSession, room: Room, 
 
 
 def _confirmations(db: Session, record: RoomRecord) -> list[dict[str, Any]]:
-    rows = db.exec(select(RoomRecordConfirmation, Staff).join(Staff, Staff.id == RoomRecordConfirmation.staff_id)
-                   .where(RoomRecordConfirmation.record_id == record.id).order_by(RoomRecordConfirmation.id)).all()
-    return [{"staff_id": k.staff_id, "name": s.name, "account_id": k.account_id, "at": iso(k.at),
-             "content_hash": k.content_hash} for k, s in rows]
+    rows = db.exec(
+        select(RoomRecordConfirmation, Staff)
+        .join(Staff, Staff.id == RoomRecordConfirmation.staff_id)
+        .where(RoomRecordConfirmation.record_id == record.id)
+        .order_by(RoomRecordConfirmation.id)
+    ).all()
+    return [
+        {
+            "staff_id": k.staff_id,
+            "name": s.name,
+            "account_id": k.account_id,
+            "at": iso(k.at),
+            "content_hash": k.content_hash,
+        }
+        for k, s in rows
+    ]
 
 
 def _amendments(db: Session, record: RoomRecord) -> list[dict[str, Any]]:
     from examday.accounts.models import Account
 
-    rows = db.exec(select(RoomRecordAmendment, Account).join(Account, Account.id == RoomRecordAmendment.account_id)
-                   .where(RoomRecordAmendment.record_id == record.id).order_by(RoomRecordAmendment.number)).all()
-    return [{"number": a.number, "text": a.text, "reason": a.reason, "by": acc.username, "at": iso(a.at),
-             "document_blob_id": a.document_blob_id} for a, acc in rows]
+    rows = db.exec(
+        select(RoomRecordAmendment, Account)
+        .join(Account, Account.id == RoomRecordAmendment.account_id)
+        .where(RoomRecordAmendment.record_id == record.id)
+        .order_by(RoomRecordAmendment.number)
+    ).all()
+    return [
+        {
+            "number": a.number,
+            "text": a.text,
+            "reason": a.reason,
+            "by": acc.username,
+            "at": iso(a.at),
+            "document_blob_id": a.document_blob_id,
+        }
+        for a, acc in rows
+    ]
 
 
 def record_body(db: Session, record: RoomRecord, session: ExamSession, room: Room) -> dict[str, Any]:
@@ -120,29 +188,54 @@ def record_body(db: Session, record: RoomRecord, session: ExamSession, room: Roo
     proctors = proctors_of(db, session, room)
     done = {k["staff_id"] for k in confirmations}
     status = "confirmed" if record.confirmed_at else ("confirming" if confirmations else "produced")
-    return {"id": record.id, "status": status, "session_id": session.id, "room_code": room.code,
-            "content": json.loads(record.content), "content_hash": record.content_hash,
-            "produced_at": iso(record.produced_at), "confirmed_at": iso(record.confirmed_at),
-            "confirmations": confirmations, "pending": [p.id for p in proctors if p.id not in done],
-            "amendments": amendments,
-            "document_blob_id": amendments[-1]["document_blob_id"] if amendments else record.document_blob_id}
+    return {
+        "id": record.id,
+        "status": status,
+        "session_id": session.id,
+        "room_code": room.code,
+        "content": json.loads(record.content),
+        "content_hash": record.content_hash,
+        "produced_at": iso(record.produced_at),
+        "confirmed_at": iso(record.confirmed_at),
+        "confirmations": confirmations,
+        "pending": [p.id for p in proctors if p.id not in done],
+        "amendments": amendments,
+        "document_blob_id": amendments[-1]["document_blob_id"] if amendments else record.document_blob_id,
+    }
 
 
 def _find(db: Session, session: ExamSession, room: Room) -> RoomRecord | None:
-    return db.exec(select(RoomRecord).where(RoomRecord.session_id == session.id,
-                                            RoomRecord.room_id == room.id)).first()
+    return db.exec(select(RoomRecord).where(RoomRecord.session_id == session.id, RoomRecord.room_id == room.id)).first()
 
 
-def _archive_doc(db: Session, blobs: BlobStore, batch: Batch, room: Room, content: dict, now: datetime,
-                 confirmations=(), amendments=()) -> int:
+def _archive_doc(
+    db: Session,
+    blobs: BlobStore,
+    batch: Batch,
+    room: Room,
+    content: dict,
+    now: datetime,
+    confirmations=(),
+    amendments=(),
+) -> int:
     png = record_doc.render(record_doc.room_record_form(content, confirmations, amendments))
-    blob = archive(db, blobs, png, "image/png", ".png", f"考场记录表 {room.code} session {content['session']['id']}",
-                   "key_documents", batch.institution_id, now)  # R-ARCH-1: kept permanently
+    blob = archive(
+        db,
+        blobs,
+        png,
+        "image/png",
+        ".png",
+        f"考场记录表 {room.code} session {content['session']['id']}",
+        "key_documents",
+        batch.institution_id,
+        now,
+    )  # R-ARCH-1: kept permanently
     return blob.id
 
 
-def get_record(db: Session, actor: Actor, now: datetime, batch_id: int, session_id: int,
-               room_code: str) -> dict[str, Any]:
+def get_record(
+    db: Session, actor: Actor, now: datetime, batch_id: int, session_id: int, room_code: str
+) -> dict[str, Any]:
     view = batch_view(db, actor, batch_id)
     if not view.sees(room_code):
         raise forbidden("This room is not yours to see.")
@@ -150,85 +243,166 @@ def get_record(db: Session, actor: Actor, now: datetime, batch_id: int, session_
     room = room_of(db, view.batch, session, room_code)
     record = _find(db, session, room)
     if record is None:
-        return {"status": "not_produced", "session_id": session.id, "room_code": room.code,
-                "draft": record_content(db, view.batch, session, room, now)}
+        return {
+            "status": "not_produced",
+            "session_id": session.id,
+            "room_code": room.code,
+            "draft": record_content(db, view.batch, session, room, now),
+        }
     return record_body(db, record, session, room)
 
 
-def produce_record(db: Session, actor: Actor, now: datetime, blobs: BlobStore, batch_id: int, session_id: int,
-                   room_code: str, remarks: str = "") -> Outcome:
+def produce_record(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    blobs: BlobStore,
+    batch_id: int,
+    session_id: int,
+    room_code: str,
+    remarks: str = "",
+) -> Outcome:
     place = proctor_place(db, actor, batch_id, session_id, room_code, now)
     if now < place.session.ends_at:
-        raise conflict("session_not_ended", "场次尚未结束，不能生成考场记录表",
-                       "The session has not ended yet.", "R-DAY-3", ends_at=iso(place.session.ends_at))
+        raise conflict(
+            "session_not_ended",
+            "场次尚未结束，不能生成考场记录表",
+            "The session has not ended yet.",
+            "R-DAY-3",
+            ends_at=iso(place.session.ends_at),
+        )
     remarks = (remarks or "").strip()[:2000]
     content = record_content(db, place.batch, place.session, place.room, now, remarks)
     record = _find(db, place.session, place.room)
     if record is not None:
         if db.exec(select(RoomRecordConfirmation.id).where(RoomRecordConfirmation.record_id == record.id)).first():
-            raise conflict("record_confirmed", "考场记录表已确认，只能更正", "The record is confirmed; amend it instead.",
-                           "R-AUDIT-1")
+            raise conflict(
+                "record_confirmed",
+                "考场记录表已确认，只能更正",
+                "The record is confirmed; amend it instead.",
+                "R-AUDIT-1",
+            )
         action, before = "room_record.regenerate", record.content_hash
         record.content, record.content_hash = audit.canonical(content), _hash(content)
         record.produced_at, record.produced_by = now, actor.account_id
     else:
         action, before = "room_record.produce", None
-        record = RoomRecord(batch_id=place.batch.id, session_id=place.session.id, room_id=place.room.id,
-                            content=audit.canonical(content), content_hash=_hash(content), produced_at=now,
-                            produced_by=actor.account_id)
+        record = RoomRecord(
+            batch_id=place.batch.id,
+            session_id=place.session.id,
+            room_id=place.room.id,
+            content=audit.canonical(content),
+            content_hash=_hash(content),
+            produced_at=now,
+            produced_by=actor.account_id,
+        )
     record.document_blob_id = _archive_doc(db, blobs, place.batch, place.room, content, now)
     db.add(record)
     try:
         db.flush()
     except IntegrityError:  # the other proctor produced it at the same moment
         db.rollback()
-        raise conflict("record_exists", "考场记录表已由其他监考员生成", "The record was just produced; reload it.",
-                       "R-DAY-3") from None
-    audit.record(db, actor, action, "room_record", record.id,
-                 {"session_id": place.session.id, "room": place.room.code, "content_hash": [before,
-                  record.content_hash], "document_blob_id": record.document_blob_id}, now, place.batch.institution_id)
+        raise conflict(
+            "record_exists", "考场记录表已由其他监考员生成", "The record was just produced; reload it.", "R-DAY-3"
+        ) from None
+    audit.record(
+        db,
+        actor,
+        action,
+        "room_record",
+        record.id,
+        {
+            "session_id": place.session.id,
+            "room": place.room.code,
+            "content_hash": [before, record.content_hash],
+            "document_blob_id": record.document_blob_id,
+        },
+        now,
+        place.batch.institution_id,
+    )
     body = record_body(db, record, place.session, place.room)
-    return Outcome(body, place.batch.id, "room_record", place.room.code,
-                   {"session_id": place.session.id, "status": body["status"]})
+    return Outcome(
+        body, place.batch.id, "room_record", place.room.code, {"session_id": place.session.id, "status": body["status"]}
+    )
 
 
-def confirm_record(db: Session, actor: Actor, now: datetime, batch_id: int, session_id: int, room_code: str,
-                   content_hash: str | None = None) -> Outcome:
+def confirm_record(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    session_id: int,
+    room_code: str,
+    content_hash: str | None = None,
+) -> Outcome:
     place = proctor_place(db, actor, batch_id, session_id, room_code, now)
     record = _find(db, place.session, place.room)
     if record is None:
         raise not_found("exam-room record")
     if content_hash and content_hash != record.content_hash:
-        raise conflict("record_changed", "考场记录表已变更，请重新查看后确认",
-                       "The record changed since you read it; read it again.", "R-AUDIT-1")
-    if db.exec(select(RoomRecordConfirmation.id).where(RoomRecordConfirmation.record_id == record.id,
-                                                       RoomRecordConfirmation.staff_id == place.staff_id)).first():
+        raise conflict(
+            "record_changed",
+            "考场记录表已变更，请重新查看后确认",
+            "The record changed since you read it; read it again.",
+            "R-AUDIT-1",
+        )
+    if db.exec(
+        select(RoomRecordConfirmation.id).where(
+            RoomRecordConfirmation.record_id == record.id, RoomRecordConfirmation.staff_id == place.staff_id
+        )
+    ).first():
         raise conflict("already_confirmed", "您已确认过该记录", "You have already confirmed this record.", "R-STAFF-4")
-    db.add(RoomRecordConfirmation(record_id=record.id, staff_id=place.staff_id, account_id=actor.account_id,
-                                  content_hash=record.content_hash, at=now))
+    db.add(
+        RoomRecordConfirmation(
+            record_id=record.id,
+            staff_id=place.staff_id,
+            account_id=actor.account_id,
+            content_hash=record.content_hash,
+            at=now,
+        )
+    )
     try:
         db.flush()
     except IntegrityError:
         db.rollback()
-        raise conflict("already_confirmed", "您已确认过该记录", "You have already confirmed this record.",
-                       "R-STAFF-4") from None
+        raise conflict(
+            "already_confirmed", "您已确认过该记录", "You have already confirmed this record.", "R-STAFF-4"
+        ) from None
     need = {p.id for p in proctors_of(db, place.session, place.room)}
-    have = set(db.exec(select(RoomRecordConfirmation.staff_id).where(
-        RoomRecordConfirmation.record_id == record.id)).all())
+    have = set(
+        db.exec(select(RoomRecordConfirmation.staff_id).where(RoomRecordConfirmation.record_id == record.id)).all()
+    )
     if need <= have and record.confirmed_at is None:
         record.confirmed_at = now
         db.add(record)
-    audit.record(db, actor, "room_record.confirm", "room_record", record.id,
-                 {"staff_id": place.staff_id, "content_hash": record.content_hash,
-                  "complete": record.confirmed_at is not None}, now, place.batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "room_record.confirm",
+        "room_record",
+        record.id,
+        {"staff_id": place.staff_id, "content_hash": record.content_hash, "complete": record.confirmed_at is not None},
+        now,
+        place.batch.institution_id,
+    )
     db.flush()
     body = record_body(db, record, place.session, place.room)
-    return Outcome(body, place.batch.id, "room_record", place.room.code,
-                   {"session_id": place.session.id, "status": body["status"]})
+    return Outcome(
+        body, place.batch.id, "room_record", place.room.code, {"session_id": place.session.id, "status": body["status"]}
+    )
 
 
-def amend_record(db: Session, actor: Actor, now: datetime, blobs: BlobStore, batch_id: int, session_id: int,
-                 room_code: str, text: str, reason: str) -> Outcome:
+def amend_record(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    blobs: BlobStore,
+    batch_id: int,
+    session_id: int,
+    room_code: str,
+    text: str,
+    reason: str,
+) -> Outcome:
     batch = load_batch(db, batch_id)
     if actor.role == "admin":  # the exam office may correct a record too, on the chain
         view = batch_view(db, actor, batch_id)
@@ -244,27 +418,54 @@ def amend_record(db: Session, actor: Actor, now: datetime, blobs: BlobStore, bat
         raise not_found("exam-room record")
     confirmations = _confirmations(db, record)
     if not confirmations:
-        raise conflict("record_not_confirmed", "记录尚未确认，可直接重新生成",
-                       "The record is not confirmed yet; produce it again instead.", "R-AUDIT-1")
-    number = (db.exec(select(func.max(RoomRecordAmendment.number)).where(
-        RoomRecordAmendment.record_id == record.id)).one() or 0) + 1
-    amendment = RoomRecordAmendment(record_id=record.id, number=number, text=text, reason=reason,
-                                    account_id=actor.account_id, at=now)
+        raise conflict(
+            "record_not_confirmed",
+            "记录尚未确认，可直接重新生成",
+            "The record is not confirmed yet; produce it again instead.",
+            "R-AUDIT-1",
+        )
+    number = (
+        db.exec(select(func.max(RoomRecordAmendment.number)).where(RoomRecordAmendment.record_id == record.id)).one()
+        or 0
+    ) + 1
+    amendment = RoomRecordAmendment(
+        record_id=record.id, number=number, text=text, reason=reason, account_id=actor.account_id, at=now
+    )
     db.add(amendment)
     try:
         db.flush()
     except IntegrityError:
         db.rollback()
-        raise conflict("amendment_conflict", "另一更正刚刚提交，请重试", "Another amendment was just made; retry.",
-                       "R-AUDIT-1") from None
+        raise conflict(
+            "amendment_conflict", "另一更正刚刚提交，请重试", "Another amendment was just made; retry.", "R-AUDIT-1"
+        ) from None
     amendments = _amendments(db, record)
-    amendment.document_blob_id = _archive_doc(db, blobs, batch, room, json.loads(record.content), now,
-                                              confirmations, amendments)
+    amendment.document_blob_id = _archive_doc(
+        db, blobs, batch, room, json.loads(record.content), now, confirmations, amendments
+    )
     db.add(amendment)
     db.flush()
-    audit.record(db, actor, "room_record.amend", "room_record", record.id,
-                 {"number": number, "text": text, "reason": reason, "content_hash": record.content_hash,
-                  "document_blob_id": amendment.document_blob_id}, now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "room_record.amend",
+        "room_record",
+        record.id,
+        {
+            "number": number,
+            "text": text,
+            "reason": reason,
+            "content_hash": record.content_hash,
+            "document_blob_id": amendment.document_blob_id,
+        },
+        now,
+        batch.institution_id,
+    )
     body = record_body(db, record, session, room)
-    return Outcome(body, batch.id, "room_record", room.code, {"session_id": session.id, "status": body["status"],
-                                                               "amendments": len(body["amendments"])})
+    return Outcome(
+        body,
+        batch.id,
+        "room_record",
+        room.code,
+        {"session_id": session.id, "status": body["status"], "amendments": len(body["amendments"])},
+    )

@@ -1,4 +1,5 @@
 """Move a candidate to another desk (调换座位), with the reason, within the room (R-SEAT-1)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,17 @@ from proctor.services.common import (
 )
 
 
-def move_seat(db: Session, actor: Actor, now: datetime, batch_id: int, room_code: str, candidate_id: int,
-              to_seat: int, reason: str, session_id: int | None = None) -> Outcome:
+def move_seat(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    room_code: str,
+    candidate_id: int,
+    to_seat: int,
+    reason: str,
+    session_id: int | None = None,
+) -> Outcome:
     place = proctor_place(db, actor, batch_id, session_id, room_code, now)
     reason = text_field(reason, "reason_required", "请填写调换座位的原因", "Give the reason for the move.", 500)
     require_in_progress(place, now)
@@ -32,24 +42,62 @@ def move_seat(db: Session, actor: Actor, now: datetime, batch_id: int, room_code
         raise conflict("not_present", "考生未到场", "The candidate has not checked in.", "R-DAY-3")
     capacity = place.room.seats or 0
     if not (1 <= to_seat <= capacity):
-        raise Refusal("no_such_seat", "座位号不存在", f"Seat {to_seat} does not exist in this room.", "R-SEAT-1",
-                      422, {"seats": capacity})
+        raise Refusal(
+            "no_such_seat",
+            "座位号不存在",
+            f"Seat {to_seat} does not exist in this room.",
+            "R-SEAT-1",
+            422,
+            {"seats": capacity},
+        )
     if to_seat == seat["seat"]:
         raise conflict("same_seat", "已在该座位", "The candidate already sits there.", "R-SEAT-1")
     if rules.seat_taken(to_seat, candidate_id, state):  # R-SEAT-1: one candidate per desk
-        raise conflict("seat_taken", "该座位已有考生", "Another candidate holds that seat.", "R-SEAT-1",
-                       seat=to_seat)
-    move = SeatMove(batch_id=place.batch.id, session_id=place.session.id, room_id=place.room.id,
-                    candidate_id=candidate_id, from_seat=seat["seat"], to_seat=to_seat, reason=reason,
-                    account_id=actor.account_id, staff_id=place.staff_id, at=now)
+        raise conflict("seat_taken", "该座位已有考生", "Another candidate holds that seat.", "R-SEAT-1", seat=to_seat)
+    move = SeatMove(
+        batch_id=place.batch.id,
+        session_id=place.session.id,
+        room_id=place.room.id,
+        candidate_id=candidate_id,
+        from_seat=seat["seat"],
+        to_seat=to_seat,
+        reason=reason,
+        account_id=actor.account_id,
+        staff_id=place.staff_id,
+        at=now,
+    )
     db.add(move)
     db.flush()
-    audit.record(db, actor, "seat.move", "seat_move", move.id,
-                 {"candidate_id": candidate_id, "session_id": place.session.id, "room": place.room.code,
-                  "seat": [seat["seat"], to_seat], "reason": reason}, now, place.batch.institution_id)
-    body = {"id": move.id, "session_id": place.session.id, "room_code": place.room.code,
-            "candidate_id": candidate_id, "from_seat": seat["seat"], "to_seat": to_seat, "reason": reason,
-            "at": iso(now)}
-    return Outcome(body, place.batch.id, "seat_move", place.room.code,
-                   {"session_id": place.session.id, "candidate_id": candidate_id,
-                    "from_seat": seat["seat"], "to_seat": to_seat})
+    audit.record(
+        db,
+        actor,
+        "seat.move",
+        "seat_move",
+        move.id,
+        {
+            "candidate_id": candidate_id,
+            "session_id": place.session.id,
+            "room": place.room.code,
+            "seat": [seat["seat"], to_seat],
+            "reason": reason,
+        },
+        now,
+        place.batch.institution_id,
+    )
+    body = {
+        "id": move.id,
+        "session_id": place.session.id,
+        "room_code": place.room.code,
+        "candidate_id": candidate_id,
+        "from_seat": seat["seat"],
+        "to_seat": to_seat,
+        "reason": reason,
+        "at": iso(now),
+    }
+    return Outcome(
+        body,
+        place.batch.id,
+        "seat_move",
+        place.room.code,
+        {"session_id": place.session.id, "candidate_id": candidate_id, "from_seat": seat["seat"], "to_seat": to_seat},
+    )

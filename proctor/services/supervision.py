@@ -2,6 +2,7 @@
 supervision report (质量督导报告) within 3 working days after the exam (R-SUP-1).
 The admin and the centre see the deadline and whether it was met.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,27 +36,53 @@ def deadline_of(batch: Batch, calendar=DEFAULT_CALENDAR) -> tuple[Any, bool]:
 def add_finding(db: Session, actor: Actor, now: datetime, batch_id: int, area: str, text: str) -> Outcome:
     view = supervisor_of(db, actor, batch_id)
     if area not in (*rules.SUPERVISION_AREAS, "other"):
-        raise Refusal("invalid_area", "督导方面无效", f"Unknown area {area!r}.", "R-SUP-1", 422,
-                      {"areas": [*rules.SUPERVISION_AREAS, "other"]})
-    text = text_field(text, "finding_required", "请填写督导记录（2000字以内）", "Write the finding (up to 2000 characters).",
-                      2000)
+        raise Refusal(
+            "invalid_area",
+            "督导方面无效",
+            f"Unknown area {area!r}.",
+            "R-SUP-1",
+            422,
+            {"areas": [*rules.SUPERVISION_AREAS, "other"]},
+        )
+    text = text_field(
+        text, "finding_required", "请填写督导记录（2000字以内）", "Write the finding (up to 2000 characters).", 2000
+    )
     f = SupervisionFinding(batch_id=view.batch.id, account_id=actor.account_id, area=area, text=text, at=now)
     db.add(f)
     db.flush()
-    audit.record(db, actor, "supervision.finding", "supervision_finding", f.id, {"area": area, "text": text}, now,
-                 view.batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "supervision.finding",
+        "supervision_finding",
+        f.id,
+        {"area": area, "text": text},
+        now,
+        view.batch.institution_id,
+    )
     return Outcome({"id": f.id, "batch_id": view.batch.id, "area": area, "text": text, "at": iso(now)})
 
 
 def _findings(db: Session, batch_id: int) -> list[dict[str, Any]]:
-    rows = db.exec(select(SupervisionFinding, Account).join(Account, Account.id == SupervisionFinding.account_id)
-                   .where(SupervisionFinding.batch_id == batch_id).order_by(SupervisionFinding.at,
-                                                                            SupervisionFinding.id)).all()
+    rows = db.exec(
+        select(SupervisionFinding, Account)
+        .join(Account, Account.id == SupervisionFinding.account_id)
+        .where(SupervisionFinding.batch_id == batch_id)
+        .order_by(SupervisionFinding.at, SupervisionFinding.id)
+    ).all()
     return [{"id": f.id, "area": f.area, "text": f.text, "at": iso(f.at), "by": a.username} for f, a in rows]
 
 
-def file_report(db: Session, actor: Actor, now: datetime, blobs: BlobStore, batch_id: int,
-                sections: dict[str, str], opinion: str, opinion_text: str = "") -> Outcome:
+def file_report(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    blobs: BlobStore,
+    batch_id: int,
+    sections: dict[str, str],
+    opinion: str,
+    opinion_text: str = "",
+) -> Outcome:
     view = supervisor_of(db, actor, batch_id)
     batch = view.batch
     last_end = db.exec(select(func.max(ExamSession.ends_at)).where(ExamSession.batch_id == batch.id)).one()
@@ -63,49 +90,95 @@ def file_report(db: Session, actor: Actor, now: datetime, blobs: BlobStore, batc
         raise conflict("exam_not_over", "考试尚未结束，不能提交督导报告", "The exam is not over yet.", "R-SUP-1")
     missing = [a for a in rules.SUPERVISION_AREAS if not (sections.get(a) or "").strip()]
     if missing or opinion not in rules.VALIDITY_OPINIONS:
-        raise Refusal("report_incomplete", "督导报告须涵盖全部方面并给出有效性意见",
-                      "The report covers every area and gives an opinion on the batch's validity.", "R-SUP-1", 422,
-                      {"missing": missing, "opinions": list(rules.VALIDITY_OPINIONS)})
+        raise Refusal(
+            "report_incomplete",
+            "督导报告须涵盖全部方面并给出有效性意见",
+            "The report covers every area and gives an opinion on the batch's validity.",
+            "R-SUP-1",
+            422,
+            {"missing": missing, "opinions": list(rules.VALIDITY_OPINIONS)},
+        )
     if any(len(sections[a]) > 4000 for a in rules.SUPERVISION_AREAS) or len(opinion_text or "") > 4000:
         raise Refusal("report_too_long", "每项内容不超过4000字", "Each section is at most 4000 characters.", None, 422)
     if db.exec(select(SupervisionReport.id).where(SupervisionReport.batch_id == batch.id)).first():
         raise conflict("report_already_filed", "督导报告已提交", "The supervision report is already filed.", "R-SUP-1")
     deadline, provisional = deadline_of(batch)
     met = bool(rules.supervision_met(deadline, now.astimezone(CST).date(), now.astimezone(CST).date()))
-    report = SupervisionReport(batch_id=batch.id, account_id=actor.account_id,
-                               **{a: sections[a].strip() for a in rules.SUPERVISION_AREAS}, opinion=opinion,
-                               opinion_text=(opinion_text or "").strip(), deadline=deadline,
-                               deadline_provisional=provisional, met=met, filed_at=now)
+    report = SupervisionReport(
+        batch_id=batch.id,
+        account_id=actor.account_id,
+        **{a: sections[a].strip() for a in rules.SUPERVISION_AREAS},
+        opinion=opinion,
+        opinion_text=(opinion_text or "").strip(),
+        deadline=deadline,
+        deadline_provisional=provisional,
+        met=met,
+        filed_at=now,
+    )
     db.add(report)
     try:
         db.flush()
     except IntegrityError:
         db.rollback()
-        raise conflict("report_already_filed", "督导报告已提交", "The supervision report is already filed.",
-                       "R-SUP-1") from None
-    doc = {**_report_body(report, actor.username), "batch": _batch_body(batch), "institution": view.institution.name,
-           "findings": _findings(db, batch.id)}
-    blob = archive(db, blobs, record_doc.render(record_doc.supervision_form(doc)), "image/png", ".png",
-                   f"质量督导报告 batch {batch.id}", "key_documents", batch.institution_id, now)  # R-ARCH-1
+        raise conflict(
+            "report_already_filed", "督导报告已提交", "The supervision report is already filed.", "R-SUP-1"
+        ) from None
+    doc = {
+        **_report_body(report, actor.username),
+        "batch": _batch_body(batch),
+        "institution": view.institution.name,
+        "findings": _findings(db, batch.id),
+    }
+    blob = archive(
+        db,
+        blobs,
+        record_doc.render(record_doc.supervision_form(doc)),
+        "image/png",
+        ".png",
+        f"质量督导报告 batch {batch.id}",
+        "key_documents",
+        batch.institution_id,
+        now,
+    )  # R-ARCH-1
     report.document_blob_id = blob.id
     db.add(report)
     db.flush()
-    audit.record(db, actor, "supervision.report", "supervision_report", report.id,
-                 {"opinion": opinion, "deadline": deadline.isoformat(), "met": met, "document_blob_id": blob.id},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "supervision.report",
+        "supervision_report",
+        report.id,
+        {"opinion": opinion, "deadline": deadline.isoformat(), "met": met, "document_blob_id": blob.id},
+        now,
+        batch.institution_id,
+    )
     return Outcome(_report_body(report, actor.username))
 
 
 def _batch_body(batch: Batch) -> dict[str, Any]:
-    return {"id": batch.id, "occupation_code": batch.occupation_code, "occupation_name": batch.occupation_name,
-            "level": batch.level, "exam_date": batch.exam_date.isoformat()}
+    return {
+        "id": batch.id,
+        "occupation_code": batch.occupation_code,
+        "occupation_name": batch.occupation_name,
+        "level": batch.level,
+        "exam_date": batch.exam_date.isoformat(),
+    }
 
 
 def _report_body(r: SupervisionReport, supervisor: str) -> dict[str, Any]:
-    return {"id": r.id, "batch_id": r.batch_id, "supervisor": supervisor,
-            **{a: getattr(r, a) for a in rules.SUPERVISION_AREAS}, "opinion": r.opinion,
-            "opinion_text": r.opinion_text, "deadline": r.deadline.isoformat(), "met": r.met,
-            "filed_at": iso(r.filed_at), "document_blob_id": r.document_blob_id}
+    return {
+        "id": r.id,
+        "batch_id": r.batch_id,
+        "supervisor": supervisor,
+        **{a: getattr(r, a) for a in rules.SUPERVISION_AREAS},
+        "opinion": r.opinion,
+        "opinion_text": r.opinion_text,
+        "deadline": r.deadline.isoformat(),
+        "met": r.met,
+        "filed_at": iso(r.filed_at),
+        "document_blob_id": r.document_blob_id,
+    }
 
 
 def supervision_status(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[str, Any]:
@@ -117,8 +190,15 @@ def supervision_status(db: Session, actor: Actor, now: datetime, batch_id: int) 
     report = db.exec(select(SupervisionReport).where(SupervisionReport.batch_id == batch.id)).first()
     filed_on = report.filed_at.astimezone(CST).date() if report else None
     by = db.get(Account, report.account_id).username if report else None
-    return {"batch_id": batch.id, "exam_date": batch.exam_date.isoformat(), "deadline": deadline.isoformat(),
-            "deadline_provisional": provisional, "rule": "R-SUP-1",
-            "filed": report is not None, "filed_at": iso(report.filed_at) if report else None,
-            "met": rules.supervision_met(deadline, filed_on, now.astimezone(CST).date()),
-            "report": _report_body(report, by) if report else None, "findings": _findings(db, batch.id)}
+    return {
+        "batch_id": batch.id,
+        "exam_date": batch.exam_date.isoformat(),
+        "deadline": deadline.isoformat(),
+        "deadline_provisional": provisional,
+        "rule": "R-SUP-1",
+        "filed": report is not None,
+        "filed_at": iso(report.filed_at) if report else None,
+        "met": rules.supervision_met(deadline, filed_on, now.astimezone(CST).date()),
+        "report": _report_body(report, by) if report else None,
+        "findings": _findings(db, batch.id),
+    }

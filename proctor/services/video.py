@@ -15,16 +15,16 @@
 * :func:`verify_segments` — checks again that the files of a batch's valid
   segments are still there (and, deep, still hash the same).
 """
-from __future__ import annotations
 
-from examday.ticker import ticking
+from __future__ import annotations
 
 import json
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator
+from typing import Any
 
 from sqlalchemy import DateTime, String, bindparam, cast, type_coerce, update
 from sqlalchemy.exc import IntegrityError
@@ -36,8 +36,16 @@ from examday.clock import iso
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, ExamSession, SessionRoom
 from examday.registry.models import Camera, Room
+from examday.ticker import ticking
 from proctor.access import batch_view
-from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE, OfflineSpan, SegmentFact, coverage_by_camera, stale_cameras
+from proctor.coverage import (
+    DEFAULT_MARGIN,
+    DEFAULT_TOLERANCE,
+    OfflineSpan,
+    SegmentFact,
+    coverage_by_camera,
+    stale_cameras,
+)
 from proctor.video_models import CameraHealth, CameraOffline, Segment
 
 log = logging.getLogger("examday.proctor.video")
@@ -74,8 +82,12 @@ def live_batches(db: Session, room_id: int, now: datetime) -> list[int]:
         select(Batch, ExamSession.starts_at, ExamSession.ends_at)
         .join(ExamSession, ExamSession.batch_id == Batch.id)
         .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
-        .where(SessionRoom.room_id == room_id, ExamSession.ends_at >= now - DEFAULT_MARGIN,
-               ExamSession.starts_at <= now + timedelta(hours=12), Batch.status != "draft")
+        .where(
+            SessionRoom.room_id == room_id,
+            ExamSession.ends_at >= now - DEFAULT_MARGIN,
+            ExamSession.starts_at <= now + timedelta(hours=12),
+            Batch.status != "draft",
+        )
     ).all()
     out: list[int] = []
     for batch, starts, ends in rows:
@@ -93,13 +105,19 @@ def _facts(db: Session, camera_ids: list[int], ws: datetime, we: datetime):
     # and the two times without UTCDateTime's per-value conversion, which would cost more
     # than the coverage itself. SQLite hands back the stored UTC text; PostgreSQL aware times.
     sqlite = db.get_bind().dialect.name == "sqlite"
-    start, end = ((cast(c, String) if sqlite else type_coerce(c, DateTime(timezone=True)))
-                  for c in (Segment.started_at, Segment.expected_end))
-    segs = db.connection().execute(
-        select(Segment.camera_id, start, end, Segment.state)
-        .where(Segment.camera_id.in_(camera_ids), Segment.started_at >= ws - MAX_SEGMENT,
-               Segment.started_at < we)
-    ).all()
+    start, end = (
+        (cast(c, String) if sqlite else type_coerce(c, DateTime(timezone=True)))
+        for c in (Segment.started_at, Segment.expected_end)
+    )
+    segs = (
+        db.connection()
+        .execute(
+            select(Segment.camera_id, start, end, Segment.state).where(
+                Segment.camera_id.in_(camera_ids), Segment.started_at >= ws - MAX_SEGMENT, Segment.started_at < we
+            )
+        )
+        .all()
+    )
     if sqlite:
         utc = datetime.fromisoformat
         segs = [(c, utc(s + "+00:00"), utc(e + "+00:00"), st) for c, s, e, st in segs]
@@ -116,26 +134,40 @@ def _span(a: datetime, b: datetime) -> float:
     return round((b - a).total_seconds(), 3)
 
 
-def batch_coverage(db: Session, actor: Actor, batch_id: int, now: datetime,
-                   tolerance: timedelta = DEFAULT_TOLERANCE, margin: timedelta = DEFAULT_MARGIN) -> dict[str, Any]:
+def batch_coverage(
+    db: Session,
+    actor: Actor,
+    batch_id: int,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+    margin: timedelta = DEFAULT_MARGIN,
+) -> dict[str, Any]:
     """Coverage of every session, room and camera of the batch the actor may see (R-VIDEO-1)."""
     view = batch_view(db, actor, batch_id)
     states = camera_state_map(db, batch_id, now)
-    sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)
-                       .order_by(ExamSession.starts_at, ExamSession.id)).all()
+    sessions = db.exec(
+        select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)
+    ).all()
     out_sessions = []
     for s in sessions:
-        rooms = [r for r in db.exec(select(Room).join(SessionRoom, SessionRoom.room_id == Room.id)
-                                    .where(SessionRoom.session_id == s.id).order_by(Room.code)).all()
-                 if view.sees(r.code)]
+        rooms = [
+            r
+            for r in db.exec(
+                select(Room)
+                .join(SessionRoom, SessionRoom.room_id == Room.id)
+                .where(SessionRoom.session_id == s.id)
+                .order_by(Room.code)
+            ).all()
+            if view.sees(r.code)
+        ]
         if not rooms:
             continue
-        cams = db.exec(select(Camera).where(Camera.room_id.in_([r.id for r in rooms]))
-                       .order_by(Camera.code)).all()
+        cams = db.exec(select(Camera).where(Camera.room_id.in_([r.id for r in rooms])).order_by(Camera.code)).all()
         ws, we = s.starts_at - margin, s.ends_at + margin
         facts, spans, n = _facts(db, [c.id for c in cams], ws, we) if cams else ([], [], 0)
-        result = coverage_by_camera([str(c.id) for c in cams], s.starts_at, s.ends_at, facts, spans,
-                                    margin=margin, tolerance=tolerance, now=now)
+        result = coverage_by_camera(
+            [str(c.id) for c in cams], s.starts_at, s.ends_at, facts, spans, margin=margin, tolerance=tolerance, now=now
+        )
         by_room: dict[int, list[Camera]] = defaultdict(list)
         for c in cams:
             by_room[c.room_id].append(c)
@@ -146,30 +178,61 @@ def batch_coverage(db: Session, actor: Actor, batch_id: int, now: datetime,
             for c in by_room[r.id]:
                 cov = result[str(c.id)]
                 covered = sum(_span(a, b) for a, b in cov.covered)
-                cam_out.append({
-                    "code": c.code, "name": c.name, "state": live.get(c.code, "unknown"),
-                    "complete": cov.complete,
-                    "covered": [{"start": iso(a), "end": iso(b)} for a, b in cov.covered],
-                    "gaps": [{"start": iso(g.start), "end": iso(g.end), "cause": g.cause,
-                              "seconds": _span(g.start, g.end)} for g in cov.gaps],
-                    "covered_seconds": round(covered, 3),
-                    "window_seconds": _span(cov.window_start, cov.window_end) if cov.window_start else 0.0,
-                })
+                cam_out.append(
+                    {
+                        "code": c.code,
+                        "name": c.name,
+                        "state": live.get(c.code, "unknown"),
+                        "complete": cov.complete,
+                        "covered": [{"start": iso(a), "end": iso(b)} for a, b in cov.covered],
+                        "gaps": [
+                            {
+                                "start": iso(g.start),
+                                "end": iso(g.end),
+                                "cause": g.cause,
+                                "seconds": _span(g.start, g.end),
+                            }
+                            for g in cov.gaps
+                        ],
+                        "covered_seconds": round(covered, 3),
+                        "window_seconds": _span(cov.window_start, cov.window_end) if cov.window_start else 0.0,
+                    }
+                )
             # R-VIDEO-1: a room no camera watches cannot be complete.
-            room_out.append({"code": r.code, "name": r.name, "cameras": cam_out,
-                             "complete": bool(cam_out) and all(c["complete"] for c in cam_out),
-                             "problem": None if cam_out else "no_camera"})
+            room_out.append(
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "cameras": cam_out,
+                    "complete": bool(cam_out) and all(c["complete"] for c in cam_out),
+                    "problem": None if cam_out else "no_camera",
+                }
+            )
         judged_until = min(now, we)
-        out_sessions.append({
-            "id": s.id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at),
-            "window_start": iso(ws), "window_end": iso(we), "judged_until": iso(max(judged_until, ws)),
-            "final": now >= we, "segments": n, "rooms": room_out,
-            "complete": all(r["complete"] for r in room_out),
-        })
-    return {"batch_id": batch_id, "tolerance_seconds": tolerance.total_seconds(),
-            "margin_seconds": margin.total_seconds(), "generated_at": iso(now), "sessions": out_sessions,
-            "complete": bool(out_sessions) and all(s["complete"] for s in out_sessions),
-            "final": bool(out_sessions) and all(s["final"] for s in out_sessions)}
+        out_sessions.append(
+            {
+                "id": s.id,
+                "part": s.part,
+                "starts_at": iso(s.starts_at),
+                "ends_at": iso(s.ends_at),
+                "window_start": iso(ws),
+                "window_end": iso(we),
+                "judged_until": iso(max(judged_until, ws)),
+                "final": now >= we,
+                "segments": n,
+                "rooms": room_out,
+                "complete": all(r["complete"] for r in room_out),
+            }
+        )
+    return {
+        "batch_id": batch_id,
+        "tolerance_seconds": tolerance.total_seconds(),
+        "margin_seconds": margin.total_seconds(),
+        "generated_at": iso(now),
+        "sessions": out_sessions,
+        "complete": bool(out_sessions) and all(s["complete"] for s in out_sessions),
+        "final": bool(out_sessions) and all(s["final"] for s in out_sessions),
+    }
 
 
 # -- camera states ----------------------------------------------------------------------------
@@ -181,7 +244,8 @@ def _camera_rows(db: Session, batch_id: int):
         .join(SessionRoom, SessionRoom.room_id == Room.id)
         .join(ExamSession, ExamSession.id == SessionRoom.session_id)
         .join(Camera, Camera.room_id == Room.id)
-        .where(ExamSession.batch_id == batch_id).order_by(Room.code, Camera.code)
+        .where(ExamSession.batch_id == batch_id)
+        .order_by(Room.code, Camera.code)
     ).all()
 
 
@@ -198,19 +262,30 @@ def _state(health: CameraHealth | None, running: bool, limit: timedelta, now: da
 
 # Built once with a bound parameter: the live feed runs it for every event.
 _CAMERA_HEALTH = (
-    select(Room.code.label("room_code"), Room.id.label("room_id"), Camera.code.label("camera_code"),
-           Camera.id.label("camera_id"), ExamSession.starts_at, ExamSession.ends_at, CameraHealth.state,
-           CameraHealth.reason, CameraHealth.last_segment_at, CameraHealth.segment_seconds)
+    select(
+        Room.code.label("room_code"),
+        Room.id.label("room_id"),
+        Camera.code.label("camera_code"),
+        Camera.id.label("camera_id"),
+        ExamSession.starts_at,
+        ExamSession.ends_at,
+        CameraHealth.state,
+        CameraHealth.reason,
+        CameraHealth.last_segment_at,
+        CameraHealth.segment_seconds,
+    )
     .join(SessionRoom, SessionRoom.room_id == Room.id)
     .join(ExamSession, ExamSession.id == SessionRoom.session_id)
     .join(Camera, Camera.room_id == Room.id)
     .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
-    .where(ExamSession.batch_id == bindparam("batch_id")).order_by(Room.code, Camera.code)
+    .where(ExamSession.batch_id == bindparam("batch_id"))
+    .order_by(Room.code, Camera.code)
 )
 
 
-def camera_state_map(db: Session, batch_id: int, now: datetime,
-                     batch: Batch | None = None) -> dict[str, list[dict[str, str]]]:
+def camera_state_map(
+    db: Session, batch_id: int, now: datetime, batch: Batch | None = None
+) -> dict[str, list[dict[str, str]]]:
     """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1).
 
     The live feed calls this for every event, so cameras and their health come in one query.
@@ -245,9 +320,11 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
     marked: list[tuple[str, str]] = []
     outbox: list[tuple[int, str, str, str]] = []
     with Session(state.engine, expire_on_commit=False) as db:
-        running = db.exec(select(ExamSession, Batch).join(Batch, Batch.id == ExamSession.batch_id)
-                          .where(ExamSession.starts_at <= now, ExamSession.ends_at > now,
-                                 Batch.status != "draft")).all()
+        running = db.exec(
+            select(ExamSession, Batch)
+            .join(Batch, Batch.id == ExamSession.batch_id)
+            .where(ExamSession.starts_at <= now, ExamSession.ends_at > now, Batch.status != "draft")
+        ).all()
         # camera id -> (silence limit, room code, camera code, institution, batches to tell)
         watch: dict[int, tuple[timedelta, str, str, int, set[int]]] = {}
         for s, batch in running:
@@ -257,11 +334,18 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
                     continue  # a room of another session of the batch
                 prev = watch.get(cam_id)
                 batches = (prev[4] if prev else set()) | {batch.id}
-                watch[cam_id] = (min(limit, prev[0]) if prev else limit, room_code, cam_code,
-                                 batch.institution_id, batches)
-        healths = {h.camera_id: h for h in db.exec(select(CameraHealth)
-                                                   .where(CameraHealth.camera_id.in_(list(watch))))} \
-            if watch else {}
+                watch[cam_id] = (
+                    min(limit, prev[0]) if prev else limit,
+                    room_code,
+                    cam_code,
+                    batch.institution_id,
+                    batches,
+                )
+        healths = (
+            {h.camera_id: h for h in db.exec(select(CameraHealth).where(CameraHealth.camera_id.in_(list(watch))))}
+            if watch
+            else {}
+        )
         groups: dict[timedelta, dict[str, datetime | None]] = defaultdict(dict)
         for cam_id, (limit, *_rest) in watch.items():
             h = healths.get(cam_id)
@@ -276,9 +360,16 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
                 if not _mark_stale(db, cam_id, reason, now):
                     db.rollback()
                     continue
-                audit.record(db, SYSTEM, "camera.stale", "camera", cam_id,
-                             {"camera": cam_code, "room_code": room_code, "reason": reason,
-                              "last_segment_at": iso(last[key])}, now, iid)
+                audit.record(
+                    db,
+                    SYSTEM,
+                    "camera.stale",
+                    "camera",
+                    cam_id,
+                    {"camera": cam_code, "room_code": room_code, "reason": reason, "last_segment_at": iso(last[key])},
+                    now,
+                    iid,
+                )
                 db.commit()
                 marked.append((room_code, cam_code))
                 outbox.extend((bid, room_code, cam_code, reason) for bid in sorted(batches))
@@ -289,9 +380,11 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
 
 
 def _mark_stale(db: Session, camera_id: int, reason: str, now: datetime) -> bool:
-    done = db.exec(update(CameraHealth).where(CameraHealth.camera_id == camera_id,
-                                              CameraHealth.state.in_(("recording", "unknown")))
-                   .values(state="stale", reason=reason, changed_at=now)).rowcount
+    done = db.exec(
+        update(CameraHealth)
+        .where(CameraHealth.camera_id == camera_id, CameraHealth.state.in_(("recording", "unknown")))
+        .values(state="stale", reason=reason, changed_at=now)
+    ).rowcount
     if done:
         return True
     if db.get(CameraHealth, camera_id) is not None:
@@ -328,17 +421,25 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
     view = batch_view(db, actor, batch_id)
     checked, changed = 0, defaultdict(int)
     for s in db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)).all():
-        cams = db.exec(select(Camera, Room).join(Room, Room.id == Camera.room_id)
-                       .join(SessionRoom, SessionRoom.room_id == Room.id)
-                       .where(SessionRoom.session_id == s.id)).all()
+        cams = db.exec(
+            select(Camera, Room)
+            .join(Room, Room.id == Camera.room_id)
+            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .where(SessionRoom.session_id == s.id)
+        ).all()
         cams = [(c, r) for c, r in cams if view.sees(r.code)]
         ws, we = s.starts_at - DEFAULT_MARGIN, s.ends_at + DEFAULT_MARGIN
         states = ("valid", "file_missing", "checksum_mismatch") if deep else ("valid",)
         for cam, room in cams:
-            segs = db.exec(select(Segment).where(Segment.camera_id == cam.id, Segment.state.in_(states),
-                                                 Segment.purged_at.is_(None),
-                                                 Segment.started_at >= ws - MAX_SEGMENT,
-                                                 Segment.started_at < we)).all()
+            segs = db.exec(
+                select(Segment).where(
+                    Segment.camera_id == cam.id,
+                    Segment.state.in_(states),
+                    Segment.purged_at.is_(None),
+                    Segment.started_at >= ws - MAX_SEGMENT,
+                    Segment.started_at < we,
+                )
+            ).all()
             for seg in segs:
                 checked += 1
                 if deep:
@@ -347,9 +448,16 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
                     new = seg.state if seg.path and _exists(seg.path) else "file_missing"
                 if new == seg.state:
                     continue
-                audit.record(db, actor, "segment.reverified", "segment", seg.id,
-                             {"camera": cam.code, "room_code": room.code, "state": [seg.state, new]},
-                             now, room.institution_id)
+                audit.record(
+                    db,
+                    actor,
+                    "segment.reverified",
+                    "segment",
+                    seg.id,
+                    {"camera": cam.code, "room_code": room.code, "state": [seg.state, new]},
+                    now,
+                    room.institution_id,
+                )
                 changed[new] += 1
                 seg.state, seg.verified_at = new, now
                 db.add(seg)

@@ -9,6 +9,7 @@ numbers stay unique across batches. The reporting deadline is 30 working
 days after the issue date (R-PUB-2), provisional when a year's holiday notice
 is not known yet (R-CAL).
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,16 +40,27 @@ def _issue_of(db: Session, batch_id: int) -> CertificateIssue | None:
     return db.exec(select(CertificateIssue).where(CertificateIssue.batch_id == batch_id)).first()
 
 
-def issue_certificates(db: Session, actor: Actor, now: datetime, batch_id: int, *, kind: str,
-                       institution_code: str, site_serial: str, issue_date: date | None = None,
-                       province: str | None = None) -> dict[str, Any]:
+def issue_certificates(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    *,
+    kind: str,
+    institution_code: str,
+    site_serial: str,
+    issue_date: date | None = None,
+    province: str | None = None,
+) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     if batch.status != "locked":
-        raise conflict("batch_not_locked", "批次成绩锁定后方可生成证书", "Certificates follow the lock of the batch.",
-                       "R-CERT-1")
+        raise conflict(
+            "batch_not_locked", "批次成绩锁定后方可生成证书", "Certificates follow the lock of the batch.", "R-CERT-1"
+        )
     if _issue_of(db, batch.id) is not None:
-        raise conflict("certificates_issued", "该批次证书已生成", "This batch's certificates are already issued.",
-                       "R-CERT-1")
+        raise conflict(
+            "certificates_issued", "该批次证书已生成", "This batch's certificates are already issued.", "R-CERT-1"
+        )
     issued_on = issue_date or now.astimezone(CST).date()
     inst = db.get(Institution, batch.institution_id)
     prov = province or province_code(inst.province if inst else None)
@@ -61,21 +73,52 @@ def issue_certificates(db: Session, actor: Actor, now: datetime, batch_id: int, 
         raise Refusal("certificate_serials_exhausted", "证书流水号已用尽", "No certificate serials left.", "R-FMT-CERT")
     calendar = access.working_calendar(db)
     deadline = reporting_deadline(issued_on, calendar)  # R-PUB-2: 30 working days
-    provisional = bool(calendar.provisional_years_in(issued_on, deadline)) if hasattr(
-        calendar, "provisional_years_in") else False
-    issue = CertificateIssue(batch_id=batch.id, issue_date=issued_on, reporting_deadline=deadline,
-                             provisional=provisional, kind=kind, institution_code=institution_code,
-                             province_code=prov, site_serial=site_serial, account_id=actor.account_id, at=now)
+    provisional = (
+        bool(calendar.provisional_years_in(issued_on, deadline)) if hasattr(calendar, "provisional_years_in") else False
+    )
+    issue = CertificateIssue(
+        batch_id=batch.id,
+        issue_date=issued_on,
+        reporting_deadline=deadline,
+        provisional=provisional,
+        kind=kind,
+        institution_code=institution_code,
+        province_code=prov,
+        site_serial=site_serial,
+        account_id=actor.account_id,
+        at=now,
+    )
     db.add(issue)
     db.flush()
     for n, r in enumerate(passed, start=last + 1):
         number = certificate_number(kind, institution_code, prov, site_serial, year, batch.level, n)  # R-FMT-CERT
-        db.add(Certificate(issue_id=issue.id, batch_id=batch.id, candidate_id=r.candidate.id, number=number,
-                           prefix=prefix, serial=n))
+        db.add(
+            Certificate(
+                issue_id=issue.id,
+                batch_id=batch.id,
+                candidate_id=r.candidate.id,
+                number=number,
+                prefix=prefix,
+                serial=n,
+            )
+        )
     db.flush()
-    audit.record(db, actor, "certificates.issue", "batch", batch.id,
-                 {"issue_date": issued_on.isoformat(), "reporting_deadline": deadline.isoformat(),
-                  "count": len(passed), "prefix": prefix, "first_serial": last + 1}, now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "certificates.issue",
+        "batch",
+        batch.id,
+        {
+            "issue_date": issued_on.isoformat(),
+            "reporting_deadline": deadline.isoformat(),
+            "count": len(passed),
+            "prefix": prefix,
+            "first_serial": last + 1,
+        },
+        now,
+        batch.institution_id,
+    )
     return certificate_data(db, actor, batch.id)
 
 
@@ -85,18 +128,37 @@ def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
         raise forbidden("Only the exam office, the supervisor and the centre read certificate data.")
     issue = _issue_of(db, batch.id)
     if issue is None:
-        raise conflict("certificates_not_issued", "该批次尚未生成证书", "No certificates have been issued for this batch.",
-                       "R-CERT-1")
-    rows = db.exec(select(Certificate, Candidate).join(Candidate, Candidate.id == Certificate.candidate_id)
-                   .where(Certificate.batch_id == batch.id).order_by(Certificate.serial)).all()
+        raise conflict(
+            "certificates_not_issued",
+            "该批次尚未生成证书",
+            "No certificates have been issued for this batch.",
+            "R-CERT-1",
+        )
+    rows = db.exec(
+        select(Certificate, Candidate)
+        .join(Candidate, Candidate.id == Certificate.candidate_id)
+        .where(Certificate.batch_id == batch.id)
+        .order_by(Certificate.serial)
+    ).all()
     return {
-        "batch_id": batch.id, "issue_date": issue.issue_date.isoformat(),
-        "reporting_deadline": issue.reporting_deadline.isoformat(), "provisional": issue.provisional,
-        "issued_at": iso(issue.at), "occupation_code": batch.occupation_code,
-        "occupation_name": batch.occupation_name, "level": batch.level,
-        "certificates": [{"candidate_id": c.id, "ticket_number": c.ticket_number, "name": c.name,
-                          "id_number": c.id_number if actor.role == "admin" else mask_id_number(c.id_number),
-                          "number": cert.number} for cert, c in rows],
+        "batch_id": batch.id,
+        "issue_date": issue.issue_date.isoformat(),
+        "reporting_deadline": issue.reporting_deadline.isoformat(),
+        "provisional": issue.provisional,
+        "issued_at": iso(issue.at),
+        "occupation_code": batch.occupation_code,
+        "occupation_name": batch.occupation_name,
+        "level": batch.level,
+        "certificates": [
+            {
+                "candidate_id": c.id,
+                "ticket_number": c.ticket_number,
+                "name": c.name,
+                "id_number": c.id_number if actor.role == "admin" else mask_id_number(c.id_number),
+                "number": cert.number,
+            }
+            for cert, c in rows
+        ],
     }
 
 
@@ -104,11 +166,33 @@ def certificates_csv(db: Session, actor: Actor, batch_id: int) -> bytes:
     data = certificate_data(db, actor, batch_id)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(["证书编号 number", "准考证号", "姓名", "身份证号", "职业编码", "职业名称", "等级",
-                "发证日期 issue_date", "上报截止 reporting_deadline"])
+    w.writerow(
+        [
+            "证书编号 number",
+            "准考证号",
+            "姓名",
+            "身份证号",
+            "职业编码",
+            "职业名称",
+            "等级",
+            "发证日期 issue_date",
+            "上报截止 reporting_deadline",
+        ]
+    )
     for c in data["certificates"]:
-        w.writerow([c["number"], c["ticket_number"], c["name"], c["id_number"], data["occupation_code"],
-                    data["occupation_name"], data["level"], data["issue_date"], data["reporting_deadline"]])
+        w.writerow(
+            [
+                c["number"],
+                c["ticket_number"],
+                c["name"],
+                c["id_number"],
+                data["occupation_code"],
+                data["occupation_name"],
+                data["level"],
+                data["issue_date"],
+                data["reporting_deadline"],
+            ]
+        )
     if data["provisional"]:
         w.writerow([])
         w.writerow(["上报截止日期按暂定日历计算 the deadline rests on a provisional calendar (R-CAL)"])

@@ -9,6 +9,7 @@ the exports and the public page; ``verify_seals`` (run by ``examday audit
 verify``) recomputes every seal, checks its signature, and walks every score
 entry chain.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,41 +25,73 @@ from examday.clock import CST, iso
 from examday.errors import conflict, not_found
 from examday.plans.models import Batch
 from scoring import access
-from scoring.services.entries import as_version, entry_items
 from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
 from scoring.points import text
 from scoring.publicity import lock_allowed_from, lock_violations
-from scoring.services.publicity import publicity_of, unsettled_parts
 from scoring.results import batch_results
 from scoring.seal import SEAL_VERSION, seal_digest
+from scoring.services.entries import as_version, entry_items
+from scoring.services.publicity import publicity_of, unsettled_parts
 
 OPEN_OBJECTIONS = ("open", "rescoring")
 
 
 def open_objection_count(db: Session, batch_id: int) -> int:
-    return db.exec(select(func.count()).select_from(Objection)
-                   .where(Objection.batch_id == batch_id, Objection.status.in_(OPEN_OBJECTIONS))).one()
+    return db.exec(
+        select(func.count())
+        .select_from(Objection)
+        .where(Objection.batch_id == batch_id, Objection.status.in_(OPEN_OBJECTIONS))
+    ).one()
 
 
 def seal_rows(db: Session, batch: Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What the seal covers: the batch's filed terms, each candidate's result, every entry version."""
-    results: list[dict[str, Any]] = [{
-        "batch": batch.id, "institution_id": batch.institution_id, "occupation": batch.occupation_code,
-        "level": batch.level, "exam_date": batch.exam_date, "parts": batch.part_list(), "config": batch.config,
-    }]
+    results: list[dict[str, Any]] = [
+        {
+            "batch": batch.id,
+            "institution_id": batch.institution_id,
+            "occupation": batch.occupation_code,
+            "level": batch.level,
+            "exam_date": batch.exam_date,
+            "parts": batch.part_list(),
+            "config": batch.config,
+        }
+    ]
     for r in batch_results(db, batch):
-        results.append({
-            "candidate_id": r.candidate.id, "ticket_number": r.candidate.ticket_number, "result": r.result,
-            "parts": {p: {"status": ps.status if ps else None, "score": text(ps.score_tenths) if ps else "",
-                          "method": ps.method if ps else None, "round": ps.round if ps else 0}
-                      for p, ps in r.parts.items()},
-        })
-    entries = [{
-        "id": e.id, "candidate_id": e.candidate_id, "part": e.part, "examiner_id": e.examiner_staff_id,
-        "version": e.version, "round": e.round, "items": entry_items(e), "total": text(e.total_tenths),
-        "prev_hash": e.prev_hash, "hash": e.hash, "signature": e.signature, "at": iso(e.created_at),
-    } for e in db.exec(select(ScoreEntry).where(ScoreEntry.batch_id == batch.id)).all()]
+        results.append(
+            {
+                "candidate_id": r.candidate.id,
+                "ticket_number": r.candidate.ticket_number,
+                "result": r.result,
+                "parts": {
+                    p: {
+                        "status": ps.status if ps else None,
+                        "score": text(ps.score_tenths) if ps else "",
+                        "method": ps.method if ps else None,
+                        "round": ps.round if ps else 0,
+                    }
+                    for p, ps in r.parts.items()
+                },
+            }
+        )
+    entries = [
+        {
+            "id": e.id,
+            "candidate_id": e.candidate_id,
+            "part": e.part,
+            "examiner_id": e.examiner_staff_id,
+            "version": e.version,
+            "round": e.round,
+            "items": entry_items(e),
+            "total": text(e.total_tenths),
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+            "signature": e.signature,
+            "at": iso(e.created_at),
+        }
+        for e in db.exec(select(ScoreEntry).where(ScoreEntry.batch_id == batch.id)).all()
+    ]
     return results, entries
 
 
@@ -68,9 +101,17 @@ def seal_payload(batch_id: int, digest: str, locked_at: datetime) -> bytes:
 
 
 def seal_body(seal: BatchSeal) -> dict[str, Any]:
-    return {"digest": seal.digest, "kid": seal.kid, "signature": seal.signature, "algorithm": "Ed25519",
-            "version": SEAL_VERSION, "locked_at": iso(seal.locked_at), "trigger": seal.trigger,
-            "results": seal.results, "entries": seal.entries}
+    return {
+        "digest": seal.digest,
+        "kid": seal.kid,
+        "signature": seal.signature,
+        "algorithm": "Ed25519",
+        "version": SEAL_VERSION,
+        "locked_at": iso(seal.locked_at),
+        "trigger": seal.trigger,
+        "results": seal.results,
+        "entries": seal.entries,
+    }
 
 
 def seal_of(db: Session, batch_id: int) -> BatchSeal | None:
@@ -78,8 +119,9 @@ def seal_of(db: Session, batch_id: int) -> BatchSeal | None:
 
 
 def _for_update(db: Session, batch_id: int) -> Batch:
-    batch = db.exec(select(Batch).where(Batch.id == batch_id).with_for_update()
-                    .execution_options(populate_existing=True)).first()
+    batch = db.exec(
+        select(Batch).where(Batch.id == batch_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
     if batch is None:
         raise not_found("batch")
     return batch
@@ -88,12 +130,21 @@ def _for_update(db: Session, batch_id: int) -> Batch:
 def _violations(db: Session, batch: Batch, now: datetime) -> list[dict[str, Any]]:
     publicity = publicity_of(db, batch.id)
     today = now.astimezone(CST).date()
-    found = [v.as_dict() for v in
-             lock_violations(today, publicity.ends_on if publicity else None, open_objection_count(db, batch.id))]
+    found = [
+        v.as_dict()
+        for v in lock_violations(today, publicity.ends_on if publicity else None, open_objection_count(db, batch.id))
+    ]
     pending = unsettled_parts(db, batch) if publicity else []
     if pending:
-        found.append({"code": "scores_not_final", "rule": "R-PUB-1", "message": f"尚有{len(pending)}项成绩未确定",
-                      "message_en": f"{len(pending)} part score(s) are not final.", "detail": {"examples": pending[:20]}})
+        found.append(
+            {
+                "code": "scores_not_final",
+                "rule": "R-PUB-1",
+                "message": f"尚有{len(pending)}项成绩未确定",
+                "message_en": f"{len(pending)} part score(s) are not final.",
+                "detail": {"examples": pending[:20]},
+            }
+        )
     return found
 
 
@@ -101,8 +152,17 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
     results, entries = seal_rows(db, batch)
     digest = seal_digest(results, entries)
     kid, signature = keys.sign(db, batch.institution_id, seal_payload(batch.id, digest, now), now)
-    seal = BatchSeal(batch_id=batch.id, locked_at=now, account_id=actor.account_id, trigger=trigger, digest=digest,
-                     kid=kid, signature=signature, results=len(results) - 1, entries=len(entries))
+    seal = BatchSeal(
+        batch_id=batch.id,
+        locked_at=now,
+        account_id=actor.account_id,
+        trigger=trigger,
+        digest=digest,
+        kid=kid,
+        signature=signature,
+        results=len(results) - 1,
+        entries=len(entries),
+    )
     db.add(seal)
     db.flush()  # the seal goes in before the status flips: the triggers refuse inserts into a locked batch
     before = batch.status
@@ -110,8 +170,16 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
     db.add(batch)
     db.flush()
     body = seal_body(seal)
-    audit.record(db, actor, "batch.lock", "batch", batch.id, {"status": [before, "locked"], "seal": body},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "batch.lock",
+        "batch",
+        batch.id,
+        {"status": [before, "locked"], "seal": body},
+        now,
+        batch.institution_id,
+    )
     return {"batch_id": batch.id, "locked_at": body["locked_at"], "seal": body}
 
 
@@ -158,12 +226,21 @@ def verify_seals(db: Session) -> list[str]:
         if not keys.verify(db, seal.kid, seal_payload(batch.id, seal.digest, seal.locked_at), seal.signature):
             problems.append(f"batch {batch.id}: seal signature does not verify (key {seal.kid})")
     chains: dict[tuple[int, int, str, int], list[ScoreEntry]] = defaultdict(list)
-    for e in db.exec(select(ScoreEntry).order_by(ScoreEntry.batch_id, ScoreEntry.candidate_id, ScoreEntry.part,
-                                                 ScoreEntry.examiner_staff_id, ScoreEntry.version)).all():
+    for e in db.exec(
+        select(ScoreEntry).order_by(
+            ScoreEntry.batch_id,
+            ScoreEntry.candidate_id,
+            ScoreEntry.part,
+            ScoreEntry.examiner_staff_id,
+            ScoreEntry.version,
+        )
+    ).all():
         chains[(e.batch_id, e.candidate_id, e.part, e.examiner_staff_id)].append(e)
     for (bid, cid, part, sid), rows in chains.items():
         broken = verify_chain([as_version(r) for r in rows])
         if broken is not None:
-            problems.append(f"batch {bid}: score entry chain broken (candidate {cid}, part {part}, "
-                            f"examiner {sid}, version {rows[broken].version})")
+            problems.append(
+                f"batch {bid}: score entry chain broken (candidate {cid}, part {part}, "
+                f"examiner {sid}, version {rows[broken].version})"
+            )
     return problems

@@ -8,9 +8,8 @@ chief's re-score), and the objection counts as open until the re-score is
 final. Theory scores come from the exam system, not a panel, so an objection
 to one cannot be upheld here: the office corrects it at the source.
 """
-from __future__ import annotations
 
-from storage.holds import place_hold
+from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
@@ -22,18 +21,28 @@ from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, not_found
 from scoring import access
-from scoring.services.combine import part_score, reopen_for_rescore
 from scoring.models import Objection
 from scoring.panel_data import load_panel
+from scoring.services.combine import part_score, reopen_for_rescore
 from scoring.services.publicity import publicity_of
+from storage.holds import place_hold
 
 DECISIONS = ("upheld", "rejected")
 
 
 def objection_body(o: Objection) -> dict[str, Any]:
-    return {"id": o.id, "batch_id": o.batch_id, "candidate_id": o.candidate_id, "part": o.part,
-            "raised_by": o.raised_by, "reason": o.reason, "status": o.status, "resolution": o.resolution,
-            "created_at": iso(o.created_at), "resolved_at": iso(o.resolved_at)}
+    return {
+        "id": o.id,
+        "batch_id": o.batch_id,
+        "candidate_id": o.candidate_id,
+        "part": o.part,
+        "raised_by": o.raised_by,
+        "reason": o.reason,
+        "status": o.status,
+        "resolution": o.resolution,
+        "created_at": iso(o.created_at),
+        "resolved_at": iso(o.resolved_at),
+    }
 
 
 def _reason(value: object, what: str = "reason") -> str:
@@ -43,43 +52,79 @@ def _reason(value: object, what: str = "reason") -> str:
     return text[:2000]
 
 
-def raise_objection(db: Session, actor: Actor, now: datetime, batch_id: int, candidate_id: int,
-                    part: str | None, reason: object, raised_by: str = "") -> dict[str, Any]:
+def raise_objection(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    candidate_id: int,
+    part: str | None,
+    reason: object,
+    raised_by: str = "",
+) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     access.refuse_if_locked(batch)
     publicity = publicity_of(db, batch.id)
     if publicity is None:
-        raise conflict("publicity_not_started", "成绩尚未公示，不能提出异议", "Scores are not published yet.", "R-PUB-1")
+        raise conflict(
+            "publicity_not_started", "成绩尚未公示，不能提出异议", "Scores are not published yet.", "R-PUB-1"
+        )
     # R-PUB-1: objections are heard during the publicity, up to its last day.
     if now.astimezone(CST).date() > publicity.ends_on:
-        raise conflict("publicity_over", f"公示已于{publicity.ends_on.isoformat()}结束",
-                       f"The publicity ended on {publicity.ends_on.isoformat()}.", "R-PUB-1",
-                       ends_on=publicity.ends_on.isoformat())
+        raise conflict(
+            "publicity_over",
+            f"公示已于{publicity.ends_on.isoformat()}结束",
+            f"The publicity ended on {publicity.ends_on.isoformat()}.",
+            "R-PUB-1",
+            ends_on=publicity.ends_on.isoformat(),
+        )
     if part is not None:
         access.refuse_unknown_part(batch, part)
     cand = access.candidate_of(db, batch, candidate_id)
-    o = Objection(batch_id=batch.id, candidate_id=cand.id, part=part, raised_by=(raised_by or "")[:100],
-                  reason=_reason(reason), created_at=now, account_id=actor.account_id)
+    o = Objection(
+        batch_id=batch.id,
+        candidate_id=cand.id,
+        part=part,
+        raised_by=(raised_by or "")[:100],
+        reason=_reason(reason),
+        created_at=now,
+        account_id=actor.account_id,
+    )
     db.add(o)
     db.flush()
-    audit.record(db, actor, "objection.raise", "objection", o.id,
-                 {"batch_id": batch.id, "candidate_id": cand.id, "part": part, "reason": o.reason},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "objection.raise",
+        "objection",
+        o.id,
+        {"batch_id": batch.id, "candidate_id": cand.id, "part": part, "reason": o.reason},
+        now,
+        batch.institution_id,
+    )
     # R-ARCH-1: a disputed batch's records and video stay until the hold is released by hand.
     place_hold(db, actor, "batch", batch.id, f"成绩异议 objection #{o.id}", now, source=f"objection:{o.id}")
     return objection_body(o)
 
 
-def resolve_objection(db: Session, actor: Actor, now: datetime, objection_id: int, decision: object,
-                      reason: object, part: str | None = None) -> dict[str, Any]:
+def resolve_objection(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    objection_id: int,
+    decision: object,
+    reason: object,
+    part: str | None = None,
+) -> dict[str, Any]:
     o = db.get(Objection, objection_id)
     if o is None:
         raise not_found("objection")
     batch = access.batch_for_admin(db, actor, o.batch_id)
     access.refuse_if_locked(batch)
     if o.status != "open":
-        raise conflict("objection_settled", "该异议已处理", "This objection is already settled.", "R-PUB-1",
-                       status=o.status)
+        raise conflict(
+            "objection_settled", "该异议已处理", "This objection is already settled.", "R-PUB-1", status=o.status
+        )
     if decision not in DECISIONS:
         raise Refusal("invalid_decision", "处理结果须为 upheld 或 rejected", "decision must be upheld or rejected.")
     note = _reason(reason, "reason for the decision")
@@ -94,22 +139,37 @@ def resolve_objection(db: Session, actor: Actor, now: datetime, objection_id: in
         cand = access.candidate_of(db, batch, o.candidate_id)
         view = load_panel(db, batch.id, part, [cand])
         if view is None:
-            raise conflict("no_panel", "该科目没有考评组（理论成绩以考试系统为准）",
-                           "This part has no panel to re-score it (theory scores come from the exam system).",
-                           "R-PUB-1", part=part)
+            raise conflict(
+                "no_panel",
+                "该科目没有考评组（理论成绩以考试系统为准）",
+                "This part has no panel to re-score it (theory scores come from the exam system).",
+                "R-PUB-1",
+                part=part,
+            )
         ps = part_score(db, batch.id, cand.id, part, now, create=False)
         if ps is None or ps.status != "final":
-            raise conflict("part_not_final", "该科目成绩不是已确定状态，不能复评",
-                           "This part's score is not final; it cannot be re-scored.", "R-PUB-1")
+            raise conflict(
+                "part_not_final",
+                "该科目成绩不是已确定状态，不能复评",
+                "This part's score is not final; it cannot be re-scored.",
+                "R-PUB-1",
+            )
         scorers, _ = view.scorers(cand.id)
         reopen_for_rescore(db, actor, now, batch, ps, "objection_rescore", f"objection {o.id}: {note}", scorers)
         o.part, o.status = part, "rescoring"
     o.resolution, o.resolved_at, o.resolved_by = note, now, actor.account_id
     db.add(o)
     db.flush()
-    audit.record(db, actor, "objection.resolve", "objection", o.id,
-                 {"batch_id": batch.id, "decision": decision, "status": [before, o.status], "reason": note,
-                  "part": o.part}, now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "objection.resolve",
+        "objection",
+        o.id,
+        {"batch_id": batch.id, "decision": decision, "status": [before, o.status], "reason": note, "part": o.part},
+        now,
+        batch.institution_id,
+    )
     return objection_body(o)
 
 

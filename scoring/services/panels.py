@@ -8,6 +8,7 @@ capped by the batch's candidates (a panel of five assesses a day of many
 sittings, never 2,000 people at once). A panel can be replaced until its
 part's first entry.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,11 @@ def concurrent_candidates(db: Session, batch: Batch, part: str, total: int) -> i
     largest = 0
     sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == batch.id, ExamSession.part == part)).all()
     for session in sessions:
-        seats = db.exec(select(Room.seats).join(SessionRoom, SessionRoom.room_id == Room.id)
-                        .where(SessionRoom.session_id == session.id)).all()
+        seats = db.exec(
+            select(Room.seats)
+            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .where(SessionRoom.session_id == session.id)
+        ).all()
         largest = max(largest, sum(seats))
     return min(total, largest) if largest else total
 
@@ -60,35 +64,59 @@ def panel_body(db: Session, batch: Batch, part: str) -> dict[str, Any] | None:
         _, recused = view.scorers(cand.id)
         if recused:
             recusals[str(cand.id)] = {str(k): v for k, v in recused.items()}
-    return {"id": view.panel.id, "batch_id": batch.id, "part": part, "chief_id": view.panel.chief_staff_id,
-            "examiner_ids": list(view.member_ids), "recusals": recusals}
+    return {
+        "id": view.panel.id,
+        "batch_id": batch.id,
+        "part": part,
+        "chief_id": view.panel.chief_staff_id,
+        "examiner_ids": list(view.member_ids),
+        "recusals": recusals,
+    }
 
 
-def set_panel(db: Session, actor: Actor, now: datetime, batch_id: int, part: str, examiner_ids: object,
-              chief_id: object) -> dict[str, Any]:
+def set_panel(
+    db: Session, actor: Actor, now: datetime, batch_id: int, part: str, examiner_ids: object, chief_id: object
+) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     access.refuse_if_locked(batch)
     access.refuse_unknown_part(batch, part)
     if batch.status not in ("draft", "filed"):
-        raise conflict("scores_published", "成绩已公示，考评组不能再改",
-                       "Scores are published; the panel can no longer change.", "R-PANEL-1")
+        raise conflict(
+            "scores_published",
+            "成绩已公示，考评组不能再改",
+            "Scores are published; the panel can no longer change.",
+            "R-PANEL-1",
+        )
     ids = _ids(examiner_ids)
     if ids is None:
         raise Refusal("invalid_input", "examiner_ids 须为考评员编号列表", "examiner_ids must be a list of staff ids.")
     cfg = access.scoring_config(batch)
-    staff = {s.id: s for s in db.exec(select(Staff).where(Staff.id.in_(ids or [-1]))).all()
-             if s.institution_id == batch.institution_id}
+    staff = {
+        s.id: s
+        for s in db.exec(select(Staff).where(Staff.id.in_(ids or [-1]))).all()
+        if s.institution_id == batch.institution_id
+    }
     violations: list[Violation] = [
-        Violation("examiner_not_found", "R-PANEL-1", f"考评员{i}不是本机构人员",
-                  f"Staff {i} is not a member of this institution.", staff_id=i)
-        for i in dict.fromkeys(ids) if i not in staff
+        Violation(
+            "examiner_not_found",
+            "R-PANEL-1",
+            f"考评员{i}不是本机构人员",
+            f"Staff {i} is not a member of this institution.",
+            staff_id=i,
+        )
+        for i in dict.fromkeys(ids)
+        if i not in staff
     ]
     conflicts = conflicts_of(db, staff)
     examiners = [examiner_from(staff[i], conflicts) for i in ids if i in staff]
     candidates = access.scored_candidates(db, batch.id)
     # R-PANEL-1, R-STAFF-2, R-RATIO-1: size, parity, chief, level, card, occupation, ratio.
     violations += panel_violations(
-        examiners, chief_id, batch.level, batch.occupation_code, batch.exam_date,
+        examiners,
+        chief_id,
+        batch.level,
+        batch.occupation_code,
+        batch.exam_date,
         candidate_count=concurrent_candidates(db, batch, part, len(candidates)),
         candidates_per_examiner=cfg.candidates_per_examiner,
     )
@@ -97,31 +125,53 @@ def set_panel(db: Session, actor: Actor, now: datetime, batch_id: int, part: str
     if examiners and not any(v.code in ("panel_too_small", "panel_even") for v in violations):
         violations += recusal_violations(candidate_ties(candidates, conflicts).values(), examiners)
     if violations:
-        raise Refusal("panel_rejected", f"考评组不符合要求（{len(violations)}项）",
-                      f"The panel breaks {len(violations)} rule(s).", "R-PANEL-1",
-                      detail={"violations": [v.as_dict() for v in violations]})
+        raise Refusal(
+            "panel_rejected",
+            f"考评组不符合要求（{len(violations)}项）",
+            f"The panel breaks {len(violations)} rule(s).",
+            "R-PANEL-1",
+            detail={"violations": [v.as_dict() for v in violations]},
+        )
     existing = db.exec(select(Panel).where(Panel.batch_id == batch.id, Panel.part == part)).first()
     before = None
     if existing is not None:
         if db.exec(select(ScoreEntry.id).where(ScoreEntry.batch_id == batch.id, ScoreEntry.part == part)).first():
-            raise conflict("panel_in_use", "该科目已开始评分，考评组不能再改",
-                           "Scoring of this part has started; the panel can no longer change.", "R-PANEL-1")
+            raise conflict(
+                "panel_in_use",
+                "该科目已开始评分，考评组不能再改",
+                "Scoring of this part has started; the panel can no longer change.",
+                "R-PANEL-1",
+            )
         before = panel_body(db, batch, part)
         db.exec(delete(PanelMember).where(PanelMember.panel_id == existing.id))
         existing.chief_staff_id = chief_id
         existing.created_at, existing.created_by = now, actor.account_id
         panel = existing
     else:
-        panel = Panel(batch_id=batch.id, part=part, chief_staff_id=chief_id, created_at=now,
-                      created_by=actor.account_id)
+        panel = Panel(
+            batch_id=batch.id, part=part, chief_staff_id=chief_id, created_at=now, created_by=actor.account_id
+        )
     db.add(panel)
     db.flush()
     for staff_id in dict.fromkeys(ids):
         db.add(PanelMember(panel_id=panel.id, batch_id=batch.id, staff_id=staff_id))
     db.flush()
     body = panel_body(db, batch, part)
-    audit.record(db, actor, "panel.set", "panel", panel.id,
-                 {"batch_id": batch.id, "part": part, "before": before and before["examiner_ids"],
-                  "examiner_ids": body["examiner_ids"], "chief_id": chief_id,
-                  "recusals": body["recusals"]}, now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "panel.set",
+        "panel",
+        panel.id,
+        {
+            "batch_id": batch.id,
+            "part": part,
+            "before": before and before["examiner_ids"],
+            "examiner_ids": body["examiner_ids"],
+            "chief_id": chief_id,
+            "recusals": body["recusals"],
+        },
+        now,
+        batch.institution_id,
+    )
     return body

@@ -6,6 +6,7 @@ counted from the first full day: scores put up by 09:00 China time count that
 day, later ones from the next day — a part of a day is not a day of publicity.
 A year without an official holiday notice makes the dates provisional (R-CAL).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -33,15 +34,18 @@ def first_full_day(now: datetime) -> date:
 
 def unsettled_parts(db: Session, batch: Batch) -> list[dict[str, Any]]:
     """Every candidate part without a final score or an absence."""
-    scores = {(ps.candidate_id, ps.part): ps.status
-              for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id)).all()}
+    scores = {
+        (ps.candidate_id, ps.part): ps.status
+        for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id)).all()
+    }
     out = []
     for cand in access.scored_candidates(db, batch.id):
         for part in batch.part_list():
             status = scores.get((cand.id, part), "missing")
             if status not in SETTLED:
-                out.append({"candidate_id": cand.id, "ticket_number": cand.ticket_number, "part": part,
-                            "status": status})
+                out.append(
+                    {"candidate_id": cand.id, "ticket_number": cand.ticket_number, "part": part, "status": status}
+                )
     return out
 
 
@@ -50,35 +54,61 @@ def publicity_of(db: Session, batch_id: int) -> Publicity | None:
 
 
 def publicity_body(p: Publicity) -> dict[str, Any]:
-    return {"batch_id": p.batch_id, "starts_on": p.starts_on.isoformat(), "ends_on": p.ends_on.isoformat(),
-            "lock_from": lock_allowed_from(p.ends_on).isoformat(), "provisional": p.provisional,
-            "published_at": iso(p.published_at)}
+    return {
+        "batch_id": p.batch_id,
+        "starts_on": p.starts_on.isoformat(),
+        "ends_on": p.ends_on.isoformat(),
+        "lock_from": lock_allowed_from(p.ends_on).isoformat(),
+        "provisional": p.provisional,
+        "published_at": iso(p.published_at),
+    }
 
 
 def start_publicity(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     access.refuse_unless_filed(batch)
     if publicity_of(db, batch.id) is not None or batch.status != "filed":
-        raise conflict("publicity_started", "该批次成绩已公示", "The scores of this batch are already published.",
-                       "R-PUB-1")
+        raise conflict(
+            "publicity_started", "该批次成绩已公示", "The scores of this batch are already published.", "R-PUB-1"
+        )
     if not access.scored_candidates(db, batch.id):
         raise conflict("no_candidates", "该批次没有考生", "The batch has no candidates to publish.", "R-PUB-1")
     pending = unsettled_parts(db, batch)
     if pending:
-        raise conflict("scores_not_final", f"尚有{len(pending)}项成绩未确定，不能公示",
-                       f"{len(pending)} part score(s) are not final; publicity cannot start.", "R-PUB-1",
-                       pending=len(pending), examples=pending[:20])
+        raise conflict(
+            "scores_not_final",
+            f"尚有{len(pending)}项成绩未确定，不能公示",
+            f"{len(pending)} part score(s) are not final; publicity cannot start.",
+            "R-PUB-1",
+            pending=len(pending),
+            examples=pending[:20],
+        )
     calendar = access.working_calendar(db)
     starts_on, ends_on = publicity_window(first_full_day(now), calendar)  # R-PUB-1: 5 working days
-    provisional = bool(calendar.provisional_years_in(starts_on, ends_on)) if hasattr(
-        calendar, "provisional_years_in") else False
-    p = Publicity(batch_id=batch.id, published_at=now, starts_on=starts_on, ends_on=ends_on,
-                  provisional=provisional, account_id=actor.account_id)
+    provisional = (
+        bool(calendar.provisional_years_in(starts_on, ends_on)) if hasattr(calendar, "provisional_years_in") else False
+    )
+    p = Publicity(
+        batch_id=batch.id,
+        published_at=now,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        provisional=provisional,
+        account_id=actor.account_id,
+    )
     db.add(p)
     batch.status = "publicity"
     db.add(batch)
     db.flush()
     body = publicity_body(p)
-    audit.record(db, actor, "publicity.start", "batch", batch.id, {"status": ["filed", "publicity"], **body},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "publicity.start",
+        "batch",
+        batch.id,
+        {"status": ["filed", "publicity"], **body},
+        now,
+        batch.institution_id,
+    )
     return body

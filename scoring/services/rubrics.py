@@ -3,6 +3,7 @@
 A rubric can be replaced until the first score entry of its part: changing
 the items under entries already made would change what those points mean.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,7 +31,8 @@ def load_items(db: Session, batch_id: int, part: str) -> list[RubricItem]:
 
 def rubric_body(batch_id: int, part: str, items: list[RubricItem]) -> dict[str, Any]:
     return {
-        "batch_id": batch_id, "part": part,
+        "batch_id": batch_id,
+        "part": part,
         "items": [{"code": i.code, "title": i.title, "max_points": show(to_tenths(i.max_points))} for i in items],
         "total": show(sum(to_tenths(i.max_points) for i in items)),
     }
@@ -38,22 +40,30 @@ def rubric_body(batch_id: int, part: str, items: list[RubricItem]) -> dict[str, 
 
 def _read_items(raw: object) -> list[RubricItem]:
     if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-        raise Refusal("rubric_invalid", "评分细则须为细则项列表", "The rubric must be a list of items.",
-                      "R-SCORE-3", detail={"problems": [{"code": None, "reason": "not_a_list"}]})
+        raise Refusal(
+            "rubric_invalid",
+            "评分细则须为细则项列表",
+            "The rubric must be a list of items.",
+            "R-SCORE-3",
+            detail={"problems": [{"code": None, "reason": "not_a_list"}]},
+        )
     return [RubricItem(str(x.get("code") or ""), str(x.get("title") or ""), x.get("max_points")) for x in raw]
 
 
-def set_rubric(db: Session, actor: Actor, now: datetime, batch_id: int, part: str,
-               items: object) -> dict[str, Any]:
+def set_rubric(db: Session, actor: Actor, now: datetime, batch_id: int, part: str, items: object) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     access.refuse_if_locked(batch)
     access.refuse_unknown_part(batch, part)
     clean = validate_rubric(_read_items(items))  # R-SCORE-3: sums to 100, each max > 0
     used = db.exec(select(ScoreEntry.id).where(ScoreEntry.batch_id == batch.id, ScoreEntry.part == part)).first()
     if used is not None:
-        raise conflict("rubric_in_use", "该科目已有评分记录，评分细则不能再改",
-                       "Scores have been entered for this part; its rubric can no longer change.", "R-SCORE-2",
-                       part=part)
+        raise conflict(
+            "rubric_in_use",
+            "该科目已有评分记录，评分细则不能再改",
+            "Scores have been entered for this part; its rubric can no longer change.",
+            "R-SCORE-2",
+            part=part,
+        )
     before = load_items(db, batch.id, part)
     rubric = db.exec(select(Rubric).where(Rubric.batch_id == batch.id, Rubric.part == part)).first()
     if rubric is None:
@@ -65,12 +75,31 @@ def set_rubric(db: Session, actor: Actor, now: datetime, batch_id: int, part: st
         db.add(rubric)
         db.exec(delete(RubricLine).where(RubricLine.rubric_id == rubric.id))
     for position, item in enumerate(clean):
-        db.add(RubricLine(rubric_id=rubric.id, batch_id=batch.id, position=position, code=item.code,
-                          title=item.title[:200], max_tenths=to_tenths(item.max_points)))
+        db.add(
+            RubricLine(
+                rubric_id=rubric.id,
+                batch_id=batch.id,
+                position=position,
+                code=item.code,
+                title=item.title[:200],
+                max_tenths=to_tenths(item.max_points),
+            )
+        )
     db.flush()
     body = rubric_body(batch.id, part, clean)
-    audit.record(db, actor, "rubric.set", "rubric", rubric.id,
-                 {"batch_id": batch.id, "part": part,
-                  "before": rubric_body(batch.id, part, before)["items"], "after": body["items"]},
-                 now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "rubric.set",
+        "rubric",
+        rubric.id,
+        {
+            "batch_id": batch.id,
+            "part": part,
+            "before": rubric_body(batch.id, part, before)["items"],
+            "after": body["items"],
+        },
+        now,
+        batch.institution_id,
+    )
     return body

@@ -1,8 +1,7 @@
 from alembic import context
-from sqlalchemy import pool
 
-from storage.db import make_engine
 from examday.models import metadata
+from storage.db import make_engine
 
 config = context.config
 

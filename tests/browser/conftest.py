@@ -10,6 +10,7 @@ headless Chromium page on a tablet-sized window.
 
 Every test here is marked ``browser``; it is skipped when Chromium is absent.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,14 @@ from typing import Any
 import pytest
 
 CHROMIUM = os.environ.get("EXAMDAY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TABLET = (1024, 768)
 
 
@@ -92,8 +99,9 @@ def page_size() -> tuple[int, int]:
 def tablet_context(browser, size: tuple[int, int] = TABLET):
     """A fresh browser profile (its own cookies) on a touch tablet, in Chinese, on China time."""
     width, height = size
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
     context.set_default_timeout(10_000)
     return context
 

@@ -1,6 +1,7 @@
 """The proctors' dashboard in headless Chromium (R-DAY-3): a check-in made through the
 API turns the seat's colour on the page, live; a proctor records an incident from the
 tablet and the seat turns purple; the page fits a tablet."""
+
 from __future__ import annotations
 
 import re
@@ -50,9 +51,17 @@ def test_check_in_through_the_api_turns_the_seat_green(page, live_server, rooms)
     assert page.locator(".tile").count() == 1  # p1 proctors T01 only
     assert seat(page, "T01", n).get_attribute("data-status") == "expected"
     assert colour(seat(page, "T01", n)) == GREY
-    resp = httpx.post(live_server.at("/api/v1/checkins"), headers=rw.h("kiosk"), json={
-        "ticket_number": cand.ticket_number, "batch_id": rw.batch_id, "id_number": cand.id_number,
-        "kiosk_nonce": uuid.uuid4().hex}, timeout=10)
+    resp = httpx.post(
+        live_server.at("/api/v1/checkins"),
+        headers=rw.h("kiosk"),
+        json={
+            "ticket_number": cand.ticket_number,
+            "batch_id": rw.batch_id,
+            "id_number": cand.id_number,
+            "kiosk_nonce": uuid.uuid4().hex,
+        },
+        timeout=10,
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
     page.wait_for_selector(f'.seat[data-room="T01"][data-seat="{n}"][data-status="present"]')
     assert colour(seat(page, "T01", n)) == GREEN
@@ -62,9 +71,17 @@ def test_check_in_through_the_api_turns_the_seat_green(page, live_server, rooms)
 def test_proctor_records_an_incident_from_the_tablet(page, live_server, rooms, clock):
     rw = rooms
     cand = rw.in_room("T01")[0]
-    httpx.post(live_server.at("/api/v1/checkins"), headers=rw.h("kiosk"), json={
-        "ticket_number": cand.ticket_number, "batch_id": rw.batch_id, "id_number": cand.id_number,
-        "kiosk_nonce": uuid.uuid4().hex}, timeout=10).raise_for_status()
+    httpx.post(
+        live_server.at("/api/v1/checkins"),
+        headers=rw.h("kiosk"),
+        json={
+            "ticket_number": cand.ticket_number,
+            "batch_id": rw.batch_id,
+            "id_number": cand.id_number,
+            "kiosk_nonce": uuid.uuid4().hex,
+        },
+        timeout=10,
+    ).raise_for_status()
     clock.advance(minutes=30)  # 09:10
     sign_in(page, live_server, rw)
     n = rw.seat_of[cand.id][1]
@@ -102,5 +119,6 @@ def test_supervisor_watches_and_notes_a_finding(page, live_server, rooms, world)
     page.click("#f-finding button")
     page.wait_for_selector("#finding-msg.accepted")
     got = httpx.get(live_server.at(f"/api/v1/batches/{rw.batch_id}/supervision"), headers=rw.h("admin"), timeout=10)
-    assert [(f["area"], f["text"], f["by"]) for f in got.json()["findings"]] == \
-        [("rooms_equipment", "T02 后方摄像头角度偏", "tablet-sup")]
+    assert [(f["area"], f["text"], f["by"]) for f in got.json()["findings"]] == [
+        ("rooms_equipment", "T02 后方摄像头角度偏", "tablet-sup")
+    ]

@@ -1,5 +1,6 @@
 """The examiner's tablet page in headless Chromium: sign in, set the PIN, enter
 a score, see it accepted (R-SCORE-1, R-SCORE-2, R-STAFF-4)."""
+
 from __future__ import annotations
 
 import re

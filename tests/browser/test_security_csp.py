@@ -2,6 +2,7 @@
 their Content-Security-Policy (no violation reported), the desk's fetch() and the login form
 pass the cross-site check, and a page on another port of the same host (same-site, so the
 SameSite=Lax cookie does go along) cannot sign the person out."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,10 @@ from tests.integration.kiosk.support import checkin_world
 
 pytestmark = pytest.mark.browser
 PASSWORD = "desk-pass-2026"
-WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
-             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+WATCH_CSP = (
+    "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+    "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+)
 
 
 @pytest.fixture
@@ -51,9 +54,11 @@ def test_the_desk_works_under_its_csp_and_passes_the_cross_site_check(page, live
 class _Evil(BaseHTTPRequestHandler):
     target = ""
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        body = (f'<form id="f" method="post" action="{self.target}/logout"></form>'
-                '<script>document.getElementById("f").submit()</script>').encode()
+    def do_GET(self):
+        body = (
+            f'<form id="f" method="post" action="{self.target}/logout"></form>'
+            '<script>document.getElementById("f").submit()</script>'
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))

@@ -1,4 +1,5 @@
 """Fixtures for whole journeys against a live server."""
+
 from __future__ import annotations
 
 import pytest

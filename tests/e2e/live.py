@@ -1,5 +1,6 @@
 """A live server for tests: uvicorn in a thread on a free port, serving the test's app (its
 database and its clock), so that real HTTP clients, threads and programs can talk to it."""
+
 from __future__ import annotations
 
 import socket
@@ -20,8 +21,9 @@ def free_port() -> int:
 @contextmanager
 def live(app, timeout: float = 20.0) -> Iterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                          lifespan="on", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+    )
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

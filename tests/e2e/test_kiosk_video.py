@@ -1,6 +1,7 @@
 """The kiosk program end to end: a video file of rendered admission tickets as the camera, ID
 numbers typed on stdin, a live server; candidates end up checked in (R-DAY-1, R-ID-1), and a
 kiosk that loses the server keeps checking in and syncs later."""
+
 from __future__ import annotations
 
 import io
@@ -28,9 +29,20 @@ FRAME = (1280, 720)
 
 
 def ticket_image(c, qr_text: str, room: str, seat: int) -> np.ndarray:
-    view = TicketView(institution="示范职业技能评价中心", ticket_number=c.ticket_number, name=c.name,
-                      masked_id=mask_id_number(c.id_number), occupation_name="电工", occupation_code="6-31-01-03",
-                      level=4, parts=["theory", "skill"], sessions=[], room_code=room, seat=seat, qr_text=qr_text)
+    view = TicketView(
+        institution="示范职业技能评价中心",
+        ticket_number=c.ticket_number,
+        name=c.name,
+        masked_id=mask_id_number(c.id_number),
+        occupation_name="电工",
+        occupation_code="6-31-01-03",
+        level=4,
+        parts=["theory", "skill"],
+        sessions=[],
+        room_code=room,
+        seat=seat,
+        qr_text=qr_text,
+    )
     img = Image.open(io.BytesIO(render_ticket_png(view))).convert("RGB")
     return cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR)
 
@@ -65,13 +77,30 @@ def write_video(path: Path, tickets: list[np.ndarray], hold: int = 6, gap: int =
     out.release()
 
 
-def run_kiosk(server: str, token: str, video: Path, ids: list[str], data_dir: Path, *extra: str,
-              timeout: float = 120) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "kiosk.program", "--server", server, "--token", token, "--camera", str(video),
-           "--headless", "--data-dir", str(data_dir), "--id-timeout", "10", *extra]
+def run_kiosk(
+    server: str, token: str, video: Path, ids: list[str], data_dir: Path, *extra: str, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable,
+        "-m",
+        "kiosk.program",
+        "--server",
+        server,
+        "--token",
+        token,
+        "--camera",
+        str(video),
+        "--headless",
+        "--data-dir",
+        str(data_dir),
+        "--id-timeout",
+        "10",
+        *extra,
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(cmd, input="".join(i + "\n" for i in ids), capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=env)
+    return subprocess.run(
+        cmd, input="".join(i + "\n" for i in ids), capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env
+    )
 
 
 @pytest.fixture
@@ -108,8 +137,11 @@ def test_video_camera_checks_in_candidates_against_a_live_server(tmp_path, engin
         present = {a.candidate_id for a in s.exec(select(Attendance)).all()}
         attempts = s.exec(select(CheckIn).order_by(CheckIn.id)).all()
     assert present == {w.candidates[0].id, w.candidates[1].id}
-    assert [(a.status, a.code) for a in attempts] == [("accepted", None), ("accepted", None),
-                                                      ("refused", "id_mismatch")]
+    assert [(a.status, a.code) for a in attempts] == [
+        ("accepted", None),
+        ("accepted", None),
+        ("refused", "id_mismatch"),
+    ]
     assert all(a.photo_blob_id for a in attempts)  # the kiosk sends the frame it read the ticket from
 
 
@@ -127,8 +159,9 @@ def test_kiosk_keeps_working_offline_and_syncs(tmp_path, engine, clock, live_ser
     write_video(video, frames_for(w, [0, 1]))
     dead = f"http://127.0.0.1:{free_port()}"
     kiosk_time = iso(clock.now() + timedelta(minutes=1))
-    off = run_kiosk(dead, token, video, [w.candidates[0].id_number, w.candidates[1].id_number], data,
-                    "--clock", kiosk_time)
+    off = run_kiosk(
+        dead, token, video, [w.candidates[0].id_number, w.candidates[1].id_number], data, "--clock", kiosk_time
+    )
     assert off.returncode == 0, off.stderr
     assert sum("签到成功" in s and "离线" in s for s in off.stdout.splitlines()) == 2, off.stdout
     assert len((data / "queue.jsonl").read_text().splitlines()) == 2

@@ -1,5 +1,6 @@
 """Whole journeys of video (R-VIDEO-1, R-ARCH-1): examday's recorder over a generated
 video file against a live server, and ``examday retention purge`` as an operator runs it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,7 @@ def live_server(settings):
 
     app = create_app(settings, Clock())
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -65,7 +65,7 @@ def generated_video(path: Path, seconds: float, fps: int = 10) -> Path:
     rng = np.random.default_rng(7)
     for i in range(int(seconds * fps)):
         frame = rng.integers(90, 200, (72, 96, 3), dtype=np.uint8)
-        frame[:, (i * 4) % 96:(i * 4) % 96 + 8] = 255
+        frame[:, (i * 4) % 96 : (i * 4) % 96 + 8] = 255
         writer.write(frame)
     writer.release()
     return path
@@ -81,8 +81,15 @@ def test_the_recorder_fills_coverage_on_a_live_server(live_server, settings, tmp
     token = World(app, engine, clock).token("office", "admin", iid)
 
     video = generated_video(tmp_path / "camera.avi", seconds=4.5)
-    config = RecorderConfig(source=str(video), room_code="T01", camera_code="T01-C1", server=live_server.url,
-                            secret=settings.hook_secret, out_dir=tmp_path / "recordings", segment_seconds=1.5)
+    config = RecorderConfig(
+        source=str(video),
+        room_code="T01",
+        camera_code="T01-C1",
+        server=live_server.url,
+        secret=settings.hook_secret,
+        out_dir=tmp_path / "recordings",
+        segment_seconds=1.5,
+    )
     result = record(config)
     assert result.unsent_hooks == 0 and len(result.segments) == 3
 
@@ -98,14 +105,16 @@ def test_the_recorder_fills_coverage_on_a_live_server(live_server, settings, tmp
         assert sorted(receipts) == ["segment_finished"] * 3 + ["segment_started"] * 3
         first, last = segs[0].started_at, segs[-1].ended_at
         # The theory session becomes the recorded span: coverage must be complete over it.
-        session = db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id,
-                                                    ExamSession.part == "theory")).one()
+        session = db.exec(
+            select(ExamSession).where(ExamSession.batch_id == batch_id, ExamSession.part == "theory")
+        ).one()
         session.starts_at, session.ends_at = first, last
         db.add(session)
         db.commit()
 
-    r = httpx.get(f"{live_server.url}/api/v1/batches/{batch_id}/coverage", params={"margin": 0},
-                  headers=bearer(token), timeout=10)
+    r = httpx.get(
+        f"{live_server.url}/api/v1/batches/{batch_id}/coverage", params={"margin": 0}, headers=bearer(token), timeout=10
+    )
     assert r.status_code == 200, r.text
     theory = next(s for s in r.json()["sessions"] if s["part"] == "theory")
     cam = next(c for room in theory["rooms"] for c in room["cameras"] if c["code"] == "T01-C1")
@@ -115,23 +124,27 @@ def test_the_recorder_fills_coverage_on_a_live_server(live_server, settings, tmp
     assert other["complete"] is False and other["gaps"][0]["cause"] == "no_hook_received"
 
     # A hook without the secret is refused by the live server too.
-    bad = httpx.post(f"{live_server.url}/api/v1/hooks/recorder", content=b"{}",
-                     headers={"X-Examday-Signature": "sha256=00"}, timeout=10)
+    bad = httpx.post(
+        f"{live_server.url}/api/v1/hooks/recorder",
+        content=b"{}",
+        headers={"X-Examday-Signature": "sha256=00"},
+        timeout=10,
+    )
     assert bad.status_code == 401 and bad.json()["code"] == "bad_signature"
 
 
 def cli(args: list[str], db_url: str, data_dir: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "EXAMDAY_DATABASE_URL": db_url, "EXAMDAY_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "examday.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "examday.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
 
 
 def test_retention_purge_from_the_command_line(tmp_path):  # R-VIDEO-1, R-ARCH-1
-    from storage.db import alembic_config, make_engine
-
     from alembic import command
 
     from examday.models import metadata
+    from storage.db import alembic_config, make_engine
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
@@ -150,10 +163,18 @@ def test_retention_purge_from_the_command_line(tmp_path):  # R-VIDEO-1, R-ARCH-1
             path = tmp_path / "video" / f"{years}.mp4"
             path.parent.mkdir(exist_ok=True)
             path.write_bytes(b"video bytes %d" % years)
-            seg = Segment(camera_id=cam.id, institution_id=inst.id, started_at=start,
-                          ended_at=start + timedelta(seconds=10), expected_end=start + timedelta(seconds=10),
-                          path=str(path), size=path.stat().st_size, sha256="0" * 64, state="valid",
-                          received_at=start)
+            seg = Segment(
+                camera_id=cam.id,
+                institution_id=inst.id,
+                started_at=start,
+                ended_at=start + timedelta(seconds=10),
+                expected_end=start + timedelta(seconds=10),
+                path=str(path),
+                size=path.stat().st_size,
+                sha256="0" * 64,
+                state="valid",
+                received_at=start,
+            )
             db.add(seg)
             db.flush()
             files.append(path)

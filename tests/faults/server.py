@@ -4,6 +4,7 @@
 
 The clock reads ``AT_ISO`` when the wall clock read ``EPOCH`` (``time.time()``) and runs at the
 wall clock's pace, so two processes, and one restarted after a kill, tell the same time."""
+
 from __future__ import annotations
 
 import sys
@@ -29,9 +30,15 @@ class RunningClock(Clock):
 
 def main(argv: list[str]) -> None:
     db_url, data_dir, port, at, epoch = argv[:5]
-    settings = Settings(database_url=db_url, data_dir=Path(data_dir), redis_url=argv[5] if len(argv) > 5 else None,
-                        hook_secret=HOOK_SECRET, secret_key=SECRET_KEY, password_time_cost=1,
-                        password_memory_kib=1024).resolved()
+    settings = Settings(
+        database_url=db_url,
+        data_dir=Path(data_dir),
+        redis_url=argv[5] if len(argv) > 5 else None,
+        hook_secret=HOOK_SECRET,
+        secret_key=SECRET_KEY,
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
     app = create_app(settings, RunningClock(datetime.fromisoformat(at), float(epoch)))
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
 

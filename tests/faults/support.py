@@ -1,5 +1,6 @@
 """What the fault tests share: server processes on a common running clock, a TCP proxy that can cut
 the database off, kiosk accounts, and the count of what reached the database."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,15 @@ class ServerProcess:
     """``examday``'s app under uvicorn in its own process, on a clock that reads ``at`` when the wall
     clock read ``epoch`` and runs on from there: every process (and a restarted one) agrees on the time."""
 
-    def __init__(self, db_url: str, data_dir: Path, at: datetime, epoch: float, port: int | None = None,
-                 redis_url: str | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        data_dir: Path,
+        at: datetime,
+        epoch: float,
+        port: int | None = None,
+        redis_url: str | None = None,
+    ) -> None:
         self.db_url, self.data_dir, self.at, self.epoch = db_url, data_dir, at, epoch
         self.port = port or free_port()
         self.redis_url = redis_url
@@ -45,10 +53,18 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-m", "tests.faults.server", self.db_url, str(self.data_dir), str(self.port),
-               self.at.isoformat(), repr(self.epoch)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.faults.server",
+            self.db_url,
+            str(self.data_dir),
+            str(self.port),
+            self.at.isoformat(),
+            repr(self.epoch),
+        ]
         if self.redis_url:
             cmd.append(self.redis_url)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
@@ -186,8 +202,11 @@ def kiosk_tokens(db: Session, institution_id: int, n: int, now: datetime, prefix
 
 
 def attendance_by_candidate(db: Session, batch_id: int) -> dict[int, int]:
-    rows = db.exec(select(Attendance.candidate_id, func.count()).where(Attendance.batch_id == batch_id)
-                   .group_by(Attendance.candidate_id)).all()
+    rows = db.exec(
+        select(Attendance.candidate_id, func.count())
+        .where(Attendance.batch_id == batch_id)
+        .group_by(Attendance.candidate_id)
+    ).all()
     return {cid: n for cid, n in rows}
 
 

@@ -9,6 +9,7 @@ What was lost: nothing. The request refused with 503 stored nothing and goes thr
 again with the same nonce; every candidate let in offline has exactly one attendance after the
 sync; no kiosk record is left over.
 """
+
 from __future__ import annotations
 
 import time
@@ -49,8 +50,14 @@ def test_database_down_30s_kiosks_go_offline_and_sync(db_url, db, clock, tmp_pat
     url = make_url(db_url)
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    settings = Settings(database_url=proxied, data_dir=tmp_path / "data", hook_secret="h",
-                        secret_key="faults-secret", password_time_cost=1, password_memory_kib=1024).resolved()
+    settings = Settings(
+        database_url=proxied,
+        data_dir=tmp_path / "data",
+        hook_secret="h",
+        secret_key="faults-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
     app = create_app(settings, clock)
     people = [(w.qr(i), w.candidates[i].id_number) for i in range(len(w.candidates))]
     probe_person, people = people[-1], people[:-1]
@@ -73,13 +80,13 @@ def test_database_down_30s_kiosks_go_offline_and_sync(db_url, db, clock, tmp_pat
             body = assert_refusal(r, 503, "service_unavailable")
             assert "数据库" in body["message"] and "database" in body["message_en"]
             assert answered_in < 8, f"a clean answer, not a hang: {answered_in:.1f} s"
-            for t, i in people[BEFORE:BEFORE + DURING]:
+            for t, i in people[BEFORE : BEFORE + DURING]:
                 kinds.append(kiosk.check_in(t, i, None).kind)  # offline, from the cached roster
             assert not kiosk.online and len(kiosk.store.pending()) == DURING
 
             time.sleep(max(0.0, OUTAGE - (time.monotonic() - cut_at)))
             proxy.restore()
-            for t, i in people[BEFORE + DURING:]:
+            for t, i in people[BEFORE + DURING :]:
                 kinds.append(kiosk.check_in(t, i, None).kind)  # online again: the queue goes up with it
             again = httpx.post(base + "/api/v1/checkins", json=probe, headers=bearer(token), timeout=30)
             assert again.status_code == 200 and again.json()["status"] == "accepted", again.text
@@ -105,10 +112,17 @@ def test_a_database_that_cannot_be_opened_is_a_clean_503(tmp_path, clock):
     """The same answer on SQLite, whose file cannot be opened (its folder is gone): 503, not 500."""
     from litestar.testing import TestClient
 
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gone' / 'examday.db'}", data_dir=tmp_path / "data",
-                        hook_secret="h", secret_key="s").resolved()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'gone' / 'examday.db'}",
+        data_dir=tmp_path / "data",
+        hook_secret="h",
+        secret_key="s",
+    ).resolved()
     with TestClient(create_app(settings, clock)) as client:
-        r = client.post("/api/v1/checkins", json={"ticket": "EX1.x", "id_number": "x", "kiosk_nonce": "n"},
-                        headers=bearer("some-kiosk-token"))
+        r = client.post(
+            "/api/v1/checkins",
+            json={"ticket": "EX1.x", "id_number": "x", "kiosk_nonce": "n"},
+            headers=bearer("some-kiosk-token"),
+        )
     assert_refusal(r, 503, "service_unavailable")
     assert r.headers["retry-after"] == "5"

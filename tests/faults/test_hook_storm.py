@@ -10,6 +10,7 @@ What was lost: nothing. Every distinct hook is stored exactly once and every rep
 ``duplicate``, no answer is a 5xx, each segment is one row, and coverage shows exactly the three
 planted gaps with their causes and nothing else.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,11 +56,28 @@ def _hooks(tmp_path, cameras: list[tuple[str, str]]) -> list[dict]:
             data = f"{cam} {k} ".encode() * 200
             path.write_bytes(data)
             base = {"camera": cam, "room_code": room, "path": str(path)}
-            out.append({**base, "id": f"s-{cam}-{k}", "event": "segment_started", "at": iso(start),
-                        "started_at": iso(start), "segment_seconds": SEG.total_seconds()})
-            out.append({**base, "id": f"f-{cam}-{k}", "event": "segment_finished", "at": iso(end),
-                        "started_at": iso(start), "ended_at": iso(end),
-                        "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+            out.append(
+                {
+                    **base,
+                    "id": f"s-{cam}-{k}",
+                    "event": "segment_started",
+                    "at": iso(start),
+                    "started_at": iso(start),
+                    "segment_seconds": SEG.total_seconds(),
+                }
+            )
+            out.append(
+                {
+                    **base,
+                    "id": f"f-{cam}-{k}",
+                    "event": "segment_finished",
+                    "at": iso(end),
+                    "started_at": iso(start),
+                    "ended_at": iso(end),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "bytes": len(data),
+                }
+            )
             if cam == NEW_IDS:
                 out.append({**out[-1], "id": f"again-{cam}-{k}"})
     for h in out:
@@ -100,8 +118,11 @@ def test_hook_storm_loses_nothing_and_stores_nothing_twice(app, world, db, clock
         work.put(b)
 
     def post(http: httpx.Client, body: bytes) -> None:
-        r = http.post("/api/v1/hooks/recorder", content=body,
-                      headers={SIGNATURE_HEADER: sign(body, secret), "Content-Type": "application/json"})
+        r = http.post(
+            "/api/v1/hooks/recorder",
+            content=body,
+            headers={SIGNATURE_HEADER: sign(body, secret), "Content-Type": "application/json"},
+        )
         answers.append((r.status_code, r.json()))
 
     def sender(base: str) -> None:
@@ -117,8 +138,19 @@ def test_hook_storm_loses_nothing_and_stores_nothing_twice(app, world, db, clock
         cam, down, up = OFFLINE
         with httpx.Client(base_url=base, timeout=30) as http:
             for event, at in (("camera_offline", down), ("camera_online", up)):
-                post(http, json.dumps({"id": uuid.uuid4().hex, "event": event, "camera": cam, "room_code": "T05",
-                                       "at": iso(at), "reason": "no_signal"}).encode())
+                post(
+                    http,
+                    json.dumps(
+                        {
+                            "id": uuid.uuid4().hex,
+                            "event": event,
+                            "camera": cam,
+                            "room_code": "T05",
+                            "at": iso(at),
+                            "reason": "no_signal",
+                        }
+                    ).encode(),
+                )
 
     with live(app) as base:
         threads = [threading.Thread(target=sender, args=(base,)) for _ in range(THREADS)]
@@ -130,10 +162,12 @@ def test_hook_storm_loses_nothing_and_stores_nothing_twice(app, world, db, clock
         # A finish contradicting one on record is refused and changes nothing (R-AUDIT-1).
         first = next(h for h in hooks if h["event"] == "segment_finished" and h["camera"] == NEW_IDS)
         liar = json.dumps({**first, "id": "liar", "sha256": "0" * 64}).encode()
-        refused = httpx.post(base + "/api/v1/hooks/recorder", content=liar,
-                             headers={SIGNATURE_HEADER: sign(liar, secret)})
-        cov = httpx.get(f"{base}/api/v1/batches/{batch_id}/coverage", params={"margin": 0},
-                        headers=bearer(admin), timeout=30).json()
+        refused = httpx.post(
+            base + "/api/v1/hooks/recorder", content=liar, headers={SIGNATURE_HEADER: sign(liar, secret)}
+        )
+        cov = httpx.get(
+            f"{base}/api/v1/batches/{batch_id}/coverage", params={"margin": 0}, headers=bearer(admin), timeout=30
+        ).json()
 
     assert len(answers) == len(sends) + 2
     assert sorted({s for s, _ in answers}) == [200], [a for a in answers if a[0] != 200][:5]
@@ -148,8 +182,12 @@ def test_hook_storm_loses_nothing_and_stores_nothing_twice(app, world, db, clock
     assert len(segs) == len({(c, s) for c, s, _ in segs}) == len(cameras) * N_SEG - 1
     assert sorted(st for *_, st in segs).count("valid") == len(segs) - 1
 
-    gaps = {c["code"]: [(g["start"], g["end"], g["cause"]) for g in c["gaps"]]
-            for s in cov["sessions"] for r in s["rooms"] for c in r["cameras"]}
+    gaps = {
+        c["code"]: [(g["start"], g["end"], g["cause"]) for g in c["gaps"]]
+        for s in cov["sessions"]
+        for r in s["rooms"]
+        for c in r["cameras"]
+    }
     at = lambda m: iso(START + timedelta(minutes=m))  # noqa: E731
     assert gaps == {cam: [] for _, cam in cameras} | {
         MISSING[0]: [(at(60), at(70), "no_hook_received")],

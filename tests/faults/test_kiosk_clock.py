@@ -10,6 +10,7 @@ What was lost: nothing, and nothing got in that should not have: an arrival befo
 or after it closes is refused offline and on the server whichever way the kiosk's clock is off;
 one inside the window is accepted once, stamped with the server's time.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

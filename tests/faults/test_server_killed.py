@@ -8,6 +8,7 @@ the same nonce (on the other server when they know one), or decide offline and s
 What was lost: nothing. Every candidate who went through the door has exactly one attendance, every
 attempt a kiosk made is one check-in row on the server, and no kiosk has anything left in its queue.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,10 @@ def test_a_server_killed_mid_morning_loses_and_doubles_nothing(db_url, tmp_path,
         a.wait_up()
         b.wait_up()
         routes = [[a.url], [a.url, b.url], [b.url], [b.url, a.url]]
-        kiosks = [Kiosk(r, t, offline.Store(tmp_path / f"kiosk{k}"), [w.batch_id])
-                  for k, (r, t) in enumerate(zip(routes, tokens))]
+        kiosks = [
+            Kiosk(r, t, offline.Store(tmp_path / f"kiosk{k}"), [w.batch_id])
+            for k, (r, t) in enumerate(zip(routes, tokens))
+        ]
         statuses: list[int] = []
         for k in kiosks:
             k.http.event_hooks = {"response": [lambda r: statuses.append(r.status_code)]}
@@ -64,7 +67,7 @@ def test_a_server_killed_mid_morning_loses_and_doubles_nothing(db_url, tmp_path,
         go_on, a_back = threading.Event(), threading.Event()
 
         def door(k: int) -> None:
-            for i, cand in enumerate(w.candidates[k::len(kiosks)]):
+            for i, cand in enumerate(w.candidates[k :: len(kiosks)]):
                 if i == BEFORE:
                     go_on.wait(60)
                 elif i == BEFORE + DURING:

@@ -10,6 +10,7 @@ a skill rubric and panel, examiners with signing PINs. Fuzzed writes change it a
 on (that is the point: later cases meet the state earlier ones left); each case is sent as
 every role in a fixed order, and nothing here asserts on the data itself.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,14 @@ def fuzz_world(request, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("fuzz")
     url = _database(request, root)
-    settings = Settings(database_url=url, data_dir=root / "data", hook_secret="fuzz-hook-secret",
-                        secret_key="fuzz-secret", password_time_cost=1, password_memory_kib=1024).resolved()
+    settings = Settings(
+        database_url=url,
+        data_dir=root / "data",
+        hook_secret="fuzz-hook-secret",
+        secret_key="fuzz-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
     clock = FixedClock(datetime(2026, 11, 26, 8, 40, tzinfo=CST))  # check-in opened ten minutes ago
     app = create_app(settings, clock)
     with Session(app.state.engine, expire_on_commit=False) as db:
@@ -73,19 +80,35 @@ def fuzz_world(request, tmp_path_factory):
         }
         db.commit()
         sessions = [s.id for s in db.exec(_sessions(bid))]
-        known = {"bid": [bid], "iid": [iid], "cid": [c.id for c in w["candidates"][:3]],
-                 "candidate_id": [w["candidates"][0].id], "sid": [*sessions, examiners[0]],
-                 "room_code": ["T01", "T02", "S01"], "part": ["theory", "skill", "review"], "year": [2026]}
+        known = {
+            "bid": [bid],
+            "iid": [iid],
+            "cid": [c.id for c in w["candidates"][:3]],
+            "candidate_id": [w["candidates"][0].id],
+            "sid": [*sessions, examiners[0]],
+            "room_code": ["T01", "T02", "S01"],
+            "part": ["theory", "skill", "review"],
+            "year": [2026],
+        }
     with live(app) as base:
         admin = {"Authorization": f"Bearer {tokens['admin']}"}
         with httpx.Client(base_url=base, headers=admin, timeout=60) as c:
             # Seats and tickets, a skill rubric and a panel: so the fuzzer reaches past "not ready yet".
             c.post(f"/api/v1/batches/{bid}/seating", json={"seed": 7}).raise_for_status()
-            c.put(f"/api/v1/batches/{bid}/rubrics/skill", json={"items": [
-                {"code": "A1", "title": "安全操作", "max_points": 40}, {"code": "A2", "title": "接线工艺", "max_points": 35},
-                {"code": "A3", "title": "通电试验", "max_points": 25}]}).raise_for_status()
-            c.post(f"/api/v1/batches/{bid}/panels", json={"part": "skill", "examiner_ids": examiners[:3],
-                                                          "chief_id": examiners[0]}).raise_for_status()
+            c.put(
+                f"/api/v1/batches/{bid}/rubrics/skill",
+                json={
+                    "items": [
+                        {"code": "A1", "title": "安全操作", "max_points": 40},
+                        {"code": "A2", "title": "接线工艺", "max_points": 35},
+                        {"code": "A3", "title": "通电试验", "max_points": 25},
+                    ]
+                },
+            ).raise_for_status()
+            c.post(
+                f"/api/v1/batches/{bid}/panels",
+                json={"part": "skill", "examiner_ids": examiners[:3], "chief_id": examiners[0]},
+            ).raise_for_status()
         yield FuzzWorld(base, tokens, known)
 
 
@@ -93,8 +116,9 @@ def _database(request, root) -> str:
     from tests.conftest import empty_database
 
     on_pg = bool(os.environ.get("EXAMDAY_TEST_POSTGRES_URL")) and os.environ.get("EXAMDAY_FUZZ_POSTGRES") == "1"
-    return empty_database("postgres" if on_pg else "sqlite", root,
-                          request.getfixturevalue("pg_schema_url") if on_pg else None)
+    return empty_database(
+        "postgres" if on_pg else "sqlite", root, request.getfixturevalue("pg_schema_url") if on_pg else None
+    )
 
 
 def _sessions(bid: int):

@@ -13,6 +13,7 @@ example database) so that the whole directory stays within a few minutes on two 
 is derandomized, so the suite sends the same cases every time (see SCALE and RANDOM below).
 Each generated case is sent as every role; failures are reported per role, one line per answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,8 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 # The suite's run is small and the same every time (derandomized), so it never flakes; a deeper,
@@ -81,13 +82,25 @@ def schema(fuzz_world):
     return loaded
 
 
-def fuzz_operation(operation, mode: GenerationMode, base_url: str, roles: dict[str, dict[str, str]],
-                   session: requests.Session, failures: dict[str, list[str]]) -> int:
+def fuzz_operation(
+    operation,
+    mode: GenerationMode,
+    base_url: str,
+    roles: dict[str, dict[str, str]],
+    session: requests.Session,
+    failures: dict[str, list[str]],
+) -> int:
     """Generate a few cases for one operation and send each as every role; returns how many were sent."""
     sent = {"n": 0}
 
-    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None, derandomize=not RANDOM,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES[mode],
+        deadline=None,
+        database=None,
+        derandomize=not RANDOM,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(operation.as_strategy(generation_mode=mode))
     def run(case) -> None:
         for role, headers in roles.items():
@@ -112,8 +125,9 @@ def fuzz_operation(operation, mode: GenerationMode, base_url: str, roles: dict[s
         pass  # nothing in this operation can be made invalid (no parameters, no body): nothing to negate
     except Exception as exc:  # a generation problem is reported, it does not hide the other operations
         for role in roles:
-            failures[role].append(f"{operation.label} [{mode.value}]: could not generate ({type(exc).__name__}: "
-                                  f"{exc})"[:400])
+            failures[role].append(
+                f"{operation.label} [{mode.value}]: could not generate ({type(exc).__name__}: {exc})"[:400]
+            )
     return sent["n"]
 
 
@@ -132,8 +146,10 @@ def fuzz_run(fuzz_world, schema) -> dict[str, Any]:
             for mode in EXAMPLES:
                 cases += fuzz_operation(operation, mode, fuzz_world.url, roles, session, failures)
     seconds = time.monotonic() - started
-    print(f"\nfuzz: {operations} operations, {cases} requests ({cases // len(ROLES)} cases × {len(ROLES)} roles) "
-          f"in {seconds:.1f}s")
+    print(
+        f"\nfuzz: {operations} operations, {cases} requests ({cases // len(ROLES)} cases × {len(ROLES)} roles) "
+        f"in {seconds:.1f}s"
+    )
     return {"failures": failures, "cases": cases, "operations": operations}
 
 

@@ -6,6 +6,7 @@ be one the demo makes, every setting they name must be one the code reads,
 every option they type must be one the program takes, and every link inside
 them must land on a heading.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,6 @@ SCALING = DOCS / "scaling.md"
 CODE_DIRS = ["examday", "kiosk", "proctor", "scoring", "storage", "bench"]
 
 
-
 def text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -33,6 +33,7 @@ def code_blocks(doc: str) -> list[str]:
 
 
 # -- pictures ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("doc", [GUIDE, SCALING], ids=lambda p: p.name)
 def test_every_picture_exists(doc):
@@ -73,6 +74,7 @@ def test_every_demo_account_named_exists():
 
 # -- settings -----------------------------------------------------------------------------------
 
+
 def read_in_code() -> str:
     return "\n".join(text(p) for d in CODE_DIRS for p in (ROOT / d).rglob("*.py"))
 
@@ -87,12 +89,19 @@ def test_every_setting_named_is_read_by_the_code(doc):
 
 def test_the_core_settings_are_documented():
     doc = text(SCALING)
-    for name in ("EXAMDAY_DATABASE_URL", "EXAMDAY_REDIS_URL", "EXAMDAY_SECRET_KEY", "EXAMDAY_HOOK_SECRET",
-                 "EXAMDAY_DATA_DIR", "EXAMDAY_VIDEO_DIRS"):
+    for name in (
+        "EXAMDAY_DATABASE_URL",
+        "EXAMDAY_REDIS_URL",
+        "EXAMDAY_SECRET_KEY",
+        "EXAMDAY_HOOK_SECRET",
+        "EXAMDAY_DATA_DIR",
+        "EXAMDAY_VIDEO_DIRS",
+    ):
         assert name in doc
 
 
 # -- command lines ------------------------------------------------------------------------------
+
 
 def parsers() -> dict[str, argparse.ArgumentParser]:
     from examday.cli import parser as examday_parser
@@ -100,8 +109,12 @@ def parsers() -> dict[str, argparse.ArgumentParser]:
     from proctor.recorder import _parser as recorder_parser
     from proctor.watch import parser as watch_parser
 
-    return {"examday": examday_parser(), "examday-kiosk": kiosk_parser(), "examday-recorder": recorder_parser(),
-            "proctor": watch_parser()}
+    return {
+        "examday": examday_parser(),
+        "examday-kiosk": kiosk_parser(),
+        "examday-recorder": recorder_parser(),
+        "proctor": watch_parser(),
+    }
 
 
 def sub_parser(p: argparse.ArgumentParser, words: list[str]) -> argparse.ArgumentParser:
@@ -131,7 +144,7 @@ def invocations(doc: str) -> list[tuple[str, list[str]]]:
                 tail = m.group(2)
                 cut = STOP.search(tail)
                 try:
-                    words = shlex.split(tail[:cut.start()] if cut else tail)
+                    words = shlex.split(tail[: cut.start()] if cut else tail)
                 except ValueError:
                     words = tail.split()
                 found.append((m.group(1), words))
@@ -157,10 +170,10 @@ def test_every_option_typed_is_one_the_program_takes(doc):
 
 # -- links --------------------------------------------------------------------------------------
 
+
 def anchor(heading: str) -> str:
     """A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces to hyphens."""
-    kept = "".join(c for c in heading.strip().lower()
-                   if c in " -_" or unicodedata.category(c)[0] in "LN")
+    kept = "".join(c for c in heading.strip().lower() if c in " -_" or unicodedata.category(c)[0] in "LN")
     return kept.replace(" ", "-")
 
 
@@ -177,9 +190,7 @@ def test_every_link_lands(doc):
             continue
         file, _, fragment = target.partition("#")
         path = doc if not file else (doc.parent / file)
-        if not path.exists():
-            broken.append(target)
-        elif fragment and path.suffix == ".md" and fragment not in anchors(path):
+        if not path.exists() or (fragment and path.suffix == ".md" and fragment not in anchors(path)):
             broken.append(target)
     assert not broken, f"{doc.name} has links that land nowhere: {broken}"
 

@@ -1,4 +1,5 @@
 """Account operations: create, passwords (argon2id, memory-hard), tokens, sessions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,7 @@ def token_digest(token: str) -> str:
 
 
 def actor_of(account: Account) -> Actor:
-    return Actor(account.id, account.username, account.role, account.institution_id,
-                 account.province, account.staff_id)
+    return Actor(account.id, account.username, account.role, account.institution_id, account.province, account.staff_id)
 
 
 def create_account(
@@ -81,14 +81,32 @@ def create_account(
     if db.exec(select(Account).where(Account.username == username)).first():
         raise conflict("username_taken", "用户名已存在", f"The username {username!r} is taken.")
     acc = Account(
-        username=username, role=role, institution_id=institution_id, province=province,
-        staff_id=staff_id, password_hash=passwords.hash(password) if password else None, created_at=now,
+        username=username,
+        role=role,
+        institution_id=institution_id,
+        province=province,
+        staff_id=staff_id,
+        password_hash=passwords.hash(password) if password else None,
+        created_at=now,
     )
     db.add(acc)
     db.flush()
-    audit.record(db, by, "account.create", "account", acc.id,
-                 {"username": username, "role": role, "institution_id": institution_id,
-                  "province": province, "staff_id": staff_id}, now, institution_id)
+    audit.record(
+        db,
+        by,
+        "account.create",
+        "account",
+        acc.id,
+        {
+            "username": username,
+            "role": role,
+            "institution_id": institution_id,
+            "province": province,
+            "staff_id": staff_id,
+        },
+        now,
+        institution_id,
+    )
     return acc
 
 
@@ -99,16 +117,24 @@ def find_account(db: Session, username: str) -> Account:
     return acc
 
 
-def issue_token(db: Session, account: Account, now: datetime, kind: str = "bearer",
-                by: Actor | None = None) -> str:
+def issue_token(db: Session, account: Account, now: datetime, kind: str = "bearer", by: Actor | None = None) -> str:
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=SESSION_HOURS) if kind == "session" else None
-    tok = AccessToken(account_id=account.id, token_hash=token_digest(token), kind=kind,
-                      created_at=now, expires_at=expires)
+    tok = AccessToken(
+        account_id=account.id, token_hash=token_digest(token), kind=kind, created_at=now, expires_at=expires
+    )
     db.add(tok)
     db.flush()
-    audit.record(db, by or actor_of(account), f"token.issue", "access_token", tok.id,
-                 {"account": account.username, "kind": kind}, now, account.institution_id)
+    audit.record(
+        db,
+        by or actor_of(account),
+        "token.issue",
+        "access_token",
+        tok.id,
+        {"account": account.username, "kind": kind},
+        now,
+        account.institution_id,
+    )
     return token
 
 
@@ -133,19 +159,21 @@ def revoke_token(db: Session, token: str, by: Actor, now: datetime) -> None:
     if tok is None:
         raise not_found("token")
     acc = db.get(Account, tok.account_id)
-    if by.role != "system" and by.account_id != tok.account_id and not (
-        by.role == "admin" and (by.is_installation_admin or by.institution_id == acc.institution_id)
+    if (
+        by.role != "system"
+        and by.account_id != tok.account_id
+        and not (by.role == "admin" and (by.is_installation_admin or by.institution_id == acc.institution_id))
     ):
         raise forbidden()
     if tok.revoked_at is None:
         tok.revoked_at = now
         db.add(tok)
-        audit.record(db, by, "token.revoke", "access_token", tok.id, {"account": acc.username}, now,
-                     acc.institution_id)
+        audit.record(db, by, "token.revoke", "access_token", tok.id, {"account": acc.username}, now, acc.institution_id)
 
 
-def login(db: Session, passwords: Passwords, username: str, password: str, now: datetime,
-          address: str | None = None) -> str:
+def login(
+    db: Session, passwords: Passwords, username: str, password: str, now: datetime, address: str | None = None
+) -> str:
     """A browser session for a username and password, within the sign-in limits (R-STAFF-4).
 
     A wrong answer is counted (examday/accounts/throttle.py) before the refusal is raised: the

@@ -6,6 +6,7 @@ R-SEAT-1 (the batch's config, copied from the defaults when it is made).
 Candidates, eligibility and filing live in ``candidates.py`` and ``filing.py``;
 their operations are re-exported here so callers have one service to import.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,8 +20,7 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import iso, parse_iso
 from examday.errors import Refusal
-from examday.plans.access import (batch_for_read, batch_for_write, ensure_draft, invalid, today_of,
-                                  work_calendar)
+from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, invalid, today_of, work_calendar
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
 from examday.plans.rules import LEVELS, PARTS, latest_filing_date, provisional_years, required_parts
@@ -67,16 +67,29 @@ def _err(where: str, code: str, zh: str, en: str, **extra: Any) -> dict[str, Any
 
 
 def _config_errors(r: Refusal) -> list[dict[str, Any]]:
-    return [_err(f"config.{p['key']}", "invalid_config", f"考务参数 {p['key']} 无效（{p['reason']}）",
-                 f"The setting {p['key']} is invalid ({p['reason']}).", reason=p["reason"])
-            for p in r.detail.get("errors", [])]
+    return [
+        _err(
+            f"config.{p['key']}",
+            "invalid_config",
+            f"考务参数 {p['key']} 无效（{p['reason']}）",
+            f"The setting {p['key']} is invalid ({p['reason']}).",
+            reason=p["reason"],
+        )
+        for p in r.detail.get("errors", [])
+    ]
 
 
 def _check_parts(parts: list[str], errors: list[dict]) -> None:
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
-        errors.append(_err("parts", "unknown_part", "考核环节只能是 theory、skill、review",
-                           f"Parts are theory, skill and review; unknown: {', '.join(map(str, unknown))}."))
+        errors.append(
+            _err(
+                "parts",
+                "unknown_part",
+                "考核环节只能是 theory、skill、review",
+                f"Parts are theory, skill and review; unknown: {', '.join(map(str, unknown))}.",
+            )
+        )
     if len(set(parts)) != len(parts):
         errors.append(_err("parts", "duplicate_part", "考核环节重复", "A part is listed twice."))
     if not parts:
@@ -91,8 +104,14 @@ def _sessions(db: Session, iid: int, parts: list[str], specs: list[SessionSpec],
     for i, s in enumerate(specs):
         at = f"sessions[{i}]"
         if s.part not in parts:
-            errors.append(_err(f"{at}.part", "session_part_not_in_plan", "场次的考核环节不在本批次的考核环节中",
-                               f"The session's part {s.part!r} is not one of the batch's parts."))
+            errors.append(
+                _err(
+                    f"{at}.part",
+                    "session_part_not_in_plan",
+                    "场次的考核环节不在本批次的考核环节中",
+                    f"The session's part {s.part!r} is not one of the batch's parts.",
+                )
+            )
         try:
             starts, ends = parse_iso(s.starts_at), parse_iso(s.ends_at)
         except (TypeError, ValueError):
@@ -102,21 +121,48 @@ def _sessions(db: Session, iid: int, parts: list[str], specs: list[SessionSpec],
             errors.append(_err(at, "ends_before_start", "结束时间须晚于开始时间", "A session ends after it starts."))
         unknown = [c for c in s.rooms if c not in rooms]
         if unknown:
-            errors.append(_err(f"{at}.rooms", "unknown_room", "本机构没有以下考场：" + "、".join(unknown),
-                               f"No such rooms in this institution: {', '.join(unknown)}.", rooms=unknown))
+            errors.append(
+                _err(
+                    f"{at}.rooms",
+                    "unknown_room",
+                    "本机构没有以下考场：" + "、".join(unknown),
+                    f"No such rooms in this institution: {', '.join(unknown)}.",
+                    rooms=unknown,
+                )
+            )
         if not s.rooms or len(set(s.rooms)) != len(s.rooms):
-            errors.append(_err(f"{at}.rooms", "rooms_required", "每个场次列出考场，且不重复",
-                               "Each session lists its rooms, each once."))
+            errors.append(
+                _err(
+                    f"{at}.rooms",
+                    "rooms_required",
+                    "每个场次列出考场，且不重复",
+                    "Each session lists its rooms, each once.",
+                )
+            )
         assigned: dict[int, list[int]] = {}
         for code, ids in (s.proctors or {}).items():
             if code not in s.rooms:
-                errors.append(_err(f"{at}.proctors", "proctor_room_not_in_session", f"考场 {code} 不在该场次中",
-                                   f"Room {code} is not one of the session's rooms.", room=code))
+                errors.append(
+                    _err(
+                        f"{at}.proctors",
+                        "proctor_room_not_in_session",
+                        f"考场 {code} 不在该场次中",
+                        f"Room {code} is not one of the session's rooms.",
+                        room=code,
+                    )
+                )
                 continue
             strangers = [x for x in ids if x not in staff]
             if strangers:
-                errors.append(_err(f"{at}.proctors.{code}", "unknown_staff", "以下人员不是本机构工作人员",
-                                   "These staff are not the institution's.", staff_ids=strangers))
+                errors.append(
+                    _err(
+                        f"{at}.proctors.{code}",
+                        "unknown_staff",
+                        "以下人员不是本机构工作人员",
+                        "These staff are not the institution's.",
+                        staff_ids=strangers,
+                    )
+                )
             if code in rooms:
                 assigned[rooms[code].id] = list(dict.fromkeys(ids))
         out.append((s.part, starts, ends, [rooms[c] for c in dict.fromkeys(s.rooms) if c in rooms], assigned))
@@ -136,8 +182,9 @@ def _write_sessions(db: Session, batch_id: int, parsed: list) -> None:
 
 
 def _occupation_name(db: Session, iid: int, code: str) -> str:
-    entry = db.exec(select(ScopeEntry).where(ScopeEntry.institution_id == iid,
-                                             ScopeEntry.occupation_code == code)).first()
+    entry = db.exec(
+        select(ScopeEntry).where(ScopeEntry.institution_id == iid, ScopeEntry.occupation_code == code)
+    ).first()
     return entry.occupation_name if entry else ""
 
 
@@ -159,16 +206,31 @@ def create_batch(db: Session, actor: Actor, now: datetime, spec: BatchSpec) -> d
         errors.extend(_config_errors(r))
     if errors:
         raise invalid(errors)
-    batch = Batch(institution_id=inst.id, occupation_code=code,
-                  occupation_name=spec.occupation_name or _occupation_name(db, inst.id, code),
-                  work_type=(spec.work_type or "").strip() or None, level=spec.level, exam_date=spec.exam_date,
-                  parts=",".join(parts), status="draft", config=config.to_json(), created_at=now)
+    batch = Batch(
+        institution_id=inst.id,
+        occupation_code=code,
+        occupation_name=spec.occupation_name or _occupation_name(db, inst.id, code),
+        work_type=(spec.work_type or "").strip() or None,
+        level=spec.level,
+        exam_date=spec.exam_date,
+        parts=",".join(parts),
+        status="draft",
+        config=config.to_json(),
+        created_at=now,
+    )
     db.add(batch)
     db.flush()
     _write_sessions(db, batch.id, parsed)
-    audit.record(db, actor, "batch.create", "batch", batch.id,
-                 {**summary(batch), "sessions": _session_sig(db, batch.id), "config": config.as_dict()},
-                 now, inst.id)
+    audit.record(
+        db,
+        actor,
+        "batch.create",
+        "batch",
+        batch.id,
+        {**summary(batch), "sessions": _session_sig(db, batch.id), "config": config.as_dict()},
+        now,
+        inst.id,
+    )
     return {"id": batch.id, "status": batch.status}
 
 
@@ -185,8 +247,14 @@ def update_batch(db: Session, actor: Actor, now: datetime, batch_id: int, patch:
     elif patch.parts is not None:
         stray = {p for p in db.exec(select(ExamSession.part).where(ExamSession.batch_id == batch.id)).all()}
         if stray - set(parts):
-            errors.append(_err("parts", "session_part_not_in_plan", "已有场次的考核环节不在新的考核环节中",
-                               "Existing sessions belong to parts no longer listed; send sessions too."))
+            errors.append(
+                _err(
+                    "parts",
+                    "session_part_not_in_plan",
+                    "已有场次的考核环节不在新的考核环节中",
+                    "Existing sessions belong to parts no longer listed; send sessions too.",
+                )
+            )
     config = BatchConfig.from_json(batch.config)
     try:
         config = config.with_overrides(patch.config)
@@ -207,8 +275,7 @@ def update_batch(db: Session, actor: Actor, now: datetime, batch_id: int, patch:
         _drop_sessions(db, batch.id)
         _write_sessions(db, batch.id, parsed)
     after = {**summary(batch), "sessions": _session_sig(db, batch.id), "config": batch.config}
-    audit.record(db, actor, "batch.update", "batch", batch.id, audit.diff_of(before, after), now,
-                 batch.institution_id)
+    audit.record(db, actor, "batch.update", "batch", batch.id, audit.diff_of(before, after), now, batch.institution_id)
     return {"id": batch.id, "status": batch.status}
 
 
@@ -223,29 +290,62 @@ def _drop_sessions(db: Session, batch_id: int) -> None:
 
 def _session_sig(db: Session, batch_id: int) -> list[dict[str, Any]]:
     """Sessions as the audit entry records them: part, times, room codes, staff ids."""
-    return [{"part": s["part"], "starts_at": s["starts_at"], "ends_at": s["ends_at"],
-             "rooms": [r["code"] for r in s["rooms"]],
-             "proctors": {k: [p["id"] for p in v] for k, v in s["proctors"].items()}}
-            for s in sessions_of(db, batch_id)]
+    return [
+        {
+            "part": s["part"],
+            "starts_at": s["starts_at"],
+            "ends_at": s["ends_at"],
+            "rooms": [r["code"] for r in s["rooms"]],
+            "proctors": {k: [p["id"] for p in v] for k, v in s["proctors"].items()},
+        }
+        for s in sessions_of(db, batch_id)
+    ]
 
 
 # -- reading -----------------------------------------------------------------------
 
+
 def summary(b: Batch) -> dict[str, Any]:
-    return {"id": b.id, "institution_id": b.institution_id, "occupation_code": b.occupation_code,
-            "occupation_name": b.occupation_name, "work_type": b.work_type, "level": b.level,
-            "exam_date": b.exam_date.isoformat(), "parts": b.part_list(), "status": b.status,
-            "filed_at": iso(b.filed_at), "filed_by": b.filed_by}
+    return {
+        "id": b.id,
+        "institution_id": b.institution_id,
+        "occupation_code": b.occupation_code,
+        "occupation_name": b.occupation_name,
+        "work_type": b.work_type,
+        "level": b.level,
+        "exam_date": b.exam_date.isoformat(),
+        "parts": b.part_list(),
+        "status": b.status,
+        "filed_at": iso(b.filed_at),
+        "filed_by": b.filed_by,
+    }
 
 
 def sessions_of(db: Session, batch_id: int) -> list[dict[str, Any]]:
-    sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)
-                       .order_by(ExamSession.starts_at, ExamSession.id)).all()
+    sessions = db.exec(
+        select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)
+    ).all()
     ids = [s.id for s in sessions]
-    rooms = db.exec(select(SessionRoom.session_id, Room).join(Room, Room.id == SessionRoom.room_id)
-                    .where(SessionRoom.session_id.in_(ids)).order_by(Room.code)).all() if ids else []
-    people = db.exec(select(ProctorAssignment, Staff).join(Staff, Staff.id == ProctorAssignment.staff_id)
-                     .where(ProctorAssignment.session_id.in_(ids)).order_by(Staff.id)).all() if ids else []
+    rooms = (
+        db.exec(
+            select(SessionRoom.session_id, Room)
+            .join(Room, Room.id == SessionRoom.room_id)
+            .where(SessionRoom.session_id.in_(ids))
+            .order_by(Room.code)
+        ).all()
+        if ids
+        else []
+    )
+    people = (
+        db.exec(
+            select(ProctorAssignment, Staff)
+            .join(Staff, Staff.id == ProctorAssignment.staff_id)
+            .where(ProctorAssignment.session_id.in_(ids))
+            .order_by(Staff.id)
+        ).all()
+        if ids
+        else []
+    )
     code_of = {r.id: r.code for _, r in rooms}
     out = []
     for s in sessions:
@@ -254,22 +354,32 @@ def sessions_of(db: Session, batch_id: int) -> list[dict[str, Any]]:
         for pa, person in people:
             if pa.session_id == s.id and pa.room_id in code_of:
                 staff.setdefault(code_of[pa.room_id], []).append(
-                    {"id": person.id, "name": person.name, "roles": sorted(person.role_set())})
-        out.append({"id": s.id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at),
-                    "rooms": [{"id": r.id, "code": r.code, "name": r.name, "kind": r.kind, "seats": r.seats}
-                              for r in mine],
-                    "proctors": staff})
+                    {"id": person.id, "name": person.name, "roles": sorted(person.role_set())}
+                )
+        out.append(
+            {
+                "id": s.id,
+                "part": s.part,
+                "starts_at": iso(s.starts_at),
+                "ends_at": iso(s.ends_at),
+                "rooms": [{"id": r.id, "code": r.code, "name": r.name, "kind": r.kind, "seats": r.seats} for r in mine],
+                "proctors": staff,
+            }
+        )
     return out
 
 
 def _counts(db: Session, batch_ids: list[int]) -> dict[int, dict[str, int]]:
-    out: dict[int, dict[str, int]] = {b: {"registered": 0, "withdrawn": 0, "pending": 0, "eligible": 0,
-                                          "ineligible": 0} for b in batch_ids}
+    out: dict[int, dict[str, int]] = {
+        b: {"registered": 0, "withdrawn": 0, "pending": 0, "eligible": 0, "ineligible": 0} for b in batch_ids
+    }
     if not batch_ids:
         return out
-    rows = db.exec(select(Candidate.batch_id, Candidate.status, Candidate.eligibility, func.count())
-                   .where(Candidate.batch_id.in_(batch_ids))
-                   .group_by(Candidate.batch_id, Candidate.status, Candidate.eligibility)).all()
+    rows = db.exec(
+        select(Candidate.batch_id, Candidate.status, Candidate.eligibility, func.count())
+        .where(Candidate.batch_id.in_(batch_ids))
+        .group_by(Candidate.batch_id, Candidate.status, Candidate.eligibility)
+    ).all()
     for bid, status, eligibility, n in rows:
         c = out[bid]
         c[status] = c.get(status, 0) + n
@@ -299,7 +409,11 @@ def list_batches(db: Session, actor: Actor, on: date | None = None) -> list[dict
 def get_batch(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[str, Any]:
     batch = batch_for_read(db, actor, batch_id)
     cal = work_calendar(db)
-    return {**summary(batch), "config": BatchConfig.from_json(batch.config).as_dict(),
-            "sessions": sessions_of(db, batch.id), "candidates": _counts(db, [batch.id])[batch.id],
-            "latest_filing_date": latest_filing_date(batch.exam_date, cal).isoformat(),
-            "provisional_years": provisional_years(today_of(now), batch.exam_date, cal)}
+    return {
+        **summary(batch),
+        "config": BatchConfig.from_json(batch.config).as_dict(),
+        "sessions": sessions_of(db, batch.id),
+        "candidates": _counts(db, [batch.id])[batch.id],
+        "latest_filing_date": latest_filing_date(batch.exam_date, cal).isoformat(),
+        "provisional_years": provisional_years(today_of(now), batch.exam_date, cal),
+    }

@@ -9,6 +9,7 @@ or more. Allocation is part of the preparation after filing: allowed on a
 draft or filed plan, refused once the part has started or the batch has moved
 on to publicity or the lock.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,9 +29,9 @@ from examday.errors import Refusal, conflict, not_found
 from examday.plans.access import batch_for_read, batch_for_write
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SeatingRun, SessionRoom
+from examday.plans.seating import Allocation, RoomSpec, Sitter, allocate, count_adjacent_pairs, draw_stations, relocate
 from examday.plans.seating_models import RoomDrop, SeatChange
 from examday.registry.models import Room
-from examday.plans.seating import Allocation, RoomSpec, Sitter, allocate, count_adjacent_pairs, draw_stations, relocate
 
 MAX_SEED = 2**31 - 1  # SeatingRun.seed is a 32-bit integer column on PostgreSQL
 OPEN_STATUSES = ("draft", "filed")
@@ -38,11 +39,15 @@ OPEN_STATUSES = ("draft", "filed")
 
 # -- loading -----------------------------------------------------------------------
 
+
 def part_rooms(db: Session, batch_id: int, part: str) -> list[Room]:
     """The rooms of the batch's sessions of one part, each once, by code."""
-    rooms = db.exec(select(Room).join(SessionRoom, SessionRoom.room_id == Room.id)
-                    .join(ExamSession, ExamSession.id == SessionRoom.session_id)
-                    .where(ExamSession.batch_id == batch_id, ExamSession.part == part)).all()
+    rooms = db.exec(
+        select(Room)
+        .join(SessionRoom, SessionRoom.room_id == Room.id)
+        .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+        .where(ExamSession.batch_id == batch_id, ExamSession.part == part)
+    ).all()
     return sorted({r.id: r for r in rooms}.values(), key=lambda r: r.code)
 
 
@@ -57,15 +62,24 @@ def theory_rooms(db: Session, batch_id: int) -> list[Room]:
 
 
 def latest_run(db: Session, batch_id: int, part: str = "theory") -> SeatingRun | None:
-    return db.exec(select(SeatingRun).where(SeatingRun.batch_id == batch_id, SeatingRun.part == part)
-                   .order_by(SeatingRun.id.desc())).first()
+    return db.exec(
+        select(SeatingRun)
+        .where(SeatingRun.batch_id == batch_id, SeatingRun.part == part)
+        .order_by(SeatingRun.id.desc())
+    ).first()
 
 
 def sitting_candidates(db: Session, batch_id: int) -> list[Candidate]:
     """Who gets a seat: registered candidates not found ineligible (R-PLAN-4)."""
-    return list(db.exec(select(Candidate).where(Candidate.batch_id == batch_id, Candidate.status == "registered",
-                                                Candidate.eligibility != "ineligible")
-                        .order_by(Candidate.id)).all())
+    return list(
+        db.exec(
+            select(Candidate)
+            .where(
+                Candidate.batch_id == batch_id, Candidate.status == "registered", Candidate.eligibility != "ineligible"
+            )
+            .order_by(Candidate.id)
+        ).all()
+    )
 
 
 def groups_of(c: Candidate) -> frozenset[str]:
@@ -87,36 +101,57 @@ def room_spec(room: Room, blocked: list[int] | tuple[int, ...], limit: int | Non
 
 
 def seats_now(db: Session, batch_id: int, part: str = "theory") -> dict[int, tuple[str, int]]:
-    rows = db.exec(select(Seat.candidate_id, Room.code, Seat.seat_no).join(Room, Room.id == Seat.room_id)
-                   .where(Seat.batch_id == batch_id, Seat.part == part)).all()
+    rows = db.exec(
+        select(Seat.candidate_id, Room.code, Seat.seat_no)
+        .join(Room, Room.id == Seat.room_id)
+        .where(Seat.batch_id == batch_id, Seat.part == part)
+    ).all()
     return {cid: (code, no) for cid, code, no in rows}
 
 
 def _first_start(db: Session, batch_id: int, part: str) -> datetime | None:
-    return db.exec(select(ExamSession.starts_at).where(ExamSession.batch_id == batch_id, ExamSession.part == part)
-                   .order_by(ExamSession.starts_at)).first()
+    return db.exec(
+        select(ExamSession.starts_at)
+        .where(ExamSession.batch_id == batch_id, ExamSession.part == part)
+        .order_by(ExamSession.starts_at)
+    ).first()
 
 
 def ensure_open(db: Session, batch: Batch, now: datetime, part: str) -> None:
     """Seats change only while the plan is prepared and the part has not begun (R-SEAT-1)."""
     if batch.status not in OPEN_STATUSES:
-        raise conflict("seating_closed", "该批次已进入公示或已锁定，座位不能再编排或调整",
-                       "This batch is past its exam; seats can no longer be allocated or moved.", "R-SEAT-1",
-                       status=batch.status)
+        raise conflict(
+            "seating_closed",
+            "该批次已进入公示或已锁定，座位不能再编排或调整",
+            "This batch is past its exam; seats can no longer be allocated or moved.",
+            "R-SEAT-1",
+            status=batch.status,
+        )
     start = _first_start(db, batch.id, part)
     if start is not None and now >= start:
         # A candidate sits only at the seat on the ticket; once the part runs, only proctors move people.
-        raise conflict("exam_started", "考试已开始，不能再编排或调整座位",
-                       f"The {part} part has started; seats can no longer be allocated or moved here.",
-                       "R-SEAT-1", part=part, starts_at=iso(start))
+        raise conflict(
+            "exam_started",
+            "考试已开始，不能再编排或调整座位",
+            f"The {part} part has started; seats can no longer be allocated or moved here.",
+            "R-SEAT-1",
+            part=part,
+            starts_at=iso(start),
+        )
 
 
 def new_seed(seed: Any) -> int:
     if seed is None:
         return secrets.randbelow(MAX_SEED + 1)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise Refusal("invalid_seed", f"随机种子应为 0 至 {MAX_SEED} 的整数",
-                      f"The seed is a whole number from 0 to {MAX_SEED}.", "R-SEAT-1", 422, {"seed": seed})
+        raise Refusal(
+            "invalid_seed",
+            f"随机种子应为 0 至 {MAX_SEED} 的整数",
+            f"The seed is a whole number from 0 to {MAX_SEED}.",
+            "R-SEAT-1",
+            422,
+            {"seed": seed},
+        )
     return seed
 
 
@@ -139,8 +174,14 @@ def _blocked(blocked: dict[str, list[int]] | None, rooms: list[Room]) -> dict[st
             continue
         out[code] = sorted(set(seats))
     if errors:
-        raise Refusal("invalid_blocked", "停用座位有误", "Some seats to keep free are not valid.", "R-SEAT-1", 422,
-                      {"errors": errors})
+        raise Refusal(
+            "invalid_blocked",
+            "停用座位有误",
+            "Some seats to keep free are not valid.",
+            "R-SEAT-1",
+            422,
+            {"errors": errors},
+        )
     return out
 
 
@@ -150,8 +191,15 @@ def _digest(seats: dict[int, tuple[str, int]]) -> str:
 
 # -- theory seats ----------------------------------------------------------------------
 
-def allocate_batch(db: Session, actor: Actor, batch: Batch, seed: int | None, now: datetime,
-                   blocked: dict[str, list[int]] | None = None) -> dict[str, Any]:
+
+def allocate_batch(
+    db: Session,
+    actor: Actor,
+    batch: Batch,
+    seed: int | None,
+    now: datetime,
+    blocked: dict[str, list[int]] | None = None,
+) -> dict[str, Any]:
     """Seat every sitting candidate over the theory rooms; replaces the batch's theory seats.
 
     The caller has checked that ``actor`` may change the batch (``batch_for_write``).
@@ -168,31 +216,76 @@ def allocate_batch(db: Session, actor: Actor, batch: Batch, seed: int | None, no
     previous = latest_run(db, batch.id)
     db.execute(delete(Seat).where(Seat.batch_id == batch.id, Seat.part == "theory"))
     room_id = {r.code: r.id for r in rooms}
-    db.add_all([Seat(batch_id=batch.id, part="theory", candidate_id=cid, room_id=room_id[code], seat_no=no)
-                for cid, (code, no) in result.seats.items()])
-    run = SeatingRun(batch_id=batch.id, part="theory", seed=seed, adjacent_pairs=result.adjacent_pairs,
-                     blocked=json.dumps(kept_free, sort_keys=True), created_at=now, created_by=actor.account_id)
+    db.add_all(
+        [
+            Seat(batch_id=batch.id, part="theory", candidate_id=cid, room_id=room_id[code], seat_no=no)
+            for cid, (code, no) in result.seats.items()
+        ]
+    )
+    run = SeatingRun(
+        batch_id=batch.id,
+        part="theory",
+        seed=seed,
+        adjacent_pairs=result.adjacent_pairs,
+        blocked=json.dumps(kept_free, sort_keys=True),
+        created_at=now,
+        created_by=actor.account_id,
+    )
     db.add(run)
     db.flush()
     filled = {r.code: 0 for r in rooms}
     for code, _ in result.seats.values():
         filled[code] += 1
-    audit.record(db, actor, "seating.allocate", "seating_run", run.id, {
-        "batch_id": batch.id, "seed": seed, "blocked": kept_free, "limit": limit,
-        "rooms": {s.code: {"seats": s.seats, "rows": s.rows, "cols": s.cols, "filled": filled[s.code]} for s in specs},
-        "candidates": len(people), "adjacent_pairs": result.adjacent_pairs, "seats_sha256": _digest(result.seats),
-        "replaces_run": previous.id if previous else None}, now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "seating.allocate",
+        "seating_run",
+        run.id,
+        {
+            "batch_id": batch.id,
+            "seed": seed,
+            "blocked": kept_free,
+            "limit": limit,
+            "rooms": {
+                s.code: {"seats": s.seats, "rows": s.rows, "cols": s.cols, "filled": filled[s.code]} for s in specs
+            },
+            "candidates": len(people),
+            "adjacent_pairs": result.adjacent_pairs,
+            "seats_sha256": _digest(result.seats),
+            "replaces_run": previous.id if previous else None,
+        },
+        now,
+        batch.institution_id,
+    )
     tickets = {c.id: c.ticket_number for c in people}
-    return {"run_id": run.id, "batch_id": batch.id, "seed": seed, "adjacent_pairs": result.adjacent_pairs,
-            "blocked": kept_free, "limit": limit,
-            "rooms": [{"room_code": s.code, "seats": s.seats, "free": s.seats - len(s.blocked),
-                       "filled": filled[s.code]} for s in specs],
-            "seats": [{"candidate_id": cid, "ticket_number": tickets[cid], "room_code": code, "seat": no}
-                      for cid, (code, no) in sorted(result.seats.items(), key=lambda kv: kv[1])]}
+    return {
+        "run_id": run.id,
+        "batch_id": batch.id,
+        "seed": seed,
+        "adjacent_pairs": result.adjacent_pairs,
+        "blocked": kept_free,
+        "limit": limit,
+        "rooms": [
+            {"room_code": s.code, "seats": s.seats, "free": s.seats - len(s.blocked), "filled": filled[s.code]}
+            for s in specs
+        ],
+        "seats": [
+            {"candidate_id": cid, "ticket_number": tickets[cid], "room_code": code, "seat": no}
+            for cid, (code, no) in sorted(result.seats.items(), key=lambda kv: kv[1])
+        ],
+    }
 
 
-def run_seating(db: Session, actor: Actor, now: datetime, batch_id: int, seed: int | None,
-                blocked: dict[str, list[int]] | None, secret_key: str) -> dict[str, Any]:
+def run_seating(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    seed: int | None,
+    blocked: dict[str, list[int]] | None,
+    secret_key: str,
+) -> dict[str, Any]:
     """POST seating: allocate, then issue a ticket to everyone who has none (R-DAY-1)."""
     from examday.plans.tickets import issue_batch_tickets
 
@@ -204,16 +297,22 @@ def run_seating(db: Session, actor: Actor, now: datetime, batch_id: int, seed: i
 
 def list_seating(db: Session, actor: Actor, batch_id: int, part: str = "theory") -> list[dict[str, Any]]:
     batch = batch_for_read(db, actor, batch_id)
-    rows = db.exec(select(Seat.candidate_id, Candidate.ticket_number, Room.code, Seat.seat_no)
-                   .join(Candidate, Candidate.id == Seat.candidate_id).join(Room, Room.id == Seat.room_id)
-                   .where(Seat.batch_id == batch.id, Seat.part == part).order_by(Room.code, Seat.seat_no)).all()
+    rows = db.exec(
+        select(Seat.candidate_id, Candidate.ticket_number, Room.code, Seat.seat_no)
+        .join(Candidate, Candidate.id == Seat.candidate_id)
+        .join(Room, Room.id == Seat.room_id)
+        .where(Seat.batch_id == batch.id, Seat.part == part)
+        .order_by(Room.code, Seat.seat_no)
+    ).all()
     return [{"candidate_id": cid, "ticket_number": t, "room_code": code, "seat": no} for cid, t, code, no in rows]
 
 
 # -- a room dropped on the day -------------------------------------------------------------
 
-def drop_room(db: Session, actor: Actor, now: datetime, batch_id: int, room_code: str, reason: str | None,
-              seed: int | None = None) -> dict[str, Any]:
+
+def drop_room(
+    db: Session, actor: Actor, now: datetime, batch_id: int, room_code: str, reason: str | None, seed: int | None = None
+) -> dict[str, Any]:
     """Take a theory room out of use and move its candidates to free seats elsewhere (R-DAY-2, R-SEAT-1).
 
     Nobody else moves; each move is a SeatChange row and on the audit chain.
@@ -221,7 +320,9 @@ def drop_room(db: Session, actor: Actor, now: datetime, batch_id: int, room_code
     batch = batch_for_write(db, actor, batch_id)
     reason = (reason or "").strip()
     if not reason:
-        raise Refusal("reason_required", "请填写停用考场的原因", "Give the reason the room is dropped.", "R-SEAT-1", 422)
+        raise Refusal(
+            "reason_required", "请填写停用考场的原因", "Give the reason the room is dropped.", "R-SEAT-1", 422
+        )
     ensure_open(db, batch, now, "theory")
     run = latest_run(db, batch.id)
     if run is None:
@@ -230,8 +331,13 @@ def drop_room(db: Session, actor: Actor, now: datetime, batch_id: int, room_code
     room = next((r for r in rooms if r.code == room_code), None)
     if room is None:
         if any(r.code == room_code for r in part_rooms(db, batch.id, "theory")):
-            raise conflict("room_already_dropped", "该考场已停用", f"Room {room_code} is already dropped.", "R-DAY-2",
-                           room_code=room_code)
+            raise conflict(
+                "room_already_dropped",
+                "该考场已停用",
+                f"Room {room_code} is already dropped.",
+                "R-DAY-2",
+                room_code=room_code,
+            )
         raise not_found("theory room of this batch")
     seed = new_seed(seed)
     kept_free = json.loads(run.blocked or "{}")
@@ -244,40 +350,110 @@ def drop_room(db: Session, actor: Actor, now: datetime, batch_id: int, room_code
         after, moves = relocate(current, specs, room.code, seed)
     except ValueError:
         # A seat no longer fits its room (the room was changed in the registry): allocate afresh.
-        raise conflict("seating_out_of_date", "座位与考场现状不符，请重新编排座位",
-                       "The seats no longer match the rooms; allocate again.", "R-DAY-2") from None
-    drop = RoomDrop(batch_id=batch.id, room_id=room.id, reason=reason[:500], seed=seed, moved=len(moves),
-                    adjacent_pairs=after.adjacent_pairs, at=now, account_id=actor.account_id)
+        raise conflict(
+            "seating_out_of_date",
+            "座位与考场现状不符，请重新编排座位",
+            "The seats no longer match the rooms; allocate again.",
+            "R-DAY-2",
+        ) from None
+    drop = RoomDrop(
+        batch_id=batch.id,
+        room_id=room.id,
+        reason=reason[:500],
+        seed=seed,
+        moved=len(moves),
+        adjacent_pairs=after.adjacent_pairs,
+        at=now,
+        account_id=actor.account_id,
+    )
     db.add(drop)
     db.flush()
     room_id = {r.code: r.id for r in rooms}
-    seat_rows = {s.candidate_id: s for s in db.exec(select(Seat).where(
-        Seat.batch_id == batch.id, Seat.part == "theory", Seat.candidate_id.in_([m[0] for m in moves]))).all()} \
-        if moves else {}
+    seat_rows = (
+        {
+            s.candidate_id: s
+            for s in db.exec(
+                select(Seat).where(
+                    Seat.batch_id == batch.id, Seat.part == "theory", Seat.candidate_id.in_([m[0] for m in moves])
+                )
+            ).all()
+        }
+        if moves
+        else {}
+    )
     out = []
     for cid, (from_code, from_no), (to_code, to_no) in moves:
         seat = seat_rows[cid]
         seat.room_id, seat.seat_no = room_id[to_code], to_no
         db.add(seat)
-        db.add(SeatChange(batch_id=batch.id, part="theory", candidate_id=cid, run_id=run.id, drop_id=drop.id,
-                          from_room_id=room_id[from_code], from_seat=from_no, to_room_id=room_id[to_code],
-                          to_seat=to_no, reason=reason[:500], at=now, account_id=actor.account_id))
-        out.append({"candidate_id": cid, "ticket_number": cands[cid].ticket_number,
-                    "from": {"room_code": from_code, "seat": from_no}, "to": {"room_code": to_code, "seat": to_no}})
+        db.add(
+            SeatChange(
+                batch_id=batch.id,
+                part="theory",
+                candidate_id=cid,
+                run_id=run.id,
+                drop_id=drop.id,
+                from_room_id=room_id[from_code],
+                from_seat=from_no,
+                to_room_id=room_id[to_code],
+                to_seat=to_no,
+                reason=reason[:500],
+                at=now,
+                account_id=actor.account_id,
+            )
+        )
+        out.append(
+            {
+                "candidate_id": cid,
+                "ticket_number": cands[cid].ticket_number,
+                "from": {"room_code": from_code, "seat": from_no},
+                "to": {"room_code": to_code, "seat": to_no},
+            }
+        )
     db.flush()
-    audit.record(db, actor, "seating.room_drop", "room_drop", drop.id, {
-        "batch_id": batch.id, "room_code": room.code, "reason": reason[:500], "seed": seed, "run_id": run.id,
-        "moves": [[m["candidate_id"], [m["from"]["room_code"], m["from"]["seat"]],
-                   [m["to"]["room_code"], m["to"]["seat"]]] for m in out],
-        "adjacent_pairs": after.adjacent_pairs}, now, batch.institution_id)
-    return {"drop_id": drop.id, "batch_id": batch.id, "room_code": room.code, "reason": reason, "seed": seed,
-            "moved": len(out), "adjacent_pairs": after.adjacent_pairs, "moves": out}
+    audit.record(
+        db,
+        actor,
+        "seating.room_drop",
+        "room_drop",
+        drop.id,
+        {
+            "batch_id": batch.id,
+            "room_code": room.code,
+            "reason": reason[:500],
+            "seed": seed,
+            "run_id": run.id,
+            "moves": [
+                [
+                    m["candidate_id"],
+                    [m["from"]["room_code"], m["from"]["seat"]],
+                    [m["to"]["room_code"], m["to"]["seat"]],
+                ]
+                for m in out
+            ],
+            "adjacent_pairs": after.adjacent_pairs,
+        },
+        now,
+        batch.institution_id,
+    )
+    return {
+        "drop_id": drop.id,
+        "batch_id": batch.id,
+        "room_code": room.code,
+        "reason": reason,
+        "seed": seed,
+        "moved": len(out),
+        "adjacent_pairs": after.adjacent_pairs,
+        "moves": out,
+    }
 
 
 # -- skill workstations --------------------------------------------------------------------
 
-def draw_batch_stations(db: Session, actor: Actor, now: datetime, batch_id: int,
-                        seed: int | None = None) -> dict[str, Any]:
+
+def draw_batch_stations(
+    db: Session, actor: Actor, now: datetime, batch_id: int, seed: int | None = None
+) -> dict[str, Any]:
     """Skill workstations drawn by lot, one candidate each, recorded with the seed (R-SEAT-1)."""
     batch = batch_for_write(db, actor, batch_id)
     if "skill" not in batch.part_list():
@@ -291,24 +467,61 @@ def draw_batch_stations(db: Session, actor: Actor, now: datetime, batch_id: int,
     drawn = draw_stations([c.id for c in people], list(stations), seed)  # R-SEAT-1: refuses too few stations
     previous = latest_run(db, batch.id, "skill")
     db.execute(delete(Seat).where(Seat.batch_id == batch.id, Seat.part == "skill"))
-    db.add_all([Seat(batch_id=batch.id, part="skill", candidate_id=cid, room_id=stations[label][0].id,
-                     seat_no=stations[label][1]) for cid, label in drawn.items()])
-    run = SeatingRun(batch_id=batch.id, part="skill", seed=seed, adjacent_pairs=0, blocked="{}", created_at=now,
-                     created_by=actor.account_id)
+    db.add_all(
+        [
+            Seat(
+                batch_id=batch.id,
+                part="skill",
+                candidate_id=cid,
+                room_id=stations[label][0].id,
+                seat_no=stations[label][1],
+            )
+            for cid, label in drawn.items()
+        ]
+    )
+    run = SeatingRun(
+        batch_id=batch.id,
+        part="skill",
+        seed=seed,
+        adjacent_pairs=0,
+        blocked="{}",
+        created_at=now,
+        created_by=actor.account_id,
+    )
     db.add(run)
     db.flush()
     places = {cid: (stations[label][0].code, stations[label][1]) for cid, label in drawn.items()}
-    audit.record(db, actor, "seating.stations", "seating_run", run.id, {
-        "batch_id": batch.id, "seed": seed, "rooms": {r.code: r.seats for r in rooms}, "candidates": len(people),
-        "stations_sha256": _digest(places), "replaces_run": previous.id if previous else None},
-        now, batch.institution_id)
+    audit.record(
+        db,
+        actor,
+        "seating.stations",
+        "seating_run",
+        run.id,
+        {
+            "batch_id": batch.id,
+            "seed": seed,
+            "rooms": {r.code: r.seats for r in rooms},
+            "candidates": len(people),
+            "stations_sha256": _digest(places),
+            "replaces_run": previous.id if previous else None,
+        },
+        now,
+        batch.institution_id,
+    )
     tickets = {c.id: c.ticket_number for c in people}
-    return {"run_id": run.id, "batch_id": batch.id, "seed": seed,
-            "stations": [{"candidate_id": cid, "ticket_number": tickets[cid], "room_code": code, "seat": no}
-                         for cid, (code, no) in sorted(places.items(), key=lambda kv: kv[1])]}
+    return {
+        "run_id": run.id,
+        "batch_id": batch.id,
+        "seed": seed,
+        "stations": [
+            {"candidate_id": cid, "ticket_number": tickets[cid], "room_code": code, "seat": no}
+            for cid, (code, no) in sorted(places.items(), key=lambda kv: kv[1])
+        ],
+    }
 
 
 # -- reading the state back -----------------------------------------------------------------
+
 
 def rederive(db: Session, batch: Batch) -> dict[str, Any] | None:
     """Run the latest theory allocation again from its seed: does it give the seats it gave then?
@@ -327,8 +540,11 @@ def rederive(db: Session, batch: Batch) -> dict[str, Any] | None:
     cands = db.exec(select(Candidate).where(Candidate.id.in_(list(original)))).all() if original else []
     limit = BatchConfig.from_json(batch.config).max_per_theory_room
     try:
-        again = allocate([Sitter(c.id, groups_of(c)) for c in cands],
-                         [room_spec(r, kept_free.get(r.code, []), limit) for r in rooms], run.seed)
+        again = allocate(
+            [Sitter(c.id, groups_of(c)) for c in cands],
+            [room_spec(r, kept_free.get(r.code, []), limit) for r in rooms],
+            run.seed,
+        )
         matches = again.seats == original
     except Refusal:
         matches = False
@@ -350,10 +566,18 @@ def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
     all_theory = part_rooms(db, batch.id, "theory")
     for r in all_theory:
         d = dropped.get(r.id)
-        rooms.append({"room_code": r.code, "name": r.name, "seats": r.seats, "kept_free": kept_free.get(r.code, []),
-                      "capacity": min(limit, (r.seats or 0) - len(kept_free.get(r.code, []))),
-                      "filled": filled.get(r.code, 0), "dropped": d is not None,
-                      "drop_reason": d.reason if d else None})
+        rooms.append(
+            {
+                "room_code": r.code,
+                "name": r.name,
+                "seats": r.seats,
+                "kept_free": kept_free.get(r.code, []),
+                "capacity": min(limit, (r.seats or 0) - len(kept_free.get(r.code, []))),
+                "filled": filled.get(r.code, 0),
+                "dropped": d is not None,
+                "drop_reason": d.reason if d else None,
+            }
+        )
     pairs = None
     if seats:
         cands = db.exec(select(Candidate).where(Candidate.id.in_(list(seats)))).all()
@@ -364,12 +588,23 @@ def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
             pairs = None  # a seat outside today's rooms: the page says "re-run"
     skill = part_rooms(db, batch.id, "skill")
     code_of = {r.id: r.code for r in all_theory}
-    return {"batch_id": batch.id, "status": batch.status, "limit": limit, "rooms": rooms,
-            "skill_rooms": [{"room_code": r.code, "name": r.name, "stations": r.seats} for r in skill],
-            "to_seat": len(sitting_candidates(db, batch.id)), "seated": len(seats), "adjacent_pairs": pairs,
-            "run": {"id": run.id, "seed": run.seed, "at": iso(run.created_at), "adjacent_pairs": run.adjacent_pairs}
-            if run else None,
-            "stations_run": {"id": stations_run.id, "seed": stations_run.seed, "at": iso(stations_run.created_at)}
-            if stations_run else None,
-            "drops": [{"room_code": code_of.get(d.room_id), "reason": d.reason, "moved": d.moved, "at": iso(d.at)}
-                      for d in sorted(dropped.values(), key=lambda d: d.id)]}
+    return {
+        "batch_id": batch.id,
+        "status": batch.status,
+        "limit": limit,
+        "rooms": rooms,
+        "skill_rooms": [{"room_code": r.code, "name": r.name, "stations": r.seats} for r in skill],
+        "to_seat": len(sitting_candidates(db, batch.id)),
+        "seated": len(seats),
+        "adjacent_pairs": pairs,
+        "run": {"id": run.id, "seed": run.seed, "at": iso(run.created_at), "adjacent_pairs": run.adjacent_pairs}
+        if run
+        else None,
+        "stations_run": {"id": stations_run.id, "seed": stations_run.seed, "at": iso(stations_run.created_at)}
+        if stations_run
+        else None,
+        "drops": [
+            {"room_code": code_of.get(d.room_id), "reason": d.reason, "moved": d.moved, "at": iso(d.at)}
+            for d in sorted(dropped.values(), key=lambda d: d.id)
+        ],
+    }

@@ -10,6 +10,7 @@ the allocated seat. R-PRIV-1: the ticket and every paper print the ID number
 masked for every role; posted papers print masked names. R-DAY-3: the
 sign-in sheet template.
 """
+
 from __future__ import annotations
 
 import io
@@ -29,12 +30,12 @@ from examday.errors import Refusal, conflict, not_found
 from examday.identity import mask_id_number, mask_name
 from examday.plans.access import batch_for_read, batch_for_write
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom, Ticket, TicketKey
+from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.plans.services.seating import OPEN_STATUSES, latest_run, layout, part_rooms
+from examday.plans.ticket_render import TicketView
 from examday.plans.tickets import current_ticket, issue_ticket, key_set
 from examday.registry.models import Institution, Room
-from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.scope import institution_for_read, institution_for_write
-from examday.plans.ticket_render import TicketView
 from examday.ticket_token import public_keys_document
 from storage.blobs import Blob, BlobStore
 
@@ -43,6 +44,7 @@ PHOTO_TYPES = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
 
 
 # -- the ticket -----------------------------------------------------------------------------
+
 
 def _candidate_to_change(db: Session, actor: Actor, candidate_id: int) -> tuple[Candidate, Batch]:
     cand = db.get(Candidate, candidate_id)
@@ -53,11 +55,19 @@ def _candidate_to_change(db: Session, actor: Actor, candidate_id: int) -> tuple[
 
 def _sitting(cand: Candidate) -> None:
     if cand.status != "registered":
-        raise conflict("candidate_withdrawn", "该考生已退考，不再出具准考证",
-                       "The candidate has withdrawn; no admission ticket is issued.", "R-DAY-1")
+        raise conflict(
+            "candidate_withdrawn",
+            "该考生已退考，不再出具准考证",
+            "The candidate has withdrawn; no admission ticket is issued.",
+            "R-DAY-1",
+        )
     if cand.eligibility == "ineligible":
-        raise conflict("candidate_ineligible", "该考生不符合申报条件，不出具准考证",
-                       "The candidate was found ineligible; no admission ticket is issued.", "R-PLAN-4")
+        raise conflict(
+            "candidate_ineligible",
+            "该考生不符合申报条件，不出具准考证",
+            "The candidate was found ineligible; no admission ticket is issued.",
+            "R-PLAN-4",
+        )
 
 
 def _photo(db: Session, blobs: BlobStore, blob_id: int | None) -> bytes | None:
@@ -68,9 +78,12 @@ def _photo(db: Session, blobs: BlobStore, blob_id: int | None) -> bytes | None:
 
 
 def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime, set[int]]]:
-    rows = db.exec(select(ExamSession, SessionRoom.room_id).join(SessionRoom, SessionRoom.session_id == ExamSession.id,
-                                                                isouter=True)
-                   .where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)).all()
+    rows = db.exec(
+        select(ExamSession, SessionRoom.room_id)
+        .join(SessionRoom, SessionRoom.session_id == ExamSession.id, isouter=True)
+        .where(ExamSession.batch_id == batch_id)
+        .order_by(ExamSession.starts_at, ExamSession.id)
+    ).all()
     by_id: dict[int, tuple[str, datetime, datetime, set[int]]] = {}
     for s, room_id in rows:
         entry = by_id.setdefault(s.id, (s.part, s.starts_at, s.ends_at, set()))
@@ -81,13 +94,17 @@ def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime,
 
 def _places(db: Session, batch_id: int) -> dict[tuple[int, str], tuple[int, str, int]]:
     """(candidate, part) → (room id, room code, seat)."""
-    rows = db.exec(select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no)
-                   .join(Room, Room.id == Seat.room_id).where(Seat.batch_id == batch_id)).all()
+    rows = db.exec(
+        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no)
+        .join(Room, Room.id == Seat.room_id)
+        .where(Seat.batch_id == batch_id)
+    ).all()
     return {(cid, part): (rid, code, no) for cid, part, rid, code, no in rows}
 
 
-def _view(inst: Institution, batch: Batch, cand: Candidate, ticket: Ticket, sessions: list, places: dict,
-          photo: bytes | None) -> TicketView:
+def _view(
+    inst: Institution, batch: Batch, cand: Candidate, ticket: Ticket, sessions: list, places: dict, photo: bytes | None
+) -> TicketView:
     # A candidate's sittings are those of the rooms they are placed in; an unplaced part shows all its sittings.
     mine = []
     for part, starts, ends, room_ids in sessions:
@@ -95,12 +112,21 @@ def _view(inst: Institution, batch: Batch, cand: Candidate, ticket: Ticket, sess
         if place is None or place[0] in room_ids:
             mine.append((part, starts, ends))
     theory = places.get((cand.id, "theory"))
-    return TicketView(institution=inst.name, ticket_number=cand.ticket_number, name=cand.name,
-                      masked_id=mask_id_number(cand.id_number),  # R-PRIV-1: masked for every role
-                      occupation_name=batch.occupation_name or "", occupation_code=batch.occupation_code,
-                      level=batch.level, parts=batch.part_list(), sessions=mine,
-                      room_code=theory[1] if theory else "—", seat=theory[2] if theory else None,
-                      qr_text=ticket.qr_text, photo=photo)
+    return TicketView(
+        institution=inst.name,
+        ticket_number=cand.ticket_number,
+        name=cand.name,
+        masked_id=mask_id_number(cand.id_number),  # R-PRIV-1: masked for every role
+        occupation_name=batch.occupation_name or "",
+        occupation_code=batch.occupation_code,
+        level=batch.level,
+        parts=batch.part_list(),
+        sessions=mine,
+        room_code=theory[1] if theory else "—",
+        seat=theory[2] if theory else None,
+        qr_text=ticket.qr_text,
+        photo=photo,
+    )
 
 
 def _office_batch(db: Session, actor: Actor, batch_id: int) -> Batch:
@@ -110,8 +136,9 @@ def _office_batch(db: Session, actor: Actor, batch_id: int) -> Batch:
     return batch
 
 
-def ticket_view(db: Session, actor: Actor, now: datetime, candidate_id: int, secret_key: str,
-                blobs: BlobStore) -> TicketView:
+def ticket_view(
+    db: Session, actor: Actor, now: datetime, candidate_id: int, secret_key: str, blobs: BlobStore
+) -> TicketView:
     """What the candidate's ticket shows; the ticket is issued on this first request if seating did not."""
     cand = db.get(Candidate, candidate_id)
     if cand is None:
@@ -120,21 +147,32 @@ def ticket_view(db: Session, actor: Actor, now: datetime, candidate_id: int, sec
     _sitting(cand)
     ticket = current_ticket(db, cand.id) or issue_ticket(db, actor, batch, cand, secret_key, now)
     inst = db.get(Institution, batch.institution_id)
-    return _view(inst, batch, cand, ticket, _sessions(db, batch.id), _places(db, batch.id),
-                 _photo(db, blobs, cand.photo_blob_id))
+    return _view(
+        inst, batch, cand, ticket, _sessions(db, batch.id), _places(db, batch.id), _photo(db, blobs, cand.photo_blob_id)
+    )
 
 
-def batch_views(db: Session, actor: Actor, now: datetime, batch_id: int, secret_key: str,
-                blobs: BlobStore) -> list[TicketView]:
+def batch_views(
+    db: Session, actor: Actor, now: datetime, batch_id: int, secret_key: str, blobs: BlobStore
+) -> list[TicketView]:
     """Every sitting candidate's ticket, room by room and seat by seat (missing ones issued now)."""
     batch = _office_batch(db, actor, batch_id)
     inst = db.get(Institution, batch.institution_id)
     sessions, places = _sessions(db, batch.id), _places(db, batch.id)
-    cands = db.exec(select(Candidate).where(Candidate.batch_id == batch.id, Candidate.status == "registered",
-                                            Candidate.eligibility != "ineligible")).all()
-    current = {t.candidate_id: t for t in db.exec(
-        select(Ticket).join(Candidate, Candidate.id == Ticket.candidate_id)
-        .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None)).order_by(Ticket.id)).all()}
+    cands = db.exec(
+        select(Candidate).where(
+            Candidate.batch_id == batch.id, Candidate.status == "registered", Candidate.eligibility != "ineligible"
+        )
+    ).all()
+    current = {
+        t.candidate_id: t
+        for t in db.exec(
+            select(Ticket)
+            .join(Candidate, Candidate.id == Ticket.candidate_id)
+            .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None))
+            .order_by(Ticket.id)
+        ).all()
+    }
 
     def order(c: Candidate) -> tuple:
         place = places.get((c.id, "theory"))
@@ -151,16 +189,28 @@ def reissue(db: Session, actor: Actor, now: datetime, candidate_id: int, secret_
     """A new token for a lost or compromised ticket; the old one is refused from now on (R-DAY-1)."""
     cand, batch = _candidate_to_change(db, actor, candidate_id)
     if batch.status not in OPEN_STATUSES:
-        raise conflict("seating_closed", "该批次已进入公示或已锁定，不再补发准考证",
-                       "This batch is past its exam; tickets are no longer reissued.", "R-DAY-1", status=batch.status)
+        raise conflict(
+            "seating_closed",
+            "该批次已进入公示或已锁定，不再补发准考证",
+            "This batch is past its exam; tickets are no longer reissued.",
+            "R-DAY-1",
+            status=batch.status,
+        )
     _sitting(cand)
     old = current_ticket(db, cand.id)
     new = issue_ticket(db, actor, batch, cand, secret_key, now, reissue=True)
-    return {"candidate_id": cand.id, "ticket_number": cand.ticket_number, "token_id": new.token_id, "kid": new.kid,
-            "issued_at": iso(new.issued_at), "revoked_token_id": old.token_id if old else None}
+    return {
+        "candidate_id": cand.id,
+        "ticket_number": cand.ticket_number,
+        "token_id": new.token_id,
+        "kid": new.kid,
+        "issued_at": iso(new.issued_at),
+        "revoked_token_id": old.token_id if old else None,
+    }
 
 
 # -- the institution's ticket keys ------------------------------------------------------------
+
 
 def ticket_keys(db: Session, actor: Actor, institution_id: int) -> dict[str, Any]:
     """The public keys that verify ticket codes offline, and the revoked key ids."""
@@ -170,8 +220,12 @@ def ticket_keys(db: Session, actor: Actor, institution_id: int) -> dict[str, Any
 
 
 def _key_body(key: TicketKey) -> dict[str, Any]:
-    return {"kid": key.kid, "public_key": key.public_key, "created_at": iso(key.created_at),
-            "revoked_at": iso(key.revoked_at)}
+    return {
+        "kid": key.kid,
+        "public_key": key.public_key,
+        "created_at": iso(key.created_at),
+        "revoked_at": iso(key.revoked_at),
+    }
 
 
 def rotate_key(db: Session, actor: Actor, now: datetime, institution_id: int) -> dict[str, Any]:
@@ -180,16 +234,21 @@ def rotate_key(db: Session, actor: Actor, now: datetime, institution_id: int) ->
     return _key_body(keys.rotate(db, inst.id, now, actor))
 
 
-def revoke_key(db: Session, actor: Actor, now: datetime, institution_id: int, kid: str, reissue_tickets: bool,
-               secret_key: str) -> dict[str, Any]:
+def revoke_key(
+    db: Session, actor: Actor, now: datetime, institution_id: int, kid: str, reissue_tickets: bool, secret_key: str
+) -> dict[str, Any]:
     """Withdraw a key: every ticket it signed is refused from now on, unless reissued under the active key."""
     inst = institution_for_write(db, actor, institution_id)
     key = db.exec(select(TicketKey).where(TicketKey.kid == kid, TicketKey.institution_id == inst.id)).first()
     if key is None:
         raise not_found("ticket key")
-    signed = db.exec(select(Ticket, Candidate, Batch).join(Candidate, Candidate.id == Ticket.candidate_id)
-                     .join(Batch, Batch.id == Candidate.batch_id)
-                     .where(Ticket.kid == kid, Ticket.revoked_at.is_(None)).order_by(Ticket.id)).all()
+    signed = db.exec(
+        select(Ticket, Candidate, Batch)
+        .join(Candidate, Candidate.id == Ticket.candidate_id)
+        .join(Batch, Batch.id == Candidate.batch_id)
+        .where(Ticket.kid == kid, Ticket.revoked_at.is_(None))
+        .order_by(Ticket.id)
+    ).all()
     keys.revoke(db, kid, now, actor)
     reissued = 0
     if reissue_tickets:
@@ -202,12 +261,20 @@ def revoke_key(db: Session, actor: Actor, now: datetime, institution_id: int, ki
 
 # -- candidate photos (served back by candidate_photo below) ---------------------
 
-def put_photo(db: Session, actor: Actor, now: datetime, candidate_id: int, data: bytes,
-              blobs: BlobStore) -> dict[str, Any]:
+
+def put_photo(
+    db: Session, actor: Actor, now: datetime, candidate_id: int, data: bytes, blobs: BlobStore
+) -> dict[str, Any]:
     cand, batch = _candidate_to_change(db, actor, candidate_id)
     if not data or len(data) > PHOTO_MAX_BYTES:
-        raise Refusal("invalid_photo", "照片应为不超过 5 MB 的 JPEG 或 PNG 图片",
-                      "The photo is a JPEG or PNG of at most 5 MB.", None, 422, {"bytes": len(data or b"")})
+        raise Refusal(
+            "invalid_photo",
+            "照片应为不超过 5 MB 的 JPEG 或 PNG 图片",
+            "The photo is a JPEG or PNG of at most 5 MB.",
+            None,
+            422,
+            {"bytes": len(data or b"")},
+        )
     try:
         with Image.open(io.BytesIO(data)) as picture:
             kind, size = picture.format, picture.size
@@ -215,23 +282,49 @@ def put_photo(db: Session, actor: Actor, now: datetime, candidate_id: int, data:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         kind, size = None, (0, 0)
     if kind not in PHOTO_TYPES or min(size) < 32:
-        raise Refusal("invalid_photo", "照片应为不超过 5 MB 的 JPEG 或 PNG 图片",
-                      "The photo is a JPEG or PNG of at most 5 MB.", None, 422, {"format": kind})
+        raise Refusal(
+            "invalid_photo",
+            "照片应为不超过 5 MB 的 JPEG 或 PNG 图片",
+            "The photo is a JPEG or PNG of at most 5 MB.",
+            None,
+            422,
+            {"format": kind},
+        )
     content_type, suffix = PHOTO_TYPES[kind]
     stored = blobs.put(data, suffix)
     # Registration material: an electronic record (R-ARCH-1).
-    blob = Blob(key=stored.key, sha256=stored.sha256, size=stored.size, content_type=content_type,
-                retention_class="electronic_records", institution_id=batch.institution_id,
-                label="candidate photo", created_at=now)
+    blob = Blob(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=content_type,
+        retention_class="electronic_records",
+        institution_id=batch.institution_id,
+        label="candidate photo",
+        created_at=now,
+    )
     db.add(blob)
     db.flush()
     before = cand.photo_blob_id
     cand.photo_blob_id = blob.id
     db.add(cand)
-    audit.record(db, actor, "candidate.photo", "candidate", cand.id,
-                 {"photo_blob_id": [before, blob.id], "sha256": stored.sha256}, now, batch.institution_id)
-    return {"candidate_id": cand.id, "photo": f"/api/v1/candidates/{cand.id}/photo", "sha256": stored.sha256,
-            "bytes": stored.size, "content_type": content_type}
+    audit.record(
+        db,
+        actor,
+        "candidate.photo",
+        "candidate",
+        cand.id,
+        {"photo_blob_id": [before, blob.id], "sha256": stored.sha256},
+        now,
+        batch.institution_id,
+    )
+    return {
+        "candidate_id": cand.id,
+        "photo": f"/api/v1/candidates/{cand.id}/photo",
+        "sha256": stored.sha256,
+        "bytes": stored.size,
+        "content_type": content_type,
+    }
 
 
 # -- room papers ------------------------------------------------------------------------------
@@ -243,31 +336,49 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
     """The seating chart, door list or sign-in sheet of one room of the batch: a function that
     draws the PNG, so the caller ends its transaction before the (slow) drawing."""
     batch = batch_for_read(db, actor, batch_id)
-    part = next((p for p in ("theory", "skill", "review")
-                 if any(r.code == room_code for r in part_rooms(db, batch.id, p))), None)
+    part = next(
+        (p for p in ("theory", "skill", "review") if any(r.code == room_code for r in part_rooms(db, batch.id, p))),
+        None,
+    )
     if part is None:
         raise not_found("room of this batch")
     room = next(r for r in part_rooms(db, batch.id, part) if r.code == room_code)
     session = next(((p, a, b) for p, a, b, ids in _sessions(db, batch.id) if p == part and room.id in ids), None)
-    rows = db.exec(select(Seat.seat_no, Candidate).join(Candidate, Candidate.id == Seat.candidate_id)
-                   .where(Seat.batch_id == batch.id, Seat.part == part, Seat.room_id == room.id,
-                          Candidate.status == "registered").order_by(Seat.seat_no)).all()
+    rows = db.exec(
+        select(Seat.seat_no, Candidate)
+        .join(Candidate, Candidate.id == Seat.candidate_id)
+        .where(Seat.batch_id == batch.id, Seat.part == part, Seat.room_id == room.id, Candidate.status == "registered")
+        .order_by(Seat.seat_no)
+    ).all()
     label = f"{room.code} {room.name}"
     if paper == "chart":
         run = latest_run(db, batch.id, part)
         kept_free = json.loads(run.blocked or "{}").get(room.code, []) if run else []
         r, c = layout(room)
         # R-PRIV-1: posted at the door, so names are masked.
-        return partial(render_seating_chart_png, room.code, room.name, r, c,
-                       {no: (cand.ticket_number, mask_name(cand.name)) for no, cand in rows}, kept_free, room.seats)
+        return partial(
+            render_seating_chart_png,
+            room.code,
+            room.name,
+            r,
+            c,
+            {no: (cand.ticket_number, mask_name(cand.name)) for no, cand in rows},
+            kept_free,
+            room.seats,
+        )
     if paper == "door-list":
-        return partial(render_door_list_png, label, session,
-                       [(cand.ticket_number, mask_name(cand.name), no) for no, cand in rows])
+        return partial(
+            render_door_list_png, label, session, [(cand.ticket_number, mask_name(cand.name), no) for no, cand in rows]
+        )
     inst = db.get(Institution, batch.institution_id)
     # R-DAY-3: the template before the exam; candidates sign in the blank column.
-    return partial(render_signin_sheet_png, label, session,
-                   [(no, cand.ticket_number, cand.name, mask_id_number(cand.id_number)) for no, cand in rows],
-                   inst.name if inst else "")
+    return partial(
+        render_signin_sheet_png,
+        label,
+        session,
+        [(no, cand.ticket_number, cand.name, mask_id_number(cand.id_number)) for no, cand in rows],
+        inst.name if inst else "",
+    )
 
 
 def candidate_photo(db: Session, actor: Actor, candidate_id: int) -> Blob:

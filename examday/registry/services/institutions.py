@@ -11,6 +11,7 @@ centre (the filing authority, 省级职业技能鉴定中心) creates institutio
 province and suspends, revokes or reinstates their filings; an institution's
 own admin records its renewal (the new 备案回执) and nothing else here.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -30,9 +31,38 @@ from examday.registry.models import Filing, Institution, ScopeEntry
 from examday.scope import institution_for_read
 
 PROVINCES = (
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
-    "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
-    "陕西", "甘肃", "青海", "宁夏", "新疆", "新疆生产建设兵团",
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+    "新疆生产建设兵团",
 )
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 
@@ -62,6 +92,7 @@ def today_of(now: datetime) -> date:
 
 # -- reading -------------------------------------------------------------------
 
+
 def filings_of(db: Session, iid: int) -> list[Filing]:
     return list(db.exec(select(Filing).where(Filing.institution_id == iid).order_by(Filing.valid_from)).all())
 
@@ -78,16 +109,27 @@ def current_standing(db: Session, iid: int, today: date) -> rules.Standing:
 def filing_view(f: Filing | None, today: date) -> dict[str, Any] | None:
     if f is None:
         return None
-    return {"id": f.id, "number": f.number, "valid_from": f.valid_from.isoformat(),
-            "valid_until": f.valid_until.isoformat(), "status": f.status,
-            "state": rules.filing_state(f.status, f.valid_from, f.valid_until, today)}
+    return {
+        "id": f.id,
+        "number": f.number,
+        "valid_from": f.valid_from.isoformat(),
+        "valid_until": f.valid_until.isoformat(),
+        "status": f.status,
+        "state": rules.filing_state(f.status, f.valid_from, f.valid_until, today),
+    }
 
 
 def summary(inst: Institution, st: rules.Standing, today: date) -> dict[str, Any]:
-    return {"id": inst.id, "name": inst.name, "uscc": inst.uscc, "province": inst.province,
-            "uscc_override": inst.uscc_override_reason is not None,
-            "filing_state": st.state, "filing": filing_view(st.filing, today),
-            "renewal": {"renewal_window": st.renewal_window, "days_left": st.days_left}}
+    return {
+        "id": inst.id,
+        "name": inst.name,
+        "uscc": inst.uscc,
+        "province": inst.province,
+        "uscc_override": inst.uscc_override_reason is not None,
+        "filing_state": st.state,
+        "filing": filing_view(st.filing, today),
+        "renewal": {"renewal_window": st.renewal_window, "days_left": st.days_left},
+    }
 
 
 def institution_view(db: Session, inst: Institution, today: date) -> dict[str, Any]:
@@ -100,20 +142,37 @@ def institution_view(db: Session, inst: Institution, today: date) -> dict[str, A
     warnings = [v.as_dict() for v in problems]
     if st.renewal_window:
         until = st.filing.valid_until.isoformat()
-        warnings.insert(0, {
-            "code": "renewal_window", "rule": "R-INST-2",
-            "message": f"备案将于{until}到期（剩余{st.days_left}天），请在到期前申请延续",
-            "message_en": f"The filing expires on {until} ({st.days_left} days left): apply for renewal now.",
-            "detail": {"renewal_window": True, "days_left": st.days_left, "valid_until": until}})
-    body.update({
-        "profile": inst.profile, "uscc_override_reason": inst.uscc_override_reason,
-        "created_at": iso(inst.created_at), "may_run_exams": st.may_run_exams,
-        "next_filing": filing_view(st.next_filing, today),
-        "filings": [filing_view(f, today) for f in filings_of(db, inst.id)],
-        "scope": [{"id": s.id, "occupation_code": s.occupation_code, "occupation_name": s.occupation_name,
-                   "work_type": s.work_type, "levels": rules.parse_levels(s.levels)} for s in scope_rows(db, inst.id)],
-        "warnings": warnings,
-    })
+        warnings.insert(
+            0,
+            {
+                "code": "renewal_window",
+                "rule": "R-INST-2",
+                "message": f"备案将于{until}到期（剩余{st.days_left}天），请在到期前申请延续",
+                "message_en": f"The filing expires on {until} ({st.days_left} days left): apply for renewal now.",
+                "detail": {"renewal_window": True, "days_left": st.days_left, "valid_until": until},
+            },
+        )
+    body.update(
+        {
+            "profile": inst.profile,
+            "uscc_override_reason": inst.uscc_override_reason,
+            "created_at": iso(inst.created_at),
+            "may_run_exams": st.may_run_exams,
+            "next_filing": filing_view(st.next_filing, today),
+            "filings": [filing_view(f, today) for f in filings_of(db, inst.id)],
+            "scope": [
+                {
+                    "id": s.id,
+                    "occupation_code": s.occupation_code,
+                    "occupation_name": s.occupation_name,
+                    "work_type": s.work_type,
+                    "levels": rules.parse_levels(s.levels),
+                }
+                for s in scope_rows(db, inst.id)
+            ],
+            "warnings": warnings,
+        }
+    )
     return body
 
 
@@ -136,6 +195,7 @@ def get_institution(db: Session, actor: Actor, iid: int) -> Institution:
 
 # -- creating ------------------------------------------------------------------
 
+
 def _checked_uscc(actor: Actor, text: str, override_reason: str | None) -> tuple[str, str | None]:
     reason = (override_reason or "").strip() or None
     try:
@@ -147,116 +207,230 @@ def _checked_uscc(actor: Actor, text: str, override_reason: str | None) -> tuple
             r.detail.setdefault("override", "installation administrator only, with uscc_override_reason")
             raise
         if not actor.is_installation_admin:
-            raise Refusal("forbidden", "只有系统管理员可以登记未通过校验的统一社会信用代码",
-                          "Only the installation administrator may record a USCC that fails its check.",
-                          "R-FMT-USCC", 403) from None
+            raise Refusal(
+                "forbidden",
+                "只有系统管理员可以登记未通过校验的统一社会信用代码",
+                "Only the installation administrator may record a USCC that fails its check.",
+                "R-FMT-USCC",
+                403,
+            ) from None
         if len(reason) > 500:
-            raise Refusal("override_reason_too_long", "说明不超过500字", "The reason is at most 500 characters.",
-                          "R-FMT-USCC") from None
+            raise Refusal(
+                "override_reason_too_long", "说明不超过500字", "The reason is at most 500 characters.", "R-FMT-USCC"
+            ) from None
         return unicodedata.normalize("NFKC", text).strip().upper(), reason
 
 
-def create_institution(db: Session, actor: Actor, now: datetime, name: str, uscc: str, province: str,
-                       filing: dict[str, Any], scope: list[dict[str, Any]],
-                       uscc_override_reason: str | None = None) -> Institution:
+def create_institution(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    name: str,
+    uscc: str,
+    province: str,
+    filing: dict[str, Any],
+    scope: list[dict[str, Any]],
+    uscc_override_reason: str | None = None,
+) -> Institution:
     """One transaction: the institution, its filing and its scope. The caller commits."""
     if not (actor.is_installation_admin or actor.role == "centre"):
         raise forbidden("Only the installation administrator or a provincial centre creates institutions.")
     prov = normalise_province(province)
     if prov is None:
-        raise Refusal("invalid_province", "省份无效", "Name a province of mainland China (e.g. 吉林).",
-                      "R-INST-1", 422, {"province": province})
+        raise Refusal(
+            "invalid_province",
+            "省份无效",
+            "Name a province of mainland China (e.g. 吉林).",
+            "R-INST-1",
+            422,
+            {"province": province},
+        )
     if actor.role == "centre" and not _same_province(actor, prov):
         raise forbidden("A centre creates institutions of its own province only.")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise Refusal("invalid_name", "机构名称须为1至200字", "The institution's name is 1-200 characters.", "R-INST-1")
     code, override = _checked_uscc(actor, uscc, uscc_override_reason)
-    problems = rules.filing_violations(filing.get("number"), filing.get("valid_from"), filing.get("valid_until"),
-                                       filing.get("status") or "active")
+    problems = rules.filing_violations(
+        filing.get("number"), filing.get("valid_from"), filing.get("valid_until"), filing.get("status") or "active"
+    )
     problems += rules.scope_row_violations(scope)
     rules.check(problems)
     if db.exec(select(Institution).where(Institution.uscc == code)).first() is not None:
-        raise conflict("uscc_taken", "该统一社会信用代码的机构已存在", "An institution with this USCC exists.",
-                       "R-INST-1", uscc=code)
+        raise conflict(
+            "uscc_taken",
+            "该统一社会信用代码的机构已存在",
+            "An institution with this USCC exists.",
+            "R-INST-1",
+            uscc=code,
+        )
     inst = Institution(name=name, uscc=code, province=prov, uscc_override_reason=override, created_at=now)
     db.add(inst)
     try:
         db.flush()
     except IntegrityError:  # a concurrent request took the code first
         db.rollback()
-        raise conflict("uscc_taken", "该统一社会信用代码的机构已存在", "An institution with this USCC exists.",
-                       "R-INST-1", uscc=code) from None
-    f = Filing(institution_id=inst.id, number=filing["number"].strip(), valid_from=filing["valid_from"],
-               valid_until=filing["valid_until"], status=filing.get("status") or "active", created_at=now)
+        raise conflict(
+            "uscc_taken",
+            "该统一社会信用代码的机构已存在",
+            "An institution with this USCC exists.",
+            "R-INST-1",
+            uscc=code,
+        ) from None
+    f = Filing(
+        institution_id=inst.id,
+        number=filing["number"].strip(),
+        valid_from=filing["valid_from"],
+        valid_until=filing["valid_until"],
+        status=filing.get("status") or "active",
+        created_at=now,
+    )
     db.add(f)
     rows = []
     for s in scope:
-        row = ScopeEntry(institution_id=inst.id, occupation_code=s["occupation_code"].strip(),
-                         occupation_name=s["occupation_name"].strip(),
-                         work_type=(s.get("work_type") or "").strip() or None,
-                         levels=rules.levels_text(rules.parse_levels(s["levels"])))
+        row = ScopeEntry(
+            institution_id=inst.id,
+            occupation_code=s["occupation_code"].strip(),
+            occupation_name=s["occupation_name"].strip(),
+            work_type=(s.get("work_type") or "").strip() or None,
+            levels=rules.levels_text(rules.parse_levels(s["levels"])),
+        )
         db.add(row)
         rows.append(row)
     db.flush()
-    audit.record(db, actor, "institution.create", "institution", inst.id, {
-        "name": name, "uscc": code, "province": prov,
-        "filing": {"number": f.number, "valid_from": f.valid_from, "valid_until": f.valid_until, "status": f.status},
-        "scope": [{"occupation_code": r.occupation_code, "occupation_name": r.occupation_name,
-                   "work_type": r.work_type, "levels": r.levels} for r in rows],
-    }, now, inst.id)
+    audit.record(
+        db,
+        actor,
+        "institution.create",
+        "institution",
+        inst.id,
+        {
+            "name": name,
+            "uscc": code,
+            "province": prov,
+            "filing": {
+                "number": f.number,
+                "valid_from": f.valid_from,
+                "valid_until": f.valid_until,
+                "status": f.status,
+            },
+            "scope": [
+                {
+                    "occupation_code": r.occupation_code,
+                    "occupation_name": r.occupation_name,
+                    "work_type": r.work_type,
+                    "levels": r.levels,
+                }
+                for r in rows
+            ],
+        },
+        now,
+        inst.id,
+    )
     if override is not None:
-        audit.record(db, actor, "institution.uscc_override", "institution", inst.id,
-                     {"uscc": code, "reason": override}, now, inst.id)
+        audit.record(
+            db,
+            actor,
+            "institution.uscc_override",
+            "institution",
+            inst.id,
+            {"uscc": code, "reason": override},
+            now,
+            inst.id,
+        )
     return inst
 
 
 # -- filing status -------------------------------------------------------------
 
 ACTIONS = ("suspend", "revoke", "reinstate", "renew")
-_ALLOWED_FROM = {"suspend": ("active", "not_yet_valid"), "revoke": ("active", "suspended", "not_yet_valid"),
-                 "reinstate": ("suspended",)}
+_ALLOWED_FROM = {
+    "suspend": ("active", "not_yet_valid"),
+    "revoke": ("active", "suspended", "not_yet_valid"),
+    "reinstate": ("suspended",),
+}
 _NEW_STATUS = {"suspend": "suspended", "revoke": "revoked", "reinstate": "active"}
 ACTION_ZH = {"suspend": "暂停", "revoke": "撤销", "reinstate": "恢复", "renew": "延续"}
-STATE_ZH = {"active": "有效", "suspended": "暂停评价活动", "revoked": "已撤销", "expired": "已过期",
-            "not_yet_valid": "尚未生效", "none": "无备案"}
+STATE_ZH = {
+    "active": "有效",
+    "suspended": "暂停评价活动",
+    "revoked": "已撤销",
+    "expired": "已过期",
+    "not_yet_valid": "尚未生效",
+    "none": "无备案",
+}
 
 
-def change_filing(db: Session, actor: Actor, now: datetime, iid: int, action: str, reason: str | None = None,
-                  number: str | None = None, valid_from: date | None = None,
-                  valid_until: date | None = None) -> Filing:
+def change_filing(
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    iid: int,
+    action: str,
+    reason: str | None = None,
+    number: str | None = None,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+) -> Filing:
     """Suspend (暂停评价活动), revoke (撤销备案), reinstate, or renew (延续) — R-INST-2. The caller commits."""
     inst = db.get(Institution, iid)
     if inst is None:
         raise not_found("institution")
     if action not in ACTIONS:
-        raise Refusal("invalid_filing_action", "操作须为暂停、撤销、恢复或延续",
-                      "The action is suspend, revoke, reinstate or renew.", "R-INST-2", 422, {"action": action})
+        raise Refusal(
+            "invalid_filing_action",
+            "操作须为暂停、撤销、恢复或延续",
+            "The action is suspend, revoke, reinstate or renew.",
+            "R-INST-2",
+            422,
+            {"action": action},
+        )
     own_admin = actor.role == "admin" and actor.institution_id == inst.id
     if not (is_filing_authority(actor, inst) or (action == "renew" and own_admin)):
-        raise forbidden("Only the filing authority (centre of the province or installation administrator) "
-                        "may do this; an institution's admin may only record its renewal.")
+        raise forbidden(
+            "Only the filing authority (centre of the province or installation administrator) "
+            "may do this; an institution's admin may only record its renewal."
+        )
     today = today_of(now)
     filings = filings_of(db, iid)
     st = rules.standing(filings, today)
     if action == "renew":
         rules.check(rules.renewal_violations(st, today, number, valid_from, valid_until))
-        new = Filing(institution_id=iid, number=number.strip(), valid_from=valid_from, valid_until=valid_until,
-                     status="active", created_at=now)
+        new = Filing(
+            institution_id=iid,
+            number=number.strip(),
+            valid_from=valid_from,
+            valid_until=valid_until,
+            status="active",
+            created_at=now,
+        )
         db.add(new)
         db.flush()
-        audit.record(db, actor, "filing.renew", "filing", new.id,
-                     {"number": new.number, "valid_from": valid_from, "valid_until": valid_until,
-                      "renews": st.filing.id}, now, iid)
+        audit.record(
+            db,
+            actor,
+            "filing.renew",
+            "filing",
+            new.id,
+            {"number": new.number, "valid_from": valid_from, "valid_until": valid_until, "renews": st.filing.id},
+            now,
+            iid,
+        )
         return new
     reason = (reason or "").strip()
     if action in ("suspend", "revoke") and not reason:
-        raise Refusal("reason_required", "暂停或撤销备案须说明原因", "Suspending or revoking a filing needs a reason.",
-                      "R-INST-2")
+        raise Refusal(
+            "reason_required", "暂停或撤销备案须说明原因", "Suspending or revoking a filing needs a reason.", "R-INST-2"
+        )
     if st.state not in _ALLOWED_FROM[action]:
         code = {"none": "no_filing", "active": "filing_not_suspended"}.get(st.state, f"filing_{st.state}")
-        raise conflict(code, f"备案当前状态为“{STATE_ZH.get(st.state, st.state)}”，不能{ACTION_ZH[action]}",
-                       f"The filing is {st.state}; it cannot be {action}d.", "R-INST-2", state=st.state)
+        raise conflict(
+            code,
+            f"备案当前状态为“{STATE_ZH.get(st.state, st.state)}”，不能{ACTION_ZH[action]}",
+            f"The filing is {st.state}; it cannot be {action}d.",
+            "R-INST-2",
+            state=st.state,
+        )
     before = st.filing.status
     # The governing filing and any renewal after it share the institution's fate.
     touched = [f for f in filings if f.valid_until >= today]
@@ -264,7 +438,14 @@ def change_filing(db: Session, actor: Actor, now: datetime, iid: int, action: st
         f.status = _NEW_STATUS[action]
         db.add(f)
     db.flush()
-    audit.record(db, actor, f"filing.{action}", "filing", st.filing.id,
-                 {"status": [before, _NEW_STATUS[action]], "reason": reason or None,
-                  "filings": [f.id for f in touched]}, now, iid)
+    audit.record(
+        db,
+        actor,
+        f"filing.{action}",
+        "filing",
+        st.filing.id,
+        {"status": [before, _NEW_STATUS[action]], "reason": reason or None, "filings": [f.id for f in touched]},
+        now,
+        iid,
+    )
     return st.filing

@@ -11,6 +11,7 @@ What a person could not do in the browser in the time is arranged here: the cloc
 the registry — institution, rooms, staff and accounts — through the services, as
 ``tests/builders.py`` does. Everything else happens on the pages.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -60,9 +61,14 @@ class Story:
 
 
 def _accounts(db: Session, app, now: datetime, iid: int, proctors: list[int], examiners: list[int]) -> None:
-    people = [("office", "admin", None), ("kiosk1", "kiosk", None), ("proctor1", "proctor", proctors[0]),
-              ("evaluator1", "evaluator", examiners[0]), ("evaluator2", "evaluator", examiners[1]),
-              ("chief1", "chief", examiners[2])]
+    people = [
+        ("office", "admin", None),
+        ("kiosk1", "kiosk", None),
+        ("proctor1", "proctor", proctors[0]),
+        ("evaluator1", "evaluator", examiners[0]),
+        ("evaluator2", "evaluator", examiners[1]),
+        ("chief1", "chief", examiners[2]),
+    ]
     for username, role, staff_id in people:
         create_account(db, SYSTEM, now, app.state.passwords, username, role, iid, None, staff_id, PASSWORD)
 
@@ -72,9 +78,14 @@ def story(request, tmp_path_factory, pg_schema_url):
     from examday.app import create_app
 
     folder = tmp_path_factory.mktemp(f"journey-{request.param}")
-    settings = Settings(database_url=empty_database(request.param, folder, pg_schema_url),
-                        data_dir=folder / "data", hook_secret="journey-hook-secret", secret_key="journey-secret",
-                        password_time_cost=1, password_memory_kib=1024).resolved()
+    settings = Settings(
+        database_url=empty_database(request.param, folder, pg_schema_url),
+        data_dir=folder / "data",
+        hook_secret="journey-hook-secret",
+        secret_key="journey-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
     clock = FixedClock(START)
     app = create_app(settings, clock)
     with Session(app.state.engine, expire_on_commit=False) as db:

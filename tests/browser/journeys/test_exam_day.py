@@ -8,6 +8,7 @@ publishes for 5 working days, hears an objection, locks and exports (R-PUB-1, R-
 
 Each step is a test; they run in this order on one story (see conftest.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,8 @@ from examday.identity import mask_id_number
 from examday.plans.models import Candidate
 from examday.plans.services.seating import seats_now
 from tests.browser.journeys.conftest import notice, sign_in
-from tests.integration.examday.plans_world import csv_bytes, person as candidate_person
+from tests.integration.examday.plans_world import csv_bytes
+from tests.integration.examday.plans_world import person as candidate_person
 
 pytestmark = pytest.mark.browser
 
@@ -240,8 +242,7 @@ def test_4_three_examiners_score_and_the_chief_sees_the_result(story, person):
     assert notice(office).startswith("考评组已组建")
     assert "主考 chief" in office.inner_text("#setup tr[data-part='skill'] .panel")
     theory = story.folder / "理论成绩.csv"
-    theory.write_text("准考证号,成绩\n" + "".join(f"{t},{s}\n" for t, s in zip(f["tickets"], THEORY)),
-                      encoding="utf-8")
+    theory.write_text("准考证号,成绩\n" + "".join(f"{t},{s}\n" for t, s in zip(f["tickets"], THEORY)), encoding="utf-8")
     office.set_input_files("#theory input[name=file]", str(theory))
     office.click("#theory button")
     assert notice(office).startswith("理论成绩已导入")

@@ -1,4 +1,5 @@
 """Accounts, roles, tokens and the guards (R-STAFF-4: every action attributable)."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,10 @@ from tests.support import OTHER_USCC, assert_refusal, bearer
 
 def counts(engine):
     with Session(engine) as db:
-        return (db.exec(select(func.count()).select_from(Account)).one(),
-                db.exec(select(func.count()).select_from(AuditEntry)).one())
+        return (
+            db.exec(select(func.count()).select_from(Account)).one(),
+            db.exec(select(func.count()).select_from(AuditEntry)).one(),
+        )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -24,8 +27,11 @@ def test_every_role_reads_itself_but_only_admin_adds_accounts(world, client, rol
     me = client.get("/api/v1/me", headers=bearer(tok))
     assert me.status_code == 200 and me.json()["role"] == role and me.json()["username"] == f"u-{role}"
     before = counts(world.engine)
-    r = client.post("/api/v1/accounts", headers=bearer(tok),
-                    json={"username": f"new-{role}", "role": "proctor", "institution_id": iid})
+    r = client.post(
+        "/api/v1/accounts",
+        headers=bearer(tok),
+        json={"username": f"new-{role}", "role": "proctor", "institution_id": iid},
+    )
     if role == "admin":
         assert r.status_code == 201, r.text
         assert counts(world.engine)[0] == before[0] + 1
@@ -43,8 +49,11 @@ def test_institution_admin_cannot_add_accounts_to_another_institution(world, cli
     mine, other = world.institution(), world.institution(OTHER_USCC, "另一机构")
     tok = world.token("office", "admin", mine)
     before = counts(world.engine)
-    r = client.post("/api/v1/accounts", headers=bearer(tok),
-                    json={"username": "intruder", "role": "proctor", "institution_id": other})
+    r = client.post(
+        "/api/v1/accounts",
+        headers=bearer(tok),
+        json={"username": "intruder", "role": "proctor", "institution_id": other},
+    )
     assert_refusal(r, 403, "forbidden")
     assert counts(world.engine) == before
 
@@ -81,8 +90,9 @@ def test_browser_login_sets_a_session_cookie_and_logout_revokes_it(world, client
     world.token("office", "admin", iid, password="correct horse")
     bad = client.post("/login", data={"username": "office", "password": "wrong", "next": "/"})
     assert bad.status_code == 401 and "用户名或密码错误" in bad.text
-    ok = client.post("/login", data={"username": "office", "password": "correct horse", "next": "/"},
-                     follow_redirects=False)
+    ok = client.post(
+        "/login", data={"username": "office", "password": "correct horse", "next": "/"}, follow_redirects=False
+    )
     assert ok.status_code in (302, 303)
     cookie = ok.cookies.get("examday_session")
     assert cookie

@@ -1,4 +1,5 @@
 """The audit chain catches edits, deletions and reordering (R-AUDIT-1)."""
+
 from __future__ import annotations
 
 from sqlalchemy import text

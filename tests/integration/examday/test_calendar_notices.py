@@ -1,5 +1,6 @@
 """Entered holiday notices through HTTP on SQLite and PostgreSQL (R-CAL):
 an admin enters a year's official holidays and adjusted working days."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,10 @@ from tests.support import assert_refusal, bearer
 
 def counts(engine) -> tuple[int, int]:
     with Session(engine) as db:
-        return (db.exec(select(func.count()).select_from(CalendarNotice)).one(),
-                db.exec(select(func.count()).select_from(AuditEntry)).one())
+        return (
+            db.exec(select(func.count()).select_from(CalendarNotice)).one(),
+            db.exec(select(func.count()).select_from(AuditEntry)).one(),
+        )
 
 
 def last_action(engine) -> str:
@@ -28,9 +31,11 @@ def root(world):
     return bearer(world.token("root", "admin"))
 
 
-NOTICE_2027 = {"year": 2027, "holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10",
-                                           "2027-02-11", "2027-02-12"],
-               "workdays": ["2027-02-06", "2027-02-20"]}
+NOTICE_2027 = {
+    "year": 2027,
+    "holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11", "2027-02-12"],
+    "workdays": ["2027-02-06", "2027-02-20"],
+}
 
 
 def test_entered_notice_makes_2027_official(world, client, root):
@@ -60,12 +65,24 @@ def test_bad_or_unauthorised_notices_change_nothing(world, client, root):
     before = counts(world.engine)
     for tok in toks:
         assert_refusal(client.post("/api/v1/calendar/notices", headers=tok, json=NOTICE_2027), 403, "forbidden")
-    assert_refusal(client.post("/api/v1/calendar/notices", headers=root,
-                               json={**NOTICE_2027, "holidays": ["2025-10-01"]}), 422, "invalid_year_notice", "R-CAL")
-    assert_refusal(client.post("/api/v1/calendar/notices", headers=root,
-                               json={**NOTICE_2027, "workdays": ["2027-01-01"]}), 422, "invalid_year_notice", "R-CAL")
-    assert_refusal(client.post("/api/v1/calendar/notices", headers=root,
-                               json={**NOTICE_2027, "holidays": ["2027-13-01"]}), 422, "invalid_date", "R-CAL")
+    assert_refusal(
+        client.post("/api/v1/calendar/notices", headers=root, json={**NOTICE_2027, "holidays": ["2025-10-01"]}),
+        422,
+        "invalid_year_notice",
+        "R-CAL",
+    )
+    assert_refusal(
+        client.post("/api/v1/calendar/notices", headers=root, json={**NOTICE_2027, "workdays": ["2027-01-01"]}),
+        422,
+        "invalid_year_notice",
+        "R-CAL",
+    )
+    assert_refusal(
+        client.post("/api/v1/calendar/notices", headers=root, json={**NOTICE_2027, "holidays": ["2027-13-01"]}),
+        422,
+        "invalid_date",
+        "R-CAL",
+    )
     assert counts(world.engine) == before
 
 

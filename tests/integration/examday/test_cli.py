@@ -1,4 +1,5 @@
 """The contract's command line, run as a user would run it."""
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,20 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(args, tmp_path, stdin=None):
-    env = {**os.environ, "EXAMDAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "EXAMDAY_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run([sys.executable, "-m", "examday.cli", *args], input=stdin, capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=60)
+    env = {
+        **os.environ,
+        "EXAMDAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "EXAMDAY_DATA_DIR": str(tmp_path / "data"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "examday.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_account_add_token_issue_and_audit_verify(tmp_path):

@@ -1,5 +1,6 @@
 """The demo's moving day, played against a live server at a fast pace: the test's clock jumps 20 s a
 step and the script does what is due. Everything goes through the real HTTP API (R-DAY-1, R-VIDEO-1)."""
+
 from __future__ import annotations
 
 import io
@@ -12,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from examday.audit import AuditEntry, verify
-from examday.demo.seed import seed_demo
 from examday.demo.live import DemoDay
+from examday.demo.seed import seed_demo
 from examday.plans.models import Candidate
 from proctor.services.video import check_stale
 from proctor.video_models import Segment
@@ -49,8 +50,9 @@ def test_kiosks_and_cameras_play_the_entry_window(day, app, engine, clock, caplo
 
     # The server answered each attempt as the script meant: most in, the planned refusals (R-DAY-1, R-ID-1).
     first_batch = [(a, code) for a, code in sim.results if a.batch_id == sitting.batch_id]
-    assert all(code == a.expect for a, code in first_batch), [(a.ticket_number, a.expect, c) for a, c in
-                                                              first_batch if c != a.expect]
+    assert all(code == a.expect for a, code in first_batch), [
+        (a.ticket_number, a.expect, c) for a, c in first_batch if c != a.expect
+    ]
     codes = Counter(code for _, code in first_batch)
     assert codes["id_mismatch"] == 3 and codes["already_checked_in"] == 2 and codes["too_late"] == 1
     admitted = {a.ticket_number for a, code in first_batch if code == "accepted"}
@@ -85,15 +87,16 @@ def test_kiosks_and_cameras_play_the_entry_window(day, app, engine, clock, caplo
 
 def test_demo_command_plays_the_day_unless_told_not_to(tmp_path, monkeypatch):
     from examday import cli
-    from examday.demo.seed import seed as demo
     from examday.demo.seed import live as demo_live
+    from examday.demo.seed import seed as demo
 
     monkeypatch.setenv("EXAMDAY_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     monkeypatch.setenv("EXAMDAY_DATA_DIR", str(tmp_path / "data"))
     seeded, played, served = [], [], []
     monkeypatch.setattr(demo, "seed_demo", lambda engine, settings, clock, out, base_url: seeded.append(base_url))
-    monkeypatch.setattr(demo_live, "start_simulation",
-                        lambda settings, clock, base_url, out=None: played.append(base_url))
+    monkeypatch.setattr(
+        demo_live, "start_simulation", lambda settings, clock, base_url, out=None: played.append(base_url)
+    )
     monkeypatch.setattr(cli, "cmd_serve", lambda args, settings: served.append((args.host, args.port)) or 0)
     assert cli.main(["demo", "--port", "8123", "--no-simulate"]) == 0
     assert seeded == ["http://127.0.0.1:8123"] and played == [] and served == [("127.0.0.1", 8123)]

@@ -1,4 +1,5 @@
 """The exam office pages: institution, rooms, staff — bilingual, forms posting to the same services."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -14,10 +15,17 @@ HTML = {"Accept": "text/html"}
 
 
 def institution(client, root, uscc="91350200776049653A", province="吉林", valid_until="2028-02-29") -> int:
-    r = client.post("/api/v1/institutions", headers=root, json={
-        "name": "长春示范职业技能评价中心" if province == "吉林" else "广州评价中心", "uscc": uscc, "province": province,
-        "filing": {"number": "吉人社技评备〔2025〕018号", "valid_from": "2025-03-01", "valid_until": valid_until},
-        "scope": [{"occupation_code": "6-31-01-03", "occupation_name": "电工", "levels": "5、4、3"}]})
+    r = client.post(
+        "/api/v1/institutions",
+        headers=root,
+        json={
+            "name": "长春示范职业技能评价中心" if province == "吉林" else "广州评价中心",
+            "uscc": uscc,
+            "province": province,
+            "filing": {"number": "吉人社技评备〔2025〕018号", "valid_from": "2025-03-01", "valid_until": valid_until},
+            "scope": [{"occupation_code": "6-31-01-03", "occupation_name": "电工", "levels": "5、4、3"}],
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -32,9 +40,21 @@ def test_office_home_shows_institution_filing_and_links_in_both_languages(world,
     office = world.token("office", "admin", iid)
     r = page(client, office, "/office")
     assert r.status_code == 200, r.text
-    for text in ("考务办公室", "Exam office", "长春示范职业技能评价中心", "备案状态", "Filing state", "有效",
-                 "6-31-01-03", "5、4、3", 'href="/office/rooms?iid=', 'href="/office/staff?iid=',
-                 'href="/office/batches?iid=', "须至少有2个配备视频监控的理论考场", "video-monitored theory rooms"):
+    for text in (
+        "考务办公室",
+        "Exam office",
+        "长春示范职业技能评价中心",
+        "备案状态",
+        "Filing state",
+        "有效",
+        "6-31-01-03",
+        "5、4、3",
+        'href="/office/rooms?iid=',
+        'href="/office/staff?iid=',
+        'href="/office/batches?iid=',
+        "须至少有2个配备视频监控的理论考场",
+        "video-monitored theory rooms",
+    ):
         assert text in r.text, text
     assert "renewal" not in r.text  # outside the window: no renewal warning
 
@@ -68,9 +88,21 @@ def test_room_form_adds_a_room_with_cameras(world, client):
     office = world.token("office", "admin", iid)
     r = page(client, office, "/office/rooms")
     assert r.status_code == 200 and "登记考场" in r.text and "Add a room" in r.text
-    r = client.post("/office/rooms/add", headers={**bearer(office), **HTML}, follow_redirects=False,
-                    data={"iid": str(iid), "code": "T01", "name": "理论考场1", "kind": "theory", "seats": "30",
-                          "rows": "5", "cols": "6", "cameras": "T01-C1 前方\nT01-C2 后方\n"})
+    r = client.post(
+        "/office/rooms/add",
+        headers={**bearer(office), **HTML},
+        follow_redirects=False,
+        data={
+            "iid": str(iid),
+            "code": "T01",
+            "name": "理论考场1",
+            "kind": "theory",
+            "seats": "30",
+            "rows": "5",
+            "cols": "6",
+            "cameras": "T01-C1 前方\nT01-C2 后方\n",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/office/rooms?iid={iid}"
     with Session(world.engine) as db:
         room = db.exec(select(Room).where(Room.institution_id == iid)).one()
@@ -86,9 +118,20 @@ def test_room_form_refusal_is_shown_in_both_languages_and_changes_nothing(world,
     root = world.token("root", "admin")
     iid = institution(client, bearer(root))
     office = world.token("office", "admin", iid)
-    r = client.post("/office/rooms/add", headers={**bearer(office), **HTML},
-                    data={"iid": str(iid), "code": "T01", "name": "理论考场1", "kind": "theory", "seats": "30",
-                          "rows": "5", "cols": "6", "cameras": ""})
+    r = client.post(
+        "/office/rooms/add",
+        headers={**bearer(office), **HTML},
+        data={
+            "iid": str(iid),
+            "code": "T01",
+            "name": "理论考场1",
+            "kind": "theory",
+            "seats": "30",
+            "rows": "5",
+            "cols": "6",
+            "cameras": "",
+        },
+    )
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     assert "须配备视频监控" in r.text and "video monitored" in r.text and 'value="理论考场1"' in r.text
     with Session(world.engine) as db:
@@ -100,10 +143,22 @@ def test_staff_page_masks_ids_except_for_admin_and_only_admin_changes(world, cli
     iid = institution(client, bearer(root))
     office = world.token("office", "admin", iid)
     number = make_id_number(date(1975, 3, 1))
-    r = client.post("/office/staff/add", headers={**bearer(office), **HTML}, follow_redirects=False, data={
-        "iid": str(iid), "name": "陈志强", "id_number": number, "role_examiner": "on", "full_time": "on",
-        "skill_level": "1", "title": "senior", "examiner_card_valid_until": "2028-12-31",
-        "occupations": "6-31-01-03"})
+    r = client.post(
+        "/office/staff/add",
+        headers={**bearer(office), **HTML},
+        follow_redirects=False,
+        data={
+            "iid": str(iid),
+            "name": "陈志强",
+            "id_number": number,
+            "role_examiner": "on",
+            "full_time": "on",
+            "skill_level": "1",
+            "title": "senior",
+            "examiner_card_valid_until": "2028-12-31",
+            "occupations": "6-31-01-03",
+        },
+    )
     assert r.status_code == 303, r.text
     r = page(client, office, "/office/staff")
     assert number in r.text and "考评员" in r.text and "examiner" in r.text and "登记工作人员" in r.text
@@ -111,13 +166,24 @@ def test_staff_page_masks_ids_except_for_admin_and_only_admin_changes(world, cli
     r = page(client, centre, f"/office/staff?iid={iid}")
     assert r.status_code == 200 and number not in r.text and mask_id_number(number) in r.text
     assert "登记工作人员" not in r.text  # no form for a reader
-    r = client.post("/office/staff/add", headers={**bearer(centre), **HTML}, data={
-        "iid": str(iid), "name": "王建国", "id_number": make_id_number(date(1980, 1, 1)), "role_proctor": "on"})
+    r = client.post(
+        "/office/staff/add",
+        headers={**bearer(centre), **HTML},
+        data={"iid": str(iid), "name": "王建国", "id_number": make_id_number(date(1980, 1, 1)), "role_proctor": "on"},
+    )
     assert r.status_code == 403
     # R-STAFF-3 on the page: a trainer cannot be a proctor.
-    r = client.post("/office/staff/add", headers={**bearer(office), **HTML}, data={
-        "iid": str(iid), "name": "王建国", "id_number": make_id_number(date(1980, 1, 1)), "role_proctor": "on",
-        "is_trainer": "on"})
+    r = client.post(
+        "/office/staff/add",
+        headers={**bearer(office), **HTML},
+        data={
+            "iid": str(iid),
+            "name": "王建国",
+            "id_number": make_id_number(date(1980, 1, 1)),
+            "role_proctor": "on",
+            "is_trainer": "on",
+        },
+    )
     assert r.status_code == 422 and "培训师资不得担任监考人员" in r.text and "never be a proctor" in r.text
     with Session(world.engine) as db:
         assert [s.name for s in db.exec(select(Staff)).all()] == ["陈志强"]

@@ -1,5 +1,6 @@
 """Plans over HTTP on SQLite and PostgreSQL: batches, the candidate import, masked ID
 numbers and the eligibility review. Filing and its rules: test_plans_filing.py."""
+
 from __future__ import annotations
 
 import io
@@ -11,12 +12,21 @@ from sqlmodel import Session, select
 from examday.audit import AuditEntry
 from examday.clock import CST
 from examday.identity import mask_id_number
-from tests.integration.examday.plans_world import (EXAM, counts, create, csv_bytes, office, person,
-                                                   plan_body, ready, upload)
+from tests.integration.examday.plans_world import (
+    EXAM,
+    counts,
+    create,
+    csv_bytes,
+    office,
+    person,
+    plan_body,
+    ready,
+    upload,
+)
 from tests.support import OTHER_USCC, assert_refusal, bearer
 
-
 # -- batches -------------------------------------------------------------------------
+
 
 def test_create_a_batch_with_its_config_sessions_and_audit(world, client, clock):
     o = office(world, clock)
@@ -49,8 +59,14 @@ def test_bad_plan_input_lists_every_error_and_creates_nothing(world, client, clo
     before = counts(world.engine)
     r = assert_refusal(client.post("/api/v1/batches", json=body, headers=o.headers), 422, "invalid_batch")
     got = {e["code"] for e in r["detail"]["errors"]}
-    assert got == {"invalid_level", "unknown_room", "unknown_staff", "proctor_room_not_in_session",
-                   "session_part_not_in_plan", "invalid_config"}
+    assert got == {
+        "invalid_level",
+        "unknown_room",
+        "unknown_staff",
+        "proctor_room_not_in_session",
+        "session_part_not_in_plan",
+        "invalid_config",
+    }
     assert counts(world.engine) == before
 
 
@@ -88,6 +104,7 @@ def test_list_batches_by_scope_and_date(world, client, clock):
 
 
 # -- candidates ----------------------------------------------------------------------
+
 
 def test_import_assigns_tickets_and_audits_only_count_and_digest(world, client, clock):
     o = office(world, clock)
@@ -144,14 +161,21 @@ def test_gbk_csv_and_xlsx_upload(world, client, clock):
         wb.active.append([name, idn, "第一机械厂", "培训学校1", None])
     buf = io.BytesIO()
     wb.save(buf)
-    r = client.post(f"/api/v1/batches/{bid}/candidates", headers=o.headers,
-                    files={"file": ("名单.xlsx", buf.getvalue(),
-                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    r = client.post(
+        f"/api/v1/batches/{bid}/candidates",
+        headers=o.headers,
+        files={
+            "file": ("名单.xlsx", buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        },
+    )
     assert r.status_code == 200 and r.json()["imported"] == 2
     names = [c["name"] for c in client.get(f"/api/v1/batches/{bid}/candidates", headers=o.headers).json()]
     assert names == [person(k)[0] for k in (1, 2, 3, 4, 5)]
-    assert_refusal(client.post(f"/api/v1/batches/{bid}/candidates", headers=o.headers, files={"other": ("x", b"")}),
-                   422, "file_required")
+    assert_refusal(
+        client.post(f"/api/v1/batches/{bid}/candidates", headers=o.headers, files={"other": ("x", b"")}),
+        422,
+        "file_required",
+    )
 
 
 def test_id_numbers_are_masked_for_every_role_but_admin(world, client, clock):
@@ -177,17 +201,34 @@ def test_eligibility_records_the_reviewer(world, client, clock):
     rows = client.get(f"/api/v1/batches/{bid}/candidates", headers=o.headers).json()
     first = rows[0]["id"]
     before = counts(world.engine)
-    assert_refusal(client.post(f"/api/v1/batches/{bid}/eligibility", headers=o.headers,
-                               json={"candidate_ids": [first], "decision": "ineligible"}), 422, "note_required")
-    assert_refusal(client.post(f"/api/v1/batches/{bid}/eligibility", headers=o.headers,
-                               json={"candidate_ids": [first, 999999], "decision": "eligible"}),
-                   422, "unknown_candidates")
+    assert_refusal(
+        client.post(
+            f"/api/v1/batches/{bid}/eligibility",
+            headers=o.headers,
+            json={"candidate_ids": [first], "decision": "ineligible"},
+        ),
+        422,
+        "note_required",
+    )
+    assert_refusal(
+        client.post(
+            f"/api/v1/batches/{bid}/eligibility",
+            headers=o.headers,
+            json={"candidate_ids": [first, 999999], "decision": "eligible"},
+        ),
+        422,
+        "unknown_candidates",
+    )
     assert counts(world.engine) == before
-    r = client.post(f"/api/v1/batches/{bid}/eligibility", headers=o.headers,
-                    json={"candidate_ids": [first], "decision": "ineligible", "note": "工作年限不足"})
+    r = client.post(
+        f"/api/v1/batches/{bid}/eligibility",
+        headers=o.headers,
+        json={"candidate_ids": [first], "decision": "ineligible", "note": "工作年限不足"},
+    )
     assert r.status_code == 200 and r.json()["reviewed"] == 1
-    r = client.post(f"/api/v1/batches/{bid}/eligibility", headers=o.headers,
-                    json={"candidate_ids": "all", "decision": "eligible"})
+    r = client.post(
+        f"/api/v1/batches/{bid}/eligibility", headers=o.headers, json={"candidate_ids": "all", "decision": "eligible"}
+    )
     assert r.json()["reviewed"] == 3  # "all" leaves the decision already taken alone
     rows = client.get(f"/api/v1/batches/{bid}/candidates", headers=o.headers).json()
     assert [c["eligibility"] for c in rows] == ["ineligible", "eligible", "eligible", "eligible"]
@@ -195,8 +236,15 @@ def test_eligibility_records_the_reviewer(world, client, clock):
     assert {c["reviewed_at"] for c in rows} == {clock.now().astimezone(CST).isoformat()}
     assert rows[0]["eligibility_note"] == "工作年限不足"
     proctor = world.token("p", "proctor", o.iid)
-    assert_refusal(client.post(f"/api/v1/batches/{bid}/eligibility", headers=bearer(proctor),
-                               json={"candidate_ids": "all", "decision": "eligible"}), 403, "forbidden")
+    assert_refusal(
+        client.post(
+            f"/api/v1/batches/{bid}/eligibility",
+            headers=bearer(proctor),
+            json={"candidate_ids": "all", "decision": "eligible"},
+        ),
+        403,
+        "forbidden",
+    )
 
 
 def test_a_draft_changes_sessions_and_config_on_the_audit_chain(world, client, clock):
@@ -206,12 +254,18 @@ def test_a_draft_changes_sessions_and_config_on_the_audit_chain(world, client, c
     body["sessions"][0]["rooms"] = ["T02", "T01"]
     body["sessions"][0]["proctors"] = {"T01": o.proctors[2:4], "T02": o.proctors[0:2]}
     before = counts(world.engine)
-    bad = client.patch(f"/api/v1/batches/{bid}", headers=o.headers,
-                       json={"sessions": body["sessions"], "config": {"aggregation": "max"}})
+    bad = client.patch(
+        f"/api/v1/batches/{bid}",
+        headers=o.headers,
+        json={"sessions": body["sessions"], "config": {"aggregation": "max"}},
+    )
     assert_refusal(bad, 422, "invalid_batch")
     assert counts(world.engine) == before
-    r = client.patch(f"/api/v1/batches/{bid}", headers=o.headers,
-                     json={"sessions": body["sessions"], "config": {"entry_close_minutes": 30}})
+    r = client.patch(
+        f"/api/v1/batches/{bid}",
+        headers=o.headers,
+        json={"sessions": body["sessions"], "config": {"entry_close_minutes": 30}},
+    )
     assert r.status_code == 200, r.text
     got = client.get(f"/api/v1/batches/{bid}", headers=o.headers).json()
     assert [p["id"] for p in got["sessions"][0]["proctors"]["T01"]] == o.proctors[2:4]
@@ -220,5 +274,6 @@ def test_a_draft_changes_sessions_and_config_on_the_audit_chain(world, client, c
         entry = db.exec(select(AuditEntry).where(AuditEntry.action == "batch.update")).one()
     assert set(json.loads(entry.diff)) == {"sessions", "config"}
     proctor = world.token("p", "proctor", o.iid)
-    assert_refusal(client.patch(f"/api/v1/batches/{bid}", headers=bearer(proctor), json={"config": {}}),
-                   403, "forbidden")
+    assert_refusal(
+        client.patch(f"/api/v1/batches/{bid}", headers=bearer(proctor), json={"config": {}}), 403, "forbidden"
+    )

@@ -4,6 +4,7 @@ check enforces, five broken rules in one answer, the freeze, and withdrawal.
 Each rule test starts from a plan that files, breaks one rule, and must see
 that rule named while nothing changes.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,7 @@ from sqlmodel import Session, select
 from examday.audit import AuditEntry
 from examday.clock import CST
 from examday.registry.models import Camera, Filing, Staff
-from tests.integration.examday.plans_world import (batch_row, counts, create, csv_bytes, office, plan_body,
-                                                   ready, upload)
+from tests.integration.examday.plans_world import batch_row, counts, create, csv_bytes, office, plan_body, ready, upload
 from tests.support import assert_refusal, bearer
 
 
@@ -182,8 +182,7 @@ def test_r_plan_2_skill_before_theory_ends(world, client, clock):
 
 def test_r_plan_3_level_2_needs_the_review(world, client, clock):
     o = office(world, clock)
-    bid = ready(client, o, level=2, parts=["theory", "skill"],
-                sessions=plan_body(o, level=4)["sessions"])
+    bid = ready(client, o, level=2, parts=["theory", "skill"], sessions=plan_body(o, level=4)["sessions"])
     v = rejected(client, o, bid, world.engine)["wrong_parts"]
     assert v["rule"] == "R-PLAN-3" and v["detail"]["required"] == ["theory", "skill", "review"]
     full = ready(client, o, level=2, exam=date(2026, 12, 15))
@@ -201,8 +200,9 @@ def test_r_seat_1_more_candidates_than_seats(world, client, clock):
     o = office(world, clock)
     bid = create(client, o, config={"candidates_per_examiner": 100})
     assert upload(client, o, bid, csv_bytes(61)).status_code == 200
-    client.post(f"/api/v1/batches/{bid}/eligibility", json={"candidate_ids": "all", "decision": "eligible"},
-                headers=o.headers)
+    client.post(
+        f"/api/v1/batches/{bid}/eligibility", json={"candidate_ids": "all", "decision": "eligible"}, headers=o.headers
+    )
     body = assert_refusal(file(client, o, bid), 422, "plan_rejected")
     seats = {v["detail"]["part"]: v for v in body["detail"]["violations"] if v["code"] == "not_enough_seats"}
     # Two theory rooms of 30 desks; one skill room of 10 stations in one sitting.
@@ -229,11 +229,20 @@ def test_a_filed_plan_is_frozen_until_withdrawn(world, client, clock):
     assert file(client, o, bid).status_code == 200
     before = counts(world.engine)
     h = o.headers
-    assert_refusal(client.patch(f"/api/v1/batches/{bid}", json={"config": {"max_per_theory_room": 25}}, headers=h),
-                   409, "plan_frozen", "R-PLAN-1")
+    assert_refusal(
+        client.patch(f"/api/v1/batches/{bid}", json={"config": {"max_per_theory_room": 25}}, headers=h),
+        409,
+        "plan_frozen",
+        "R-PLAN-1",
+    )
     assert_refusal(upload(client, o, bid, csv_bytes(2, start=900)), 409, "plan_frozen")
-    assert_refusal(client.post(f"/api/v1/batches/{bid}/eligibility", headers=h,
-                               json={"candidate_ids": "all", "decision": "eligible"}), 409, "plan_frozen")
+    assert_refusal(
+        client.post(
+            f"/api/v1/batches/{bid}/eligibility", headers=h, json={"candidate_ids": "all", "decision": "eligible"}
+        ),
+        409,
+        "plan_frozen",
+    )
     assert_refusal(file(client, o, bid), 409, "plan_frozen")
     assert counts(world.engine) == before
     r = client.post(f"/api/v1/batches/{bid}/withdraw", json={"reason": "换考场"}, headers=h)
@@ -243,8 +252,10 @@ def test_a_filed_plan_is_frozen_until_withdrawn(world, client, clock):
     assert client.get(f"/api/v1/batches/{bid}", headers=h).json()["config"]["max_per_theory_room"] == 25
     assert file(client, o, bid).status_code == 200
     with Session(world.engine) as db:
-        actions = [e.action for e in db.exec(select(AuditEntry).where(AuditEntry.object_id == str(bid))
-                                             .order_by(AuditEntry.seq)).all()]
+        actions = [
+            e.action
+            for e in db.exec(select(AuditEntry).where(AuditEntry.object_id == str(bid)).order_by(AuditEntry.seq)).all()
+        ]
     assert actions[-4:] == ["batch.file", "batch.withdraw", "batch.update", "batch.file"]
 
 
@@ -269,8 +280,9 @@ def test_a_candidate_withdraws_from_a_filed_plan(world, client, clock):
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     rows = client.get(f"/api/v1/batches/{bid}/candidates", headers=o.headers).json()
     assert [c["status"] for c in rows] == ["registered", "withdrawn", "registered"]
-    assert_refusal(client.post(f"/api/v1/batches/{bid}/candidates/{cid}/withdraw", headers=o.headers),
-                   409, "already_withdrawn")
+    assert_refusal(
+        client.post(f"/api/v1/batches/{bid}/candidates/{cid}/withdraw", headers=o.headers), 409, "already_withdrawn"
+    )
 
 
 def test_check_names_provisional_years(world, client, clock):

@@ -1,19 +1,33 @@
 """The exam office's plan pages: list and create, import, review, check and file."""
+
 from __future__ import annotations
 
 from examday.identity import mask_id_number
 from tests.integration.examday.plans_world import batch_row, counts, csv_bytes, office, person, ready
 from tests.support import bearer
 
-FORM = {"occupation_code": "6-31-01-03", "level": "4", "exam_date": "2026-12-14",
-        "theory_start": "09:00", "theory_end": "10:30", "theory_rooms": "T01, T02",
-        "skill_start": "13:30", "skill_end": "16:00", "skill_rooms": "S01"}
+FORM = {
+    "occupation_code": "6-31-01-03",
+    "level": "4",
+    "exam_date": "2026-12-14",
+    "theory_start": "09:00",
+    "theory_end": "10:30",
+    "theory_rooms": "T01, T02",
+    "skill_start": "13:30",
+    "skill_end": "16:00",
+    "skill_rooms": "S01",
+}
 
 
 def form(o, **over):
     p, e = o.proctors, o.examiners
-    return {**FORM, "institution_id": str(o.iid), "theory_staff": f"T01:{p[0]},{p[1]}; T02：{p[2]}，{p[3]}",
-            "skill_staff": f"S01:{e[0]},{e[1]}", **over}
+    return {
+        **FORM,
+        "institution_id": str(o.iid),
+        "theory_staff": f"T01:{p[0]},{p[1]}; T02：{p[2]}，{p[3]}",
+        "skill_staff": f"S01:{e[0]},{e[1]}",
+        **over,
+    }
 
 
 def test_create_import_review_check_and_file_from_the_pages(world, client, clock):
@@ -31,8 +45,12 @@ def test_create_import_review_check_and_file_from_the_pages(world, client, clock
     assert "T01" in page and "09:00" in page and "理论知识考试" in page
     # The check lists what is missing, rule and both languages.
     assert "R-PLAN-1" in page and "认定计划须包含参加认定人员" in page and "The plan has no candidates." in page
-    r = client.post(f"{url}/candidates", files={"file": ("名单.csv", csv_bytes(4, encoding="gbk"), "text/csv")},
-                    headers=h, follow_redirects=False)
+    r = client.post(
+        f"{url}/candidates",
+        files={"file": ("名单.csv", csv_bytes(4, encoding="gbk"), "text/csv")},
+        headers=h,
+        follow_redirects=False,
+    )
     assert r.status_code in (302, 303) and "imported=4" in r.headers["location"]
     page = client.get(r.headers["location"], headers=h).text
     assert "已导入 4 名考生" in page and person(1)[1] in page  # the admin sees full numbers
@@ -97,5 +115,8 @@ def test_the_centre_reads_masked_and_cannot_act_others_are_refused(world, client
     assert client.post(f"/office/batches/{bid}/file", headers=centre).status_code == 403
     proctor = bearer(world.token("p", "proctor", o.iid))
     assert client.get("/office/batches", headers=proctor).status_code == 403
-    assert client.get("/office/batches", headers={"Accept": "text/html"}, follow_redirects=False) \
-        .headers["location"].startswith("/login")
+    assert (
+        client.get("/office/batches", headers={"Accept": "text/html"}, follow_redirects=False)
+        .headers["location"]
+        .startswith("/login")
+    )

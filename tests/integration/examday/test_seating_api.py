@@ -1,5 +1,6 @@
 """Seats over HTTP on SQLite and PostgreSQL: capacity (R-DAY-2), per-room limit, kept-free
 seats and workstations by lot (R-SEAT-1), the seed, a room dropped on the day, the page."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,15 @@ from tests.support import DEMO_USCC, OTHER_USCC, assert_refusal, bearer
 EXAM = date(2026, 12, 14)  # a Monday well after the clock's day
 
 
-def make_world(world, n: int = 40, theory: int = 2, exam_day: date = EXAM, uscc: str = DEMO_USCC,
-               limit: int | None = None, employers: int = 5) -> dict:
+def make_world(
+    world,
+    n: int = 40,
+    theory: int = 2,
+    exam_day: date = EXAM,
+    uscc: str = DEMO_USCC,
+    limit: int | None = None,
+    employers: int = 5,
+) -> dict:
     with Session(world.engine, expire_on_commit=False) as db:
         now = world.clock.now()
         inst = builders.institution(db, now, uscc=uscc)
@@ -84,8 +92,9 @@ def same_org_pairs(engine, seats: dict[int, tuple[str, int]]) -> int:
 
 def test_capacity_and_the_per_room_limit_are_never_exceeded(world, client):  # R-DAY-2, R-SEAT-1
     w = make_world(world, n=50, limit=26)
-    r = client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 9, "blocked": {"T01": [1, 2, 3, 4, 5]}},
-                    headers=w["admin"])
+    r = client.post(
+        f"/api/v1/batches/{w['bid']}/seating", json={"seed": 9, "blocked": {"T01": [1, 2, 3, 4, 5]}}, headers=w["admin"]
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     seats = seat_map(client, w)
@@ -100,12 +109,20 @@ def test_capacity_and_the_per_room_limit_are_never_exceeded(world, client):  # R
     # Two more candidates than the 25 + 26 places: refused, and nothing changes.
     with Session(world.engine) as db:
         for i in range(2):
-            db.add(Candidate(batch_id=w["bid"], name="王五", id_number=make_id_number(date(1980, 5, 5), seq=i + 1),
-                             ticket_number=f"X{i}", created_at=world.clock.now()))
+            db.add(
+                Candidate(
+                    batch_id=w["bid"],
+                    name="王五",
+                    id_number=make_id_number(date(1980, 5, 5), seq=i + 1),
+                    ticket_number=f"X{i}",
+                    created_at=world.clock.now(),
+                )
+            )
         db.commit()
     before = snapshot(world.engine)
-    r = client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 9, "blocked": {"T01": [1, 2, 3, 4, 5]}},
-                    headers=w["admin"])
+    r = client.post(
+        f"/api/v1/batches/{w['bid']}/seating", json={"seed": 9, "blocked": {"T01": [1, 2, 3, 4, 5]}}, headers=w["admin"]
+    )
     refusal = assert_refusal(r, 422, "not_enough_seats", "R-DAY-2")
     assert refusal["detail"] == {"needed": 52, "available": 51}
     assert snapshot(world.engine) == before
@@ -129,8 +146,9 @@ def test_the_same_seed_gives_the_same_seats_and_the_run_is_recorded(world, clien
     assert seat_map(client, w) == chosen
     with Session(world.engine) as db:
         runs = db.exec(select(SeatingRun).where(SeatingRun.batch_id == w["bid"]).order_by(SeatingRun.id)).all()
-        entries = db.exec(select(AuditEntry).where(AuditEntry.action == "seating.allocate")
-                          .order_by(AuditEntry.seq)).all()
+        entries = db.exec(
+            select(AuditEntry).where(AuditEntry.action == "seating.allocate").order_by(AuditEntry.seq)
+        ).all()
     assert [r.seed for r in runs] == [77, 77, 78, drawn["seed"], drawn["seed"]]
     assert len(entries) == 5 and json.loads(entries[0].diff)["seed"] == 77
     assert json.loads(entries[1].diff)["seats_sha256"] == json.loads(entries[0].diff)["seats_sha256"]
@@ -149,13 +167,19 @@ def test_same_organisation_candidates_are_not_neighbours_when_the_rooms_allow(wo
 def test_bad_kept_free_seats_and_seeds_are_refused_and_change_nothing(world, client):  # R-SEAT-1
     w = make_world(world, n=10)
     before = snapshot(world.engine)
-    r = client.post(f"/api/v1/batches/{w['bid']}/seating", json={"blocked": {"T09": [1], "T01": [0, 31]}},
-                    headers=w["admin"])
+    r = client.post(
+        f"/api/v1/batches/{w['bid']}/seating", json={"blocked": {"T09": [1], "T01": [0, 31]}}, headers=w["admin"]
+    )
     errors = assert_refusal(r, 422, "invalid_blocked", "R-SEAT-1")["detail"]["errors"]
-    assert {(e["room_code"], e["reason"]) for e in errors} == {("T09", "not_a_theory_room_of_this_batch"),
-                                                                ("T01", "no_such_seat")}
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 2**40}, headers=w["admin"]),
-                   422, "invalid_seed")
+    assert {(e["room_code"], e["reason"]) for e in errors} == {
+        ("T09", "not_a_theory_room_of_this_batch"),
+        ("T01", "no_such_seat"),
+    }
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 2**40}, headers=w["admin"]),
+        422,
+        "invalid_seed",
+    )
     assert snapshot(world.engine) == before
 
 
@@ -167,10 +191,14 @@ def test_a_dropped_room_moves_everyone_out_and_records_each_move(world, client, 
     before = seat_map(client, w)
     leaving = {cid for cid, (code, _) in before.items() if code == "T02"}
     assert leaving
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/rooms/T02/drop", json={"reason": " "},
-                               headers=w["admin"]), 422, "reason_required")
-    r = client.post(f"/api/v1/batches/{w['bid']}/rooms/T02/drop", json={"reason": "投影仪故障，停电", "seed": 4},
-                    headers=w["admin"])
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/rooms/T02/drop", json={"reason": " "}, headers=w["admin"]),
+        422,
+        "reason_required",
+    )
+    r = client.post(
+        f"/api/v1/batches/{w['bid']}/rooms/T02/drop", json={"reason": "投影仪故障，停电", "seed": 4}, headers=w["admin"]
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     after = seat_map(client, w)
@@ -180,21 +208,28 @@ def test_a_dropped_room_moves_everyone_out_and_records_each_move(world, client, 
     assert all(after[c] == before[c] for c in set(before) - leaving)  # nobody else moves
     # R-DAY-3: the live feed hears of every room whose seats changed.
     into = {m["to"]["room_code"] for m in body["moves"]}
-    assert heard[-1 - len(into):] == [("room_dropped", "T02")] + [("seats_changed", c) for c in sorted(into)]
+    assert heard[-1 - len(into) :] == [("room_dropped", "T02")] + [("seats_changed", c) for c in sorted(into)]
     with Session(world.engine) as db:
         changes = db.exec(select(SeatChange).where(SeatChange.batch_id == w["bid"])).all()
         rooms = {r.id: r.code for r in db.exec(select(Room)).all()}
         drop = db.exec(select(RoomDrop)).one()
         entry = db.exec(select(AuditEntry).where(AuditEntry.action == "seating.room_drop")).one()
-    assert {c.candidate_id: ((rooms[c.from_room_id], c.from_seat), (rooms[c.to_room_id], c.to_seat))
-            for c in changes} == {c: (before[c], after[c]) for c in leaving}
+    assert {
+        c.candidate_id: ((rooms[c.from_room_id], c.from_seat), (rooms[c.to_room_id], c.to_seat)) for c in changes
+    } == {c: (before[c], after[c]) for c in leaving}
     assert all(c.drop_id == drop.id and c.reason == "投影仪故障，停电" for c in changes)
     assert drop.seed == 4 and drop.moved == len(leaving)
     assert len(json.loads(entry.diff)["moves"]) == len(leaving)
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/rooms/T02/drop", json={"reason": "again"},
-                               headers=w["admin"]), 409, "room_already_dropped")
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/rooms/T99/drop", json={"reason": "x"},
-                               headers=w["admin"]), 404, "not_found")
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/rooms/T02/drop", json={"reason": "again"}, headers=w["admin"]),
+        409,
+        "room_already_dropped",
+    )
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/rooms/T99/drop", json={"reason": "x"}, headers=w["admin"]),
+        404,
+        "not_found",
+    )
     # The allocation still re-derives from its seed, and a new run leaves the dropped room out.
     assert client.get(f"/api/v1/batches/{w['bid']}/seating/check", headers=w["admin"]).json()["matches"] is True
     client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 5}, headers=w["admin"])
@@ -203,8 +238,11 @@ def test_a_dropped_room_moves_everyone_out_and_records_each_move(world, client, 
 
 def test_a_drop_that_would_overfill_the_other_rooms_is_refused(world, client):  # R-DAY-2
     w = make_world(world, n=40)
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/rooms/T01/drop", json={"reason": "x"},
-                               headers=w["admin"]), 409, "not_seated")
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/rooms/T01/drop", json={"reason": "x"}, headers=w["admin"]),
+        409,
+        "not_seated",
+    )
     client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 1}, headers=w["admin"])
     before = snapshot(world.engine)
     r = client.post(f"/api/v1/batches/{w['bid']}/rooms/T01/drop", json={"reason": "漏水"}, headers=w["admin"])
@@ -225,8 +263,10 @@ def test_skill_stations_are_drawn_by_lot_and_recorded(world, client):  # R-SEAT-
     with Session(world.engine) as db:
         runs = db.exec(select(SeatingRun).where(SeatingRun.part == "skill")).all()
         assert [x.seed for x in runs] == [12, 12]
-        assert db.exec(select(func.count()).select_from(AuditEntry)
-                       .where(AuditEntry.action == "seating.stations")).one() == 2
+        assert (
+            db.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "seating.stations")).one()
+            == 2
+        )
     assert seat_map(client, w) == {}  # the theory seats are a separate allocation
     crowded = make_world(world, n=11, uscc=OTHER_USCC)
     before = snapshot(world.engine)
@@ -243,19 +283,24 @@ def test_seats_are_fixed_once_the_part_starts_or_the_batch_moves_on(world, clien
     before = snapshot(world.engine)
     r = client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 2}, headers=w["admin"])
     assert assert_refusal(r, 409, "exam_started", "R-SEAT-1")["detail"]["starts_at"] == "2026-11-26T09:00:00+08:00"
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/rooms/T01/drop", json={"reason": "x"},
-                               headers=w["admin"]), 409, "exam_started")
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/rooms/T01/drop", json={"reason": "x"}, headers=w["admin"]),
+        409,
+        "exam_started",
+    )
     assert snapshot(world.engine) == before
-    assert client.post(f"/api/v1/batches/{w['bid']}/stations", json={"seed": 1},
-                       headers=w["admin"]).status_code == 200  # skill starts at 14:00
+    assert (
+        client.post(f"/api/v1/batches/{w['bid']}/stations", json={"seed": 1}, headers=w["admin"]).status_code == 200
+    )  # skill starts at 14:00
     with Session(world.engine) as db:
         batch = db.get(Batch, w["bid"])
         batch.status = "publicity"
         db.add(batch)
         db.commit()
     before = snapshot(world.engine)
-    assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/stations", json={"seed": 1}, headers=w["admin"]),
-                   409, "seating_closed")
+    assert_refusal(
+        client.post(f"/api/v1/batches/{w['bid']}/stations", json={"seed": 1}, headers=w["admin"]), 409, "seating_closed"
+    )
     assert snapshot(world.engine) == before
 
 
@@ -263,8 +308,10 @@ def test_only_the_institutions_exam_office_seats_candidates(world, client):
     w = make_world(world, n=10)
     other = make_world(world, n=2, uscc=OTHER_USCC)
     client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 1}, headers=w["admin"])
-    people = [bearer(world.token(name, role, w["iid"])) for name, role in
-              (("p1", "proctor"), ("s1", "supervisor"), ("k1", "kiosk"))] + [other["admin"]]
+    people = [
+        bearer(world.token(name, role, w["iid"]))
+        for name, role in (("p1", "proctor"), ("s1", "supervisor"), ("k1", "kiosk"))
+    ] + [other["admin"]]
     before = snapshot(world.engine)
     for h in people:
         for path, body in (("seating", {"seed": 2}), ("rooms/T01/drop", {"reason": "x"}), ("stations", {})):
@@ -293,8 +340,12 @@ def test_the_office_page_shows_each_room_filled(world, client):
     w = make_world(world, n=24)
     page = client.get(f"/office/batches/{w['bid']}", headers=w["admin"])
     assert f'href="/office/batches/{w["bid"]}/seating"' in page.text
-    r = client.post(f"/office/batches/{w['bid']}/seating/run", data={"seed": "31", "blocked": "T01:1,2"},
-                    headers=w["admin"], follow_redirects=False)
+    r = client.post(
+        f"/office/batches/{w['bid']}/seating/run",
+        data={"seed": "31", "blocked": "T01:1,2"},
+        headers=w["admin"],
+        follow_redirects=False,
+    )
     assert r.status_code in (302, 303), r.text
     page = client.get(f"/office/batches/{w['bid']}/seating", headers=w["admin"])
     assert page.status_code == 200
@@ -302,8 +353,9 @@ def test_the_office_page_shows_each_room_filled(world, client):
     assert f"/api/v1/batches/{w['bid']}/rooms/T01/chart.png" in page.text
     assert f"/api/v1/batches/{w['bid']}/tickets.pdf" in page.text and "<code>31</code>" in page.text
     assert "matches</small>" in page.text  # re-derived from the recorded seed
-    bad = client.post(f"/office/batches/{w['bid']}/seating/run", data={"seed": "", "blocked": "T01 1"},
-                      headers=w["admin"])
+    bad = client.post(
+        f"/office/batches/{w['bid']}/seating/run", data={"seed": "", "blocked": "T01 1"}, headers=w["admin"]
+    )
     assert bad.status_code == 422 and "停用座位格式" in bad.text
     with Session(world.engine) as db:
         assert db.exec(select(func.count()).select_from(SeatingRun)).one() == 1

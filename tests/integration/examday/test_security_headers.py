@@ -1,4 +1,5 @@
 """Security headers on every answer: pages, the API, refusals, 404s, static files (issue #9)."""
+
 from __future__ import annotations
 
 import re
@@ -27,9 +28,16 @@ def assert_common(resp) -> None:
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("path, status", [
-    ("/health", 200), ("/login", 200), ("/api/v1/me", 401), ("/no/such/page", 404), ("/static/examday.css", 200),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/health", 200),
+        ("/login", 200),
+        ("/api/v1/me", 401),
+        ("/no/such/page", 404),
+        ("/static/examday.css", 200),
+    ],
+)
 def test_every_answer_carries_the_headers(client, path, status):
     r = client.get(path)
     assert r.status_code == status

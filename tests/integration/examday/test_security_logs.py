@@ -9,6 +9,7 @@ online and then offline with its later sync, and SQLAlchemy's statement log turn
 Then every captured line, with its traceback if any, is searched for every ID number used
 (whole, and as any run of 17 digits and a check character).
 """
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,16 @@ def everything_logged():
     """Every logger at DEBUG into one handler on the root; put back as it was afterwards."""
     capture = Capture()
     root = logging.getLogger()
-    names = ["", *logging.root.manager.loggerDict, "sqlalchemy.engine", "uvicorn", "uvicorn.access",
-             "uvicorn.error", "examday", "httpx"]
+    names = [
+        "",
+        *logging.root.manager.loggerDict,
+        "sqlalchemy.engine",
+        "uvicorn",
+        "uvicorn.access",
+        "uvicorn.error",
+        "examday",
+        "httpx",
+    ]
     before = {n: (logging.getLogger(n).level, logging.getLogger(n).propagate) for n in names}
     for n in names:
         logging.getLogger(n).setLevel(logging.DEBUG)
@@ -70,8 +79,11 @@ def everything_logged():
 def serve(app):
     """uvicorn with its access log, logging through the root logger (no dictConfig of its own)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="debug",
-                                           access_log=True, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, log_level="debug", access_log=True, lifespan="on"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -83,13 +95,13 @@ def serve(app):
 
 def csv_file(rows: list[tuple[str, str]]) -> dict:
     text = "name,id_number,employer,training_org,phone\n" + "".join(
-        f"{name},{idn},第一机械厂,培训学校1,13800000000\n" for name, idn in rows)
+        f"{name},{idn},第一机械厂,培训学校1,13800000000\n" for name, idn in rows
+    )
     return {"file": ("candidates.csv", io.BytesIO(text.encode("utf-8")), "text/csv")}
 
 
 @pytest.mark.slow
-def test_no_id_number_in_any_log_line_of_an_exam_day(app, world, clock, engine, settings, tmp_path,
-                                                      everything_logged):
+def test_no_id_number_in_any_log_line_of_an_exam_day(app, world, clock, engine, settings, tmp_path, everything_logged):
     with Session(engine, expire_on_commit=False) as db:
         w = checkin_world(db, clock.now(), settings.secret_key, n=6)
         inst = db.get(builders.Institution, w.institution_id)
@@ -112,22 +124,40 @@ def test_no_id_number_in_any_log_line_of_an_exam_day(app, world, clock, engine, 
     try:
         with httpx.Client(base_url=url, timeout=30) as c:
             # A candidate import with bad rows is refused whole; then a good one goes in.
-            r = c.post(f"/api/v1/batches/{draft_id}/candidates", headers=office, files=csv_file(
-                [("王伟", new_ids[0]), ("李娜", bad_check), ("张敏", bad_date), ("刘强", new_ids[0])]))
+            r = c.post(
+                f"/api/v1/batches/{draft_id}/candidates",
+                headers=office,
+                files=csv_file([("王伟", new_ids[0]), ("李娜", bad_check), ("张敏", bad_date), ("刘强", new_ids[0])]),
+            )
             assert r.status_code == 422 and r.json()["code"] == "import_rejected", r.text
-            r = c.post(f"/api/v1/batches/{draft_id}/candidates", headers=office,
-                       files=csv_file([("王伟", new_ids[0]), ("李娜", new_ids[1])]))
+            r = c.post(
+                f"/api/v1/batches/{draft_id}/candidates",
+                headers=office,
+                files=csv_file([("王伟", new_ids[0]), ("李娜", new_ids[1])]),
+            )
             assert r.status_code == 200, r.text
             assert c.get(f"/api/v1/batches/{draft_id}/candidates", headers=office).status_code == 200
             # A staff member, once with a bad number.
-            staff = {"name": "赵静", "roles": ["proctor"], "full_time": True, "skill_level": None, "title": "none",
-                     "occupations": [], "is_trainer": False}
-            r = c.post(f"/api/v1/institutions/{w.institution_id}/staff", headers=office,
-                       json={**staff, "id_number": bad_check})
+            staff = {
+                "name": "赵静",
+                "roles": ["proctor"],
+                "full_time": True,
+                "skill_level": None,
+                "title": "none",
+                "occupations": [],
+                "is_trainer": False,
+            }
+            r = c.post(
+                f"/api/v1/institutions/{w.institution_id}/staff", headers=office, json={**staff, "id_number": bad_check}
+            )
             assert r.status_code == 422, r.text
-            r = c.post(f"/api/v1/institutions/{w.institution_id}/staff", headers=office,
-                       json={**staff, "id_number": new_ids[2]})
+            r = c.post(
+                f"/api/v1/institutions/{w.institution_id}/staff",
+                headers=office,
+                json={**staff, "id_number": new_ids[2]},
+            )
             assert r.status_code == 201, r.text
+
             # Check-ins: accepted, the wrong person's number, a bad check digit, a typed ticket, twice.
             def check_in(**body):
                 return c.post("/api/v1/checkins", headers=door, json={"kiosk_nonce": nonce(), **body})
@@ -143,8 +173,9 @@ def test_no_id_number_in_any_log_line_of_an_exam_day(app, world, clock, engine, 
             # silenced for this one request, while the server's access log must blank the number.
             logging.getLogger("httpx").disabled = True
             try:
-                r = c.get(f"/api/v1/batches/{w.batch_id}/candidates/search", headers=door,
-                          params={"q": cand[4].id_number})
+                r = c.get(
+                    f"/api/v1/batches/{w.batch_id}/candidates/search", headers=door, params={"q": cand[4].id_number}
+                )
             finally:
                 logging.getLogger("httpx").disabled = False
             assert r.status_code == 200

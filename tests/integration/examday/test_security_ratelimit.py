@@ -2,14 +2,15 @@
 username for 15 minutes (R-STAFF-4), thirty from one address lock the address, five wrong
 PINs lock an examiner's signing (R-SCORE-1). The counts are in the database, so they hold
 across server processes; on SQLite and PostgreSQL alike."""
+
 from __future__ import annotations
 
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from examday.accounts import throttle
-from examday.accounts.services import accounts as service
 from examday.accounts.models import LoginAttempt
+from examday.accounts.services import accounts as service
 from examday.audit import AuditEntry
 from examday.errors import Refusal
 from tests.integration.scoring.scoring_world import PIN, build
@@ -20,8 +21,9 @@ OWN = {"Origin": "http://testserver.local"}
 
 
 def sign_in(client, password: str, username: str = "office"):
-    return client.post("/login", data={"username": username, "password": password, "next": "/"},
-                       headers=OWN, follow_redirects=False)
+    return client.post(
+        "/login", data={"username": username, "password": password, "next": "/"}, headers=OWN, follow_redirects=False
+    )
 
 
 def signed_in(r) -> bool:
@@ -93,8 +95,9 @@ def test_many_usernames_from_one_address_lock_the_address(world, app, clock, eng
         db.commit()
         clock.advance(minutes=16)  # the address's lockout is over; its next failures count from zero
         assert _login(db, passwords, "guess-again", "x", clock, "10.0.0.9").code == "bad_credentials"
-        actions = db.exec(select(AuditEntry.action, AuditEntry.diff).where(
-            AuditEntry.action == "password.locked")).all()
+        actions = db.exec(
+            select(AuditEntry.action, AuditEntry.diff).where(AuditEntry.action == "password.locked")
+        ).all()
         assert len(actions) == 1 and "10.0.0.9" in actions[0][1]
 
 

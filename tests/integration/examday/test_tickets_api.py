@@ -1,6 +1,7 @@
 """Admission tickets over HTTP on SQLite and PostgreSQL: the QR read back with OpenCV verifies
 offline with the published keys (R-DAY-1), reissue and key revocation refuse old tokens,
 masked ID only (R-PRIV-1), the batch PDF, photos, and who may do what."""
+
 from __future__ import annotations
 
 import base64
@@ -14,11 +15,10 @@ from PIL import Image
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from examday.plans import ticket_render
 from examday.audit import AuditEntry
 from examday.errors import Refusal
 from examday.identity import mask_id_number
-from examday.plans import seating_controllers
+from examday.plans import seating_controllers, ticket_render
 from examday.plans.models import Candidate, Ticket, TicketKey
 from examday.plans.tickets import current_ticket, id_salt, read_ticket
 from examday.ticket_token import TicketClaims, id_digest, id_matches, verify
@@ -78,8 +78,7 @@ def ticket_png(client, w, cid: int) -> bytes:
 
 def counts(engine) -> tuple:
     with Session(engine) as db:
-        return tuple(db.exec(select(func.count()).select_from(t)).one()
-                     for t in (Ticket, TicketKey, Blob, AuditEntry))
+        return tuple(db.exec(select(func.count()).select_from(t)).one() for t in (Ticket, TicketKey, Blob, AuditEntry))
 
 
 def test_the_ticket_qr_reads_back_and_verifies_offline_with_the_published_keys(world, client, app, views):  # R-DAY-1
@@ -91,8 +90,11 @@ def test_the_ticket_qr_reads_back_and_verifies_offline_with_the_published_keys(w
         assert text == current_ticket(db, cand.id).qr_text
     kiosk = bearer(world.token("k1", "kiosk", w["iid"]))
     claims = offline(text, published(client, w["iid"], kiosk))
-    assert (claims.ticket_number, claims.batch_id, claims.exam_date.isoformat()) == \
-        (cand.ticket_number, w["bid"], "2026-12-14")
+    assert (claims.ticket_number, claims.batch_id, claims.exam_date.isoformat()) == (
+        cand.ticket_number,
+        w["bid"],
+        "2026-12-14",
+    )
     salt = id_salt(app.state.settings.secret_key, w["iid"])
     assert id_matches(claims, id_digest(cand.id_number, salt))
     assert not id_matches(claims, id_digest(w["cands"][1].id_number, salt))
@@ -113,7 +115,7 @@ def test_tampered_truncated_and_wrong_key_tokens_are_refused(world, client):  # 
     assert offline(text, mine).ticket_number == w["cands"][0].ticket_number
     body = text[4:]
     middle = len(body) // 2
-    tampered = "EX1." + body[:middle] + ("A" if body[middle] != "A" else "B") + body[middle + 1:]
+    tampered = "EX1." + body[:middle] + ("A" if body[middle] != "A" else "B") + body[middle + 1 :]
     for bad in (tampered, text[:-6], text[:40], text + "AAAA", text.replace("EX1.", "EX2.")):
         assert refusal_of(lambda: offline(bad, mine)).code == "invalid_ticket"
     theirs = published(client, other["iid"], other["admin"])
@@ -132,7 +134,9 @@ def test_the_token_never_carries_the_id_number(world, client, views):  # R-PRIV-
         assert views[-1].masked_id == mask_id_number(cand.id_number)
         assert (views[-1].room_code, views[-1].seat) == ("—", None)
     with Session(world.engine) as db:
-        assert db.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "ticket.issue")).one() == 3
+        assert (
+            db.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "ticket.issue")).one() == 3
+        )
 
 
 def test_reissue_revokes_the_old_token(world, client):  # R-DAY-1
@@ -157,8 +161,11 @@ def test_reissue_revokes_the_old_token(world, client):  # R-DAY-1
         db.add(withdrawn)
         db.commit()
     before = counts(world.engine)
-    assert_refusal(client.post(f"/api/v1/candidates/{w['cands'][1].id}/ticket/reissue", headers=w["admin"]),
-                   409, "candidate_withdrawn")
+    assert_refusal(
+        client.post(f"/api/v1/candidates/{w['cands'][1].id}/ticket/reissue", headers=w["admin"]),
+        409,
+        "candidate_withdrawn",
+    )
     assert counts(world.engine) == before
 
 
@@ -188,15 +195,19 @@ def test_a_rotated_key_keeps_verifying_its_tickets_until_revoked(world, client):
     assert offline(under_b, after).token_id == reissued["token_id"]
     # Revoking with reissue moves the key's tickets to the active key in one step.
     kid_c = client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/rotate", headers=w["admin"]).json()["kid"]
-    r = client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/{kid_b}/revoke", json={"reissue": True},
-                    headers=w["admin"])
+    r = client.post(
+        f"/api/v1/institutions/{w['iid']}/ticket-keys/{kid_b}/revoke", json={"reissue": True}, headers=w["admin"]
+    )
     assert r.json()["reissued"] == 1
     now_c = qr_of(ticket_png(client, w, w["cands"][0].id))
     assert offline(now_c, published(client, w["iid"], w["admin"])).ticket_number == w["cands"][0].ticket_number
     with Session(world.engine) as db:
         assert current_ticket(db, w["cands"][0].id).kid == kid_c
-    assert_refusal(client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/ffffffff/revoke", headers=w["admin"]),
-                   404, "not_found")
+    assert_refusal(
+        client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/ffffffff/revoke", headers=w["admin"]),
+        404,
+        "not_found",
+    )
 
 
 def _pages(pdf: bytes) -> int:
@@ -225,8 +236,9 @@ def test_a_photo_uploaded_by_the_office_is_on_the_ticket(world, client, views):
     w = make_world(world, n=2)
     cand = w["cands"][0]
     photo = _jpeg()
-    r = client.post(f"/api/v1/candidates/{cand.id}/photo", files={"file": ("me.jpg", photo, "image/jpeg")},
-                    headers=w["admin"])
+    r = client.post(
+        f"/api/v1/candidates/{cand.id}/photo", files={"file": ("me.jpg", photo, "image/jpeg")}, headers=w["admin"]
+    )
     assert r.status_code == 200, r.text
     got = client.get(f"/api/v1/candidates/{cand.id}/photo", headers=w["admin"])
     assert got.status_code == 200 and got.content == photo and got.headers["content-type"] == "image/jpeg"
@@ -236,14 +248,22 @@ def test_a_photo_uploaded_by_the_office_is_on_the_ticket(world, client, views):
         blob = db.exec(select(Blob).where(Blob.label == "candidate photo")).one()
         assert blob.retention_class == "electronic_records" and blob.institution_id == w["iid"]
     before = counts(world.engine)
-    bad = client.post(f"/api/v1/candidates/{cand.id}/photo", files={"file": ("x.jpg", b"not a photo", "image/jpeg")},
-                      headers=w["admin"])
+    bad = client.post(
+        f"/api/v1/candidates/{cand.id}/photo",
+        files={"file": ("x.jpg", b"not a photo", "image/jpeg")},
+        headers=w["admin"],
+    )
     assert_refusal(bad, 422, "invalid_photo")
     assert counts(world.engine) == before
     proctor = bearer(world.token("p1", "proctor", w["iid"]))
     before = counts(world.engine)
-    assert_refusal(client.post(f"/api/v1/candidates/{cand.id}/photo", files={"file": ("me.jpg", photo, "image/jpeg")},
-                               headers=proctor), 403, "forbidden")
+    assert_refusal(
+        client.post(
+            f"/api/v1/candidates/{cand.id}/photo", files={"file": ("me.jpg", photo, "image/jpeg")}, headers=proctor
+        ),
+        403,
+        "forbidden",
+    )
     assert counts(world.engine) == before
 
 
@@ -261,10 +281,10 @@ def test_only_the_exam_office_prints_reissues_and_manages_keys(world, client):
         assert_refusal(client.get(f"/api/v1/candidates/{cid}/ticket.png", headers=h), 403, "forbidden")
         assert_refusal(client.get(f"/api/v1/batches/{w['bid']}/tickets.pdf", headers=h), 403, "forbidden")
         assert_refusal(client.post(f"/api/v1/candidates/{cid}/ticket/reissue", headers=h), 403, "forbidden")
-        assert_refusal(client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/rotate", headers=h),
-                       403, "forbidden")
-        assert_refusal(client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/{kid}/revoke", headers=h),
-                       403, "forbidden")
+        assert_refusal(client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/rotate", headers=h), 403, "forbidden")
+        assert_refusal(
+            client.post(f"/api/v1/institutions/{w['iid']}/ticket-keys/{kid}/revoke", headers=h), 403, "forbidden"
+        )
     for h in (role["evaluator"], other_kiosk, role["proctor"]):
         assert_refusal(client.get(f"/api/v1/institutions/{w['iid']}/ticket-keys", headers=h), 403, "forbidden")
     assert counts(world.engine) == before

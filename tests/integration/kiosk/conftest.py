@@ -1,4 +1,5 @@
 """Kiosk integration fixtures: a live server for tests whose clients must run truly in parallel."""
+
 from __future__ import annotations
 
 import pytest

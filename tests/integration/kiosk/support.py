@@ -1,4 +1,5 @@
 """A check-in world: the exam world of tests/builders.py with seats and issued tickets."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,15 @@ def seat_everyone(db: Session, batch: Batch, rooms: list[Room]) -> None:
     """Seats straight into the table (the seating service is another part): round-robin over the rooms."""
     cands = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all()
     for i, c in enumerate(cands):
-        db.add(Seat(batch_id=batch.id, part="theory", candidate_id=c.id, room_id=rooms[i % len(rooms)].id,
-                    seat_no=i // len(rooms) + 1))
+        db.add(
+            Seat(
+                batch_id=batch.id,
+                part="theory",
+                candidate_id=c.id,
+                room_id=rooms[i % len(rooms)].id,
+                seat_no=i // len(rooms) + 1,
+            )
+        )
     db.flush()
 
 
@@ -38,8 +46,9 @@ class CheckinWorld:
         return self.tickets[self.candidates[i].id]
 
 
-def checkin_world(db: Session, now: datetime, secret_key: str, n: int = 8, exam_day: date = EXAM_DAY,
-                  uscc: str | None = None) -> CheckinWorld:
+def checkin_world(
+    db: Session, now: datetime, secret_key: str, n: int = 8, exam_day: date = EXAM_DAY, uscc: str | None = None
+) -> CheckinWorld:
     if uscc is None:
         w = builders.exam_world(db, now, exam_day, n_candidates=n)
         inst, batch, rooms, cands = w["institution"], w["batch"], w["rooms"][:2], w["candidates"]

@@ -1,5 +1,6 @@
 """Two kiosks, one candidate, the same instant: exactly one acceptance, on SQLite and PostgreSQL
 (R-DAY-1). Real threads, each with its own database session or HTTP client."""
+
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,8 @@ from sqlmodel import Session, select
 
 from examday.accounts.models import Account
 from examday.actor import Actor
-from kiosk.services import checkin as service
 from kiosk.models import Attendance, CheckIn
+from kiosk.services import checkin as service
 from tests.integration.kiosk.support import body, checkin_world, nonce
 from tests.support import bearer
 

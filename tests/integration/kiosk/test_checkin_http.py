@@ -1,6 +1,7 @@
 """POST /api/v1/checkins through HTTP on SQLite and PostgreSQL: every contract refusal code, a
 refusal stores the attempt and nothing else, nonce replay, photos, events (R-DAY-1, R-ID-1,
 R-TIME-1, R-AUDIT-1, R-PRIV-1)."""
+
 from __future__ import annotations
 
 import base64
@@ -22,8 +23,8 @@ from examday.plans.tickets import current_ticket, issue_batch_tickets, issue_tic
 from examday.registry.models import Institution, Room
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from storage.blobs import Blob
-from tests.integration.kiosk.support import EXAM_DAY, OTHER_USCC, body, checkin_world, nonce
 from tests import builders
+from tests.integration.kiosk.support import EXAM_DAY, OTHER_USCC, body, checkin_world, nonce
 from tests.support import assert_refusal, bearer
 
 
@@ -45,10 +46,19 @@ def events(app):
 
 
 def counts(db) -> dict[str, int]:
-    out = {name: db.exec(select(func.count()).select_from(model)).one()
-           for name, model in (("checkin", CheckIn), ("attendance", Attendance), ("conflict", OfflineConflict),
-                               ("audit", AuditEntry), ("blob", Blob))}
-    out["withdrawn"] = db.exec(select(func.count()).select_from(Candidate).where(Candidate.status != "registered")).one()
+    out = {
+        name: db.exec(select(func.count()).select_from(model)).one()
+        for name, model in (
+            ("checkin", CheckIn),
+            ("attendance", Attendance),
+            ("conflict", OfflineConflict),
+            ("audit", AuditEntry),
+            ("blob", Blob),
+        )
+    }
+    out["withdrawn"] = db.exec(
+        select(func.count()).select_from(Candidate).where(Candidate.status != "registered")
+    ).one()
     db.commit()
     return out
 
@@ -81,8 +91,21 @@ def test_accepted_answer_has_the_contract_fields(client, db, clock, w, kiosk, ev
     assert (row.status, row.code, row.via) == ("accepted", None, "kiosk")
     assert row.at == clock.now()  # the server's clock decides
     db.commit()
-    assert events == [(w.batch_id, {**events[0][1], "event": "checkin", "room_code": "T01", "candidate_id": c.id,
-                                    "session_id": att.session_id, "seat": 1, "late": False, "status": "present"})]
+    assert events == [
+        (
+            w.batch_id,
+            {
+                **events[0][1],
+                "event": "checkin",
+                "room_code": "T01",
+                "candidate_id": c.id,
+                "session_id": att.session_id,
+                "seat": 1,
+                "late": False,
+                "status": "present",
+            },
+        )
+    ]
 
 
 def test_late_flag_after_the_start(client, clock, w, kiosk):
@@ -120,8 +143,14 @@ def _tomorrow(db, clock, settings, w):
     inst = db.get(Institution, w.institution_id)
     rooms = db.exec(select(Room).where(Room.institution_id == inst.id, Room.kind == "theory")).all()
     b = builders.batch(db, inst, EXAM_DAY + timedelta(days=1), rooms, [], now=clock.now())
-    c = Candidate(batch_id=b.id, name="赵明", id_number=make_id_number(EXAM_DAY.replace(year=1985), seq=3),
-                  ticket_number="990000001", created_at=clock.now(), eligibility="eligible")
+    c = Candidate(
+        batch_id=b.id,
+        name="赵明",
+        id_number=make_id_number(EXAM_DAY.replace(year=1985), seq=3),
+        ticket_number="990000001",
+        created_at=clock.now(),
+        eligibility="eligible",
+    )
     db.add(c)
     db.flush()
     issue_batch_tickets(db, SYSTEM, b, settings.secret_key, clock.now())
@@ -178,10 +207,10 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("code,rule,status,minutes,make", REFUSALS,
-                         ids=[f"{r[0]}-{r[4].__name__}" for r in REFUSALS])
-def test_every_refusal_code_stores_the_attempt_and_nothing_else(client, db, clock, settings, w, kiosk, events,
-                                                                code, rule, status, minutes, make):
+@pytest.mark.parametrize("code,rule,status,minutes,make", REFUSALS, ids=[f"{r[0]}-{r[4].__name__}" for r in REFUSALS])
+def test_every_refusal_code_stores_the_attempt_and_nothing_else(
+    client, db, clock, settings, w, kiosk, events, code, rule, status, minutes, make
+):
     clock.advance(minutes=minutes)
     payload = make(db, clock, settings, w)
     if code == "already_checked_in":
@@ -252,8 +281,11 @@ def test_photo_is_stored_with_the_attempt(client, db, clock, world, w, kiosk, ap
     assert blob.institution_id == w.institution_id
     assert app.state.blobs.read(blob.key) == data
     # A refused attempt keeps its photo too (who stood at the kiosk).
-    r = post(client, kiosk, body(w, 1, id_number=w.candidates[2].id_number,
-                                 photo=base64.b64encode(jpeg((0, 0, 200))).decode()))
+    r = post(
+        client,
+        kiosk,
+        body(w, 1, id_number=w.candidates[2].id_number, photo=base64.b64encode(jpeg((0, 0, 200))).decode()),
+    )
     assert r.status_code == 422
     refused = db.exec(select(CheckIn).where(CheckIn.status == "refused")).one()
     db.commit()
@@ -274,8 +306,9 @@ def test_broken_photo_is_refused_before_anything(client, db, clock, w, kiosk):
 @pytest.mark.parametrize("role", ["proctor", "evaluator", "supervisor", "centre"])
 def test_only_kiosks_and_the_office_check_in(client, db, clock, world, w, role):
     clock.advance(minutes=40)
-    tok = world.token(f"u-{role}", role, w.institution_id if role != "centre" else None,
-                      province="吉林" if role == "centre" else None)
+    tok = world.token(
+        f"u-{role}", role, w.institution_id if role != "centre" else None, province="吉林" if role == "centre" else None
+    )
     before = counts(db)
     assert_refusal(post(client, bearer(tok), body(w, 0)), 403, "forbidden")
     assert counts(db) == before
@@ -288,10 +321,13 @@ def test_no_token_no_check_in(client, db, clock, w):
 
 def test_second_session_on_the_day_is_its_own_check_in(client, db, clock, w, kiosk):
     # Two theory sittings: the window that holds the time picks the session (R-TIME-1).
-    first = db.exec(select(ExamSession).where(ExamSession.batch_id == w.batch_id,
-                                              ExamSession.part == "theory")).one()
-    pm = ExamSession(batch_id=w.batch_id, part="theory", starts_at=first.starts_at + timedelta(hours=4),
-                     ends_at=first.ends_at + timedelta(hours=4))
+    first = db.exec(select(ExamSession).where(ExamSession.batch_id == w.batch_id, ExamSession.part == "theory")).one()
+    pm = ExamSession(
+        batch_id=w.batch_id,
+        part="theory",
+        starts_at=first.starts_at + timedelta(hours=4),
+        ends_at=first.ends_at + timedelta(hours=4),
+    )
     db.add(pm)
     db.commit()
     clock.advance(minutes=40)

@@ -1,6 +1,7 @@
 """Offline kiosks: the roster, the offline decision, and POST /api/v1/checkins/sync with the
 original scan times; a candidate let in at two offline kiosks is counted once and flagged
 (R-DAY-1, R-TIME-1, R-PRIV-1)."""
+
 from __future__ import annotations
 
 import base64
@@ -67,8 +68,14 @@ def test_two_offline_kiosks_one_candidate_accepted_once_and_flagged(client, db, 
 
 def test_offline_record_is_judged_at_its_scan_time(client, db, clock, w, kiosks):
     clock.advance(hours=3)  # 11:00: long after entry closed at 09:30
-    res = sync(client, kiosks[0], [record(w, 0, clock.now().replace(hour=1, minute=20)),  # 09:20 CST
-                                   record(w, 1, clock.now().replace(hour=1, minute=45))])  # 09:45 CST
+    res = sync(
+        client,
+        kiosks[0],
+        [
+            record(w, 0, clock.now().replace(hour=1, minute=20)),  # 09:20 CST
+            record(w, 1, clock.now().replace(hour=1, minute=45)),
+        ],
+    )  # 09:45 CST
     assert res[0]["status"] == "accepted" and res[0]["late"] is True  # R-TIME-1 at the scan time
     assert res[1]["code"] == "too_late" and res[1]["rule"] == "R-TIME-1"
     # The kiosk let the second one in offline; the server refuses: the proctors hear of it.
@@ -135,14 +142,23 @@ def test_offline_kiosk_decides_like_the_server_and_syncs(client, db, clock, w, k
     now, inst = clock.now(), w.institution_id
     ok_status, ok, _ = offline.decide(rosters, w.qr(0), w.candidates[0].id_number, now, inst, "kiosk1", {})
     assert ok_status == 200 and (ok["room_code"], ok["seat"]) == ("T01", 1)
-    assert offline.decide(rosters, w.qr(1), w.candidates[2].id_number, now, inst, "kiosk1", {})[1]["code"] \
-        == "id_mismatch"
-    assert offline.decide(rosters, w.qr(1), w.candidates[1].id_number, now - timedelta(minutes=20), inst,
-                          "kiosk1", {})[1]["code"] == "not_open_yet"
-    assert offline.decide(rosters, w.qr(1) + "x", w.candidates[1].id_number, now, inst, "kiosk1", {})[1]["code"] \
+    assert (
+        offline.decide(rosters, w.qr(1), w.candidates[2].id_number, now, inst, "kiosk1", {})[1]["code"] == "id_mismatch"
+    )
+    assert (
+        offline.decide(rosters, w.qr(1), w.candidates[1].id_number, now - timedelta(minutes=20), inst, "kiosk1", {})[1][
+            "code"
+        ]
+        == "not_open_yet"
+    )
+    assert (
+        offline.decide(rosters, w.qr(1) + "x", w.candidates[1].id_number, now, inst, "kiosk1", {})[1]["code"]
         == "invalid_ticket"
-    assert offline.decide(rosters, w.qr(1), w.candidates[1].id_number, now, inst + 1, "kiosk1", {})[1]["code"] \
+    )
+    assert (
+        offline.decide(rosters, w.qr(1), w.candidates[1].id_number, now, inst + 1, "kiosk1", {})[1]["code"]
         == "wrong_institution"
+    )
     # The same candidate again at this kiosk while still offline.
     local = {(rosters[w.batch_id]["sessions"][0]["id"], w.candidates[0].id): now}
     assert offline.decide(rosters, w.qr(0), w.candidates[0].id_number, now, inst, "kiosk1", local)[0] == 409
@@ -163,8 +179,10 @@ def test_attempts_and_conflicts_for_proctors(client, db, clock, world, w, kiosks
     client.post("/api/v1/checkins", json=body(w, 1, id_number=w.candidates[0].id_number), headers=kiosks[0])
     proctor = bearer(world.token("proctor1", "proctor", w.institution_id))
     rows = client.get(f"/api/v1/batches/{w.batch_id}/checkins", headers=proctor).json()
-    assert [(r["status"], r["code"], r["kiosk"]) for r in rows] == [("accepted", None, "kiosk1"),
-                                                                      ("refused", "id_mismatch", "kiosk1")]
+    assert [(r["status"], r["code"], r["kiosk"]) for r in rows] == [
+        ("accepted", None, "kiosk1"),
+        ("refused", "id_mismatch", "kiosk1"),
+    ]
     assert all(w.candidates[0].id_number not in str(r) for r in rows)
     refused_only = client.get(f"/api/v1/batches/{w.batch_id}/checkins?status=refused", headers=proctor).json()
     assert [r["code"] for r in refused_only] == ["id_mismatch"]

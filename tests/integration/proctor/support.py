@@ -1,5 +1,6 @@
 """A live-room world: the exam world of tests/builders.py with seats, accounts for
 every role that watches a room, and check-ins through the real check-in API."""
+
 from __future__ import annotations
 
 import socket
@@ -49,10 +50,20 @@ def room_world(db: Session, world, now: datetime, n: int = 12, exam_day: date = 
         db.add(Seat(batch_id=batch.id, part="theory", candidate_id=c.id, room_id=room.id, seat_no=i // 2 + 1))
         seat_of[c.id] = (room.code, i // 2 + 1)
     db.commit()
-    sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == batch.id).order_by(ExamSession.starts_at)).all()
+    sessions = db.exec(
+        select(ExamSession).where(ExamSession.batch_id == batch.id).order_by(ExamSession.starts_at)
+    ).all()
     db.commit()  # SQLite transactions are BEGIN IMMEDIATE: never hold one while the server works
-    rw = RoomWorld(w["institution"].id, batch.id, sessions[0].id, sessions[1].id, {r.code: r for r in w["rooms"]},
-                   w["staff"]["proctor"], w["candidates"], seat_of)
+    rw = RoomWorld(
+        w["institution"].id,
+        batch.id,
+        sessions[0].id,
+        sessions[1].id,
+        {r.code: r for r in w["rooms"]},
+        w["staff"]["proctor"],
+        w["candidates"],
+        seat_of,
+    )
     iid, p = rw.institution_id, rw.proctors
     rw.tokens = {
         "admin": world.token("office", "admin", iid),
@@ -71,9 +82,16 @@ def room_world(db: Session, world, now: datetime, n: int = 12, exam_day: date = 
 
 def check_in(client, rw: RoomWorld, cand: Candidate, nonce: str | None = None):
     """A desk check-in through the real API (the kiosk's typed-ticket path)."""
-    resp = client.post("/api/v1/checkins", headers=rw.h("kiosk"), json={
-        "ticket_number": cand.ticket_number, "batch_id": rw.batch_id, "id_number": cand.id_number,
-        "kiosk_nonce": nonce or uuid.uuid4().hex})
+    resp = client.post(
+        "/api/v1/checkins",
+        headers=rw.h("kiosk"),
+        json={
+            "ticket_number": cand.ticket_number,
+            "batch_id": rw.batch_id,
+            "id_number": cand.id_number,
+            "kiosk_nonce": nonce or uuid.uuid4().hex,
+        },
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "accepted", resp.text
     return resp.json()
 

@@ -2,6 +2,7 @@
 (R-SEAT-1), early hand-ins never in the first 30 minutes (R-TIME-1). Only a proctor of
 that room in that session acts (R-STAFF-4); every action is audited (R-AUDIT-1); a
 refused action changes nothing."""
+
 from __future__ import annotations
 
 import base64
@@ -50,8 +51,19 @@ def test_incident_with_its_tier_and_photo(client, db, started):
     c = rw.in_room("T01")[0]
     with client.websocket_connect(f"/ws/batches/{rw.batch_id}", headers=rw.h("p2")) as ws:
         s = ws.receive_json(timeout=30)["seq"]
-        resp = post(client, rw, "p1", "/incidents", {"room_code": "T01", "candidate_id": c.id, "kind": "copying",
-                                                      "description": "抄袭邻座答案", "photo": png_b64()})
+        resp = post(
+            client,
+            rw,
+            "p1",
+            "/incidents",
+            {
+                "room_code": "T01",
+                "candidate_id": c.id,
+                "kind": "copying",
+                "description": "抄袭邻座答案",
+                "photo": png_b64(),
+            },
+        )
         assert resp.status_code == 201, resp.text
         body = resp.json()
         # R-DISC-1: copying is tier (b), that part treated as cheating.
@@ -69,8 +81,13 @@ def test_incident_with_its_tier_and_photo(client, db, started):
 def test_tier_c_voids_every_part_of_the_sitting(client, db, started):
     rw = started
     c = rw.in_room("T01")[1]
-    resp = post(client, rw, "p2", "/incidents", {"room_code": "T01", "candidate_id": c.id,
-                                                  "kind": "using_electronic_device", "description": "使用手机"})
+    resp = post(
+        client,
+        rw,
+        "p2",
+        "/incidents",
+        {"room_code": "T01", "candidate_id": c.id, "kind": "using_electronic_device", "description": "使用手机"},
+    )
     assert resp.status_code == 201, resp.text
     assert (resp.json()["tier"], resp.json()["voided_parts"]) == ("c", ["theory", "skill"])  # R-DISC-1
 
@@ -80,15 +97,16 @@ def test_refused_incidents_change_nothing(client, db, started):
     t01, t02 = rw.in_room("T01")[0], rw.in_room("T02")[0]
     before = counts(db, Incident, AuditEntry)
     ok = {"room_code": "T01", "candidate_id": t01.id, "kind": "disturbance", "description": "喧哗"}
-    assert_refusal(post(client, rw, "p1", "/incidents", {**ok, "kind": "chatting"}), 422, "unknown_incident_kind",
-                   "R-DISC-1")
+    assert_refusal(
+        post(client, rw, "p1", "/incidents", {**ok, "kind": "chatting"}), 422, "unknown_incident_kind", "R-DISC-1"
+    )
     assert_refusal(post(client, rw, "p1", "/incidents", {**ok, "description": "  "}), 422, "invalid_description")
     assert_refusal(post(client, rw, "p1", "/incidents", {**ok, "photo": "bm90IGFuIGltYWdl"}), 422, "invalid_photo")
     # A proctor of T01 cannot act on T02, nor on a T02 candidate by naming their own room.
-    assert_refusal(post(client, rw, "p1", "/incidents", {**ok, "room_code": "T02", "candidate_id": t02.id}),
-                   403, "forbidden")
-    assert_refusal(post(client, rw, "p1", "/incidents", {**ok, "candidate_id": t02.id}), 422,
-                   "candidate_not_in_room")
+    assert_refusal(
+        post(client, rw, "p1", "/incidents", {**ok, "room_code": "T02", "candidate_id": t02.id}), 403, "forbidden"
+    )
+    assert_refusal(post(client, rw, "p1", "/incidents", {**ok, "candidate_id": t02.id}), 422, "candidate_not_in_room")
     for who in ("admin", "supervisor", "centre", "kiosk"):
         assert_refusal(post(client, rw, who, "/incidents", ok), 403, "forbidden")
     assert_refusal(client.post(f"/api/v1/batches/{rw.batch_id}/incidents", json=ok), 401, "unauthenticated")
@@ -101,8 +119,9 @@ def test_incident_outside_the_session_is_refused(client, db, started, clock):
     clock.advance(hours=2)  # 11:05, the theory session ended at 10:30
     body = {"room_code": "T01", "candidate_id": rw.in_room("T01")[0].id, "kind": "disturbance", "description": "x"}
     assert_refusal(post(client, rw, "p1", "/incidents", body), 409, "session_not_in_progress")
-    assert_refusal(post(client, rw, "p1", "/incidents", {**body, "session_id": rw.session_id}), 409,
-                   "session_not_in_progress")
+    assert_refusal(
+        post(client, rw, "p1", "/incidents", {**body, "session_id": rw.session_id}), 409, "session_not_in_progress"
+    )
 
 
 def test_seat_move_with_reason(client, db, started, clock):
@@ -110,31 +129,81 @@ def test_seat_move_with_reason(client, db, started, clock):
     c, other = rw.in_room("T01")[:2]
     free = len(rw.in_room("T01")) + 5
     before = counts(db, SeatMove, AuditEntry)
-    assert_refusal(post(client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": c.id,
-                                                          "to_seat": free, "reason": ""}), 422, "reason_required")
+    assert_refusal(
+        post(
+            client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": c.id, "to_seat": free, "reason": ""}
+        ),
+        422,
+        "reason_required",
+    )
     # R-SEAT-1: one candidate per desk.
-    assert_refusal(post(client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": c.id,
-                                                          "to_seat": rw.seat_of[other.id][1], "reason": "桌子坏了"}),
-                   409, "seat_taken", "R-SEAT-1")
-    assert_refusal(post(client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": c.id,
-                                                          "to_seat": 31, "reason": "桌子坏了"}), 422, "no_such_seat")
+    assert_refusal(
+        post(
+            client,
+            rw,
+            "p1",
+            "/seat-moves",
+            {"room_code": "T01", "candidate_id": c.id, "to_seat": rw.seat_of[other.id][1], "reason": "桌子坏了"},
+        ),
+        409,
+        "seat_taken",
+        "R-SEAT-1",
+    )
+    assert_refusal(
+        post(
+            client,
+            rw,
+            "p1",
+            "/seat-moves",
+            {"room_code": "T01", "candidate_id": c.id, "to_seat": 31, "reason": "桌子坏了"},
+        ),
+        422,
+        "no_such_seat",
+    )
     absent_one = rw.in_room("T01")[3]
-    assert_refusal(post(client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": absent_one.id,
-                                                          "to_seat": free, "reason": "x"}), 409, "not_present")
-    assert_refusal(post(client, rw, "p3", "/seat-moves", {"room_code": "T01", "candidate_id": c.id,
-                                                          "to_seat": free, "reason": "x"}), 403, "forbidden")
+    assert_refusal(
+        post(
+            client,
+            rw,
+            "p1",
+            "/seat-moves",
+            {"room_code": "T01", "candidate_id": absent_one.id, "to_seat": free, "reason": "x"},
+        ),
+        409,
+        "not_present",
+    )
+    assert_refusal(
+        post(
+            client, rw, "p3", "/seat-moves", {"room_code": "T01", "candidate_id": c.id, "to_seat": free, "reason": "x"}
+        ),
+        403,
+        "forbidden",
+    )
     assert counts(db, SeatMove, AuditEntry) == before
-    resp = post(client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": c.id, "to_seat": free,
-                                                  "reason": "桌子坏了"})
+    resp = post(
+        client,
+        rw,
+        "p1",
+        "/seat-moves",
+        {"room_code": "T01", "candidate_id": c.id, "to_seat": free, "reason": "桌子坏了"},
+    )
     assert resp.status_code == 201, resp.text
     assert (resp.json()["from_seat"], resp.json()["to_seat"]) == (rw.seat_of[c.id][1], free)
-    seat = next(s for s in client.get(f"/api/v1/batches/{rw.batch_id}/rooms", headers=rw.h("p1")).json()[0]["seats"]
-                if s["candidate_id"] == c.id)
+    seat = next(
+        s
+        for s in client.get(f"/api/v1/batches/{rw.batch_id}/rooms", headers=rw.h("p1")).json()[0]["seats"]
+        if s["candidate_id"] == c.id
+    )
     assert (seat["seat"], seat["allocated_seat"], seat["moved"]) == (free, rw.seat_of[c.id][1], True)
     # After the cutoff an absent candidate's desk is free (R-TIME-1).
     clock.advance(minutes=30)
-    resp = post(client, rw, "p1", "/seat-moves", {"room_code": "T01", "candidate_id": other.id,
-                                                  "to_seat": rw.seat_of[absent_one.id][1], "reason": "光线不好"})
+    resp = post(
+        client,
+        rw,
+        "p1",
+        "/seat-moves",
+        {"room_code": "T01", "candidate_id": other.id, "to_seat": rw.seat_of[absent_one.id][1], "reason": "光线不好"},
+    )
     assert resp.status_code == 201, resp.text
     assert counts(db, SeatMove)[0] == 2
     assert len(db.exec(select(AuditEntry).where(AuditEntry.action == "seat.move")).all()) == 2
@@ -154,17 +223,36 @@ def test_no_hand_in_during_the_first_30_minutes(client, db, started, clock):
     resp = post(client, rw, "p1", "/hand-ins", body)
     assert resp.status_code == 201, resp.text
     assert_refusal(post(client, rw, "p2", "/hand-ins", body), 409, "already_handed_in")
-    assert_refusal(post(client, rw, "p1", "/hand-ins", {"room_code": "T01", "candidate_id": rw.in_room("T01")[4].id}),
-                   409, "not_present")
-    assert_refusal(post(client, rw, "p3", "/hand-ins", {"room_code": "T01", "candidate_id": rw.in_room("T01")[1].id}),
-                   403, "forbidden")
+    assert_refusal(
+        post(client, rw, "p1", "/hand-ins", {"room_code": "T01", "candidate_id": rw.in_room("T01")[4].id}),
+        409,
+        "not_present",
+    )
+    assert_refusal(
+        post(client, rw, "p3", "/hand-ins", {"room_code": "T01", "candidate_id": rw.in_room("T01")[1].id}),
+        403,
+        "forbidden",
+    )
     clock.advance(hours=1)  # 10:30, the end: no longer an early hand-in
-    assert_refusal(post(client, rw, "p1", "/hand-ins", {"room_code": "T01", "candidate_id": rw.in_room("T01")[1].id,
-                                                        "session_id": rw.session_id}), 409, "session_over")
+    assert_refusal(
+        post(
+            client,
+            rw,
+            "p1",
+            "/hand-ins",
+            {"room_code": "T01", "candidate_id": rw.in_room("T01")[1].id, "session_id": rw.session_id},
+        ),
+        409,
+        "session_over",
+    )
     assert counts(db, HandIn) == (1,)
-    seat = next(s for s in client.get(f"/api/v1/batches/{rw.batch_id}/rooms", headers=rw.h("p1"),
-                                      params={"session_id": rw.session_id}).json()[0]["seats"]
-                if s["candidate_id"] == c.id)
+    seat = next(
+        s
+        for s in client.get(
+            f"/api/v1/batches/{rw.batch_id}/rooms", headers=rw.h("p1"), params={"session_id": rw.session_id}
+        ).json()[0]["seats"]
+        if s["candidate_id"] == c.id
+    )
     assert seat["handed_in"] is True
 
 
@@ -174,8 +262,13 @@ def test_an_incident_places_a_legal_hold_on_its_session(client, db, started):
 
     rw = started
     c = rw.in_room("T01")[0]
-    resp = post(client, rw, "p1", "/incidents", {"room_code": "T01", "candidate_id": c.id, "kind": "disturbance",
-                                                  "description": "喧哗"})
+    resp = post(
+        client,
+        rw,
+        "p1",
+        "/incidents",
+        {"room_code": "T01", "candidate_id": c.id, "kind": "disturbance", "description": "喧哗"},
+    )
     assert resp.status_code == 201, resp.text
     body = resp.json()
     holds = db.exec(select(LegalHold).where(LegalHold.source == f"incident:{body['id']}")).all()

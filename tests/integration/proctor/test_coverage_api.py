@@ -1,6 +1,7 @@
 """``GET /api/v1/batches/{bid}/coverage`` over timelines built through the real hooks
 (R-VIDEO-1): overlaps, gaps at the edges, a camera offline mid-session, a missing
 or altered file, a running session, and who may see which rooms."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,8 +40,13 @@ def timeline(client, vw, clock, tmp_path):
     clock.advance(hours=3)  # 11:00
     v = tmp_path / "video"
     # T01-C1: overlapping segments, a 1-second jitter, and edges beyond the window: complete.
-    for a, b in [(at(8, 58), at(9, 20)), (at(9, 19), at(9, 40)), (at(9, 40), at(10, 0)),
-                 (at(10, 0, 1), at(10, 20)), (at(10, 20), at(10, 32))]:
+    for a, b in [
+        (at(8, 58), at(9, 20)),
+        (at(9, 19), at(9, 40)),
+        (at(9, 40), at(10, 0)),
+        (at(10, 0, 1), at(10, 20)),
+        (at(10, 20), at(10, 32)),
+    ]:
         record_segment(client, v, "T01-C1", a, b)
     # T01-C2: starts late, goes offline mid-session while the recorder keeps cutting files
     # of a frozen picture, loses one file, and stops early.
@@ -81,8 +87,7 @@ def test_coverage_and_causes_of_each_camera(client, vw, timeline):  # R-VIDEO-1
     assert c2["gaps"][0]["seconds"] == 360
 
     assert camera(body, vw.session_id, "T02-C1")["complete"] is True
-    assert gaps_of(camera(body, vw.session_id, "T02-C2")) == [
-        span(at(8, 59), at(10, 31), "checksum_mismatch")]
+    assert gaps_of(camera(body, vw.session_id, "T02-C2")) == [span(at(8, 59), at(10, 31), "checksum_mismatch")]
     room_t01 = next(room for room in theory["rooms"] if room["code"] == "T01")
     assert room_t01["complete"] is False and theory["complete"] is False and body["complete"] is False
 
@@ -91,8 +96,7 @@ def test_tolerance_and_margin_are_parameters(client, vw, timeline):  # R-VIDEO-1
     url = f"/api/v1/batches/{vw.batch_id}/coverage"
     strict = client.get(url, params={"tolerance": 0}, headers=vw.h("admin")).json()
     # The one-second jitter between two segments is a gap once no tolerance is allowed.
-    assert gaps_of(camera(strict, vw.session_id, "T01-C1")) == [
-        span(at(10, 0), at(10, 0, 1), "no_hook_received")]
+    assert gaps_of(camera(strict, vw.session_id, "T01-C1")) == [span(at(10, 0), at(10, 0, 1), "no_hook_received")]
     wide = client.get(url, params={"margin": 300}, headers=vw.h("admin")).json()
     assert gaps_of(camera(wide, vw.session_id, "T01-C1"))[0] == span(at(8, 55), at(8, 58), "no_hook_received")
     assert_refusal(client.get(url, params={"tolerance": -1}, headers=vw.h("admin")), 422, "invalid_input")
@@ -106,7 +110,8 @@ def test_a_file_lost_after_the_hook_shows_once_verified(client, vw, timeline, en
     r = client.post(f"{url}/verify", json={}, headers=vw.h("admin"))
     assert r.status_code == 200 and r.json()["changed"] == {"file_missing": 1}
     assert gaps_of(camera(client.get(url, headers=vw.h("admin")).json(), vw.session_id, "T02-C1")) == [
-        span(at(9, 45), at(10, 31), "file_missing")]
+        span(at(9, 45), at(10, 31), "file_missing")
+    ]
     # Deep: the altered file of T02-C2 stays a mismatch; nothing else changes.
     r = client.post(f"{url}/verify", json={"deep": True}, headers=vw.h("admin"))
     assert r.status_code == 200 and r.json()["changed"] == {}
@@ -115,8 +120,9 @@ def test_a_file_lost_after_the_hook_shows_once_verified(client, vw, timeline, en
 def test_a_running_session_is_judged_up_to_now(client, vw, clock, tmp_path):  # R-VIDEO-1
     clock.advance(hours=1, minutes=30)  # 09:30
     record_segment(client, tmp_path, "T01-C1", at(8, 58), at(9, 25))
-    r = post_hook(client, hook("segment_started", "T01-C1", at(9, 25), started_at=at(9, 25), path="/v/x.mp4",
-                               segment_seconds=600))
+    r = post_hook(
+        client, hook("segment_started", "T01-C1", at(9, 25), started_at=at(9, 25), path="/v/x.mp4", segment_seconds=600)
+    )
     assert r.status_code == 200
     body = client.get(f"/api/v1/batches/{vw.batch_id}/coverage", headers=vw.h("admin")).json()
     theory = next(s for s in body["sessions"] if s["id"] == vw.session_id)
@@ -128,8 +134,9 @@ def test_a_running_session_is_judged_up_to_now(client, vw, clock, tmp_path):  # 
     # Ten minutes and the grace after its start the open segment is overdue: its finish hook
     # never came, so nothing proves that stretch was recorded.
     clock.advance(minutes=6)
-    c1 = camera(client.get(f"/api/v1/batches/{vw.batch_id}/coverage", headers=vw.h("admin")).json(),
-                vw.session_id, "T01-C1")
+    c1 = camera(
+        client.get(f"/api/v1/batches/{vw.batch_id}/coverage", headers=vw.h("admin")).json(), vw.session_id, "T01-C1"
+    )
     assert gaps_of(c1) == [span(at(9, 25), at(9, 36), "no_hook_received")]
 
 

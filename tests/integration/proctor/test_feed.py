@@ -1,14 +1,15 @@
 """The live feed WS /ws/batches/{bid} (R-DAY-3): snapshot first, then one event per change
 with a sequence number that rises by one, also under concurrent check-ins; proctors see
 only their own rooms; a lost event leads to a fresh snapshot, never to a silent gap."""
+
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from litestar.testing import TestClient
 from litestar.exceptions import WebSocketDisconnect
+from litestar.testing import TestClient
 
 from tests.integration.proctor.support import check_in, room_world
 from tests.support import bearer
@@ -91,8 +92,10 @@ def test_proctor_sees_only_their_room_with_their_own_gapless_numbers(client, db,
         check_in(client, rw, t02[1])
         check_in(client, rw, t01[1])
         got = [recv(ws) for _ in range(2)]
-        assert [(e["seq"], e["room_code"], e["candidate_id"]) for e in got] == \
-            [(s + 1, "T01", t01[0].id), (s + 2, "T01", t01[1].id)]
+        assert [(e["seq"], e["room_code"], e["candidate_id"]) for e in got] == [
+            (s + 1, "T01", t01[0].id),
+            (s + 2, "T01", t01[1].id),
+        ]
         assert [recv(admin)["room_code"] for _ in range(4)] == ["T02", "T01", "T02", "T01"]
         ws.send_json({"type": "ping"})
         assert recv(ws) == {"type": "pong", "seq": s + 2}  # nothing of T02 came through
@@ -170,8 +173,11 @@ def test_the_page_session_cookie_connects(app, db, world, clock):
     rw = room_world(db, world, clock.now())
     world.token("proctor-web", "proctor", rw.institution_id, staff_id=rw.proctors[2].id, password="s3cret-pass")
     with TestClient(app) as c:
-        resp = c.post("/login", data={"username": "proctor-web", "password": "s3cret-pass", "next": "/proctor"},
-                      follow_redirects=False)
+        resp = c.post(
+            "/login",
+            data={"username": "proctor-web", "password": "s3cret-pass", "next": "/proctor"},
+            follow_redirects=False,
+        )
         assert resp.status_code in (302, 303)
         with c.websocket_connect(f"/ws/batches/{rw.batch_id}") as ws:
             assert [r["room_code"] for r in recv(ws)["rooms"]] == ["T02"]
@@ -182,8 +188,9 @@ def test_events_are_published_after_commit_from_worker_threads(client, db, world
     rw = room_world(db, world, clock.now())
     with feed(client, rw, "admin") as ws:
         s = recv(ws)["seq"]
-        t = threading.Thread(target=app.state.events.publish, args=(rw.batch_id, "note", "T02"),
-                             kwargs={"session_id": rw.session_id})
+        t = threading.Thread(
+            target=app.state.events.publish, args=(rw.batch_id, "note", "T02"), kwargs={"session_id": rw.session_id}
+        )
         t.start()
         t.join()
         ev = recv(ws)

@@ -1,5 +1,6 @@
 """Recorder hooks through the real endpoint (R-VIDEO-1, R-AUDIT-1): HMAC refusal,
 segments and their file checks, replays, camera states and the stale alert."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,8 @@ from sqlmodel import Session, func, select
 from examday import audit
 from examday.audit import AuditEntry
 from examday.registry.models import Camera, Room
-from proctor.services import video
 from proctor.hooks_sign import SIGNATURE_HEADER, sign
+from proctor.services import video
 from proctor.video_models import CameraHealth, CameraOffline, HookReceipt, Segment
 from tests import builders
 from tests.support import assert_refusal
@@ -42,9 +43,11 @@ def count(engine, model) -> int:
 def test_bad_or_missing_signature_is_refused_logged_and_changes_nothing(client, vw, engine, caplog):  # R-AUDIT-1
     payload = hook("segment_started", "T01-C1", at(9, 0), started_at=at(9, 0), path="/secret/place/x.mp4")
     caplog.set_level(logging.WARNING, logger="examday.proctor.hooks")
-    for r in (post_hook(client, payload, secret=None),
-              post_hook(client, payload, secret="not-the-secret"),
-              post_hook(client, payload, signature="sha256=" + "0" * 64)):
+    for r in (
+        post_hook(client, payload, secret=None),
+        post_hook(client, payload, secret="not-the-secret"),
+        post_hook(client, payload, signature="sha256=" + "0" * 64),
+    ):
         assert_refusal(r, 401, "bad_signature", "R-AUDIT-1")
     assert count(engine, Segment) == 0 and count(engine, HookReceipt) == 0 and count(engine, CameraHealth) == 0
     refused = [r for r in caplog.records if "refused" in r.getMessage()]
@@ -52,8 +55,11 @@ def test_bad_or_missing_signature_is_refused_logged_and_changes_nothing(client, 
     assert all("/secret/place" not in r.getMessage() and "T01-C1" not in r.getMessage() for r in refused)
     # The body signed by the right secret but altered after signing is refused too.
     body = json.dumps(payload).encode()
-    r = client.post("/api/v1/hooks/recorder", content=body.replace(b"T01-C1", b"T01-C2"),
-                    headers={SIGNATURE_HEADER: sign(body, SECRET)})
+    r = client.post(
+        "/api/v1/hooks/recorder",
+        content=body.replace(b"T01-C1", b"T01-C2"),
+        headers={SIGNATURE_HEADER: sign(body, SECRET)},
+    )
     assert_refusal(r, 401, "bad_signature")
     assert count(engine, Segment) == 0
 
@@ -61,25 +67,46 @@ def test_bad_or_missing_signature_is_refused_logged_and_changes_nothing(client, 
 def test_started_then_finished_stores_a_valid_segment_with_size_and_hash(client, vw, engine, tmp_path, clock):
     clock.advance(hours=1, minutes=10)
     path, sha, size = write_file(tmp_path / "video", 5000)
-    r = post_hook(client, hook("segment_started", "T01-C1", at(9, 0), started_at=at(9, 0), path=path,
-                               segment_seconds=10))
+    r = post_hook(
+        client, hook("segment_started", "T01-C1", at(9, 0), started_at=at(9, 0), path=path, segment_seconds=10)
+    )
     assert r.status_code == 200 and r.json()["segment_state"] == "open"
-    r = post_hook(client, hook("segment_finished", "T01-C1", at(9, 0, 10.2), started_at=at(9, 0),
-                               ended_at=at(9, 0, 10), path=path, sha256=sha, bytes=size))
-    assert r.status_code == 200 and r.json() == {"status": "stored", "outcome": "updated",
-                                                 "segment_id": r.json()["segment_id"], "segment_state": "valid"}
+    r = post_hook(
+        client,
+        hook(
+            "segment_finished",
+            "T01-C1",
+            at(9, 0, 10.2),
+            started_at=at(9, 0),
+            ended_at=at(9, 0, 10),
+            path=path,
+            sha256=sha,
+            bytes=size,
+        ),
+    )
+    assert r.status_code == 200 and r.json() == {
+        "status": "stored",
+        "outcome": "updated",
+        "segment_id": r.json()["segment_id"],
+        "segment_state": "valid",
+    }
     with Session(engine) as s:
         seg = s.exec(select(Segment)).one()
         assert (seg.camera_id, seg.path, seg.sha256, seg.size, seg.state) == (
-            vw.camera_ids["T01-C1"], path, sha, size, "valid")
+            vw.camera_ids["T01-C1"],
+            path,
+            sha,
+            size,
+            "valid",
+        )
         assert seg.started_at == at(9, 0) and seg.ended_at == at(9, 0, 10)
         assert s.get(CameraHealth, seg.camera_id).state == "recording"
 
 
-@pytest.mark.parametrize("missing, tamper, state", [(True, False, "file_missing"),
-                                                    (False, True, "checksum_mismatch")])
-def test_a_missing_or_altered_file_makes_the_segment_invalid(client, vw, engine, tmp_path, missing, tamper,
-                                                             state):  # R-VIDEO-1
+@pytest.mark.parametrize("missing, tamper, state", [(True, False, "file_missing"), (False, True, "checksum_mismatch")])
+def test_a_missing_or_altered_file_makes_the_segment_invalid(
+    client, vw, engine, tmp_path, missing, tamper, state
+):  # R-VIDEO-1
     out = record_segment(client, tmp_path, "T01-C1", at(9, 0), at(9, 10), missing=missing, tamper=tamper)
     assert out["segment_state"] == state
     with Session(engine) as s:
@@ -92,11 +119,23 @@ def test_a_missing_or_altered_file_makes_the_segment_invalid(client, vw, engine,
 def test_a_size_that_differs_is_a_checksum_mismatch_and_no_hash_is_invalid(client, vw, tmp_path, clock):  # R-VIDEO-1
     clock.advance(hours=2)
     path, sha, size = write_file(tmp_path)
-    r = post_hook(client, hook("segment_finished", "T01-C1", at(9, 1), started_at=at(9, 0), ended_at=at(9, 1),
-                               path=path, sha256=sha, bytes=size + 1))
+    r = post_hook(
+        client,
+        hook(
+            "segment_finished",
+            "T01-C1",
+            at(9, 1),
+            started_at=at(9, 0),
+            ended_at=at(9, 1),
+            path=path,
+            sha256=sha,
+            bytes=size + 1,
+        ),
+    )
     assert r.json()["segment_state"] == "checksum_mismatch"
-    r = post_hook(client, hook("segment_finished", "T01-C1", at(9, 2), started_at=at(9, 1), ended_at=at(9, 2),
-                               path=path))
+    r = post_hook(
+        client, hook("segment_finished", "T01-C1", at(9, 2), started_at=at(9, 1), ended_at=at(9, 2), path=path)
+    )
     assert r.json()["segment_state"] == "invalid"
 
 
@@ -119,8 +158,16 @@ def test_a_replayed_hook_changes_nothing(client, vw, engine, clock):  # R-AUDIT-
 
 def test_a_hook_without_id_is_deduplicated_by_its_body(client, vw, engine, tmp_path):  # R-AUDIT-1
     path, sha, size = write_file(tmp_path)
-    payload = hook("segment_finished", "T01-C1", at(9, 1), started_at=at(9, 0), ended_at=at(9, 1), path=path,
-                   sha256=sha, bytes=size)
+    payload = hook(
+        "segment_finished",
+        "T01-C1",
+        at(9, 1),
+        started_at=at(9, 0),
+        ended_at=at(9, 1),
+        path=path,
+        sha256=sha,
+        bytes=size,
+    )
     del payload["id"]
     assert post_hook(client, payload).json()["outcome"] == "created"
     assert post_hook(client, payload).json()["status"] == "duplicate"
@@ -131,8 +178,16 @@ def test_a_finished_segment_keeps_its_facts(client, vw, engine, tmp_path):  # R-
     out = record_segment(client, tmp_path, "T01-C1", at(9, 0), at(9, 1))
     with Session(engine) as s:
         seg = s.get(Segment, out["segment_id"])
-        same = hook("segment_finished", "T01-C1", at(9, 1), started_at=at(9, 0), ended_at=at(9, 1),
-                    path=seg.path, sha256=seg.sha256, bytes=seg.size)
+        same = hook(
+            "segment_finished",
+            "T01-C1",
+            at(9, 1),
+            started_at=at(9, 0),
+            ended_at=at(9, 1),
+            path=seg.path,
+            sha256=seg.sha256,
+            bytes=seg.size,
+        )
     assert post_hook(client, same).json()["outcome"] == "unchanged"  # a re-send with a new id
     other = {**same, "id": "another", "sha256": hashlib.sha256(b"x").hexdigest()}
     assert_refusal(post_hook(client, other), 409, "segment_already_finished")
@@ -147,8 +202,7 @@ def test_unknown_and_ambiguous_cameras(client, vw, db, clock):  # R-VIDEO-1
     db.commit()
     r = post_hook(client, hook("camera_offline", "T01-C1", at(9, 0), reason="black"))
     assert_refusal(r, 409, "ambiguous_camera")
-    r = post_hook(client, hook("camera_offline", "T01-C1", at(9, 0), reason="black",
-                               institution="91440101MA5CJQ4N59"))
+    r = post_hook(client, hook("camera_offline", "T01-C1", at(9, 0), reason="black", institution="91440101MA5CJQ4N59"))
     assert r.status_code == 200 and r.json()["outcome"] == "created"
     with Session(db.get_bind()) as s:
         span = s.exec(select(CameraOffline)).one()
@@ -156,28 +210,44 @@ def test_unknown_and_ambiguous_cameras(client, vw, db, clock):  # R-VIDEO-1
         assert s.get(Room, cam.room_id).institution_id == other.id
 
 
-@pytest.mark.parametrize("payload", [
-    {"event": "segment_deleted", "camera": "T01-C1", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
-    {"event": "camera_online", "camera": "T01-C1", "room_code": "T01", "at": "yesterday"},
-    {"event": "camera_online", "camera": "", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
-    {"event": "segment_finished", "camera": "T01-C1", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00",
-     "started_at": "2026-11-26T01:00:00+08:00", "ended_at": "2026-11-26T09:00:00+08:00", "sha256": "ab"},
-    {"event": "segment_finished", "camera": "T01-C1", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"event": "segment_deleted", "camera": "T01-C1", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
+        {"event": "camera_online", "camera": "T01-C1", "room_code": "T01", "at": "yesterday"},
+        {"event": "camera_online", "camera": "", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
+        {
+            "event": "segment_finished",
+            "camera": "T01-C1",
+            "room_code": "T01",
+            "at": "2026-11-26T09:00:00+08:00",
+            "started_at": "2026-11-26T01:00:00+08:00",
+            "ended_at": "2026-11-26T09:00:00+08:00",
+            "sha256": "ab",
+        },
+        {"event": "segment_finished", "camera": "T01-C1", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
+    ],
+)
 def test_invalid_hooks_are_refused_and_change_nothing(client, vw, engine, payload):
     assert_refusal(post_hook(client, payload), 422, "invalid_hook", "R-VIDEO-1")
     assert count(engine, HookReceipt) == 0 and count(engine, Segment) == 0
-    r = client.post("/api/v1/hooks/recorder", content=b"not json",
-                    headers={SIGNATURE_HEADER: sign(b"not json", SECRET)})
+    r = client.post(
+        "/api/v1/hooks/recorder", content=b"not json", headers={SIGNATURE_HEADER: sign(b"not json", SECRET)}
+    )
     assert_refusal(r, 422, "invalid_hook")
 
 
-def test_offline_and_online_set_the_camera_state_and_reach_the_live_feed(client, vw, engine, clock, events,
-                                                                         tmp_path):  # R-VIDEO-1
+def test_offline_and_online_set_the_camera_state_and_reach_the_live_feed(
+    client, vw, engine, clock, events, tmp_path
+):  # R-VIDEO-1
     clock.advance(hours=1, minutes=20)  # 09:20, the theory session is running
     record_segment(client, tmp_path, "T01-C2", at(9, 19, 40), at(9, 19, 50))
-    assert post_hook(client, hook("camera_offline", "T01-C2", at(9, 19, 55), reason="frozen",
-                                  detected_at=at(9, 20, 5))).status_code == 200
+    assert (
+        post_hook(
+            client, hook("camera_offline", "T01-C2", at(9, 19, 55), reason="frozen", detected_at=at(9, 20, 5))
+        ).status_code
+        == 200
+    )
     cams = [e for e in events if e["event"] == "camera"]
     assert cams[-1]["batch_id"] == vw.batch_id and cams[-1]["room_code"] == "T01"
     assert (cams[-1]["camera"], cams[-1]["state"], cams[-1]["reason"]) == ("T01-C2", "offline", "frozen")
@@ -196,8 +266,9 @@ def test_offline_and_online_set_the_camera_state_and_reach_the_live_feed(client,
         assert "camera.offline" in actions and "camera.online" in actions
 
 
-def test_a_silent_camera_during_a_session_goes_stale_once(client, app, vw, engine, clock, events,
-                                                          tmp_path):  # R-VIDEO-1
+def test_a_silent_camera_during_a_session_goes_stale_once(
+    client, app, vw, engine, clock, events, tmp_path
+):  # R-VIDEO-1
     clock.advance(hours=1)  # 09:00
     record_segment(client, tmp_path, "T01-C1", at(8, 59, 50), at(9, 0))
     assert post_hook(client, hook("camera_offline", "T02-C2", at(8, 59), reason="no_signal")).status_code == 200
@@ -210,11 +281,15 @@ def test_a_silent_camera_during_a_session_goes_stale_once(client, app, vw, engin
     assert video.check_stale(app.state, clock.now()) == [("T01", "T01-C1")]
     assert video.check_stale(app.state, clock.now()) == []  # once, not every tick
     stale = [(e["room_code"], e["camera"], e["reason"]) for e in events if e.get("state") == "stale"]
-    assert sorted(stale) == [("T01", "T01-C1", "no_segment"), ("T01", "T01-C2", "never_reported"),
-                             ("T02", "T02-C1", "never_reported")]
+    assert sorted(stale) == [
+        ("T01", "T01-C1", "no_segment"),
+        ("T01", "T01-C2", "never_reported"),
+        ("T02", "T02-C1", "never_reported"),
+    ]
     with Session(engine) as s:
-        assert s.exec(select(func.count()).select_from(AuditEntry)
-                      .where(AuditEntry.action == "camera.stale")).one() == 3
+        assert (
+            s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "camera.stale")).one() == 3
+        )
     # A new segment brings it back, on the feed too.
     record_segment(client, tmp_path, "T01-C1", at(9, 0, 30), at(9, 0, 34))
     assert (events[-1]["camera"], events[-1]["state"]) == ("T01-C1", "recording")

@@ -1,6 +1,7 @@
 """Video segments in S3-compatible storage (a real S3 HTTP server, moto's): the recorder
 uploads each finished segment and reports the object through the signed hook; the
 server checks it by HEAD and the store's SHA-256 (R-VIDEO-1, R-AUDIT-1)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,7 @@ def camera_file(tmp_path: Path) -> Path:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (160, 120))
     for i in range(3 * FPS):
         frame = np.full((120, 160, 3), 90, np.uint8)
-        frame[30:90, (i * 5) % 150:(i * 5) % 150 + 10] = (255, 255, 255)
+        frame[30:90, (i * 5) % 150 : (i * 5) % 150 + 10] = (255, 255, 255)
         writer.write(frame)
     writer.release()
     return path
@@ -78,8 +79,19 @@ class Outbox:
 
 
 def run_recorder(camera_file: Path, out: Path, target: str, outbox: Outbox, flush: float = 10.0, **kw):
-    cfg = RecorderConfig(str(camera_file), "T01", "T01-C1", "http://examday.invalid", SECRET, out,
-                         segment_seconds=1.0, hook_backoff=0.01, hook_backoff_max=0.05, upload=target, **kw)
+    cfg = RecorderConfig(
+        str(camera_file),
+        "T01",
+        "T01-C1",
+        "http://examday.invalid",
+        SECRET,
+        out,
+        segment_seconds=1.0,
+        hook_backoff=0.01,
+        hook_backoff_max=0.05,
+        upload=target,
+        **kw,
+    )
     clock = Clock(at(7, 59))
     return record(cfg, clock=clock, sleep=clock.sleep, post=outbox, flush_timeout=flush)
 
@@ -89,8 +101,9 @@ def segments(engine) -> list[Segment]:
         return s.exec(select(Segment).order_by(Segment.started_at)).all()
 
 
-def test_segments_uploaded_by_the_recorder_are_reported_and_checked(client, vw, engine, s3, camera_file,
-                                                                    tmp_path):  # R-VIDEO-1, R-AUDIT-1
+def test_segments_uploaded_by_the_recorder_are_reported_and_checked(
+    client, vw, engine, s3, camera_file, tmp_path
+):  # R-VIDEO-1, R-AUDIT-1
     outbox, out = Outbox(), tmp_path / "out"
     result = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", outbox)
     assert len(result.segments) == 3 and result.unsent_uploads == 0 and result.unsent_hooks == 0
@@ -133,8 +146,19 @@ def test_an_s3_location_is_checked_like_a_file(client, vw, s3, clock):  # R-VIDE
     ]
     for i, (name, location, claimed, state) in enumerate(cases):
         location = location or s3.url("v/never-written.mp4")
-        r = post_hook(client, hook("segment_finished", "T01-C1", at(9, i, 10), started_at=at(9, i),
-                                   ended_at=at(9, i, 10), path=location, sha256=sha, bytes=len(claimed)))
+        r = post_hook(
+            client,
+            hook(
+                "segment_finished",
+                "T01-C1",
+                at(9, i, 10),
+                started_at=at(9, i),
+                ended_at=at(9, i, 10),
+                path=location,
+                sha256=sha,
+                bytes=len(claimed),
+            ),
+        )
         assert r.status_code == 200 and r.json()["segment_state"] == state, name
 
 
@@ -144,13 +168,22 @@ def _dead_endpoint() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there once closed
 
 
-def test_an_unreachable_store_answers_503_and_the_hook_is_sent_again(client, vw, engine, s3, clock,
-                                                                     monkeypatch):  # R-VIDEO-1
+def test_an_unreachable_store_answers_503_and_the_hook_is_sent_again(
+    client, vw, engine, s3, clock, monkeypatch
+):  # R-VIDEO-1
     clock.advance(hours=2)
     data = os.urandom(1000)
     location = s3.put("v/seg.mp4", data)
-    payload = hook("segment_finished", "T01-C1", at(9, 0, 10), started_at=at(9, 0), ended_at=at(9, 0, 10),
-                   path=location, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    payload = hook(
+        "segment_finished",
+        "T01-C1",
+        at(9, 0, 10),
+        started_at=at(9, 0),
+        ended_at=at(9, 0, 10),
+        path=location,
+        sha256=hashlib.sha256(data).hexdigest(),
+        bytes=len(data),
+    )
     monkeypatch.setenv("EXAMDAY_S3_ENDPOINT_URL", _dead_endpoint())
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     assert_refusal(post_hook(client, payload), 503, "video_store_unavailable", "R-VIDEO-1")
@@ -161,8 +194,9 @@ def test_an_unreachable_store_answers_503_and_the_hook_is_sent_again(client, vw,
     assert r.status_code == 200 and r.json()["segment_state"] == "valid"
 
 
-def test_segments_wait_on_disk_while_the_store_is_down_and_go_next_run(client, vw, engine, s3, camera_file,
-                                                                      tmp_path, monkeypatch):  # R-VIDEO-1
+def test_segments_wait_on_disk_while_the_store_is_down_and_go_next_run(
+    client, vw, engine, s3, camera_file, tmp_path, monkeypatch
+):  # R-VIDEO-1
     out, first = tmp_path / "out", Outbox()
     monkeypatch.setenv("EXAMDAY_S3_ENDPOINT_URL", _dead_endpoint())
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
@@ -187,8 +221,20 @@ def test_segments_wait_on_disk_while_the_store_is_down_and_go_next_run(client, v
 def test_the_recorder_refuses_an_upload_target_that_is_no_bucket(tmp_path, camera_file):
     from proctor.recorder import main
 
-    args = ["--camera", str(camera_file), "--room", "T01", "--camera-code", "T01-C1", "--server", "http://x",
-            "--secret", "s", "--out", str(tmp_path / "out")]
+    args = [
+        "--camera",
+        str(camera_file),
+        "--room",
+        "T01",
+        "--camera-code",
+        "T01-C1",
+        "--server",
+        "http://x",
+        "--secret",
+        "s",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert main([*args, "--upload", "s3://Not_A_Bucket/video"]) == 2
     assert main([*args, "--upload", "/srv/video"]) == 2
     assert not (tmp_path / "out").exists()  # refused before recording anything

@@ -1,4 +1,5 @@
 """The proctors' pages (R-DAY-3): the list of batches to watch and the dashboard shell."""
+
 from __future__ import annotations
 
 from tests.integration.proctor.support import room_world
@@ -27,5 +28,6 @@ def test_dashboard_shell(client, db, world, clock):
     assert 'id="f-finding"' in sup.text and 'id="f-finding"' not in page.text  # and notes findings
     refused = client.get(f"/proctor/batches/{rw.batch_id}", headers=rw.h("evaluator"))
     assert refused.status_code == 403 and "无权" in refused.text
-    assert client.get(f"/proctor/batches/{rw.batch_id}", headers={"Accept": "text/html"},
-                      follow_redirects=False).status_code in (302, 303)
+    assert client.get(
+        f"/proctor/batches/{rw.batch_id}", headers={"Accept": "text/html"}, follow_redirects=False
+    ).status_code in (302, 303)

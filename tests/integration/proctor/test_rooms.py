@@ -1,5 +1,6 @@
 """GET /api/v1/batches/{bid}/rooms (R-DAY-3) and the automatic absence at the entry
 cutoff (R-TIME-1): computed from the clock, announced once per room on the feed."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -29,7 +30,7 @@ def test_rooms_as_the_contract_says(client, db, world, clock):
     got = rooms(client, rw, "admin")
     assert [r["room_code"] for r in got] == ["T01", "T02"]
     r = got[0]
-    assert CONTRACT <= set(r)
+    assert set(r) >= CONTRACT
     assert (r["expected"], r["present"], r["late"], r["absent"], r["incidents"]) == (len(t01), 2, 1, 0, 0)
     # Camera states come from the video hooks; none reported yet during a running session.
     assert [c["code"] for c in r["cameras"]] == ["T01-C1", "T01-C2"] and all(c["state"] for c in r["cameras"])
@@ -82,8 +83,10 @@ def test_the_cutoff_is_announced_once_per_room(client, db, world, clock, app):
         clock.advance(minutes=45)  # 09:30, the cutoff
         # The app's own task may win the race to announce; either way each room is announced once.
         announced = emit_cutoffs(app.state, clock.now()) + emit_cutoffs(app.state, clock.now())
-        assert len(announced) == len(set(announced)) and set(announced) <= {(rw.session_id, "T01"),
-                                                                          (rw.session_id, "T02")}
+        assert len(announced) == len(set(announced)) and set(announced) <= {
+            (rw.session_id, "T01"),
+            (rw.session_id, "T02"),
+        }
         ev = ws.receive_json(timeout=30)  # p3 proctors T02: only T02's announcement reaches them
         assert (ev["seq"], ev["event"], ev["room_code"]) == (s + 1, "absent", "T02")
         assert ev["room"]["absent"] == len(rw.in_room("T02")) - 1
@@ -112,12 +115,21 @@ def test_camera_states_come_from_the_cameras_health(client, db, world, clock):
     rw = room_world(db, world, clock.now())
     cams = {c.code: c.id for c in db.exec(select(Camera)).all()}
     db.add(CameraHealth(camera_id=cams["T01-C2"], state="offline", reason="power", changed_at=clock.now()))
-    db.add(CameraHealth(camera_id=cams["T02-C1"], state="recording", last_segment_at=clock.now(),
-                        last_hook_at=clock.now(), changed_at=clock.now()))
+    db.add(
+        CameraHealth(
+            camera_id=cams["T02-C1"],
+            state="recording",
+            last_segment_at=clock.now(),
+            last_hook_at=clock.now(),
+            changed_at=clock.now(),
+        )
+    )
     db.commit()
     got = rooms(client, rw, "admin")
-    assert got[0]["cameras"] == [{"code": "T01-C1", "state": "unknown", "reason": ""},
-                                 {"code": "T01-C2", "state": "offline", "reason": "power"}]
+    assert got[0]["cameras"] == [
+        {"code": "T01-C1", "state": "unknown", "reason": ""},
+        {"code": "T01-C2", "state": "offline", "reason": "power"},
+    ]
     assert got[1]["cameras"][0] == {"code": "T02-C1", "state": "recording", "reason": ""}
     assert [a["kind"] for a in got[0]["alerts"]] == ["camera_down"] and got[0]["alerts"][0]["camera"] == "T01-C2"
     assert got[1]["alerts"] == []
@@ -140,9 +152,19 @@ def test_offline_kiosk_conflict_raises_an_alert(client, db, world, clock, settin
     with client.websocket_connect(f"/ws/batches/{rw.batch_id}", headers=rw.h("p3")) as ws:
         s = ws.receive_json(timeout=30)["seq"]
         # A second kiosk, offline meanwhile, let the same candidate in: it syncs now.
-        resp = client.post("/api/v1/checkins/sync", headers={"Authorization": f"Bearer {other_kiosk}"}, json=[{
-            "ticket": qr, "id_number": cand.id_number, "kiosk_nonce": "offline-1",
-            "scanned_at": "2026-11-26T08:39:00+08:00", "offline_status": "accepted"}])
+        resp = client.post(
+            "/api/v1/checkins/sync",
+            headers={"Authorization": f"Bearer {other_kiosk}"},
+            json=[
+                {
+                    "ticket": qr,
+                    "id_number": cand.id_number,
+                    "kiosk_nonce": "offline-1",
+                    "scanned_at": "2026-11-26T08:39:00+08:00",
+                    "offline_status": "accepted",
+                }
+            ],
+        )
         assert resp.status_code == 200, resp.text
         ev = ws.receive_json(timeout=30)
         assert (ev["seq"], ev["event"], ev["room_code"]) == (s + 1, "offline_conflict", "T02")

@@ -1,5 +1,6 @@
 """Helpers for the video tests: an exam world with accounts, real segment files and
 signed recorder hooks sent through the real endpoint."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,20 +53,39 @@ def write_file(folder: Path, size: int = 4096) -> tuple[str, str, int]:
     return str(p), hashlib.sha256(data).hexdigest(), size
 
 
-def record_segment(client, folder: Path, camera: str, start: datetime, end: datetime, *, missing: bool = False,
-                   tamper: bool = False, started_hook: bool = True) -> dict[str, Any]:
+def record_segment(
+    client,
+    folder: Path,
+    camera: str,
+    start: datetime,
+    end: datetime,
+    *,
+    missing: bool = False,
+    tamper: bool = False,
+    started_hook: bool = True,
+) -> dict[str, Any]:
     """A segment as a recorder reports it: started, file written, finished with its hash."""
     path, sha, size = write_file(folder)
     if started_hook:
-        r = post_hook(client, hook("segment_started", camera, start, started_at=start, path=path,
-                                   segment_seconds=(end - start).total_seconds()))
+        r = post_hook(
+            client,
+            hook(
+                "segment_started",
+                camera,
+                start,
+                started_at=start,
+                path=path,
+                segment_seconds=(end - start).total_seconds(),
+            ),
+        )
         assert r.status_code == 200, r.text
     if tamper:
         sha = hashlib.sha256(b"something else").hexdigest()
     if missing:
         Path(path).unlink()
-    r = post_hook(client, hook("segment_finished", camera, end, started_at=start, ended_at=end, path=path,
-                               sha256=sha, bytes=size))
+    r = post_hook(
+        client, hook("segment_finished", camera, end, started_at=start, ended_at=end, path=path, sha256=sha, bytes=size)
+    )
     assert r.status_code == 200, r.text
     return {**r.json(), "path": path}
 
@@ -96,8 +116,9 @@ def video_world(db: Session, world, now: datetime) -> VideoWorld:
     from examday.registry.models import Camera
 
     w = builders.exam_world(db, now, EXAM_DAY, n_candidates=4)
-    sessions = db.exec(select(ExamSession).where(ExamSession.batch_id == w["batch"].id)
-                       .order_by(ExamSession.starts_at)).all()
+    sessions = db.exec(
+        select(ExamSession).where(ExamSession.batch_id == w["batch"].id).order_by(ExamSession.starts_at)
+    ).all()
     cams = {c.code: c.id for c in db.exec(select(Camera)).all()}
     vw = VideoWorld(w["institution"].id, w["batch"].id, sessions[0].id, sessions[1].id, cams)
     db.commit()  # SQLite transactions are BEGIN IMMEDIATE: never hold one while the server works

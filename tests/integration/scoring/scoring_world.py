@@ -1,6 +1,7 @@
 """A whole exam world for scoring tests, built with tests/builders.py, with
 accounts for the exam office, the five examiners (the first is the chief) and
 their signing PINs; every step after that goes through the HTTP API."""
+
 from __future__ import annotations
 
 import io
@@ -17,9 +18,11 @@ from tests.support import bearer
 
 EXAM_DAY = date(2026, 11, 26)  # the clock fixture's Thursday
 PIN = "246810"
-SKILL_RUBRIC = [{"code": "A1", "title": "安全操作", "max_points": 40},
-                {"code": "A2", "title": "接线工艺", "max_points": 35},
-                {"code": "A3", "title": "通电试验", "max_points": 25}]
+SKILL_RUBRIC = [
+    {"code": "A1", "title": "安全操作", "max_points": 40},
+    {"code": "A2", "title": "接线工艺", "max_points": 35},
+    {"code": "A3", "title": "通电试验", "max_points": 25},
+]
 
 
 def items_for(total: float) -> dict[str, float]:
@@ -47,29 +50,45 @@ class ScoringWorld:
         return bearer(self.tokens[self.examiners[i]])
 
     def rubric(self, part: str = "skill", items: list[dict] | None = None):
-        return self.client.put(f"/api/v1/batches/{self.batch_id}/rubrics/{part}",
-                               json={"items": items or SKILL_RUBRIC}, headers=self.admin)
+        return self.client.put(
+            f"/api/v1/batches/{self.batch_id}/rubrics/{part}", json={"items": items or SKILL_RUBRIC}, headers=self.admin
+        )
 
     def panel(self, part: str = "skill", members: list[int] | None = None, chief: int | None = None):
         members = self.examiners[:3] if members is None else members
-        return self.client.post(f"/api/v1/batches/{self.batch_id}/panels",
-                                json={"part": part, "examiner_ids": members,
-                                      "chief_id": self.examiners[0] if chief is None else chief},
-                                headers=self.admin)
+        return self.client.post(
+            f"/api/v1/batches/{self.batch_id}/panels",
+            json={"part": part, "examiner_ids": members, "chief_id": self.examiners[0] if chief is None else chief},
+            headers=self.admin,
+        )
 
-    def enter(self, i: int, candidate: int, total: float | None = None, part: str = "skill",
-              items: dict | None = None, pin: str = PIN):
-        body = {"batch_id": self.batch_id, "candidate_id": candidate, "part": part,
-                "items": items if items is not None else items_for(total), "pin": pin}
+    def enter(
+        self,
+        i: int,
+        candidate: int,
+        total: float | None = None,
+        part: str = "skill",
+        items: dict | None = None,
+        pin: str = PIN,
+    ):
+        body = {
+            "batch_id": self.batch_id,
+            "candidate_id": candidate,
+            "part": part,
+            "items": items if items is not None else items_for(total),
+            "pin": pin,
+        }
         return self.client.post("/api/v1/score-entries", json=body, headers=self.scorer(i))
 
     def theory(self, rows: list[tuple[str, str]] | None = None, text: str | None = None):
         if text is None:
             rows = rows if rows is not None else [(t, "80") for t in self.tickets]
             text = "ticket_number,score\n" + "".join(f"{t},{s}\n" for t, s in rows)
-        return self.client.post(f"/api/v1/batches/{self.batch_id}/theory-scores",
-                                files={"file": ("theory.csv", io.BytesIO(text.encode("utf-8")), "text/csv")},
-                                headers=self.admin)
+        return self.client.post(
+            f"/api/v1/batches/{self.batch_id}/theory-scores",
+            files={"file": ("theory.csv", io.BytesIO(text.encode("utf-8")), "text/csv")},
+            headers=self.admin,
+        )
 
     def scores(self, headers: dict[str, str] | None = None) -> dict:
         r = self.client.get(f"/api/v1/batches/{self.batch_id}/scores", headers=headers or self.admin)
@@ -116,8 +135,17 @@ class ScoringWorld:
             db.commit()
 
 
-def build(client, world, engine, clock, n_candidates: int = 4, level: int = 4, exam_day: date = EXAM_DAY,
-          config: str | None = None, pins: bool = True) -> ScoringWorld:
+def build(
+    client,
+    world,
+    engine,
+    clock,
+    n_candidates: int = 4,
+    level: int = 4,
+    exam_day: date = EXAM_DAY,
+    config: str | None = None,
+    pins: bool = True,
+) -> ScoringWorld:
     with Session(engine, expire_on_commit=False) as db:
         w = builders.exam_world(db, clock.now(), exam_day, n_candidates=n_candidates, level=level)
         if config is not None:
@@ -126,9 +154,15 @@ def build(client, world, engine, clock, n_candidates: int = 4, level: int = 4, e
             db.add(b)
             db.commit()
         sw = ScoringWorld(
-            client=client, world=world, engine=engine, batch_id=w["batch"].id, institution_id=w["institution"].id,
-            candidates=[c.id for c in w["candidates"]], tickets=[c.ticket_number for c in w["candidates"]],
-            examiners=[s.id for s in w["staff"]["examiner"]], admin={},
+            client=client,
+            world=world,
+            engine=engine,
+            batch_id=w["batch"].id,
+            institution_id=w["institution"].id,
+            candidates=[c.id for c in w["candidates"]],
+            tickets=[c.ticket_number for c in w["candidates"]],
+            examiners=[s.id for s in w["staff"]["examiner"]],
+            admin={},
         )
     sw.admin = bearer(world.token("office", "admin", sw.institution_id))
     for i, sid in enumerate(sw.examiners):
@@ -138,5 +172,3 @@ def build(client, world, engine, clock, n_candidates: int = 4, level: int = 4, e
             r = client.post("/api/v1/me/pin", json={"pin": PIN}, headers=bearer(sw.tokens[sid]))
             assert r.status_code == 200, r.text
     return sw
-
-

@@ -1,4 +1,5 @@
 """Combining the panel and arbitration (R-PANEL-1, R-SCORE-3, R-SCORE-2)."""
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,11 @@ def test_spread_over_tolerance_goes_to_arbitration(three, engine):
     assert part["status"] == "arbitration" and part["score"] is None
     items = three.client.get(f"/api/v1/batches/{three.batch_id}/arbitrations", headers=three.scorer(0)).json()
     assert [(i["candidate_id"], i["reasons"]) for i in items] == [(three.candidates[0], ["spread"])]
-    assert items[0]["totals"] == {str(three.examiners[0]): "70.0", str(three.examiners[1]): "75.0",
-                                  str(three.examiners[2]): "80.5"}
+    assert items[0]["totals"] == {
+        str(three.examiners[0]): "70.0",
+        str(three.examiners[1]): "75.0",
+        str(three.examiners[2]): "80.5",
+    }
 
 
 def test_spread_equal_to_tolerance_is_agreement(three):
@@ -98,10 +102,12 @@ def test_chief_rescore_opens_a_new_round(three, engine):
     sw = three
     scored(sw, (60, 75, 85))
     url = f"/api/v1/batches/{sw.batch_id}/arbitrations/{sw.candidates[0]}/skill"
-    assert_refusal(sw.client.post(url, json={"action": "rescore", "reason": " "}, headers=sw.scorer(0)),
-                   422, "reason_required")
-    assert_refusal(sw.client.post(url, json={"action": "rescore", "reason": "x"}, headers=sw.scorer(1)),
-                   403, "forbidden")
+    assert_refusal(
+        sw.client.post(url, json={"action": "rescore", "reason": " "}, headers=sw.scorer(0)), 422, "reason_required"
+    )
+    assert_refusal(
+        sw.client.post(url, json={"action": "rescore", "reason": "x"}, headers=sw.scorer(1)), 403, "forbidden"
+    )
     r = sw.client.post(url, json={"action": "rescore", "reason": "分差过大，请复核接线工艺项"}, headers=sw.scorer(0))
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["round"]) == ("rescore", 1)
@@ -133,8 +139,11 @@ def test_chief_accepts_the_totals(three, engine):
     assert r.status_code == 200, r.text
     assert r.json()["score"] == one_decimal(mean([59, 61, 62])) == 60.7
     assert [s["action"] for s in r.json()["steps"]] == ["opened", "accept"]
-    assert_refusal(sw.client.post(url, json={"action": "accept", "reason": "again"}, headers=sw.scorer(0)),
-                   409, "not_in_arbitration")
+    assert_refusal(
+        sw.client.post(url, json={"action": "accept", "reason": "again"}, headers=sw.scorer(0)),
+        409,
+        "not_in_arbitration",
+    )
 
 
 def test_entries_wait_while_the_chief_decides(three):

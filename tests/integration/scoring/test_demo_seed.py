@@ -1,4 +1,5 @@
 """The demo's older batch: scored, published and locked through the services (R-PUB-1, R-SCORE-3)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,9 +19,17 @@ def test_demo_batch_ends_locked_and_sealed(client, world, engine, clock, app, se
         accounts = {a.staff_id: a for a in db.exec(select(Account)).all() if a.staff_id}
         admin = actor_of(db.exec(select(Account).where(Account.role == "admin")).one())
         scorers = [actor_of(accounts[s]) for s in sw.examiners[:3]]
-        body = score_publish_lock(db, batch_id=sw.batch_id, admin=admin, scorers=scorers,
-                                  chief_staff_id=sw.examiners[0], passwords=app.state.passwords,
-                                  secret_key=settings.secret_key, pin="2468", now=clock.now())
+        body = score_publish_lock(
+            db,
+            batch_id=sw.batch_id,
+            admin=admin,
+            scorers=scorers,
+            chief_staff_id=sw.examiners[0],
+            passwords=app.state.passwords,
+            secret_key=settings.secret_key,
+            pin="2468",
+            now=clock.now(),
+        )
         db.commit()
         assert body["seal"]["results"] == len(sw.candidates) and body["seal"]["entries"] == 3 * len(sw.candidates)
         assert verify_seals(db) == []

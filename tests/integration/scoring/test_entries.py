@@ -1,4 +1,5 @@
 """Independent, signed, hash-chained score entries (R-SCORE-1, R-SCORE-2, R-PANEL-1, R-RECUSE-1)."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from examday.registry.models import StaffConflict
-from scoring.services.entries import as_version, examiner_secret
 from scoring.entry_chain import verify_chain, verify_signature
 from scoring.models import ScoreEntry
+from scoring.services.entries import as_version, examiner_secret
 from tests.integration.scoring.scoring_world import PIN
 from tests.support import assert_refusal
 
@@ -41,8 +42,9 @@ def test_entry_is_stored_signed_and_hashed(ready, engine, settings):
     secret = examiner_secret(settings.secret_key, sw.examiners[1])
     assert verify_signature(body["hash"], body["signature"], PIN, secret)
     assert not verify_signature(body["hash"], body["signature"], "999999", secret)
-    assert not verify_signature(body["hash"], body["signature"], PIN, examiner_secret(settings.secret_key,
-                                                                                       sw.examiners[2]))
+    assert not verify_signature(
+        body["hash"], body["signature"], PIN, examiner_secret(settings.secret_key, sw.examiners[2])
+    )
 
 
 # R-SCORE-1: without the right PIN nothing is signed and nothing is stored.
@@ -62,13 +64,16 @@ def test_examiner_without_a_pin_must_set_one_first(client, world, engine, clock)
 
 
 # R-SCORE-3: each item between 0 and its maximum, items matching the rubric.
-@pytest.mark.parametrize("items, code", [
-    ({"A1": 41, "A2": 30, "A3": 20}, "score_out_of_range"),
-    ({"A1": -1, "A2": 30, "A3": 20}, "score_out_of_range"),
-    ({"A1": 30.25, "A2": 30, "A3": 20}, "score_out_of_range"),
-    ({"A1": 30, "A2": 30}, "score_items_mismatch"),
-    ({"A1": 30, "A2": 30, "A3": 20, "B9": 1}, "score_items_mismatch"),
-])
+@pytest.mark.parametrize(
+    "items, code",
+    [
+        ({"A1": 41, "A2": 30, "A3": 20}, "score_out_of_range"),
+        ({"A1": -1, "A2": 30, "A3": 20}, "score_out_of_range"),
+        ({"A1": 30.25, "A2": 30, "A3": 20}, "score_out_of_range"),
+        ({"A1": 30, "A2": 30}, "score_items_mismatch"),
+        ({"A1": 30, "A2": 30, "A3": 20, "B9": 1}, "score_items_mismatch"),
+    ],
+)
 def test_entry_is_checked_against_the_rubric(ready, engine, items, code):
     assert_refusal(ready.enter(1, ready.candidates[0], items=items), 422, code, "R-SCORE-3")
     assert entry_count(engine) == 0
@@ -77,8 +82,11 @@ def test_entry_is_checked_against_the_rubric(ready, engine, items, code):
 # R-PANEL-1: the panel alone scores.
 def test_examiner_off_the_panel_cannot_score(ready, engine):
     assert_refusal(ready.enter(4, ready.candidates[0], 80), 403, "not_on_panel", "R-PANEL-1")
-    r = ready.client.post("/api/v1/score-entries", headers=ready.admin, json={
-        "batch_id": ready.batch_id, "candidate_id": ready.candidates[0], "part": "skill", "items": {}})
+    r = ready.client.post(
+        "/api/v1/score-entries",
+        headers=ready.admin,
+        json={"batch_id": ready.batch_id, "candidate_id": ready.candidates[0], "part": "skill", "items": {}},
+    )
     assert_refusal(r, 403, "forbidden")
     assert entry_count(engine) == 0
 
@@ -86,10 +94,16 @@ def test_examiner_off_the_panel_cannot_score(ready, engine):
 # R-RECUSE-1: an examiner who stands aside is excluded for that candidate only.
 def test_recused_examiner_cannot_score_that_candidate(sw, engine, clock):
     with Session(engine) as db:
-        db.add(StaffConflict(staff_id=sw.examiners[4], kind="relative", candidate_id=sw.candidates[0],
-                             created_at=clock.now()))
-        db.add(StaffConflict(staff_id=sw.examiners[3], kind="trained", candidate_id=sw.candidates[0],
-                             created_at=clock.now()))
+        db.add(
+            StaffConflict(
+                staff_id=sw.examiners[4], kind="relative", candidate_id=sw.candidates[0], created_at=clock.now()
+            )
+        )
+        db.add(
+            StaffConflict(
+                staff_id=sw.examiners[3], kind="trained", candidate_id=sw.candidates[0], created_at=clock.now()
+            )
+        )
         db.commit()
     assert sw.rubric().status_code == 200
     assert sw.panel(members=sw.examiners).status_code == 201
@@ -110,7 +124,9 @@ def test_correction_is_a_new_version_chained_to_the_old(ready, engine):
     with Session(engine) as db:
         rows = db.exec(select(ScoreEntry).order_by(ScoreEntry.version)).all()
         assert [(r.version, r.total_tenths, r.hash) for r in rows] == [
-            (1, 700, first["hash"]), (2, 750, second["hash"])]
+            (1, 700, first["hash"]),
+            (2, 750, second["hash"]),
+        ]
         assert verify_chain([as_version(r) for r in rows]) is None
     # The newest version is the one that counts when the panel completes.
     ready.enter(0, ready.candidates[0], 75)

@@ -1,4 +1,5 @@
 """Score summary exports (R-PUB-2, R-PRIV-1) and certificate data (R-CERT-1, R-FMT-CERT, R-PUB-2)."""
+
 from __future__ import annotations
 
 import csv
@@ -46,10 +47,14 @@ def test_csv_is_utf8_with_bom_and_lists_every_candidate(locked, engine):
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["序号", "准考证号", "姓名", "身份证号"]
     cands = people(engine, locked.candidates)
-    body = rows[1:1 + len(cands)]
+    body = rows[1 : 1 + len(cands)]
     assert [(x[1], x[2], x[3]) for x in body] == [(c.ticket_number, c.name, c.id_number) for c in cands]
-    assert [x[4:] for x in body] == [["55.0", "82.0", "不合格"], ["缺考", "82.0", "缺考"],
-                                     ["90.0", "82.0", "合格"], ["90.0", "82.0", "合格"]]
+    assert [x[4:] for x in body] == [
+        ["55.0", "82.0", "不合格"],
+        ["缺考", "82.0", "缺考"],
+        ["90.0", "82.0", "合格"],
+        ["90.0", "82.0", "合格"],
+    ]
 
 
 def test_xlsx_has_the_summary_and_the_seal(locked, engine):
@@ -70,8 +75,9 @@ def test_centre_sees_masked_ids_and_evaluators_cannot_export(locked, world, engi
     text = locked.client.get(f"/api/v1/batches/{locked.batch_id}/results.csv", headers=centre).content.decode()
     for c in people(engine, locked.candidates):
         assert c.id_number not in text and mask_id_number(c.id_number) in text
-    assert_refusal(locked.client.get(f"/api/v1/batches/{locked.batch_id}/results.csv", headers=locked.scorer(1)),
-                   403, "forbidden")
+    assert_refusal(
+        locked.client.get(f"/api/v1/batches/{locked.batch_id}/results.csv", headers=locked.scorer(1)), 403, "forbidden"
+    )
 
 
 # R-CERT-1 + R-FMT-CERT: numbers only for those who passed, 22 characters.
@@ -83,17 +89,29 @@ def test_certificates_for_those_who_passed(locked, engine):
     for n, c in enumerate(body["certificates"], start=1):
         assert re.fullmatch(r"[YS]\d{21}", c["number"])
         parts = parse_certificate_number(c["number"])
-        assert (parts.kind, parts.institution_code, parts.province_code, parts.site_serial, parts.year,
-                parts.level, parts.serial) == ("Y", "0000", "22", "000012", 2026, 4, n)  # 吉林 is 22
+        assert (
+            parts.kind,
+            parts.institution_code,
+            parts.province_code,
+            parts.site_serial,
+            parts.year,
+            parts.level,
+            parts.serial,
+        ) == ("Y", "0000", "22", "000012", 2026, 4, n)  # 吉林 is 22
     # R-PUB-2: reported within 30 working days of the issue date.
     issue, deadline = date.fromisoformat(body["issue_date"]), date.fromisoformat(body["reporting_deadline"])
     assert DEFAULT_CALENDAR.working_days_between(issue, deadline) == 30
     assert DEFAULT_CALENDAR.is_working_day(deadline)
-    csv_text = locked.client.get(f"/api/v1/batches/{locked.batch_id}/certificates.csv",
-                                 headers=locked.admin).content.decode("utf-8-sig")
+    csv_text = locked.client.get(
+        f"/api/v1/batches/{locked.batch_id}/certificates.csv", headers=locked.admin
+    ).content.decode("utf-8-sig")
     assert body["certificates"][0]["number"] in csv_text and body["reporting_deadline"] in csv_text
-    assert_refusal(locked.client.post(f"/api/v1/batches/{locked.batch_id}/certificates", headers=locked.admin,
-                                      json=CERT), 409, "certificates_issued", "R-CERT-1")
+    assert_refusal(
+        locked.client.post(f"/api/v1/batches/{locked.batch_id}/certificates", headers=locked.admin, json=CERT),
+        409,
+        "certificates_issued",
+        "R-CERT-1",
+    )
 
 
 def test_reporting_deadline_is_shown_to_the_centre(locked, world):
@@ -111,8 +129,9 @@ def test_no_certificates_before_the_lock(sw):
 
 
 def test_serials_continue_across_batches(locked, client, world, engine, clock):
-    first = locked.client.post(f"/api/v1/batches/{locked.batch_id}/certificates", headers=locked.admin,
-                               json=CERT).json()
+    first = locked.client.post(
+        f"/api/v1/batches/{locked.batch_id}/certificates", headers=locked.admin, json=CERT
+    ).json()
     clock.at = datetime(2026, 11, 26, 8, 0, tzinfo=CST)
     with Session(engine, expire_on_commit=False) as db:
         inst = db.get(Institution, locked.institution_id)

@@ -1,4 +1,5 @@
 """The lock and its seal (R-PUB-1, R-SCORE-3, R-AUDIT-1)."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,8 @@ from sqlmodel import Session, select
 
 from examday import keys
 from examday.clock import CST
-from scoring.services.lock import seal_payload, verify_seals
 from scoring.models import BatchSeal
+from scoring.services.lock import seal_payload, verify_seals
 from tests.support import assert_refusal
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)
@@ -49,8 +50,9 @@ def test_lock_stores_a_signed_seal(published, clock, engine):
         assert keys.verify(db, row.kid, seal_payload(published.batch_id, row.digest, row.locked_at), row.signature)
         assert verify_seals(db) == []
     # The seal is printed on the exports and the public page.
-    csv_text = published.client.get(f"/api/v1/batches/{published.batch_id}/results.csv",
-                                     headers=published.admin).content.decode("utf-8-sig")
+    csv_text = published.client.get(
+        f"/api/v1/batches/{published.batch_id}/results.csv", headers=published.admin
+    ).content.decode("utf-8-sig")
     assert seal["digest"] in csv_text and seal["signature"] in csv_text
     public = published.client.get(f"/public/batches/{published.batch_id}/publicity")
     assert public.json()["seal"]["digest"] == seal["digest"]
@@ -67,8 +69,11 @@ def test_first_request_after_the_end_locks_the_batch(published, clock):
 
 
 def test_no_automatic_lock_while_an_objection_is_open(published, clock):
-    published.client.post(f"/api/v1/batches/{published.batch_id}/objections", headers=published.admin,
-                          json={"candidate_id": published.candidates[0], "part": "skill", "reason": "异议"})
+    published.client.post(
+        f"/api/v1/batches/{published.batch_id}/objections",
+        headers=published.admin,
+        json={"candidate_id": published.candidates[0], "part": "skill", "reason": "异议"},
+    )
     clock.at = AFTER_END
     public = published.client.get(f"/public/batches/{published.batch_id}/publicity").json()
     assert public["status"] == "publicity" and public["seal"] is None
@@ -77,10 +82,14 @@ def test_no_automatic_lock_while_an_objection_is_open(published, clock):
 # R-SCORE-3: after the lock, the API refuses every change with `locked`.
 def test_after_the_lock_every_change_is_refused(published, clock, engine):
     sw = published
-    oid = sw.client.post(f"/api/v1/batches/{sw.batch_id}/objections", headers=sw.admin, json={
-        "candidate_id": sw.candidates[0], "part": "skill", "reason": "异议"}).json()["id"]
-    sw.client.post(f"/api/v1/objections/{oid}/resolve", headers=sw.admin,
-                   json={"decision": "rejected", "reason": "评分有据"})
+    oid = sw.client.post(
+        f"/api/v1/batches/{sw.batch_id}/objections",
+        headers=sw.admin,
+        json={"candidate_id": sw.candidates[0], "part": "skill", "reason": "异议"},
+    ).json()["id"]
+    sw.client.post(
+        f"/api/v1/objections/{oid}/resolve", headers=sw.admin, json={"decision": "rejected", "reason": "评分有据"}
+    )
     clock.at = AFTER_END
     assert sw.lock().status_code == 200
     with Session(engine) as db:
@@ -93,12 +102,19 @@ def test_after_the_lock_every_change_is_refused(published, clock, engine):
         sw.theory(),
         sw.client.post(f"/api/v1/batches/{b}/absences", headers=sw.admin, json={"candidate_id": c, "part": "skill"}),
         sw.client.post(f"/api/v1/batches/{b}/publicity", headers=sw.admin),
-        sw.client.post(f"/api/v1/batches/{b}/objections", headers=sw.admin,
-                       json={"candidate_id": c, "part": "skill", "reason": "x"}),
-        sw.client.post(f"/api/v1/objections/{oid}/resolve", headers=sw.admin,
-                       json={"decision": "upheld", "reason": "x"}),
-        sw.client.post(f"/api/v1/batches/{b}/arbitrations/{c}/skill", headers=sw.scorer(0),
-                       json={"action": "rescore", "reason": "x"}),
+        sw.client.post(
+            f"/api/v1/batches/{b}/objections",
+            headers=sw.admin,
+            json={"candidate_id": c, "part": "skill", "reason": "x"},
+        ),
+        sw.client.post(
+            f"/api/v1/objections/{oid}/resolve", headers=sw.admin, json={"decision": "upheld", "reason": "x"}
+        ),
+        sw.client.post(
+            f"/api/v1/batches/{b}/arbitrations/{c}/skill",
+            headers=sw.scorer(0),
+            json={"action": "rescore", "reason": "x"},
+        ),
         sw.lock(),
     ]
     for resp in attempts:
@@ -109,14 +125,18 @@ def test_after_the_lock_every_change_is_refused(published, clock, engine):
 
 
 def test_exports_before_the_lock_say_they_are_not_sealed(published):
-    text = published.client.get(f"/api/v1/batches/{published.batch_id}/results.csv",
-                                headers=published.admin).content.decode("utf-8-sig")
+    text = published.client.get(
+        f"/api/v1/batches/{published.batch_id}/results.csv", headers=published.admin
+    ).content.decode("utf-8-sig")
     assert "not locked" in text
 
 
 def test_theory_file_after_the_lock_is_refused_and_nothing_read(published, clock):
     clock.at = AFTER_END
     published.lock()
-    r = published.client.post(f"/api/v1/batches/{published.batch_id}/theory-scores", headers=published.admin,
-                              files={"file": ("t.csv", io.BytesIO(b"garbage"), "text/csv")})
+    r = published.client.post(
+        f"/api/v1/batches/{published.batch_id}/theory-scores",
+        headers=published.admin,
+        files={"file": ("t.csv", io.BytesIO(b"garbage"), "text/csv")},
+    )
     assert_refusal(r, 409, "locked")

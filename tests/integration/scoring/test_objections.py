@@ -1,4 +1,5 @@
 """Objections during publicity, settled before the lock (R-PUB-1)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,14 +15,22 @@ AFTER_END = datetime(2026, 12, 3, 9, 0, tzinfo=CST)  # publicity from 26 Nov end
 
 
 def objection(sw, part: str | None = "skill", candidate: int | None = None, reason: str = "对技能成绩有异议"):
-    return sw.client.post(f"/api/v1/batches/{sw.batch_id}/objections", headers=sw.admin, json={
-        "candidate_id": sw.candidates[0] if candidate is None else candidate, "part": part, "reason": reason,
-        "raised_by": "考生本人"})
+    return sw.client.post(
+        f"/api/v1/batches/{sw.batch_id}/objections",
+        headers=sw.admin,
+        json={
+            "candidate_id": sw.candidates[0] if candidate is None else candidate,
+            "part": part,
+            "reason": reason,
+            "raised_by": "考生本人",
+        },
+    )
 
 
 def resolve(sw, oid: int, decision: str, reason: str = "复核评分记录"):
-    return sw.client.post(f"/api/v1/objections/{oid}/resolve", headers=sw.admin,
-                          json={"decision": decision, "reason": reason})
+    return sw.client.post(
+        f"/api/v1/objections/{oid}/resolve", headers=sw.admin, json={"decision": decision, "reason": reason}
+    )
 
 
 @pytest.fixture
@@ -105,6 +114,7 @@ def test_an_objection_places_a_legal_hold_on_its_batch(published, engine):
     o = objection(published)
     assert o.status_code == 201, o.text
     with Session(engine) as db:
-        holds = db.exec(select(LegalHold).where(LegalHold.object_type == "batch",
-                                                LegalHold.object_id == str(published.batch_id))).all()
+        holds = db.exec(
+            select(LegalHold).where(LegalHold.object_type == "batch", LegalHold.object_id == str(published.batch_id))
+        ).all()
     assert [h.source for h in holds] == [f"objection:{o.json()['id']}"]

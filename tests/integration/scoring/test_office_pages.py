@@ -1,6 +1,7 @@
 """The exam office's scoring page and the chief's results page: the same refusals as the
 API, on the page (R-SCORE-3, R-PANEL-1, R-PUB-1); the whole walk is in
 tests/browser/journeys/."""
+
 from __future__ import annotations
 
 from sqlmodel import Session
@@ -10,13 +11,15 @@ from scoring.services.lock import seal_of
 
 def test_a_bad_rubric_or_panel_is_refused_on_the_page_with_every_reason(sw):
     url = f"/office/batches/{sw.batch_id}/scores"
-    page = sw.client.post(f"{url}/rubric", data={"part": "skill", "items": "A1,准备,20\nA2,操作,50"},
-                          headers=sw.admin)
+    page = sw.client.post(f"{url}/rubric", data={"part": "skill", "items": "A1,准备,20\nA2,操作,50"}, headers=sw.admin)
     assert page.status_code == 422 and "R-SCORE-3" in page.text and 'data-code="rubric_invalid"' in page.text
     page = sw.client.post(f"{url}/rubric", data={"part": "skill", "items": "A1 准备 20"}, headers=sw.admin)
     assert page.status_code == 422 and "第1行应为 代码,名称,分值" in page.text and "Line 1" in page.text
-    page = sw.client.post(f"{url}/panel", data={"part": "skill", "examiner": [str(x) for x in sw.examiners[:2]],
-                                                "chief": str(sw.examiners[0])}, headers=sw.admin)
+    page = sw.client.post(
+        f"{url}/panel",
+        data={"part": "skill", "examiner": [str(x) for x in sw.examiners[:2]], "chief": str(sw.examiners[0])},
+        headers=sw.admin,
+    )
     assert page.status_code == 422 and "R-PANEL-1" in page.text and 'data-code="panel_rejected"' in page.text
     assert sw.client.get(f"/api/v1/batches/{sw.batch_id}/panels", headers=sw.admin).json() == []
     assert sw.client.get(f"/api/v1/batches/{sw.batch_id}/rubrics/skill", headers=sw.admin).json()["items"] == []
@@ -24,11 +27,19 @@ def test_a_bad_rubric_or_panel_is_refused_on_the_page_with_every_reason(sw):
 
 def test_the_forms_set_the_rubric_and_the_panel(sw):
     url = f"/office/batches/{sw.batch_id}/scores"
-    r = sw.client.post(f"{url}/rubric", data={"part": "skill", "items": "A1，安全操作，40\nA2,接线工艺,35\nA3\t通电试验\t25"},
-                       headers=sw.admin, follow_redirects=False)
+    r = sw.client.post(
+        f"{url}/rubric",
+        data={"part": "skill", "items": "A1，安全操作，40\nA2,接线工艺,35\nA3\t通电试验\t25"},
+        headers=sw.admin,
+        follow_redirects=False,
+    )
     assert r.status_code in (302, 303) and r.headers["location"].endswith("done=rubric")
-    r = sw.client.post(f"{url}/panel", data={"part": "skill", "examiner": [str(x) for x in sw.examiners[:3]],
-                                             "chief": str(sw.examiners[1])}, headers=sw.admin, follow_redirects=False)
+    r = sw.client.post(
+        f"{url}/panel",
+        data={"part": "skill", "examiner": [str(x) for x in sw.examiners[:3]], "chief": str(sw.examiners[1])},
+        headers=sw.admin,
+        follow_redirects=False,
+    )
     assert r.status_code in (302, 303)
     panels = sw.client.get(f"/api/v1/batches/{sw.batch_id}/panels", headers=sw.admin).json()
     assert panels[0]["examiner_ids"] == sw.examiners[:3] and panels[0]["chief_id"] == sw.examiners[1]

@@ -1,4 +1,5 @@
 """The examiner's tablet pages and the chief's arbitration page (R-SCORE-1, R-PANEL-1)."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,7 +57,9 @@ def test_form_entry_is_accepted_and_signed(ready, engine):
 
 def test_form_with_a_wrong_pin_is_refused_on_the_page(ready, engine):
     url = f"/evaluate/{ready.batch_id}/skill/{ready.candidates[0]}"
-    r = ready.client.post(url + "/sign", data=form({"A1": 38, "A2": 30, "A3": 20}, pin="111111"), headers=ready.scorer(1))
+    r = ready.client.post(
+        url + "/sign", data=form({"A1": 38, "A2": 30, "A3": 20}, pin="111111"), headers=ready.scorer(1)
+    )
     assert r.status_code == 403 and "签名密码错误" in r.text
     assert 'value="38"' in r.text  # what was typed is kept for the next try
     with Session(engine) as db:
@@ -82,8 +85,11 @@ def test_chief_arbitrates_on_the_page(ready):
     page = ready.client.get(f"/evaluate/{ready.batch_id}/arbitration", headers=ready.scorer(0))
     assert page.status_code == 200 and "分差超过允许范围" in page.text and "55.0" in page.text
     assert ready.client.get(f"/evaluate/{ready.batch_id}/arbitration", headers=ready.scorer(1)).status_code == 403
-    r = ready.client.post(f"/evaluate/{ready.batch_id}/arbitration/{ready.candidates[0]}/skill",
-                          data={"action": "rescore", "reason": "请复核"}, headers=ready.scorer(0))
+    r = ready.client.post(
+        f"/evaluate/{ready.batch_id}/arbitration/{ready.candidates[0]}/skill",
+        data={"action": "rescore", "reason": "请复核"},
+        headers=ready.scorer(0),
+    )
     assert r.status_code == 200 and "没有待仲裁的评分" in r.text
     assert ready.part(ready.candidates[0])["status"] == "rescore"
 

@@ -1,4 +1,5 @@
 """Panels: R-PANEL-1, R-STAFF-2, R-RECUSE-1, R-RATIO-1 — refused with every violation."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -107,10 +108,14 @@ def test_panel_of_five_keeps_three_scorers_after_recusal(sw, engine, clock):
     r = sw.panel(members=sw.examiners)
     assert r.status_code == 201, r.text
     recusals = r.json()["recusals"]
-    assert recusals[str(sw.candidates[0])] == {str(sw.examiners[3]): "same_employer",
-                                               str(sw.examiners[4]): "same_employer"}
-    assert recusals[str(sw.candidates[1])] == {str(sw.examiners[3]): "trained_candidate",
-                                               str(sw.examiners[4]): "relative"}
+    assert recusals[str(sw.candidates[0])] == {
+        str(sw.examiners[3]): "same_employer",
+        str(sw.examiners[4]): "same_employer",
+    }
+    assert recusals[str(sw.candidates[1])] == {
+        str(sw.examiners[3]): "trained_candidate",
+        str(sw.examiners[4]): "relative",
+    }
 
 
 # R-RATIO-1: one examiner per 5 candidates assessed at once (the skill room's stations).

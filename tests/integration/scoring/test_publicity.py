@@ -1,4 +1,5 @@
 """Score publicity: 5 working days (R-PUB-1, R-CAL), the public page (R-PRIV-1)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,8 +18,9 @@ def test_publicity_needs_every_score_final(sw):
     assert sw.rubric().status_code == 200 and sw.panel().status_code == 201
     for i in range(3):
         sw.enter(i, sw.candidates[0], 80)
-    body = assert_refusal(sw.client.post(f"/api/v1/batches/{sw.batch_id}/publicity", headers=sw.admin),
-                          409, "scores_not_final", "R-PUB-1")
+    body = assert_refusal(
+        sw.client.post(f"/api/v1/batches/{sw.batch_id}/publicity", headers=sw.admin), 409, "scores_not_final", "R-PUB-1"
+    )
     assert body["detail"]["pending"] == 3 + 4  # three skill parts left, four theory scores not imported
     assert sw.batch_status() == "filed"
 
@@ -61,8 +63,12 @@ def test_publicity_in_a_year_without_a_notice_is_provisional(client, world, engi
 def test_publicity_starts_once(sw):
     sw.ready_for_publicity()
     sw.publish()
-    assert_refusal(sw.client.post(f"/api/v1/batches/{sw.batch_id}/publicity", headers=sw.admin),
-                   409, "publicity_started", "R-PUB-1")
+    assert_refusal(
+        sw.client.post(f"/api/v1/batches/{sw.batch_id}/publicity", headers=sw.admin),
+        409,
+        "publicity_started",
+        "R-PUB-1",
+    )
 
 
 def test_public_page_is_not_there_before_publicity(sw):

@@ -1,4 +1,5 @@
 """Rubrics per batch and part (R-SCORE-3), through the HTTP API."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -14,8 +15,12 @@ def lines(engine) -> list[tuple[str, int]]:
 
 # R-SCORE-3: the items of a part add up to 100.
 def test_rubric_summing_to_100_is_stored_and_returned(sw, engine):
-    r = sw.rubric(items=[{"code": "A1", "title": "安全", "max_points": 40.5},
-                         {"code": "A2", "title": "工艺", "max_points": "59.5"}])
+    r = sw.rubric(
+        items=[
+            {"code": "A1", "title": "安全", "max_points": 40.5},
+            {"code": "A2", "title": "工艺", "max_points": "59.5"},
+        ]
+    )
     assert r.status_code == 200, r.text
     assert r.json()["total"] == 100.0
     assert [i["max_points"] for i in r.json()["items"]] == [40.5, 59.5]
@@ -26,9 +31,13 @@ def test_rubric_summing_to_100_is_stored_and_returned(sw, engine):
 
 # R-SCORE-3
 def test_rubric_not_summing_to_100_is_refused_with_every_problem_and_nothing_stored(sw, engine):
-    r = sw.rubric(items=[{"code": "A1", "title": "x", "max_points": 50},
-                         {"code": "A1", "title": "y", "max_points": 30},
-                         {"code": "A3", "title": "z", "max_points": -5}])
+    r = sw.rubric(
+        items=[
+            {"code": "A1", "title": "x", "max_points": 50},
+            {"code": "A1", "title": "y", "max_points": 30},
+            {"code": "A3", "title": "z", "max_points": -5},
+        ]
+    )
     body = assert_refusal(r, 422, "rubric_invalid", "R-SCORE-3")
     reasons = {p["reason"] for p in body["detail"]["problems"]}
     assert {"code_duplicate", "max_not_positive", "sum_not_100"} <= reasons
@@ -56,5 +65,11 @@ def test_only_the_exam_office_sets_a_rubric(sw):
     r = sw.client.put(f"/api/v1/batches/{sw.batch_id}/rubrics/skill", json={"items": []}, headers=sw.scorer(1))
     assert_refusal(r, 403, "forbidden")
     other = sw.world.token("outsider", "admin", None)  # the installation admin may; another institution's may not
-    assert sw.client.put(f"/api/v1/batches/{sw.batch_id}/rubrics/skill", json={"items": [
-        {"code": "A", "title": "a", "max_points": 100}]}, headers=bearer(other)).status_code == 200
+    assert (
+        sw.client.put(
+            f"/api/v1/batches/{sw.batch_id}/rubrics/skill",
+            json={"items": [{"code": "A", "title": "a", "max_points": 100}]},
+            headers=bearer(other),
+        ).status_code
+        == 200
+    )

@@ -1,6 +1,7 @@
 """The database refuses changes to a locked batch's scores (R-SCORE-3, R-AUDIT-1),
 on SQLite and PostgreSQL; a row changed behind the triggers' back is caught by
 ``examday audit verify``."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ from sqlmodel import Session, select
 
 from examday.clock import CST
 from scoring.ddl import install_lock_triggers
-from scoring.services.lock import verify_seals
 from scoring.models import PartScore, ScoreEntry
+from scoring.services.lock import verify_seals
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)
 
@@ -51,23 +52,35 @@ def test_direct_update_and_delete_of_locked_rows_are_refused(locked, engine):
     assert "locked" in refused(engine, "DELETE FROM batch_seal WHERE batch_id = :b", b=locked.batch_id)
     # Unlocking the batch, or moving its pass mark, is refused too.
     assert "locked" in refused(engine, "UPDATE batch SET status = 'filed' WHERE id = :b", b=locked.batch_id)
-    assert "locked" in refused(engine, "UPDATE batch SET config = :c WHERE id = :b",
-                               c=json.dumps({"pass_mark": 50}), b=locked.batch_id)
+    assert "locked" in refused(
+        engine, "UPDATE batch SET config = :c WHERE id = :b", c=json.dumps({"pass_mark": 50}), b=locked.batch_id
+    )
     with Session(engine) as db:
         assert db.get(PartScore, ps).score_tenths != 1000
         assert verify_seals(db) == []
 
 
 def test_insert_into_a_locked_batch_is_refused(locked, engine, clock):
-    msg = refused(engine, "INSERT INTO objection (batch_id, candidate_id, part, raised_by, reason, status, created_at)"
-                          " VALUES (:b, :c, 'skill', '', 'x', 'open', :t)",
-                  b=locked.batch_id, c=locked.candidates[0], t=clock.now().replace(tzinfo=None))
+    msg = refused(
+        engine,
+        "INSERT INTO objection (batch_id, candidate_id, part, raised_by, reason, status, created_at)"
+        " VALUES (:b, :c, 'skill', '', 'x', 'open', :t)",
+        b=locked.batch_id,
+        c=locked.candidates[0],
+        t=clock.now().replace(tzinfo=None),
+    )
     assert "locked" in msg
-    msg = refused(engine, "INSERT INTO score_entry (batch_id, candidate_id, part, examiner_staff_id, version, round,"
-                          " items, total_tenths, hash, signature, created_at) VALUES"
-                          " (:b, :c, 'skill', :e, 9, 0, '{}', 0, :h, 'x', :t)",
-                  b=locked.batch_id, c=locked.candidates[0], e=locked.examiners[0], h="f" * 64,
-                  t=clock.now().replace(tzinfo=None))
+    msg = refused(
+        engine,
+        "INSERT INTO score_entry (batch_id, candidate_id, part, examiner_staff_id, version, round,"
+        " items, total_tenths, hash, signature, created_at) VALUES"
+        " (:b, :c, 'skill', :e, 9, 0, '{}', 0, :h, 'x', :t)",
+        b=locked.batch_id,
+        c=locked.candidates[0],
+        e=locked.examiners[0],
+        h="f" * 64,
+        t=clock.now().replace(tzinfo=None),
+    )
     assert "locked" in msg
 
 
@@ -115,8 +128,9 @@ def _audit_verify(settings, monkeypatch, capsys) -> tuple[int, str]:
 # R-AUDIT-1: a tampered row is caught by `examday audit verify`.
 def test_tampered_score_is_caught_by_audit_verify(locked, engine, settings, monkeypatch, capsys):
     assert _audit_verify(settings, monkeypatch, capsys) == (0, "audit chain holds\n")
-    _behind_the_triggers(engine, "UPDATE part_score SET score_tenths = 600 WHERE id = :i",
-                         i=first_id(engine, PartScore))
+    _behind_the_triggers(
+        engine, "UPDATE part_score SET score_tenths = 600 WHERE id = :i", i=first_id(engine, PartScore)
+    )
     code, out = _audit_verify(settings, monkeypatch, capsys)
     assert code == 1
     assert f"batch {locked.batch_id}: seal broken" in out
@@ -124,8 +138,12 @@ def test_tampered_score_is_caught_by_audit_verify(locked, engine, settings, monk
 
 def test_tampered_entry_breaks_its_chain_and_the_seal(locked, engine, settings, monkeypatch, capsys):
     entry = first_id(engine, ScoreEntry)
-    _behind_the_triggers(engine, "UPDATE score_entry SET items = :j WHERE id = :i",
-                         j=json.dumps({"A1": "40.0", "A2": "35.0", "A3": "25.0"}), i=entry)
+    _behind_the_triggers(
+        engine,
+        "UPDATE score_entry SET items = :j WHERE id = :i",
+        j=json.dumps({"A1": "40.0", "A2": "35.0", "A3": "25.0"}),
+        i=entry,
+    )
     code, out = _audit_verify(settings, monkeypatch, capsys)
     assert code == 1
     assert "seal broken" in out and "score entry chain broken" in out

@@ -5,6 +5,7 @@ Import the fixtures into a test module (``from tests.integration.storage.s3_supp
 import s3, s3_endpoint``). ``s3`` gives each test its own bucket and sets the
 variables the server, the purge and the recorder read (EXAMDAY_S3_*, AWS_*).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,9 +61,13 @@ class S3World:
 
 
 def s3_env(monkeypatch, endpoint: str) -> None:
-    for name, value in {"EXAMDAY_S3_ENDPOINT_URL": endpoint, "EXAMDAY_S3_REGION": "us-east-1",
-                        "EXAMDAY_S3_ADDRESSING": "path", "AWS_ACCESS_KEY_ID": "examday-test",
-                        "AWS_SECRET_ACCESS_KEY": "examday-test-secret"}.items():
+    for name, value in {
+        "EXAMDAY_S3_ENDPOINT_URL": endpoint,
+        "EXAMDAY_S3_REGION": "us-east-1",
+        "EXAMDAY_S3_ADDRESSING": "path",
+        "AWS_ACCESS_KEY_ID": "examday-test",
+        "AWS_SECRET_ACCESS_KEY": "examday-test-secret",
+    }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "EXAMDAY_BLOB_URL", "EXAMDAY_VIDEO_S3_PREFIXES"):
         monkeypatch.delenv(name, raising=False)

@@ -1,4 +1,5 @@
 """The blob store writes atomically and never overwrites."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,7 @@
 """The blob store on S3-compatible storage (a real S3 HTTP server, moto's): the same
 calls as the local folder, content-addressed, never overwritten, checksums kept
 by the store and checked on reading (R-ARCH-1, R-AUDIT-1)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,9 +58,15 @@ def test_a_damaged_object_is_refused_when_read(s3):  # R-AUDIT-1
 def test_the_settings_choose_the_store(s3, tmp_path):
     local = open_blob_store(Settings(data_dir=tmp_path, hook_secret="h", secret_key="k"))
     assert isinstance(local, BlobStore) and local.root == tmp_path / "blobs"
-    env = {"EXAMDAY_BLOB_URL": f"s3://{s3.bucket}/examday/blobs", "EXAMDAY_S3_ENDPOINT_URL": s3.endpoint,
-           "EXAMDAY_S3_REGION": "us-east-1", "EXAMDAY_S3_ADDRESSING": "path", "EXAMDAY_DATA_DIR": str(tmp_path),
-           "EXAMDAY_HOOK_SECRET": "h", "EXAMDAY_SECRET_KEY": "k"}
+    env = {
+        "EXAMDAY_BLOB_URL": f"s3://{s3.bucket}/examday/blobs",
+        "EXAMDAY_S3_ENDPOINT_URL": s3.endpoint,
+        "EXAMDAY_S3_REGION": "us-east-1",
+        "EXAMDAY_S3_ADDRESSING": "path",
+        "EXAMDAY_DATA_DIR": str(tmp_path),
+        "EXAMDAY_HOOK_SECRET": "h",
+        "EXAMDAY_SECRET_KEY": "k",
+    }
     settings = Settings.from_env(env)
     assert settings.s3 == S3Config(s3.endpoint, "us-east-1", "path")
     store = open_blob_store(settings)
@@ -75,8 +82,14 @@ def test_the_settings_choose_the_store(s3, tmp_path):
 def test_the_app_keeps_its_files_in_the_bucket(s3, tmp_path, db_url):
     from examday.app import create_app
 
-    settings = Settings(database_url=db_url, data_dir=tmp_path / "data", hook_secret="h", secret_key="k",
-                        blob_url=f"s3://{s3.bucket}/blobs", s3=s3.config).resolved()
+    settings = Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        hook_secret="h",
+        secret_key="k",
+        blob_url=f"s3://{s3.bucket}/blobs",
+        s3=s3.config,
+    ).resolved()
     app = create_app(settings)
     ref = app.state.blobs.put(b"\x89PNG exam-room record", ".png")
     assert s3.has(f"blobs/{ref.key}") and not any(Path(tmp_path / "data").rglob("*.png"))

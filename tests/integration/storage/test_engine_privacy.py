@@ -2,6 +2,7 @@
 
 PostgreSQL's own DETAIL line may still quote a duplicate key; examday's crash handler logs
 only the error's type, never its message."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, on both databases."""
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,9 @@ def test_processes_starting_together_migrate_once():
 
     with empty_schema() as url:
         code = "import sys; from storage.db import migrate; migrate(sys.argv[1])"
-        procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
-                 for _ in range(3)]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True) for _ in range(3)
+        ]
         results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
         assert [rc for rc, _ in results] == [0, 0, 0], [err[-2000:] for _, err in results]
         assert drift(url) == []

@@ -1,6 +1,7 @@
 """The retention purge on real rows and real files (R-VIDEO-1, R-ARCH-1, R-SCORE-2):
 periods by profile, legal holds, permanent key documents, the dry run, a crash
 half-way, orphan files and the disk alert."""
+
 from __future__ import annotations
 
 import hashlib
@@ -64,9 +65,18 @@ class Season:
         path = self.folder / f"{camera_id}-{start:%Y%m%d%H%M}.mp4"
         path.write_bytes(data)
         end = start + timedelta(minutes=minutes)
-        seg = Segment(camera_id=camera_id, institution_id=iid, started_at=start, ended_at=end, expected_end=end,
-                      path=str(path), size=len(data), sha256=hashlib.sha256(data).hexdigest(), state=state,
-                      received_at=end)
+        seg = Segment(
+            camera_id=camera_id,
+            institution_id=iid,
+            started_at=start,
+            ended_at=end,
+            expected_end=end,
+            path=str(path),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            state=state,
+            received_at=end,
+        )
         self.db.add(seg)
         self.db.commit()
         return seg
@@ -132,16 +142,20 @@ def test_held_records_are_kept_until_released_by_hand(client, world, engine, set
     incident = season.segment(season.cam_jl2, jl, cst(OLD_DAY, 11))
     free = season.segment(season.cam_jl2, jl, cst(OLD_DAY, 12))
     admin = bearer(world.token("office", "admin", jl))
-    r = client.post("/api/v1/holds", json={"object_type": "batch", "object_id": season.old_batch.id,
-                                           "reason": "考生提出异议 / objection pending"}, headers=admin)
+    r = client.post(
+        "/api/v1/holds",
+        json={"object_type": "batch", "object_id": season.old_batch.id, "reason": "考生提出异议 / objection pending"},
+        headers=admin,
+    )
     assert r.status_code == 201, r.text
     batch_hold = r.json()
     assert batch_hold["source"] == "manual" and batch_hold["active"] is True
     # The incident service places its hold itself, under its own caller, in its own transaction.
     proctor = Actor(7, "proctor-a", "proctor", jl, staff_id=1)
     with Session(engine) as db:
-        h = place_hold(db, proctor, "segment", incident.id, "违纪取证 / incident evidence", clock.now(),
-                       source="incident:12")
+        h = place_hold(
+            db, proctor, "segment", incident.id, "违纪取证 / incident evidence", clock.now(), source="incident:12"
+        )
         assert place_hold(db, proctor, "segment", incident.id, "again", clock.now(), source="incident:12").id == h.id
         db.commit()
         incident_hold = h.id
@@ -175,17 +189,19 @@ def test_held_records_are_kept_until_released_by_hand(client, world, engine, set
 
 def test_a_hold_by_hand_needs_the_institutions_admin_and_a_reason(client, world, season):  # R-ARCH-1
     admin = bearer(world.token("office", "admin", season.jl.id))
-    r = client.post("/api/v1/holds", json={"object_type": "camera", "object_id": season.cam_jl, "reason": ""},
-                    headers=admin)
+    r = client.post(
+        "/api/v1/holds", json={"object_type": "camera", "object_id": season.cam_jl, "reason": ""}, headers=admin
+    )
     assert_refusal(r, 422, "hold_reason_required", "R-ARCH-1")
-    r = client.post("/api/v1/holds", json={"object_type": "planet", "object_id": 1, "reason": "x y"},
-                    headers=admin)
+    r = client.post("/api/v1/holds", json={"object_type": "planet", "object_id": 1, "reason": "x y"}, headers=admin)
     assert_refusal(r, 422, "invalid_hold_object")
-    r = client.post("/api/v1/holds", json={"object_type": "camera", "object_id": season.cam_sc, "reason": "x y"},
-                    headers=admin)
+    r = client.post(
+        "/api/v1/holds", json={"object_type": "camera", "object_id": season.cam_sc, "reason": "x y"}, headers=admin
+    )
     assert_refusal(r, 403, "forbidden")
-    r = client.post("/api/v1/holds", json={"object_type": "segment", "object_id": 424242, "reason": "x y"},
-                    headers=admin)
+    r = client.post(
+        "/api/v1/holds", json={"object_type": "segment", "object_id": 424242, "reason": "x y"}, headers=admin
+    )
     assert_refusal(r, 404, "not_found")
     with Session(season.db.get_bind()) as s:
         assert s.exec(select(LegalHold)).all() == []
@@ -195,21 +211,59 @@ def test_permanent_key_documents_are_never_purged(engine, settings, clock, seaso
     blobs = app.state.blobs
     long_ago = datetime(2015, 3, 1, tzinfo=CST)
     with Session(engine) as db:
-        doc = archive_document(db, blobs, ROOT_ADMIN, "sign_in_sheet", season.jl.id, season.old_batch.id,
-                               "签到表.png", PNG, "image/png", long_ago)
+        doc = archive_document(
+            db,
+            blobs,
+            ROOT_ADMIN,
+            "sign_in_sheet",
+            season.jl.id,
+            season.old_batch.id,
+            "签到表.png",
+            PNG,
+            "image/png",
+            long_ago,
+        )
         with pytest.raises(Refusal) as refused:
-            archive_document(db, blobs, ROOT_ADMIN, "sign_in_sheet", season.jl.id, None, "x.pdf", b"GIF89a",
-                             "application/pdf", long_ago)
+            archive_document(
+                db,
+                blobs,
+                ROOT_ADMIN,
+                "sign_in_sheet",
+                season.jl.id,
+                None,
+                "x.pdf",
+                b"GIF89a",
+                "application/pdf",
+                long_ago,
+            )
         assert refused.value.code == "invalid_document_file"
         # An answer sheet stored under the same bytes shares the file; an old electronic record does not.
-        shared = Blob(key=doc.key, sha256=doc.sha256, size=doc.size, retention_class="candidate_answers",
-                      institution_id=season.jl.id, created_at=long_ago)
+        shared = Blob(
+            key=doc.key,
+            sha256=doc.sha256,
+            size=doc.size,
+            retention_class="candidate_answers",
+            institution_id=season.jl.id,
+            created_at=long_ago,
+        )
         stored = blobs.put(b"an electronic record")
-        electronic = Blob(key=stored.key, sha256=stored.sha256, size=stored.size,
-                          retention_class="electronic_records", institution_id=season.jl.id, created_at=long_ago)
+        electronic = Blob(
+            key=stored.key,
+            sha256=stored.sha256,
+            size=stored.size,
+            retention_class="electronic_records",
+            institution_id=season.jl.id,
+            created_at=long_ago,
+        )
         recent = blobs.put(b"this year's scoring record")
-        scoring = Blob(key=recent.key, sha256=recent.sha256, size=recent.size, retention_class="scoring_records",
-                       institution_id=season.jl.id, created_at=clock.now() - timedelta(days=200))
+        scoring = Blob(
+            key=recent.key,
+            sha256=recent.sha256,
+            size=recent.size,
+            retention_class="scoring_records",
+            institution_id=season.jl.id,
+            created_at=clock.now() - timedelta(days=200),
+        )
         db.add_all([shared, electronic, scoring])
         db.commit()
         ids = doc.id, shared.id, electronic.id, scoring.id
@@ -245,8 +299,16 @@ def test_a_dry_run_changes_nothing(engine, settings, clock, season, app):  # R-V
     old = systime.time() - 7200
     os.utime(app.state.blobs.path(orphan.key), (old, old))
     with Session(engine) as db:
-        db.add(Blob(key=stored.key, sha256=stored.sha256, size=stored.size, retention_class="paper_scans",
-                    institution_id=jl, created_at=datetime(2020, 1, 1, tzinfo=CST)))
+        db.add(
+            Blob(
+                key=stored.key,
+                sha256=stored.sha256,
+                size=stored.size,
+                retention_class="paper_scans",
+                institution_id=jl,
+                created_at=datetime(2020, 1, 1, tzinfo=CST),
+            )
+        )
         db.add(PurgeIntent(kind="segment", object_id=due[0].id, run_at=clock.now()))  # an interrupted run
         db.commit()
     before = snapshot(engine, season.folder, app.state.blobs.root)
@@ -258,8 +320,9 @@ def test_a_dry_run_changes_nothing(engine, settings, clock, season, app):  # R-V
     assert "(dry run)" in out.splitlines()[-1]
 
 
-def test_a_crash_half_way_is_settled_by_the_next_purge(engine, settings, clock, season, monkeypatch,
-                                                       app):  # R-VIDEO-1, R-ARCH-1
+def test_a_crash_half_way_is_settled_by_the_next_purge(
+    engine, settings, clock, season, monkeypatch, app
+):  # R-VIDEO-1, R-ARCH-1
     jl = season.jl.id
     segs = [season.segment(season.cam_jl2, jl, cst(OLD_DAY, 12) + timedelta(minutes=10 * i)) for i in range(6)]
     real_unlink, calls = purge._unlink, []
@@ -314,12 +377,12 @@ def test_a_crash_half_way_is_settled_by_the_next_purge(engine, settings, clock, 
         assert audit.verify(db) is None
 
 
-def test_a_full_disk_raises_an_alert_and_purges_nothing_early(client, world, engine, settings, clock, season,
-                                                              monkeypatch):  # R-VIDEO-1, R-ARCH-1
+def test_a_full_disk_raises_an_alert_and_purges_nothing_early(
+    client, world, engine, settings, clock, season, monkeypatch
+):  # R-VIDEO-1, R-ARCH-1
     jl = season.jl.id
     due = season.segment(season.cam_jl, jl, cst(OLD_DAY, 9))
-    young = [season.segment(season.cam_jl, jl, cst(date(2026, 3, 1), 9) + timedelta(minutes=10 * i))
-             for i in range(3)]
+    young = [season.segment(season.cam_jl, jl, cst(date(2026, 3, 1), 9) + timedelta(minutes=10 * i)) for i in range(3)]
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(purge.shutil, "disk_usage", lambda _: usage(1000, 995, 5))
     out = purge_now(engine, settings, clock)
@@ -335,14 +398,16 @@ def test_the_retention_preview_says_what_would_go(client, world, engine, clock, 
     due = [season.segment(season.cam_jl2, jl, cst(OLD_DAY, 14) + timedelta(minutes=10 * i)) for i in range(3)]
     season.segment(season.cam_sc, season.sc.id, cst(OLD_DAY, 9))
     admin = bearer(world.token("office", "admin", jl))
-    client.post("/api/v1/holds", json={"object_type": "segment", "object_id": due[0].id, "reason": "异议 hold"},
-                headers=admin)
+    client.post(
+        "/api/v1/holds", json={"object_type": "segment", "object_id": due[0].id, "reason": "异议 hold"}, headers=admin
+    )
     body = client.get("/api/v1/retention", headers=admin).json()
     assert body["due"] == {"segment": 2} and body["held"] == {"segment": 1}
     assert [i["id"] for i in body["items"]] == [due[1].id, due[2].id]
     assert [h["object_id"] for h in body["holds"]] == [due[0].id]
-    assert_refusal(client.get("/api/v1/retention", headers=bearer(world.token("p", "proctor", jl, staff_id=1))),
-                   403, "forbidden")
+    assert_refusal(
+        client.get("/api/v1/retention", headers=bearer(world.token("p", "proctor", jl, staff_id=1))), 403, "forbidden"
+    )
     with Session(engine) as db:
         assert db.exec(select(Segment).where(Segment.purged_at.is_not(None))).all() == []
 

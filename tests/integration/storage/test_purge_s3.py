@@ -2,6 +2,7 @@
 server, moto's) on real rows (R-VIDEO-1, R-ARCH-1): expired objects deleted
 through the S3 API under the allowed prefixes only, held ones kept, the same
 crash-safe intents, orphans swept."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,9 +31,16 @@ from .test_purge import OLD_DAY, ROOT_ADMIN, Season, cst
 @pytest.fixture
 def settings(db_url, tmp_path, s3) -> Settings:
     """The blob store in the test's bucket too (EXAMDAY_BLOB_URL=s3://bucket/blobs)."""
-    return Settings(database_url=db_url, data_dir=tmp_path / "data", hook_secret="test-hook-secret",
-                    secret_key="test-secret", password_time_cost=1, password_memory_kib=1024,
-                    blob_url=f"s3://{s3.bucket}/blobs", s3=s3.config).resolved()
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path / "data",
+        hook_secret="test-hook-secret",
+        secret_key="test-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+        blob_url=f"s3://{s3.bucket}/blobs",
+        s3=s3.config,
+    ).resolved()
 
 
 @pytest.fixture
@@ -44,9 +52,18 @@ def s3_segment(season: Season, s3, camera_id: int, iid: int, start: datetime, fo
     data = os.urandom(256)
     location = s3.put(f"{folder}/{camera_id}/{start:%Y%m%d%H%M}.mp4", data)
     end = start + timedelta(minutes=10)
-    seg = Segment(camera_id=camera_id, institution_id=iid, started_at=start, ended_at=end, expected_end=end,
-                  path=location, size=len(data), sha256=hashlib.sha256(data).hexdigest(), state="valid",
-                  received_at=end)
+    seg = Segment(
+        camera_id=camera_id,
+        institution_id=iid,
+        started_at=start,
+        ended_at=end,
+        expected_end=end,
+        path=location,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        state="valid",
+        received_at=end,
+    )
     season.db.add(seg)
     season.db.commit()
     return seg
@@ -54,8 +71,10 @@ def s3_segment(season: Season, s3, camera_id: int, iid: int, start: datetime, fo
 
 def expired_segments(season: Season, s3, n: int) -> list[Segment]:
     """``n`` segments ten minutes apart on a day past Jilin's year."""
-    return [s3_segment(season, s3, season.cam_jl2, season.jl.id, cst(OLD_DAY, 12) + timedelta(minutes=10 * i))
-            for i in range(n)]
+    return [
+        s3_segment(season, s3, season.cam_jl2, season.jl.id, cst(OLD_DAY, 12) + timedelta(minutes=10 * i))
+        for i in range(n)
+    ]
 
 
 def purge_now(engine, settings, clock) -> str:
@@ -70,8 +89,9 @@ def state_of(engine, s3, seg_id: int) -> tuple[str, bool, bool]:
         return seg.state, seg.purged_at is not None, s3.has(seg.path.split("/", 3)[3])
 
 
-def test_expired_s3_segments_are_deleted_and_held_ones_kept(engine, settings, clock, season, s3,
-                                                            monkeypatch):  # R-VIDEO-1, R-ARCH-1
+def test_expired_s3_segments_are_deleted_and_held_ones_kept(
+    engine, settings, clock, season, s3, monkeypatch
+):  # R-VIDEO-1, R-ARCH-1
     monkeypatch.setenv("EXAMDAY_VIDEO_S3_PREFIXES", f"s3://{s3.bucket}/video, s3://{s3.bucket}/cams")
     jl = season.jl.id
     expired = expired_segments(season, s3, 3)
@@ -95,8 +115,9 @@ def test_expired_s3_segments_are_deleted_and_held_ones_kept(engine, settings, cl
         assert '"count":4' in entry.diff and audit.verify(db) is None
 
 
-def test_s3_video_is_deleted_only_under_the_named_prefixes(engine, settings, clock, season, s3,
-                                                           monkeypatch):  # R-VIDEO-1
+def test_s3_video_is_deleted_only_under_the_named_prefixes(
+    engine, settings, clock, season, s3, monkeypatch
+):  # R-VIDEO-1
     jl = season.jl.id
     seg = s3_segment(season, s3, season.cam_jl2, jl, cst(OLD_DAY, 12))
     out = purge_now(engine, settings, clock)  # EXAMDAY_VIDEO_S3_PREFIXES unset: no S3 video is deleted
@@ -107,9 +128,18 @@ def test_s3_video_is_deleted_only_under_the_named_prefixes(engine, settings, clo
     # A hook that named a blob (a permanent key document's object) as its file.
     doc = s3.put("blobs/ab/cd/abcd-key-document.png", b"permanent")
     with Session(engine) as db:
-        wrong = Segment(camera_id=season.cam_jl2, institution_id=jl, started_at=cst(OLD_DAY, 13),
-                        ended_at=cst(OLD_DAY, 13, 10), expected_end=cst(OLD_DAY, 13, 10), path=doc,
-                        size=9, sha256="0" * 64, state="valid", received_at=cst(OLD_DAY, 13, 10))
+        wrong = Segment(
+            camera_id=season.cam_jl2,
+            institution_id=jl,
+            started_at=cst(OLD_DAY, 13),
+            ended_at=cst(OLD_DAY, 13, 10),
+            expected_end=cst(OLD_DAY, 13, 10),
+            path=doc,
+            size=9,
+            sha256="0" * 64,
+            state="valid",
+            received_at=cst(OLD_DAY, 13, 10),
+        )
         db.add(wrong)
         db.commit()
         wrong_id = wrong.id
@@ -124,8 +154,9 @@ def test_s3_video_is_deleted_only_under_the_named_prefixes(engine, settings, clo
     assert video_files.s3_refusal(f"s3://{s3.bucket}/video/1/a.mp4", places) is None
 
 
-def test_a_crash_after_the_intents_is_settled_by_the_next_purge(engine, settings, clock, season, s3,
-                                                                monkeypatch):  # R-VIDEO-1, R-ARCH-1
+def test_a_crash_after_the_intents_is_settled_by_the_next_purge(
+    engine, settings, clock, season, s3, monkeypatch
+):  # R-VIDEO-1, R-ARCH-1
     monkeypatch.setenv("EXAMDAY_VIDEO_S3_PREFIXES", f"s3://{s3.bucket}/video")
     segs = expired_segments(season, s3, 4)
     real = video_files.delete_objects
@@ -156,18 +187,31 @@ def test_a_crash_after_the_intents_is_settled_by_the_next_purge(engine, settings
         assert "retention.purge_settled" in db.exec(select(AuditEntry.action)).all()
 
 
-def test_expired_blobs_and_orphans_in_the_bucket(engine, settings, clock, season, s3, app,
-                                                 monkeypatch):  # R-ARCH-1
+def test_expired_blobs_and_orphans_in_the_bucket(engine, settings, clock, season, s3, app, monkeypatch):  # R-ARCH-1
     blobs = app.state.blobs
     old = blobs.put(b"an electronic record")
     key_doc = blobs.put(b"a sign-in sheet, kept for ever")
     orphan = blobs.put(b"a file whose row was never committed")
     with Session(engine) as db:
         long_ago = datetime(2015, 3, 1, tzinfo=CST)
-        rows = [Blob(key=old.key, sha256=old.sha256, size=old.size, retention_class="electronic_records",
-                     institution_id=season.jl.id, created_at=long_ago),
-                Blob(key=key_doc.key, sha256=key_doc.sha256, size=key_doc.size, retention_class="key_documents",
-                     institution_id=season.jl.id, created_at=long_ago)]
+        rows = [
+            Blob(
+                key=old.key,
+                sha256=old.sha256,
+                size=old.size,
+                retention_class="electronic_records",
+                institution_id=season.jl.id,
+                created_at=long_ago,
+            ),
+            Blob(
+                key=key_doc.key,
+                sha256=key_doc.sha256,
+                size=key_doc.size,
+                retention_class="key_documents",
+                institution_id=season.jl.id,
+                created_at=long_ago,
+            ),
+        ]
         db.add_all(rows)
         db.commit()
         ids = [r.id for r in rows]

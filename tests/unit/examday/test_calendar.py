@@ -4,6 +4,7 @@ Facts for 2026 and earlier come from the official notices carried by the
 installed chinese_calendar package (it carries 2004-2026). The 2027 notice
 below is invented test data, not the real notice.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -43,8 +44,8 @@ WITH_2027 = WorkCalendar([NOTICE_2027])
 @pytest.mark.parametrize(
     "day, working",
     [
-        ("2026-10-10", True),   # Saturday worked for National Day
-        ("2026-09-20", True),   # Sunday worked for National Day
+        ("2026-10-10", True),  # Saturday worked for National Day
+        ("2026-09-20", True),  # Sunday worked for National Day
         ("2026-10-01", False),
         ("2026-10-02", False),
         ("2026-10-03", False),
@@ -58,19 +59,19 @@ WITH_2027 = WorkCalendar([NOTICE_2027])
         ("2026-09-19", False),  # ordinary Saturday
         ("2026-01-01", False),
         ("2026-01-02", False),
-        ("2026-01-04", True),   # Sunday worked for New Year
-        ("2026-02-14", True),   # Saturday worked for Spring Festival
+        ("2026-01-04", True),  # Sunday worked for New Year
+        ("2026-02-14", True),  # Saturday worked for Spring Festival
         ("2026-02-16", False),
         ("2026-02-23", False),  # Monday, still Spring Festival
         ("2026-02-24", True),
-        ("2026-02-28", True),   # Saturday worked
+        ("2026-02-28", True),  # Saturday worked
         ("2026-05-05", False),
-        ("2026-05-09", True),   # Saturday worked for Labour Day
+        ("2026-05-09", True),  # Saturday worked for Labour Day
         ("2026-06-19", False),  # Dragon Boat
-        ("2026-07-15", True),   # ordinary Wednesday
+        ("2026-07-15", True),  # ordinary Wednesday
         ("2025-12-31", True),
-        ("2011-12-31", True),   # Saturday worked, listed in the 2012 notice
-        ("2006-12-30", True),   # Saturday and Sunday worked for New Year 2007
+        ("2011-12-31", True),  # Saturday worked, listed in the 2012 notice
+        ("2006-12-30", True),  # Saturday and Sunday worked for New Year 2007
         ("2006-12-31", True),
         ("2022-12-31", False),
     ],
@@ -86,8 +87,8 @@ def test_official_days(day, working):
         (2026, False),
         (2025, False),
         (2004, False),
-        (2003, True),   # before chinese_calendar's data
-        (2027, True),   # chinese_calendar 1.11 stops at 2026
+        (2003, True),  # before chinese_calendar's data
+        (2027, True),  # chinese_calendar 1.11 stops at 2026
         (2030, True),
         (1900, True),
         (2200, True),
@@ -109,14 +110,14 @@ def test_is_provisional(year, provisional):
         ("2027-03-10", True),
         ("2027-12-31", True),
         ("2003-10-01", False),
-        ("2003-02-08", True),   # holidays.China knows this Saturday was worked
-        ("1900-01-01", True),   # Monday; nothing known, Mon-Fri
+        ("2003-02-08", True),  # holidays.China knows this Saturday was worked
+        ("1900-01-01", True),  # Monday; nothing known, Mon-Fri
         ("1900-01-06", False),
         ("1900-12-31", True),
-        ("2200-01-01", True),   # Wednesday
+        ("2200-01-01", True),  # Wednesday
         ("2200-06-07", False),  # Saturday
         ("2200-12-31", True),
-        ("2150-02-16", True),   # Monday, beyond holidays.China's lunar tables
+        ("2150-02-16", True),  # Monday, beyond holidays.China's lunar tables
     ],
 )
 def test_provisional_days_answer(day, working):
@@ -127,20 +128,20 @@ def test_provisional_days_answer(day, working):
 @pytest.mark.parametrize(
     "start, n, expected",
     [
-        ("2026-09-29", 5, "2026-10-12"),   # 9-30, 10-8, 10-9, 10-10 (Sat), 10-12
+        ("2026-09-29", 5, "2026-10-12"),  # 9-30, 10-8, 10-9, 10-10 (Sat), 10-12
         ("2026-09-30", 1, "2026-10-08"),
-        ("2026-10-01", 1, "2026-10-08"),   # starting on a holiday
+        ("2026-10-01", 1, "2026-10-08"),  # starting on a holiday
         ("2026-10-08", -1, "2026-09-30"),
         ("2026-10-01", -1, "2026-09-30"),
         ("2026-10-12", -5, "2026-09-29"),
         ("2026-10-15", -10, "2026-09-24"),  # filing deadline, skips Mid-Autumn
-        ("2026-09-18", 1, "2026-09-20"),   # Friday to the Sunday worked
+        ("2026-09-18", 1, "2026-09-20"),  # Friday to the Sunday worked
         ("2026-02-13", 1, "2026-02-14"),
         ("2026-02-14", 1, "2026-02-24"),
-        ("2025-12-31", 1, "2026-01-04"),   # across the year end
+        ("2025-12-31", 1, "2026-01-04"),  # across the year end
         ("2026-01-04", -1, "2025-12-31"),
         ("2026-07-15", 0, "2026-07-15"),
-        ("2026-10-03", 0, "2026-10-03"),   # n == 0 returns d even on a holiday
+        ("2026-10-03", 0, "2026-10-03"),  # n == 0 returns d even on a holiday
         ("2026-01-05", 248, "2027-01-05"),  # into a provisional year: 246 + 1-4, 1-5
         ("1900-01-01", 1, "1900-01-02"),
         ("2200-12-31", 1, "2201-01-01"),
@@ -193,8 +194,8 @@ def test_add_and_count_agree_with_a_day_by_day_walk():
 @pytest.mark.parametrize(
     "day, before, after",
     [
-        ("2026-12-26", False, True),   # Saturday worked, from the 2027 notice
-        ("2026-12-31", True, False),   # holiday, from the 2027 notice
+        ("2026-12-26", False, True),  # Saturday worked, from the 2027 notice
+        ("2026-12-31", True, False),  # holiday, from the 2027 notice
         ("2026-12-30", True, True),
         ("2027-01-31", False, True),
         ("2027-02-11", True, False),
@@ -207,7 +208,7 @@ def test_add_and_count_agree_with_a_day_by_day_walk():
         ("2027-10-09", False, True),
         ("2027-10-01", False, False),
         ("2027-07-14", True, True),
-        ("2026-10-10", True, True),    # 2026 itself is untouched
+        ("2026-10-10", True, True),  # 2026 itself is untouched
     ],
 )
 def test_notice_changes_answers(day, before, after):
@@ -281,11 +282,11 @@ def test_with_notice_replaces_the_same_year_and_clears_its_cache():
 @pytest.mark.parametrize(
     "day, working",
     [
-        ("2011-10-04", True),    # the admin's notice outranks the package
+        ("2011-10-04", True),  # the admin's notice outranks the package
         ("2011-10-03", False),
-        ("2011-10-01", False),   # a Saturday stays off
-        ("2011-12-31", True),    # still known from the package's 2012 data
-        ("2012-01-23", False),   # 2012 untouched
+        ("2011-10-01", False),  # a Saturday stays off
+        ("2011-12-31", True),  # still known from the package's 2012 data
+        ("2012-01-23", False),  # 2012 untouched
     ],
 )
 def test_entered_notice_outranks_package(day, working):
@@ -300,7 +301,7 @@ def test_entered_notice_outranks_package(day, working):
     "holidays, workdays, reason",
     [
         ({D("2026-06-01")}, set(), "date_outside_year"),
-        (set(), {D("2026-11-28")}, "date_outside_year"),   # only December of Y-1
+        (set(), {D("2026-11-28")}, "date_outside_year"),  # only December of Y-1
         ({D("2028-01-01")}, set(), "date_outside_year"),
         ({D("2027-10-09")}, {D("2027-10-09")}, "holiday_and_workday"),
     ],

@@ -1,4 +1,5 @@
 """R-ID-1 / R-FMT-ID, R-INST-1 / R-FMT-USCC and R-PRIV-1: identity formats."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,8 @@ VALID_ID = "11010519491231002X"  # RULES.md R-FMT-ID example
     "text, expected",
     [
         (VALID_ID, VALID_ID),
-        ("11010519491231002x", VALID_ID),            # lowercase x
-        ("  11010519491231002X\n", VALID_ID),        # stray whitespace
+        ("11010519491231002x", VALID_ID),  # lowercase x
+        ("  11010519491231002X\n", VALID_ID),  # stray whitespace
         ("\t11010519491231002x ", VALID_ID),
         ("１１０１０５１９４９１２３１００２Ｘ", VALID_ID),  # full-width input
         (make_id_number(date(2000, 2, 29)), make_id_number(date(2000, 2, 29))),
@@ -52,27 +53,27 @@ def test_valid_id_numbers(text, expected):
         (None, "wrong_length"),
         ("11010519491231002", "wrong_length"),
         ("11010519491231002X1", "wrong_length"),
-        ("110105491231002", "wrong_length"),         # old 15-digit format
+        ("110105491231002", "wrong_length"),  # old 15-digit format
         ("1101051949123100 2X", "wrong_length"),
         ("11010519491231002Y", "bad_characters"),
-        ("1101051949123100X2", "bad_characters"),    # X only allowed last
+        ("1101051949123100X2", "bad_characters"),  # X only allowed last
         ("11010519491231-02X", "bad_characters"),
         ("A10105194912310021", "bad_characters"),
-        ("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "bad_characters"),   # non-ASCII digits
-        ("11010519490230002X", "bad_birth_date"),    # 30 February
-        ("11010519491331002X", "bad_birth_date"),    # month 13
-        ("11010519490001002X", "bad_birth_date"),    # month 0
-        ("11010519490100002X", "bad_birth_date"),    # day 0
-        ("11010519490431002X", "bad_birth_date"),    # 31 April
-        ("11010519000229002X", "bad_birth_date"),    # 1900 was no leap year
-        ("11010500000101002X", "bad_birth_date"),    # year 0000
-        ("11010516000101002X", "bad_birth_date"),    # nobody that old holds one
+        ("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "bad_characters"),  # non-ASCII digits
+        ("11010519490230002X", "bad_birth_date"),  # 30 February
+        ("11010519491331002X", "bad_birth_date"),  # month 13
+        ("11010519490001002X", "bad_birth_date"),  # month 0
+        ("11010519490100002X", "bad_birth_date"),  # day 0
+        ("11010519490431002X", "bad_birth_date"),  # 31 April
+        ("11010519000229002X", "bad_birth_date"),  # 1900 was no leap year
+        ("11010500000101002X", "bad_birth_date"),  # year 0000
+        ("11010516000101002X", "bad_birth_date"),  # nobody that old holds one
         (make_id_number(date(2026, 5, 21)), "future_birth_date"),
         (make_id_number(date(2099, 1, 1)), "future_birth_date"),
         ("110105194912310021", "bad_check_digit"),
         ("110105194912310020", "bad_check_digit"),
-        ("11010519491231003X", "bad_check_digit"),   # one digit mistyped
-        ("11010519491213002X", "bad_check_digit"),   # two digits swapped
+        ("11010519491231003X", "bad_check_digit"),  # one digit mistyped
+        ("11010519491213002X", "bad_check_digit"),  # two digits swapped
     ],
 )
 def test_invalid_id_numbers(text, reason):
@@ -145,7 +146,9 @@ def test_make_id_number(birth, region, seq, female, expected):
 def test_make_id_number_makes_many_distinct_numbers():
     numbers = {
         make_id_number(date(1990, 1, d), seq=s, female=f)
-        for d in range(1, 29) for s in range(1, 60) for f in (False, True)
+        for d in range(1, 29)
+        for s in range(1, 60)
+        for f in (False, True)
     }
     assert len(numbers) == 28 * 59 * 2
 
@@ -170,7 +173,7 @@ def test_make_id_number_refuses_impossible_arguments(kwargs):
     [
         (VALID_ID, date(1949, 12, 31)),
         ("11010519491231002x", date(1949, 12, 31)),
-        ("110105194912310021", date(1949, 12, 31)),   # check digit not needed
+        ("110105194912310021", date(1949, 12, 31)),  # check digit not needed
         (make_id_number(date(2008, 2, 29)), date(2008, 2, 29)),
     ],
 )
@@ -209,11 +212,11 @@ def test_valid_uscc(text, expected):
         ("91350200776049653", "wrong_length"),
         ("91350200776049653AA", "wrong_length"),
         ("913502007760496", "wrong_length"),
-        ("91350200776049653I", "bad_characters"),    # I is not in the alphabet
-        ("91440101MA5CJQ4NO9", "bad_characters"),    # O
-        ("S1350200776049653A", "bad_characters"),    # S
-        ("91440101MV5CJQ4N59", "bad_characters"),    # V
-        ("91440101MA5CJQ4NZ9", "bad_characters"),    # Z
+        ("91350200776049653I", "bad_characters"),  # I is not in the alphabet
+        ("91440101MA5CJQ4NO9", "bad_characters"),  # O
+        ("S1350200776049653A", "bad_characters"),  # S
+        ("91440101MV5CJQ4N59", "bad_characters"),  # V
+        ("91440101MA5CJQ4NZ9", "bad_characters"),  # Z
         ("91350200-76049653A", "bad_characters"),
         ("91350200776049653B", "bad_check_character"),
         ("91440101MA5CJQ4N58", "bad_check_character"),

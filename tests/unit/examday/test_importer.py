@@ -1,4 +1,5 @@
 """Reading candidate lists: UTF-8, UTF-8 with BOM, GBK, XLSX; every bad row named (R-ID-1)."""
+
 from __future__ import annotations
 
 import io
@@ -21,9 +22,11 @@ def csv_text(rows: list[list[str]], header: str = "name,id_number,employer,train
     return "\r\n".join([header] + [",".join(r) for r in rows]) + "\r\n"
 
 
-GOOD = [["张伟", ID1, "第一机械厂", "长春培训学校", "13800001111"],
-        ["李秀英", ID2, "", "", ""],
-        ["欧阳明", X_ID.lower(), "吉林电力", "", "0431-88886666"]]
+GOOD = [
+    ["张伟", ID1, "第一机械厂", "长春培训学校", "13800001111"],
+    ["李秀英", ID2, "", "", ""],
+    ["欧阳明", X_ID.lower(), "吉林电力", "", "0431-88886666"],
+]
 
 
 @pytest.mark.parametrize("encoding, expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gbk")])
@@ -32,7 +35,10 @@ def test_csv_in_every_encoding_excel_writes(encoding, expected):
     assert parsed.errors == []
     assert parsed.encoding == expected
     assert [(r.row, r.name, r.id_number) for r in parsed.rows] == [
-        (2, "张伟", ID1), (3, "李秀英", ID2), (4, "欧阳明", X_ID)]
+        (2, "张伟", ID1),
+        (3, "李秀英", ID2),
+        (4, "欧阳明", X_ID),
+    ]
     assert parsed.rows[0].employer == "第一机械厂" and parsed.rows[0].training_org == "长春培训学校"
     assert parsed.rows[1].employer is None and parsed.rows[2].phone == "0431-88886666"
 
@@ -54,13 +60,13 @@ def test_gbk_is_not_mistaken_for_utf8():
 def test_every_bad_row_is_reported_with_its_column():
     wrong_check = ID1[:17] + ("0" if ID1[17] != "0" else "1")
     rows = [
-        ["张伟", ID1, "", "", ""],            # row 2 fine
-        ["", ID2, "", "", ""],               # row 3 missing name
-        ["李娜", wrong_check, "", "", ""],    # row 4 bad check digit (R-ID-1)
-        ["王强", ID1, "", "", ""],            # row 5 duplicate of row 2
-        ["赵磊", "", "", "", ""],             # row 6 missing ID number
-        ["周杰", "1101051990", "", "", ""],   # row 7 too short
-        ["吴涛", ID3, "", "", "call me"],     # row 8 bad phone
+        ["张伟", ID1, "", "", ""],  # row 2 fine
+        ["", ID2, "", "", ""],  # row 3 missing name
+        ["李娜", wrong_check, "", "", ""],  # row 4 bad check digit (R-ID-1)
+        ["王强", ID1, "", "", ""],  # row 5 duplicate of row 2
+        ["赵磊", "", "", "", ""],  # row 6 missing ID number
+        ["周杰", "1101051990", "", "", ""],  # row 7 too short
+        ["吴涛", ID3, "", "", "call me"],  # row 8 bad phone
         ["孙明", make_id_number(date(2030, 1, 1)), "", "", ""],  # row 9 born in the future
     ]
     parsed = parse_candidates(csv_text(rows).encode("utf-8"), TODAY)
@@ -115,17 +121,28 @@ def test_xlsx_with_chinese_headers():
     parsed = parse_candidates(data, TODAY, "名单.xlsx")
     assert parsed.errors == [] and parsed.encoding == "xlsx"
     assert [(r.row, r.name, r.id_number, r.phone) for r in parsed.rows] == [
-        (2, "张伟", ID1, "13800001111"), (3, "李秀英", ID2, None)]
+        (2, "张伟", ID1, "13800001111"),
+        (3, "李秀英", ID2, None),
+    ]
 
 
 def test_xlsx_bad_rows_and_an_id_stored_as_a_number():
     # Excel keeps 15 significant digits: an ID typed into a number cell loses its last ones.
     as_number = float(ID3[:-1] + "0")
-    data = xlsx([["张伟", ID1, None, None, None], [None, ID2, None, None, None], ["周杰", as_number, None, None, None],
-                 ["王强", ID1, None, None, None]])
+    data = xlsx(
+        [
+            ["张伟", ID1, None, None, None],
+            [None, ID2, None, None, None],
+            ["周杰", as_number, None, None, None],
+            ["王强", ID1, None, None, None],
+        ]
+    )
     parsed = parse_candidates(data, TODAY)
     assert [(e["row"], e["code"]) for e in parsed.errors] == [
-        (3, "missing_name"), (4, "invalid_id_number"), (5, "duplicate_in_file")]
+        (3, "missing_name"),
+        (4, "invalid_id_number"),
+        (5, "duplicate_in_file"),
+    ]
     assert "text" in parsed.errors[1]["message_en"]
 
 

@@ -1,4 +1,5 @@
 """Seat allocation: R-DAY-2 (capacity), R-SEAT-1 (one per desk, stations by lot), R-SITE-1."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,7 @@ import random
 import subprocess
 import sys
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -130,8 +131,9 @@ def test_reproducible_across_processes_with_different_hash_seeds():
     outputs = set()
     for hash_seed in ("1", "2", "3"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, check=True, cwd=ROOT)
+        run = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT
+        )
         outputs.add(hashlib.sha256(run.stdout.encode()).hexdigest())
     assert len(outputs) == 1
 
@@ -142,11 +144,17 @@ def test_balanced_over_all_rooms_not_room_by_room():  # R-DAY-2
     per_room = Counter(code for code, _ in allocate(sitters, rooms, 1).seats.values())
     assert per_room == {"A": 15, "B": 15, "C": 15}
     # Unequal rooms fill in proportion to their free seats.
-    rooms = [RoomSpec("A", 30, 5, 6), RoomSpec("B", 10, 2, 5), RoomSpec("C", 20, 4, 5, frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}))]
+    rooms = [
+        RoomSpec("A", 30, 5, 6),
+        RoomSpec("B", 10, 2, 5),
+        RoomSpec("C", 20, 4, 5, frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})),
+    ]
     per_room = Counter(code for code, _ in allocate(sitters[:25], rooms, 1).seats.values())
     assert per_room == {"A": 15, "B": 5, "C": 5}
     # Fewer candidates than seats in one room still use every room.
-    per_room = Counter(code for code, _ in allocate(sitters[:3], [RoomSpec("A", 2, 1, 2), RoomSpec("B", 90, 9, 10)], 1).seats.values())
+    per_room = Counter(
+        code for code, _ in allocate(sitters[:3], [RoomSpec("A", 2, 1, 2), RoomSpec("B", 90, 9, 10)], 1).seats.values()
+    )
     assert per_room["A"] >= 1 and per_room["B"] >= 1
 
 
@@ -159,8 +167,10 @@ def test_half_full_room_keeps_even_one_employer_apart():
 def test_group_names_are_compared_after_normalising_spelling():
     rooms = [RoomSpec("A", 2, 1, 2), RoomSpec("B", 2, 1, 2)]
     sitters = [
-        Sitter(1, frozenset({"ＡＢＣ 机床厂"})), Sitter(2, frozenset({"abc机床厂"})),
-        Sitter(3, frozenset({"某培训学校"})), Sitter(4, frozenset({" 某培训学校 "})),
+        Sitter(1, frozenset({"ＡＢＣ 机床厂"})),
+        Sitter(2, frozenset({"abc机床厂"})),
+        Sitter(3, frozenset({"某培训学校"})),
+        Sitter(4, frozenset({" 某培训学校 "})),
     ]
     for seed in range(20):
         alloc = allocate(sitters, rooms, seed)
@@ -168,7 +178,7 @@ def test_group_names_are_compared_after_normalising_spelling():
         assert alloc.seats[1][0] != alloc.seats[2][0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _room_can_hold(cols: int, seats: int, blocked: frozenset[int], groups: tuple[frozenset[str], ...]) -> bool:
     room = RoomSpec("x", seats, (seats + cols - 1) // cols, cols, blocked)
     free = [s for s in range(1, seats + 1) if s not in blocked]
@@ -205,7 +215,8 @@ def test_small_cases_have_no_same_group_neighbours_whenever_that_is_possible():
         ]
         n = rng.randint(5, min(10, 12 - len(rooms[0].blocked) - len(rooms[1].blocked)))
         sitters = [
-            Sitter(i, frozenset(rng.sample(names, min(len(names), rng.choice((0, 1, 1, 1, 2, 2)))))) for i in range(1, n + 1)
+            Sitter(i, frozenset(rng.sample(names, min(len(names), rng.choice((0, 1, 1, 1, 2, 2))))))
+            for i in range(1, n + 1)
         ]
         seed = rng.randrange(1 << 20)
         alloc = allocate(sitters, rooms, seed)
@@ -234,8 +245,11 @@ def test_ten_thousand_candidates_nearly_apart():  # R-DAY-2 (speed: bench/ticket
 
 def test_relocate_moves_everyone_out_and_records_each_move():  # R-DAY-2, R-SEAT-1
     rng = random.Random(4)
-    rooms = [RoomSpec("A", 30, 5, 6), RoomSpec("B", 30, 5, 6, frozenset({7, 8})),
-             RoomSpec("C", 30, 5, 6, frozenset(range(1, 13)))]
+    rooms = [
+        RoomSpec("A", 30, 5, 6),
+        RoomSpec("B", 30, 5, 6, frozenset({7, 8})),
+        RoomSpec("C", 30, 5, 6, frozenset(range(1, 13))),
+    ]
     sitters = _random_sitters(rng, 40, 6)
     before = allocate(sitters, rooms, 5)
     after, moves = relocate(before, rooms, "B", 9)
@@ -285,8 +299,17 @@ def test_allocation_is_json_ready():
 def test_a_rooms_limit_caps_it_below_its_free_seats():  # R-SEAT-1, R-DAY-2
     rng = random.Random(17)
     for _ in range(40):
-        rooms = [RoomSpec(f"R{k}", 40, 5, 8, frozenset(rng.sample(range(1, 41), rng.randint(0, 6))),
-                          limit=rng.choice((None, 10, 20, 30))) for k in range(rng.randint(2, 4))]
+        rooms = [
+            RoomSpec(
+                f"R{k}",
+                40,
+                5,
+                8,
+                frozenset(rng.sample(range(1, 41), rng.randint(0, 6))),
+                limit=rng.choice((None, 10, 20, 30)),
+            )
+            for k in range(rng.randint(2, 4))
+        ]
         cap = sum(min(40 - len(r.blocked), r.limit or 40) for r in rooms)
         sitters = _random_sitters(rng, rng.randint(0, cap), 5)
         per_room = Counter(code for code, _ in allocate(sitters, rooms, rng.randrange(99)).seats.values())
@@ -294,7 +317,9 @@ def test_a_rooms_limit_caps_it_below_its_free_seats():  # R-SEAT-1, R-DAY-2
             assert per_room[r.code] <= min(40 - len(r.blocked), r.limit or 40)
     # A big room with a cap of 30 leaves the rest to the small room.
     rooms = [RoomSpec("A", 60, 6, 10, limit=30), RoomSpec("B", 30, 5, 6, limit=30)]
-    per_room = Counter(code for code, _ in allocate([Sitter(i, frozenset()) for i in range(55)], rooms, 1).seats.values())
+    per_room = Counter(
+        code for code, _ in allocate([Sitter(i, frozenset()) for i in range(55)], rooms, 1).seats.values()
+    )
     assert per_room == {"A": 30, "B": 25}
     with pytest.raises(Refusal) as err:
         allocate([Sitter(i, frozenset()) for i in range(61)], rooms, 1)

@@ -1,5 +1,6 @@
 """Printed papers: the ticket QR reads back exactly (R-DAY-1), Chinese text is real glyphs,
 masked data only on posted papers (R-PRIV-1), sign-in sheet (R-DAY-3)."""
+
 from __future__ import annotations
 
 import io
@@ -42,10 +43,19 @@ def _photo() -> bytes:
 
 def _view(qr_text: str, **over) -> TicketView:
     fields = dict(
-        institution="成都市某某职业技能等级认定中心", ticket_number="2026051000123", name="欧阳娜娜",
-        masked_id="110105********002X", occupation_name="电工", occupation_code="6-31-01-03", level=4,
-        parts=("theory", "skill"), sessions=(THEORY, SKILL), room_code="T101", seat=12,
-        qr_text=qr_text, photo=_photo(),
+        institution="成都市某某职业技能等级认定中心",
+        ticket_number="2026051000123",
+        name="欧阳娜娜",
+        masked_id="110105********002X",
+        occupation_name="电工",
+        occupation_code="6-31-01-03",
+        level=4,
+        parts=("theory", "skill"),
+        sessions=(THEORY, SKILL),
+        room_code="T101",
+        seat=12,
+        qr_text=qr_text,
+        photo=_photo(),
     )
     fields.update(over)
     return TicketView(**fields)
@@ -106,11 +116,14 @@ def test_font_covers_every_character_the_papers_print():
     path, index, _ = tr._face()
     cmap = TTFont(str(path), fontNumber=index, lazy=True).getBestCmap()
     printed = "".join(
-        [zh + en for zh, en in tr.LEVELS.values()] + [zh + en for zh, en in tr.PARTS.values()]
-        + ["准考证 ADMISSION TICKET 准考证号 姓名 身份证号 职业 等级 考场 座位 考试安排 入场签到请出示此码",
-           "须知：凭本证和本人身份证原件入场，对号入座，不得调换座位。 另行通知 照片 讲台·黑板 停用",
-           "座位表 考生名单 共人 考生签到表 签名 备注 应到 实到 缺考 监考员签名 日期 级…–—",
-           "欧阳娜娜张王李赵刘陈杨黄吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"]
+        [zh + en for zh, en in tr.LEVELS.values()]
+        + [zh + en for zh, en in tr.PARTS.values()]
+        + [
+            "准考证 ADMISSION TICKET 准考证号 姓名 身份证号 职业 等级 考场 座位 考试安排 入场签到请出示此码",
+            "须知：凭本证和本人身份证原件入场，对号入座，不得调换座位。 另行通知 照片 讲台·黑板 停用",
+            "座位表 考生名单 共人 考生签到表 签名 备注 应到 实到 缺考 监考员签名 日期 级…–—",
+            "欧阳娜娜张王李赵刘陈杨黄吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤",
+        ]
     )
     absent = sorted({c for c in printed if not c.isspace() and ord(c) not in cmap})
     assert absent == []
@@ -150,8 +163,10 @@ def test_pdf_has_the_right_page_count_and_is_reproducible(token):
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 def test_pdf_ticket_qr_reads_back_when_printed(token, tmp_path):  # R-DAY-1
     (tmp_path / "t.pdf").write_bytes(render_tickets_pdf([_view(token)] * 4))
-    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", "-f", "1", "-l", "1",
-                    str(tmp_path / "t.pdf"), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", "-f", "1", "-l", "1", str(tmp_path / "t.pdf"), str(tmp_path / "p")],
+        check=True,
+    )
     page = np.asarray(Image.open(next(tmp_path.glob("p*.png"))).convert("L"))
     assert [r.text for r in zxingcpp.read_barcodes(page)] == [token] * 4
 
@@ -163,8 +178,12 @@ def test_seating_chart_door_list_and_signin_sheet_render():  # R-SEAT-1, R-DAY-3
     door = render_door_list_png("T101 第一理论考场", THEORY, [(t, n, s) for s, (t, n) in seats.items()])
     assert Image.open(io.BytesIO(door)).size == (1240, 1754)  # A4 at 150 dpi
     rows = [(s, t, "欧阳娜娜", "110105********002X") for s, (t, _) in seats.items()]
-    sheet = render_signin_sheet_png("T101 第一理论考场", THEORY, rows + [(28, "2026051000028", "李四", "1101**")] * 4,
-                                    "成都市某某职业技能等级认定中心")
+    sheet = render_signin_sheet_png(
+        "T101 第一理论考场",
+        THEORY,
+        rows + [(28, "2026051000028", "李四", "1101**")] * 4,
+        "成都市某某职业技能等级认定中心",
+    )
     assert Image.open(io.BytesIO(sheet)).size == (1240, 1754)  # 30 rows fit one page
     for png in (door, sheet):
         ink = (_gray(png) < 128).mean()

@@ -1,4 +1,5 @@
 """Ticket QR token: R-DAY-1 (refusals with their reason), R-PRIV-1 (no ID number in the code)."""
+
 from __future__ import annotations
 
 import base64
@@ -67,9 +68,7 @@ def test_round_trip_keeps_every_claim(key):
     assert verify(text + "\r\n", {kid: pub}) == got
 
 
-@pytest.mark.parametrize(
-    "ticket", ["2026051000123", "0007", "0", "T2026-05-0012", "京2026甲001", "9" * 40]
-)
+@pytest.mark.parametrize("ticket", ["2026051000123", "0007", "0", "T2026-05-0012", "京2026甲001", "9" * 40])
 def test_ticket_numbers_of_any_shape_survive(key, ticket):
     kid, pem, pub = key
     assert verify(issue(pem, kid, _claims(ticket)), {kid: pub}).ticket_number == ticket
@@ -101,12 +100,23 @@ def test_tampered_character_truncated_and_garbage_are_refused(key):  # R-DAY-1
     kid, pem, pub = key
     text = issue(pem, kid, _claims())
     middle = len(text) // 2
-    swapped = text[:middle] + ("A" if text[middle] != "A" else "B") + text[middle + 1:]
+    swapped = text[:middle] + ("A" if text[middle] != "A" else "B") + text[middle + 1 :]
     _refused("invalid_ticket", swapped, {kid: pub})
     for cut in (1, 2, 10, len(text) - 4):
         _refused("invalid_ticket", text[:-cut], {kid: pub})
-    for garbage in ("", "EX1.", "hello", "EX2." + text[4:], text.lower(), text + "A",
-                    "EX1.!!!!", "EX1." + "A" * 200, None, 12345, "x" * 5000):
+    for garbage in (
+        "",
+        "EX1.",
+        "hello",
+        "EX2." + text[4:],
+        text.lower(),
+        text + "A",
+        "EX1.!!!!",
+        "EX1." + "A" * 200,
+        None,
+        12345,
+        "x" * 5000,
+    ):
         _refused("invalid_ticket", garbage, {kid: pub})
 
 

@@ -1,5 +1,6 @@
 """The check-in decision, table-driven: every refusal code of the contract and the acceptance
 (R-DAY-1, R-ID-1, R-TIME-1)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -21,8 +22,16 @@ OTHER_ID = make_id_number(date(1991, 5, 6), seq=9)
 BATCH = rules.BatchFacts(batch_id=12, institution_id=3, exam_date=DAY)
 THEORY = rules.SessionFacts(101, "theory", START, START + timedelta(minutes=90))
 SKILL = rules.SessionFacts(102, "skill", START.replace(hour=14), START.replace(hour=16))
-CAND = rules.CandidateFacts(candidate_id=55, name="王伟", ticket_number="001200001", id_digest=id_digest(ID, SALT),
-                            room_code="T01", room_id=1, seat_no=7, masked_id="110105********007X")
+CAND = rules.CandidateFacts(
+    candidate_id=55,
+    name="王伟",
+    ticket_number="001200001",
+    id_digest=id_digest(ID, SALT),
+    room_code="T01",
+    room_id=1,
+    seat_no=7,
+    masked_id="110105********007X",
+)
 TICKET = rules.Presented("001200001", 12, DAY, id_digest(ID, SALT)[:24])
 
 
@@ -31,8 +40,17 @@ def at(hh: int, mm: int, ss: int = 0) -> datetime:
 
 
 def run(**over):
-    args = dict(presented=TICKET, batch=BATCH, sessions=[THEORY, SKILL], candidate=CAND, typed_id=ID, salt=SALT,
-                now=at(8, 45), kiosk_institution_id=3, prior=None)
+    args = dict(
+        presented=TICKET,
+        batch=BATCH,
+        sessions=[THEORY, SKILL],
+        candidate=CAND,
+        typed_id=ID,
+        salt=SALT,
+        now=at(8, 45),
+        kiosk_institution_id=3,
+        prior=None,
+    )
     args.update(over)
     return rules.decide(**args)
 
@@ -63,22 +81,34 @@ CASES = [
     ("exactly at closing", {"now": at(9, 30)}, None),
     ("one second after closing", {"now": at(9, 30, 1)}, "too_late"),
     ("afternoon", {"now": at(14, 5)}, "too_late"),
-    ("province closing after 15 minutes", {"now": at(9, 20), "batch": replace(BATCH, entry_close_minutes=15)},
-     "too_late"),
+    (
+        "province closing after 15 minutes",
+        {"now": at(9, 20), "batch": replace(BATCH, entry_close_minutes=15)},
+        "too_late",
+    ),
     ("plan opening 60 minutes early", {"now": at(8, 10), "batch": replace(BATCH, entry_open_minutes=60)}, None),
     # R-ID-1: a valid resident ID number, and the one on the ticket and the register
     ("ID with a wrong check digit", {"typed_id": ID[:17] + ("0" if ID[17] != "0" else "1")}, "invalid_id_number"),
     ("ID too short", {"typed_id": ID[:17]}, "invalid_id_number"),
     ("empty ID", {"typed_id": ""}, "invalid_id_number"),
     ("someone else's valid ID", {"typed_id": OTHER_ID}, "id_mismatch"),
-    ("ticket digest of someone else", {"presented": replace(TICKET, id_digest=id_digest(OTHER_ID, SALT)[:24])},
-     "id_mismatch"),
-    ("register corrected after the ticket", {"candidate": replace(CAND, id_digest=id_digest(OTHER_ID, SALT))},
-     "id_mismatch"),
+    (
+        "ticket digest of someone else",
+        {"presented": replace(TICKET, id_digest=id_digest(OTHER_ID, SALT)[:24])},
+        "id_mismatch",
+    ),
+    (
+        "register corrected after the ticket",
+        {"candidate": replace(CAND, id_digest=id_digest(OTHER_ID, SALT))},
+        "id_mismatch",
+    ),
     ("digest with another institution's salt", {"salt": b"another-salt"}, "id_mismatch"),
     ("typed ticket number checks the register", {"presented": replace(TICKET, exam_date=None, id_digest=None)}, None),
-    ("typed ticket number, wrong ID", {"presented": replace(TICKET, exam_date=None, id_digest=None),
-                                       "typed_id": OTHER_ID}, "id_mismatch"),
+    (
+        "typed ticket number, wrong ID",
+        {"presented": replace(TICKET, exam_date=None, id_digest=None), "typed_id": OTHER_ID},
+        "id_mismatch",
+    ),
     ("ID typed in lower case x and spaces", {"typed_id": f"  {ID.lower()} "}, None),
     # R-DAY-1: the candidate's standing
     ("withdrawn", {"candidate": replace(CAND, status="withdrawn")}, "candidate_withdrawn"),
@@ -103,8 +133,18 @@ def test_decision_table(case, over, code):
 
 
 def test_every_contract_code_is_in_the_table():
-    contract = {"invalid_ticket", "revoked_ticket", "wrong_institution", "wrong_day", "not_open_yet", "too_late",
-                "invalid_id_number", "id_mismatch", "candidate_withdrawn", "already_checked_in"}
+    contract = {
+        "invalid_ticket",
+        "revoked_ticket",
+        "wrong_institution",
+        "wrong_day",
+        "not_open_yet",
+        "too_late",
+        "invalid_id_number",
+        "id_mismatch",
+        "candidate_withdrawn",
+        "already_checked_in",
+    }
     tabled = {c[2] for c in CASES} | {"revoked_ticket"}  # revoked: test_ticket_signature_and_revocation
     assert contract <= tabled and contract <= set(rules.CODES)
 
@@ -178,8 +218,9 @@ def key():
 
 def _token(key, **over) -> str:
     kid, pem, _ = key
-    claims = dict(ticket_number="001200001", batch_id=12, exam_date=DAY, id_digest=id_digest(ID, SALT),
-                  token_id=new_token_id())
+    claims = dict(
+        ticket_number="001200001", batch_id=12, exam_date=DAY, id_digest=id_digest(ID, SALT), token_id=new_token_id()
+    )
     claims.update(over)
     return issue(pem, kid, TicketClaims(**claims))
 

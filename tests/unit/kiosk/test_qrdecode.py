@@ -3,14 +3,14 @@
 The full per-kind figures come from bench/qr_decoders.py; these tests only
 guard that every decoder works at all, that the chain still reads a small
 seeded sample of realistic photos, and that it never invents a code."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-from bench.qr_photos import (FRAME_H, FRAME_W, REALISTIC, make_empty_frames, make_set,
-                             make_token, render_ticket)
+from bench.qr_photos import FRAME_H, FRAME_W, REALISTIC, make_empty_frames, make_set, make_token, render_ticket
 from kiosk.qrdecode import DECODERS, decode
 
 
@@ -24,7 +24,7 @@ def clean_frame():
     ticket = cv2.resize(ticket, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
     frame = np.full((FRAME_H, FRAME_W, 3), 90, np.uint8)
     y, x = (FRAME_H - ticket.shape[0]) // 2, (FRAME_W - ticket.shape[1]) // 2
-    frame[y:y + ticket.shape[0], x:x + ticket.shape[1]] = ticket
+    frame[y : y + ticket.shape[0], x : x + ticket.shape[1]] = ticket
     return token, frame
 
 
@@ -58,7 +58,9 @@ def test_decode_reads_degraded_realistic_photos():
 
 def test_decode_returns_nothing_without_a_code():
     frames = make_empty_frames(4, seed=5)
-    frames += [np.zeros((FRAME_H, FRAME_W, 3), np.uint8),
-               np.random.default_rng(0).integers(0, 256, (FRAME_H, FRAME_W), np.uint8)]
+    frames += [
+        np.zeros((FRAME_H, FRAME_W, 3), np.uint8),
+        np.random.default_rng(0).integers(0, 256, (FRAME_H, FRAME_W), np.uint8),
+    ]
     for frame in frames:
         assert decode(frame) == []

@@ -1,4 +1,5 @@
 """The kiosk's answer screen: Chinese first, English beside it, the masked ID only (R-DAY-1, R-PRIV-1)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,13 @@ import pytest
 
 from kiosk import screen
 
-ACCEPTED = {"status": "accepted", "candidate": {"name": "王伟", "masked_id": "110105********0010"},
-            "room_code": "T01", "seat": 3, "late": False}
+ACCEPTED = {
+    "status": "accepted",
+    "candidate": {"name": "王伟", "masked_id": "110105********0010"},
+    "room_code": "T01",
+    "seat": 3,
+    "late": False,
+}
 
 
 def test_accepted_says_room_and_seat_in_both_languages():
@@ -24,11 +30,18 @@ def test_late_and_no_seat():
     assert "考务室" in text and "exam office" in text and "please go in now" in text
 
 
-@pytest.mark.parametrize("code,kind", [("id_mismatch", "refused"), ("too_late", "refused"),
-                                       ("not_open_yet", "warn"), ("already_checked_in", "warn")])
+@pytest.mark.parametrize(
+    "code,kind",
+    [("id_mismatch", "refused"), ("too_late", "refused"), ("not_open_yet", "warn"), ("already_checked_in", "warn")],
+)
 def test_refusal_shows_the_servers_reason(code, kind):
-    body = {"code": code, "message": "原因", "message_en": "Reason", "rule": "R-DAY-1",
-            "detail": {"at": "2026-11-26T08:40:00+08:00", "kiosk": "kiosk2", "room_code": "T02", "seat": 4}}
+    body = {
+        "code": code,
+        "message": "原因",
+        "message_en": "Reason",
+        "rule": "R-DAY-1",
+        "detail": {"at": "2026-11-26T08:40:00+08:00", "kiosk": "kiosk2", "room_code": "T02", "seat": 4},
+    }
     a = screen.from_response(409 if code == "already_checked_in" else 422, body)
     assert (a.kind, a.code) == (kind, code)
     assert "原因 / Reason" in screen.describe(a)

@@ -1,4 +1,5 @@
 """Video coverage rules (R-VIDEO-1): constructed timelines, one camera at a time."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

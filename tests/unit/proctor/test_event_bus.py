@@ -1,6 +1,7 @@
 """The event bus behind the live feed (R-DAY-3): numbers rise by one per batch in the
 order events are handed over, also from many threads, and events that queue up while
 one is being enriched go out together with one enrichment."""
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,10 @@ def test_queued_events_share_one_enrichment_and_keep_their_order():
     out: dict[int, int] = {}
     sent: list[dict] = []
     bus.subscribe(lambda bid, m: sent.append(m))
-    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, bus.publish(7, "checkin", "T01", i=i)))
-               for i in range(12)]
+    threads = [
+        threading.Thread(target=lambda i=i: out.__setitem__(i, bus.publish(7, "checkin", "T01", i=i)))
+        for i in range(12)
+    ]
     for t in threads:
         t.start()
         time.sleep(0.002)

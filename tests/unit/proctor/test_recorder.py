@@ -1,4 +1,5 @@
 """examday's own recorder against a local hook server (R-VIDEO-1, R-AUDIT-1)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -148,9 +149,7 @@ def test_records_segments_and_reports_them(synthetic_video, tmp_path):  # R-VIDE
     events = [h["event"] for h in hooks]
     assert events.index("segment_started") < events.index("segment_finished")
 
-    alerts = [
-        (h["event"], h.get("reason"), round(secs(h["at"]), 1)) for h in hooks if h["event"].startswith("camera_")
-    ]
+    alerts = [(h["event"], h.get("reason"), round(secs(h["at"]), 1)) for h in hooks if h["event"].startswith("camera_")]
     assert alerts == [
         ("camera_offline", "frozen", 3.9),  # since the last moving frame
         ("camera_online", None, 10.0),
@@ -209,8 +208,18 @@ def test_a_refused_hook_does_not_block_the_rest(tmp_path):
 
 def test_command_line_needs_a_secret(tmp_path, monkeypatch, synthetic_video):
     monkeypatch.delenv("EXAMDAY_HOOK_SECRET", raising=False)
-    argv = ["--camera", str(synthetic_video), "--room", "T101", "--camera-code", "A",
-            "--server", "http://127.0.0.1:9", "--out", str(tmp_path)]
+    argv = [
+        "--camera",
+        str(synthetic_video),
+        "--room",
+        "T101",
+        "--camera-code",
+        "A",
+        "--server",
+        "http://127.0.0.1:9",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 2
     assert main([*argv[:1], str(tmp_path / "nope.avi"), *argv[2:], "--secret", "x"]) == 2
 

@@ -1,5 +1,6 @@
 """Room state, incident tiers, early hand-in and the supervision deadline, as pure rules
 (R-DAY-3, R-DAY-2, R-TIME-1, R-DISC-1, R-SUP-1)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -29,21 +30,26 @@ def at(minutes: int) -> datetime:
 
 # -- seat colours -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("present, late, incident, cutoff_passed, expected", [
-    (False, False, False, False, "expected"),
-    (False, False, False, True, "absent"),     # R-TIME-1: not present after the cutoff
-    (True, False, False, False, "present"),
-    (True, False, False, True, "present"),
-    (True, True, False, True, "late"),
-    (True, True, True, True, "incident"),      # an incident outranks everything
-    (True, False, True, False, "incident"),
-    (False, False, True, True, "incident"),
-])
+
+@pytest.mark.parametrize(
+    "present, late, incident, cutoff_passed, expected",
+    [
+        (False, False, False, False, "expected"),
+        (False, False, False, True, "absent"),  # R-TIME-1: not present after the cutoff
+        (True, False, False, False, "present"),
+        (True, False, False, True, "present"),
+        (True, True, False, True, "late"),
+        (True, True, True, True, "incident"),  # an incident outranks everything
+        (True, False, True, False, "incident"),
+        (False, False, True, True, "incident"),
+    ],
+)
 def test_seat_status(present, late, incident, cutoff_passed, expected):
     assert rules.seat_status(present, late, incident, cutoff_passed) == expected
 
 
 # -- R-DAY-3 counts, R-TIME-1 automatic absence --------------------------------------------
+
 
 def test_before_the_cutoff_nobody_is_absent_yet():
     f = facts(arrivals={1: Arrival(1, at(-20), False), 2: Arrival(2, at(10), True)})
@@ -67,9 +73,12 @@ def test_withdrawn_candidates_are_not_expected_nor_absent():
 
 
 def test_incidents_moves_and_hand_ins_show_on_the_seat():
-    f = facts(arrivals={1: Arrival(1, at(-5), False), 2: Arrival(2, at(-5), False)},
-              incidents=[IncidentFact(7, 2, "copying", "b", at(40)), IncidentFact(8, 2, "disturbance", "a", at(50))],
-              moved_to={1: 12}, handed_in={1: at(45)})
+    f = facts(
+        arrivals={1: Arrival(1, at(-5), False), 2: Arrival(2, at(-5), False)},
+        incidents=[IncidentFact(7, 2, "copying", "b", at(40)), IncidentFact(8, 2, "disturbance", "a", at(50))],
+        moved_to={1: 12},
+        handed_in={1: at(45)},
+    )
     s = rules.room_state(f, at(60))
     one = next(x for x in s["seats"] if x["candidate_id"] == 1)
     two = next(x for x in s["seats"] if x["candidate_id"] == 2)
@@ -87,7 +96,11 @@ def test_a_candidate_seated_elsewhere_but_checked_in_here_counts_here():
 
 def test_alerts_camera_down_over_capacity_offline_conflict():
     arrivals = {i: Arrival(i, at(-1), False) for i in range(1, 5)}
-    cams = [{"code": "C1", "state": "recording"}, {"code": "C2", "state": "offline"}, {"code": "C3", "state": "unknown"}]
+    cams = [
+        {"code": "C1", "state": "recording"},
+        {"code": "C2", "state": "offline"},
+        {"code": "C3", "state": "unknown"},
+    ]
     s = rules.room_state(facts(n=4, capacity=3, arrivals=arrivals, cameras=cams, conflicts=[2]), at(1))
     kinds = [(a["kind"], a.get("camera") or a.get("candidate_id") or a.get("present")) for a in s["alerts"]]
     # R-DAY-2: 4 present in a room of 3 seats.
@@ -97,31 +110,35 @@ def test_alerts_camera_down_over_capacity_offline_conflict():
 
 def test_seat_taken_frees_an_absent_candidates_seat():
     s = rules.room_state(facts(arrivals={1: Arrival(1, at(-1), False)}), at(40))
-    assert rules.seat_taken(1, 2, s)          # seat 1 holds candidate 1, present
-    assert not rules.seat_taken(3, 1, s)      # candidate 3 is absent after the cutoff
-    assert not rules.seat_taken(20, 1, s)     # nobody there
+    assert rules.seat_taken(1, 2, s)  # seat 1 holds candidate 1, present
+    assert not rules.seat_taken(3, 1, s)  # candidate 3 is absent after the cutoff
+    assert not rules.seat_taken(20, 1, s)  # nobody there
     before = rules.room_state(facts(arrivals={1: Arrival(1, at(-1), False)}), at(10))
-    assert rules.seat_taken(3, 1, before)     # before the cutoff, candidate 3 may still come
+    assert rules.seat_taken(3, 1, before)  # before the cutoff, candidate 3 may still come
 
 
 # -- R-DISC-1 -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, tier, voids, cheating", [
-    ("banned_items_after_warning", "a", "part", False),
-    ("wrong_seat", "a", "part", False),
-    ("leaving_without_leave", "a", "part", False),
-    ("disturbance", "a", "part", False),
-    ("whispering_or_signalling", "b", "part", True),
-    ("copying", "b", "part", True),
-    ("passing_material", "b", "part", True),
-    ("false_identity", "b", "part", True),
-    ("taking_papers_out", "b", "part", True),
-    ("identical_answers", "b", "part", True),
-    ("banned_device", "b", "part", True),
-    ("using_electronic_device", "c", "sitting", False),
-    ("damaging_papers_or_work", "c", "sitting", False),
-    ("taking_content_out", "c", "sitting", False),
-])
+
+@pytest.mark.parametrize(
+    "kind, tier, voids, cheating",
+    [
+        ("banned_items_after_warning", "a", "part", False),
+        ("wrong_seat", "a", "part", False),
+        ("leaving_without_leave", "a", "part", False),
+        ("disturbance", "a", "part", False),
+        ("whispering_or_signalling", "b", "part", True),
+        ("copying", "b", "part", True),
+        ("passing_material", "b", "part", True),
+        ("false_identity", "b", "part", True),
+        ("taking_papers_out", "b", "part", True),
+        ("identical_answers", "b", "part", True),
+        ("banned_device", "b", "part", True),
+        ("using_electronic_device", "c", "sitting", False),
+        ("damaging_papers_or_work", "c", "sitting", False),
+        ("taking_content_out", "c", "sitting", False),
+    ],
+)
 def test_incident_tiers(kind, tier, voids, cheating):
     e = rules.incident_effect(kind)
     assert (e.tier, e.voids, e.cheating) == (tier, voids, cheating)
@@ -136,16 +153,28 @@ def test_voided_parts_part_or_whole_sitting():
     # R-DISC-1: (a)/(b) void the session's part; (c) every part of this sitting.
     assert rules.voided_parts(rules.TIER_EFFECTS["a"], "theory", ["theory", "skill"]) == ["theory"]
     assert rules.voided_parts(rules.TIER_EFFECTS["b"], "skill", ["theory", "skill"]) == ["skill"]
-    assert rules.voided_parts(rules.TIER_EFFECTS["c"], "theory", ["theory", "skill", "review"]) == \
-        ["theory", "skill", "review"]
+    assert rules.voided_parts(rules.TIER_EFFECTS["c"], "theory", ["theory", "skill", "review"]) == [
+        "theory",
+        "skill",
+        "review",
+    ]
 
 
 # -- R-TIME-1 early hand-in ------------------------------------------------------------------
 
-@pytest.mark.parametrize("minutes, expected", [
-    (0, "handin_too_early"), (29, "handin_too_early"), (30, None), (31, None), (89, None),
-    (90, "session_over"), (120, "session_over"),
-])
+
+@pytest.mark.parametrize(
+    "minutes, expected",
+    [
+        (0, "handin_too_early"),
+        (29, "handin_too_early"),
+        (30, None),
+        (31, None),
+        (89, None),
+        (90, "session_over"),
+        (120, "session_over"),
+    ],
+)
 def test_no_hand_in_during_the_first_30_minutes(minutes, expected):
     assert rules.handin_refusal(START, END, at(minutes)) == expected
 
@@ -157,6 +186,7 @@ def test_hand_in_window_follows_the_filed_value():
 
 # -- R-SUP-1 ---------------------------------------------------------------------------------
 
+
 class MonToFri:
     def add_working_days(self, d: date, n: int) -> date:
         while n:
@@ -165,11 +195,14 @@ class MonToFri:
         return d
 
 
-@pytest.mark.parametrize("exam, deadline", [
-    (date(2026, 11, 23), date(2026, 11, 26)),  # Monday -> Thursday
-    (date(2026, 11, 26), date(2026, 12, 1)),   # Thursday -> Tuesday, over a weekend
-    (date(2026, 11, 28), date(2026, 12, 2)),   # Saturday exam: counting starts Monday
-])
+@pytest.mark.parametrize(
+    "exam, deadline",
+    [
+        (date(2026, 11, 23), date(2026, 11, 26)),  # Monday -> Thursday
+        (date(2026, 11, 26), date(2026, 12, 1)),  # Thursday -> Tuesday, over a weekend
+        (date(2026, 11, 28), date(2026, 12, 2)),  # Saturday exam: counting starts Monday
+    ],
+)
 def test_supervision_deadline_is_three_working_days_after(exam, deadline):
     assert rules.supervision_deadline(exam, MonToFri()) == deadline
 
@@ -181,18 +214,22 @@ def test_supervision_deadline_uses_the_china_calendar():
     assert DEFAULT_CALENDAR.is_working_day(deadline)
 
 
-@pytest.mark.parametrize("filed, today, met", [
-    (date(2026, 12, 1), date(2026, 12, 1), True),
-    (date(2026, 11, 26), date(2026, 11, 26), True),
-    (date(2026, 12, 2), date(2026, 12, 2), False),
-    (None, date(2026, 12, 1), None),
-    (None, date(2026, 12, 2), False),
-])
+@pytest.mark.parametrize(
+    "filed, today, met",
+    [
+        (date(2026, 12, 1), date(2026, 12, 1), True),
+        (date(2026, 11, 26), date(2026, 11, 26), True),
+        (date(2026, 12, 2), date(2026, 12, 2), False),
+        (None, date(2026, 12, 1), None),
+        (None, date(2026, 12, 2), False),
+    ],
+)
 def test_supervision_met(filed, today, met):
     assert rules.supervision_met(date(2026, 12, 1), filed, today) is met
 
 
 # -- which session a view shows --------------------------------------------------------------
+
 
 def test_pick_session_in_progress_else_nearest():
     morning = (1, at(-30), END)

@@ -1,14 +1,31 @@
 """The terminal client's copy of the feed: a gap in ``seq`` is noticed (R-DAY-3)."""
+
 from __future__ import annotations
 
 from proctor.watch import RoomView, render_room, ws_url
 
-ROOM = {"room_code": "T01", "room_name": "理论考场1", "expected": 3, "present": 1, "late": 0, "absent": 0,
-        "waiting": 2, "incidents": 0, "handed_in": 0, "cutoff_passed": False, "capacity": 4, "rows": 2, "cols": 2,
-        "cameras": [{"code": "C1", "state": "recording"}], "alerts": [],
-        "seats": [{"seat": 1, "candidate_id": 1, "ticket_number": "001", "status": "present"},
-                  {"seat": 2, "candidate_id": 2, "ticket_number": "002", "status": "expected"},
-                  {"seat": 4, "candidate_id": 3, "ticket_number": "003", "status": "expected"}]}
+ROOM = {
+    "room_code": "T01",
+    "room_name": "理论考场1",
+    "expected": 3,
+    "present": 1,
+    "late": 0,
+    "absent": 0,
+    "waiting": 2,
+    "incidents": 0,
+    "handed_in": 0,
+    "cutoff_passed": False,
+    "capacity": 4,
+    "rows": 2,
+    "cols": 2,
+    "cameras": [{"code": "C1", "state": "recording"}],
+    "alerts": [],
+    "seats": [
+        {"seat": 1, "candidate_id": 1, "ticket_number": "001", "status": "present"},
+        {"seat": 2, "candidate_id": 2, "ticket_number": "002", "status": "expected"},
+        {"seat": 4, "candidate_id": 3, "ticket_number": "003", "status": "expected"},
+    ],
+}
 
 
 def snapshot(seq=5):
@@ -16,9 +33,16 @@ def snapshot(seq=5):
 
 
 def checkin(seq, cid=2, room="T01", present=2):
-    return {"type": "event", "seq": seq, "event": "checkin", "room_code": room, "session_id": 1, "candidate_id": cid,
-            "room": {**{k: v for k, v in ROOM.items() if k != "seats"}, "present": present},
-            "seat_state": {"seat": cid, "candidate_id": cid, "ticket_number": f"00{cid}", "status": "present"}}
+    return {
+        "type": "event",
+        "seq": seq,
+        "event": "checkin",
+        "room_code": room,
+        "session_id": 1,
+        "candidate_id": cid,
+        "room": {**{k: v for k, v in ROOM.items() if k != "seats"}, "present": present},
+        "seat_state": {"seat": cid, "candidate_id": cid, "ticket_number": f"00{cid}", "status": "present"},
+    }
 
 
 def test_events_apply_in_order_and_a_gap_is_noticed():

@@ -1,10 +1,11 @@
 """The lock triggers cover every table of a batch's scoring record (R-SCORE-3, R-AUDIT-1)."""
+
 from __future__ import annotations
 
 import pytest
 from sqlmodel import SQLModel
 
-import scoring.models  # noqa: F401  (registers the tables)
+import scoring.models
 from scoring.ddl import APPEND_ONLY, LOCKED_TABLES, lock_trigger_statements
 
 # Certificates are made after the lock, from the sealed results; they are not part of the seal.
@@ -12,8 +13,11 @@ AFTER_THE_LOCK = {"certificate", "certificate_issue", "batch_seal"}
 
 
 def scoring_tables_with_batch_id() -> set[str]:
-    models = [obj for obj in vars(scoring.models).values()
-              if isinstance(obj, type) and issubclass(obj, SQLModel) and hasattr(obj, "__table__")]
+    models = [
+        obj
+        for obj in vars(scoring.models).values()
+        if isinstance(obj, type) and issubclass(obj, SQLModel) and hasattr(obj, "__table__")
+    ]
     return {m.__table__.name for m in models if "batch_id" in m.__table__.c}
 
 

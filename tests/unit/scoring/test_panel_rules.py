@@ -1,4 +1,5 @@
 """Panels (R-PANEL-1), examiner qualifications (R-STAFF-2), recusal (R-RECUSE-1), ratio (R-RATIO-1)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -41,13 +42,16 @@ def test_odd_panel_of_three_or_more_accepted(size):
 
 
 # R-PANEL-1: 3 or more, odd.
-@pytest.mark.parametrize("size, expected", [
-    (0, ["panel_too_small", "panel_even", "chief_not_member"]),
-    (1, ["panel_too_small"]),
-    (2, ["panel_too_small", "panel_even"]),
-    (4, ["panel_even"]),
-    (6, ["panel_even"]),
-])
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        (0, ["panel_too_small", "panel_even", "chief_not_member"]),
+        (1, ["panel_too_small"]),
+        (2, ["panel_too_small", "panel_even"]),
+        (4, ["panel_even"]),
+        (6, ["panel_even"]),
+    ],
+)
 def test_panel_size_refused(size, expected):
     violations = panel_violations(panel(size), "E1", 3, OCC, EXAM_DAY)
     assert codes(violations) == expected
@@ -64,7 +68,10 @@ def test_duplicates_are_reported_and_counted_once():
 def test_duplicate_that_hides_a_short_panel():
     members = [examiner("E1"), examiner("E2"), examiner("E2")]
     assert codes(panel_violations(members, "E1", 3, OCC, EXAM_DAY)) == [
-        "duplicate_examiner", "panel_too_small", "panel_even"]
+        "duplicate_examiner",
+        "panel_too_small",
+        "panel_even",
+    ]
 
 
 @pytest.mark.parametrize("chief", ["E9", None, ""])
@@ -73,28 +80,31 @@ def test_chief_must_be_member(chief):
 
 
 # R-STAFF-2: levels 5/4/3 need skill level ≤ 3 or a mid/senior title; 2/1 need level 1 or senior.
-@pytest.mark.parametrize("batch_level, skill_level, title, ok", [
-    (5, 3, "none", True),
-    (5, 4, "none", False),
-    (4, 4, "mid", True),
-    (3, 3, "none", True),
-    (3, 2, "none", True),
-    (3, 4, "none", False),
-    (3, 5, "none", False),
-    (3, None, "none", False),
-    (3, None, "mid", True),
-    (3, None, "senior", True),
-    (3, 0, "none", False),
-    (2, 3, "none", False),          # level-3 examiner refused for a level-2 batch
-    (2, 2, "none", False),
-    (2, 1, "none", True),
-    (2, 3, "mid", False),
-    (2, 3, "senior", True),         # senior title accepted
-    (2, None, "senior", True),
-    (1, 1, "none", True),
-    (1, 2, "mid", False),
-    (1, 5, "senior", True),
-])
+@pytest.mark.parametrize(
+    "batch_level, skill_level, title, ok",
+    [
+        (5, 3, "none", True),
+        (5, 4, "none", False),
+        (4, 4, "mid", True),
+        (3, 3, "none", True),
+        (3, 2, "none", True),
+        (3, 4, "none", False),
+        (3, 5, "none", False),
+        (3, None, "none", False),
+        (3, None, "mid", True),
+        (3, None, "senior", True),
+        (3, 0, "none", False),
+        (2, 3, "none", False),  # level-3 examiner refused for a level-2 batch
+        (2, 2, "none", False),
+        (2, 1, "none", True),
+        (2, 3, "mid", False),
+        (2, 3, "senior", True),  # senior title accepted
+        (2, None, "senior", True),
+        (1, 1, "none", True),
+        (1, 2, "mid", False),
+        (1, 5, "senior", True),
+    ],
+)
 def test_examiner_qualification_for_level(batch_level, skill_level, title, ok):
     members = panel(2) + [examiner("E3", skill_level=skill_level, title=title)]
     violations = panel_violations(members, "E1", batch_level, OCC, EXAM_DAY)
@@ -107,13 +117,16 @@ def test_examiner_qualification_for_level(batch_level, skill_level, title, ok):
 
 
 # R-STAFF-2: 持证上岗, valid on the exam day.
-@pytest.mark.parametrize("valid_until, ok", [
-    (None, False),
-    (date(2025, 10, 14), False),
-    (date(2025, 10, 15), True),
-    (date(2025, 10, 16), True),
-    (date(2020, 1, 1), False),
-])
+@pytest.mark.parametrize(
+    "valid_until, ok",
+    [
+        (None, False),
+        (date(2025, 10, 14), False),
+        (date(2025, 10, 15), True),
+        (date(2025, 10, 16), True),
+        (date(2020, 1, 1), False),
+    ],
+)
 def test_examiner_card(valid_until, ok):
     members = panel(2) + [examiner("E3", card_valid_until=valid_until)]
     violations = panel_violations(members, "E1", 3, OCC, EXAM_DAY)
@@ -121,24 +134,30 @@ def test_examiner_card(valid_until, ok):
 
 
 # R-PANEL-1: qualified for the occupation.
-@pytest.mark.parametrize("occupations, ok", [
-    (frozenset({OCC}), True),
-    (frozenset({OCC, "4-01-02-01"}), True),
-    (frozenset({"4-01-02-01"}), False),
-    (frozenset(), False),
-    (frozenset({"6-31-01-0"}), False),
-])
+@pytest.mark.parametrize(
+    "occupations, ok",
+    [
+        (frozenset({OCC}), True),
+        (frozenset({OCC, "4-01-02-01"}), True),
+        (frozenset({"4-01-02-01"}), False),
+        (frozenset(), False),
+        (frozenset({"6-31-01-0"}), False),
+    ],
+)
 def test_examiner_occupation(occupations, ok):
     members = panel(2) + [examiner("E3", occupations=occupations)]
     assert codes(panel_violations(members, "E1", 3, OCC, EXAM_DAY)) == ([] if ok else ["examiner_wrong_occupation"])
 
 
-@pytest.mark.parametrize("roles, ok", [
-    (frozenset({"examiner"}), True),
-    ({"examiner", "proctor"}, True),
-    (frozenset({"proctor"}), False),
-    (frozenset(), False),
-])
+@pytest.mark.parametrize(
+    "roles, ok",
+    [
+        (frozenset({"examiner"}), True),
+        ({"examiner", "proctor"}, True),
+        (frozenset({"proctor"}), False),
+        (frozenset(), False),
+    ],
+)
 def test_examiner_role(roles, ok):
     members = panel(2) + [examiner("E3", roles=roles)]
     assert codes(panel_violations(members, "E1", 3, OCC, EXAM_DAY)) == ([] if ok else ["not_an_examiner"])
@@ -151,16 +170,20 @@ def test_batch_level_outside_r_level(level):
 
 
 # R-RATIO-1: at least 1 examiner per 5 candidates (configurable per occupation).
-@pytest.mark.parametrize("size, candidates, per, ok", [
-    (3, 15, 5, True),
-    (3, 16, 5, False),
-    (5, 25, 5, True),
-    (3, 45, 15, True),
-    (3, 46, 15, False),
-])
+@pytest.mark.parametrize(
+    "size, candidates, per, ok",
+    [
+        (3, 15, 5, True),
+        (3, 16, 5, False),
+        (5, 25, 5, True),
+        (3, 45, 15, True),
+        (3, 46, 15, False),
+    ],
+)
 def test_examiner_ratio(size, candidates, per, ok):
-    violations = panel_violations(panel(size), "E1", 3, OCC, EXAM_DAY,
-                                  candidate_count=candidates, candidates_per_examiner=per)
+    violations = panel_violations(
+        panel(size), "E1", 3, OCC, EXAM_DAY, candidate_count=candidates, candidates_per_examiner=per
+    )
     assert codes(violations) == ([] if ok else ["examiner_ratio"])
     if not ok:
         assert violations[0].rule == "R-RATIO-1"
@@ -169,8 +192,8 @@ def test_examiner_ratio(size, candidates, per, ok):
 def test_every_violation_is_returned_at_once():
     members = [
         examiner("E1"),
-        examiner("E2", skill_level=3, title="mid"),           # unqualified for level 2
-        examiner("E3", card_valid_until=date(2025, 1, 1)),    # expired
+        examiner("E2", skill_level=3, title="mid"),  # unqualified for level 2
+        examiner("E3", card_valid_until=date(2025, 1, 1)),  # expired
         examiner("E4", occupations=frozenset({"X"}), roles=frozenset({"proctor"})),
     ]
     violations = panel_violations(members, "E9", 2, OCC, EXAM_DAY)
@@ -187,20 +210,25 @@ def test_every_violation_is_returned_at_once():
 
 
 # R-RECUSE-1: relative, same employer (now or before), trained the candidate.
-@pytest.mark.parametrize("tie, expected", [
-    (CandidateTie("C1"), {}),
-    (CandidateTie("C1", relatives=frozenset({"E2"})), {"E2": "relative"}),
-    (CandidateTie("C1", employer="单位E3"), {"E3": "same_employer"}),
-    (CandidateTie("C1", employer=" 单位　E3 "), {"E3": "same_employer"}),
-    (CandidateTie("C1", former_employers=frozenset({"单位E1"})), {"E1": "same_employer"}),
-    (CandidateTie("C1", trained_by=frozenset({"E1"})), {"E1": "trained_candidate"}),
-    (CandidateTie("C1", training_org="单位E1"), {}),
-    (CandidateTie("C1", employer=None), {}),
-    (CandidateTie("C1", employer=""), {}),
-    (CandidateTie("C1", relatives=frozenset({"E1"}), trained_by=frozenset({"E1"})), {"E1": "relative"}),
-    (CandidateTie("C1", relatives=frozenset({"E1"}), employer="单位E2", trained_by=frozenset({"E3"})),
-     {"E1": "relative", "E2": "same_employer", "E3": "trained_candidate"}),
-])
+@pytest.mark.parametrize(
+    "tie, expected",
+    [
+        (CandidateTie("C1"), {}),
+        (CandidateTie("C1", relatives=frozenset({"E2"})), {"E2": "relative"}),
+        (CandidateTie("C1", employer="单位E3"), {"E3": "same_employer"}),
+        (CandidateTie("C1", employer=" 单位　E3 "), {"E3": "same_employer"}),
+        (CandidateTie("C1", former_employers=frozenset({"单位E1"})), {"E1": "same_employer"}),
+        (CandidateTie("C1", trained_by=frozenset({"E1"})), {"E1": "trained_candidate"}),
+        (CandidateTie("C1", training_org="单位E1"), {}),
+        (CandidateTie("C1", employer=None), {}),
+        (CandidateTie("C1", employer=""), {}),
+        (CandidateTie("C1", relatives=frozenset({"E1"}), trained_by=frozenset({"E1"})), {"E1": "relative"}),
+        (
+            CandidateTie("C1", relatives=frozenset({"E1"}), employer="单位E2", trained_by=frozenset({"E3"})),
+            {"E1": "relative", "E2": "same_employer", "E3": "trained_candidate"},
+        ),
+    ],
+)
 def test_scorers_for(tie, expected):
     members = panel(3)
     scorers, excluded = scorers_for(tie, members)
@@ -221,15 +249,18 @@ def test_examiners_without_employer_never_match():
 
 
 # R-PANEL-1 / R-RECUSE-1: every candidate keeps an odd panel of 3 or more.
-@pytest.mark.parametrize("size, tie, broken", [
-    (3, CandidateTie("C1"), False),
-    (3, CandidateTie("C1", relatives=frozenset({"E1"})), True),                    # leaves 2
-    (3, CandidateTie("C1", relatives=frozenset({"E1"}), employer="单位E2"), True),   # leaves 1
-    (5, CandidateTie("C1", relatives=frozenset({"E1"})), True),                    # leaves 4
-    (5, CandidateTie("C1", relatives=frozenset({"E1"}), trained_by=frozenset({"E2"})), False),  # leaves 3
-    (5, CandidateTie("C1", relatives=frozenset({"E1", "E2", "E3"})), True),          # leaves 2
-    (5, CandidateTie("C1", relatives=frozenset({"E9"})), False),
-])
+@pytest.mark.parametrize(
+    "size, tie, broken",
+    [
+        (3, CandidateTie("C1"), False),
+        (3, CandidateTie("C1", relatives=frozenset({"E1"})), True),  # leaves 2
+        (3, CandidateTie("C1", relatives=frozenset({"E1"}), employer="单位E2"), True),  # leaves 1
+        (5, CandidateTie("C1", relatives=frozenset({"E1"})), True),  # leaves 4
+        (5, CandidateTie("C1", relatives=frozenset({"E1"}), trained_by=frozenset({"E2"})), False),  # leaves 3
+        (5, CandidateTie("C1", relatives=frozenset({"E1", "E2", "E3"})), True),  # leaves 2
+        (5, CandidateTie("C1", relatives=frozenset({"E9"})), False),
+    ],
+)
 def test_recusal_violations(size, tie, broken):
     violations = recusal_violations([tie], panel(size))
     assert codes(violations) == (["panel_recusal_breaks_odd"] if broken else [])
@@ -239,8 +270,7 @@ def test_recusal_violations(size, tie, broken):
 
 
 def test_recusal_violations_name_each_candidate():
-    ties = [CandidateTie("C1"), CandidateTie("C2", relatives=frozenset({"E1"})),
-            CandidateTie("C3", employer="单位E3")]
+    ties = [CandidateTie("C1"), CandidateTie("C2", relatives=frozenset({"E1"})), CandidateTie("C3", employer="单位E3")]
     violations = recusal_violations(ties, panel(3))
     assert [v.candidate_id for v in violations] == ["C2", "C3"]
     assert violations[0].detail["recused"] == {"E1": "relative"}

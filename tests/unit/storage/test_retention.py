@@ -1,4 +1,5 @@
 """Retention classes and the purge decision (R-VIDEO-1, R-SCORE-2, R-ARCH-1)."""
+
 from __future__ import annotations
 
 from datetime import date
