@@ -39,12 +39,13 @@ def package_routers() -> list[Router]:
     imported here, where the application is composed, and nowhere else in examday's core."""
     from examday.accounts.router import router as accounts
     from examday.plans.router import router as plans
+    from examday.records.router import router as records
     from examday.registry.router import router as registry
     from kiosk.router import router as kiosk
     from proctor.router import router as proctor
     from scoring.router import router as scoring
 
-    return [accounts, registry, plans, kiosk, proctor, scoring]
+    return [accounts, registry, plans, records, kiosk, proctor, scoring]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:

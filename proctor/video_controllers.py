@@ -1,9 +1,9 @@
-"""HTTP routes of video and retention (CONTRACT.md "Video"; R-VIDEO-1, R-ARCH-1).
+"""HTTP routes of video (CONTRACT.md "Video"; R-VIDEO-1).
 
 ``POST /api/v1/hooks/recorder`` takes no bearer token: the HMAC of the raw
 body is its authentication (:mod:`proctor.services.hooks`). The rest are for people:
-coverage for the admin, supervisor, centre and the proctors of the rooms;
-holds and the retention preview for the exam office (admin).
+coverage for the admin, supervisor, centre and the proctors of the rooms.
+Holds and the retention preview are :mod:`examday.records.controllers`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
-from examday.clock import CST
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
 from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE
 from proctor.hooks_sign import SIGNATURE_HEADER
 from proctor.services import hooks, video
-from storage import holds, purge
 
 watchers = [requires_role("admin", "supervisor", "centre", "proctor")]
 office = [requires_role("admin")]
@@ -96,53 +94,6 @@ def verify_files(ctx: Ctx, bid: int, data: VerifyIn | None = None) -> dict[str, 
     return out
 
 
-# -- holds and retention ----------------------------------------------------------------------------
-
-
-@dataclass
-class HoldIn:
-    object_type: str
-    object_id: int
-    reason: str
-
-
-@dataclass
-class ReleaseIn:
-    reason: str
-
-
-@post("/api/v1/holds", guards=office, sync_to_thread=True, status_code=201)
-def place_hold(ctx: Ctx, data: HoldIn) -> dict[str, Any]:
-    hold = holds.place_hold(ctx.db, ctx.user, data.object_type, data.object_id, data.reason, ctx.now)
-    ctx.db.commit()
-    return holds.hold_body(hold)
-
-
-@post("/api/v1/holds/{hid:int}/release", guards=office, sync_to_thread=True, status_code=200)
-def release_hold(ctx: Ctx, hid: int, data: ReleaseIn) -> dict[str, Any]:
-    hold = holds.release_hold(ctx.db, ctx.user, hid, data.reason, ctx.now)
-    ctx.db.commit()
-    return holds.hold_body(hold)
-
-
-@get("/api/v1/holds", guards=office, sync_to_thread=True)
-def list_holds(ctx: Ctx, active: bool = True) -> list[dict[str, Any]]:
-    return [holds.hold_body(h) for h in holds.list_holds(ctx.db, ctx.user, active_only=active)]
-
-
-@get("/api/v1/retention", guards=office, sync_to_thread=True)
-def retention(ctx: Ctx, limit: int = 50) -> dict[str, Any]:
-    """What a purge would delete now, the holds in force and the alerts (R-ARCH-1, R-VIDEO-1)."""
-    actor = ctx.user
-    scope = None if actor.is_installation_admin else actor.institution_id
-    today = ctx.now.astimezone(CST).date()
-    # An institution's admin sees that institution's records; the installation's admin all of them.
-    out = purge.preview(ctx.state.engine, today, scope, limit=max(0, min(limit, 1000)))
-    out["holds"] = [holds.hold_body(h) for h in holds.list_holds(ctx.db, actor)]
-    out["alerts"] = purge.disk_alerts(ctx.state.settings)
-    return out
-
-
 # -- the exam office's page --------------------------------------------------------------------------
 
 
@@ -154,4 +105,4 @@ def coverage_page(ctx: Ctx, bid: int) -> Template:
     )
 
 
-ROUTES = [recorder_hook, coverage, verify_files, place_hold, release_hold, list_holds, retention, coverage_page]
+ROUTES = [recorder_hook, coverage, verify_files, coverage_page]
