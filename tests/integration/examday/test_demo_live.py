@@ -87,8 +87,8 @@ def test_kiosks_and_cameras_play_the_entry_window(day, app, engine, clock, caplo
 
 def test_demo_command_plays_the_day_unless_told_not_to(tmp_path, monkeypatch):
     from examday import cli
-    from examday.demo.seed import live as demo_live
-    from examday.demo.seed import seed as demo
+    from examday.demo import live as demo_live
+    from examday.demo import seed as demo
 
     monkeypatch.setenv("EXAMDAY_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     monkeypatch.setenv("EXAMDAY_DATA_DIR", str(tmp_path / "data"))
