@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-CST = ZoneInfo("Asia/Shanghai")
+from storage.types import CST as CST
+from storage.types import iso as iso
 
 
 class Clock:
@@ -34,11 +34,6 @@ class FixedClock(Clock):
 
 def cst(dt: datetime) -> datetime:
     return dt.astimezone(CST)
-
-
-def iso(dt: datetime | None) -> str | None:
-    """ISO 8601 with the +08:00 offset, the form the contract shows people."""
-    return None if dt is None else dt.astimezone(CST).isoformat()
 
 
 def parse_iso(text: str) -> datetime:

@@ -30,7 +30,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple
 
-from examday.errors import Refusal
+from storage.errors import Refusal
 
 
 class RetentionClass(StrEnum):

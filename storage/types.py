@@ -1,11 +1,21 @@
-"""Column types shared by every package's tables."""
+"""Column types shared by every package's tables, and the time zone records are shown in.
+
+:mod:`examday.clock` re-exports ``CST`` and ``iso`` for the packages above."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 with the +08:00 offset, the form the contract shows people."""
+    return None if dt is None else dt.astimezone(CST).isoformat()
 
 
 class UTCDateTime(TypeDecorator):

@@ -25,10 +25,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from examday.errors import Refusal
 from storage import blobs_s3
 from storage.blobs import sha256_file
 from storage.blobs_s3 import S3Config, S3Error, is_s3
+from storage.errors import Refusal
 
 log = logging.getLogger("examday.storage.purge")
 
