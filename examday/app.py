@@ -51,6 +51,9 @@ def package_routers() -> list[Router]:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).resolved() if settings is None else settings
     engine = make_engine(settings.database_url)
+    from examday.providers import register_all  # composes the packages, like package_routers()
+
+    register_all()
     # --- live feed (issue #6): channels (memory, or Redis with EXAMDAY_REDIS_URL) behind the bus ---
     events = make_event_bus(settings)
     state = State(

@@ -13,8 +13,10 @@ from examday.settings import Settings
 
 
 def _engine(settings: Settings):
+    from examday.providers import register_all
     from storage.db import make_engine, migrate
 
+    register_all()  # every command on the database may purge, hold or read through a port
     migrate(settings.database_url)
     return make_engine(settings.database_url)
 

@@ -12,15 +12,15 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from examday.clock import iso
 from examday.identity import mask_name
+from examday.plans import attendance
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
 from examday.registry.models import Room
-from kiosk.models import Attendance, OfflineConflict
 from proctor import rules
 from proctor.models import HandIn, Incident, SeatMove
 from proctor.services.video import camera_state_map
@@ -75,10 +75,6 @@ _SEATS = (
     .join(Candidate, Candidate.id == Seat.candidate_id)
     .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), Seat.room_id.in_(_rooms))
 )
-# Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
-_ARRIVALS = select(Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late).where(
-    Attendance.session_id == bindparam("session_id"), or_(Attendance.room_id.in_(_rooms), Attendance.room_id.is_(None))
-)
 _STRANGERS = select(Candidate.id, Candidate.name, Candidate.ticket_number).where(
     Candidate.id.in_(bindparam("ids", expanding=True))
 )
@@ -94,9 +90,6 @@ _MOVES = (
 )
 _HANDINS = select(HandIn.room_id, HandIn.candidate_id, HandIn.at).where(
     HandIn.session_id == bindparam("session_id"), HandIn.room_id.in_(_rooms)
-)
-_CONFLICTS = select(OfflineConflict.candidate_id).where(
-    OfflineConflict.session_id == bindparam("session_id"), OfflineConflict.resolved_at.is_(None)
 )
 
 
@@ -155,7 +148,8 @@ def rooms_state(
         if status == "withdrawn":
             withdrawn.add(cid)
     arrivals: dict[int, dict[int, rules.Arrival]] = defaultdict(dict)
-    for cid, a_room, at, late in q(_ARRIVALS, sid):
+    # Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
+    for cid, a_room, at, late in attendance.admitted(db, session.id, ids):
         room_id = a_room or seat_room.get(cid)
         if room_id in ids:
             arrivals[room_id][cid] = rules.Arrival(cid, at, late)
@@ -178,7 +172,7 @@ def rooms_state(
     for room_id, cid, at in q(_HANDINS, sid):
         handed[room_id][cid] = at
     conflicts: dict[int, list[int]] = defaultdict(list)
-    for (cid,) in q(_CONFLICTS, {"session_id": session.id}):
+    for cid in attendance.offline_conflicts(db, session.id, unresolved_only=True):
         room_id = next((rid for rid, arr in arrivals.items() if cid in arr), seat_room.get(cid))
         if room_id in ids:
             conflicts[room_id].append(cid)

@@ -6,11 +6,10 @@ decides), never while a legal hold covers it (:mod:`storage.holds`), never
 when permanent, and never because a disk is full: a disk running low raises
 an alert and nothing more.
 
-Streaming: an institution's unpurged segments are read oldest first in
-chunks by keyset pagination on ``(started_at, id)`` (a partial index holds
-only unpurged rows), each chunk in its own short transaction; memory is
-bounded by the chunk, not by the season. Only rows old enough to be expired
-under the profile are read at all.
+Streaming: an institution's unpurged records of each source (video
+segments) are read oldest first in chunks, each chunk in its own short
+transaction; memory is bounded by the chunk, not by the season. Only rows old
+enough to be expired under the profile are read at all.
 
 Crash safety, per chunk: (1) a ``PurgeIntent`` per record is committed;
 (2) the files are deleted; (3) the rows are stamped purged, the intents
@@ -30,7 +29,10 @@ Audit (R-AUDIT-1): one entry per chunk and institution, listing the ids as
 ranges — a season is some ten thousand meaningful entries, not 17 million.
 
 Dependencies: storage/ sits below the other packages, but the purge must see
-their records (segments); those imports are local to the functions.
+their records. The packages that own them register providers at start-up
+(:mod:`storage.providers`): the retention sources (proctor's segments), what a
+hold covers, the institutions' profiles and the audit sink, which writes into
+the purge's own transaction so that step (3) stays one commit.
 """
 
 from __future__ import annotations
@@ -46,18 +48,16 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import delete, insert, tuple_, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from examday import audit
-from examday.actor import SYSTEM
-from examday.clock import CST, iso
-from examday.errors import Refusal
-from storage import video_files
+from storage import providers, video_files
 from storage.blobs import Blob, BlobStore, open_blob_store
 from storage.blobs_s3 import is_s3
+from storage.errors import Refusal
 from storage.holds import HoldMatcher, hold_matcher
+from storage.providers import Record, RetentionSource
 from storage.retention import (
     PROFILES,
     Period,
@@ -68,14 +68,13 @@ from storage.retention import (
     iter_purge_decisions,
 )
 from storage.retention_models import PurgeIntent
+from storage.types import CST
 
 log = logging.getLogger("examday.storage.purge")
 
 CHUNK = 2000
 UNLINK_THREADS = 8
 ORPHAN_GRACE = timedelta(hours=1)
-VIDEO = RetentionClass.EXAM_VIDEO
-_SEGMENT_COLUMNS = ("id", "camera_id", "started_at", "expected_end", "path", "state")
 
 
 video_dirs = video_files.video_dirs  # EXAMDAY_VIDEO_DIRS
@@ -83,7 +82,7 @@ video_dirs = video_files.video_dirs  # EXAMDAY_VIDEO_DIRS
 
 @dataclass
 class Item:
-    kind: str  # segment | blob
+    kind: str  # a source's kind (segment) | blob
     id: int
     label: str
     path: str  # segment: the file; blob: the store key
@@ -131,67 +130,34 @@ def _cst_day(t: datetime) -> date:
 
 
 def _institutions(engine: Engine, only: int | None = None) -> list[tuple[int | None, str]]:
-    from examday.registry.models import Institution
-
     with Session(engine) as db:
-        q = select(Institution.id, Institution.profile).order_by(Institution.id)
-        if only is not None:
-            q = q.where(Institution.id == only)
-        rows = [(i, p or "strict") for i, p in db.exec(q).all()]
+        rows = [(i, p or "strict") for i, p in providers.profiles()(db, only)]
     return rows + ([(None, "strict")] if only is None else [])
 
 
-def _labels(engine: Engine, institution_id: int) -> dict[int, str]:
-    from examday.registry.models import Camera, Room
-
-    with Session(engine) as db:
-        return {
-            cid: f"{room}/{cam}"
-            for cid, room, cam in db.exec(
-                select(Camera.id, Room.code, Camera.code)
-                .join(Room, Room.id == Camera.room_id)
-                .where(Room.institution_id == institution_id)
-            ).all()
-        }
-
-
-def _segment_chunks(
-    engine: Engine, iid: int, profile: str, today: date, holds: HoldMatcher, chunk: int
+def _source_chunks(
+    engine: Engine, source: RetentionSource, iid: int, profile: str, today: date, holds: HoldMatcher, chunk: int
 ) -> Iterator[Chunk]:
-    from proctor.video_models import Segment
-
-    years = PROFILES[profile][VIDEO]
+    years = PROFILES[profile][source.retention_class]
     if years is None:
         return
     before = _day_start(_last_expired_day(years, today))
-    labels = _labels(engine, iid)
-    after: tuple[datetime, int] | None = None
-    while True:
-        # A short transaction per chunk: the purge's own writes must not wait on this read.
-        with Session(engine) as db:
-            q = (
-                select(*[getattr(Segment, n) for n in _SEGMENT_COLUMNS])
-                .where(Segment.institution_id == iid, Segment.purged_at.is_(None), Segment.started_at < before)
-                .order_by(Segment.started_at, Segment.id)
-                .limit(chunk)
-            )
-            if after is not None:
-                q = q.where(tuple_(Segment.started_at, Segment.id) > tuple_(*after))
-            rows = db.exec(q).all()
-        if not rows:
-            return
-        after = (rows[-1][2], rows[-1][0])
-        yield _segment_chunk(rows, labels, iid, profile, today, holds)
+    for records in source.due(engine, iid, before, chunk):
+        yield _record_chunk(source, records, iid, profile, today, holds)
 
 
-def _segment_chunk(rows, labels: dict[int, str], iid: int, profile: str, today: date, holds: HoldMatcher) -> Chunk:
+def _record_chunk(
+    source: RetentionSource, records: list[Record], iid: int, profile: str, today: date, holds: HoldMatcher
+) -> Chunk:
     items, cands = [], []
-    for sid, cam, start, end, path, state in rows:
-        items.append(Item("segment", sid, f"{labels.get(cam, cam)} {iso(start)}", path, state, _cst_day(start)))
+    for r in records:
+        items.append(Item(source.kind, r.id, r.label, r.path, r.state, _cst_day(r.start)))
         cands.append(
-            PurgeCandidate("segment", str(sid), VIDEO, items[-1].created, holds.segment_held(sid, cam, start, end))
+            PurgeCandidate(
+                source.kind, str(r.id), source.retention_class, items[-1].created, holds.record_held(source.kind, r)
+            )
         )
-    return _decided(Chunk("segment", iid, profile, items), cands, profile, today)
+    return _decided(Chunk(source.kind, iid, profile, items), cands, profile, today)
 
 
 def _blob_chunks(
@@ -251,7 +217,8 @@ def iter_plan(engine: Engine, today: date, institution_id: int | None = None, ch
         with Session(engine) as db:
             holds = hold_matcher(db, iid)
         if iid is not None:
-            yield from _segment_chunks(engine, iid, profile, today, holds, chunk)
+            for source in providers.sources():
+                yield from _source_chunks(engine, source, iid, profile, today, holds, chunk)
         yield from _blob_chunks(engine, iid, profile, today, holds, chunk)
 
 
@@ -293,12 +260,10 @@ def _purge_chunk(
     places: video_files.VideoPlaces | None = None,
 ) -> dict[str, list[Item]]:
     """Steps (1)–(3) of the module docstring for ``items`` of one chunk."""
-    from proctor.video_models import Segment
-
     ids = [i.id for i in items]
     _write_intents(engine, c.kind, ids, now)
     outcome: dict[str, list[Item]] = {}
-    if c.kind == "segment":
+    if c.kind != "blob":  # a source's records are video files (storage.video_files)
         places = places or video_files.VideoPlaces.from_settings()
         roots = list(places.dirs)
         local, remote = [i for i in items if not is_s3(i.path)], [i for i in items if is_s3(i.path)]
@@ -326,23 +291,15 @@ def _purge_chunk(
     done = outcome.get("deleted", []) + outcome.get("absent", [])
     done_ids = [i.id for i in done]
     with Session(engine) as db:
-        if done_ids and c.kind == "segment":
-            # Only a good recording becomes "purged"; a file already missing or
-            # altered keeps saying so (R-VIDEO-1).
-            db.exec(
-                update(Segment)
-                .where(Segment.id.in_(done_ids), Segment.state.in_(("valid", "open")))
-                .values(state="purged")
-            )
-            db.exec(update(Segment).where(Segment.id.in_(done_ids)).values(purged_at=now))
+        if done_ids and c.kind != "blob":
+            providers.source(c.kind).mark_purged(db, done_ids, now)
         elif done_ids:
             db.exec(update(Blob).where(Blob.id.in_(done_ids)).values(purged_at=now))
         db.exec(delete(PurgeIntent).where(PurgeIntent.kind == c.kind, PurgeIntent.object_id.in_(ids)))
         if done_ids:
             expiries = [i.decision.expires_on for i in done if i.decision and i.decision.expires_on]
-            audit.record(
+            providers.audit()(
                 db,
-                SYSTEM,
                 action,
                 c.kind,
                 f"{min(done_ids)}..{max(done_ids)}",

@@ -19,21 +19,10 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from examday import audit
-from examday.actor import SYSTEM
-from storage import video_files
+from storage import providers, video_files
 from storage.blobs import Blob, BlobStore
 from storage.holds import hold_matcher
-from storage.purge import (
-    _SEGMENT_COLUMNS,
-    ORPHAN_GRACE,
-    Item,
-    Report,
-    _blob_chunk,
-    _labels,
-    _purge_chunk,
-    _segment_chunk,
-)
+from storage.purge import ORPHAN_GRACE, Item, Report, _blob_chunk, _purge_chunk, _record_chunk
 from storage.retention_models import PurgeIntent
 from storage.video_files import VideoPlaces
 
@@ -54,30 +43,30 @@ def settle(
     deletion is finished (the row must not claim a file that is not there);
     otherwise the intent is dropped and the record kept.
     """
-    from examday.registry.models import Institution
-    from proctor.video_models import Segment
-
     with Session(engine) as db:
         pending = db.exec(select(PurgeIntent.kind, PurgeIntent.object_id).order_by(PurgeIntent.id)).all()
     groups: dict[tuple[str, int | None], list[int]] = {}
     with Session(engine) as db:
+        owners = _source_owners(db, pending)
         for kind, oid in pending:
-            row = db.get(Segment if kind == "segment" else Blob, oid)
-            if row is None or row.purged_at is not None:  # step (3) had committed: only the note is left
+            if kind == "blob":
+                row = db.get(Blob, oid)
+                live, iid = row is not None and row.purged_at is None, row.institution_id if row else None
+            else:
+                live, iid = oid in owners[kind], owners[kind].get(oid)
+            if not live:  # step (3) had committed: only the note is left
                 db.exec(delete(PurgeIntent).where(PurgeIntent.kind == kind, PurgeIntent.object_id == oid))
                 continue
-            groups.setdefault((kind, row.institution_id), []).append(oid)
+            groups.setdefault((kind, iid), []).append(oid)
         db.commit()
     for (kind, iid), ids in groups.items():
-        labels = _labels(engine, iid) if kind == "segment" else {}
         with Session(engine) as db:
-            inst = db.get(Institution, iid) if iid is not None else None
-            profile = (inst.profile if inst is not None else None) or "strict"
+            found = providers.profiles()(db, iid) if iid is not None else []
+            profile = (found[0][1] if found else None) or "strict"
             holds = hold_matcher(db, iid)
-            if kind == "segment":
-                cols = [getattr(Segment, n) for n in _SEGMENT_COLUMNS]
-                rows = db.exec(select(*cols).where(Segment.id.in_(ids)).order_by(Segment.id)).all()
-                c = _segment_chunk(rows, labels, iid, profile, today, holds)
+            if kind != "blob":
+                source = providers.source(kind)
+                c = _record_chunk(source, source.records(db, iid, ids), iid, profile, today, holds)
             else:
                 rows = db.exec(
                     select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
@@ -100,6 +89,20 @@ def settle(
             for i in c.items:
                 if i.id in keep:
                     out.write(f"kept {kind} {i.id} {i.label}: {i.decision.reason} (interrupted run undone)\n")
+
+
+def _source_owners(db: Session, pending) -> dict[str, dict[int, int]]:
+    """For each source kind among ``pending``, its records still unpurged, with their institution."""
+    wanted: dict[str, list[int]] = {}
+    for kind, oid in pending:
+        if kind != "blob":
+            wanted.setdefault(kind, []).append(oid)
+    owners: dict[str, dict[int, int]] = {}
+    for kind, ids in wanted.items():
+        owners[kind] = {}
+        for i in range(0, len(ids), 1000):  # a bounded IN list on either database
+            owners[kind].update(providers.source(kind).unpurged(db, ids[i : i + 1000]))
+    return owners
 
 
 def _file_there(blobs: BlobStore, item: Item, places: VideoPlaces | None) -> bool:
@@ -145,9 +148,8 @@ def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO,
     report.counts[("file", "orphan")] += len(found)
     if not dry_run:
         with Session(engine) as db:
-            audit.record(
+            providers.audit()(
                 db,
-                SYSTEM,
                 "retention.orphans_removed",
                 "blob_file",
                 len(found),

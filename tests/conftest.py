@@ -23,6 +23,15 @@ PG_URL = os.environ.get("EXAMDAY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def providers():
+    """What the packages register at start-up, for tests that call the purge, holds or rooms
+    directly without building the application (examday.providers)."""
+    from examday.providers import register_all
+
+    register_all()
+
+
 def _pg_base() -> str:
     url = PG_URL
     if url.startswith("postgresql://"):

@@ -11,8 +11,9 @@ from typing import Any
 from litestar import get, post
 
 from examday.clock import CST
+from examday.records import holds
 from examday.web import Ctx, requires_role
-from storage import holds, purge
+from storage import purge
 
 office = [requires_role("admin")]
 

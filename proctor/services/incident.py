@@ -10,6 +10,7 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal
+from examday.records.holds import place_hold
 from proctor import rules
 from proctor.models import Incident
 from proctor.services.common import (
@@ -23,7 +24,6 @@ from proctor.services.common import (
     text_field,
 )
 from storage.blobs import BlobStore
-from storage.holds import place_hold
 
 
 def record_incident(

@@ -18,9 +18,9 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import conflict, forbidden, not_found
+from examday.plans import attendance
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, Seat
 from examday.registry.models import Institution, Room, Staff
-from kiosk.models import Attendance, OfflineConflict
 from proctor import record_doc, rules
 from proctor.access import batch_view, room_of, session_of
 from proctor.models import HandIn, Incident, RoomRecord, RoomRecordAmendment, RoomRecordConfirmation, SeatMove
@@ -58,7 +58,7 @@ def record_content(
     }
     arrivals = {
         a.candidate_id: a
-        for a in db.exec(select(Attendance).where(Attendance.session_id == session.id)).all()
+        for a in attendance.admitted(db, session.id, [room.id])
         if a.room_id == room.id or (a.room_id is None and a.candidate_id in seats)
     }
     others = set(arrivals) - set(seats)
@@ -91,7 +91,7 @@ def record_content(
     hand_ins = db.exec(
         select(HandIn).where(HandIn.session_id == session.id, HandIn.room_id == room.id).order_by(HandIn.at, HandIn.id)
     ).all()
-    conflicts = db.exec(select(OfflineConflict).where(OfflineConflict.session_id == session.id)).all()
+    conflicts = attendance.offline_conflicts(db, session.id)
     return {
         "institution": inst.name if inst else "",
         "batch": {
@@ -135,7 +135,7 @@ def record_content(
             for m in moves
         ],
         "hand_ins": [{**who(h.candidate_id), "at": iso(h.at)} for h in hand_ins],
-        "offline_conflicts": [who(c.candidate_id) for c in conflicts if c.candidate_id in people],
+        "offline_conflicts": [who(cid) for cid in conflicts if cid in people],
         "remarks": remarks,
         "produced_at": iso(now),
     }

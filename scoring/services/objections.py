@@ -20,12 +20,12 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, not_found
+from examday.records.holds import place_hold
 from scoring import access
 from scoring.models import Objection
 from scoring.panel_data import load_panel
 from scoring.services.combine import part_score, reopen_for_rescore
 from scoring.services.publicity import publicity_of
-from storage.holds import place_hold
 
 DECISIONS = ("upheld", "rejected")
 

@@ -20,13 +20,14 @@ from examday.actor import Actor
 from examday.audit import AuditEntry
 from examday.clock import CST
 from examday.errors import Refusal
+from examday.records.archive import archive_document
+from examday.records.holds import place_hold
 from examday.registry.models import Camera, Institution
 from proctor.services import video
 from proctor.video_models import Segment
 from storage import purge
-from storage.archive import archive_document
 from storage.blobs import Blob
-from storage.holds import LegalHold, place_hold
+from storage.holds import LegalHold
 from storage.purge import run_purge
 from storage.retention_models import PurgeIntent
 from tests import builders

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from examday import audit
 from examday.audit import AuditEntry
 from examday.clock import CST
+from examday.records.holds import place_hold
 from examday.settings import Settings
 from proctor.video_models import Segment
 from storage import purge, purge_settle, video_files
 from storage.blobs import Blob
-from storage.holds import place_hold
 from storage.purge import run_purge
 from storage.retention_models import PurgeIntent
 

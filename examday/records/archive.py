@@ -9,6 +9,9 @@ which :mod:`storage.retention` never lets the purge touch.
 The file is written first, then its rows (in the caller's transaction): a
 crash between the two leaves a file without a row, which the next purge
 finds and settles (see :mod:`storage.purge`), never a row without its file.
+
+Archiving needs an actor and the audit chain, so it sits here in examday's
+core; the files and their rows are storage's.
 """
 
 from __future__ import annotations

@@ -1,0 +1,56 @@
+"""Who was admitted to a session: a reading port onto check-in, for the packages beside kiosk.
+
+Check-in's tables are kiosk's, and proctor may not import kiosk; proctor
+still needs the arrivals and the offline double check-ins of a session for the
+live room view and the exam-room record. Kiosk registers an
+:class:`AttendanceReader` at start-up (``kiosk.providers.register``); proctor
+reads through :func:`admitted` and :func:`offline_conflicts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from sqlmodel import Session
+
+
+class Admitted(NamedTuple):
+    """One candidate admitted to a session: where (None: not recorded, i.e. their own seat's room)."""
+
+    candidate_id: int
+    room_id: int | None
+    at: datetime
+    late: bool
+
+
+class AttendanceReader(Protocol):
+    def admitted(self, db: Session, session_id: int, room_ids: Collection[int] | None) -> list[Admitted]: ...
+
+    def offline_conflicts(self, db: Session, session_id: int, unresolved_only: bool) -> list[int]: ...
+
+
+_reader: list[AttendanceReader] = []
+
+
+def provide(reader: AttendanceReader) -> None:
+    """Kiosk's registration; again replaces."""
+    _reader[:] = [reader]
+
+
+def _get() -> AttendanceReader:
+    if not _reader:
+        raise RuntimeError("no attendance reader registered: examday.providers.register_all() did not run")
+    return _reader[0]
+
+
+def admitted(db: Session, session_id: int, room_ids: Collection[int] | None = None) -> list[Admitted]:
+    """Everyone admitted to the session; with ``room_ids``, those admitted to one of these rooms or
+    to no recorded room (the caller places them by their seat)."""
+    return _get().admitted(db, session_id, room_ids)
+
+
+def offline_conflicts(db: Session, session_id: int, unresolved_only: bool = False) -> list[int]:
+    """The candidates of each offline double check-in of the session (one per conflict), by id."""
+    return _get().offline_conflicts(db, session_id, unresolved_only)

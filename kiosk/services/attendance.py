@@ -1,0 +1,51 @@
+"""Reading who was admitted, for :mod:`examday.plans.attendance` (proctor's live view and room record).
+
+The live feed reads a room's arrivals on every event (R-DAY-3), so the
+statements are built once, with bound parameters, and run through Core:
+building a statement and its cache key costs more than running it on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import bindparam, or_
+from sqlmodel import Session, select
+
+from examday.plans.attendance import Admitted
+from kiosk.models import Attendance, OfflineConflict
+
+_COLUMNS = (Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late)
+_SESSION = Attendance.session_id == bindparam("session_id")
+_ALL = select(*_COLUMNS).where(_SESSION)
+# Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
+_IN_ROOMS = select(*_COLUMNS).where(
+    _SESSION,
+    or_(Attendance.room_id.in_(bindparam("rooms", expanding=True)), Attendance.room_id.is_(None)),
+)
+_CONFLICTS = (
+    select(OfflineConflict.candidate_id)
+    .where(OfflineConflict.session_id == bindparam("session_id"))
+    .order_by(OfflineConflict.id)
+)
+_OPEN_CONFLICTS = (
+    select(OfflineConflict.candidate_id)
+    .where(OfflineConflict.session_id == bindparam("session_id"), OfflineConflict.resolved_at.is_(None))
+    .order_by(OfflineConflict.id)
+)
+
+
+class KioskAttendance:
+    """:class:`examday.plans.attendance.AttendanceReader` over kiosk's tables."""
+
+    def admitted(self, db: Session, session_id: int, room_ids: Collection[int] | None) -> list[Admitted]:
+        run = db.connection().execute
+        if room_ids is None:
+            rows = run(_ALL, {"session_id": session_id})
+        else:
+            rows = run(_IN_ROOMS, {"session_id": session_id, "rooms": list(room_ids)})
+        return [Admitted._make(r) for r in rows]
+
+    def offline_conflicts(self, db: Session, session_id: int, unresolved_only: bool) -> list[int]:
+        stmt = _OPEN_CONFLICTS if unresolved_only else _CONFLICTS
+        return [cid for (cid,) in db.connection().execute(stmt, {"session_id": session_id})]
