@@ -313,8 +313,10 @@ def _with_files(rows: Iterator[tuple]) -> Iterator[tuple]:
 
 
 def purge_slice(engine, url: str, world: dict, workdir: Path, days: int, offset: int, chunk: int) -> None:
+    from examday.providers import register_all
     from storage.purge import run_purge
 
+    register_all()  # the purge reads segments through proctor's provider; no app is built here
     folder = workdir / "video" / f"slice{offset}"
     cams = world["batch_cameras"]
     t = time.perf_counter()
