@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import tuple_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.clock import iso
 from examday.registry.models import Camera, Room
@@ -23,15 +24,22 @@ from storage.holds import HoldMatcher
 from storage.providers import Record
 from storage.retention import RetentionClass
 
-_COLUMNS = (Segment.id, Segment.camera_id, Segment.started_at, Segment.expected_end, Segment.path, Segment.state)
+_COLUMNS = (
+    col(Segment.id),
+    col(Segment.camera_id),
+    col(Segment.started_at),
+    col(Segment.expected_end),
+    col(Segment.path),
+    col(Segment.state),
+)
 
 
 def _labels(db: Session, institution_id: int) -> dict[int, str]:
     return {
-        cid: f"{room}/{cam}"
+        cast(int, cid): f"{room}/{cam}"
         for cid, room, cam in db.exec(
             select(Camera.id, Room.code, Camera.code)
-            .join(Room, Room.id == Camera.room_id)
+            .join(Room, col(Room.id) == Camera.room_id)
             .where(Room.institution_id == institution_id)
         ).all()
     }
@@ -58,13 +66,13 @@ class Segments:
             # A short transaction per chunk: the purge's own writes must not wait on this read.
             with Session(engine) as db:
                 q = (
-                    select(*_COLUMNS)
+                    select(*_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
                     .where(
                         Segment.institution_id == institution_id,
-                        Segment.purged_at.is_(None),
+                        col(Segment.purged_at).is_(None),
                         Segment.started_at < before,
                     )
-                    .order_by(Segment.started_at, Segment.id)
+                    .order_by(col(Segment.started_at), col(Segment.id))
                     .limit(chunk)
                 )
                 if after is not None:
@@ -77,20 +85,27 @@ class Segments:
 
     def unpurged(self, db: Session, ids: Collection[int]) -> dict[int, int]:
         rows = db.exec(
-            select(Segment.id, Segment.institution_id).where(Segment.id.in_(ids), Segment.purged_at.is_(None))
+            select(col(Segment.id), Segment.institution_id).where(
+                col(Segment.id).in_(ids), col(Segment.purged_at).is_(None)
+            )
         ).all()
-        return dict(rows)
+        return {cast(int, sid): iid for sid, iid in rows}
 
     def records(self, db: Session, institution_id: int, ids: Collection[int]) -> list[Record]:
         labels = _labels(db, institution_id)
-        rows = db.exec(select(*_COLUMNS).where(Segment.id.in_(ids)).order_by(Segment.id)).all()
+        q = select(*_COLUMNS).where(col(Segment.id).in_(ids)).order_by(col(Segment.id))  # type: ignore[call-overload]
+        rows = db.exec(q).all()
         return [_record(r, labels) for r in rows]
 
     def mark_purged(self, db: Session, ids: Collection[int], now: datetime) -> None:
         # Only a good recording becomes "purged"; a file already missing or altered keeps
         # saying so (R-VIDEO-1).
-        db.exec(update(Segment).where(Segment.id.in_(ids), Segment.state.in_(("valid", "open"))).values(state="purged"))
-        db.exec(update(Segment).where(Segment.id.in_(ids)).values(purged_at=now))
+        db.exec(
+            update(Segment)
+            .where(col(Segment.id).in_(ids), col(Segment.state).in_(("valid", "open")))
+            .values(state="purged")
+        )
+        db.exec(update(Segment).where(col(Segment.id).in_(ids)).values(purged_at=now))
 
 
 class SegmentHold:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Index
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage import providers
 from storage.blobs import Blob
@@ -104,10 +104,10 @@ def hold_matcher(db: Session, institution_id: int | None) -> HoldMatcher:
     m = HoldMatcher()
     holds = db.exec(
         select(LegalHold).where(
-            LegalHold.released_at.is_(None),
+            col(LegalHold.released_at).is_(None),
             LegalHold.institution_id == institution_id
             if institution_id is not None
-            else LegalHold.institution_id.is_(None),
+            else col(LegalHold.institution_id).is_(None),
         )
     ).all()
     for h in holds:

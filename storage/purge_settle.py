@@ -65,6 +65,7 @@ def settle(
             profile = (found[0][1] if found else None) or "strict"
             holds = hold_matcher(db, iid)
             if kind != "blob":
+                assert iid is not None  # a source's records always belong to an institution
                 source = providers.source(kind)
                 c = _record_chunk(source, source.records(db, iid, ids), iid, profile, today, holds)
             else:

@@ -8,8 +8,9 @@ over the session windows, with the coverage margin: :func:`register` tells
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.plans.models import Batch, ExamSession, SessionRoom
 from examday.registry.models import Camera
@@ -23,12 +24,12 @@ HOLD_MARGIN = timedelta(seconds=60)
 def _windows(db: Session, where, matcher: HoldMatcher) -> None:
     rows = db.exec(
         select(Camera.id, ExamSession.starts_at, ExamSession.ends_at)
-        .join(SessionRoom, SessionRoom.room_id == Camera.room_id)
-        .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+        .join(SessionRoom, col(SessionRoom.room_id) == Camera.room_id)
+        .join(ExamSession, col(ExamSession.id) == SessionRoom.session_id)
         .where(where)
     ).all()
     for cam_id, starts, ends in rows:
-        matcher.windows[cam_id].append((starts - HOLD_MARGIN, ends + HOLD_MARGIN))
+        matcher.windows[cast(int, cam_id)].append((starts - HOLD_MARGIN, ends + HOLD_MARGIN))
 
 
 class BatchHold:

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -73,7 +73,7 @@ def place_hold(
             LegalHold.object_type == object_type,
             LegalHold.object_id == str(oid),
             LegalHold.source == source,
-            LegalHold.released_at.is_(None),
+            col(LegalHold.released_at).is_(None),
         )
     ).first()
     if existing is not None:
@@ -136,9 +136,9 @@ def release_hold(db: Session, actor: Actor, hold_id: int, reason: str, now: date
 
 
 def list_holds(db: Session, actor: Actor, active_only: bool = True) -> list[LegalHold]:
-    q = select(LegalHold).order_by(LegalHold.id)
+    q = select(LegalHold).order_by(col(LegalHold.id))
     if active_only:
-        q = q.where(LegalHold.released_at.is_(None))
+        q = q.where(col(LegalHold.released_at).is_(None))
     if not actor.is_installation_admin:
         if actor.role != "admin" or actor.institution_id is None:
             raise forbidden()

@@ -7,7 +7,9 @@ profile, and what a hold on an institution (everything it has) or on a camera
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import cast
+
+from sqlmodel import Session, col, select
 
 from examday.registry.models import Camera, Institution, Room
 from storage import providers
@@ -15,10 +17,10 @@ from storage.holds import HoldMatcher
 
 
 def profiles(db: Session, only: int | None = None) -> list[tuple[int, str | None]]:
-    q = select(Institution.id, Institution.profile).order_by(Institution.id)
+    q = select(col(Institution.id), Institution.profile).order_by(col(Institution.id))
     if only is not None:
         q = q.where(Institution.id == only)
-    return list(db.exec(q).all())
+    return [(cast(int, iid), profile) for iid, profile in db.exec(q).all()]
 
 
 class InstitutionHold:

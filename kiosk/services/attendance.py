@@ -10,28 +10,28 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import bindparam, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.plans.attendance import Admitted
 from kiosk.models import Attendance, OfflineConflict
 
-_COLUMNS = (Attendance.candidate_id, Attendance.room_id, Attendance.at, Attendance.late)
+_COLUMNS = (col(Attendance.candidate_id), col(Attendance.room_id), col(Attendance.at), col(Attendance.late))
 _SESSION = Attendance.session_id == bindparam("session_id")
 _ALL = select(*_COLUMNS).where(_SESSION)
 # Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
 _IN_ROOMS = select(*_COLUMNS).where(
     _SESSION,
-    or_(Attendance.room_id.in_(bindparam("rooms", expanding=True)), Attendance.room_id.is_(None)),
+    or_(col(Attendance.room_id).in_(bindparam("rooms", expanding=True)), col(Attendance.room_id).is_(None)),
 )
 _CONFLICTS = (
     select(OfflineConflict.candidate_id)
     .where(OfflineConflict.session_id == bindparam("session_id"))
-    .order_by(OfflineConflict.id)
+    .order_by(col(OfflineConflict.id))
 )
 _OPEN_CONFLICTS = (
     select(OfflineConflict.candidate_id)
-    .where(OfflineConflict.session_id == bindparam("session_id"), OfflineConflict.resolved_at.is_(None))
-    .order_by(OfflineConflict.id)
+    .where(OfflineConflict.session_id == bindparam("session_id"), col(OfflineConflict.resolved_at).is_(None))
+    .order_by(col(OfflineConflict.id))
 )
 
 
