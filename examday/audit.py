@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from examday.actor import Actor
+from examday.rows import table_of
 from storage.types import UTCDateTime
 
 GENESIS = "0" * 64
@@ -89,7 +90,7 @@ def record(
     conn = db.connection()
     head = conn.execute(_HEAD_FOR_UPDATE).first()
     if head is None:
-        conn.execute(insert(AuditHead.__table__).values(id=1, seq=0, hash=GENESIS))
+        conn.execute(insert(table_of(AuditHead)).values(id=1, seq=0, hash=GENESIS))
         head_seq, head_hash = 0, GENESIS
     else:
         head_seq, head_hash = head
@@ -115,11 +116,11 @@ def record(
 
 
 _HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-_ENTRY_COLUMNS = [c.name for c in AuditEntry.__table__.columns]
-_INSERT_ENTRY = insert(AuditEntry.__table__)
+_ENTRY_COLUMNS = [c.name for c in table_of(AuditEntry).columns]
+_INSERT_ENTRY = insert(table_of(AuditEntry))
 _MOVE_HEAD = (
-    update(AuditHead.__table__)
-    .where(AuditHead.__table__.c.id == 1)
+    update(table_of(AuditHead))
+    .where(table_of(AuditHead).c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("hash"))
 )
 
@@ -138,7 +139,9 @@ def verify(db: Session, batch: int = 5000) -> ChainBreak | None:
     prev_hash, expected_seq, last = GENESIS, 1, 0
     after = 0
     while True:
-        rows = db.exec(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)).all()
+        rows = db.exec(
+            select(AuditEntry).where(AuditEntry.seq > after).order_by(col(AuditEntry.seq)).limit(batch)
+        ).all()
         if not rows:
             break
         for e in rows:

@@ -109,7 +109,7 @@ def _holidays_china_flags(year: int) -> list[bool]:
     try:
         # The following year's data is asked for too: its New Year make-up
         # days can fall in this December.
-        china = holidays_pkg.China(years=(year, year + 1))
+        china = holidays_pkg.country_holidays("CN", years=(year, year + 1))  # holidays.China
         off = [d for d in china if d.year == year]
         on = [d for d in getattr(china, "weekend_workdays", ()) if d.year == year]
     # A provisional source failing (e.g. beyond its lunar tables) degrades to

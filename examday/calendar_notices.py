@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -52,7 +52,7 @@ _CACHE_SIZE = 8
 
 
 def _cache_key(db: Session) -> tuple:
-    rows = db.exec(select(CalendarNotice.year, CalendarNotice.stamp).order_by(CalendarNotice.year)).all()
+    rows = db.exec(select(CalendarNotice.year, CalendarNotice.stamp).order_by(col(CalendarNotice.year))).all()
     return tuple((y, s) for y, s in rows)
 
 

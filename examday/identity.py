@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import unicodedata
 from datetime import date
+from typing import Any
 
 from examday.errors import Refusal
 
@@ -68,7 +69,7 @@ def _id_birth(number: str) -> date | None:
     return born if born.year >= _ID_MIN_BIRTH_YEAR else None
 
 
-def _id_examine(number: str, today: date | None) -> tuple[str, dict] | None:
+def _id_examine(number: str, today: date | None) -> tuple[str, dict[str, Any]] | None:
     """The first problem with a normalised number, as (reason, extra detail)."""
     if len(number) != 18:
         return "wrong_length", {"length": len(number)}
@@ -85,7 +86,7 @@ def _id_examine(number: str, today: date | None) -> tuple[str, dict] | None:
     return None
 
 
-def _id_messages(reason: str, extra: dict) -> tuple[str, str]:
+def _id_messages(reason: str, extra: dict[str, Any]) -> tuple[str, str]:
     if reason == "wrong_length":
         n = extra["length"]
         return (f"身份证号应为18位，实际为{n}位", f"An ID number has 18 characters; this one has {n}.")
@@ -120,7 +121,7 @@ def id_number_problem(text: str, today: date) -> str | None:
     return found[0] if found else None
 
 
-def _refuse_id(reason: str, extra: dict) -> Refusal:
+def _refuse_id(reason: str, extra: dict[str, Any]) -> Refusal:
     zh, en = _id_messages(reason, extra)
     # R-ID-1: a wrong number is refused with the reason.
     return Refusal("invalid_id_number", zh, en, "R-ID-1", 422, {"reason": reason, **extra})
@@ -170,7 +171,7 @@ def _uscc_check_char(first17: str) -> str:
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-def _uscc_examine(code: str) -> tuple[str, dict] | None:
+def _uscc_examine(code: str) -> tuple[str, dict[str, Any]] | None:
     if len(code) != 18:
         return "wrong_length", {"length": len(code)}
     for pos, c in enumerate(code, start=1):
@@ -181,7 +182,7 @@ def _uscc_examine(code: str) -> tuple[str, dict] | None:
     return None
 
 
-def _uscc_messages(reason: str, extra: dict) -> tuple[str, str]:
+def _uscc_messages(reason: str, extra: dict[str, Any]) -> tuple[str, str]:
     if reason == "wrong_length":
         n = extra["length"]
         return (

@@ -8,9 +8,9 @@ import base64
 from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import SYSTEM, Actor
@@ -22,8 +22,8 @@ def active_key(db: Session, institution_id: int, now: datetime, actor: Actor = S
     """The newest unrevoked key, made on first use."""
     key = db.exec(
         select(TicketKey)
-        .where(TicketKey.institution_id == institution_id, TicketKey.revoked_at.is_(None))
-        .order_by(TicketKey.created_at.desc(), TicketKey.id.desc())
+        .where(TicketKey.institution_id == institution_id, col(TicketKey.revoked_at).is_(None))
+        .order_by(col(TicketKey.created_at).desc(), col(TicketKey.id).desc())
     ).first()
     return key or rotate(db, institution_id, now, actor)
 
@@ -55,6 +55,8 @@ def revoke(db: Session, kid: str, now: datetime, actor: Actor) -> TicketKey:
 def sign(db: Session, institution_id: int, payload: bytes, now: datetime) -> tuple[str, str]:
     key = active_key(db, institution_id, now)
     private = load_pem_private_key(key.private_key_pem.encode(), password=None)
+    if not isinstance(private, Ed25519PrivateKey):  # generate_key() makes Ed25519 keys only
+        raise TypeError(f"ticket key {key.kid} is not an Ed25519 key")
     return key.kid, base64.urlsafe_b64encode(private.sign(payload)).decode().rstrip("=")
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.accounts.models import LoginAttempt
@@ -57,7 +58,7 @@ def locked(limits: Limits, outcome: str, column, value: str | None, until: datet
         (LoginAttempt.kind == limits.kind)
         & (LoginAttempt.outcome == outcome)
         & (column == value)
-        & (LoginAttempt.until > until)
+        & (col(LoginAttempt.until) > until)
     )
 
 
@@ -96,7 +97,7 @@ def _failures_since(db: Session, limits: Limits, resets: tuple[str, ...], column
     # Failures before the last lockout (or, for a username, the last success) no longer count.
     last_reset = db.exec(
         select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.kind == limits.kind, LoginAttempt.outcome.in_(resets), column == value
+            LoginAttempt.kind == limits.kind, col(LoginAttempt.outcome).in_(resets), column == value
         )
     ).one()
     since = max(now - limits.window, last_reset) if last_reset else now - limits.window
@@ -119,7 +120,10 @@ def record_failure(
     db.add(LoginAttempt(kind=limits.kind, username=name, address=address, outcome="failed", at=now))
     db.flush()
     refusal = None
-    checks = [("lock_user", ("lock_user", "cleared"), LoginAttempt.username, name, limits.failures)]
+    # (outcome, the outcomes that reset the count, column, value, bound)
+    checks: list[tuple[str, tuple[str, ...], Any, str, int]] = [
+        ("lock_user", ("lock_user", "cleared"), LoginAttempt.username, name, limits.failures)
+    ]
     if limits.address_failures is not None and address:
         checks.append(("lock_address", ("lock_address",), LoginAttempt.address, address, limits.address_failures))
     for outcome, resets, column, value, bound in checks:
@@ -163,6 +167,6 @@ def clear(db: Session, limits: Limits, username: str, now: datetime) -> None:
 def _prune(db: Session, now: datetime) -> None:
     db.exec(
         delete(LoginAttempt).where(
-            LoginAttempt.at < now - KEEP, or_(LoginAttempt.until.is_(None), LoginAttempt.until < now)
+            col(LoginAttempt.at) < now - KEEP, or_(col(LoginAttempt.until).is_(None), col(LoginAttempt.until) < now)
         )
     )

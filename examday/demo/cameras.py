@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.clock import CST
 from examday.plans.config import BatchConfig
@@ -151,15 +151,16 @@ def plan_cameras(
     today = now.astimezone(CST).date()
     rows = db.exec(
         select(Batch, ExamSession, Room)
-        .join(ExamSession, ExamSession.batch_id == Batch.id)
-        .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
-        .join(Room, Room.id == SessionRoom.room_id)
+        .join(ExamSession, col(ExamSession.batch_id) == Batch.id)
+        .join(SessionRoom, col(SessionRoom.session_id) == ExamSession.id)
+        .join(Room, col(Room.id) == SessionRoom.room_id)
         .where(Batch.exam_date == today, Batch.status == "filed")
     ).all()
     spans: dict[int, list[datetime]] = {}
     rooms: dict[int, Room] = {}
     theory_starts = []
     for batch, s, room in rows:
+        assert room.id is not None
         opens = s.starts_at - timedelta(minutes=BatchConfig.from_json(batch.config).entry_open_minutes)
         lo, hi = spans.get(room.id, [opens - AROUND, s.ends_at + AROUND])
         spans[room.id] = [min(lo, opens - AROUND), max(hi, s.ends_at + AROUND)]
@@ -179,7 +180,7 @@ def plan_cameras(
         first = min(theory_starts)
         quiet.quiet = (first - QUIET_BEFORE, first - QUIET_BEFORE + QUIET_FOR)
     inst = db.exec(
-        select(Institution).join(Room, Room.institution_id == Institution.id).where(Room.id == next(iter(rooms)))
+        select(Institution).join(Room, col(Room.institution_id) == Institution.id).where(Room.id == next(iter(rooms)))
     ).one()
     first_tick = min(r.start for r in runs)
     return Cameras(

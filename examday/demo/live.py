@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import httpx
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.accounts.services.accounts import find_account, issue_token
 from examday.actor import SYSTEM
@@ -81,13 +81,14 @@ def plan_arrivals(db: Session, now: datetime, seed: int = 9) -> tuple[list[Arriv
     today = now.astimezone(CST).date()
     rows = db.exec(
         select(Batch, ExamSession)
-        .join(ExamSession, ExamSession.batch_id == Batch.id)
+        .join(ExamSession, col(ExamSession.batch_id) == Batch.id)
         .where(Batch.exam_date == today, Batch.status == "filed", ExamSession.part == "theory")
-        .order_by(ExamSession.starts_at)
+        .order_by(col(ExamSession.starts_at))
     ).all()
     arrivals: list[Arrival] = []
     sittings: list[Sitting] = []
     for batch, s in rows:
+        assert batch.id is not None and s.id is not None
         cfg = BatchConfig.from_json(batch.config)
         opens = s.starts_at - timedelta(minutes=cfg.entry_open_minutes)
         cutoff = s.starts_at + timedelta(minutes=cfg.entry_close_minutes)
@@ -98,9 +99,11 @@ def plan_arrivals(db: Session, now: datetime, seed: int = 9) -> tuple[list[Arriv
             (c, t)
             for c, t in db.exec(
                 select(Candidate, Ticket)
-                .join(Ticket, Ticket.candidate_id == Candidate.id)
-                .where(Candidate.batch_id == batch.id, Candidate.status == "registered", Ticket.revoked_at.is_(None))
-                .order_by(Candidate.id)
+                .join(Ticket, col(Ticket.candidate_id) == Candidate.id)
+                .where(
+                    Candidate.batch_id == batch.id, Candidate.status == "registered", col(Ticket.revoked_at).is_(None)
+                )
+                .order_by(col(Candidate.id))
             ).all()
             if c.id not in inside
         ]
@@ -214,7 +217,7 @@ class DemoDay:
         now = now or Clock().now()
         with Session(self.engine, expire_on_commit=False) as db:
             self.arrivals, self.sittings = plan_arrivals(db, now)
-            kwargs = {"seconds": segment_seconds} if segment_seconds else {}
+            kwargs: dict[str, Any] = {"seconds": segment_seconds} if segment_seconds else {}
             self.cameras: Cameras | None = plan_cameras(
                 db, now, settings.data_dir / "video", settings.hook_secret, **kwargs
             )

@@ -26,7 +26,7 @@ from scoring.services import publicity as publicity_service
 from scoring.services import rubrics as rubrics_service
 from scoring.theory_import import import_theory
 
-DEMO_RUBRIC = [
+DEMO_RUBRIC: list[dict[str, Any]] = [
     {"code": "A1", "title": "安全文明操作", "max_points": 20},
     {"code": "A2", "title": "线路敷设与接线工艺", "max_points": 40},
     {"code": "A3", "title": "通电调试", "max_points": 30},
@@ -35,7 +35,8 @@ DEMO_RUBRIC = [
 
 
 def _items(total: float) -> dict[str, float]:
-    left, out = round(total, 1), {}
+    left = round(total, 1)
+    out: dict[str, float] = {}
     for item in DEMO_RUBRIC:
         give = min(float(item["max_points"]), left)
         out[item["code"]] = round(give, 1)
@@ -69,14 +70,18 @@ def score_publish_lock(
     ended by ``now`` (about ten days before is enough).
     """
     batch = access.load_batch(db, batch_id)
+    assert batch.id is not None
     scored_at = datetime.combine(batch.exam_date, time(17, 0), CST)
     for actor in scorers:
-        set_pin(db, passwords, db.get(Account, actor.account_id), pin, scored_at)
+        account = db.get(Account, actor.account_id)
+        assert account is not None  # the scorer's account: a foreign key
+        set_pin(db, passwords, account, pin, scored_at)
     rng = random.Random(seed)
     rubrics_service.set_rubric(db, admin, scored_at, batch.id, "skill", DEMO_RUBRIC)
     panels_service.set_panel(db, admin, scored_at, batch.id, "skill", [a.staff_id for a in scorers], chief_staff_id)
     candidates = access.scored_candidates(db, batch.id)
     for cand in candidates:
+        assert cand.id is not None
         base = rng.uniform(50, 92)
         for actor in scorers:
             entries_service.submit_entry(

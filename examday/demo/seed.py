@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TextIO
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.accounts.services.accounts import Passwords, actor_of, create_account
 from examday.actor import SYSTEM, Actor
@@ -106,6 +106,7 @@ def seed_demo(
         now = clock.now()
         root = create_account(db, SYSTEM, now, passwords, "root", "admin", None, None, None, DEMO_PASSWORD)
         inst, staff_ids = seed_registry(db, actor_of(root), now)
+        assert inst.id is not None
         accounts = {"root": root}
         for username, role, iid, province in ACCOUNTS(inst.id):
             if username == "root":
@@ -130,7 +131,7 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
     from examday.plans.models import Batch, Candidate, ExamSession
 
     today = now.astimezone(CST).date()
-    for b in db.exec(select(Batch).order_by(Batch.id)).all():
+    for b in db.exec(select(Batch).order_by(col(Batch.id))).all():
         n = len(db.exec(select(Candidate.id).where(Candidate.batch_id == b.id)).all())
         what = f"{b.occupation_name}{_LEVEL_ZH.get(b.level, b.level)} ({b.occupation_code}, level {b.level})"
         if b.exam_date != today:
@@ -141,7 +142,7 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
             continue
         cfg = BatchConfig.from_json(b.config)
         sessions = db.exec(
-            select(ExamSession).where(ExamSession.batch_id == b.id).order_by(ExamSession.starts_at)
+            select(ExamSession).where(ExamSession.batch_id == b.id).order_by(col(ExamSession.starts_at))
         ).all()
         out.write(f"\nbatch #{b.id} {what}, today: {n} candidates, seats and tickets issued\n")
         for s in sessions:
@@ -159,6 +160,7 @@ def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str,
     from examday.registry.services import institutions, rooms, staff
 
     inst = institutions.create_institution(db, root, now, DEMO_NAME, DEMO_USCC, "吉林", DEMO_FILING, DEMO_SCOPE)
+    assert inst.id is not None
     for code, name, kind, seats, rows, cols, cams in DEMO_ROOMS:
         rooms.add_room(
             db, root, now, inst.id, code, name, kind, seats, rows, cols, [{"code": c, "name": n} for c, n in cams]
@@ -171,6 +173,7 @@ def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str,
         s = staff.add_staff(
             db, root, now, inst.id, name, number, roles, True, level, title, card, occupations, False, DEMO_NAME
         )
+        assert s.id is not None
         if account is not None:
             staff_ids[account[0]] = s.id
     return inst, staff_ids

@@ -175,7 +175,7 @@ def _header(cells: list[Any], result: ParsedFile) -> dict[str, int] | None:
 def _read_table(table: list[list[Any]], today: date, result: ParsedFile) -> None:
     rows = iter(enumerate(table, start=1))
     header = None
-    for number, cells in rows:
+    for _, cells in rows:
         if any(_cell(c) for c in cells):
             header = _header(cells, result)
             break

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import pairwise
 from math import ceil
 from typing import Any
 
@@ -173,7 +174,7 @@ def _parts(f: PlanFacts) -> list[Violation]:
             )
         )
     planned = [p for p in f.parts if by_part.get(p)]
-    for earlier, later in zip(planned, planned[1:]):
+    for earlier, later in pairwise(planned):
         last_end = max(s.ends_at for s in by_part[earlier])
         first_start = min(s.starts_at for s in by_part[later])
         if first_start < last_end:  # R-PLAN-2: every candidate goes through the parts in one order
@@ -359,7 +360,8 @@ def _times(f: PlanFacts) -> list[Violation]:
         (s.starts_at, s.ends_at, rid, frozenset(s.staff.get(rid, ())), None) for s in f.sessions for rid in s.room_ids
     ]
     others = [(b.starts_at, b.ends_at, b.room_id, b.staff_ids, b.batch_id) for b in f.other_bookings]
-    rooms, people = set(), set()
+    rooms: set[str] = set()
+    people: set[int] = set()
     for i, (a0, a1, ar, ast, _) in enumerate(slots):
         for b0, b1, br, bst, _ in slots[i + 1 :] + others:
             if not _overlap(a0, a1, b0, b1):

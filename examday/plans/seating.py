@@ -183,6 +183,7 @@ def relocate(
                 best = (cost, p, ri)
             if cost < _CONFLICT:
                 break
+        assert best is not None  # the free seats cover everyone displaced (checked above)
         _, p, ri = best
         occ[p] = s
         open_seats[ri].remove(p)

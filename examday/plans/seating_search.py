@@ -20,7 +20,7 @@ MAX_NODES = 200_000
 class Layout(Protocol):
     """What the search reads of ``seating._Grid``: free seats as positions with neighbours."""
 
-    place: list
+    place: list[tuple[str, int]]  # (room code, seat number): seating.Place
     room_of: list[int]
     room_positions: list[list[int]]
     nbr: list[list[int]]

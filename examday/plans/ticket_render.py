@@ -119,7 +119,8 @@ def _text_mask(text: str, px: int, bold: bool, align: str) -> tuple[Image.Image,
     # (institution, occupation, times, room codes), so each is drawn once.
     font = _pil_font(px, bold)
     anchor = {"l": "ls", "m": "ms", "r": "rs"}[align]
-    left, top, right, bottom = font.getbbox(text, anchor=anchor)
+    # Whole pixels: FreeType's box is integral; Pillow's typing allows floats for other fonts.
+    left, top, right, bottom = (int(v) for v in font.getbbox(text, anchor=anchor))
     mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
     ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font, anchor=anchor)
     return mask, left, top

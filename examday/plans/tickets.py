@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit, keys
 from examday.actor import Actor
@@ -28,8 +28,8 @@ def id_salt(secret_key: str, institution_id: int) -> bytes:
 def current_ticket(db: Session, candidate_id: int) -> Ticket | None:
     return db.exec(
         select(Ticket)
-        .where(Ticket.candidate_id == candidate_id, Ticket.revoked_at.is_(None))
-        .order_by(Ticket.id.desc())
+        .where(Ticket.candidate_id == candidate_id, col(Ticket.revoked_at).is_(None))
+        .order_by(col(Ticket.id).desc())
     ).first()
 
 
@@ -37,6 +37,8 @@ def issue_ticket(
     db: Session, actor: Actor, batch: Batch, cand: Candidate, secret_key: str, now: datetime, reissue: bool = False
 ) -> Ticket:
     """The candidate's ticket; a reissue revokes the one before it."""
+    assert cand.id is not None
+    assert batch.id is not None
     old = current_ticket(db, cand.id)
     if old is not None and not reissue:
         return old
@@ -73,16 +75,17 @@ def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str
 
     Done per batch rather than per candidate because a 10,000-candidate batch
     would otherwise spend half a minute on round trips."""
+    assert batch.id is not None
     have = set(
         db.exec(
             select(Ticket.candidate_id)
-            .join(Candidate, Candidate.id == Ticket.candidate_id)
-            .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None))
+            .join(Candidate, col(Candidate.id) == Ticket.candidate_id)
+            .where(Candidate.batch_id == batch.id, col(Ticket.revoked_at).is_(None))
         ).all()
     )
     todo = [
         c
-        for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all()
+        for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(col(Candidate.id))).all()
         if c.id not in have
     ]
     if not todo:
@@ -91,6 +94,7 @@ def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str
     pem, salt = key.private_key_pem.encode(), id_salt(secret_key, batch.institution_id)
     rows = []
     for cand in todo:
+        assert cand.id is not None
         claims = TicketClaims(
             ticket_number=cand.ticket_number,
             batch_id=batch.id,
@@ -138,8 +142,8 @@ def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, s
 def revoked_token_ids(db: Session, batch_id: int) -> set[str]:
     rows = db.exec(
         select(Ticket.token_id)
-        .join(Candidate, Candidate.id == Ticket.candidate_id)
-        .where(Candidate.batch_id == batch_id, Ticket.revoked_at.is_not(None))
+        .join(Candidate, col(Candidate.id) == Ticket.candidate_id)
+        .where(Candidate.batch_id == batch_id, col(Ticket.revoked_at).is_not(None))
     ).all()
     return set(rows)
 

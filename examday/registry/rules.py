@@ -269,17 +269,20 @@ def renewal_violations(
             )
         ]
     out = filing_violations(number, valid_from, valid_until, "active")
-    if valid_from is not None and valid_until is not None:
-        if valid_from > until + timedelta(days=1) or valid_until <= until:
-            out.append(
-                Violation(
-                    "renewal_not_continuous",
-                    "R-INST-2",
-                    "延续后的有效期须紧接原有效期并晚于原截止日期",
-                    "The renewed filing must follow on from the current one without a gap and end after it.",
-                    {"current_valid_until": until.isoformat()},
-                )
+    if (
+        valid_from is not None
+        and valid_until is not None
+        and (valid_from > until + timedelta(days=1) or valid_until <= until)
+    ):
+        out.append(
+            Violation(
+                "renewal_not_continuous",
+                "R-INST-2",
+                "延续后的有效期须紧接原有效期并晚于原截止日期",
+                "The renewed filing must follow on from the current one without a gap and end after it.",
+                {"current_valid_until": until.isoformat()},
             )
+        )
     return out
 
 

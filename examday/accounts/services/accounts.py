@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.accounts import throttle
@@ -68,10 +68,13 @@ def create_account(
         raise Refusal("invalid_role", "角色无效", f"Unknown role {role!r}; one of {', '.join(ROLES)}.")
     if not username or len(username) > 80:
         raise Refusal("invalid_username", "用户名无效", "A username of 1 to 80 characters is needed.")
-    if by.role != "system" and not by.is_installation_admin:
-        # An institution's admin may add accounts to its own institution only.
-        if by.role != "admin" or institution_id != by.institution_id:
-            raise forbidden("Only the installation administrator or the institution's admin may add accounts.")
+    # An institution's admin may add accounts to its own institution only.
+    if (
+        by.role != "system"
+        and not by.is_installation_admin
+        and (by.role != "admin" or institution_id != by.institution_id)
+    ):
+        raise forbidden("Only the installation administrator or the institution's admin may add accounts.")
     if role == "centre" and not province:
         raise Refusal("province_required", "省级中心账号须指定省份", "A centre account belongs to a province.")
     if role not in ("admin", "centre") and institution_id is None:
@@ -118,6 +121,7 @@ def find_account(db: Session, username: str) -> Account:
 
 
 def issue_token(db: Session, account: Account, now: datetime, kind: str = "bearer", by: Actor | None = None) -> str:
+    assert account.id is not None
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=SESSION_HOURS) if kind == "session" else None
     tok = AccessToken(
@@ -141,7 +145,7 @@ def issue_token(db: Session, account: Account, now: datetime, kind: str = "beare
 def authenticate(db: Session, token: str, now: datetime) -> Actor | None:
     row = db.exec(
         select(AccessToken, Account)
-        .join(Account, Account.id == AccessToken.account_id)
+        .join(Account, col(Account.id) == AccessToken.account_id)
         .where(AccessToken.token_hash == token_digest(token))
     ).first()
     if row is None:
@@ -159,6 +163,7 @@ def revoke_token(db: Session, token: str, by: Actor, now: datetime) -> None:
     if tok is None:
         raise not_found("token")
     acc = db.get(Account, tok.account_id)
+    assert acc is not None  # the token's account: a foreign key
     if (
         by.role != "system"
         and by.account_id != tok.account_id

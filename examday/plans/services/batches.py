@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -25,6 +25,7 @@ from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
 from examday.plans.rules import LEVELS, PARTS, latest_filing_date, provisional_years, required_parts
 from examday.registry.models import Institution, Room, ScopeEntry, Staff
+from examday.rows import row_id
 from examday.scope import institution_for_write
 
 
@@ -164,7 +165,7 @@ def _sessions(db: Session, iid: int, parts: list[str], specs: list[SessionSpec],
                     )
                 )
             if code in rooms:
-                assigned[rooms[code].id] = list(dict.fromkeys(ids))
+                assigned[row_id(rooms[code])] = list(dict.fromkeys(ids))
         out.append((s.part, starts, ends, [rooms[c] for c in dict.fromkeys(s.rooms) if c in rooms], assigned))
     return out
 
@@ -174,6 +175,7 @@ def _write_sessions(db: Session, batch_id: int, parsed: list) -> None:
         sess = ExamSession(batch_id=batch_id, part=part, starts_at=starts, ends_at=ends)
         db.add(sess)
         db.flush()
+        assert sess.id is not None  # flushed: the database gave it an id
         for room in rooms:
             db.add(SessionRoom(session_id=sess.id, room_id=room.id))
             for sid in assigned.get(room.id, []):
@@ -190,6 +192,7 @@ def _occupation_name(db: Session, iid: int, code: str) -> str:
 
 def create_batch(db: Session, actor: Actor, now: datetime, spec: BatchSpec) -> dict[str, Any]:
     inst = institution_for_write(db, actor, spec.institution_id)
+    assert inst.id is not None
     errors: list[dict] = []
     if spec.level not in LEVELS:  # R-LEVEL
         errors.append(_err("level", "invalid_level", "级别为 5、4、3、2、1", "Levels are 5, 4, 3, 2 and 1."))
@@ -220,6 +223,7 @@ def create_batch(db: Session, actor: Actor, now: datetime, spec: BatchSpec) -> d
     )
     db.add(batch)
     db.flush()
+    assert batch.id is not None  # flushed: the database gave it an id
     _write_sessions(db, batch.id, parsed)
     audit.record(
         db,
@@ -236,6 +240,7 @@ def create_batch(db: Session, actor: Actor, now: datetime, spec: BatchSpec) -> d
 
 def update_batch(db: Session, actor: Actor, now: datetime, batch_id: int, patch: BatchPatch) -> dict[str, Any]:
     batch = batch_for_write(db, actor, batch_id)
+    assert batch.id is not None
     ensure_draft(batch)  # R-PLAN-1
     before = {**summary(batch), "sessions": _session_sig(db, batch.id), "config": batch.config}
     errors: list[dict] = []
@@ -245,7 +250,7 @@ def update_batch(db: Session, actor: Actor, now: datetime, batch_id: int, patch:
     if patch.sessions is not None:
         parsed = _sessions(db, batch.institution_id, parts, patch.sessions, errors)
     elif patch.parts is not None:
-        stray = {p for p in db.exec(select(ExamSession.part).where(ExamSession.batch_id == batch.id)).all()}
+        stray = set(db.exec(select(ExamSession.part).where(ExamSession.batch_id == batch.id)).all())
         if stray - set(parts):
             errors.append(
                 _err(
@@ -270,6 +275,7 @@ def update_batch(db: Session, actor: Actor, now: datetime, batch_id: int, patch:
         batch.occupation_name = patch.occupation_name
     batch.parts = ",".join(parts)
     batch.config = config.to_json()
+    assert batch.id is not None
     db.add(batch)
     if parsed is not None:
         _drop_sessions(db, batch.id)
@@ -282,9 +288,9 @@ def update_batch(db: Session, actor: Actor, now: datetime, batch_id: int, patch:
 def _drop_sessions(db: Session, batch_id: int) -> None:
     ids = list(db.exec(select(ExamSession.id).where(ExamSession.batch_id == batch_id)).all())
     if ids:
-        db.execute(delete(ProctorAssignment).where(ProctorAssignment.session_id.in_(ids)))
-        db.execute(delete(SessionRoom).where(SessionRoom.session_id.in_(ids)))
-        db.execute(delete(ExamSession).where(ExamSession.id.in_(ids)))
+        db.execute(delete(ProctorAssignment).where(col(ProctorAssignment.session_id).in_(ids)))
+        db.execute(delete(SessionRoom).where(col(SessionRoom.session_id).in_(ids)))
+        db.execute(delete(ExamSession).where(col(ExamSession.id).in_(ids)))
         db.expire_all()
 
 
@@ -323,14 +329,16 @@ def summary(b: Batch) -> dict[str, Any]:
 
 def sessions_of(db: Session, batch_id: int) -> list[dict[str, Any]]:
     sessions = db.exec(
-        select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)
+        select(ExamSession)
+        .where(ExamSession.batch_id == batch_id)
+        .order_by(col(ExamSession.starts_at), col(ExamSession.id))
     ).all()
     ids = [s.id for s in sessions]
     rooms = (
         db.exec(
             select(SessionRoom.session_id, Room)
-            .join(Room, Room.id == SessionRoom.room_id)
-            .where(SessionRoom.session_id.in_(ids))
+            .join(Room, col(Room.id) == SessionRoom.room_id)
+            .where(col(SessionRoom.session_id).in_(ids))
             .order_by(Room.code)
         ).all()
         if ids
@@ -339,9 +347,9 @@ def sessions_of(db: Session, batch_id: int) -> list[dict[str, Any]]:
     people = (
         db.exec(
             select(ProctorAssignment, Staff)
-            .join(Staff, Staff.id == ProctorAssignment.staff_id)
-            .where(ProctorAssignment.session_id.in_(ids))
-            .order_by(Staff.id)
+            .join(Staff, col(Staff.id) == ProctorAssignment.staff_id)
+            .where(col(ProctorAssignment.session_id).in_(ids))
+            .order_by(col(Staff.id))
         ).all()
         if ids
         else []
@@ -377,8 +385,8 @@ def _counts(db: Session, batch_ids: list[int]) -> dict[int, dict[str, int]]:
         return out
     rows = db.exec(
         select(Candidate.batch_id, Candidate.status, Candidate.eligibility, func.count())
-        .where(Candidate.batch_id.in_(batch_ids))
-        .group_by(Candidate.batch_id, Candidate.status, Candidate.eligibility)
+        .where(col(Candidate.batch_id).in_(batch_ids))
+        .group_by(col(Candidate.batch_id), Candidate.status, Candidate.eligibility)
     ).all()
     for bid, status, eligibility, n in rows:
         c = out[bid]
@@ -390,7 +398,7 @@ def _counts(db: Session, batch_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def list_batches(db: Session, actor: Actor, on: date | None = None) -> list[dict[str, Any]]:
     """The batches the caller may see: the installation admin all, a centre its province, others their own."""
-    q = select(Batch).join(Institution, Institution.id == Batch.institution_id)
+    q = select(Batch).join(Institution, col(Institution.id) == Batch.institution_id)
     if actor.is_installation_admin:
         pass
     elif actor.role == "centre":
@@ -401,13 +409,14 @@ def list_batches(db: Session, actor: Actor, on: date | None = None) -> list[dict
         return []
     if on is not None:
         q = q.where(Batch.exam_date == on)
-    batches = db.exec(q.order_by(Batch.exam_date.desc(), Batch.id.desc())).all()
-    counts = _counts(db, [b.id for b in batches])
-    return [{**summary(b), "candidates": counts[b.id]["registered"]} for b in batches]
+    batches = db.exec(q.order_by(col(Batch.exam_date).desc(), col(Batch.id).desc())).all()
+    counts = _counts(db, [row_id(b) for b in batches])
+    return [{**summary(b), "candidates": counts[row_id(b)]["registered"]} for b in batches]
 
 
 def get_batch(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[str, Any]:
     batch = batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     cal = work_calendar(db)
     return {
         **summary(batch),

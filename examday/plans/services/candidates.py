@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.accounts.models import Account
@@ -24,6 +24,7 @@ from examday.identity import mask_id_number
 from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, today_of
 from examday.plans.importer import error_rows, parse_candidates
 from examday.plans.models import Batch, Candidate
+from examday.rows import table_of
 
 DECISIONS = ("eligible", "ineligible")
 _CHUNK = 900  # below every database's limit on bound parameters per statement
@@ -91,7 +92,7 @@ def import_candidates(
     ]
     # One multi-row INSERT per chunk: 5,000 rows in well under a second on either database.
     for start in range(0, len(values), 5000):
-        db.execute(insert(Candidate.__table__), values[start : start + 5000])
+        db.execute(insert(table_of(Candidate)), values[start : start + 5000])
     digest = hashlib.sha256(content).hexdigest()
     audit.record(
         db,
@@ -140,7 +141,9 @@ def list_candidates(db: Session, actor: Actor, batch_id: int) -> list[dict[str, 
     rows = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.ticket_number)).all()
     reviewers = {r for r in (c.reviewed_by for c in rows) if r is not None}
     names = (
-        dict(db.exec(select(Account.id, Account.username).where(Account.id.in_(reviewers))).all()) if reviewers else {}
+        dict(db.exec(select(Account.id, Account.username).where(col(Account.id).in_(reviewers))).all())
+        if reviewers
+        else {}
     )
     return [
         {
@@ -206,9 +209,9 @@ def review_eligibility(
                 "R-PLAN-4",
             )
         wanted = sorted(set(candidate_ids))
-        found: dict[int, str] = {}
+        found: dict[int | None, str] = {}
         for start in range(0, len(wanted), _CHUNK):
-            found.update(db.exec(base.where(Candidate.id.in_(wanted[start : start + _CHUNK]))).all())
+            found.update(db.exec(base.where(col(Candidate.id).in_(wanted[start : start + _CHUNK]))).all())
         missing = [x for x in wanted if x not in found]
         if missing:
             raise Refusal(
@@ -232,7 +235,7 @@ def review_eligibility(
     for start in range(0, len(ids), _CHUNK):
         db.execute(
             update(Candidate)
-            .where(Candidate.id.in_(ids[start : start + _CHUNK]))
+            .where(col(Candidate.id).in_(ids[start : start + _CHUNK]))
             .values(eligibility=decision, reviewed_by=actor.account_id, reviewed_at=now, eligibility_note=note)
         )
     audit.record(

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -21,20 +21,11 @@ from examday.clock import iso
 from examday.errors import Refusal, conflict
 from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, today_of, work_calendar
 from examday.plans.config import BatchConfig
+from examday.plans.facts import Booking, FilingFact, PlanFacts, RoomFact, ScopeFact, SessionFact, StaffFact
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
-from examday.plans.rules import (
-    Booking,
-    FilingFact,
-    PlanFacts,
-    RoomFact,
-    ScopeFact,
-    SessionFact,
-    StaffFact,
-    latest_filing_date,
-    plan_violations,
-    provisional_years,
-)
+from examday.plans.rules import latest_filing_date, plan_violations, provisional_years
 from examday.registry.models import Camera, Filing, Room, ScopeEntry, Staff
+from examday.rows import row_id
 
 
 def _levels(text: str) -> frozenset[int]:
@@ -48,8 +39,8 @@ def _sessions(db: Session, batch_ids: list[int]) -> tuple[list[ExamSession], dic
         list(
             db.exec(
                 select(ExamSession)
-                .where(ExamSession.batch_id.in_(batch_ids))
-                .order_by(ExamSession.starts_at, ExamSession.id)
+                .where(col(ExamSession.batch_id).in_(batch_ids))
+                .order_by(col(ExamSession.starts_at), col(ExamSession.id))
             ).all()
         )
         if batch_ids
@@ -61,12 +52,14 @@ def _sessions(db: Session, batch_ids: list[int]) -> tuple[list[ExamSession], dic
     if ids:
         for sid, rid in db.exec(
             select(SessionRoom.session_id, SessionRoom.room_id)
-            .where(SessionRoom.session_id.in_(ids))
-            .order_by(SessionRoom.id)
+            .where(col(SessionRoom.session_id).in_(ids))
+            .order_by(col(SessionRoom.id))
         ).all():
             rooms[sid].append(rid)
         for pa in db.exec(
-            select(ProctorAssignment).where(ProctorAssignment.session_id.in_(ids)).order_by(ProctorAssignment.id)
+            select(ProctorAssignment)
+            .where(col(ProctorAssignment.session_id).in_(ids))
+            .order_by(col(ProctorAssignment.id))
         ).all():
             staff[pa.session_id][pa.room_id].append(pa.staff_id)
     return sessions, rooms, staff
@@ -74,6 +67,7 @@ def _sessions(db: Session, batch_ids: list[int]) -> tuple[list[ExamSession], dic
 
 def load_facts(db: Session, batch: Batch) -> PlanFacts:
     """Everything the plan checks read, in a handful of queries."""
+    assert batch.id is not None
     iid = batch.institution_id
     filings = tuple(
         FilingFact(f.status, f.valid_from, f.valid_until)
@@ -87,28 +81,28 @@ def load_facts(db: Session, batch: Batch) -> PlanFacts:
     full_time = db.exec(
         select(func.count())
         .select_from(Staff)
-        .where(Staff.institution_id == iid, Staff.full_time == True, Staff.active == True)
-    ).one()  # noqa: E712
+        .where(Staff.institution_id == iid, col(Staff.full_time).is_(True), col(Staff.active).is_(True))
+    ).one()
     cameras = dict(
         db.exec(
             select(Camera.room_id, func.count())
-            .join(Room, Room.id == Camera.room_id)
+            .join(Room, col(Room.id) == Camera.room_id)
             .where(Room.institution_id == iid)
-            .group_by(Camera.room_id)
+            .group_by(col(Camera.room_id))
         ).all()
     )
     rooms = {
-        r.id: RoomFact(r.id, r.code, r.kind, r.seats, cameras.get(r.id, 0), r.active)
+        row_id(r): RoomFact(row_id(r), r.code, r.kind, r.seats, cameras.get(row_id(r), 0), r.active)
         for r in db.exec(select(Room).where(Room.institution_id == iid)).all()
     }
     staff = {
-        s.id: StaffFact(s.id, s.name, frozenset(s.role_set()), s.is_trainer, s.employer, s.active)
+        row_id(s): StaffFact(row_id(s), s.name, frozenset(s.role_set()), s.is_trainer, s.employer, s.active)
         for s in db.exec(select(Staff).where(Staff.institution_id == iid)).all()
     }
     sessions, s_rooms, s_staff = _sessions(db, [batch.id])
     facts_sessions = tuple(
         SessionFact(
-            s.id,
+            row_id(s),
             s.part,
             s.starts_at,
             s.ends_at,
@@ -156,8 +150,9 @@ def load_facts(db: Session, batch: Batch) -> PlanFacts:
 
 def _bookings(db: Session, batch: Batch) -> tuple[Booking, ...]:
     """Rooms and staff held that day by the institution's other filed plans."""
-    others = list(
-        db.exec(
+    others = [
+        bid
+        for bid in db.exec(
             select(Batch.id).where(
                 Batch.institution_id == batch.institution_id,
                 Batch.exam_date == batch.exam_date,
@@ -165,7 +160,8 @@ def _bookings(db: Session, batch: Batch) -> tuple[Booking, ...]:
                 Batch.status != "draft",
             )
         ).all()
-    )
+        if bid is not None  # a primary key is never NULL; this only tells the type checker
+    ]
     sessions, s_rooms, s_staff = _sessions(db, others)
     return tuple(
         Booking(s.batch_id, rid, s.starts_at, s.ends_at, frozenset(s_staff[s.id].get(rid, ())))

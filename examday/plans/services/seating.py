@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -32,6 +32,7 @@ from examday.plans.models import Batch, Candidate, ExamSession, Seat, SeatingRun
 from examday.plans.seating import Allocation, RoomSpec, Sitter, allocate, count_adjacent_pairs, draw_stations, relocate
 from examday.plans.seating_models import RoomDrop, SeatChange
 from examday.registry.models import Room
+from examday.rows import row_id
 
 MAX_SEED = 2**31 - 1  # SeatingRun.seed is a 32-bit integer column on PostgreSQL
 OPEN_STATUSES = ("draft", "filed")
@@ -44,8 +45,8 @@ def part_rooms(db: Session, batch_id: int, part: str) -> list[Room]:
     """The rooms of the batch's sessions of one part, each once, by code."""
     rooms = db.exec(
         select(Room)
-        .join(SessionRoom, SessionRoom.room_id == Room.id)
-        .join(ExamSession, ExamSession.id == SessionRoom.session_id)
+        .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
+        .join(ExamSession, col(ExamSession.id) == SessionRoom.session_id)
         .where(ExamSession.batch_id == batch_id, ExamSession.part == part)
     ).all()
     return sorted({r.id: r for r in rooms}.values(), key=lambda r: r.code)
@@ -65,7 +66,7 @@ def latest_run(db: Session, batch_id: int, part: str = "theory") -> SeatingRun |
     return db.exec(
         select(SeatingRun)
         .where(SeatingRun.batch_id == batch_id, SeatingRun.part == part)
-        .order_by(SeatingRun.id.desc())
+        .order_by(col(SeatingRun.id).desc())
     ).first()
 
 
@@ -77,7 +78,7 @@ def sitting_candidates(db: Session, batch_id: int) -> list[Candidate]:
             .where(
                 Candidate.batch_id == batch_id, Candidate.status == "registered", Candidate.eligibility != "ineligible"
             )
-            .order_by(Candidate.id)
+            .order_by(col(Candidate.id))
         ).all()
     )
 
@@ -103,7 +104,7 @@ def room_spec(room: Room, blocked: list[int] | tuple[int, ...], limit: int | Non
 def seats_now(db: Session, batch_id: int, part: str = "theory") -> dict[int, tuple[str, int]]:
     rows = db.exec(
         select(Seat.candidate_id, Room.code, Seat.seat_no)
-        .join(Room, Room.id == Seat.room_id)
+        .join(Room, col(Room.id) == Seat.room_id)
         .where(Seat.batch_id == batch_id, Seat.part == part)
     ).all()
     return {cid: (code, no) for cid, code, no in rows}
@@ -113,12 +114,13 @@ def _first_start(db: Session, batch_id: int, part: str) -> datetime | None:
     return db.exec(
         select(ExamSession.starts_at)
         .where(ExamSession.batch_id == batch_id, ExamSession.part == part)
-        .order_by(ExamSession.starts_at)
+        .order_by(col(ExamSession.starts_at))
     ).first()
 
 
 def ensure_open(db: Session, batch: Batch, now: datetime, part: str) -> None:
     """Seats change only while the plan is prepared and the part has not begun (R-SEAT-1)."""
+    assert batch.id is not None
     if batch.status not in OPEN_STATUSES:
         raise conflict(
             "seating_closed",
@@ -158,7 +160,7 @@ def new_seed(seed: Any) -> int:
 def _blocked(blocked: dict[str, list[int]] | None, rooms: list[Room]) -> dict[str, list[int]]:
     """Seats kept free (a broken desk) per room code, checked against the rooms in use."""
     by_code = {r.code: r for r in rooms}
-    errors = []
+    errors: list[dict[str, Any]] = []
     out: dict[str, list[int]] = {r.code: [] for r in rooms}
     for code, seats in (blocked or {}).items():
         room = by_code.get(code)
@@ -204,6 +206,7 @@ def allocate_batch(
 
     The caller has checked that ``actor`` may change the batch (``batch_for_write``).
     """
+    assert batch.id is not None
     ensure_open(db, batch, now, "theory")
     seed = new_seed(seed)
     rooms = theory_rooms(db, batch.id)
@@ -212,10 +215,10 @@ def allocate_batch(
     specs = [room_spec(r, kept_free[r.code], limit) for r in rooms]
     people = sitting_candidates(db, batch.id)
     # R-DAY-2, R-SEAT-1, R-SITE-1 are enforced inside; a refusal there writes nothing.
-    result = allocate([Sitter(c.id, groups_of(c)) for c in people], specs, seed)
+    result = allocate([Sitter(row_id(c), groups_of(c)) for c in people], specs, seed)
     previous = latest_run(db, batch.id)
-    db.execute(delete(Seat).where(Seat.batch_id == batch.id, Seat.part == "theory"))
-    room_id = {r.code: r.id for r in rooms}
+    db.execute(delete(Seat).where(col(Seat.batch_id) == batch.id, col(Seat.part) == "theory"))
+    room_id = {r.code: row_id(r) for r in rooms}
     db.add_all(
         [
             Seat(batch_id=batch.id, part="theory", candidate_id=cid, room_id=room_id[code], seat_no=no)
@@ -299,10 +302,10 @@ def list_seating(db: Session, actor: Actor, batch_id: int, part: str = "theory")
     batch = batch_for_read(db, actor, batch_id)
     rows = db.exec(
         select(Seat.candidate_id, Candidate.ticket_number, Room.code, Seat.seat_no)
-        .join(Candidate, Candidate.id == Seat.candidate_id)
-        .join(Room, Room.id == Seat.room_id)
+        .join(Candidate, col(Candidate.id) == Seat.candidate_id)
+        .join(Room, col(Room.id) == Seat.room_id)
         .where(Seat.batch_id == batch.id, Seat.part == part)
-        .order_by(Room.code, Seat.seat_no)
+        .order_by(Room.code, col(Seat.seat_no))
     ).all()
     return [{"candidate_id": cid, "ticket_number": t, "room_code": code, "seat": no} for cid, t, code, no in rows]
 
@@ -318,6 +321,7 @@ def drop_room(
     Nobody else moves; each move is a SeatChange row and on the audit chain.
     """
     batch = batch_for_write(db, actor, batch_id)
+    assert batch.id is not None
     reason = (reason or "").strip()
     if not reason:
         raise Refusal(
@@ -339,12 +343,17 @@ def drop_room(
                 room_code=room_code,
             )
         raise not_found("theory room of this batch")
+    assert room.id is not None
     seed = new_seed(seed)
     kept_free = json.loads(run.blocked or "{}")
     limit = BatchConfig.from_json(batch.config).max_per_theory_room
     specs = [room_spec(r, kept_free.get(r.code, []), limit) for r in rooms]
     before = seats_now(db, batch.id)
-    cands = {c.id: c for c in db.exec(select(Candidate).where(Candidate.id.in_(list(before)))).all()} if before else {}
+    cands = (
+        {row_id(c): c for c in db.exec(select(Candidate).where(col(Candidate.id).in_(list(before)))).all()}
+        if before
+        else {}
+    )
     current = Allocation(before, 0, run.seed, {cid: groups_of(c) for cid, c in cands.items()})
     try:
         after, moves = relocate(current, specs, room.code, seed)
@@ -368,20 +377,20 @@ def drop_room(
     )
     db.add(drop)
     db.flush()
-    room_id = {r.code: r.id for r in rooms}
+    room_id = {r.code: row_id(r) for r in rooms}
     seat_rows = (
         {
             s.candidate_id: s
             for s in db.exec(
                 select(Seat).where(
-                    Seat.batch_id == batch.id, Seat.part == "theory", Seat.candidate_id.in_([m[0] for m in moves])
+                    Seat.batch_id == batch.id, Seat.part == "theory", col(Seat.candidate_id).in_([m[0] for m in moves])
                 )
             ).all()
         }
         if moves
         else {}
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for cid, (from_code, from_no), (to_code, to_no) in moves:
         seat = seat_rows[cid]
         seat.room_id, seat.seat_no = room_id[to_code], to_no
@@ -456,6 +465,7 @@ def draw_batch_stations(
 ) -> dict[str, Any]:
     """Skill workstations drawn by lot, one candidate each, recorded with the seed (R-SEAT-1)."""
     batch = batch_for_write(db, actor, batch_id)
+    assert batch.id is not None
     if "skill" not in batch.part_list():
         raise Refusal("no_skill_part", "该批次没有技能操作考核", "This batch has no skill part.", "R-PLAN-3", 422)
     ensure_open(db, batch, now, "skill")
@@ -464,16 +474,16 @@ def draw_batch_stations(
     # One label per workstation; the lot shuffles labels, so they only need to be unique and stable.
     stations = {f"{r.code}\x1f{n:04d}": (r, n) for r in rooms for n in range(1, (r.seats or 0) + 1)}
     people = sitting_candidates(db, batch.id)
-    drawn = draw_stations([c.id for c in people], list(stations), seed)  # R-SEAT-1: refuses too few stations
+    drawn = draw_stations([row_id(c) for c in people], list(stations), seed)  # R-SEAT-1: refuses too few stations
     previous = latest_run(db, batch.id, "skill")
-    db.execute(delete(Seat).where(Seat.batch_id == batch.id, Seat.part == "skill"))
+    db.execute(delete(Seat).where(col(Seat.batch_id) == batch.id, col(Seat.part) == "skill"))
     db.add_all(
         [
             Seat(
                 batch_id=batch.id,
                 part="skill",
                 candidate_id=cid,
-                room_id=stations[label][0].id,
+                room_id=row_id(stations[label][0]),
                 seat_no=stations[label][1],
             )
             for cid, label in drawn.items()
@@ -528,6 +538,7 @@ def rederive(db: Session, batch: Batch) -> dict[str, Any] | None:
 
     The seats it gave are today's seats with the later room-drop moves undone.
     """
+    assert batch.id is not None
     run = latest_run(db, batch.id)
     if run is None:
         return None
@@ -535,13 +546,13 @@ def rederive(db: Session, batch: Batch) -> dict[str, Any] | None:
     rooms = [r for r in part_rooms(db, batch.id, "theory") if r.code in kept_free]
     original = seats_now(db, batch.id)
     code_of = {r.id: r.code for r in rooms}
-    for ch in db.exec(select(SeatChange).where(SeatChange.run_id == run.id).order_by(SeatChange.id.desc())).all():
+    for ch in db.exec(select(SeatChange).where(SeatChange.run_id == run.id).order_by(col(SeatChange.id).desc())).all():
         original[ch.candidate_id] = (code_of.get(ch.from_room_id, "?"), ch.from_seat)
-    cands = db.exec(select(Candidate).where(Candidate.id.in_(list(original)))).all() if original else []
+    cands = db.exec(select(Candidate).where(col(Candidate.id).in_(list(original)))).all() if original else []
     limit = BatchConfig.from_json(batch.config).max_per_theory_room
     try:
         again = allocate(
-            [Sitter(c.id, groups_of(c)) for c in cands],
+            [Sitter(row_id(c), groups_of(c)) for c in cands],
             [room_spec(r, kept_free.get(r.code, []), limit) for r in rooms],
             run.seed,
         )
@@ -554,6 +565,7 @@ def rederive(db: Session, batch: Batch) -> dict[str, Any] | None:
 def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     """What the exam office's seating page shows: each room's fill, pairs left, runs and drops."""
     batch = batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     run, stations_run = latest_run(db, batch.id), latest_run(db, batch.id, "skill")
     dropped = drops_of(db, batch.id)
     kept_free = json.loads(run.blocked) if run else {}
@@ -565,6 +577,7 @@ def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
     rooms = []
     all_theory = part_rooms(db, batch.id, "theory")
     for r in all_theory:
+        assert r.id is not None
         d = dropped.get(r.id)
         rooms.append(
             {
@@ -580,10 +593,10 @@ def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
         )
     pairs = None
     if seats:
-        cands = db.exec(select(Candidate).where(Candidate.id.in_(list(seats)))).all()
+        cands = db.exec(select(Candidate).where(col(Candidate.id).in_(list(seats)))).all()
         in_use = [room_spec(r, kept_free.get(r.code, []), limit) for r in theory_rooms(db, batch.id)]
         try:
-            pairs = count_adjacent_pairs(seats, {c.id: groups_of(c) for c in cands}, in_use)
+            pairs = count_adjacent_pairs(seats, {row_id(c): groups_of(c) for c in cands}, in_use)
         except (KeyError, Refusal):
             pairs = None  # a seat outside today's rooms: the page says "re-run"
     skill = part_rooms(db, batch.id, "skill")
@@ -605,6 +618,6 @@ def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
         else None,
         "drops": [
             {"room_code": code_of.get(d.room_id), "reason": d.reason, "moved": d.moved, "at": iso(d.at)}
-            for d in sorted(dropped.values(), key=lambda d: d.id)
+            for d in sorted(dropped.values(), key=row_id)
         ],
     }

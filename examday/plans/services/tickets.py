@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit, keys
 from examday.actor import Actor
@@ -80,12 +80,13 @@ def _photo(db: Session, blobs: BlobStore, blob_id: int | None) -> bytes | None:
 def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime, set[int]]]:
     rows = db.exec(
         select(ExamSession, SessionRoom.room_id)
-        .join(SessionRoom, SessionRoom.session_id == ExamSession.id, isouter=True)
+        .join(SessionRoom, col(SessionRoom.session_id) == ExamSession.id, isouter=True)
         .where(ExamSession.batch_id == batch_id)
-        .order_by(ExamSession.starts_at, ExamSession.id)
+        .order_by(col(ExamSession.starts_at), col(ExamSession.id))
     ).all()
     by_id: dict[int, tuple[str, datetime, datetime, set[int]]] = {}
     for s, room_id in rows:
+        assert s.id is not None
         entry = by_id.setdefault(s.id, (s.part, s.starts_at, s.ends_at, set()))
         if room_id is not None:
             entry[3].add(room_id)
@@ -95,8 +96,8 @@ def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime,
 def _places(db: Session, batch_id: int) -> dict[tuple[int, str], tuple[int, str, int]]:
     """(candidate, part) → (room id, room code, seat)."""
     rows = db.exec(
-        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no)
-        .join(Room, Room.id == Seat.room_id)
+        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        .join(Room, col(Room.id) == Seat.room_id)
         .where(Seat.batch_id == batch_id)
     ).all()
     return {(cid, part): (rid, code, no) for cid, part, rid, code, no in rows}
@@ -143,10 +144,13 @@ def ticket_view(
     cand = db.get(Candidate, candidate_id)
     if cand is None:
         raise not_found("candidate")
+    assert cand.id is not None
     batch = _office_batch(db, actor, cand.batch_id)
+    assert batch.id is not None
     _sitting(cand)
     ticket = current_ticket(db, cand.id) or issue_ticket(db, actor, batch, cand, secret_key, now)
     inst = db.get(Institution, batch.institution_id)
+    assert inst is not None  # the batch's institution: a foreign key
     return _view(
         inst, batch, cand, ticket, _sessions(db, batch.id), _places(db, batch.id), _photo(db, blobs, cand.photo_blob_id)
     )
@@ -157,7 +161,9 @@ def batch_views(
 ) -> list[TicketView]:
     """Every sitting candidate's ticket, room by room and seat by seat (missing ones issued now)."""
     batch = _office_batch(db, actor, batch_id)
+    assert batch.id is not None
     inst = db.get(Institution, batch.institution_id)
+    assert inst is not None  # the batch's institution: a foreign key
     sessions, places = _sessions(db, batch.id), _places(db, batch.id)
     cands = db.exec(
         select(Candidate).where(
@@ -168,18 +174,20 @@ def batch_views(
         t.candidate_id: t
         for t in db.exec(
             select(Ticket)
-            .join(Candidate, Candidate.id == Ticket.candidate_id)
-            .where(Candidate.batch_id == batch.id, Ticket.revoked_at.is_(None))
-            .order_by(Ticket.id)
+            .join(Candidate, col(Candidate.id) == Ticket.candidate_id)
+            .where(Candidate.batch_id == batch.id, col(Ticket.revoked_at).is_(None))
+            .order_by(col(Ticket.id))
         ).all()
     }
 
     def order(c: Candidate) -> tuple:
+        assert c.id is not None
         place = places.get((c.id, "theory"))
         return (place is None, place[1] if place else "", place[2] if place else 0, c.ticket_number)
 
     views = []
     for c in sorted(cands, key=order):
+        assert c.id is not None
         ticket = current.get(c.id) or issue_ticket(db, actor, batch, c, secret_key, now)
         views.append(_view(inst, batch, c, ticket, sessions, places, _photo(db, blobs, c.photo_blob_id)))
     return views
@@ -188,6 +196,7 @@ def batch_views(
 def reissue(db: Session, actor: Actor, now: datetime, candidate_id: int, secret_key: str) -> dict[str, Any]:
     """A new token for a lost or compromised ticket; the old one is refused from now on (R-DAY-1)."""
     cand, batch = _candidate_to_change(db, actor, candidate_id)
+    assert cand.id is not None
     if batch.status not in OPEN_STATUSES:
         raise conflict(
             "seating_closed",
@@ -231,6 +240,7 @@ def _key_body(key: TicketKey) -> dict[str, Any]:
 def rotate_key(db: Session, actor: Actor, now: datetime, institution_id: int) -> dict[str, Any]:
     """A new signing key for new tickets; tickets signed before keep verifying under their key."""
     inst = institution_for_write(db, actor, institution_id)
+    assert inst.id is not None
     return _key_body(keys.rotate(db, inst.id, now, actor))
 
 
@@ -244,10 +254,10 @@ def revoke_key(
         raise not_found("ticket key")
     signed = db.exec(
         select(Ticket, Candidate, Batch)
-        .join(Candidate, Candidate.id == Ticket.candidate_id)
-        .join(Batch, Batch.id == Candidate.batch_id)
-        .where(Ticket.kid == kid, Ticket.revoked_at.is_(None))
-        .order_by(Ticket.id)
+        .join(Candidate, col(Candidate.id) == Ticket.candidate_id)
+        .join(Batch, col(Batch.id) == Candidate.batch_id)
+        .where(Ticket.kid == kid, col(Ticket.revoked_at).is_(None))
+        .order_by(col(Ticket.id))
     ).all()
     keys.revoke(db, kid, now, actor)
     reissued = 0
@@ -336,6 +346,7 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
     """The seating chart, door list or sign-in sheet of one room of the batch: a function that
     draws the PNG, so the caller ends its transaction before the (slow) drawing."""
     batch = batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     part = next(
         (p for p in ("theory", "skill", "review") if any(r.code == room_code for r in part_rooms(db, batch.id, p))),
         None,
@@ -346,9 +357,9 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
     session = next(((p, a, b) for p, a, b, ids in _sessions(db, batch.id) if p == part and room.id in ids), None)
     rows = db.exec(
         select(Seat.seat_no, Candidate)
-        .join(Candidate, Candidate.id == Seat.candidate_id)
+        .join(Candidate, col(Candidate.id) == Seat.candidate_id)
         .where(Seat.batch_id == batch.id, Seat.part == part, Seat.room_id == room.id, Candidate.status == "registered")
-        .order_by(Seat.seat_no)
+        .order_by(col(Seat.seat_no))
     ).all()
     label = f"{room.code} {room.name}"
     if paper == "chart":
@@ -371,6 +382,7 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
             render_door_list_png, label, session, [(cand.ticket_number, mask_name(cand.name), no) for no, cand in rows]
         )
     inst = db.get(Institution, batch.institution_id)
+    assert inst is not None  # the batch's institution: a foreign key
     # R-DAY-3: the template before the exam; candidates sign in the blank column.
     return partial(
         render_signin_sheet_png,

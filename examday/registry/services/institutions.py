@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -94,11 +94,11 @@ def today_of(now: datetime) -> date:
 
 
 def filings_of(db: Session, iid: int) -> list[Filing]:
-    return list(db.exec(select(Filing).where(Filing.institution_id == iid).order_by(Filing.valid_from)).all())
+    return list(db.exec(select(Filing).where(Filing.institution_id == iid).order_by(col(Filing.valid_from))).all())
 
 
 def scope_rows(db: Session, iid: int) -> list[ScopeEntry]:
-    return list(db.exec(select(ScopeEntry).where(ScopeEntry.institution_id == iid).order_by(ScopeEntry.id)).all())
+    return list(db.exec(select(ScopeEntry).where(ScopeEntry.institution_id == iid).order_by(col(ScopeEntry.id))).all())
 
 
 def current_standing(db: Session, iid: int, today: date) -> rules.Standing:
@@ -133,6 +133,7 @@ def summary(inst: Institution, st: rules.Standing, today: date) -> dict[str, Any
 
 
 def institution_view(db: Session, inst: Institution, today: date) -> dict[str, Any]:
+    assert inst.id is not None
     from examday.registry.services.rooms import site_readiness
     from examday.registry.services.staff import full_time_staff_count
 
@@ -178,7 +179,7 @@ def institution_view(db: Session, inst: Institution, today: date) -> dict[str, A
 
 def list_institutions(db: Session, actor: Actor) -> list[Institution]:
     """Installation administrator: all; centre: its province; everyone else: their own."""
-    q = select(Institution).order_by(Institution.id)
+    q = select(Institution).order_by(col(Institution.id))
     if actor.is_installation_admin:
         return list(db.exec(q).all())
     if actor.role == "centre":
@@ -277,6 +278,7 @@ def create_institution(
             "R-INST-1",
             uscc=code,
         ) from None
+    assert inst.id is not None  # flushed: the database gave it an id
     f = Filing(
         institution_id=inst.id,
         number=filing["number"].strip(),
@@ -396,6 +398,8 @@ def change_filing(
     st = rules.standing(filings, today)
     if action == "renew":
         rules.check(rules.renewal_violations(st, today, number, valid_from, valid_until))
+        # renewal_violations refuses a renewal without its number or either date
+        assert number is not None and valid_from is not None and valid_until is not None
         new = Filing(
             institution_id=iid,
             number=number.strip(),

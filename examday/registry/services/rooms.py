@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
 from examday.errors import conflict
 from examday.registry import rules
 from examday.registry.models import Camera, Room
+from examday.rows import row_id
 from examday.scope import institution_for_read, institution_for_write
 
 KIND_ZH = {"theory": "理论考场", "skill": "技能考场", "waiting": "候考室", "affairs": "考务室"}
@@ -41,7 +42,7 @@ def room_view(room: Room, cameras: list[Camera]) -> dict[str, Any]:
 def _cameras_by_room(db: Session, room_ids: list[int]) -> dict[int, list[Camera]]:
     out: dict[int, list[Camera]] = {rid: [] for rid in room_ids}
     if room_ids:
-        for cam in db.exec(select(Camera).where(Camera.room_id.in_(room_ids)).order_by(Camera.code)).all():
+        for cam in db.exec(select(Camera).where(col(Camera.room_id).in_(room_ids)).order_by(Camera.code)).all():
             out[cam.room_id].append(cam)
     return out
 
@@ -51,8 +52,8 @@ def rooms_of(db: Session, iid: int) -> list[tuple[Room, list[Camera]]]:
     rooms = sorted(
         db.exec(select(Room).where(Room.institution_id == iid)).all(), key=lambda r: (order.get(r.kind, 9), r.code)
     )
-    cams = _cameras_by_room(db, [r.id for r in rooms])
-    return [(r, cams[r.id]) for r in rooms]
+    cams = _cameras_by_room(db, [row_id(r) for r in rooms])
+    return [(r, cams[row_id(r)]) for r in rooms]
 
 
 def list_rooms(db: Session, actor: Actor, iid: int) -> list[dict[str, Any]]:
@@ -107,8 +108,8 @@ def add_room(
     # Recorder hooks and the live view name a camera by its code: keep it unique within the institution.
     taken = db.exec(
         select(Camera.code)
-        .join(Room, Room.id == Camera.room_id)
-        .where(Room.institution_id == iid, Camera.code.in_([c["code"] for c in cams]))
+        .join(Room, col(Room.id) == Camera.room_id)
+        .where(Room.institution_id == iid, col(Camera.code).in_([c["code"] for c in cams]))
     ).all()
     if taken:
         raise conflict(
@@ -121,6 +122,7 @@ def add_room(
     room = Room(institution_id=iid, code=code, name=name, kind=kind, seats=seats or 0, rows=rows, cols=cols)
     db.add(room)
     db.flush()
+    assert room.id is not None  # flushed: the database gave it an id
     made = []
     for c in cams:
         cam = Camera(room_id=room.id, code=c["code"], name=c["name"] or c["code"])
@@ -149,6 +151,7 @@ def add_room(
 
 
 def get_room_view(db: Session, room: Room) -> dict[str, Any]:
+    assert room.id is not None
     return room_view(room, _cameras_by_room(db, [room.id])[room.id])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from examday import audit
 from examday.actor import Actor
@@ -33,8 +33,8 @@ def full_time_staff_count(db: Session, iid: int) -> int:
     return db.exec(
         select(func.count())
         .select_from(Staff)
-        .where(Staff.institution_id == iid, Staff.full_time == True, Staff.active == True)
-    ).one()  # noqa: E712
+        .where(Staff.institution_id == iid, col(Staff.full_time).is_(True), col(Staff.active).is_(True))
+    ).one()
 
 
 def staff_view(s: Staff, reveal_id: bool, today: date) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def staff_view(s: Staff, reveal_id: bool, today: date) -> dict[str, Any]:
 
 def list_staff(db: Session, actor: Actor, iid: int, today: date) -> list[dict[str, Any]]:
     institution_for_read(db, actor, iid)
-    rows = db.exec(select(Staff).where(Staff.institution_id == iid).order_by(Staff.id)).all()
+    rows = db.exec(select(Staff).where(Staff.institution_id == iid).order_by(col(Staff.id))).all()
     return [staff_view(s, actor.role == "admin", today) for s in rows]
 
 
@@ -190,7 +190,7 @@ def declare_conflict(
     if candidate_id is not None:
         row = db.exec(
             select(Candidate.id)
-            .join(Batch, Batch.id == Candidate.batch_id)
+            .join(Batch, col(Batch.id) == Candidate.batch_id)
             .where(Candidate.id == candidate_id, Batch.institution_id == s.institution_id)
         ).first()
         if row is None:
@@ -202,11 +202,11 @@ def declare_conflict(
         StaffConflict.kind == kind,
         StaffConflict.candidate_id == candidate_id
         if candidate_id is not None
-        else StaffConflict.candidate_id.is_(None),
-        StaffConflict.employer == employer if employer is not None else StaffConflict.employer.is_(None),
+        else col(StaffConflict.candidate_id).is_(None),
+        StaffConflict.employer == employer if employer is not None else col(StaffConflict.employer).is_(None),
         StaffConflict.training_org == training_org
         if training_org is not None
-        else StaffConflict.training_org.is_(None),
+        else col(StaffConflict.training_org).is_(None),
     )
     if db.exec(dup).first() is not None:
         raise conflict(
@@ -244,5 +244,5 @@ def declare_conflict(
 
 def list_conflicts(db: Session, actor: Actor, sid: int) -> list[dict[str, Any]]:
     _staff_for_conflicts(db, actor, sid, write=False)
-    rows = db.exec(select(StaffConflict).where(StaffConflict.staff_id == sid).order_by(StaffConflict.id)).all()
+    rows = db.exec(select(StaffConflict).where(StaffConflict.staff_id == sid).order_by(col(StaffConflict.id))).all()
     return [conflict_view(c) for c in rows]
