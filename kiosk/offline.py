@@ -183,6 +183,7 @@ def decide(
     if not d.accepted:
         return d.status, d.body(), d
     s = d.session
+    assert s is not None  # an accepted decision names its session
     return (
         200,
         {

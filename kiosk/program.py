@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import logging
 import os
 import queue
@@ -129,10 +130,8 @@ class Kiosk:
         # offline. The server stamps its answers with the time it took the request; ours then was
         # ``sent``, give or take the trip there.
         if isinstance(server_time, str):
-            try:
+            with contextlib.suppress(ValueError):
                 self.clock_offset = parse_iso(server_time) - sent
-            except ValueError:
-                pass
 
     def _next_server(self) -> None:
         if len(self.servers) > 1:
@@ -240,8 +239,8 @@ class Kiosk:
                 **payload,
                 "scanned_at": iso(scanned_at),
                 "offline_status": "accepted" if status == 200 else "refused",
-                "session_id": d.session.session_id if d.accepted else None,
-                "candidate_id": d.candidate.candidate_id if d.accepted else None,
+                "session_id": d.session.session_id if d.accepted and d.session else None,
+                "candidate_id": d.candidate.candidate_id if d.accepted and d.candidate else None,
             }
         )
         return screen.from_response(status, body, offline=True)

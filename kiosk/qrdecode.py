@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-_QR = zxingcpp.BarcodeFormat.QRCode
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 CHAIN_DESCRIPTION = "zxing -> zxing(CLAHE 2.0/8x8) -> zxing(1.5x cubic upscale)"
 

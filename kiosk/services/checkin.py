@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -43,6 +43,7 @@ from examday.clock import CST, iso
 from examday.errors import Refusal
 from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
+from examday.rows import row_id, table_of
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
@@ -174,6 +175,7 @@ def check_in(
                 return stored
             if retry or facts.candidate is None:
                 raise
+            assert presented is not None  # facts about a candidate come only from a presented ticket
             facts.prior = F.prior_checkins(db, facts.candidate.candidate_id)
             decision = rules.decide(
                 presented,
@@ -240,14 +242,17 @@ def _judge(c: _Ctx, attempt: Attempt, at: datetime) -> tuple[rules.Presented | N
 
 def _typed_ticket(c: _Ctx, number: str, batch_id: int | None, at: datetime) -> rules.Presented | None:
     """A ticket number typed at the desk: looked up in the caller's institution, today's batch first."""
-    q = select(Candidate, Batch).join(Batch, Batch.id == Candidate.batch_id).where(Candidate.ticket_number == number)
+    q = (
+        select(Candidate, Batch)
+        .join(Batch, col(Batch.id) == Candidate.batch_id)
+        .where(Candidate.ticket_number == number)
+    )
     if c.actor.institution_id is not None:
         q = q.where(Batch.institution_id == c.actor.institution_id)
     if batch_id is not None:
         q = q.where(Batch.id == batch_id)
-    rows = c.db.exec(q).all()
     today = at.astimezone(CST).date()
-    rows.sort(key=lambda r: (r[1].exam_date != today, -r[1].id))
+    rows = sorted(c.db.exec(q).all(), key=lambda r: (r[1].exam_date != today, -row_id(r[1])))
     return rules.Presented(rows[0][0].ticket_number, rows[0][0].batch_id) if rows else None
 
 
@@ -271,8 +276,8 @@ def _store_photo(c: _Ctx, attempt: Attempt, facts: F.Facts) -> int | None:
     return blob.id
 
 
-_INSERT_CHECKIN = insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
-_INSERT_ATTENDANCE = insert(Attendance.__table__)
+_INSERT_CHECKIN = insert(table_of(CheckIn)).returning(table_of(CheckIn).c.id)
+_INSERT_ATTENDANCE = insert(table_of(Attendance))
 
 
 def _record(
@@ -289,14 +294,15 @@ def _record(
 
     Plain INSERTs rather than ORM objects: nothing here is read back, and at the door the
     unit of work cost more than the database did."""
-    own = facts.batch is not None and d.code != "wrong_institution"  # another institution's ids stay theirs
+    own_batch = facts.batch if d.code != "wrong_institution" else None  # another institution's ids stay theirs
+    own = own_batch is not None
     cand = (d.candidate or facts.candidate) if own else None
     body = accepted_body(c.now, facts, d) if d.accepted else d.body()
     clamped = offline and attempt.scanned_at is not None and attempt.scanned_at > c.now
     if clamped:  # judged at the server's now, not at the kiosk's future time
         (body if d.accepted else body["detail"])["clamped"] = True
-    row = dict(
-        batch_id=facts.batch.batch_id if own else None,
+    row: dict[str, Any] = dict(
+        batch_id=own_batch.batch_id if own_batch is not None else None,
         session_id=d.session.session_id if d.session else None,
         candidate_id=cand.candidate_id if cand else None,
         ticket_number=presented.ticket_number if presented else None,
@@ -320,11 +326,12 @@ def _record(
         row["photo_blob_id"] = _store_photo(c, attempt, facts)
         row["id"] = conn.execute(_INSERT_CHECKIN, row).scalar_one()
         if d.accepted:
+            assert own_batch is not None and d.session is not None and cand is not None  # all three, when accepted
             # The unique (session, candidate) key speaks here.
             conn.execute(
                 _INSERT_ATTENDANCE,
                 dict(
-                    batch_id=facts.batch.batch_id,
+                    batch_id=own_batch.batch_id,
                     session_id=d.session.session_id,
                     candidate_id=cand.candidate_id,
                     checkin_id=row["id"],
@@ -335,9 +342,10 @@ def _record(
             )
     events: list[tuple[int, str, str | None, dict[str, Any]]] = []
     if d.accepted:
+        assert own_batch is not None and d.session is not None and cand is not None  # all three, when accepted
         events.append(
             (
-                facts.batch.batch_id,
+                own_batch.batch_id,
                 "checkin",
                 cand.room_code,
                 dict(
@@ -353,8 +361,8 @@ def _record(
         flag = _flag_conflict(c, row, d)
         body["detail"].update(offline_conflict=True, conflict_id=flag.id, conflict=flag.reason)
         conn.execute(
-            update(CheckIn.__table__)
-            .where(CheckIn.__table__.c.id == row["id"])
+            update(table_of(CheckIn))
+            .where(table_of(CheckIn).c.id == row["id"])
             .values(response=json.dumps(body, ensure_ascii=False, default=str))
         )
         events.append(
@@ -388,21 +396,22 @@ def _record(
             "photo_blob_id": row["photo_blob_id"],
         },
         c.now,
-        facts.batch.institution_id if own else c.actor.institution_id,
+        own_batch.institution_id if own_batch is not None else c.actor.institution_id,
     )
     return Outcome(d.status, body, events=events)
 
 
 def _flag_conflict(c: _Ctx, row: dict[str, Any], d: rules.Decision) -> OfflineConflict:
     """An offline kiosk let in someone whom the server counts already in, or refuses: tell the proctors."""
-    double = d.code == "already_checked_in" and d.prior is not None
+    prior = d.prior if d.code == "already_checked_in" else None
+    double = prior is not None
     flag = OfflineConflict(
         batch_id=row["batch_id"],
         session_id=row["session_id"],
         candidate_id=row["candidate_id"],
         reason="double_checkin" if double else "server_refused",
         code=d.code,
-        kept_checkin_id=d.prior.checkin_id if double else None,
+        kept_checkin_id=prior.checkin_id if prior is not None else None,
         other_checkin_id=row["id"],
         at=c.now,
     )
@@ -413,6 +422,8 @@ def _flag_conflict(c: _Ctx, row: dict[str, Any], d: rules.Decision) -> OfflineCo
 
 def accepted_body(now: datetime, facts: F.Facts, d: rules.Decision) -> dict[str, Any]:
     cand, seat, s = d.candidate, facts.seat, d.session
+    # Only an accepted decision is answered with this body: it names its candidate, session and batch.
+    assert cand is not None and s is not None and facts.batch is not None
     return {
         "status": "accepted",
         "candidate": {

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.accounts.models import Account
 from examday.identity import mask_id_number
@@ -31,6 +31,7 @@ def entry_minutes(batch: Batch) -> tuple[int, int]:
 
 
 def batch_facts(batch: Batch) -> rules.BatchFacts:
+    assert batch.id is not None
     opens, closes = entry_minutes(batch)
     return rules.BatchFacts(batch.id, batch.institution_id, batch.exam_date, opens, closes, batch.status)
 
@@ -40,7 +41,7 @@ def batch_facts(batch: Batch) -> rules.BatchFacts:
 _SESSIONS = (
     select(ExamSession.id, ExamSession.part, ExamSession.starts_at, ExamSession.ends_at)
     .where(ExamSession.batch_id == bindparam("batch_id"))
-    .order_by(ExamSession.starts_at)
+    .order_by(col(ExamSession.starts_at))
 )
 
 
@@ -58,7 +59,7 @@ class Seating:
 
 def seats(db: Session, batch_id: int, candidate_ids: Iterable[int] | None = None) -> dict[int, Seating]:
     q = (
-        select(Seat.candidate_id, Room.id, Room.code, Room.name, Seat.seat_no)
+        select(Seat.candidate_id, Room.id, Room.code, Room.name, Seat.seat_no)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .join(Room, Room.id == Seat.room_id)
         .where(Seat.batch_id == batch_id, Seat.part == rules.CHECKIN_PART)
     )
@@ -66,7 +67,7 @@ def seats(db: Session, batch_id: int, candidate_ids: Iterable[int] | None = None
         ids = list(candidate_ids)
         if not ids:
             return {}
-        q = q.where(Seat.candidate_id.in_(ids))
+        q = q.where(col(Seat.candidate_id).in_(ids))
     return {cid: Seating(rid, code, name, no) for cid, rid, code, name, no in db.exec(q).all()}
 
 
@@ -89,8 +90,8 @@ def prior_checkins(db: Session, candidate_id: int) -> dict[int, rules.PriorCheck
     """The accepted check-in on record per session for one candidate, with the kiosk's name."""
     rows = db.exec(
         select(Attendance.session_id, Attendance.at, Account.username, Attendance.checkin_id)
-        .join(CheckIn, CheckIn.id == Attendance.checkin_id)
-        .join(Account, Account.id == CheckIn.kiosk_account_id)
+        .join(CheckIn, col(CheckIn.id) == Attendance.checkin_id)
+        .join(Account, col(Account.id) == CheckIn.kiosk_account_id)
         .where(Attendance.candidate_id == candidate_id)
     ).all()
     return {sid: rules.PriorCheckIn(at, kiosk, ciid) for sid, at, kiosk, ciid in rows}

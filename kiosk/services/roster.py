@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.accounts.models import Account
 from examday.actor import Actor
@@ -24,6 +24,7 @@ from examday.identity import mask_id_number, mask_name
 from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import id_salt, key_set, revoked_token_ids
 from examday.registry.models import Institution, Room
+from examday.rows import row_id
 from examday.scope import can_read_institution
 from examday.ticket_token import id_digest, public_keys_document
 from kiosk import rules
@@ -49,8 +50,8 @@ def _present_by_candidate(db: Session, batch_id: int) -> dict[int, list[dict[str
     out: dict[int, list[dict[str, Any]]] = {}
     rows = db.exec(
         select(Attendance, Account.username)
-        .join(CheckIn, CheckIn.id == Attendance.checkin_id)
-        .join(Account, Account.id == CheckIn.kiosk_account_id)
+        .join(CheckIn, col(CheckIn.id) == Attendance.checkin_id)
+        .join(Account, col(Account.id) == CheckIn.kiosk_account_id)
         .where(Attendance.batch_id == batch_id)
     ).all()
     for a, kiosk in rows:
@@ -61,12 +62,14 @@ def _present_by_candidate(db: Session, batch_id: int) -> dict[int, list[dict[str
 def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: str) -> dict[str, Any]:
     """Everything an offline kiosk needs to judge a check-in as the server would (kiosk/rules.py)."""
     batch = batch_for(db, actor, batch_id)
+    assert batch.id is not None
     bf = F.batch_facts(batch)
     salt = id_salt(secret_key, batch.institution_id)
     seats = F.seats(db, batch.id)
     present = _present_by_candidate(db, batch.id)
     people = []
-    for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)).all():
+    for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(col(Candidate.id))).all():
+        assert c.id is not None
         seat = seats.get(c.id)
         people.append(
             {
@@ -123,11 +126,11 @@ def attempts(
     batch_for(db, actor, batch_id)
     q = (
         select(CheckIn, Account.username, Candidate.name, Room.code)
-        .join(Account, Account.id == CheckIn.kiosk_account_id)
-        .join(Candidate, Candidate.id == CheckIn.candidate_id, isouter=True)
-        .join(Room, Room.id == CheckIn.room_id, isouter=True)
-        .where(CheckIn.batch_id == batch_id, CheckIn.id > after_id)
-        .order_by(CheckIn.id)
+        .join(Account, col(Account.id) == CheckIn.kiosk_account_id)
+        .join(Candidate, col(Candidate.id) == CheckIn.candidate_id, isouter=True)
+        .join(Room, col(Room.id) == CheckIn.room_id, isouter=True)
+        .where(CheckIn.batch_id == batch_id, col(CheckIn.id) > after_id)
+        .order_by(col(CheckIn.id))
         .limit(max(1, min(limit, 5000)))
     )
     if status:
@@ -160,9 +163,9 @@ def conflicts(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
     batch_for(db, actor, batch_id)
     rows = db.exec(
         select(OfflineConflict, Candidate.name)
-        .join(Candidate, Candidate.id == OfflineConflict.candidate_id)
+        .join(Candidate, col(Candidate.id) == OfflineConflict.candidate_id)
         .where(OfflineConflict.batch_id == batch_id)
-        .order_by(OfflineConflict.id)
+        .order_by(col(OfflineConflict.id))
     ).all()
     return [
         {
@@ -191,12 +194,15 @@ def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) ->
         select(Candidate)
         .where(
             Candidate.batch_id == batch_id,
-            or_(Candidate.name.contains(q, autoescape=True), Candidate.ticket_number.startswith(q, autoescape=True)),
+            or_(
+                col(Candidate.name).contains(q, autoescape=True),
+                col(Candidate.ticket_number).startswith(q, autoescape=True),
+            ),
         )
-        .order_by(Candidate.name, Candidate.id)
+        .order_by(Candidate.name, col(Candidate.id))
         .limit(max(1, min(limit, 50)))
     ).all()
-    seats = F.seats(db, batch_id, [c.id for c in rows])
+    seats = F.seats(db, batch_id, [row_id(c) for c in rows])
     present = _present_by_candidate(db, batch_id)
     full_names = actor.role == "admin"
     return [
@@ -208,7 +214,7 @@ def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) ->
             "status": c.status,
             "room_code": seats[c.id].room_code if c.id in seats else None,
             "seat": seats[c.id].seat_no if c.id in seats else None,
-            "checked_in": bool(present.get(c.id)),
+            "checked_in": bool(present.get(row_id(c))),
             "has_photo": c.photo_blob_id is not None,
         }
         for c in rows
@@ -243,5 +249,5 @@ def todays_batches(db: Session, actor: Actor, now: datetime) -> list[dict[str, A
             "exam_date": b.exam_date.isoformat(),
             "status": b.status,
         }
-        for b in db.exec(q.order_by(Batch.id)).all()
+        for b in db.exec(q.order_by(col(Batch.id))).all()
     ]
