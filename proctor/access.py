@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.actor import Actor
 from examday.errors import conflict, forbidden, not_found
@@ -49,8 +49,8 @@ def sees_institution(actor: Actor, inst: Institution) -> bool:
 def proctor_rooms(db: Session, batch_id: int, staff_id: int) -> frozenset[str]:
     rows = db.exec(
         select(Room.code)
-        .join(ProctorAssignment, ProctorAssignment.room_id == Room.id)
-        .join(ExamSession, ExamSession.id == ProctorAssignment.session_id)
+        .join(ProctorAssignment, col(ProctorAssignment.room_id) == Room.id)
+        .join(ExamSession, col(ExamSession.id) == ProctorAssignment.session_id)
         .where(ExamSession.batch_id == batch_id, ProctorAssignment.staff_id == staff_id)
     ).all()
     return frozenset(rows)
@@ -61,6 +61,7 @@ def batch_view(db: Session, actor: Actor, batch_id: int) -> BatchView:
     batch = db.get(Batch, batch_id)
     if batch is None:
         raise not_found("batch")
+    assert batch.id is not None
     inst = db.get(Institution, batch.institution_id)
     if inst is None or not sees_institution(actor, inst):
         raise forbidden("This batch is not yours to watch.")
@@ -82,7 +83,7 @@ def session_of(db: Session, batch: Batch, session_id: int) -> ExamSession:
 def room_of(db: Session, batch: Batch, session: ExamSession, room_code: str) -> Room:
     room = db.exec(
         select(Room)
-        .join(SessionRoom, SessionRoom.room_id == Room.id)
+        .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
         .where(
             SessionRoom.session_id == session.id, Room.code == room_code, Room.institution_id == batch.institution_id
         )
@@ -96,10 +97,10 @@ def running_session(db: Session, batch: Batch, room_code: str, now: datetime, en
     """The session of the batch in progress in that room (from entry opening to its end)."""
     rows = db.exec(
         select(ExamSession)
-        .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
-        .join(Room, Room.id == SessionRoom.room_id)
+        .join(SessionRoom, col(SessionRoom.session_id) == ExamSession.id)
+        .join(Room, col(Room.id) == SessionRoom.room_id)
         .where(ExamSession.batch_id == batch.id, Room.code == room_code)
-        .order_by(ExamSession.starts_at)
+        .order_by(col(ExamSession.starts_at))
     ).all()
     for s in rows:
         if s.starts_at - timedelta(minutes=entry_open_minutes) <= now < s.ends_at:

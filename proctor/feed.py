@@ -70,6 +70,7 @@ def snapshot(state: State, view: BatchView, session_id: int | None = None) -> di
     seq = state.events.current_seq(view.batch.id)
     with Session(state.read_engine) as db:
         batch = db.get(Batch, view.batch.id)
+        assert batch is not None and batch.id is not None  # the view was built from it
         session = session_of(db, batch, session_id) if session_id else roomstate.current_session(db, batch, now)
         rooms = []
         if session is not None:
@@ -128,6 +129,7 @@ def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[
         if facts is None:
             return out
         batch, batch_sessions = facts
+        assert batch.id is not None
         by_id = {s.id: s for s in batch_sessions}
         cameras = roomstate.camera_states(db, batch.id, now, batch)
         rooms: dict[tuple[int, str], dict | None] = {}
@@ -137,12 +139,14 @@ def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[
             session = by_id.get(sid) if sid else roomstate.pick_current(batch_sessions, batch, now)
             if session is None:
                 continue
+            assert session.id is not None
             key = (session.id, m["room_code"])
             if key not in rooms:
                 found_rooms = roomstate.rooms_state(db, batch, session, now, {m["room_code"]}, cameras)
                 rooms[key] = found_rooms[0] if found_rooms else None
-            if rooms[key] is not None:
-                out[i] = _with_state(m, session.id, rooms[key])
+            found = rooms[key]
+            if found is not None:
+                out[i] = _with_state(m, session.id, found)
     return out
 
 
@@ -200,14 +204,17 @@ def emit_cutoffs(state: State, now: datetime) -> list[tuple[int, str]]:
             select(ExamSession).where(ExamSession.starts_at <= now, ExamSession.starts_at > now - timedelta(days=1))
         ).all()
         for s in sessions:
+            assert s.id is not None
             batch = db.get(Batch, s.batch_id)
             if batch is None or batch.status == "draft":
                 continue
+            assert batch.id is not None
             cutoff = rules.entry_cutoff(s.starts_at, roomstate.batch_config(batch).entry_close_minutes)
             if now < cutoff or now >= s.ends_at:
                 continue
             done = set(db.exec(select(CutoffNotice.room_id).where(CutoffNotice.session_id == s.id)).all())
             for room in roomstate.session_rooms(db, s):
+                assert room.id is not None
                 if room.id in done:
                     continue
                 st = roomstate.room_state(db, batch, s, room.code, now)
@@ -355,7 +362,8 @@ async def batch_feed(socket: WebSocket, bid: int) -> None:
                 if message["type"] == "websocket.disconnect":
                     await inbox.put(("closed", None))
                     return
-                text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
+                raw = message.get("bytes")
+                text = message.get("text") or (raw if isinstance(raw, bytes) else b"").decode("utf-8", "replace")
                 await inbox.put(("client", text))
 
         async with anyio.create_task_group() as tg:

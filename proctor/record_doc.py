@@ -98,7 +98,7 @@ def _paint(form: Form, image: Image.Image | None) -> int:
         if draw:
             d.text((MARGIN, y), f"{block.heading}（{len(block.rows)}）", font=bold, fill=0)
         y += LINE + 4
-        xs = [MARGIN]
+        xs: list[float] = [MARGIN]
         for w in block.widths:
             xs.append(xs[-1] + w * inner)
         rows = [list(block.columns)] + [[("" if c is None else str(c)) for c in r] for r in block.rows]

@@ -193,6 +193,7 @@ class Recorder:
                 fps = _fps(cap)  # a camera absent at start reports its rate only now
                 step = timedelta(seconds=1 / fps)
                 continue
+            assert frame is not None  # read() gives a frame whenever it succeeds
             n += 1
             if self.no_signal:
                 self.no_signal = False
@@ -249,7 +250,7 @@ class Recorder:
         # fallback every OpenCV build can write.
         for code, ext in [self.fourcc] if self.fourcc else [("mp4v", ".mp4"), ("MJPG", ".avi")]:
             path = (folder / (stem + ext)).resolve()
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*code), fps, size)
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*code), fps, size)
             if writer.isOpened():
                 self.fourcc = (code, ext)
                 break

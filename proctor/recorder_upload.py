@@ -269,7 +269,7 @@ class SegmentUploader(_InOrder):
         with open(local, "rb") as f:
             if hashlib.file_digest(f, "sha256").hexdigest() != hook["sha256"]:
                 raise OSError(f"{local} changed after it was cut")  # never upload other bytes
-            for attempt in range(2):
+            for _ in range(2):
                 f.seek(0)
                 outcome = blobs_s3.put(
                     self._client,

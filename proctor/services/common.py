@@ -108,6 +108,7 @@ def seat_in_room(db: Session, place: Place, candidate_id: int, now: datetime) ->
             422,
             {"candidate_id": candidate_id, "room_code": place.room.code},
         )
+    assert state is not None  # the seat was found in it
     return state, seat
 
 

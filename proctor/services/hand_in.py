@@ -26,7 +26,11 @@ def note_hand_in(
     candidate_id: int,
     session_id: int | None = None,
 ) -> Outcome:
+    assert actor.account_id is not None
     place = proctor_place(db, actor, batch_id, session_id, room_code, now)
+    assert place.batch.id is not None
+    assert place.session.id is not None
+    assert place.room.id is not None
     minutes = roomstate.batch_config(place.batch).no_handin_minutes
     why = rules.handin_refusal(place.session.starts_at, place.session.ends_at, now, minutes)  # R-TIME-1
     if why == "handin_too_early":
@@ -65,7 +69,9 @@ def note_hand_in(
         db.flush()
     except IntegrityError:  # a second proctor pressed at the same moment
         db.rollback()
-        raise conflict("already_handed_in", "该考生已交卷", "The candidate has already handed in.", "R-TIME-1")
+        raise conflict(
+            "already_handed_in", "该考生已交卷", "The candidate has already handed in.", "R-TIME-1"
+        ) from None
     audit.record(
         db,
         actor,

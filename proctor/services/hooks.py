@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -193,8 +193,8 @@ def _parse(body: bytes) -> dict[str, Any]:
 def _camera(db: Session, hook: dict[str, Any]) -> tuple[Camera, Room, Institution]:
     q = (
         select(Camera, Room, Institution)
-        .join(Room, Room.id == Camera.room_id)
-        .join(Institution, Institution.id == Room.institution_id)
+        .join(Room, col(Room.id) == Camera.room_id)
+        .join(Institution, col(Institution.id) == Room.institution_id)
         .where(Room.code == hook["room_code"], Camera.code == hook["camera"])
     )
     if hook.get("institution"):
@@ -243,6 +243,7 @@ def _set_state(
     result: HookResult,
     force: bool = False,
 ) -> None:
+    assert room.id is not None
     if h.state == state and h.reason == reason and not force:
         return
     h.state, h.reason, h.changed_at = state, reason, now
@@ -259,6 +260,7 @@ def _heartbeat(
     result: HookResult,
     segment_seconds: float | None = None,
 ) -> CameraHealth:
+    assert camera.id is not None
     h = _health(db, camera.id)
     if h.last_segment_at is None or at > h.last_segment_at:
         h.last_segment_at = at
@@ -284,6 +286,7 @@ def _check_times(started: datetime, now: datetime, ended: datetime | None = None
 
 
 def segment_started(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
+    assert camera.id is not None
     started = hook.get("started_at") or hook["at"]
     _check_times(started, now)
     seconds = min(float(hook.get("segment_seconds") or DEFAULT_SEGMENT_SECONDS), MAX_SEGMENT.total_seconds())
@@ -314,13 +317,15 @@ def verify_file(path: str, sha256: str | None, size: int | None) -> str:
 
 
 def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
+    assert camera.id is not None
+    assert room.id is not None
     started, path = hook.get("started_at"), (hook.get("path") or "")[:1000]
     seg = None
     if started is None and path:
         seg = db.exec(
             select(Segment)
             .where(Segment.camera_id == camera.id, Segment.path == path)
-            .order_by(Segment.started_at.desc())
+            .order_by(col(Segment.started_at).desc())
         ).first()
         started = seg.started_at if seg is not None else None
     if started is None:
@@ -393,11 +398,12 @@ def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room
 
 
 def camera_offline(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
+    assert camera.id is not None
     at, reason = hook["at"], (hook.get("reason") or "offline")[:40]
     _check_times(at, now)
     result = HookResult("stored")
     span = db.exec(
-        select(CameraOffline).where(CameraOffline.camera_id == camera.id, CameraOffline.ended_at.is_(None))
+        select(CameraOffline).where(CameraOffline.camera_id == camera.id, col(CameraOffline.ended_at).is_(None))
     ).first()
     if span is not None:
         if span.reason == reason:
@@ -440,12 +446,13 @@ def camera_offline(db: Session, actor: Actor, hook: dict, camera: Camera, room: 
 
 
 def camera_online(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
+    assert camera.id is not None
     at = hook["at"]
     _check_times(at, now)
     result = HookResult("stored")
     span = db.exec(
         select(CameraOffline).where(
-            CameraOffline.camera_id == camera.id, CameraOffline.ended_at.is_(None), CameraOffline.started_at <= at
+            CameraOffline.camera_id == camera.id, col(CameraOffline.ended_at).is_(None), CameraOffline.started_at <= at
         )
     ).first()
     h = _health(db, camera.id)
@@ -473,7 +480,7 @@ def camera_online(db: Session, actor: Actor, hook: dict, camera: Camera, room: R
     elif h.state == "unknown" or (
         h.state == "offline"
         and db.exec(
-            select(CameraOffline.id).where(CameraOffline.camera_id == camera.id, CameraOffline.ended_at.is_(None))
+            select(CameraOffline.id).where(CameraOffline.camera_id == camera.id, col(CameraOffline.ended_at).is_(None))
         ).first()
         is None
     ):

@@ -39,7 +39,11 @@ def record_incident(
     session_id: int | None = None,
     photo: str | None = None,
 ) -> Outcome:
+    assert actor.account_id is not None
     place = proctor_place(db, actor, batch_id, session_id, room_code, now)
+    assert place.batch.id is not None
+    assert place.session.id is not None
+    assert place.room.id is not None
     effect = rules.incident_effect(kind)  # R-DISC-1
     if effect is None:
         raise Refusal(

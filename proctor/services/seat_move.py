@@ -33,7 +33,11 @@ def move_seat(
     reason: str,
     session_id: int | None = None,
 ) -> Outcome:
+    assert actor.account_id is not None
     place = proctor_place(db, actor, batch_id, session_id, room_code, now)
+    assert place.batch.id is not None
+    assert place.session.id is not None
+    assert place.room.id is not None
     reason = text_field(reason, "reason_required", "请填写调换座位的原因", "Give the reason for the move.", 500)
     require_in_progress(place, now)
     require_no_record(db, place)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from examday import audit
 from examday.accounts.models import Account
@@ -34,7 +34,9 @@ def deadline_of(batch: Batch, calendar=DEFAULT_CALENDAR) -> tuple[Any, bool]:
 
 
 def add_finding(db: Session, actor: Actor, now: datetime, batch_id: int, area: str, text: str) -> Outcome:
+    assert actor.account_id is not None
     view = supervisor_of(db, actor, batch_id)
+    assert view.batch.id is not None
     if area not in (*rules.SUPERVISION_AREAS, "other"):
         raise Refusal(
             "invalid_area",
@@ -66,9 +68,9 @@ def add_finding(db: Session, actor: Actor, now: datetime, batch_id: int, area: s
 def _findings(db: Session, batch_id: int) -> list[dict[str, Any]]:
     rows = db.exec(
         select(SupervisionFinding, Account)
-        .join(Account, Account.id == SupervisionFinding.account_id)
+        .join(Account, col(Account.id) == SupervisionFinding.account_id)
         .where(SupervisionFinding.batch_id == batch_id)
-        .order_by(SupervisionFinding.at, SupervisionFinding.id)
+        .order_by(col(SupervisionFinding.at), col(SupervisionFinding.id))
     ).all()
     return [{"id": f.id, "area": f.area, "text": f.text, "at": iso(f.at), "by": a.username} for f, a in rows]
 
@@ -83,8 +85,10 @@ def file_report(
     opinion: str,
     opinion_text: str = "",
 ) -> Outcome:
+    assert actor.account_id is not None
     view = supervisor_of(db, actor, batch_id)
     batch = view.batch
+    assert batch.id is not None
     last_end = db.exec(select(func.max(ExamSession.ends_at)).where(ExamSession.batch_id == batch.id)).one()
     if now.astimezone(CST).date() < batch.exam_date or (last_end is not None and now < last_end):
         raise conflict("exam_not_over", "考试尚未结束，不能提交督导报告", "The exam is not over yet.", "R-SUP-1")
@@ -104,10 +108,11 @@ def file_report(
         raise conflict("report_already_filed", "督导报告已提交", "The supervision report is already filed.", "R-SUP-1")
     deadline, provisional = deadline_of(batch)
     met = bool(rules.supervision_met(deadline, now.astimezone(CST).date(), now.astimezone(CST).date()))
+    areas: dict[str, Any] = {a: sections[a].strip() for a in rules.SUPERVISION_AREAS}  # one column per area
     report = SupervisionReport(
         batch_id=batch.id,
         account_id=actor.account_id,
-        **{a: sections[a].strip() for a in rules.SUPERVISION_AREAS},
+        **areas,
         opinion=opinion,
         opinion_text=(opinion_text or "").strip(),
         deadline=deadline,
@@ -186,10 +191,15 @@ def supervision_status(db: Session, actor: Actor, now: datetime, batch_id: int) 
     if actor.role not in READERS:
         raise forbidden("Only the exam office, the centre and the supervisor see the supervision.")
     batch = view.batch
+    assert batch.id is not None
     deadline, provisional = deadline_of(batch)
     report = db.exec(select(SupervisionReport).where(SupervisionReport.batch_id == batch.id)).first()
     filed_on = report.filed_at.astimezone(CST).date() if report else None
-    by = db.get(Account, report.account_id).username if report else None
+    body = None
+    if report:
+        author = db.get(Account, report.account_id)
+        assert author is not None  # a foreign key
+        body = _report_body(report, author.username)
     return {
         "batch_id": batch.id,
         "exam_date": batch.exam_date.isoformat(),
@@ -199,6 +209,6 @@ def supervision_status(db: Session, actor: Actor, now: datetime, batch_id: int) 
         "filed": report is not None,
         "filed_at": iso(report.filed_at) if report else None,
         "met": rules.supervision_met(deadline, filed_on, now.astimezone(CST).date()),
-        "report": _report_body(report, by) if report else None,
+        "report": body,
         "findings": _findings(db, batch.id),
     }

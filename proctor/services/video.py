@@ -21,14 +21,14 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime, String, bindparam, cast, type_coerce, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import SYSTEM, Actor
@@ -36,6 +36,7 @@ from examday.clock import iso
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, ExamSession, SessionRoom
 from examday.registry.models import Camera, Room
+from examday.rows import row_id
 from examday.ticker import ticking
 from proctor.access import batch_view
 from proctor.coverage import (
@@ -69,7 +70,20 @@ def stale_after(batch: Batch) -> timedelta:
     return timedelta(seconds=value)
 
 
-def _limit(base: timedelta, health: CameraHealth | None) -> timedelta:
+class _Health(Protocol):
+    """A ``CameraHealth``, or a row of the live feed's one query that carries its columns."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def last_segment_at(self) -> datetime | None: ...
+    @property
+    def segment_seconds(self) -> float | None: ...
+
+
+def _limit(base: timedelta, health: _Health | None) -> timedelta:
     # A recorder cutting 10-minute files is silent for 10 minutes by design.
     if health is not None and health.segment_seconds:
         return max(base, timedelta(seconds=health.segment_seconds) + STALE_GRACE)
@@ -80,8 +94,8 @@ def live_batches(db: Session, room_id: int, now: datetime) -> list[int]:
     """Batches with a session in that room from entry opening to the window's end."""
     rows = db.exec(
         select(Batch, ExamSession.starts_at, ExamSession.ends_at)
-        .join(ExamSession, ExamSession.batch_id == Batch.id)
-        .join(SessionRoom, SessionRoom.session_id == ExamSession.id)
+        .join(ExamSession, col(ExamSession.batch_id) == Batch.id)
+        .join(SessionRoom, col(SessionRoom.session_id) == ExamSession.id)
         .where(
             SessionRoom.room_id == room_id,
             ExamSession.ends_at >= now - DEFAULT_MARGIN,
@@ -91,6 +105,7 @@ def live_batches(db: Session, room_id: int, now: datetime) -> list[int]:
     ).all()
     out: list[int] = []
     for batch, starts, ends in rows:
+        assert batch.id is not None
         opens = timedelta(minutes=BatchConfig.from_json(batch.config).entry_open_minutes)
         if starts - opens <= now <= ends + DEFAULT_MARGIN and batch.id not in out:
             out.append(batch.id)
@@ -100,7 +115,9 @@ def live_batches(db: Session, room_id: int, now: datetime) -> list[int]:
 # -- coverage ---------------------------------------------------------------------------------
 
 
-def _facts(db: Session, camera_ids: list[int], ws: datetime, we: datetime):
+def _facts(
+    db: Session, camera_ids: list[int], ws: datetime, we: datetime
+) -> tuple[list[SegmentFact], list[OfflineSpan], int]:
     # A batch's day is some 60,000 rows: read through Core, without the ORM's row loading,
     # and the two times without UTCDateTime's per-value conversion, which would cost more
     # than the coverage itself. SQLite hands back the stored UTC text; PostgreSQL aware times.
@@ -109,11 +126,12 @@ def _facts(db: Session, camera_ids: list[int], ws: datetime, we: datetime):
         (cast(c, String) if sqlite else type_coerce(c, DateTime(timezone=True)))
         for c in (Segment.started_at, Segment.expected_end)
     )
-    segs = (
+    # (camera id, start, end, state): the times are UTC text on SQLite, until converted below.
+    segs: Sequence[Any] = (
         db.connection()
         .execute(
             select(Segment.camera_id, start, end, Segment.state).where(
-                Segment.camera_id.in_(camera_ids), Segment.started_at >= ws - MAX_SEGMENT, Segment.started_at < we
+                col(Segment.camera_id).in_(camera_ids), Segment.started_at >= ws - MAX_SEGMENT, Segment.started_at < we
             )
         )
         .all()
@@ -124,8 +142,8 @@ def _facts(db: Session, camera_ids: list[int], ws: datetime, we: datetime):
     facts = [SegmentFact(str(c), s, e, st) for c, s, e, st in segs if e > ws]
     spans = db.exec(
         select(CameraOffline.camera_id, CameraOffline.started_at, CameraOffline.ended_at)
-        .where(CameraOffline.camera_id.in_(camera_ids), CameraOffline.started_at < we)
-        .where((CameraOffline.ended_at.is_(None)) | (CameraOffline.ended_at > ws))
+        .where(col(CameraOffline.camera_id).in_(camera_ids), CameraOffline.started_at < we)
+        .where((col(CameraOffline.ended_at).is_(None)) | (col(CameraOffline.ended_at) > ws))
     ).all()
     return facts, [OfflineSpan(str(c), s, e) for c, s, e in spans], len(segs)
 
@@ -146,7 +164,9 @@ def batch_coverage(
     view = batch_view(db, actor, batch_id)
     states = camera_state_map(db, batch_id, now)
     sessions = db.exec(
-        select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)
+        select(ExamSession)
+        .where(ExamSession.batch_id == batch_id)
+        .order_by(col(ExamSession.starts_at), col(ExamSession.id))
     ).all()
     out_sessions = []
     for s in sessions:
@@ -154,7 +174,7 @@ def batch_coverage(
             r
             for r in db.exec(
                 select(Room)
-                .join(SessionRoom, SessionRoom.room_id == Room.id)
+                .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
                 .where(SessionRoom.session_id == s.id)
                 .order_by(Room.code)
             ).all()
@@ -162,9 +182,9 @@ def batch_coverage(
         ]
         if not rooms:
             continue
-        cams = db.exec(select(Camera).where(Camera.room_id.in_([r.id for r in rooms])).order_by(Camera.code)).all()
+        cams = db.exec(select(Camera).where(col(Camera.room_id).in_([r.id for r in rooms])).order_by(Camera.code)).all()
         ws, we = s.starts_at - margin, s.ends_at + margin
-        facts, spans, n = _facts(db, [c.id for c in cams], ws, we) if cams else ([], [], 0)
+        facts, spans, n = _facts(db, [row_id(c) for c in cams], ws, we) if cams else ([], [], 0)
         result = coverage_by_camera(
             [str(c.id) for c in cams], s.starts_at, s.ends_at, facts, spans, margin=margin, tolerance=tolerance, now=now
         )
@@ -173,10 +193,12 @@ def batch_coverage(
             by_room[c.room_id].append(c)
         room_out = []
         for r in rooms:
+            assert r.id is not None
             cam_out = []
             live = {c["code"]: c["state"] for c in states.get(r.code, [])}
             for c in by_room[r.id]:
                 cov = result[str(c.id)]
+                assert cov.window_end is not None
                 covered = sum(_span(a, b) for a, b in cov.covered)
                 cam_out.append(
                     {
@@ -240,7 +262,7 @@ def batch_coverage(
 
 def _camera_rows(db: Session, batch_id: int):
     return db.exec(
-        select(Room.code, Room.id, Camera.code, Camera.id, ExamSession.starts_at, ExamSession.ends_at)
+        select(Room.code, Room.id, Camera.code, Camera.id, ExamSession.starts_at, ExamSession.ends_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .join(SessionRoom, SessionRoom.room_id == Room.id)
         .join(ExamSession, ExamSession.id == SessionRoom.session_id)
         .join(Camera, Camera.room_id == Room.id)
@@ -249,7 +271,7 @@ def _camera_rows(db: Session, batch_id: int):
     ).all()
 
 
-def _state(health: CameraHealth | None, running: bool, limit: timedelta, now: datetime) -> tuple[str, str]:
+def _state(health: _Health | None, running: bool, limit: timedelta, now: datetime) -> tuple[str, str]:
     if health is not None and health.state == "offline":
         return "offline", health.reason
     last = health.last_segment_at if health is not None else None
@@ -262,11 +284,11 @@ def _state(health: CameraHealth | None, running: bool, limit: timedelta, now: da
 
 # Built once with a bound parameter: the live feed runs it for every event.
 _CAMERA_HEALTH = (
-    select(
-        Room.code.label("room_code"),
-        Room.id.label("room_id"),
-        Camera.code.label("camera_code"),
-        Camera.id.label("camera_id"),
+    select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        col(Room.code).label("room_code"),
+        col(Room.id).label("room_id"),
+        col(Camera.code).label("camera_code"),
+        col(Camera.id).label("camera_id"),
         ExamSession.starts_at,
         ExamSession.ends_at,
         CameraHealth.state,
@@ -322,12 +344,13 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
     with Session(state.engine, expire_on_commit=False) as db:
         running = db.exec(
             select(ExamSession, Batch)
-            .join(Batch, Batch.id == ExamSession.batch_id)
+            .join(Batch, col(Batch.id) == ExamSession.batch_id)
             .where(ExamSession.starts_at <= now, ExamSession.ends_at > now, Batch.status != "draft")
         ).all()
         # camera id -> (silence limit, room code, camera code, institution, batches to tell)
         watch: dict[int, tuple[timedelta, str, str, int, set[int]]] = {}
         for s, batch in running:
+            assert batch.id is not None
             limit = stale_after(batch)
             for room_code, _, cam_code, cam_id, starts, ends in _camera_rows(db, batch.id):
                 if (starts, ends) != (s.starts_at, s.ends_at):
@@ -342,7 +365,7 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
                     batches,
                 )
         healths = (
-            {h.camera_id: h for h in db.exec(select(CameraHealth).where(CameraHealth.camera_id.in_(list(watch))))}
+            {h.camera_id: h for h in db.exec(select(CameraHealth).where(col(CameraHealth.camera_id).in_(list(watch))))}
             if watch
             else {}
         )
@@ -382,7 +405,7 @@ def check_stale(state, now: datetime) -> list[tuple[str, str]]:
 def _mark_stale(db: Session, camera_id: int, reason: str, now: datetime) -> bool:
     done = db.exec(
         update(CameraHealth)
-        .where(CameraHealth.camera_id == camera_id, CameraHealth.state.in_(("recording", "unknown")))
+        .where(col(CameraHealth.camera_id) == camera_id, col(CameraHealth.state).in_(("recording", "unknown")))
         .values(state="stale", reason=reason, changed_at=now)
     ).rowcount
     if done:
@@ -419,12 +442,12 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
     from proctor.services.hooks import verify_file
 
     view = batch_view(db, actor, batch_id)
-    checked, changed = 0, defaultdict(int)
+    checked, changed = 0, defaultdict[str, int](int)
     for s in db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)).all():
         cams = db.exec(
             select(Camera, Room)
-            .join(Room, Room.id == Camera.room_id)
-            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .join(Room, col(Room.id) == Camera.room_id)
+            .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
             .where(SessionRoom.session_id == s.id)
         ).all()
         cams = [(c, r) for c, r in cams if view.sees(r.code)]
@@ -434,8 +457,8 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
             segs = db.exec(
                 select(Segment).where(
                     Segment.camera_id == cam.id,
-                    Segment.state.in_(states),
-                    Segment.purged_at.is_(None),
+                    col(Segment.state).in_(states),
+                    col(Segment.purged_at).is_(None),
                     Segment.started_at >= ws - MAX_SEGMENT,
                     Segment.started_at < we,
                 )
