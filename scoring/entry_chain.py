@@ -203,7 +203,7 @@ _FIELDS = ("batch_id", "candidate_id", "part", "examiner_id", "items", "version"
 def _as_version(raw: EntryVersion | Mapping[str, Any]) -> EntryVersion:
     if isinstance(raw, EntryVersion):
         return raw
-    return EntryVersion(*(raw[name] for name in _FIELDS), signature=raw.get("signature"))
+    return EntryVersion(**{name: raw[name] for name in _FIELDS}, signature=raw.get("signature"))
 
 
 def verify_chain(versions: Sequence[EntryVersion | Mapping[str, Any]]) -> int | None:

@@ -42,6 +42,7 @@ def export_batch(db: Session, actor: Actor, batch_id: int) -> Batch:
 
 def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[list[str]], list[list[str]]]:
     """(header, rows, footer lines) of the score summary."""
+    assert batch.id is not None
     parts = batch.part_list()
     header = [
         "序号",

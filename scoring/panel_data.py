@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.plans.models import Candidate
 from examday.registry.models import Staff, StaffConflict
@@ -33,7 +33,7 @@ def conflicts_of(db: Session, staff_ids: Iterable[int]) -> list[StaffConflict]:
     ids = list(set(staff_ids))
     if not ids:
         return []
-    return list(db.exec(select(StaffConflict).where(StaffConflict.staff_id.in_(ids))).all())
+    return list(db.exec(select(StaffConflict).where(col(StaffConflict.staff_id).in_(ids))).all())
 
 
 def examiner_from(staff: Staff, conflicts: Sequence[StaffConflict]) -> Examiner:
@@ -70,6 +70,7 @@ def candidate_ties(candidates: Sequence[Candidate], conflicts: Sequence[StaffCon
             trained_orgs[_norm(c.training_org)].add(c.staff_id)
     out: dict[int, CandidateTie] = {}
     for cand in candidates:
+        assert cand.id is not None
         by_org = trained_orgs.get(_norm(cand.training_org), set()) if cand.training_org else set()
         out[cand.id] = CandidateTie(
             candidate_id=cand.id,
@@ -105,9 +106,11 @@ def load_panel(
     if panel is None:
         return None
     ids = tuple(
-        db.exec(select(PanelMember.staff_id).where(PanelMember.panel_id == panel.id).order_by(PanelMember.id)).all()
+        db.exec(
+            select(PanelMember.staff_id).where(PanelMember.panel_id == panel.id).order_by(col(PanelMember.id))
+        ).all()
     )
-    staff = {s.id: s for s in db.exec(select(Staff).where(Staff.id.in_(ids))).all()}
+    staff = {s.id: s for s in db.exec(select(Staff).where(col(Staff.id).in_(ids))).all()}
     conflicts = conflicts_of(db, ids)
     examiners = tuple(examiner_from(staff[i], conflicts) for i in ids if i in staff)
     return PanelView(panel, ids, examiners, candidate_ties(candidates, conflicts))
@@ -117,8 +120,8 @@ def panels_of_staff(db: Session, staff_id: int) -> list[Panel]:
     return list(
         db.exec(
             select(Panel)
-            .join(PanelMember, PanelMember.panel_id == Panel.id)
+            .join(PanelMember, col(PanelMember.panel_id) == Panel.id)
             .where(PanelMember.staff_id == staff_id)
-            .order_by(Panel.batch_id, Panel.id)
+            .order_by(col(Panel.batch_id), col(Panel.id))
         ).all()
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import overload
 
 from scoring.rubric import has_one_decimal_at_most, quantize_points
 
@@ -13,6 +14,12 @@ def to_tenths(points: Decimal) -> int:
     return int(quantize_points(points) * 10)
 
 
+@overload
+def from_tenths(tenths: int) -> Decimal: ...
+@overload
+def from_tenths(tenths: None) -> None: ...
+@overload
+def from_tenths(tenths: int | None) -> Decimal | None: ...
 def from_tenths(tenths: int | None) -> Decimal | None:
     if tenths is None:
         return None

@@ -24,6 +24,7 @@ from scoring.services.publicity import publicity_body, publicity_of
 
 def public_view(db: Session, batch_id: int) -> dict[str, Any]:
     batch = access.load_batch(db, batch_id)
+    assert batch.id is not None
     publicity = publicity_of(db, batch.id)
     if publicity is None:
         raise not_found("publicity")  # nothing is public before publicity starts

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.actor import Actor
 from examday.identity import mask_id_number
@@ -48,12 +48,14 @@ def _value(ps: PartScore | None) -> Decimal | str | None:
 
 def batch_results(db: Session, batch: Batch) -> list[CandidateResult]:
     """Every scored candidate with their part scores and result (R-SCORE-3), in ticket order."""
+    assert batch.id is not None
     parts = batch.part_list()
     scores: dict[int, dict[str, PartScore]] = defaultdict(dict)
     for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id)).all():
         scores[ps.candidate_id][ps.part] = ps
     out = []
     for cand in access.scored_candidates(db, batch.id):
+        assert cand.id is not None
         mine = scores.get(cand.id, {})
         values = {p: _value(mine.get(p)) for p in parts}
         out.append(CandidateResult(cand, {p: mine.get(p) for p in parts}, candidate_result(values, parts)))
@@ -65,7 +67,9 @@ def _entries_by_part(db: Session, batch_id: int) -> dict[tuple[int, str], list[S
     rows = db.exec(
         select(ScoreEntry)
         .where(ScoreEntry.batch_id == batch_id)
-        .order_by(ScoreEntry.candidate_id, ScoreEntry.part, ScoreEntry.examiner_staff_id, ScoreEntry.version)
+        .order_by(
+            col(ScoreEntry.candidate_id), ScoreEntry.part, col(ScoreEntry.examiner_staff_id), col(ScoreEntry.version)
+        )
     ).all()
     for row in rows:
         grouped[(row.candidate_id, row.part)].append(row)
@@ -74,6 +78,7 @@ def _entries_by_part(db: Session, batch_id: int) -> dict[tuple[int, str], list[S
 
 def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     batch = access.batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     results = batch_results(db, batch)
     candidates = [r.candidate for r in results]
     panels: dict[str, PanelView | None] = {p: load_panel(db, batch.id, p, candidates) for p in batch.part_list()}
@@ -83,6 +88,7 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     out = []
     for r in results:
         cand = r.candidate
+        assert cand.id is not None
         parts: dict[str, Any] = {}
         for part in batch.part_list():
             ps = r.parts.get(part)

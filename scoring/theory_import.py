@@ -118,7 +118,7 @@ def parse_rows(content: str, by_ticket: dict[str, Candidate]) -> tuple[list[dict
         report.append(
             {"row": number, "ticket_number": ticket, "candidate_id": cand.id, "status": status, "score": value}
         )
-    for ticket, cand in by_ticket.items():
+    for ticket in by_ticket:
         if ticket not in seen:
             errors.append(
                 _err(
@@ -138,6 +138,7 @@ def import_theory(
     db: Session, actor: Actor, now: datetime, batch_id: int, filename: str, data: bytes
 ) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
+    assert batch.id is not None
     access.refuse_unless_filed(batch)
     access.refuse_unknown_part(batch, PART)
     if batch.status != "filed":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.actor import Actor
 from examday.errors import Refusal, forbidden, not_found
@@ -25,7 +25,7 @@ def _own_latest(db: Session, batch_id: int, part: str, staff_id: int) -> dict[in
     rows = db.exec(
         select(ScoreEntry)
         .where(ScoreEntry.batch_id == batch_id, ScoreEntry.part == part, ScoreEntry.examiner_staff_id == staff_id)
-        .order_by(ScoreEntry.version)
+        .order_by(col(ScoreEntry.version))
     ).all()
     return {r.candidate_id: r for r in rows}
 
@@ -61,6 +61,7 @@ def my_panels(db: Session, actor: Actor) -> list[dict[str, Any]]:
 
 def my_candidates(db: Session, actor: Actor, batch: Batch, part: str) -> list[dict[str, Any]]:
     """The candidates this examiner scores in a part, with their own entry and what is left to do."""
+    assert batch.id is not None
     candidates = access.scored_candidates(db, batch.id)
     view = load_panel(db, batch.id, part, candidates)
     if view is None or actor.staff_id not in view.member_ids:
@@ -69,6 +70,7 @@ def my_candidates(db: Session, actor: Actor, batch: Batch, part: str) -> list[di
     statuses = _statuses(db, batch.id, part)
     out = []
     for cand in candidates:
+        assert cand.id is not None
         scorers, _ = view.scorers(cand.id)
         if actor.staff_id not in scorers:
             continue
@@ -94,6 +96,7 @@ def entry_form(db: Session, actor: Actor, batch_id: int, part: str, candidate_id
     if actor.role not in access.SCORER_ROLES or actor.staff_id is None:
         raise forbidden("Only an examiner's own account enters scores.")
     batch = access.batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     access.refuse_unknown_part(batch, part)
     row = next((r for r in my_candidates(db, actor, batch, part) if r["candidate"].id == candidate_id), None)
     if row is None:

@@ -24,11 +24,13 @@ def mark_absent(
     db: Session, actor: Actor, now: datetime, batch_id: int, candidate_id: int, part: str, note: str = ""
 ) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
+    assert batch.id is not None
     access.refuse_unless_filed(batch)
     access.refuse_unknown_part(batch, part)
     if batch.status != "filed":
         raise conflict("scores_published", "成绩已公示，不能再登记缺考", "Scores are published.", "R-PUB-1")
     cand = access.candidate_of(db, batch, candidate_id)
+    assert cand.id is not None
     if db.exec(
         select(ScoreEntry.id).where(
             ScoreEntry.batch_id == batch.id, ScoreEntry.candidate_id == cand.id, ScoreEntry.part == part

@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.actor import Actor
 from examday.clock import iso
@@ -34,11 +34,13 @@ def _chief_view(db: Session, actor: Actor, batch_id: int, candidate_id: int, par
     if actor.role != "chief" or actor.staff_id is None:
         raise forbidden("Only the panel's chief examiner arbitrates.")
     batch = access.load_batch(db, batch_id)
+    assert batch.id is not None
     if actor.institution_id != batch.institution_id:
         raise forbidden("This batch belongs to another institution.")
     access.refuse_if_locked(batch)
     access.refuse_unknown_part(batch, part)
     cand = access.candidate_of(db, batch, candidate_id)
+    assert cand.id is not None
     view = load_panel(db, batch.id, part, [cand])
     if view is None:
         raise conflict("no_panel", "该科目尚未组建考评组", "This part has no panel yet.", "R-PANEL-1")
@@ -112,7 +114,7 @@ def steps_of(db: Session, batch_id: int, candidate_id: int, part: str) -> list[d
             ArbitrationStep.candidate_id == candidate_id,
             ArbitrationStep.part == part,
         )
-        .order_by(ArbitrationStep.id)
+        .order_by(col(ArbitrationStep.id))
     ).all()
     return [
         {
@@ -132,12 +134,13 @@ def steps_of(db: Session, batch_id: int, candidate_id: int, part: str) -> list[d
 def open_arbitrations(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
     """What the chief (or the exam office) has waiting: parts in arbitration, with the totals."""
     batch = access.batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     if actor.role == "evaluator":
         raise forbidden("Only the chief and the exam office see arbitrations.")
     rows = db.exec(
         select(PartScore)
         .where(PartScore.batch_id == batch.id, PartScore.status == "arbitration")
-        .order_by(PartScore.candidate_id, PartScore.part)
+        .order_by(col(PartScore.candidate_id), PartScore.part)
     ).all()
     out = []
     for ps in rows:
@@ -145,6 +148,7 @@ def open_arbitrations(db: Session, actor: Actor, batch_id: int) -> list[dict[str
         opened = next((s for s in reversed(steps) if s["action"] == "opened"), None)
         totals = opened["totals"] if opened else {}
         cand = db.get(Candidate, ps.candidate_id)
+        assert cand is not None  # a foreign key
         names = {sid: s.name for sid in totals if (s := db.get(Staff, int(sid))) is not None}
         out.append(
             {

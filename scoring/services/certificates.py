@@ -17,7 +17,7 @@ import io
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from examday import audit
 from examday.actor import Actor
@@ -53,6 +53,7 @@ def issue_certificates(
     province: str | None = None,
 ) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
+    assert batch.id is not None
     if batch.status != "locked":
         raise conflict(
             "batch_not_locked", "批次成绩锁定后方可生成证书", "Certificates follow the lock of the batch.", "R-CERT-1"
@@ -66,6 +67,7 @@ def issue_certificates(
     prov = province or province_code(inst.province if inst else None)
     year = issued_on.year
     prefix_probe = certificate_number(kind, institution_code, prov or "", site_serial, year, batch.level, 1)
+    assert prov is not None  # the probe refuses an unknown province
     prefix = prefix_probe[:16]
     passed = [r for r in batch_results(db, batch) if eligible_for_certificate(r.result)]  # R-CERT-1
     last = db.exec(select(func.max(Certificate.serial)).where(Certificate.prefix == prefix)).one() or 0
@@ -90,7 +92,9 @@ def issue_certificates(
     )
     db.add(issue)
     db.flush()
+    assert issue.id is not None  # flushed: the database gave it an id
     for n, r in enumerate(passed, start=last + 1):
+        assert r.candidate.id is not None
         number = certificate_number(kind, institution_code, prov, site_serial, year, batch.level, n)  # R-FMT-CERT
         db.add(
             Certificate(
@@ -124,6 +128,7 @@ def issue_certificates(
 
 def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     batch = access.batch_for_read(db, actor, batch_id)
+    assert batch.id is not None
     if actor.role not in READ_ROLES:
         raise forbidden("Only the exam office, the supervisor and the centre read certificate data.")
     issue = _issue_of(db, batch.id)
@@ -136,9 +141,9 @@ def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
         )
     rows = db.exec(
         select(Certificate, Candidate)
-        .join(Candidate, Candidate.id == Certificate.candidate_id)
+        .join(Candidate, col(Candidate.id) == Certificate.candidate_id)
         .where(Certificate.batch_id == batch.id)
-        .order_by(Certificate.serial)
+        .order_by(col(Certificate.serial))
     ).all()
     return {
         "batch_id": batch.id,

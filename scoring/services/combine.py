@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal, overload
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -28,6 +29,14 @@ from scoring.models import ArbitrationStep, Objection, PartScore, ScoreEntry
 from scoring.points import from_tenths, text, to_tenths
 
 
+@overload
+def part_score(
+    db: Session, batch_id: int, candidate_id: int, part: str, now: datetime, create: Literal[True] = True
+) -> PartScore: ...
+@overload
+def part_score(
+    db: Session, batch_id: int, candidate_id: int, part: str, now: datetime, create: bool
+) -> PartScore | None: ...
 def part_score(
     db: Session, batch_id: int, candidate_id: int, part: str, now: datetime, create: bool = True
 ) -> PartScore | None:
@@ -48,7 +57,7 @@ def latest_entries(db: Session, batch_id: int, candidate_id: int, part: str) -> 
     rows = db.exec(
         select(ScoreEntry)
         .where(ScoreEntry.batch_id == batch_id, ScoreEntry.candidate_id == candidate_id, ScoreEntry.part == part)
-        .order_by(ScoreEntry.version)
+        .order_by(col(ScoreEntry.version))
     ).all()
     return {row.examiner_staff_id: row for row in rows}
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.accounts import throttle
@@ -50,6 +50,13 @@ def entry_items(row: ScoreEntry) -> dict[str, Any]:
     return json.loads(row.items)
 
 
+def _iso_at(at: datetime) -> str:
+    # iso() takes None too (and gives None back); a datetime always gives text.
+    text = iso(at)
+    assert text is not None
+    return text
+
+
 def as_version(row: ScoreEntry) -> EntryVersion:
     return EntryVersion(
         row.batch_id,
@@ -58,7 +65,7 @@ def as_version(row: ScoreEntry) -> EntryVersion:
         row.examiner_staff_id,
         entry_items(row),
         row.version,
-        iso(row.created_at),
+        _iso_at(row.created_at),
         row.prev_hash,
         row.hash,
         row.signature,
@@ -115,11 +122,13 @@ def submit_entry(
     if actor.role not in access.SCORER_ROLES or actor.staff_id is None:
         raise forbidden("Only an examiner's own account enters scores.")
     batch = access.load_batch(db, batch_id)
+    assert batch.id is not None
     if actor.institution_id != batch.institution_id:
         raise forbidden("This batch belongs to another institution.")
     access.refuse_unless_filed(batch)
     access.refuse_unknown_part(batch, part)
     cand = access.candidate_of(db, batch, candidate_id)
+    assert cand.id is not None
     # One entry at a time per panel: whoever completes the panel sees every other entry committed.
     locked_panel = db.exec(
         select(Panel).where(Panel.batch_id == batch.id, Panel.part == part).with_for_update()
@@ -179,7 +188,7 @@ def submit_entry(
             ScoreEntry.part == part,
             ScoreEntry.examiner_staff_id == actor.staff_id,
         )
-        .order_by(ScoreEntry.version.desc())
+        .order_by(col(ScoreEntry.version).desc())
     ).first()
     # R-SCORE-2: a correction is a new version pointing at the old one; nothing is overwritten.
     version = new_version(
@@ -189,7 +198,7 @@ def submit_entry(
         part=part,
         examiner_id=actor.staff_id,
         items=points,
-        at_iso=iso(now),
+        at_iso=_iso_at(now),
     )
     row = ScoreEntry(
         batch_id=batch.id,

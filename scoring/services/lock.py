@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from examday import audit, keys
 from examday.actor import SYSTEM, Actor
@@ -41,7 +41,7 @@ def open_objection_count(db: Session, batch_id: int) -> int:
     return db.exec(
         select(func.count())
         .select_from(Objection)
-        .where(Objection.batch_id == batch_id, Objection.status.in_(OPEN_OBJECTIONS))
+        .where(Objection.batch_id == batch_id, col(Objection.status).in_(OPEN_OBJECTIONS))
     ).one()
 
 
@@ -128,6 +128,7 @@ def _for_update(db: Session, batch_id: int) -> Batch:
 
 
 def _violations(db: Session, batch: Batch, now: datetime) -> list[dict[str, Any]]:
+    assert batch.id is not None
     publicity = publicity_of(db, batch.id)
     today = now.astimezone(CST).date()
     found = [
@@ -149,6 +150,7 @@ def _violations(db: Session, batch: Batch, now: datetime) -> list[dict[str, Any]
 
 
 def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) -> dict[str, Any]:
+    assert batch.id is not None
     results, entries = seal_rows(db, batch)
     digest = seal_digest(results, entries)
     kid, signature = keys.sign(db, batch.institution_id, seal_payload(batch.id, digest, now), now)
@@ -200,6 +202,7 @@ def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
     batch = db.get(Batch, batch_id)
     if batch is None or batch.status != "publicity":
         return False
+    assert batch.id is not None
     publicity = publicity_of(db, batch.id)
     if publicity is None or now.astimezone(CST).date() < lock_allowed_from(publicity.ends_on):
         return False
@@ -213,11 +216,12 @@ def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
 def verify_seals(db: Session) -> list[str]:
     """One line per broken seal or score entry chain; empty when everything holds."""
     problems: list[str] = []
-    for seal in db.exec(select(BatchSeal).order_by(BatchSeal.batch_id)).all():
+    for seal in db.exec(select(BatchSeal).order_by(col(BatchSeal.batch_id))).all():
         batch = db.get(Batch, seal.batch_id)
         if batch is None:
             problems.append(f"batch {seal.batch_id}: sealed batch is missing")
             continue
+        assert batch.id is not None
         if batch.status != "locked":
             problems.append(f"batch {batch.id}: sealed but no longer locked (status {batch.status})")
         results, entries = seal_rows(db, batch)
@@ -228,11 +232,11 @@ def verify_seals(db: Session) -> list[str]:
     chains: dict[tuple[int, int, str, int], list[ScoreEntry]] = defaultdict(list)
     for e in db.exec(
         select(ScoreEntry).order_by(
-            ScoreEntry.batch_id,
-            ScoreEntry.candidate_id,
+            col(ScoreEntry.batch_id),
+            col(ScoreEntry.candidate_id),
             ScoreEntry.part,
-            ScoreEntry.examiner_staff_id,
-            ScoreEntry.version,
+            col(ScoreEntry.examiner_staff_id),
+            col(ScoreEntry.version),
         )
     ).all():
         chains[(e.batch_id, e.candidate_id, e.part, e.examiner_staff_id)].append(e)

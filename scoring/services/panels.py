@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from examday import audit
 from examday.actor import Actor
 from examday.errors import Refusal, conflict
 from examday.plans.models import Batch, ExamSession, SessionRoom
 from examday.registry.models import Room, Staff
+from examday.rows import row_id
 from scoring import access
 from scoring.models import Panel, PanelMember, ScoreEntry
 from scoring.panel_data import candidate_ties, conflicts_of, examiner_from, load_panel
@@ -36,7 +37,7 @@ def concurrent_candidates(db: Session, batch: Batch, part: str, total: int) -> i
     for session in sessions:
         seats = db.exec(
             select(Room.seats)
-            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
             .where(SessionRoom.session_id == session.id)
         ).all()
         largest = max(largest, sum(seats))
@@ -55,12 +56,14 @@ def _ids(raw: object) -> list[int] | None:
 
 
 def panel_body(db: Session, batch: Batch, part: str) -> dict[str, Any] | None:
+    assert batch.id is not None
     candidates = access.scored_candidates(db, batch.id)
     view = load_panel(db, batch.id, part, candidates)
     if view is None:
         return None
     recusals = {}
     for cand in candidates:
+        assert cand.id is not None
         _, recused = view.scorers(cand.id)
         if recused:
             recusals[str(cand.id)] = {str(k): v for k, v in recused.items()}
@@ -78,6 +81,7 @@ def set_panel(
     db: Session, actor: Actor, now: datetime, batch_id: int, part: str, examiner_ids: object, chief_id: object
 ) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
+    assert batch.id is not None
     access.refuse_if_locked(batch)
     access.refuse_unknown_part(batch, part)
     if batch.status not in ("draft", "filed"):
@@ -92,8 +96,8 @@ def set_panel(
         raise Refusal("invalid_input", "examiner_ids 须为考评员编号列表", "examiner_ids must be a list of staff ids.")
     cfg = access.scoring_config(batch)
     staff = {
-        s.id: s
-        for s in db.exec(select(Staff).where(Staff.id.in_(ids or [-1]))).all()
+        row_id(s): s
+        for s in db.exec(select(Staff).where(col(Staff.id).in_(ids or [-1]))).all()
         if s.institution_id == batch.institution_id
     }
     violations: list[Violation] = [
@@ -132,6 +136,7 @@ def set_panel(
             "R-PANEL-1",
             detail={"violations": [v.as_dict() for v in violations]},
         )
+    assert isinstance(chief_id, int)  # panel_violations refuses a chief who is not a member
     existing = db.exec(select(Panel).where(Panel.batch_id == batch.id, Panel.part == part)).first()
     before = None
     if existing is not None:
@@ -143,7 +148,7 @@ def set_panel(
                 "R-PANEL-1",
             )
         before = panel_body(db, batch, part)
-        db.exec(delete(PanelMember).where(PanelMember.panel_id == existing.id))
+        db.exec(delete(PanelMember).where(col(PanelMember.panel_id) == existing.id))
         existing.chief_staff_id = chief_id
         existing.created_at, existing.created_by = now, actor.account_id
         panel = existing
@@ -153,10 +158,12 @@ def set_panel(
         )
     db.add(panel)
     db.flush()
+    assert panel.id is not None  # flushed: the database gave it an id
     for staff_id in dict.fromkeys(ids):
         db.add(PanelMember(panel_id=panel.id, batch_id=batch.id, staff_id=staff_id))
     db.flush()
     body = panel_body(db, batch, part)
+    assert body is not None  # the panel was just written
     audit.record(
         db,
         actor,

@@ -34,12 +34,14 @@ def first_full_day(now: datetime) -> date:
 
 def unsettled_parts(db: Session, batch: Batch) -> list[dict[str, Any]]:
     """Every candidate part without a final score or an absence."""
+    assert batch.id is not None
     scores = {
         (ps.candidate_id, ps.part): ps.status
         for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id)).all()
     }
     out = []
     for cand in access.scored_candidates(db, batch.id):
+        assert cand.id is not None
         for part in batch.part_list():
             status = scores.get((cand.id, part), "missing")
             if status not in SETTLED:
@@ -66,6 +68,7 @@ def publicity_body(p: Publicity) -> dict[str, Any]:
 
 def start_publicity(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
+    assert batch.id is not None
     access.refuse_unless_filed(batch)
     if publicity_of(db, batch.id) is not None or batch.status != "filed":
         raise conflict(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from examday import audit
 from examday.actor import Actor
@@ -25,7 +25,9 @@ def load_items(db: Session, batch_id: int, part: str) -> list[RubricItem]:
     rubric = db.exec(select(Rubric).where(Rubric.batch_id == batch_id, Rubric.part == part)).first()
     if rubric is None:
         return []
-    lines = db.exec(select(RubricLine).where(RubricLine.rubric_id == rubric.id).order_by(RubricLine.position)).all()
+    lines = db.exec(
+        select(RubricLine).where(RubricLine.rubric_id == rubric.id).order_by(col(RubricLine.position))
+    ).all()
     return [RubricItem(line.code, line.title, from_tenths(line.max_tenths)) for line in lines]
 
 
@@ -52,6 +54,7 @@ def _read_items(raw: object) -> list[RubricItem]:
 
 def set_rubric(db: Session, actor: Actor, now: datetime, batch_id: int, part: str, items: object) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
+    assert batch.id is not None
     access.refuse_if_locked(batch)
     access.refuse_unknown_part(batch, part)
     clean = validate_rubric(_read_items(items))  # R-SCORE-3: sums to 100, each max > 0
@@ -73,7 +76,8 @@ def set_rubric(db: Session, actor: Actor, now: datetime, batch_id: int, part: st
     else:
         rubric.updated_at = now
         db.add(rubric)
-        db.exec(delete(RubricLine).where(RubricLine.rubric_id == rubric.id))
+        db.exec(delete(RubricLine).where(col(RubricLine.rubric_id) == rubric.id))
+    assert rubric.id is not None  # loaded, or flushed above: it has its id
     for position, item in enumerate(clean):
         db.add(
             RubricLine(
