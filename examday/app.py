@@ -26,7 +26,7 @@ from examday.security import (
     security_headers,
 )
 from examday.settings import Settings
-from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx
+from examday.web import EXCEPTION_HANDLERS, AuthMiddleware, provide_ctx, publish_committed
 from storage.blobs import open_blob_store
 from storage.db import make_engine
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         dependencies={"ctx": Provide(provide_ctx)},
         middleware=[csrf_guard, DefineMiddleware(AuthMiddleware)],  # issue #9: cross-site requests refused first
         before_send=[security_headers],  # issue #9: security headers on every answer
+        after_response=publish_committed,  # the request's committed live events, once the answer is sent
         exception_handlers={**EXCEPTION_HANDLERS, **input_error_handlers()},  # issue #9: fuzzing's 500s
         template_config=TemplateConfig(
             directory=[d for d in TEMPLATE_DIRS if d.exists()],

@@ -265,3 +265,73 @@ def make_event_bus(settings) -> EventBus:
     """
     namespace = "examday:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
     return EventBus(redis_url=settings.redis_url, namespace=namespace)
+
+
+# -- events queued on a transaction ------------------------------------------------------
+#
+# A service or handler queues its live events on the database session; they are handed to the
+# bus only once the transaction that made the change commits, and dropped if it rolls back (the
+# pattern of zulip's ``send_event_on_commit``). A client that reads the database on hearing an
+# event therefore always finds what the event says, and a refused request announces nothing.
+# The request's unit of work (``examday.web.provide_ctx``) publishes what committed.
+
+Queued = tuple[int, str, "str | None", dict[str, Any]]
+
+_PENDING = "examday.events.pending"  # queued in the open transaction
+_COMMITTED = "examday.events.committed"  # its transaction committed: ready to publish
+_SAVEPOINTS = "examday.events.savepoints"  # SAVEPOINT -> how many events were pending when it began
+
+
+def queue_event(db: Any, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> None:
+    """Publish this event once ``db``'s transaction commits; forget it if the transaction rolls back."""
+    if not db.in_transaction():
+        db.begin()  # the event belongs to a transaction, even one that has not touched the database yet
+    db.info.setdefault(_PENDING, []).append((batch_id, event, room_code, data))
+
+
+def queue_events(db: Any, events: list[tuple[int, str, str | None, dict[str, Any]]]) -> None:
+    """``queue_event`` for each ``(batch_id, event, room_code, data)``, in order."""
+    for batch_id, event, room_code, data in events:
+        queue_event(db, batch_id, event, room_code, **data)
+
+
+def committed_events(db: Any) -> list[Queued]:
+    """The events whose transactions have committed, taken off the session (each is returned once)."""
+    return db.info.pop(_COMMITTED, [])
+
+
+def publish_all(bus: EventBus, events: list[Queued]) -> None:
+    for batch_id, event, room_code, data in events:
+        bus.publish(batch_id, event, room_code, **data)
+
+
+def _install_transaction_hooks() -> None:
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    @sa_event.listens_for(Session, "after_transaction_create")
+    def _savepoint_begins(session: Session, transaction: Any) -> None:
+        if transaction.nested and session.info.get(_PENDING):
+            session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info[_PENDING])
+
+    @sa_event.listens_for(Session, "after_commit")
+    def _committed(session: Session) -> None:
+        # A released SAVEPOINT commits nothing yet: its events wait for the outer transaction.
+        if session.in_nested_transaction() or not session.info.get(_PENDING):
+            return
+        session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_PENDING))
+
+    @sa_event.listens_for(Session, "after_soft_rollback")
+    def _rolled_back(session: Session, previous: Any) -> None:
+        pending = session.info.get(_PENDING)
+        if pending and previous.nested:  # back to the SAVEPOINT: drop what was queued since it began
+            del pending[session.info.get(_SAVEPOINTS, {}).pop(previous, 0) :]
+
+    @sa_event.listens_for(Session, "after_transaction_end")
+    def _ended(session: Session, transaction: Any) -> None:
+        if transaction.parent is None:  # rolled back or closed: what did not commit is forgotten
+            session.info.pop(_PENDING, None)
+            session.info.pop(_SAVEPOINTS, None)
+
+
+_install_transaction_hooks()

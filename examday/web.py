@@ -5,10 +5,10 @@ refusal in the contract's shape."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from litestar import Request, Response
@@ -29,6 +29,7 @@ from sqlmodel import Session
 from examday.accounts.services import accounts
 from examday.actor import Actor
 from examday.errors import Refusal, forbidden
+from examday.events import committed_events, publish_all, queue_event
 
 log = logging.getLogger("examday.web")
 
@@ -101,13 +102,84 @@ class Ctx:
             raise unauthenticated()
         return self.actor
 
+    def queue_event(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> None:
+        """A live event, published once this request's transaction commits (never if it rolls back)."""
+        queue_event(self.db, batch_id, event, room_code, **data)
 
-def provide_ctx(request: Request, state: State) -> Generator[Ctx, None, None]:
+    def queue_events(self, events: list[tuple[int, str, str | None, dict[str, Any]]]) -> None:
+        for batch_id, event, room_code, data in events:
+            self.queue_event(batch_id, event, room_code, **data)
+
+
+_EVENTS_KEY = "examday.committed_events"
+
+
+def _end(db: Session, commit: bool) -> None:
+    try:
+        if commit:
+            db.commit()
+    finally:
+        db.close()  # anything not committed is rolled back
+
+
+async def provide_ctx(request: Request, state: State) -> AsyncGenerator[Ctx, None]:
+    """The request's one unit of work: a handler that returns has its transaction committed
+    here, and one that raises (a ``Refusal`` among others) has it rolled back, so a refusal
+    changes nothing and no handler commits for itself.
+
+    Litestar runs this cleanup before it sends the answer: a client that gets its 200 reads
+    its own write at once. The commit runs in a worker thread, as the handler did, and is
+    shielded from cancellation so that a connection is never left half-finished. The events
+    the transaction queued are published by ``publish_committed`` once the answer is sent.
+    """
     db = Session(state.engine, expire_on_commit=False)
     try:
         yield Ctx(db=db, actor=request.user, now=state.clock.now(), state=state)
-    finally:
-        db.close()  # anything not committed is rolled back: a refusal changes nothing
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_end, db, False)
+            if events := committed_events(db):  # committed early by the handler, before it failed
+                await anyio.to_thread.run_sync(publish_all, state.events, events)
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, db, True)
+    if events := committed_events(db):
+        request.scope[_EVENTS_KEY] = events  # type: ignore[literal-required]
+
+
+async def publish_committed(request: Request) -> None:
+    """``after_response`` hook: the request's committed events go to the live feed once the
+    answer is sent, so that a kiosk's candidate does not wait for the proctors' feed."""
+    events = request.scope.get(_EVENTS_KEY)
+    if events:
+        await anyio.to_thread.run_sync(publish_all, request.app.state.events, events)
+
+
+T = TypeVar("T")
+
+
+def page_action(
+    ctx: Ctx,
+    action: Callable[[], T],
+    done: str | Callable[[T], str | Response],
+    refused: Callable[[Refusal], Response],
+) -> Response:
+    """What every form page does with its POST: call the service (``action``).
+
+    Done: a URL (``done``, or ``done(result)``) answered with 303 See Other, the page's flash
+    in its query (``?done=filed``); or, for a page that answers in place, the page itself.
+    Refused: everything the action wrote is undone, its queued events with it, and
+    ``refused(refusal)`` shows the page again with the reason, in the refusal's status.
+    """
+    try:
+        result = action()
+    except Refusal as r:
+        ctx.db.rollback()
+        page = refused(r)
+        page.status_code = r.status
+        return page
+    target = done(result) if callable(done) else done
+    return Redirect(target, status_code=303) if isinstance(target, str) else target
 
 
 def blob_response(ctx: Ctx, blob: Any) -> Response:
@@ -119,7 +191,7 @@ def blob_response(ctx: Ctx, blob: Any) -> Response:
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path.startswith("/public/api") or path.startswith("/schema")) and (
+    return not path.startswith(("/api/", "/public/api", "/schema")) and (
         "text/html" in request.headers.get("accept", "")
     )
 

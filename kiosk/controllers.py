@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import Parameter
 
 from examday.clock import parse_iso
@@ -40,19 +39,6 @@ class SyncIn:
     offline_status: str | None = None  # accepted | refused: what the kiosk told the candidate
 
 
-def _publish(bus, events: list[tuple]) -> None:
-    for batch_id, event, room_code, data in events:
-        bus.publish(batch_id, event, room_code, **data)
-
-
-def _answer(ctx: Ctx, body: Any, status: int, events: list[tuple]) -> Response:
-    """The answer, with the live events published once it is sent (after the commit): the proctors'
-    room state is read for each event (proctor/feed.py), and the candidate at the door need not wait for it."""
-    return Response(
-        body, status_code=status, background=BackgroundTask(_publish, ctx.state.events, events) if events else None
-    )
-
-
 @post("/api/v1/checkins", guards=door, sync_to_thread=True)
 def check_in(ctx: Ctx, data: CheckInIn) -> Response:
     attempt = service.Attempt(
@@ -67,8 +53,11 @@ def check_in(ctx: Ctx, data: CheckInIn) -> Response:
     service.keep_photos(ctx.state.blobs, [attempt])
     with service.gate(ctx.state.engine):
         out = service.check_in(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
+        ctx.queue_events(out.events)  # published after the answer is sent: the candidate does not wait for the feed
+        # Committed inside the gate, not at the end of the request: the gate queues this process's
+        # SQLite writers, and the next check-in must not begin before this transaction has ended.
         ctx.db.commit()
-    return _answer(ctx, out.body, out.http_status, out.events)
+    return Response(out.body, status_code=out.http_status)
 
 
 def _scanned_at(text: str | None, index: int):
@@ -105,8 +94,9 @@ def sync(ctx: Ctx, data: list[SyncIn]) -> Response:
         results, events = service.sync(
             ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, records
         )
-        ctx.db.commit()
-    return _answer(ctx, results, 200, events)
+        ctx.queue_events(events)
+        ctx.db.commit()  # inside the gate, as for one check-in
+    return Response(results, status_code=200)
 
 
 @get("/api/v1/batches/{bid:int}/roster", guards=door, sync_to_thread=True)

@@ -1,6 +1,6 @@
 """HTTP routes of `proctor/`: live rooms, proctor actions, the exam-room record and the
 quality supervision (R-DAY-3, R-DISC-1, R-TIME-1, R-SUP-1). Thin: each handler calls
-one service, commits, then publishes the service's event."""
+one service and queues the service's event; the request's unit of work commits, then publishes it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from proctor.services.common import Outcome
 
 
 def _done(ctx: Ctx, outcome: Outcome) -> dict[str, Any]:
-    ctx.db.commit()
-    outcome.publish(ctx.state.events)  # after the commit: a client reading the DB sees what the event says
+    # Published after the commit: a client that reads the database finds what the event says.
+    if outcome.event and outcome.batch_id is not None:
+        ctx.queue_event(outcome.batch_id, outcome.event, outcome.room_code, **outcome.data)
     return outcome.body
 
 

@@ -35,11 +35,6 @@ CAUSE_ZH = {
 STATE_ZH = {"recording": "录像中", "offline": "掉线", "stale": "无新录像", "unknown": "未知"}
 
 
-def _publish(ctx: Ctx, events: list[tuple]) -> None:
-    for batch_id, event, room_code, data in events:
-        ctx.state.events.publish(batch_id, event, room_code, **data)
-
-
 @post("/api/v1/hooks/recorder", sync_to_thread=True, status_code=200)
 def recorder_hook(ctx: Ctx, request: Request, body: bytes) -> dict[str, Any]:
     """200 ``{status: "stored"|"duplicate", outcome, segment_id?, segment_state?}``; 401
@@ -50,8 +45,7 @@ def recorder_hook(ctx: Ctx, request: Request, body: bytes) -> dict[str, Any]:
     result = hooks.receive(
         ctx.db, ctx.state.settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER), ctx.now, peer
     )
-    ctx.db.commit()
-    _publish(ctx, result.events)
+    ctx.queue_events(result.events)
     return result.body()
 
 
@@ -89,9 +83,7 @@ class VerifyIn:
 
 @post("/api/v1/batches/{bid:int}/coverage/verify", guards=office, sync_to_thread=True, status_code=200)
 def verify_files(ctx: Ctx, bid: int, data: VerifyIn | None = None) -> dict[str, Any]:
-    out = video.verify_segments(ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep))
-    ctx.db.commit()
-    return out
+    return video.verify_segments(ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep))
 
 
 # -- the exam office's page --------------------------------------------------------------------------

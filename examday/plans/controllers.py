@@ -24,7 +24,6 @@ admin_only = [requires_role("admin")]
 @post("/api/v1/batches", guards=admin_only, sync_to_thread=True, status_code=201)
 def create_batch(ctx: Ctx, data: BatchSpec) -> dict[str, Any]:
     result = service.create_batch(ctx.db, ctx.user, ctx.now, data)
-    ctx.db.commit()
     return result
 
 
@@ -41,7 +40,6 @@ def get_batch(ctx: Ctx, bid: int) -> dict[str, Any]:
 @patch("/api/v1/batches/{bid:int}", guards=admin_only, sync_to_thread=True)
 def update_batch(ctx: Ctx, bid: int, data: BatchPatch) -> dict[str, Any]:
     result = service.update_batch(ctx.db, ctx.user, ctx.now, bid, data)
-    ctx.db.commit()
     return result
 
 
@@ -67,7 +65,6 @@ def import_candidates(
 ) -> dict[str, Any]:
     content, filename = read_upload(data.file)
     result = candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
-    ctx.db.commit()
     return result
 
 
@@ -83,7 +80,6 @@ def review_eligibility(ctx: Ctx, bid: int, data: EligibilityIn) -> dict[str, Any
     result = candidate_service.review_eligibility(
         ctx.db, ctx.user, ctx.now, bid, data.candidate_ids, data.decision, data.note
     )
-    ctx.db.commit()
     return result
 
 
@@ -95,8 +91,7 @@ def check_plan(ctx: Ctx, bid: int) -> dict[str, Any]:
 @post("/api/v1/batches/{bid:int}/file", guards=admin_only, sync_to_thread=True, status_code=200)
 def file_plan(ctx: Ctx, bid: int) -> dict[str, Any]:
     result = filing_service.file_plan(ctx.db, ctx.user, ctx.now, bid)
-    ctx.db.commit()
-    ctx.state.events.publish(bid, "plan_filed")
+    ctx.queue_event(bid, "plan_filed")
     return result
 
 
@@ -108,8 +103,7 @@ class ReasonIn:
 @post("/api/v1/batches/{bid:int}/withdraw", guards=admin_only, sync_to_thread=True, status_code=200)
 def withdraw_plan(ctx: Ctx, bid: int, data: ReasonIn | None = None) -> dict[str, Any]:
     result = filing_service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid, data.reason if data else None)
-    ctx.db.commit()
-    ctx.state.events.publish(bid, "plan_withdrawn")
+    ctx.queue_event(bid, "plan_withdrawn")
     return result
 
 
@@ -118,8 +112,7 @@ def withdraw_plan(ctx: Ctx, bid: int, data: ReasonIn | None = None) -> dict[str,
 )
 def withdraw_candidate(ctx: Ctx, bid: int, cid: int, data: ReasonIn | None = None) -> dict[str, Any]:
     result = candidate_service.withdraw_candidate(ctx.db, ctx.user, ctx.now, bid, cid, data.reason if data else None)
-    ctx.db.commit()
-    ctx.state.events.publish(bid, "candidate_withdrawn", candidate_id=cid)
+    ctx.queue_event(bid, "candidate_withdrawn", candidate_id=cid)
     return result
 
 

@@ -17,7 +17,7 @@ from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 from sqlmodel import select
 
 from examday.errors import Refusal
@@ -27,7 +27,7 @@ from examday.plans.services import candidates as candidate_service
 from examday.plans.services import filing as filing_service
 from examday.plans.services.batches import BatchSpec, SessionSpec
 from examday.registry.models import Institution, Room, Staff
-from examday.web import Ctx, requires_role
+from examday.web import Ctx, page_action, requires_role
 
 readers = [requires_role("admin", "centre")]
 office_only = [requires_role("admin")]
@@ -76,9 +76,7 @@ def _resources(ctx: Ctx, iid: int | None) -> dict[str, Any]:
     }
 
 
-def _list_page(
-    ctx: Ctx, error: Refusal | None = None, form: dict | None = None, status: int = 200, iid: int | None = None
-) -> Template:
+def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None, iid: int | None = None) -> Template:
     institutions = _institutions(ctx)
     batches = service.list_batches(ctx.db, ctx.user)
     if iid is not None:  # the registry's office page links here with ?iid=
@@ -96,7 +94,6 @@ def _list_page(
         chosen = None
     return Template(
         "plans_batches.html",
-        status_code=status,
         context={
             "actor": ctx.user,
             "batches": batches,
@@ -197,18 +194,15 @@ def spec_of(form: BatchForm) -> BatchSpec:
 # method shares its path, and a page (Template) answer then comes back as a coroutine.
 @post("/office/batches/new", guards=office_only, sync_to_thread=True, include_in_schema=False)
 def create_batch_page(ctx: Ctx, data: Annotated[BatchForm, FORM]) -> Response:
-    try:
-        result = service.create_batch(ctx.db, ctx.user, ctx.now, spec_of(data))
-    except Refusal as r:
-        ctx.db.rollback()
-        return _list_page(ctx, r, data.__dict__, r.status)
-    ctx.db.commit()
-    return Redirect(f"/office/batches/{result['id']}")
+    return page_action(
+        ctx,
+        lambda: service.create_batch(ctx.db, ctx.user, ctx.now, spec_of(data)),
+        lambda result: f"/office/batches/{result['id']}",
+        lambda r: _list_page(ctx, r, data.__dict__),
+    )
 
 
-def _batch_page(
-    ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | None = None, status: int = 200
-) -> Template:
+def _batch_page(ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | None = None) -> Template:
     batch = service.get_batch(ctx.db, ctx.user, ctx.now, bid)
     for s in batch["sessions"]:
         s["when"] = f"{hm(s['starts_at'])} – {hm(s['ends_at'])[11:]}"
@@ -219,7 +213,6 @@ def _batch_page(
         c["reviewed_at_hm"] = hm(c["reviewed_at"])
     return Template(
         "plans_batch.html",
-        status_code=status,
         context={
             "actor": ctx.user,
             "batch": batch,
@@ -254,15 +247,12 @@ DONE = {
 
 
 def _act(ctx: Ctx, bid: int, action, done: str, event: str | None = None) -> Response:
-    try:
+    def run() -> None:
         action()
-    except Refusal as r:
-        ctx.db.rollback()
-        return _batch_page(ctx, bid, error=r, status=r.status)
-    ctx.db.commit()
-    if event:
-        ctx.state.events.publish(bid, event)
-    return Redirect(f"/office/batches/{bid}?done={done}")
+        if event:
+            ctx.queue_event(bid, event)
+
+    return page_action(ctx, run, f"/office/batches/{bid}?done={done}", lambda r: _batch_page(ctx, bid, error=r))
 
 
 def read_upload(upload: UploadFile | None) -> tuple[bytes, str | None]:
@@ -289,14 +279,16 @@ class UploadForm:
 def import_page(
     ctx: Ctx, bid: int, data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Response:
-    try:
+    def run() -> dict[str, Any]:
         content, filename = read_upload(data.file)
-        result = candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
-    except Refusal as r:
-        ctx.db.rollback()
-        return _batch_page(ctx, bid, error=r, status=r.status)
-    ctx.db.commit()
-    return Redirect(f"/office/batches/{bid}?imported={result['imported']}")
+        return candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
+
+    return page_action(
+        ctx,
+        run,
+        lambda result: f"/office/batches/{bid}?imported={result['imported']}",
+        lambda r: _batch_page(ctx, bid, error=r),
+    )
 
 
 @post("/office/batches/{bid:int}/eligibility", guards=office_only, sync_to_thread=True, include_in_schema=False)

@@ -13,14 +13,14 @@ from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from examday.errors import Refusal
 from examday.plans.access import batch_for_read
 from examday.plans.pages import read_upload
 from examday.plans.services import seating, tickets
 from examday.plans.ticket_render import render_ticket_png, render_tickets_pdf
-from examday.web import Ctx, blob_response, requires_role
+from examday.web import Ctx, blob_response, page_action, requires_role
 
 admin_only = [requires_role("admin")]
 paper_readers = [requires_role("admin", "proctor", "supervisor")]
@@ -46,9 +46,11 @@ def _room_events(result: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     return [(event, code, {"run_id": result["run_id"]}) for code in sorted({r["room_code"] for r in rows})]
 
 
-def _publish(ctx: Ctx, bid: int, result: dict[str, Any]) -> None:
+def _announce(ctx: Ctx, bid: int, result: dict[str, Any]) -> dict[str, Any]:
+    """Queue the rooms' events (out once the request commits); returns ``result``."""
     for event, room_code, data in _room_events(result):
-        ctx.state.events.publish(bid, event, room_code, **data)
+        ctx.queue_event(bid, event, room_code, **data)
+    return result
 
 
 # -- seats ----------------------------------------------------------------------------------
@@ -64,9 +66,7 @@ class SeatingIn:
 def allocate_seats(ctx: Ctx, bid: int, data: SeatingIn | None = None) -> dict[str, Any]:
     data = data or SeatingIn()
     result = seating.run_seating(ctx.db, ctx.user, ctx.now, bid, data.seed, data.blocked, ctx.state.settings.secret_key)
-    ctx.db.commit()
-    _publish(ctx, bid, result)
-    return result
+    return _announce(ctx, bid, result)
 
 
 @get("/api/v1/batches/{bid:int}/seating", guards=seat_readers, sync_to_thread=True)
@@ -94,9 +94,7 @@ class DropIn:
 @post("/api/v1/batches/{bid:int}/rooms/{room_code:str}/drop", guards=admin_only, sync_to_thread=True, status_code=200)
 def drop_room(ctx: Ctx, bid: int, room_code: str, data: DropIn) -> dict[str, Any]:
     result = seating.drop_room(ctx.db, ctx.user, ctx.now, bid, room_code, data.reason, data.seed)
-    ctx.db.commit()
-    _publish(ctx, bid, result)
-    return result
+    return _announce(ctx, bid, result)
 
 
 @dataclass
@@ -107,9 +105,7 @@ class StationsIn:
 @post("/api/v1/batches/{bid:int}/stations", guards=admin_only, sync_to_thread=True, status_code=200)
 def draw_stations(ctx: Ctx, bid: int, data: StationsIn | None = None) -> dict[str, Any]:
     result = seating.draw_batch_stations(ctx.db, ctx.user, ctx.now, bid, (data or StationsIn()).seed)
-    ctx.db.commit()
-    _publish(ctx, bid, result)
-    return result
+    return _announce(ctx, bid, result)
 
 
 # -- room papers ----------------------------------------------------------------------------
@@ -117,7 +113,9 @@ def draw_stations(ctx: Ctx, bid: int, data: StationsIn | None = None) -> dict[st
 
 def _paper(ctx: Ctx, bid: int, room_code: str, paper: str) -> Response:
     draw = tickets.room_paper(ctx.db, ctx.user, bid, room_code, paper)
-    ctx.db.commit()  # end the transaction (on SQLite a write lock) before drawing
+    # Committed before the end of the request, on purpose: drawing takes a while, and on SQLite
+    # the open transaction is a write lock (BEGIN IMMEDIATE) that would hold up every other writer.
+    ctx.db.commit()
     return _png(draw())
 
 
@@ -157,14 +155,18 @@ def room_signin_sheet(ctx: Ctx, bid: int, room_code: str) -> Response:
 @get("/api/v1/candidates/{cid:int}/ticket.png", guards=admin_only, sync_to_thread=True, media_type="image/png")
 def ticket_png(ctx: Ctx, cid: int) -> Response:
     view = tickets.ticket_view(ctx.db, ctx.user, ctx.now, cid, ctx.state.settings.secret_key, ctx.state.blobs)
-    ctx.db.commit()  # a ticket issued on first request; drawing happens outside the transaction
+    # Committed before drawing, on purpose: the ticket is issued on first request, and the drawing
+    # must not hold the transaction (on SQLite a write lock) open.
+    ctx.db.commit()
     return _png(render_ticket_png(view))
 
 
 @get("/api/v1/batches/{bid:int}/tickets.pdf", guards=admin_only, sync_to_thread=True, media_type="application/pdf")
 def tickets_pdf(ctx: Ctx, bid: int) -> Response:
     views = tickets.batch_views(ctx.db, ctx.user, ctx.now, bid, ctx.state.settings.secret_key, ctx.state.blobs)
-    ctx.db.commit()  # a thousand tickets take seconds to draw: never inside the transaction
+    # Committed before drawing, on purpose: a thousand tickets take seconds to draw, never inside
+    # the transaction (on SQLite a write lock); tickets issued on first request are kept.
+    ctx.db.commit()
     pdf = render_tickets_pdf(views, created_at=ctx.now)
     return Response(
         pdf,
@@ -175,9 +177,7 @@ def tickets_pdf(ctx: Ctx, bid: int) -> Response:
 
 @post("/api/v1/candidates/{cid:int}/ticket/reissue", guards=admin_only, sync_to_thread=True, status_code=200)
 def reissue_ticket(ctx: Ctx, cid: int) -> dict[str, Any]:
-    result = tickets.reissue(ctx.db, ctx.user, ctx.now, cid, ctx.state.settings.secret_key)
-    ctx.db.commit()
-    return result
+    return tickets.reissue(ctx.db, ctx.user, ctx.now, cid, ctx.state.settings.secret_key)
 
 
 @dataclass
@@ -196,9 +196,7 @@ def upload_photo(
     ctx: Ctx, cid: int, data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
     content, _ = read_upload(data.file)
-    result = tickets.put_photo(ctx.db, ctx.user, ctx.now, cid, content, ctx.state.blobs)
-    ctx.db.commit()
-    return result
+    return tickets.put_photo(ctx.db, ctx.user, ctx.now, cid, content, ctx.state.blobs)
 
 
 @get(
@@ -221,9 +219,7 @@ def ticket_keys(ctx: Ctx, iid: int) -> dict[str, Any]:
 
 @post("/api/v1/institutions/{iid:int}/ticket-keys/rotate", guards=admin_only, sync_to_thread=True, status_code=200)
 def rotate_key(ctx: Ctx, iid: int) -> dict[str, Any]:
-    result = tickets.rotate_key(ctx.db, ctx.user, ctx.now, iid)
-    ctx.db.commit()
-    return result
+    return tickets.rotate_key(ctx.db, ctx.user, ctx.now, iid)
 
 
 @dataclass
@@ -238,11 +234,9 @@ class RevokeIn:
     status_code=200,
 )
 def revoke_key(ctx: Ctx, iid: int, kid: str, data: RevokeIn | None = None) -> dict[str, Any]:
-    result = tickets.revoke_key(
+    return tickets.revoke_key(
         ctx.db, ctx.user, ctx.now, iid, kid, bool(data and data.reissue), ctx.state.settings.secret_key
     )
-    ctx.db.commit()
-    return result
 
 
 # -- the exam office's seating page -------------------------------------------------------------
@@ -255,14 +249,11 @@ DONE = {
 }
 
 
-def _page(
-    ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None, status: int = 200
-) -> Template:
+def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None) -> Template:
     view = seating.seating_overview(ctx.db, ctx.user, bid)
     role = ctx.user.role
     return Template(
         "seating.html",
-        status_code=status,
         context={
             "actor": ctx.user,
             "s": view,
@@ -282,14 +273,12 @@ def seating_page(ctx: Ctx, bid: int, done: str | None = None) -> Template:
 
 
 def _act(ctx: Ctx, bid: int, action, done: str) -> Response:
-    try:
-        result = action()
-    except Refusal as r:
-        ctx.db.rollback()
-        return _page(ctx, bid, error=r, status=r.status)
-    ctx.db.commit()
-    _publish(ctx, bid, result)
-    return Redirect(f"/office/batches/{bid}/seating?done={done}")
+    return page_action(
+        ctx,
+        lambda: _announce(ctx, bid, action()),
+        f"/office/batches/{bid}/seating?done={done}",
+        lambda r: _page(ctx, bid, error=r),
+    )
 
 
 def _seed(text: str) -> int | None:

@@ -33,14 +33,12 @@ class ReleaseIn:
 @post("/api/v1/holds", guards=office, sync_to_thread=True, status_code=201)
 def place_hold(ctx: Ctx, data: HoldIn) -> dict[str, Any]:
     hold = holds.place_hold(ctx.db, ctx.user, data.object_type, data.object_id, data.reason, ctx.now)
-    ctx.db.commit()
     return holds.hold_body(hold)
 
 
 @post("/api/v1/holds/{hid:int}/release", guards=office, sync_to_thread=True, status_code=200)
 def release_hold(ctx: Ctx, hid: int, data: ReleaseIn) -> dict[str, Any]:
     hold = holds.release_hold(ctx.db, ctx.user, hid, data.reason, ctx.now)
-    ctx.db.commit()
     return holds.hold_body(hold)
 
 

@@ -54,7 +54,6 @@ def create_institution(ctx: Ctx, data: InstitutionIn) -> dict[str, Any]:
         [vars(s) for s in data.scope],
         data.uscc_override_reason,
     )
-    ctx.db.commit()
     return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
 
 
@@ -87,7 +86,6 @@ def change_filing(ctx: Ctx, iid: int, data: FilingChangeIn) -> dict[str, Any]:
     institutions.change_filing(
         ctx.db, ctx.user, ctx.now, iid, data.action, data.reason, data.number, data.valid_from, data.valid_until
     )
-    ctx.db.commit()
     inst = institutions.get_institution(ctx.db, ctx.user, iid)
     return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
 
@@ -124,7 +122,6 @@ def add_room(ctx: Ctx, iid: int, data: RoomIn) -> dict[str, Any]:
         data.cols,
         [vars(c) for c in data.cameras],
     )
-    ctx.db.commit()
     return rooms.get_room_view(ctx.db, room)
 
 
@@ -165,7 +162,6 @@ def add_staff(ctx: Ctx, iid: int, data: StaffIn) -> dict[str, Any]:
         data.is_trainer,
         data.employer,
     )
-    ctx.db.commit()
     return staff.staff_view(s, ctx.user.role == "admin", today_of(ctx.now))
 
 
@@ -188,7 +184,6 @@ def declare_conflict(ctx: Ctx, sid: int, data: ConflictIn) -> dict[str, Any]:
     c = staff.declare_conflict(
         ctx.db, ctx.user, ctx.now, sid, data.kind, data.candidate_id, data.employer, data.training_org, data.note
     )
-    ctx.db.commit()
     return staff.conflict_view(c)
 
 
@@ -207,7 +202,6 @@ class NoticeIn:
 @post("/api/v1/calendar/notices", guards=[requires_role("admin")], sync_to_thread=True, status_code=201)
 def enter_notice(ctx: Ctx, data: NoticeIn) -> dict[str, Any]:
     calendar_notices.enter_notice(ctx.db, ctx.user, data.year, data.holidays, data.workdays, ctx.now)
-    ctx.db.commit()
     return calendar_notices.year_view(ctx.db, data.year)
 
 

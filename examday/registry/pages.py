@@ -24,7 +24,7 @@ from examday.registry.services import institutions, rooms, staff
 from examday.registry.services.institutions import ACTION_ZH, STATE_ZH, today_of
 from examday.registry.services.rooms import KIND_ZH
 from examday.registry.services.staff import ROLE_ZH, TITLE_ZH
-from examday.web import Ctx, requires_role
+from examday.web import Ctx, page_action, requires_role
 
 GUARD = [requires_role("admin", "centre")]
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -77,13 +77,11 @@ def office(ctx: Ctx, iid: int | None = None) -> Template:
 # -- rooms -----------------------------------------------------------------------
 
 
-def _rooms_page(
-    ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None, status: int = 200
-) -> Template:
+def _rooms_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None) -> Template:
     listed = rooms.list_rooms(ctx.db, ctx.user, inst.id)
     problems = [v.as_dict() for v in rooms.site_readiness(ctx.db, inst.id)]
     ctx_ = _base(ctx, inst, rooms=listed, site_problems=problems, error=error, form=form or {})
-    return Template("office_rooms.html", context=ctx_, status_code=status, media_type=MediaType.HTML)
+    return Template("office_rooms.html", context=ctx_, media_type=MediaType.HTML)
 
 
 @get("/office/rooms", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
@@ -129,8 +127,9 @@ def _form_institution(ctx: Ctx, iid_text: str) -> Institution:
 @post("/office/rooms/add", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
 def office_rooms_add(ctx: Ctx, data: Annotated[RoomForm, Form]) -> Any:
     inst = _form_institution(ctx, data.iid)
-    try:
-        rooms.add_room(
+    return page_action(
+        ctx,
+        lambda: rooms.add_room(
             ctx.db,
             ctx.user,
             ctx.now,
@@ -142,24 +141,20 @@ def office_rooms_add(ctx: Ctx, data: Annotated[RoomForm, Form]) -> Any:
             _int(data.rows, "行数", "Rows"),
             _int(data.cols, "列数", "Columns"),
             rooms.parse_cameras(data.cameras),
-        )
-    except Refusal as r:
-        ctx.db.rollback()
-        return _rooms_page(ctx, inst, r, asdict(data), r.status)
-    ctx.db.commit()
-    return Redirect(f"/office/rooms?iid={inst.id}", status_code=303)
+        ),
+        f"/office/rooms?iid={inst.id}",
+        lambda r: _rooms_page(ctx, inst, r, asdict(data)),
+    )
 
 
 # -- staff -----------------------------------------------------------------------
 
 
-def _staff_page(
-    ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None, status: int = 200
-) -> Template:
+def _staff_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None) -> Template:
     listed = staff.list_staff(ctx.db, ctx.user, inst.id, today_of(ctx.now))
     full_time = staff.full_time_staff_count(ctx.db, inst.id)
     ctx_ = _base(ctx, inst, staff=listed, full_time=full_time, error=error, form=form or {})
-    return Template("office_staff.html", context=ctx_, status_code=status, media_type=MediaType.HTML)
+    return Template("office_staff.html", context=ctx_, media_type=MediaType.HTML)
 
 
 @get("/office/staff", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
@@ -203,8 +198,9 @@ def office_staff_add(ctx: Ctx, data: Annotated[StaffForm, Form]) -> Any:
     inst = _form_institution(ctx, data.iid)
     roles = [r for r in ("examiner", "proctor", "supervisor", "staff") if getattr(data, f"role_{r}")]
     occupations = [o for o in data.occupations.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if o]
-    try:
-        staff.add_staff(
+    return page_action(
+        ctx,
+        lambda: staff.add_staff(
             ctx.db,
             ctx.user,
             ctx.now,
@@ -219,12 +215,10 @@ def office_staff_add(ctx: Ctx, data: Annotated[StaffForm, Form]) -> Any:
             occupations,
             bool(data.is_trainer),
             data.employer,
-        )
-    except Refusal as r:
-        ctx.db.rollback()
-        return _staff_page(ctx, inst, r, asdict(data), r.status)
-    ctx.db.commit()
-    return Redirect(f"/office/staff?iid={inst.id}", status_code=303)
+        ),
+        f"/office/staff?iid={inst.id}",
+        lambda r: _staff_page(ctx, inst, r, asdict(data)),
+    )
 
 
 ROUTES = [office, office_rooms, office_rooms_add, office_staff, office_staff_add]
