@@ -2,8 +2,9 @@
 
 Every route that touches a batch first gives the batch the chance to lock
 itself (R-PUB-1: automatically on the first request after the publicity
-ends); that lock commits on its own, so a request refused afterwards does not
-undo it.
+ends): ``scoring.router.autolock_due``, once per request, before the handler;
+that lock commits on its own, so a request refused afterwards does not undo
+it. The routes that do not lock this way say ``opt=NO_AUTOLOCK``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from litestar.response import Template
 from examday.web import Ctx, requires_role, signed_in
 from scoring import exports, public, results, theory_import
 from scoring.access import batch_for_read
-from scoring.models import Objection
 from scoring.services import absence as absence_service
 from scoring.services import arbitration as arbitration_service
 from scoring.services import certificates as certificates_service
@@ -36,12 +36,7 @@ ADMIN = [requires_role("admin")]
 SCORER = [requires_role("evaluator", "chief")]
 
 
-def due(ctx: Ctx, batch_id: int) -> None:
-    """Lock the batch now if its publicity is over and nothing is open (R-PUB-1)."""
-    if lock_service.autolock_if_due(ctx.db, batch_id, ctx.now):
-        ctx.db.commit()
-    else:
-        ctx.db.rollback()
+NO_AUTOLOCK = {"autolock": False}
 
 
 @dataclass
@@ -51,13 +46,11 @@ class RubricIn:
 
 @put("/api/v1/batches/{bid:int}/rubrics/{part:str}", guards=ADMIN, sync_to_thread=True)
 def put_rubric(ctx: Ctx, bid: int, part: str, data: RubricIn) -> dict[str, Any]:
-    due(ctx, bid)
     body = rubrics_service.set_rubric(ctx.db, ctx.user, ctx.now, bid, part, data.items)
-    ctx.db.commit()
     return body
 
 
-@get("/api/v1/batches/{bid:int}/rubrics/{part:str}", guards=[signed_in], sync_to_thread=True)
+@get("/api/v1/batches/{bid:int}/rubrics/{part:str}", guards=[signed_in], sync_to_thread=True, opt=NO_AUTOLOCK)
 def get_rubric(ctx: Ctx, bid: int, part: str) -> dict[str, Any]:
     batch_for_read(ctx.db, ctx.user, bid)
     return rubrics_service.rubric_body(bid, part, rubrics_service.load_items(ctx.db, bid, part))
@@ -72,13 +65,11 @@ class PanelIn:
 
 @post("/api/v1/batches/{bid:int}/panels", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_panel(ctx: Ctx, bid: int, data: PanelIn) -> dict[str, Any]:
-    due(ctx, bid)
     body = panels_service.set_panel(ctx.db, ctx.user, ctx.now, bid, data.part, data.examiner_ids, data.chief_id)
-    ctx.db.commit()
     return body
 
 
-@get("/api/v1/batches/{bid:int}/panels", guards=[signed_in], sync_to_thread=True)
+@get("/api/v1/batches/{bid:int}/panels", guards=[signed_in], sync_to_thread=True, opt=NO_AUTOLOCK)
 def get_panels(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
     batch = batch_for_read(ctx.db, ctx.user, bid)
     found = (panels_service.panel_body(ctx.db, batch, p) for p in batch.part_list())
@@ -96,7 +87,6 @@ class EntryIn:
 
 @post("/api/v1/score-entries", guards=SCORER, sync_to_thread=True, status_code=201)
 def post_entry(ctx: Ctx, data: EntryIn) -> dict[str, Any]:
-    due(ctx, data.batch_id)
     body = entries_service.submit_entry(
         ctx.db,
         ctx.user,
@@ -109,13 +99,11 @@ def post_entry(ctx: Ctx, data: EntryIn) -> dict[str, Any]:
         data.items,
         data.pin,
     )
-    ctx.db.commit()
     return body
 
 
 @get("/api/v1/batches/{bid:int}/scores", guards=[signed_in], sync_to_thread=True)
 def get_scores(ctx: Ctx, bid: int) -> dict[str, Any]:
-    due(ctx, bid)
     return results.scores_view(ctx.db, ctx.user, bid)
 
 
@@ -128,10 +116,8 @@ class TheoryUpload:
 def post_theory(
     ctx: Ctx, bid: int, data: Annotated[TheoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
-    due(ctx, bid)
     raw = data.file.file.read()
     body = theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, data.file.filename or "", raw)
-    ctx.db.commit()
     return body
 
 
@@ -144,9 +130,7 @@ class AbsenceIn:
 
 @post("/api/v1/batches/{bid:int}/absences", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_absence(ctx: Ctx, bid: int, data: AbsenceIn) -> dict[str, Any]:
-    due(ctx, bid)
     body = absence_service.mark_absent(ctx.db, ctx.user, ctx.now, bid, data.candidate_id, data.part, data.note)
-    ctx.db.commit()
     return body
 
 
@@ -163,23 +147,18 @@ class ArbitrationIn:
     status_code=200,
 )
 def post_arbitration(ctx: Ctx, bid: int, candidate_id: int, part: str, data: ArbitrationIn) -> dict[str, Any]:
-    due(ctx, bid)
     body = arbitration_service.arbitrate(ctx.db, ctx.user, ctx.now, bid, candidate_id, part, data.action, data.reason)
-    ctx.db.commit()
     return body
 
 
 @get("/api/v1/batches/{bid:int}/arbitrations", guards=[signed_in], sync_to_thread=True)
 def get_arbitrations(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
-    due(ctx, bid)
     return arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
 
 
 @post("/api/v1/batches/{bid:int}/publicity", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_publicity(ctx: Ctx, bid: int) -> dict[str, Any]:
-    due(ctx, bid)
     body = publicity_service.start_publicity(ctx.db, ctx.user, ctx.now, bid)
-    ctx.db.commit()
     return body
 
 
@@ -188,14 +167,9 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
-def _public(ctx: Ctx, bid: int) -> dict[str, Any]:
-    due(ctx, bid)
-    return public.public_view(ctx.db, bid)
-
-
 @get("/public/batches/{bid:int}/publicity", sync_to_thread=True)
 def public_publicity(ctx: Ctx, request: Request, bid: int) -> Any:
-    body = _public(ctx, bid)
+    body = public.public_view(ctx.db, bid)
     if _wants_html(request):
         return Template("publicity_public.html", context={"p": body, "actor": None}, media_type=MediaType.HTML)
     return body
@@ -203,7 +177,7 @@ def public_publicity(ctx: Ctx, request: Request, bid: int) -> Any:
 
 @get("/public/batches/{bid:int}/publicity.html", sync_to_thread=True, include_in_schema=False)
 def public_publicity_html(ctx: Ctx, bid: int) -> Template:
-    return Template("publicity_public.html", context={"p": _public(ctx, bid), "actor": None})
+    return Template("publicity_public.html", context={"p": public.public_view(ctx.db, bid), "actor": None})
 
 
 @dataclass
@@ -216,17 +190,14 @@ class ObjectionIn:
 
 @post("/api/v1/batches/{bid:int}/objections", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_objection(ctx: Ctx, bid: int, data: ObjectionIn) -> dict[str, Any]:
-    due(ctx, bid)
     body = objections_service.raise_objection(
         ctx.db, ctx.user, ctx.now, bid, data.candidate_id, data.part, data.reason, data.raised_by
     )
-    ctx.db.commit()
     return body
 
 
 @get("/api/v1/batches/{bid:int}/objections", guards=[signed_in], sync_to_thread=True)
 def get_objections(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
-    due(ctx, bid)
     return objections_service.list_objections(ctx.db, ctx.user, bid)
 
 
@@ -239,24 +210,18 @@ class ResolveIn:
 
 @post("/api/v1/objections/{oid:int}/resolve", guards=ADMIN, sync_to_thread=True, status_code=200)
 def post_resolve(ctx: Ctx, oid: int, data: ResolveIn) -> dict[str, Any]:
-    o = ctx.db.get(Objection, oid)
-    if o is not None:
-        due(ctx, o.batch_id)
     body = objections_service.resolve_objection(ctx.db, ctx.user, ctx.now, oid, data.decision, data.reason, data.part)
-    ctx.db.commit()
     return body
 
 
-@post("/api/v1/batches/{bid:int}/lock", guards=ADMIN, sync_to_thread=True, status_code=200)
+@post("/api/v1/batches/{bid:int}/lock", guards=ADMIN, sync_to_thread=True, status_code=200, opt=NO_AUTOLOCK)
 def post_lock(ctx: Ctx, bid: int) -> dict[str, Any]:
     body = lock_service.lock_batch(ctx.db, ctx.user, ctx.now, bid)
-    ctx.db.commit()
     return body
 
 
 @get("/api/v1/batches/{bid:int}/seal", guards=[signed_in], sync_to_thread=True)
 def get_seal(ctx: Ctx, bid: int) -> dict[str, Any]:
-    due(ctx, bid)
     batch = batch_for_read(ctx.db, ctx.user, bid)
     seal = lock_service.seal_of(ctx.db, batch.id)
     return {"batch_id": batch.id, "status": batch.status, "seal": lock_service.seal_body(seal) if seal else None}
@@ -268,13 +233,11 @@ def _file(content: bytes, media_type: str, name: str) -> Response:
 
 @get("/api/v1/batches/{bid:int}/results.csv", guards=[signed_in], sync_to_thread=True)
 def results_csv(ctx: Ctx, bid: int) -> Response:
-    due(ctx, bid)
     return _file(exports.results_csv(ctx.db, ctx.user, bid), "text/csv; charset=utf-8", f"batch-{bid}-results.csv")
 
 
 @get("/api/v1/batches/{bid:int}/results.xlsx", guards=[signed_in], sync_to_thread=True)
 def results_xlsx(ctx: Ctx, bid: int) -> Response:
-    due(ctx, bid)
     return _file(
         exports.results_xlsx(ctx.db, ctx.user, bid),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -293,7 +256,6 @@ class CertificatesIn:
 
 @post("/api/v1/batches/{bid:int}/certificates", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_certificates(ctx: Ctx, bid: int, data: CertificatesIn) -> dict[str, Any]:
-    due(ctx, bid)
     body = certificates_service.issue_certificates(
         ctx.db,
         ctx.user,
@@ -305,19 +267,16 @@ def post_certificates(ctx: Ctx, bid: int, data: CertificatesIn) -> dict[str, Any
         issue_date=data.issue_date,
         province=data.province_code,
     )
-    ctx.db.commit()
     return body
 
 
 @get("/api/v1/batches/{bid:int}/certificates", guards=[signed_in], sync_to_thread=True)
 def get_certificates(ctx: Ctx, bid: int) -> dict[str, Any]:
-    due(ctx, bid)
     return certificates_service.certificate_data(ctx.db, ctx.user, bid)
 
 
 @get("/api/v1/batches/{bid:int}/certificates.csv", guards=[signed_in], sync_to_thread=True)
 def get_certificates_csv(ctx: Ctx, bid: int) -> Response:
-    due(ctx, bid)
     return _file(
         certificates_service.certificates_csv(ctx.db, ctx.user, bid),
         "text/csv; charset=utf-8",

@@ -7,7 +7,7 @@ Each form posts to its own path (``…/scores/rubric``): Litestar 2.25
 double-wraps a sync GET that shares its path with a POST.
 
 Showing the page changes nothing. The API's requests lock a batch whose
-publicity is over on their own (``scoring.controllers.due``); this page is
+publicity is over on their own (``scoring.router.autolock_due``); this page is
 where the office locks it by command, so it shows "publicity over, lock now"
 instead of locking behind the office's back.
 """
@@ -22,14 +22,14 @@ from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 from sqlmodel import select
 
 from examday.clock import CST
 from examday.errors import Refusal, not_found
 from examday.plans.pages import read_upload
 from examday.registry.models import Staff
-from examday.web import Ctx, requires_role
+from examday.web import Ctx, page_action, requires_role
 from scoring import access, results, theory_import
 from scoring.exports import PART_NAMES, RESULT_NAMES
 from scoring.publicity import lock_allowed_from
@@ -71,9 +71,7 @@ def _examiners(ctx: Ctx, institution_id: int) -> list[Staff]:
     return [s for s in rows if "examiner" in s.role_set()]
 
 
-def _page(
-    ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None, status: int = 200
-) -> Template:
+def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None) -> Template:
     batch = access.batch_for_admin(ctx.db, ctx.user, bid)
     parts = batch.part_list()
     examiners = _examiners(ctx, batch.institution_id)
@@ -84,7 +82,6 @@ def _page(
     today = ctx.now.astimezone(CST).date()
     return Template(
         "office_scores.html",
-        status_code=status,
         context={
             "actor": ctx.user,
             "batch": batch,
@@ -118,13 +115,7 @@ def scores_page(ctx: Ctx, bid: int, done: str | None = None) -> Template:
 
 
 def _act(ctx: Ctx, bid: int, action, done: str) -> Response:
-    try:
-        action()
-    except Refusal as r:
-        ctx.db.rollback()
-        return _page(ctx, bid, error=r, status=r.status)
-    ctx.db.commit()
-    return Redirect(f"/office/batches/{bid}/scores?done={done}")
+    return page_action(ctx, action, f"/office/batches/{bid}/scores?done={done}", lambda r: _page(ctx, bid, error=r))
 
 
 def rubric_lines(text: str) -> list[dict[str, str]]:

@@ -17,12 +17,12 @@ from typing import Annotated, Any
 from litestar import get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from examday.accounts.models import Account
 from examday.accounts.services import accounts
 from examday.errors import Refusal
-from examday.web import Ctx, requires_role
+from examday.web import Ctx, page_action, requires_role
 from scoring import results, worklist
 from scoring.access import batch_for_read, load_batch
 from scoring.exports import PART_NAMES, RESULT_NAMES
@@ -62,20 +62,21 @@ def pin_page(ctx: Ctx) -> Template:
 
 
 @post("/evaluate/pin/set", guards=SCORERS, sync_to_thread=True, include_in_schema=False, status_code=200)
-def pin_submit(ctx: Ctx, data: Form) -> Template:
+def pin_submit(ctx: Ctx, data: Form) -> Response:
     pin, again = str(data.get("pin", "")), str(data.get("pin_again", ""))
-    try:
+
+    def run() -> None:
         if pin != again:
             raise Refusal("pin_mismatch", "两次输入的签名密码不一致", "The two PINs differ.", "R-SCORE-1")
         # The one PIN mechanism: the same service as POST /api/v1/me/pin.
         accounts.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), pin, ctx.now)
-    except Refusal as r:
-        ctx.db.rollback()
-        return Template(
-            "evaluate_pin.html", context=_ctx(ctx, error=r, done=False, pin_set=_pin_set(ctx)), status_code=r.status
-        )
-    ctx.db.commit()
-    return Template("evaluate_pin.html", context=_ctx(ctx, error=None, done=True, pin_set=True))
+
+    return page_action(
+        ctx,
+        run,
+        lambda _: Template("evaluate_pin.html", context=_ctx(ctx, error=None, done=True, pin_set=True)),
+        lambda r: Template("evaluate_pin.html", context=_ctx(ctx, error=r, done=False, pin_set=_pin_set(ctx))),
+    )
 
 
 @get("/evaluate/{bid:int}/{part:str}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
@@ -102,11 +103,18 @@ def entry_page(ctx: Ctx, bid: int, part: str, cid: int) -> Template:
     include_in_schema=False,
     status_code=200,
 )
-def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Template:
+def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Response:
     form = worklist.entry_form(ctx.db, ctx.user, bid, part, cid)
     typed = {item.code: str(data.get(f"item-{i}", "")).strip() for i, item in enumerate(form["items"])}
-    try:
-        accepted = entries_service.submit_entry(
+
+    def page(**outcome: Any) -> Template:
+        context = _entry_page(ctx, bid, part, cid)
+        context.update(outcome)
+        return Template("evaluate_entry.html", context=context)
+
+    return page_action(
+        ctx,
+        lambda: entries_service.submit_entry(
             ctx.db,
             ctx.user,
             ctx.now,
@@ -115,18 +123,12 @@ def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Templat
             bid,
             cid,
             part,
-            {code: value for code, value in typed.items()},
+            dict(typed),
             str(data.get("pin", "")),
-        )
-    except Refusal as r:
-        ctx.db.rollback()
-        page = _entry_page(ctx, bid, part, cid)
-        page.update(error=r, typed=typed)
-        return Template("evaluate_entry.html", context=page, status_code=r.status)
-    ctx.db.commit()
-    page = _entry_page(ctx, bid, part, cid)
-    page.update(accepted=accepted)
-    return Template("evaluate_entry.html", context=page)
+        ),
+        lambda accepted: page(accepted=accepted),
+        lambda r: page(error=r, typed=typed),
+    )
 
 
 @get("/evaluate/{bid:int}/arbitration", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
@@ -143,22 +145,21 @@ def arbitration_page(ctx: Ctx, bid: int) -> Template:
     include_in_schema=False,
     status_code=200,
 )
-def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> Template:
-    done, error = None, None
-    try:
-        done = arbitration_service.arbitrate(
-            ctx.db, ctx.user, ctx.now, bid, cid, part, data.get("action"), data.get("reason", "")
+def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> Response:
+    def page(done: Any = None, error: Refusal | None = None) -> Template:
+        batch = load_batch(ctx.db, bid)
+        items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
+        return Template(
+            "evaluate_arbitration.html", context=_ctx(ctx, batch=batch, items=items, done=done, error=error)
         )
-        ctx.db.commit()
-    except Refusal as r:
-        ctx.db.rollback()
-        error = r
-    batch = load_batch(ctx.db, bid)
-    items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
-    return Template(
-        "evaluate_arbitration.html",
-        context=_ctx(ctx, batch=batch, items=items, done=done, error=error),
-        status_code=error.status if error else 200,
+
+    return page_action(
+        ctx,
+        lambda: arbitration_service.arbitrate(
+            ctx.db, ctx.user, ctx.now, bid, cid, part, data.get("action"), data.get("reason", "")
+        ),
+        lambda done: page(done=done),
+        lambda r: page(error=r),
     )
 
 
