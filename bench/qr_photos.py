@@ -436,8 +436,8 @@ def _camera(frame, s, rng, quad_frame, module_px):
         dx, dy = half * np.cos(a), half * np.sin(a)
         cv2.line(
             k,
-            (int(round(31 - dx)), int(round(31 - dy))),
-            (int(round(31 + dx)), int(round(31 + dy))),
+            (round(31 - dx), round(31 - dy)),
+            (round(31 + dx), round(31 + dy)),
             1.0,
             1,
             cv2.LINE_AA,

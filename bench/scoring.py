@@ -214,7 +214,7 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
     engine, db_url = fresh_engine(url)
     fast = Passwords(1, 1024)
     print(f"== scoring {n:,} candidates, panel of {panel_size} ({engine.dialect.name})")
-    (bid, iid, admin, actors, cands, tickets), _ = timed(
+    (bid, _iid, admin, actors, cands, tickets), _ = timed(
         "build world, rubric, panel", setup, engine, n, panel_size, fast
     )
     rng = random.Random(42)

@@ -71,15 +71,16 @@ def start_demo(workdir: Path, port: int) -> subprocess.Popen:
     }
     for name in ("EXAMDAY_REDIS_URL", "EXAMDAY_SECRET_KEY", "EXAMDAY_HOOK_SECRET"):
         env.pop(name, None)  # a fresh, self-contained demo
-    log = open(workdir / "demo.log", "wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "examday.cli", "demo", "--port", str(port)],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # The child gets its own copy of the descriptor: ours can close once it has started.
+    with open(workdir / "demo.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "examday.cli", "demo", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop(proc: subprocess.Popen) -> None:

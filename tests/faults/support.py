@@ -3,6 +3,7 @@ the database off, kiosk accounts, and the count of what reached the database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -161,10 +162,8 @@ class CuttableProxy:
         for s in socks:
             with self._lock:
                 self._open.discard(s)
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)  # wakes the other pump blocked in recv
-            except OSError:
-                pass
             s.close()
 
     def cut(self) -> None:
@@ -207,7 +206,7 @@ def attendance_by_candidate(db: Session, batch_id: int) -> dict[int, int]:
         .where(Attendance.batch_id == batch_id)
         .group_by(Attendance.candidate_id)
     ).all()
-    return {cid: n for cid, n in rows}
+    return dict(rows)
 
 
 def checkins(db: Session) -> list[CheckIn]:

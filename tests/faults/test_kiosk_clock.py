@@ -87,7 +87,7 @@ def test_offline_a_skewed_kiosk_lets_nobody_in_outside_the_window(base, world, w
     assert scans["ontime"][1].kind == "accepted"
     assert scans["late"][1].code == "too_late"
     clock.at = clock.at.replace(hour=10, minute=0)  # the network is back long after
-    for name, (k, _, server_time) in scans.items():
+    for k, _, server_time in scans.values():
         (queued,) = k.store.pending()
         assert abs(parse_iso(queued["scanned_at"]) - server_time) < timedelta(seconds=CLOSE)
         k.servers = [base]

@@ -134,7 +134,7 @@ def test_a_5000_row_file_with_one_bad_row_imports_nothing_then_imports_fixed(wor
     # R-ID-1: all or nothing; the answer names the row.
     o = office(world, clock)
     bid = create(client, o)
-    name, good = person(3172)
+    _, good = person(3172)
     broken = good[:10] + "13" + good[12:]  # month 13: not a birth date
     before = counts(world.engine)
     r = upload(client, o, bid, csv_bytes(5000, bad={3171: broken}))

@@ -117,7 +117,7 @@ def test_tampered_truncated_and_wrong_key_tokens_are_refused(world, client):  # 
     middle = len(body) // 2
     tampered = "EX1." + body[:middle] + ("A" if body[middle] != "A" else "B") + body[middle + 1 :]
     for bad in (tampered, text[:-6], text[:40], text + "AAAA", text.replace("EX1.", "EX2.")):
-        assert refusal_of(lambda: offline(bad, mine)).code == "invalid_ticket"
+        assert refusal_of(lambda bad=bad: offline(bad, mine)).code == "invalid_ticket"
     theirs = published(client, other["iid"], other["admin"])
     err = refusal_of(lambda: offline(text, theirs))
     assert (err.code, err.detail["reason"]) == ("invalid_ticket", "unknown_key")
@@ -190,7 +190,7 @@ def test_a_rotated_key_keeps_verifying_its_tickets_until_revoked(world, client):
     after = published(client, w["iid"], w["admin"])
     assert set(after[0]) == {kid_b} and after[1] == {kid_a}
     for c in w["cands"][1:]:
-        err = refusal_of(lambda: offline(first[c.id], after))
+        err = refusal_of(lambda c=c: offline(first[c.id], after))
         assert (err.code, err.detail["reason"]) == ("revoked_ticket", "key_revoked")
     assert offline(under_b, after).token_id == reissued["token_id"]
     # Revoking with reissue moves the key's tickets to the active key in one step.

@@ -19,7 +19,6 @@ from sqlmodel import Session, func, select
 from proctor.recorder import RecorderConfig, record
 from proctor.recorder_upload import UPLOADS_FILE
 from proctor.video_models import HookReceipt, Segment
-from tests.integration.storage.s3_support import s3, s3_endpoint  # noqa: F401  (fixtures)
 from tests.support import assert_refusal
 
 from .video_support import SECRET, at, hook, post_hook, video_world

@@ -21,7 +21,7 @@ def test_dashboard_shell(client, db, world, clock):
     rw = room_world(db, world, clock.now())
     page = client.get(f"/proctor/batches/{rw.batch_id}", headers=rw.h("p1"))
     assert page.status_code == 200
-    assert 'data-batch="%d"' % rw.batch_id in page.text and 'data-proctor="1"' in page.text
+    assert f'data-batch="{rw.batch_id}"' in page.text and 'data-proctor="1"' in page.text
     assert 'id="f-incident"' in page.text  # proctors act from the tablet
     sup = client.get(f"/proctor/batches/{rw.batch_id}", headers=rw.h("supervisor"))
     assert sup.status_code == 200 and 'id="f-incident"' not in sup.text  # the supervisor only watches

@@ -126,8 +126,8 @@ def test_chief_rescore_opens_a_new_round(three, engine):
         assert actions == ["part_score.arbitration", "part_score.rescore", "part_score.final"]
     # Each examiner's chain goes on across rounds: version 2 points at version 1.
     entries = sw.part(sw.candidates[0])["entries"]
-    v2 = [e for e in entries if e["examiner_id"] == sw.examiners[2] and e["version"] == 2][0]
-    v1 = [e for e in entries if e["examiner_id"] == sw.examiners[2] and e["version"] == 1][0]
+    v2 = next(e for e in entries if e["examiner_id"] == sw.examiners[2] and e["version"] == 2)
+    v1 = next(e for e in entries if e["examiner_id"] == sw.examiners[2] and e["version"] == 1)
     assert v2["prev_hash"] == v1["hash"] and v2["round"] == 1
 
 

@@ -61,7 +61,7 @@ def test_xlsx_has_the_summary_and_the_seal(locked, engine):
     r = locked.client.get(f"/api/v1/batches/{locked.batch_id}/results.xlsx", headers=locked.admin)
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content)).active
-    values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    values = [list(row) for row in ws.iter_rows(values_only=True)]
     assert values[1][1] == "准考证号"
     assert values[2][1] == people(engine, locked.candidates[:1])[0].ticket_number and values[2][4] == 55.0
     seal = locked.client.get(f"/api/v1/batches/{locked.batch_id}/seal", headers=locked.admin).json()["seal"]

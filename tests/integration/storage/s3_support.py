@@ -1,35 +1,19 @@
 """A real S3-compatible HTTP server for the S3 tests: moto's server mode on a free
 localhost port, an external service stand-in like PostgreSQL is for the database.
 
-Import the fixtures into a test module (``from tests.integration.storage.s3_support
-import s3, s3_endpoint``). ``s3`` gives each test its own bucket and sets the
-variables the server, the purge and the recorder read (EXAMDAY_S3_*, AWS_*).
+The fixtures ``s3_endpoint`` and ``s3`` come from tests/integration/conftest.py:
+``s3`` gives each test its own bucket and sets the variables the server, the purge
+and the recorder read (EXAMDAY_S3_*, AWS_*).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from storage import blobs_s3
 from storage.blobs_s3 import S3Config
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    pytest.importorskip("boto3")
-    server_mod = pytest.importorskip("moto.server")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @dataclass
@@ -71,13 +55,3 @@ def s3_env(monkeypatch, endpoint: str) -> None:
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "EXAMDAY_BLOB_URL", "EXAMDAY_VIDEO_S3_PREFIXES"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def s3(s3_endpoint, monkeypatch) -> S3World:
-    s3_env(monkeypatch, s3_endpoint)
-    cfg = S3Config.from_env()
-    cli = blobs_s3.client(cfg)
-    bucket = f"examday-{uuid.uuid4().hex[:12]}"
-    cli.create_bucket(Bucket=bucket)
-    return S3World(s3_endpoint, cfg, cli, bucket)

@@ -12,7 +12,7 @@ def test_put_records_size_and_sha_and_reads_back(tmp_path):
     ref = store.put(b"sign-in sheet", ".png")
     assert ref.sha256 == hashlib.sha256(b"sign-in sheet").hexdigest() and ref.size == 13
     assert store.read(ref.key) == b"sign-in sheet"
-    assert not [p for p in tmp_path.rglob(".tmp-*")]  # no temp file left behind
+    assert not list(tmp_path.rglob(".tmp-*"))  # no temp file left behind
 
 
 def test_existing_blob_is_never_overwritten(tmp_path):

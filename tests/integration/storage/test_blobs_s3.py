@@ -14,8 +14,6 @@ from storage import blobs_s3
 from storage.blobs import BlobStore, open_blob_store
 from storage.blobs_s3 import S3BlobStore, S3Config, S3Error
 
-from .s3_support import s3, s3_endpoint  # noqa: F401  (fixtures)
-
 
 def test_put_read_exists_and_delete_under_the_prefix(s3):
     store = S3BlobStore(s3.client, s3.bucket, "blobs/")

@@ -24,7 +24,6 @@ from storage.blobs import Blob
 from storage.purge import run_purge
 from storage.retention_models import PurgeIntent
 
-from .s3_support import s3, s3_endpoint  # noqa: F401  (fixtures)
 from .test_purge import OLD_DAY, ROOT_ADMIN, Season, cst
 
 

@@ -75,7 +75,7 @@ def test_ticket_numbers_of_any_shape_survive(key, ticket):
 
 
 def test_text_is_compact_ascii_and_holds_no_id_number(key):  # R-PRIV-1
-    kid, pem, pub = key
+    kid, pem, _ = key
     text = issue(pem, kid, _claims(batch_id=123456))
     assert text.startswith(PREFIX)
     assert re.fullmatch(r"EX1\.[A-Za-z0-9_-]+", text)
@@ -121,8 +121,8 @@ def test_tampered_character_truncated_and_garbage_are_refused(key):  # R-DAY-1
 
 
 def test_wrong_key_and_unknown_kid_are_refused(key):  # R-DAY-1
-    kid, pem, pub = key
-    other_kid, other_pem, other_pub = generate_key()
+    kid, pem, _ = key
+    other_kid, _, other_pub = generate_key()
     text = issue(pem, kid, _claims())
     # Right kid, wrong public key: the signature cannot hold.
     assert _refused("invalid_ticket", text, {kid: other_pub}).detail["reason"] == "signature"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -142,7 +143,7 @@ def test_records_segments_and_reports_them(synthetic_video, tmp_path):  # R-VIDE
         cap.release()
     # Segments touch end to start, from the first frame to the last (R-VIDEO-1).
     assert secs(finished[0]["started_at"]) == 0 and secs(finished[-1]["ended_at"]) == pytest.approx(total)
-    for a, b in zip(finished, finished[1:]):
+    for a, b in itertools.pairwise(finished):
         assert a["ended_at"] == b["started_at"]
     # Each segment is announced before it is finished, in order.
     assert [h["path"] for h in started] == [h["path"] for h in finished]
