@@ -50,7 +50,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage import providers, video_files
 from storage.blobs import Blob, BlobStore, open_blob_store
@@ -89,6 +89,11 @@ class Item:
     state: str
     created: date
     decision: PurgeDecision | None = None
+
+    @property
+    def decided(self) -> PurgeDecision:
+        assert self.decision is not None, "every item of a chunk is decided before it is used"
+        return self.decision
 
 
 @dataclass
@@ -171,17 +176,17 @@ def _blob_chunks(
     while True:
         with Session(engine) as db:
             q = (
-                select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
+                select(col(Blob.id), Blob.key, Blob.retention_class, Blob.created_at, Blob.label)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
                 .where(
-                    Blob.purged_at.is_(None),
-                    Blob.id > after,
+                    col(Blob.purged_at).is_(None),
+                    col(Blob.id) > after,
                     Blob.created_at < before,
                     Blob.retention_class != RetentionClass.KEY_DOCUMENTS.value,
                 )
-                .order_by(Blob.id)
+                .order_by(col(Blob.id))
                 .limit(chunk)
             )
-            q = q.where(Blob.institution_id == iid) if iid is not None else q.where(Blob.institution_id.is_(None))
+            q = q.where(Blob.institution_id == iid) if iid is not None else q.where(col(Blob.institution_id).is_(None))
             rows = db.exec(q).all()
         if not rows:
             return
@@ -242,7 +247,9 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 def _write_intents(engine: Engine, kind: str, ids: list[int], now: datetime) -> None:
     with Session(engine) as db:
         have = set(
-            db.exec(select(PurgeIntent.object_id).where(PurgeIntent.kind == kind, PurgeIntent.object_id.in_(ids))).all()
+            db.exec(
+                select(PurgeIntent.object_id).where(PurgeIntent.kind == kind, col(PurgeIntent.object_id).in_(ids))
+            ).all()
         )
         rows = [{"kind": kind, "object_id": i, "run_at": now} for i in ids if i not in have]
         if rows:
@@ -281,7 +288,9 @@ def _purge_chunk(
             shared = set(
                 db.exec(
                     select(Blob.key).where(
-                        Blob.key.in_([i.path for i in items]), Blob.purged_at.is_(None), Blob.id.not_in(ids)
+                        col(Blob.key).in_([i.path for i in items]),
+                        col(Blob.purged_at).is_(None),
+                        col(Blob.id).not_in(ids),
                     )
                 ).all()
             )
@@ -294,8 +303,8 @@ def _purge_chunk(
         if done_ids and c.kind != "blob":
             providers.source(c.kind).mark_purged(db, done_ids, now)
         elif done_ids:
-            db.exec(update(Blob).where(Blob.id.in_(done_ids)).values(purged_at=now))
-        db.exec(delete(PurgeIntent).where(PurgeIntent.kind == c.kind, PurgeIntent.object_id.in_(ids)))
+            db.exec(update(Blob).where(col(Blob.id).in_(done_ids)).values(purged_at=now))
+        db.exec(delete(PurgeIntent).where(col(PurgeIntent.kind) == c.kind, col(PurgeIntent.object_id).in_(ids)))
         if done_ids:
             expiries = [i.decision.expires_on for i in done if i.decision and i.decision.expires_on]
             providers.audit()(
@@ -385,7 +394,7 @@ def run_purge(
                             out.write(f"NOT purged {c.kind} {item.id} {item.label}: {why}\n")
             report.counts[(c.kind, "would purge" if dry_run else "purged")] += len(done)
             for item in done:
-                out.write(f"{verb} {c.kind} {item.id} {item.label} (expired {item.decision.expires_on})\n")
+                out.write(f"{verb} {c.kind} {item.id} {item.label} (expired {item.decided.expires_on})\n")
         remove_orphans(engine, blobs, dry_run, out, report, now)
     except Refusal as r:
         out.write(f"{r.code}: {r.message} / {r.message_en}\n")
@@ -410,7 +419,7 @@ def preview(engine: Engine, today: date, institution_id: int | None = None, limi
                         "id": item.id,
                         "label": item.label,
                         "created": item.created,
-                        "expired_on": item.decision.expires_on,
+                        "expired_on": item.decided.expires_on,
                         "institution_id": c.institution_id,
                     }
                 )

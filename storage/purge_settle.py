@@ -17,7 +17,7 @@ from typing import TextIO
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage import providers, video_files
 from storage.blobs import Blob, BlobStore
@@ -44,7 +44,7 @@ def settle(
     otherwise the intent is dropped and the record kept.
     """
     with Session(engine) as db:
-        pending = db.exec(select(PurgeIntent.kind, PurgeIntent.object_id).order_by(PurgeIntent.id)).all()
+        pending = db.exec(select(PurgeIntent.kind, PurgeIntent.object_id).order_by(col(PurgeIntent.id))).all()
     groups: dict[tuple[str, int | None], list[int]] = {}
     with Session(engine) as db:
         owners = _source_owners(db, pending)
@@ -55,7 +55,7 @@ def settle(
             else:
                 live, iid = oid in owners[kind], owners[kind].get(oid)
             if not live:  # step (3) had committed: only the note is left
-                db.exec(delete(PurgeIntent).where(PurgeIntent.kind == kind, PurgeIntent.object_id == oid))
+                db.exec(delete(PurgeIntent).where(col(PurgeIntent.kind) == kind, col(PurgeIntent.object_id) == oid))
                 continue
             groups.setdefault((kind, iid), []).append(oid)
         db.commit()
@@ -70,12 +70,12 @@ def settle(
                 c = _record_chunk(source, source.records(db, iid, ids), iid, profile, today, holds)
             else:
                 rows = db.exec(
-                    select(Blob.id, Blob.key, Blob.retention_class, Blob.created_at, Blob.label)
-                    .where(Blob.id.in_(ids))
-                    .order_by(Blob.id)
+                    select(col(Blob.id), Blob.key, Blob.retention_class, Blob.created_at, Blob.label)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+                    .where(col(Blob.id).in_(ids))
+                    .order_by(col(Blob.id))
                 ).all()
                 c = _blob_chunk(rows, iid, profile, today, holds)
-        finish = [i for i in c.items if i.decision.purge or not _file_there(blobs, i, places)]
+        finish = [i for i in c.items if i.decided.purge or not _file_there(blobs, i, places)]
         keep = [i.id for i in c.items if i not in finish]
         if finish:
             outcome = _purge_chunk(engine, blobs, c, finish, now, "retention.purge_settled", places)
@@ -84,12 +84,12 @@ def settle(
                 out.write(f"settled {kind} {item.id} {item.label} (interrupted run)\n")
         if keep:
             with Session(engine) as db:
-                db.exec(delete(PurgeIntent).where(PurgeIntent.kind == kind, PurgeIntent.object_id.in_(keep)))
+                db.exec(delete(PurgeIntent).where(col(PurgeIntent.kind) == kind, col(PurgeIntent.object_id).in_(keep)))
                 db.commit()
             report.counts[(kind, "kept_after_interruption")] += len(keep)
             for i in c.items:
                 if i.id in keep:
-                    out.write(f"kept {kind} {i.id} {i.label}: {i.decision.reason} (interrupted run undone)\n")
+                    out.write(f"kept {kind} {i.id} {i.label}: {i.decided.reason} (interrupted run undone)\n")
 
 
 def _source_owners(db: Session, pending) -> dict[str, dict[int, int]]:
@@ -121,7 +121,7 @@ def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO,
 
     def flush(batch: list[str]) -> None:
         with Session(engine) as db:
-            known = set(db.exec(select(Blob.key).where(Blob.key.in_(batch))).all())
+            known = set(db.exec(select(Blob.key).where(col(Blob.key).in_(batch))).all())
         for key in batch:
             if key not in known:
                 found.append(key)

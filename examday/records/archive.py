@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -94,6 +94,7 @@ def archive_document(
     )
     db.add(blob)
     db.flush()
+    assert blob.id is not None
     doc = ArchivedDocument(
         blob_id=blob.id,
         institution_id=institution_id,
@@ -132,7 +133,7 @@ def archive_document(
 def documents_of(db: Session, batch_id: int) -> list[ArchivedDocument]:
     return list(
         db.exec(
-            select(ArchivedDocument).where(ArchivedDocument.batch_id == batch_id).order_by(ArchivedDocument.id)
+            select(ArchivedDocument).where(ArchivedDocument.batch_id == batch_id).order_by(col(ArchivedDocument.id))
         ).all()
     )
 
