@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlalchemy import BindParameter, bindparam
+from sqlmodel import Session, col, select
 
 from examday.clock import iso
 from examday.identity import mask_name
@@ -21,6 +21,7 @@ from examday.plans import attendance
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
 from examday.registry.models import Room
+from examday.rows import row_id
 from proctor import rules
 from proctor.models import HandIn, Incident, SeatMove
 from proctor.services.video import camera_state_map
@@ -33,18 +34,20 @@ def batch_config(batch: Batch) -> BatchConfig:
 def sessions_of(db: Session, batch_id: int) -> list[ExamSession]:
     return list(
         db.exec(
-            select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(ExamSession.starts_at, ExamSession.id)
+            select(ExamSession)
+            .where(ExamSession.batch_id == batch_id)
+            .order_by(col(ExamSession.starts_at), col(ExamSession.id))
         ).all()
     )
 
 
 def current_session(db: Session, batch: Batch, now: datetime) -> ExamSession | None:
-    return pick_current(sessions_of(db, batch.id), batch, now)
+    return pick_current(sessions_of(db, row_id(batch)), batch, now)
 
 
 def pick_current(sessions: list[ExamSession], batch: Batch, now: datetime) -> ExamSession | None:
     opens = timedelta(minutes=batch_config(batch).entry_open_minutes)
-    sid = rules.pick_session([(s.id, s.starts_at - opens, s.ends_at) for s in sessions], now)
+    sid = rules.pick_session([(row_id(s), s.starts_at - opens, s.ends_at) for s in sessions], now)
     return next((s for s in sessions if s.id == sid), None)
 
 
@@ -63,33 +66,33 @@ def session_body(s: ExamSession, batch: Batch) -> dict[str, Any]:
 # Every event of the live feed reads a room's state (R-DAY-3), so the statements are built once,
 # with bound parameters, and run through Core: building a statement and its cache key costs
 # more than running it on SQLite.
-_rooms = bindparam("rooms", expanding=True)
+_rooms: BindParameter[list[int]] = bindparam("rooms", expanding=True)
 _SESSION_ROOMS = (
-    select(Room.id, Room.code, Room.name, Room.seats, Room.rows, Room.cols)
-    .join(SessionRoom, SessionRoom.room_id == Room.id)
+    select(Room.id, Room.code, Room.name, Room.seats, Room.rows, Room.cols)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
     .where(SessionRoom.session_id == bindparam("session_id"))
     .order_by(Room.code)
 )
 _SEATS = (
-    select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)
-    .join(Candidate, Candidate.id == Seat.candidate_id)
-    .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), Seat.room_id.in_(_rooms))
+    select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .join(Candidate, col(Candidate.id) == Seat.candidate_id)
+    .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), col(Seat.room_id).in_(_rooms))
 )
 _STRANGERS = select(Candidate.id, Candidate.name, Candidate.ticket_number).where(
-    Candidate.id.in_(bindparam("ids", expanding=True))
+    col(Candidate.id).in_(bindparam("ids", expanding=True))
 )
 _INCIDENTS = (
-    select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)
-    .where(Incident.session_id == bindparam("session_id"), Incident.room_id.in_(_rooms))
-    .order_by(Incident.at, Incident.id)
+    select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .where(Incident.session_id == bindparam("session_id"), col(Incident.room_id).in_(_rooms))
+    .order_by(col(Incident.at), col(Incident.id))
 )
 _MOVES = (
     select(SeatMove.room_id, SeatMove.candidate_id, SeatMove.to_seat)
-    .where(SeatMove.session_id == bindparam("session_id"), SeatMove.room_id.in_(_rooms))
-    .order_by(SeatMove.at, SeatMove.id)
+    .where(SeatMove.session_id == bindparam("session_id"), col(SeatMove.room_id).in_(_rooms))
+    .order_by(col(SeatMove.at), col(SeatMove.id))
 )
 _HANDINS = select(HandIn.room_id, HandIn.candidate_id, HandIn.at).where(
-    HandIn.session_id == bindparam("session_id"), HandIn.room_id.in_(_rooms)
+    HandIn.session_id == bindparam("session_id"), col(HandIn.room_id).in_(_rooms)
 )
 
 
@@ -111,7 +114,7 @@ def session_rooms(db: Session, session: ExamSession) -> list[Room]:
     return list(
         db.exec(
             select(Room)
-            .join(SessionRoom, SessionRoom.room_id == Room.id)
+            .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
             .where(SessionRoom.session_id == session.id)
             .order_by(Room.code)
         ).all()
@@ -135,7 +138,7 @@ def rooms_state(
     sid = {"session_id": session.id, "rooms": ids}
     cfg = batch_config(batch)
     cutoff = rules.entry_cutoff(session.starts_at, cfg.entry_close_minutes)
-    cameras = camera_states(db, batch.id, now, batch) if cameras is None else cameras
+    cameras = camera_states(db, row_id(batch), now, batch) if cameras is None else cameras
 
     seated: dict[int, dict[int, rules.SeatFact]] = defaultdict(dict)
     seat_room: dict[int, int] = {}
@@ -149,9 +152,9 @@ def rooms_state(
             withdrawn.add(cid)
     arrivals: dict[int, dict[int, rules.Arrival]] = defaultdict(dict)
     # Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
-    for cid, a_room, at, late in attendance.admitted(db, session.id, ids):
+    for cid, a_room, at, late in attendance.admitted(db, row_id(session), ids):
         room_id = a_room or seat_room.get(cid)
-        if room_id in ids:
+        if room_id is not None and room_id in ids:
             arrivals[room_id][cid] = rules.Arrival(cid, at, late)
     strangers = [cid for rid, arr in arrivals.items() for cid in arr if cid not in seated[rid]]
     stranger_facts = (
@@ -172,9 +175,9 @@ def rooms_state(
     for room_id, cid, at in q(_HANDINS, sid):
         handed[room_id][cid] = at
     conflicts: dict[int, list[int]] = defaultdict(list)
-    for cid in attendance.offline_conflicts(db, session.id, unresolved_only=True):
+    for cid in attendance.offline_conflicts(db, row_id(session), unresolved_only=True):
         room_id = next((rid for rid, arr in arrivals.items() if cid in arr), seat_room.get(cid))
-        if room_id in ids:
+        if room_id is not None and room_id in ids:
             conflicts[room_id].append(cid)
 
     out = []

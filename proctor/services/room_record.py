@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from examday import audit
 from examday.actor import Actor
@@ -21,6 +21,7 @@ from examday.errors import conflict, forbidden, not_found
 from examday.plans import attendance
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, Seat
 from examday.registry.models import Institution, Room, Staff
+from examday.rows import row_id
 from proctor import record_doc, rules
 from proctor.access import batch_view, room_of, session_of
 from proctor.models import HandIn, Incident, RoomRecord, RoomRecordAmendment, RoomRecordConfirmation, SeatMove
@@ -36,9 +37,9 @@ def proctors_of(db: Session, session: ExamSession, room: Room) -> list[Staff]:
     return list(
         db.exec(
             select(Staff)
-            .join(ProctorAssignment, ProctorAssignment.staff_id == Staff.id)
+            .join(ProctorAssignment, col(ProctorAssignment.staff_id) == Staff.id)
             .where(ProctorAssignment.session_id == session.id, ProctorAssignment.room_id == room.id)
-            .order_by(Staff.id)
+            .order_by(col(Staff.id))
         ).all()
     )
 
@@ -49,26 +50,28 @@ def record_content(
     """What happened in the room, from the day's facts (not from anyone's summary)."""
     inst = db.get(Institution, batch.institution_id)
     seats = {
-        c.id: (c, s.seat_no)
+        row_id(c): (c, s.seat_no)
         for s, c in db.exec(
             select(Seat, Candidate)
-            .join(Candidate, Candidate.id == Seat.candidate_id)
+            .join(Candidate, col(Candidate.id) == Seat.candidate_id)
             .where(Seat.batch_id == batch.id, Seat.part == session.part, Seat.room_id == room.id)
         ).all()
     }
     arrivals = {
         a.candidate_id: a
-        for a in attendance.admitted(db, session.id, [room.id])
+        for a in attendance.admitted(db, row_id(session), [row_id(room)])
         if a.room_id == room.id or (a.room_id is None and a.candidate_id in seats)
     }
     others = set(arrivals) - set(seats)
     people = {cid: c for cid, (c, _) in seats.items()}
-    people.update({c.id: c for c in db.exec(select(Candidate).where(Candidate.id.in_(others))).all()} if others else {})
+    people.update(
+        {row_id(c): c for c in db.exec(select(Candidate).where(col(Candidate.id).in_(others))).all()} if others else {}
+    )
     moves = list(
         db.exec(
             select(SeatMove)
             .where(SeatMove.session_id == session.id, SeatMove.room_id == room.id)
-            .order_by(SeatMove.at, SeatMove.id)
+            .order_by(col(SeatMove.at), col(SeatMove.id))
         ).all()
     )
     seat_now = {cid: no for cid, (_, no) in seats.items()}
@@ -86,12 +89,14 @@ def record_content(
     incidents = db.exec(
         select(Incident)
         .where(Incident.session_id == session.id, Incident.room_id == room.id)
-        .order_by(Incident.at, Incident.id)
+        .order_by(col(Incident.at), col(Incident.id))
     ).all()
     hand_ins = db.exec(
-        select(HandIn).where(HandIn.session_id == session.id, HandIn.room_id == room.id).order_by(HandIn.at, HandIn.id)
+        select(HandIn)
+        .where(HandIn.session_id == session.id, HandIn.room_id == room.id)
+        .order_by(col(HandIn.at), col(HandIn.id))
     ).all()
-    conflicts = attendance.offline_conflicts(db, session.id)
+    conflicts = attendance.offline_conflicts(db, row_id(session))
     return {
         "institution": inst.name if inst else "",
         "batch": {
@@ -144,9 +149,9 @@ def record_content(
 def _confirmations(db: Session, record: RoomRecord) -> list[dict[str, Any]]:
     rows = db.exec(
         select(RoomRecordConfirmation, Staff)
-        .join(Staff, Staff.id == RoomRecordConfirmation.staff_id)
+        .join(Staff, col(Staff.id) == RoomRecordConfirmation.staff_id)
         .where(RoomRecordConfirmation.record_id == record.id)
-        .order_by(RoomRecordConfirmation.id)
+        .order_by(col(RoomRecordConfirmation.id))
     ).all()
     return [
         {
@@ -165,9 +170,9 @@ def _amendments(db: Session, record: RoomRecord) -> list[dict[str, Any]]:
 
     rows = db.exec(
         select(RoomRecordAmendment, Account)
-        .join(Account, Account.id == RoomRecordAmendment.account_id)
+        .join(Account, col(Account.id) == RoomRecordAmendment.account_id)
         .where(RoomRecordAmendment.record_id == record.id)
-        .order_by(RoomRecordAmendment.number)
+        .order_by(col(RoomRecordAmendment.number))
     ).all()
     return [
         {
@@ -204,6 +209,13 @@ def record_body(db: Session, record: RoomRecord, session: ExamSession, room: Roo
     }
 
 
+def _signer(actor: Actor) -> int:
+    """The account of a person who signs: a proctor or the exam office, never the system."""
+    if actor.account_id is None:
+        raise ValueError(f"{actor.username} has no account")
+    return actor.account_id
+
+
 def _find(db: Session, session: ExamSession, room: Room) -> RoomRecord | None:
     return db.exec(select(RoomRecord).where(RoomRecord.session_id == session.id, RoomRecord.room_id == room.id)).first()
 
@@ -230,7 +242,7 @@ def _archive_doc(
         batch.institution_id,
         now,
     )  # R-ARCH-1: kept permanently
-    return blob.id
+    return row_id(blob)
 
 
 def get_record(
@@ -284,17 +296,17 @@ def produce_record(
             )
         action, before = "room_record.regenerate", record.content_hash
         record.content, record.content_hash = audit.canonical(content), _hash(content)
-        record.produced_at, record.produced_by = now, actor.account_id
+        record.produced_at, record.produced_by = now, _signer(actor)
     else:
         action, before = "room_record.produce", None
         record = RoomRecord(
-            batch_id=place.batch.id,
-            session_id=place.session.id,
-            room_id=place.room.id,
+            batch_id=row_id(place.batch),
+            session_id=row_id(place.session),
+            room_id=row_id(place.room),
             content=audit.canonical(content),
             content_hash=_hash(content),
             produced_at=now,
-            produced_by=actor.account_id,
+            produced_by=_signer(actor),
         )
     record.document_blob_id = _archive_doc(db, blobs, place.batch, place.room, content, now)
     db.add(record)
@@ -354,9 +366,9 @@ def confirm_record(
         raise conflict("already_confirmed", "您已确认过该记录", "You have already confirmed this record.", "R-STAFF-4")
     db.add(
         RoomRecordConfirmation(
-            record_id=record.id,
+            record_id=row_id(record),
             staff_id=place.staff_id,
-            account_id=actor.account_id,
+            account_id=_signer(actor),
             content_hash=record.content_hash,
             at=now,
         )
@@ -429,7 +441,7 @@ def amend_record(
         or 0
     ) + 1
     amendment = RoomRecordAmendment(
-        record_id=record.id, number=number, text=text, reason=reason, account_id=actor.account_id, at=now
+        record_id=row_id(record), number=number, text=text, reason=reason, account_id=_signer(actor), at=now
     )
     db.add(amendment)
     try:
