@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, not_found
 from examday.records.holds import place_hold
+from examday.rows import row_id
 from scoring import access
 from scoring.models import Objection
 from scoring.panel_data import load_panel
@@ -64,7 +65,7 @@ def raise_objection(
 ) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     access.refuse_if_locked(batch)
-    publicity = publicity_of(db, batch.id)
+    publicity = publicity_of(db, row_id(batch))
     if publicity is None:
         raise conflict(
             "publicity_not_started", "成绩尚未公示，不能提出异议", "Scores are not published yet.", "R-PUB-1"
@@ -82,8 +83,8 @@ def raise_objection(
         access.refuse_unknown_part(batch, part)
     cand = access.candidate_of(db, batch, candidate_id)
     o = Objection(
-        batch_id=batch.id,
-        candidate_id=cand.id,
+        batch_id=row_id(batch),
+        candidate_id=row_id(cand),
         part=part,
         raised_by=(raised_by or "")[:100],
         reason=_reason(reason),
@@ -103,7 +104,7 @@ def raise_objection(
         batch.institution_id,
     )
     # R-ARCH-1: a disputed batch's records and video stay until the hold is released by hand.
-    place_hold(db, actor, "batch", batch.id, f"成绩异议 objection #{o.id}", now, source=f"objection:{o.id}")
+    place_hold(db, actor, "batch", row_id(batch), f"成绩异议 objection #{o.id}", now, source=f"objection:{o.id}")
     return objection_body(o)
 
 
@@ -137,7 +138,7 @@ def resolve_objection(
             raise Refusal("part_required", "维持异议须指明复评的科目", "Name the part the panel re-scores.", "R-PUB-1")
         access.refuse_unknown_part(batch, part)
         cand = access.candidate_of(db, batch, o.candidate_id)
-        view = load_panel(db, batch.id, part, [cand])
+        view = load_panel(db, row_id(batch), part, [cand])
         if view is None:
             raise conflict(
                 "no_panel",
@@ -146,7 +147,7 @@ def resolve_objection(
                 "R-PUB-1",
                 part=part,
             )
-        ps = part_score(db, batch.id, cand.id, part, now, create=False)
+        ps = part_score(db, row_id(batch), row_id(cand), part, now, create=False)
         if ps is None or ps.status != "final":
             raise conflict(
                 "part_not_final",
@@ -154,7 +155,7 @@ def resolve_objection(
                 "This part's score is not final; it cannot be re-scored.",
                 "R-PUB-1",
             )
-        scorers, _ = view.scorers(cand.id)
+        scorers, _ = view.scorers(row_id(cand))
         reopen_for_rescore(db, actor, now, batch, ps, "objection_rescore", f"objection {o.id}: {note}", scorers)
         o.part, o.status = part, "rescoring"
     o.resolution, o.resolved_at, o.resolved_by = note, now, actor.account_id
@@ -175,5 +176,5 @@ def resolve_objection(
 
 def list_objections(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
     batch = access.batch_for_read(db, actor, batch_id)
-    rows = db.exec(select(Objection).where(Objection.batch_id == batch.id).order_by(Objection.id)).all()
+    rows = db.exec(select(Objection).where(Objection.batch_id == batch.id).order_by(col(Objection.id))).all()
     return [objection_body(o) for o in rows]
