@@ -24,7 +24,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, NamedTuple
@@ -48,8 +48,9 @@ class S3Config:
     addressing: str = "auto"  # path | virtual | auto
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> S3Config:
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str] | None = None) -> S3Config:
+        if env is None:
+            env = os.environ
         addressing = (env.get("EXAMDAY_S3_ADDRESSING") or "auto").strip().lower()
         if addressing not in ("path", "virtual", "auto"):
             raise ValueError("EXAMDAY_S3_ADDRESSING must be path, virtual or auto")
@@ -57,7 +58,7 @@ class S3Config:
 
 
 def is_s3(location: str | None) -> bool:
-    return bool(location) and location.startswith(SCHEME)
+    return location is not None and location.startswith(SCHEME)
 
 
 def parse_url(url: str) -> tuple[str, str]:
