@@ -14,6 +14,7 @@ import anyio
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -88,8 +89,11 @@ def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 
 @dataclass
-class Ctx:
-    """What a handler needs: the transaction, the caller, the time, the app's parts."""
+class RequestContext:
+    """What a handler needs: the transaction, the caller, the time, the app's parts.
+
+    A handler asks for it as ``ctx: Ctx``: the dependency named ``ctx`` (``provide_ctx``),
+    declared explicitly, as Litestar 3 requires."""
 
     db: Session
     actor: Actor | None
@@ -122,7 +126,10 @@ def _end(db: Session, commit: bool) -> None:
         db.close()  # anything not committed is rolled back
 
 
-async def provide_ctx(request: Request, state: State) -> AsyncGenerator[Ctx, None]:
+Ctx = NamedDependency[RequestContext]
+
+
+async def provide_ctx(request: Request, state: State) -> AsyncGenerator[RequestContext, None]:
     """The request's one unit of work: a handler that returns has its transaction committed
     here, and one that raises (a ``Refusal`` among others) has it rolled back, so a refusal
     changes nothing and no handler commits for itself.
@@ -134,7 +141,7 @@ async def provide_ctx(request: Request, state: State) -> AsyncGenerator[Ctx, Non
     """
     db = Session(state.engine, expire_on_commit=False)
     try:
-        yield Ctx(db=db, actor=request.user, now=state.clock.now(), state=state)
+        yield RequestContext(db=db, actor=request.user, now=state.clock.now(), state=state)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_end, db, False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from examday.clock import parse_iso
 from examday.errors import Refusal
@@ -40,7 +40,7 @@ class SyncIn:
 
 
 @post("/api/v1/checkins", guards=door, sync_to_thread=True)
-def check_in(ctx: Ctx, data: CheckInIn) -> Response:
+def check_in(ctx: Ctx, data: JSONBody[CheckInIn]) -> Response:
     attempt = service.Attempt(
         id_number=data.id_number,
         kiosk_nonce=data.kiosk_nonce,
@@ -77,7 +77,7 @@ def _scanned_at(text: str | None, index: int):
 
 
 @post("/api/v1/checkins/sync", guards=door, sync_to_thread=True, status_code=200)
-def sync(ctx: Ctx, data: list[SyncIn]) -> Response:
+def sync(ctx: Ctx, data: JSONBody[list[SyncIn]]) -> Response:
     records = [
         service.Attempt(
             id_number=r.id_number,
@@ -100,15 +100,15 @@ def sync(ctx: Ctx, data: list[SyncIn]) -> Response:
 
 
 @get("/api/v1/batches/{bid:int}/roster", guards=door, sync_to_thread=True)
-def roster(ctx: Ctx, bid: int) -> dict[str, Any]:
+def roster(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     return R.roster(ctx.db, ctx.user, bid, ctx.now, ctx.state.settings.secret_key)
 
 
 @get("/api/v1/batches/{bid:int}/checkins", guards=watchers, sync_to_thread=True)
 def attempts(
     ctx: Ctx,
-    bid: int,
-    status: str | None = None,
+    bid: FromPath[int],
+    status: FromQuery[str | None] = None,
     after_id: Annotated[int, Parameter(ge=0)] = 0,
     limit: Annotated[int, Parameter(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
@@ -116,12 +116,12 @@ def attempts(
 
 
 @get("/api/v1/batches/{bid:int}/offline-conflicts", guards=watchers, sync_to_thread=True)
-def offline_conflicts(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
+def offline_conflicts(ctx: Ctx, bid: FromPath[int]) -> list[dict[str, Any]]:
     return R.conflicts(ctx.db, ctx.user, bid)
 
 
 @get("/api/v1/batches/{bid:int}/candidates/search", guards=door, sync_to_thread=True)
-def search(ctx: Ctx, bid: int, q: str = "") -> list[dict[str, Any]]:
+def search(ctx: Ctx, bid: FromPath[int], q: FromQuery[str] = "") -> list[dict[str, Any]]:
     return R.search(ctx.db, ctx.user, bid, q)
 
 
@@ -132,7 +132,7 @@ def todays_batches(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @get("/api/v1/checkins/{ciid:int}/photo", guards=watchers, sync_to_thread=True, media_type="image/jpeg")
-def checkin_photo(ctx: Ctx, ciid: int) -> Response:
+def checkin_photo(ctx: Ctx, ciid: FromPath[int]) -> Response:
     return blob_response(ctx, R.checkin_photo(ctx.db, ctx.user, ciid))
 
 

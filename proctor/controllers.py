@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from examday.errors import not_found
 from examday.web import Ctx, signed_in
@@ -25,7 +26,7 @@ def _done(ctx: Ctx, outcome: Outcome) -> dict[str, Any]:
 
 
 @get("/api/v1/batches/{bid:int}/rooms", guards=[signed_in], sync_to_thread=True)
-def batch_rooms(ctx: Ctx, bid: int, session_id: int | None = None) -> list[dict[str, Any]]:
+def batch_rooms(ctx: Ctx, bid: FromPath[int], session_id: FromQuery[int | None] = None) -> list[dict[str, Any]]:
     """Per room: expected, present, absent, late, incidents, cameras (R-DAY-3); a proctor sees their rooms."""
     view = batch_view(ctx.db, ctx.user, bid)
     session = (
@@ -49,7 +50,7 @@ class IncidentIn:
 
 
 @post("/api/v1/batches/{bid:int}/incidents", guards=[signed_in], sync_to_thread=True, status_code=201)
-def add_incident(ctx: Ctx, bid: int, data: IncidentIn) -> dict[str, Any]:
+def add_incident(ctx: Ctx, bid: FromPath[int], data: JSONBody[IncidentIn]) -> dict[str, Any]:
     return _done(
         ctx,
         incident.record_incident(
@@ -78,7 +79,7 @@ class SeatMoveIn:
 
 
 @post("/api/v1/batches/{bid:int}/seat-moves", guards=[signed_in], sync_to_thread=True, status_code=201)
-def add_seat_move(ctx: Ctx, bid: int, data: SeatMoveIn) -> dict[str, Any]:
+def add_seat_move(ctx: Ctx, bid: FromPath[int], data: JSONBody[SeatMoveIn]) -> dict[str, Any]:
     return _done(
         ctx,
         seat_move.move_seat(
@@ -103,7 +104,7 @@ class HandInIn:
 
 
 @post("/api/v1/batches/{bid:int}/hand-ins", guards=[signed_in], sync_to_thread=True, status_code=201)
-def add_hand_in(ctx: Ctx, bid: int, data: HandInIn) -> dict[str, Any]:
+def add_hand_in(ctx: Ctx, bid: FromPath[int], data: JSONBody[HandInIn]) -> dict[str, Any]:
     return _done(
         ctx, hand_in.note_hand_in(ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id, data.session_id)
     )
@@ -113,7 +114,7 @@ RECORD = "/api/v1/batches/{bid:int}/sessions/{sid:int}/rooms/{room_code:str}/rec
 
 
 @get(RECORD, guards=[signed_in], sync_to_thread=True)
-def get_record(ctx: Ctx, bid: int, sid: int, room_code: str) -> dict[str, Any]:
+def get_record(ctx: Ctx, bid: FromPath[int], sid: FromPath[int], room_code: FromPath[str]) -> dict[str, Any]:
     return room_record.get_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code)
 
 
@@ -123,7 +124,9 @@ class RecordIn:
 
 
 @post(RECORD, guards=[signed_in], sync_to_thread=True, status_code=201)
-def produce_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: RecordIn | None = None) -> dict[str, Any]:
+def produce_record(
+    ctx: Ctx, bid: FromPath[int], sid: FromPath[int], room_code: FromPath[str], data: JSONBody[RecordIn | None] = None
+) -> dict[str, Any]:
     return _done(
         ctx,
         room_record.produce_record(
@@ -138,7 +141,9 @@ class ConfirmIn:
 
 
 @post(RECORD + "/confirm", guards=[signed_in], sync_to_thread=True, status_code=200)
-def confirm_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: ConfirmIn | None = None) -> dict[str, Any]:
+def confirm_record(
+    ctx: Ctx, bid: FromPath[int], sid: FromPath[int], room_code: FromPath[str], data: JSONBody[ConfirmIn | None] = None
+) -> dict[str, Any]:
     return _done(
         ctx,
         room_record.confirm_record(ctx.db, ctx.user, ctx.now, bid, sid, room_code, (data or ConfirmIn()).content_hash),
@@ -152,7 +157,9 @@ class AmendIn:
 
 
 @post(RECORD + "/amend", guards=[signed_in], sync_to_thread=True, status_code=201)
-def amend_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: AmendIn) -> dict[str, Any]:
+def amend_record(
+    ctx: Ctx, bid: FromPath[int], sid: FromPath[int], room_code: FromPath[str], data: JSONBody[AmendIn]
+) -> dict[str, Any]:
     return _done(
         ctx,
         room_record.amend_record(
@@ -162,7 +169,7 @@ def amend_record(ctx: Ctx, bid: int, sid: int, room_code: str, data: AmendIn) ->
 
 
 @get(RECORD + ".png", guards=[signed_in], sync_to_thread=True, media_type="image/png")
-def record_png(ctx: Ctx, bid: int, sid: int, room_code: str) -> Response:
+def record_png(ctx: Ctx, bid: FromPath[int], sid: FromPath[int], room_code: FromPath[str]) -> Response:
     """The record as archived (the latest amended version when there are amendments)."""
     from storage.blobs import Blob
 
@@ -180,7 +187,7 @@ class FindingIn:
 
 
 @post("/api/v1/batches/{bid:int}/supervision/findings", guards=[signed_in], sync_to_thread=True, status_code=201)
-def add_finding(ctx: Ctx, bid: int, data: FindingIn) -> dict[str, Any]:
+def add_finding(ctx: Ctx, bid: FromPath[int], data: JSONBody[FindingIn]) -> dict[str, Any]:
     return _done(ctx, supervision.add_finding(ctx.db, ctx.user, ctx.now, bid, data.area, data.text))
 
 
@@ -196,7 +203,7 @@ class ReportIn:
 
 
 @post("/api/v1/batches/{bid:int}/supervision/report", guards=[signed_in], sync_to_thread=True, status_code=201)
-def file_report(ctx: Ctx, bid: int, data: ReportIn) -> dict[str, Any]:
+def file_report(ctx: Ctx, bid: FromPath[int], data: JSONBody[ReportIn]) -> dict[str, Any]:
     sections = {
         a: getattr(data, a) for a in ("organisation", "eligibility", "questions_examiners", "rooms_equipment", "fees")
     }
@@ -209,7 +216,7 @@ def file_report(ctx: Ctx, bid: int, data: ReportIn) -> dict[str, Any]:
 
 
 @get("/api/v1/batches/{bid:int}/supervision", guards=[signed_in], sync_to_thread=True)
-def supervision_status(ctx: Ctx, bid: int) -> dict[str, Any]:
+def supervision_status(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     return supervision.supervision_status(ctx.db, ctx.user, ctx.now, bid)
 
 

@@ -38,6 +38,7 @@ from typing import Any
 import anyio
 from litestar import WebSocket, websocket
 from litestar.datastructures import State
+from litestar.params import FromPath
 from sqlalchemy import create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
@@ -335,7 +336,7 @@ class _Connection:
 
 
 @websocket("/ws/batches/{bid:int}")
-async def batch_feed(socket: WebSocket, bid: int) -> None:
+async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
     state = socket.app.state
     await socket.accept()
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from litestar import get
+from litestar.params import FromPath
 from litestar.response import Template
 from sqlmodel import select
 
@@ -51,7 +52,7 @@ def proctor_home(ctx: Ctx) -> Template:
 
 
 @get("/proctor/batches/{bid:int}", guards=[signed_in], sync_to_thread=True, include_in_schema=False)
-def dashboard(ctx: Ctx, bid: int) -> Template:
+def dashboard(ctx: Ctx, bid: FromPath[int]) -> Template:
     try:
         view = batch_view(ctx.db, ctx.user, bid)
     except Refusal as r:

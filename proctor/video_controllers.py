@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 from litestar.response import Template
 
 from examday.errors import Refusal
@@ -36,7 +37,7 @@ STATE_ZH = {"recording": "录像中", "offline": "掉线", "stale": "无新录�
 
 
 @post("/api/v1/hooks/recorder", sync_to_thread=True, status_code=200)
-def recorder_hook(ctx: Ctx, request: Request, body: bytes) -> dict[str, Any]:
+def recorder_hook(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
     """200 ``{status: "stored"|"duplicate", outcome, segment_id?, segment_state?}``; 401
     ``bad_signature``; 404 ``unknown_camera``; 409 ``ambiguous_camera`` or
     ``segment_already_finished``; 422 ``invalid_hook``; 503 ``video_store_unavailable`` when an
@@ -65,7 +66,9 @@ def _seconds(value: float | None, default: timedelta, name: str, upper: float) -
 
 
 @get("/api/v1/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True)
-def coverage(ctx: Ctx, bid: int, tolerance: float | None = None, margin: float | None = None) -> dict[str, Any]:
+def coverage(
+    ctx: Ctx, bid: FromPath[int], tolerance: FromQuery[float | None] = None, margin: FromQuery[float | None] = None
+) -> dict[str, Any]:
     return video.batch_coverage(
         ctx.db,
         ctx.user,
@@ -82,7 +85,7 @@ class VerifyIn:
 
 
 @post("/api/v1/batches/{bid:int}/coverage/verify", guards=office, sync_to_thread=True, status_code=200)
-def verify_files(ctx: Ctx, bid: int, data: VerifyIn | None = None) -> dict[str, Any]:
+def verify_files(ctx: Ctx, bid: FromPath[int], data: JSONBody[VerifyIn | None] = None) -> dict[str, Any]:
     return video.verify_segments(ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep))
 
 
@@ -90,7 +93,7 @@ def verify_files(ctx: Ctx, bid: int, data: VerifyIn | None = None) -> dict[str, 
 
 
 @get("/office/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True, include_in_schema=False)
-def coverage_page(ctx: Ctx, bid: int) -> Template:
+def coverage_page(ctx: Ctx, bid: FromPath[int]) -> Template:
     data = video.batch_coverage(ctx.db, ctx.user, bid, ctx.now)
     return Template(
         "coverage.html", context={"actor": ctx.user, "cov": data, "cause_zh": CAUSE_ZH, "state_zh": STATE_ZH}

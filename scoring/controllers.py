@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import MediaType, RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Template
 
 from examday.web import Ctx, requires_role, signed_in
@@ -45,13 +45,13 @@ class RubricIn:
 
 
 @put("/api/v1/batches/{bid:int}/rubrics/{part:str}", guards=ADMIN, sync_to_thread=True)
-def put_rubric(ctx: Ctx, bid: int, part: str, data: RubricIn) -> dict[str, Any]:
+def put_rubric(ctx: Ctx, bid: FromPath[int], part: FromPath[str], data: JSONBody[RubricIn]) -> dict[str, Any]:
     body = rubrics_service.set_rubric(ctx.db, ctx.user, ctx.now, bid, part, data.items)
     return body
 
 
 @get("/api/v1/batches/{bid:int}/rubrics/{part:str}", guards=[signed_in], sync_to_thread=True, opt=NO_AUTOLOCK)
-def get_rubric(ctx: Ctx, bid: int, part: str) -> dict[str, Any]:
+def get_rubric(ctx: Ctx, bid: FromPath[int], part: FromPath[str]) -> dict[str, Any]:
     batch_for_read(ctx.db, ctx.user, bid)
     return rubrics_service.rubric_body(bid, part, rubrics_service.load_items(ctx.db, bid, part))
 
@@ -64,13 +64,13 @@ class PanelIn:
 
 
 @post("/api/v1/batches/{bid:int}/panels", guards=ADMIN, sync_to_thread=True, status_code=201)
-def post_panel(ctx: Ctx, bid: int, data: PanelIn) -> dict[str, Any]:
+def post_panel(ctx: Ctx, bid: FromPath[int], data: JSONBody[PanelIn]) -> dict[str, Any]:
     body = panels_service.set_panel(ctx.db, ctx.user, ctx.now, bid, data.part, data.examiner_ids, data.chief_id)
     return body
 
 
 @get("/api/v1/batches/{bid:int}/panels", guards=[signed_in], sync_to_thread=True, opt=NO_AUTOLOCK)
-def get_panels(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
+def get_panels(ctx: Ctx, bid: FromPath[int]) -> list[dict[str, Any]]:
     batch = batch_for_read(ctx.db, ctx.user, bid)
     found = (panels_service.panel_body(ctx.db, batch, p) for p in batch.part_list())
     return [p for p in found if p is not None]
@@ -86,7 +86,7 @@ class EntryIn:
 
 
 @post("/api/v1/score-entries", guards=SCORER, sync_to_thread=True, status_code=201)
-def post_entry(ctx: Ctx, data: EntryIn) -> dict[str, Any]:
+def post_entry(ctx: Ctx, data: JSONBody[EntryIn]) -> dict[str, Any]:
     body = entries_service.submit_entry(
         ctx.db,
         ctx.user,
@@ -103,7 +103,7 @@ def post_entry(ctx: Ctx, data: EntryIn) -> dict[str, Any]:
 
 
 @get("/api/v1/batches/{bid:int}/scores", guards=[signed_in], sync_to_thread=True)
-def get_scores(ctx: Ctx, bid: int) -> dict[str, Any]:
+def get_scores(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     return results.scores_view(ctx.db, ctx.user, bid)
 
 
@@ -114,7 +114,7 @@ class TheoryUpload:
 
 @post("/api/v1/batches/{bid:int}/theory-scores", guards=ADMIN, sync_to_thread=True, status_code=201)
 def post_theory(
-    ctx: Ctx, bid: int, data: Annotated[TheoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)]
+    ctx: Ctx, bid: FromPath[int], data: Annotated[TheoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
     raw = data.file.file.read()
     body = theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, data.file.filename or "", raw)
@@ -129,7 +129,7 @@ class AbsenceIn:
 
 
 @post("/api/v1/batches/{bid:int}/absences", guards=ADMIN, sync_to_thread=True, status_code=201)
-def post_absence(ctx: Ctx, bid: int, data: AbsenceIn) -> dict[str, Any]:
+def post_absence(ctx: Ctx, bid: FromPath[int], data: JSONBody[AbsenceIn]) -> dict[str, Any]:
     body = absence_service.mark_absent(ctx.db, ctx.user, ctx.now, bid, data.candidate_id, data.part, data.note)
     return body
 
@@ -146,18 +146,20 @@ class ArbitrationIn:
     sync_to_thread=True,
     status_code=200,
 )
-def post_arbitration(ctx: Ctx, bid: int, candidate_id: int, part: str, data: ArbitrationIn) -> dict[str, Any]:
+def post_arbitration(
+    ctx: Ctx, bid: FromPath[int], candidate_id: FromPath[int], part: FromPath[str], data: JSONBody[ArbitrationIn]
+) -> dict[str, Any]:
     body = arbitration_service.arbitrate(ctx.db, ctx.user, ctx.now, bid, candidate_id, part, data.action, data.reason)
     return body
 
 
 @get("/api/v1/batches/{bid:int}/arbitrations", guards=[signed_in], sync_to_thread=True)
-def get_arbitrations(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
+def get_arbitrations(ctx: Ctx, bid: FromPath[int]) -> list[dict[str, Any]]:
     return arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
 
 
 @post("/api/v1/batches/{bid:int}/publicity", guards=ADMIN, sync_to_thread=True, status_code=201)
-def post_publicity(ctx: Ctx, bid: int) -> dict[str, Any]:
+def post_publicity(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     body = publicity_service.start_publicity(ctx.db, ctx.user, ctx.now, bid)
     return body
 
@@ -168,7 +170,7 @@ def _wants_html(request: Request) -> bool:
 
 
 @get("/public/batches/{bid:int}/publicity", sync_to_thread=True)
-def public_publicity(ctx: Ctx, request: Request, bid: int) -> Any:
+def public_publicity(ctx: Ctx, request: Request, bid: FromPath[int]) -> Any:
     body = public.public_view(ctx.db, bid)
     if _wants_html(request):
         return Template("publicity_public.html", context={"p": body, "actor": None}, media_type=MediaType.HTML)
@@ -176,7 +178,7 @@ def public_publicity(ctx: Ctx, request: Request, bid: int) -> Any:
 
 
 @get("/public/batches/{bid:int}/publicity.html", sync_to_thread=True, include_in_schema=False)
-def public_publicity_html(ctx: Ctx, bid: int) -> Template:
+def public_publicity_html(ctx: Ctx, bid: FromPath[int]) -> Template:
     return Template("publicity_public.html", context={"p": public.public_view(ctx.db, bid), "actor": None})
 
 
@@ -189,7 +191,7 @@ class ObjectionIn:
 
 
 @post("/api/v1/batches/{bid:int}/objections", guards=ADMIN, sync_to_thread=True, status_code=201)
-def post_objection(ctx: Ctx, bid: int, data: ObjectionIn) -> dict[str, Any]:
+def post_objection(ctx: Ctx, bid: FromPath[int], data: JSONBody[ObjectionIn]) -> dict[str, Any]:
     body = objections_service.raise_objection(
         ctx.db, ctx.user, ctx.now, bid, data.candidate_id, data.part, data.reason, data.raised_by
     )
@@ -197,7 +199,7 @@ def post_objection(ctx: Ctx, bid: int, data: ObjectionIn) -> dict[str, Any]:
 
 
 @get("/api/v1/batches/{bid:int}/objections", guards=[signed_in], sync_to_thread=True)
-def get_objections(ctx: Ctx, bid: int) -> list[dict[str, Any]]:
+def get_objections(ctx: Ctx, bid: FromPath[int]) -> list[dict[str, Any]]:
     return objections_service.list_objections(ctx.db, ctx.user, bid)
 
 
@@ -209,19 +211,19 @@ class ResolveIn:
 
 
 @post("/api/v1/objections/{oid:int}/resolve", guards=ADMIN, sync_to_thread=True, status_code=200)
-def post_resolve(ctx: Ctx, oid: int, data: ResolveIn) -> dict[str, Any]:
+def post_resolve(ctx: Ctx, oid: FromPath[int], data: JSONBody[ResolveIn]) -> dict[str, Any]:
     body = objections_service.resolve_objection(ctx.db, ctx.user, ctx.now, oid, data.decision, data.reason, data.part)
     return body
 
 
 @post("/api/v1/batches/{bid:int}/lock", guards=ADMIN, sync_to_thread=True, status_code=200, opt=NO_AUTOLOCK)
-def post_lock(ctx: Ctx, bid: int) -> dict[str, Any]:
+def post_lock(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     body = lock_service.lock_batch(ctx.db, ctx.user, ctx.now, bid)
     return body
 
 
 @get("/api/v1/batches/{bid:int}/seal", guards=[signed_in], sync_to_thread=True)
-def get_seal(ctx: Ctx, bid: int) -> dict[str, Any]:
+def get_seal(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     batch = batch_for_read(ctx.db, ctx.user, bid)
     seal = lock_service.seal_of(ctx.db, batch.id)
     return {"batch_id": batch.id, "status": batch.status, "seal": lock_service.seal_body(seal) if seal else None}
@@ -232,12 +234,12 @@ def _file(content: bytes, media_type: str, name: str) -> Response:
 
 
 @get("/api/v1/batches/{bid:int}/results.csv", guards=[signed_in], sync_to_thread=True)
-def results_csv(ctx: Ctx, bid: int) -> Response:
+def results_csv(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _file(exports.results_csv(ctx.db, ctx.user, bid), "text/csv; charset=utf-8", f"batch-{bid}-results.csv")
 
 
 @get("/api/v1/batches/{bid:int}/results.xlsx", guards=[signed_in], sync_to_thread=True)
-def results_xlsx(ctx: Ctx, bid: int) -> Response:
+def results_xlsx(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _file(
         exports.results_xlsx(ctx.db, ctx.user, bid),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -255,7 +257,7 @@ class CertificatesIn:
 
 
 @post("/api/v1/batches/{bid:int}/certificates", guards=ADMIN, sync_to_thread=True, status_code=201)
-def post_certificates(ctx: Ctx, bid: int, data: CertificatesIn) -> dict[str, Any]:
+def post_certificates(ctx: Ctx, bid: FromPath[int], data: JSONBody[CertificatesIn]) -> dict[str, Any]:
     body = certificates_service.issue_certificates(
         ctx.db,
         ctx.user,
@@ -271,12 +273,12 @@ def post_certificates(ctx: Ctx, bid: int, data: CertificatesIn) -> dict[str, Any
 
 
 @get("/api/v1/batches/{bid:int}/certificates", guards=[signed_in], sync_to_thread=True)
-def get_certificates(ctx: Ctx, bid: int) -> dict[str, Any]:
+def get_certificates(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     return certificates_service.certificate_data(ctx.db, ctx.user, bid)
 
 
 @get("/api/v1/batches/{bid:int}/certificates.csv", guards=[signed_in], sync_to_thread=True)
-def get_certificates_csv(ctx: Ctx, bid: int) -> Response:
+def get_certificates_csv(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _file(
         certificates_service.certificates_csv(ctx.db, ctx.user, bid),
         "text/csv; charset=utf-8",

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import select
 
@@ -110,7 +110,7 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
 
 
 @get("/office/batches/{bid:int}/scores", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def scores_page(ctx: Ctx, bid: int, done: str | None = None) -> Template:
+def scores_page(ctx: Ctx, bid: FromPath[int], done: FromQuery[str | None] = None) -> Template:
     return _page(ctx, bid, DONE.get(done or ""))
 
 
@@ -138,7 +138,7 @@ def rubric_lines(text: str) -> list[dict[str, str]]:
 
 
 @post("/office/batches/{bid:int}/scores/rubric", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def rubric_submit(ctx: Ctx, bid: int, data: Form) -> Response:
+def rubric_submit(ctx: Ctx, bid: FromPath[int], data: Form) -> Response:
     return _act(
         ctx,
         bid,
@@ -155,7 +155,7 @@ def _ints(raw: Any) -> list[int]:
 
 
 @post("/office/batches/{bid:int}/scores/panel", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def panel_submit(ctx: Ctx, bid: int, data: Form) -> Response:
+def panel_submit(ctx: Ctx, bid: FromPath[int], data: Form) -> Response:
     chief = _ints(data.get("chief"))
     return _act(
         ctx,
@@ -180,7 +180,7 @@ class TheoryForm:
 
 @post("/office/batches/{bid:int}/scores/theory", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
 def theory_submit(
-    ctx: Ctx, bid: int, data: Annotated[TheoryForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+    ctx: Ctx, bid: FromPath[int], data: Annotated[TheoryForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Response:
     def run() -> None:
         content, filename = read_upload(data.file)
@@ -190,12 +190,12 @@ def theory_submit(
 
 
 @post("/office/batches/{bid:int}/scores/publicity", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def publicity_submit(ctx: Ctx, bid: int) -> Response:
+def publicity_submit(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _act(ctx, bid, lambda: publicity_service.start_publicity(ctx.db, ctx.user, ctx.now, bid), "publicity")
 
 
 @post("/office/batches/{bid:int}/scores/objections", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def objection_submit(ctx: Ctx, bid: int, data: Form) -> Response:
+def objection_submit(ctx: Ctx, bid: FromPath[int], data: Form) -> Response:
     candidate = _ints(data.get("candidate_id"))
     return _act(
         ctx,
@@ -220,7 +220,7 @@ def objection_submit(ctx: Ctx, bid: int, data: Form) -> Response:
     sync_to_thread=True,
     include_in_schema=False,
 )
-def resolve_submit(ctx: Ctx, bid: int, oid: int, data: Form) -> Response:
+def resolve_submit(ctx: Ctx, bid: FromPath[int], oid: FromPath[int], data: Form) -> Response:
     def run() -> None:
         found = [o for o in objections_service.list_objections(ctx.db, ctx.user, bid) if o["id"] == oid]
         if not found:  # the objection is settled on its own batch's page only
@@ -233,7 +233,7 @@ def resolve_submit(ctx: Ctx, bid: int, oid: int, data: Form) -> Response:
 
 
 @post("/office/batches/{bid:int}/scores/lock", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
-def lock_submit(ctx: Ctx, bid: int) -> Response:
+def lock_submit(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _act(ctx, bid, lambda: lock_service.lock_batch(ctx.db, ctx.user, ctx.now, bid), "locked")
 
 

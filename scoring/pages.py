@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from examday.accounts.models import Account
@@ -80,7 +80,7 @@ def pin_submit(ctx: Ctx, data: Form) -> Response:
 
 
 @get("/evaluate/{bid:int}/{part:str}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
-def evaluate_part(ctx: Ctx, bid: int, part: str) -> Template:
+def evaluate_part(ctx: Ctx, bid: FromPath[int], part: FromPath[str]) -> Template:
     batch = batch_for_read(ctx.db, ctx.user, bid)
     rows = worklist.my_candidates(ctx.db, ctx.user, batch, part)
     return Template("evaluate_part.html", context=_ctx(ctx, batch=batch, part=part, rows=rows))
@@ -92,7 +92,7 @@ def _entry_page(ctx: Ctx, bid: int, part: str, cid: int, **extra: Any) -> dict[s
 
 
 @get("/evaluate/{bid:int}/{part:str}/{cid:int}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
-def entry_page(ctx: Ctx, bid: int, part: str, cid: int) -> Template:
+def entry_page(ctx: Ctx, bid: FromPath[int], part: FromPath[str], cid: FromPath[int]) -> Template:
     return Template("evaluate_entry.html", context=_entry_page(ctx, bid, part, cid))
 
 
@@ -103,7 +103,7 @@ def entry_page(ctx: Ctx, bid: int, part: str, cid: int) -> Template:
     include_in_schema=False,
     status_code=200,
 )
-def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Response:
+def entry_submit(ctx: Ctx, bid: FromPath[int], part: FromPath[str], cid: FromPath[int], data: Form) -> Response:
     form = worklist.entry_form(ctx.db, ctx.user, bid, part, cid)
     typed = {item.code: str(data.get(f"item-{i}", "")).strip() for i, item in enumerate(form["items"])}
 
@@ -132,7 +132,7 @@ def entry_submit(ctx: Ctx, bid: int, part: str, cid: int, data: Form) -> Respons
 
 
 @get("/evaluate/{bid:int}/arbitration", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
-def arbitration_page(ctx: Ctx, bid: int) -> Template:
+def arbitration_page(ctx: Ctx, bid: FromPath[int]) -> Template:
     batch = load_batch(ctx.db, bid)
     items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
     return Template("evaluate_arbitration.html", context=_ctx(ctx, batch=batch, items=items, done=None, error=None))
@@ -145,7 +145,7 @@ def arbitration_page(ctx: Ctx, bid: int) -> Template:
     include_in_schema=False,
     status_code=200,
 )
-def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> Response:
+def arbitration_submit(ctx: Ctx, bid: FromPath[int], cid: FromPath[int], part: FromPath[str], data: Form) -> Response:
     def page(done: Any = None, error: Refusal | None = None) -> Template:
         batch = load_batch(ctx.db, bid)
         items = arbitration_service.open_arbitrations(ctx.db, ctx.user, bid)
@@ -164,7 +164,7 @@ def arbitration_submit(ctx: Ctx, bid: int, cid: int, part: str, data: Form) -> R
 
 
 @get("/evaluate/{bid:int}/results", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
-def results_page(ctx: Ctx, bid: int) -> Template:
+def results_page(ctx: Ctx, bid: FromPath[int]) -> Template:
     """The chief's view of the panel's outcome; colleagues' entries show once a part is complete (R-SCORE-1)."""
     batch = batch_for_read(ctx.db, ctx.user, bid)
     return Template(
@@ -180,7 +180,7 @@ def results_page(ctx: Ctx, bid: int) -> Template:
 
 
 @get("/evaluate/{bid:int}", guards=SCORERS, sync_to_thread=True, include_in_schema=False)
-def evaluate_batch(bid: int) -> Redirect:
+def evaluate_batch(bid: FromPath[int]) -> Redirect:
     return Redirect("/evaluate")
 
 

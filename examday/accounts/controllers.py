@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 
 from examday.accounts.services import accounts as service
@@ -42,7 +42,7 @@ class AccountIn:
 
 
 @post("/api/v1/accounts", guards=[requires_role("admin")], sync_to_thread=True, status_code=201)
-def add_account(ctx: Ctx, data: AccountIn) -> dict[str, Any]:
+def add_account(ctx: Ctx, data: JSONBody[AccountIn]) -> dict[str, Any]:
     acc = service.create_account(
         ctx.db,
         ctx.user,
@@ -64,7 +64,7 @@ class TokenIn:
 
 
 @post("/api/v1/tokens/revoke", guards=[signed_in], sync_to_thread=True, status_code=200)
-def revoke(ctx: Ctx, data: TokenIn) -> dict[str, str]:
+def revoke(ctx: Ctx, data: JSONBody[TokenIn]) -> dict[str, str]:
     service.revoke_token(ctx.db, data.token, ctx.user, ctx.now)
     return {"status": "revoked"}
 
@@ -75,7 +75,7 @@ class PinIn:
 
 
 @post("/api/v1/me/pin", guards=[requires_role("evaluator", "chief")], sync_to_thread=True, status_code=200)
-def set_pin(ctx: Ctx, data: PinIn) -> dict[str, str]:
+def set_pin(ctx: Ctx, data: JSONBody[PinIn]) -> dict[str, str]:
     from examday.accounts.models import Account
 
     service.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), data.pin, ctx.now)
@@ -83,7 +83,7 @@ def set_pin(ctx: Ctx, data: PinIn) -> dict[str, str]:
 
 
 @get("/login", sync_to_thread=False, include_in_schema=False)
-def login_page(next: str = "/") -> Template:
+def login_page(next: FromQuery[str] = "/") -> Template:
     return Template("login.html", context={"next": next if next.startswith("/") else "/", "error": None})
 
 

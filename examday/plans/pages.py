@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import select
 
@@ -109,7 +109,7 @@ def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None,
 
 
 @get("/office/batches", guards=readers, sync_to_thread=True, include_in_schema=False)
-def batches_page(ctx: Ctx, iid: int | None = None) -> Template:
+def batches_page(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
     return _list_page(ctx, iid=iid)
 
 
@@ -230,7 +230,9 @@ def _batch_page(ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | 
 
 
 @get("/office/batches/{bid:int}", guards=readers, sync_to_thread=True, include_in_schema=False)
-def batch_page(ctx: Ctx, bid: int, imported: int | None = None, done: str | None = None) -> Template:
+def batch_page(
+    ctx: Ctx, bid: FromPath[int], imported: FromQuery[int | None] = None, done: FromQuery[str | None] = None
+) -> Template:
     notice = None
     if imported is not None:
         notice = (f"已导入 {imported} 名考生", f"{imported} candidates imported.")
@@ -277,7 +279,7 @@ class UploadForm:
     request_max_body_size=20 * 1024 * 1024,
 )
 def import_page(
-    ctx: Ctx, bid: int, data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+    ctx: Ctx, bid: FromPath[int], data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Response:
     def run() -> dict[str, Any]:
         content, filename = read_upload(data.file)
@@ -292,7 +294,7 @@ def import_page(
 
 
 @post("/office/batches/{bid:int}/eligibility", guards=office_only, sync_to_thread=True, include_in_schema=False)
-def eligibility_page(ctx: Ctx, bid: int) -> Response:
+def eligibility_page(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _act(
         ctx,
         bid,
@@ -302,12 +304,12 @@ def eligibility_page(ctx: Ctx, bid: int) -> Response:
 
 
 @post("/office/batches/{bid:int}/file", guards=office_only, sync_to_thread=True, include_in_schema=False)
-def file_page(ctx: Ctx, bid: int) -> Response:
+def file_page(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _act(ctx, bid, lambda: filing_service.file_plan(ctx.db, ctx.user, ctx.now, bid), "filed", "plan_filed")
 
 
 @post("/office/batches/{bid:int}/withdraw", guards=office_only, sync_to_thread=True, include_in_schema=False)
-def withdraw_page(ctx: Ctx, bid: int) -> Response:
+def withdraw_page(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _act(
         ctx, bid, lambda: filing_service.withdraw_plan(ctx.db, ctx.user, ctx.now, bid), "withdrawn", "plan_withdrawn"
     )

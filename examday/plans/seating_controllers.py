@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from litestar import Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
 from examday.errors import Refusal
@@ -63,14 +63,14 @@ class SeatingIn:
 
 
 @post("/api/v1/batches/{bid:int}/seating", guards=admin_only, sync_to_thread=True, status_code=200)
-def allocate_seats(ctx: Ctx, bid: int, data: SeatingIn | None = None) -> dict[str, Any]:
+def allocate_seats(ctx: Ctx, bid: FromPath[int], data: JSONBody[SeatingIn | None] = None) -> dict[str, Any]:
     data = data or SeatingIn()
     result = seating.run_seating(ctx.db, ctx.user, ctx.now, bid, data.seed, data.blocked, ctx.state.settings.secret_key)
     return _announce(ctx, bid, result)
 
 
 @get("/api/v1/batches/{bid:int}/seating", guards=seat_readers, sync_to_thread=True)
-def get_seating(ctx: Ctx, bid: int, part: str = "theory") -> list[dict[str, Any]]:
+def get_seating(ctx: Ctx, bid: FromPath[int], part: FromQuery[str] = "theory") -> list[dict[str, Any]]:
     return seating.list_seating(ctx.db, ctx.user, bid, part)
 
 
@@ -79,7 +79,7 @@ def get_seating(ctx: Ctx, bid: int, part: str = "theory") -> list[dict[str, Any]
     guards=[requires_role("admin", "supervisor", "centre")],
     sync_to_thread=True,
 )
-def check_seating(ctx: Ctx, bid: int) -> dict[str, Any]:
+def check_seating(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     """Re-derive the latest allocation from its recorded seed (R-SEAT-1)."""
     batch = batch_for_read(ctx.db, ctx.user, bid)
     return seating.rederive(ctx.db, batch) or {"run_id": None, "seed": None, "matches": None}
@@ -92,7 +92,7 @@ class DropIn:
 
 
 @post("/api/v1/batches/{bid:int}/rooms/{room_code:str}/drop", guards=admin_only, sync_to_thread=True, status_code=200)
-def drop_room(ctx: Ctx, bid: int, room_code: str, data: DropIn) -> dict[str, Any]:
+def drop_room(ctx: Ctx, bid: FromPath[int], room_code: FromPath[str], data: JSONBody[DropIn]) -> dict[str, Any]:
     result = seating.drop_room(ctx.db, ctx.user, ctx.now, bid, room_code, data.reason, data.seed)
     return _announce(ctx, bid, result)
 
@@ -103,7 +103,7 @@ class StationsIn:
 
 
 @post("/api/v1/batches/{bid:int}/stations", guards=admin_only, sync_to_thread=True, status_code=200)
-def draw_stations(ctx: Ctx, bid: int, data: StationsIn | None = None) -> dict[str, Any]:
+def draw_stations(ctx: Ctx, bid: FromPath[int], data: JSONBody[StationsIn | None] = None) -> dict[str, Any]:
     result = seating.draw_batch_stations(ctx.db, ctx.user, ctx.now, bid, (data or StationsIn()).seed)
     return _announce(ctx, bid, result)
 
@@ -125,7 +125,7 @@ def _paper(ctx: Ctx, bid: int, room_code: str, paper: str) -> Response:
     sync_to_thread=True,
     media_type="image/png",
 )
-def room_chart(ctx: Ctx, bid: int, room_code: str) -> Response:
+def room_chart(ctx: Ctx, bid: FromPath[int], room_code: FromPath[str]) -> Response:
     return _paper(ctx, bid, room_code, "chart")
 
 
@@ -135,7 +135,7 @@ def room_chart(ctx: Ctx, bid: int, room_code: str) -> Response:
     sync_to_thread=True,
     media_type="image/png",
 )
-def room_door_list(ctx: Ctx, bid: int, room_code: str) -> Response:
+def room_door_list(ctx: Ctx, bid: FromPath[int], room_code: FromPath[str]) -> Response:
     return _paper(ctx, bid, room_code, "door-list")
 
 
@@ -145,7 +145,7 @@ def room_door_list(ctx: Ctx, bid: int, room_code: str) -> Response:
     sync_to_thread=True,
     media_type="image/png",
 )
-def room_signin_sheet(ctx: Ctx, bid: int, room_code: str) -> Response:
+def room_signin_sheet(ctx: Ctx, bid: FromPath[int], room_code: FromPath[str]) -> Response:
     return _paper(ctx, bid, room_code, "signin-sheet")
 
 
@@ -153,7 +153,7 @@ def room_signin_sheet(ctx: Ctx, bid: int, room_code: str) -> Response:
 
 
 @get("/api/v1/candidates/{cid:int}/ticket.png", guards=admin_only, sync_to_thread=True, media_type="image/png")
-def ticket_png(ctx: Ctx, cid: int) -> Response:
+def ticket_png(ctx: Ctx, cid: FromPath[int]) -> Response:
     view = tickets.ticket_view(ctx.db, ctx.user, ctx.now, cid, ctx.state.settings.secret_key, ctx.state.blobs)
     # Committed before drawing, on purpose: the ticket is issued on first request, and the drawing
     # must not hold the transaction (on SQLite a write lock) open.
@@ -162,7 +162,7 @@ def ticket_png(ctx: Ctx, cid: int) -> Response:
 
 
 @get("/api/v1/batches/{bid:int}/tickets.pdf", guards=admin_only, sync_to_thread=True, media_type="application/pdf")
-def tickets_pdf(ctx: Ctx, bid: int) -> Response:
+def tickets_pdf(ctx: Ctx, bid: FromPath[int]) -> Response:
     views = tickets.batch_views(ctx.db, ctx.user, ctx.now, bid, ctx.state.settings.secret_key, ctx.state.blobs)
     # Committed before drawing, on purpose: a thousand tickets take seconds to draw, never inside
     # the transaction (on SQLite a write lock); tickets issued on first request are kept.
@@ -176,7 +176,7 @@ def tickets_pdf(ctx: Ctx, bid: int) -> Response:
 
 
 @post("/api/v1/candidates/{cid:int}/ticket/reissue", guards=admin_only, sync_to_thread=True, status_code=200)
-def reissue_ticket(ctx: Ctx, cid: int) -> dict[str, Any]:
+def reissue_ticket(ctx: Ctx, cid: FromPath[int]) -> dict[str, Any]:
     return tickets.reissue(ctx.db, ctx.user, ctx.now, cid, ctx.state.settings.secret_key)
 
 
@@ -193,7 +193,7 @@ class PhotoForm:
     request_max_body_size=6 * 1024 * 1024,
 )
 def upload_photo(
-    ctx: Ctx, cid: int, data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+    ctx: Ctx, cid: FromPath[int], data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
     content, _ = read_upload(data.file)
     return tickets.put_photo(ctx.db, ctx.user, ctx.now, cid, content, ctx.state.blobs)
@@ -205,7 +205,7 @@ def upload_photo(
     sync_to_thread=True,
     media_type="image/jpeg",
 )
-def candidate_photo(ctx: Ctx, cid: int) -> Response:
+def candidate_photo(ctx: Ctx, cid: FromPath[int]) -> Response:
     return blob_response(ctx, tickets.candidate_photo(ctx.db, ctx.user, cid))
 
 
@@ -213,12 +213,12 @@ def candidate_photo(ctx: Ctx, cid: int) -> Response:
 
 
 @get("/api/v1/institutions/{iid:int}/ticket-keys", guards=key_readers, sync_to_thread=True)
-def ticket_keys(ctx: Ctx, iid: int) -> dict[str, Any]:
+def ticket_keys(ctx: Ctx, iid: FromPath[int]) -> dict[str, Any]:
     return tickets.ticket_keys(ctx.db, ctx.user, iid)
 
 
 @post("/api/v1/institutions/{iid:int}/ticket-keys/rotate", guards=admin_only, sync_to_thread=True, status_code=200)
-def rotate_key(ctx: Ctx, iid: int) -> dict[str, Any]:
+def rotate_key(ctx: Ctx, iid: FromPath[int]) -> dict[str, Any]:
     return tickets.rotate_key(ctx.db, ctx.user, ctx.now, iid)
 
 
@@ -233,7 +233,9 @@ class RevokeIn:
     sync_to_thread=True,
     status_code=200,
 )
-def revoke_key(ctx: Ctx, iid: int, kid: str, data: RevokeIn | None = None) -> dict[str, Any]:
+def revoke_key(
+    ctx: Ctx, iid: FromPath[int], kid: FromPath[str], data: JSONBody[RevokeIn | None] = None
+) -> dict[str, Any]:
     return tickets.revoke_key(
         ctx.db, ctx.user, ctx.now, iid, kid, bool(data and data.reissue), ctx.state.settings.secret_key
     )
@@ -268,7 +270,7 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
 
 
 @get("/office/batches/{bid:int}/seating", guards=page_readers, sync_to_thread=True, include_in_schema=False)
-def seating_page(ctx: Ctx, bid: int, done: str | None = None) -> Template:
+def seating_page(ctx: Ctx, bid: FromPath[int], done: FromQuery[str | None] = None) -> Template:
     return _page(ctx, bid, DONE.get(done or ""))
 
 
@@ -317,7 +319,7 @@ class RunForm:
 
 
 @post("/office/batches/{bid:int}/seating/run", guards=admin_only, sync_to_thread=True, include_in_schema=False)
-def run_page(ctx: Ctx, bid: int, data: Annotated[RunForm, FORM]) -> Response:
+def run_page(ctx: Ctx, bid: FromPath[int], data: Annotated[RunForm, FORM]) -> Response:
     return _act(
         ctx,
         bid,
@@ -335,7 +337,7 @@ class DropForm:
 
 
 @post("/office/batches/{bid:int}/seating/drop", guards=admin_only, sync_to_thread=True, include_in_schema=False)
-def drop_page(ctx: Ctx, bid: int, data: Annotated[DropForm, FORM]) -> Response:
+def drop_page(ctx: Ctx, bid: FromPath[int], data: Annotated[DropForm, FORM]) -> Response:
     return _act(
         ctx,
         bid,
@@ -350,7 +352,7 @@ class StationsForm:
 
 
 @post("/office/batches/{bid:int}/seating/stations", guards=admin_only, sync_to_thread=True, include_in_schema=False)
-def stations_page(ctx: Ctx, bid: int, data: Annotated[StationsForm, FORM]) -> Response:
+def stations_page(ctx: Ctx, bid: FromPath[int], data: Annotated[StationsForm, FORM]) -> Response:
     return _act(
         ctx, bid, lambda: seating.draw_batch_stations(ctx.db, ctx.user, ctx.now, bid, _seed(data.seed)), "stations"
     )

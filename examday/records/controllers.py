@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from examday.clock import CST
 from examday.records import holds
@@ -31,24 +32,24 @@ class ReleaseIn:
 
 
 @post("/api/v1/holds", guards=office, sync_to_thread=True, status_code=201)
-def place_hold(ctx: Ctx, data: HoldIn) -> dict[str, Any]:
+def place_hold(ctx: Ctx, data: JSONBody[HoldIn]) -> dict[str, Any]:
     hold = holds.place_hold(ctx.db, ctx.user, data.object_type, data.object_id, data.reason, ctx.now)
     return holds.hold_body(hold)
 
 
 @post("/api/v1/holds/{hid:int}/release", guards=office, sync_to_thread=True, status_code=200)
-def release_hold(ctx: Ctx, hid: int, data: ReleaseIn) -> dict[str, Any]:
+def release_hold(ctx: Ctx, hid: FromPath[int], data: JSONBody[ReleaseIn]) -> dict[str, Any]:
     hold = holds.release_hold(ctx.db, ctx.user, hid, data.reason, ctx.now)
     return holds.hold_body(hold)
 
 
 @get("/api/v1/holds", guards=office, sync_to_thread=True)
-def list_holds(ctx: Ctx, active: bool = True) -> list[dict[str, Any]]:
+def list_holds(ctx: Ctx, active: FromQuery[bool] = True) -> list[dict[str, Any]]:
     return [holds.hold_body(h) for h in holds.list_holds(ctx.db, ctx.user, active_only=active)]
 
 
 @get("/api/v1/retention", guards=office, sync_to_thread=True)
-def retention(ctx: Ctx, limit: int = 50) -> dict[str, Any]:
+def retention(ctx: Ctx, limit: FromQuery[int] = 50) -> dict[str, Any]:
     """What a purge would delete now, the holds in force and the alerts (R-ARCH-1, R-VIDEO-1)."""
     actor = ctx.user
     scope = None if actor.is_installation_admin else actor.institution_id

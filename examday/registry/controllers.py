@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from litestar import get, post
+from litestar.params import FromPath, JSONBody
 
 from examday import calendar_notices
 from examday.registry.services import institutions, rooms, staff
@@ -42,7 +43,7 @@ class InstitutionIn:
 
 
 @post("/api/v1/institutions", guards=[requires_role("admin", "centre")], sync_to_thread=True, status_code=201)
-def create_institution(ctx: Ctx, data: InstitutionIn) -> dict[str, Any]:
+def create_institution(ctx: Ctx, data: JSONBody[InstitutionIn]) -> dict[str, Any]:
     inst = institutions.create_institution(
         ctx.db,
         ctx.user,
@@ -67,7 +68,7 @@ def list_institutions(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @get("/api/v1/institutions/{iid:int}", guards=[signed_in], sync_to_thread=True)
-def get_institution(ctx: Ctx, iid: int) -> dict[str, Any]:
+def get_institution(ctx: Ctx, iid: FromPath[int]) -> dict[str, Any]:
     inst = institutions.get_institution(ctx.db, ctx.user, iid)
     return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
 
@@ -82,7 +83,7 @@ class FilingChangeIn:
 
 
 @post("/api/v1/institutions/{iid:int}/filing", guards=[signed_in], sync_to_thread=True, status_code=200)
-def change_filing(ctx: Ctx, iid: int, data: FilingChangeIn) -> dict[str, Any]:
+def change_filing(ctx: Ctx, iid: FromPath[int], data: JSONBody[FilingChangeIn]) -> dict[str, Any]:
     institutions.change_filing(
         ctx.db, ctx.user, ctx.now, iid, data.action, data.reason, data.number, data.valid_from, data.valid_until
     )
@@ -108,7 +109,7 @@ class RoomIn:
 
 
 @post("/api/v1/institutions/{iid:int}/rooms", guards=[signed_in], sync_to_thread=True, status_code=201)
-def add_room(ctx: Ctx, iid: int, data: RoomIn) -> dict[str, Any]:
+def add_room(ctx: Ctx, iid: FromPath[int], data: JSONBody[RoomIn]) -> dict[str, Any]:
     room = rooms.add_room(
         ctx.db,
         ctx.user,
@@ -126,7 +127,7 @@ def add_room(ctx: Ctx, iid: int, data: RoomIn) -> dict[str, Any]:
 
 
 @get("/api/v1/institutions/{iid:int}/rooms", guards=[signed_in], sync_to_thread=True)
-def list_rooms(ctx: Ctx, iid: int) -> list[dict[str, Any]]:
+def list_rooms(ctx: Ctx, iid: FromPath[int]) -> list[dict[str, Any]]:
     return rooms.list_rooms(ctx.db, ctx.user, iid)
 
 
@@ -145,7 +146,7 @@ class StaffIn:
 
 
 @post("/api/v1/institutions/{iid:int}/staff", guards=[signed_in], sync_to_thread=True, status_code=201)
-def add_staff(ctx: Ctx, iid: int, data: StaffIn) -> dict[str, Any]:
+def add_staff(ctx: Ctx, iid: FromPath[int], data: JSONBody[StaffIn]) -> dict[str, Any]:
     s = staff.add_staff(
         ctx.db,
         ctx.user,
@@ -166,7 +167,7 @@ def add_staff(ctx: Ctx, iid: int, data: StaffIn) -> dict[str, Any]:
 
 
 @get("/api/v1/institutions/{iid:int}/staff", guards=[signed_in], sync_to_thread=True)
-def list_staff(ctx: Ctx, iid: int) -> list[dict[str, Any]]:
+def list_staff(ctx: Ctx, iid: FromPath[int]) -> list[dict[str, Any]]:
     return staff.list_staff(ctx.db, ctx.user, iid, today_of(ctx.now))
 
 
@@ -180,7 +181,7 @@ class ConflictIn:
 
 
 @post("/api/v1/staff/{sid:int}/conflicts", guards=[signed_in], sync_to_thread=True, status_code=201)
-def declare_conflict(ctx: Ctx, sid: int, data: ConflictIn) -> dict[str, Any]:
+def declare_conflict(ctx: Ctx, sid: FromPath[int], data: JSONBody[ConflictIn]) -> dict[str, Any]:
     c = staff.declare_conflict(
         ctx.db, ctx.user, ctx.now, sid, data.kind, data.candidate_id, data.employer, data.training_org, data.note
     )
@@ -188,7 +189,7 @@ def declare_conflict(ctx: Ctx, sid: int, data: ConflictIn) -> dict[str, Any]:
 
 
 @get("/api/v1/staff/{sid:int}/conflicts", guards=[signed_in], sync_to_thread=True)
-def list_conflicts(ctx: Ctx, sid: int) -> list[dict[str, Any]]:
+def list_conflicts(ctx: Ctx, sid: FromPath[int]) -> list[dict[str, Any]]:
     return staff.list_conflicts(ctx.db, ctx.user, sid)
 
 
@@ -200,13 +201,13 @@ class NoticeIn:
 
 
 @post("/api/v1/calendar/notices", guards=[requires_role("admin")], sync_to_thread=True, status_code=201)
-def enter_notice(ctx: Ctx, data: NoticeIn) -> dict[str, Any]:
+def enter_notice(ctx: Ctx, data: JSONBody[NoticeIn]) -> dict[str, Any]:
     calendar_notices.enter_notice(ctx.db, ctx.user, data.year, data.holidays, data.workdays, ctx.now)
     return calendar_notices.year_view(ctx.db, data.year)
 
 
 @get("/api/v1/calendar/{year:int}", guards=[signed_in], sync_to_thread=True)
-def calendar_year(ctx: Ctx, year: int) -> dict[str, Any]:
+def calendar_year(ctx: Ctx, year: FromPath[int]) -> dict[str, Any]:
     return calendar_notices.year_view(ctx.db, year)
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.enums import MediaType, RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from examday.errors import Refusal, forbidden
@@ -61,7 +61,7 @@ def _base(ctx: Ctx, inst: Institution | None, **extra: Any) -> dict[str, Any]:
 
 
 @get("/office", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
-def office(ctx: Ctx, iid: int | None = None) -> Template:
+def office(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
     inst = _focus(ctx, iid)
     today = today_of(ctx.now)
     if inst is None:
@@ -85,7 +85,7 @@ def _rooms_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form:
 
 
 @get("/office/rooms", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
-def office_rooms(ctx: Ctx, iid: int | None = None) -> Template:
+def office_rooms(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
     inst = _focus(ctx, iid)
     if inst is None:
         return Redirect("/office")
@@ -158,7 +158,7 @@ def _staff_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form:
 
 
 @get("/office/staff", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
-def office_staff(ctx: Ctx, iid: int | None = None) -> Template:
+def office_staff(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
     inst = _focus(ctx, iid)
     if inst is None:
         return Redirect("/office")
