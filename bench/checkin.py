@@ -62,14 +62,14 @@ def seed(db_url: str, n: int, kiosks: int) -> tuple[list[dict], list[str]]:
 
     from examday.accounts.services.accounts import Passwords, create_account, issue_token
     from examday.actor import SYSTEM
-    from examday.app import package_routes
+    from examday.app import package_routers
     from examday.models import install_extras, metadata
     from examday.plans.models import Seat
     from examday.plans.tickets import current_ticket, issue_batch_tickets
     from storage.db import make_engine
     from tests import builders
 
-    package_routes()  # every package's tables on the metadata
+    package_routers()  # every package's tables on the metadata
     engine = make_engine(db_url)
     metadata.create_all(engine)
     install_extras(engine)

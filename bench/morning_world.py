@@ -59,7 +59,7 @@ def make_schema(base: str) -> tuple[str, str, callable]:
     ``examday serve`` (which migrates first) finds nothing to do."""
     from alembic import command
 
-    from examday.app import package_routes
+    from examday.app import package_routers
     from examday.models import install_extras, metadata
     from storage.db import alembic_config, make_engine
 
@@ -69,7 +69,7 @@ def make_schema(base: str) -> tuple[str, str, callable]:
     with admin.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    package_routes()  # every package's tables on the metadata
+    package_routers()  # every package's tables on the metadata
     engine = make_engine(url)
     metadata.create_all(engine)
     install_extras(engine)
