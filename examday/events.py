@@ -275,7 +275,7 @@ def make_event_bus(settings) -> EventBus:
 # event therefore always finds what the event says, and a refused request announces nothing.
 # The request's unit of work (``examday.web.provide_ctx``) publishes what committed.
 
-Queued = tuple[int, str, "str | None", dict[str, Any]]
+Queued = tuple[int, str, str | None, dict[str, Any]]
 
 _PENDING = "examday.events.pending"  # queued in the open transaction
 _COMMITTED = "examday.events.committed"  # its transaction committed: ready to publish
@@ -289,7 +289,7 @@ def queue_event(db: Any, batch_id: int, event: str, room_code: str | None = None
     db.info.setdefault(_PENDING, []).append((batch_id, event, room_code, data))
 
 
-def queue_events(db: Any, events: list[tuple[int, str, str | None, dict[str, Any]]]) -> None:
+def queue_events(db: Any, events: list[Queued]) -> None:
     """``queue_event`` for each ``(batch_id, event, room_code, data)``, in order."""
     for batch_id, event, room_code, data in events:
         queue_event(db, batch_id, event, room_code, **data)

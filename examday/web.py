@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from litestar import Request, Response
@@ -30,7 +30,7 @@ from sqlmodel import Session
 from examday.accounts.services import accounts
 from examday.actor import Actor
 from examday.errors import Refusal, forbidden
-from examday.events import committed_events, publish_all, queue_event
+from examday.events import Queued, committed_events, publish_all, queue_event
 
 log = logging.getLogger("examday.web")
 
@@ -110,7 +110,7 @@ class RequestContext:
         """A live event, published once this request's transaction commits (never if it rolls back)."""
         queue_event(self.db, batch_id, event, room_code, **data)
 
-    def queue_events(self, events: list[tuple[int, str, str | None, dict[str, Any]]]) -> None:
+    def queue_events(self, events: list[Queued]) -> None:
         for batch_id, event, room_code, data in events:
             self.queue_event(batch_id, event, room_code, **data)
 
@@ -157,7 +157,7 @@ async def provide_ctx(request: Request, state: State) -> AsyncGenerator[RequestC
 async def publish_committed(request: Request) -> None:
     """``after_response`` hook: the request's committed events go to the live feed once the
     answer is sent, so that a kiosk's candidate does not wait for the proctors' feed."""
-    events = request.scope.get(_EVENTS_KEY)
+    events = cast("list[Queued] | None", request.scope.get(_EVENTS_KEY))
     if events:
         await anyio.to_thread.run_sync(publish_all, request.app.state.events, events)
 

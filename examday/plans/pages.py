@@ -202,7 +202,7 @@ def create_batch_page(ctx: Ctx, data: Annotated[BatchForm, FORM]) -> Response:
     )
 
 
-def _batch_page(ctx: Ctx, bid: int, notice: str | None = None, error: Refusal | None = None) -> Template:
+def _batch_page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None) -> Template:
     batch = service.get_batch(ctx.db, ctx.user, ctx.now, bid)
     for s in batch["sessions"]:
         s["when"] = f"{hm(s['starts_at'])} – {hm(s['ends_at'])[11:]}"
