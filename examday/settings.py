@@ -1,15 +1,27 @@
 """Settings from the environment (CONTRACT.md "Configuration"), with defaults
 that need no configuration: a SQLite file and a data folder in the working
-directory."""
+directory.
+
+This is the only module that reads ``EXAMDAY_*`` variables (README
+"Configuration"): the server's become a :class:`Settings`, passed down to
+whatever needs them (storage gets plain values: it imports nothing from
+examday); the programs around the server — the kiosk, the recorder, the
+paper renderer's font — read theirs through the small accessors at the end.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage import blobs_s3
 from storage.blobs_s3 import S3Config
+
+ADDRESSING = ("path", "virtual", "auto")
 
 
 @dataclass
@@ -25,10 +37,17 @@ class Settings:
     # S3-compatible storage (storage/blobs_s3.py): ``s3://bucket/prefix`` puts the
     # blobs there instead of the data folder; the connection is for video too.
     blob_url: str = ""
-    s3: S3Config = field(default_factory=lambda: S3Config.from_env())
+    s3: S3Config = field(default_factory=S3Config)
+    # Video (storage/video_files.py): the only folders, and the only s3:// prefixes as
+    # (bucket, prefix), the purge deletes segment files from. No prefixes: no S3 video is deleted.
+    video_dirs: tuple[Path, ...] = ()
+    video_s3_prefixes: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The server's settings: EXAMDAY_DATABASE_URL, EXAMDAY_DATA_DIR, EXAMDAY_REDIS_URL,
+        EXAMDAY_HOOK_SECRET, EXAMDAY_SECRET_KEY, EXAMDAY_BLOB_URL, the S3 connection
+        (:func:`s3_config`), EXAMDAY_VIDEO_DIRS and EXAMDAY_VIDEO_S3_PREFIXES."""
         env = dict(os.environ if env is None else env)
         s = cls(
             database_url=env.get("EXAMDAY_DATABASE_URL", ""),
@@ -37,7 +56,9 @@ class Settings:
             hook_secret=env.get("EXAMDAY_HOOK_SECRET", ""),
             secret_key=env.get("EXAMDAY_SECRET_KEY", ""),
             blob_url=env.get("EXAMDAY_BLOB_URL", ""),
-            s3=S3Config.from_env(env),
+            s3=s3_config(env),
+            video_dirs=_video_dirs(env.get("EXAMDAY_VIDEO_DIRS", "")),
+            video_s3_prefixes=_video_s3_prefixes(env.get("EXAMDAY_VIDEO_S3_PREFIXES", "")),
         )
         return s.resolved()
 
@@ -62,3 +83,66 @@ def _persisted_secret(path: Path) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(value)
     return value
+
+
+def _video_dirs(raw: str) -> tuple[Path, ...]:
+    """EXAMDAY_VIDEO_DIRS (os.pathsep-separated): when set, the only folders the purge
+    deletes segment files from — a wrong path in a hook then cannot take anything else with it."""
+    return tuple(Path(p).resolve() for p in raw.split(os.pathsep) if p.strip())
+
+
+def _video_s3_prefixes(raw: str) -> tuple[tuple[str, str], ...]:
+    """EXAMDAY_VIDEO_S3_PREFIXES: ``s3://bucket/prefix`` entries, separated by commas or spaces."""
+    out = []
+    for entry in re.split(r"[,\s]+", raw.strip()):
+        if entry:
+            bucket, prefix = blobs_s3.parse_url(entry)
+            out.append((bucket, prefix.strip("/")))
+    return tuple(out)
+
+
+# -- the programs around the server ------------------------------------------------------------
+
+
+def s3_config(env: Mapping[str, str] | None = None) -> S3Config:
+    """The S3-compatible store's connection, for the server and for ``examday-recorder
+    --upload``: EXAMDAY_S3_ENDPOINT_URL (unset: AWS), EXAMDAY_S3_REGION and
+    EXAMDAY_S3_ADDRESSING (path, virtual or auto; ValueError otherwise). Credentials are
+    boto3's business (AWS_*), never read here."""
+    env = os.environ if env is None else env
+    addressing = (env.get("EXAMDAY_S3_ADDRESSING") or "auto").strip().lower()
+    if addressing not in ADDRESSING:
+        raise ValueError("EXAMDAY_S3_ADDRESSING must be path, virtual or auto")
+    return S3Config(env.get("EXAMDAY_S3_ENDPOINT_URL") or None, env.get("EXAMDAY_S3_REGION") or None, addressing)
+
+
+@dataclass(frozen=True)
+class KioskEnv:
+    token: str | None  # the kiosk account's bearer token
+    data_dir: str  # the roster cache and offline queue, ``~`` not yet expanded
+
+
+def kiosk_program_env(env: Mapping[str, str] | None = None) -> KioskEnv:
+    """``examday-kiosk``'s defaults: EXAMDAY_KIOSK_TOKEN (for ``--token``) and
+    EXAMDAY_KIOSK_DIR (for ``--data-dir``, default ``~/.examday-kiosk``)."""
+    env = os.environ if env is None else env
+    return KioskEnv(env.get("EXAMDAY_KIOSK_TOKEN"), env.get("EXAMDAY_KIOSK_DIR", "~/.examday-kiosk"))
+
+
+@dataclass(frozen=True)
+class RecorderEnv:
+    hook_secret: str | None  # the server's EXAMDAY_HOOK_SECRET, shared with the recorder
+
+
+def recorder_program_env(env: Mapping[str, str] | None = None) -> RecorderEnv:
+    """``examday-recorder``'s default for ``--secret``: EXAMDAY_HOOK_SECRET. Its ``--upload``
+    store is :func:`s3_config` (EXAMDAY_S3_*), read only when it uploads."""
+    env = os.environ if env is None else env
+    return RecorderEnv(env.get("EXAMDAY_HOOK_SECRET"))
+
+
+def cjk_font_override(env: Mapping[str, str] | None = None) -> str | None:
+    """EXAMDAY_CJK_FONT: the .ttc/.otf/.ttf file every paper (tickets, seat plans, the
+    exam-room record) and the kiosk's screen use instead of the installed CJK fonts."""
+    env = os.environ if env is None else env
+    return env.get("EXAMDAY_CJK_FONT") or None

@@ -26,7 +26,6 @@ import argparse
 import base64
 import contextlib
 import logging
-import os
 import queue
 import sys
 import threading
@@ -42,6 +41,7 @@ import numpy as np
 
 from examday.clock import iso, parse_iso
 from examday.identity import mask_id_number
+from examday.settings import kiosk_program_env
 from kiosk import offline, screen
 from kiosk.qrdecode import decode
 
@@ -370,6 +370,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    env = kiosk_program_env()  # EXAMDAY_KIOSK_TOKEN, EXAMDAY_KIOSK_DIR
     p = argparse.ArgumentParser(prog="examday-kiosk", description="Check-in kiosk: QR ticket + ID number.")
     p.add_argument(
         "--server",
@@ -380,7 +381,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--token",
-        default=os.environ.get("EXAMDAY_KIOSK_TOKEN"),
+        default=env.token,
         help="the kiosk account's bearer token (or EXAMDAY_KIOSK_TOKEN)",
     )
     p.add_argument("--camera", default="0", help="camera device number, or a video file")
@@ -393,7 +394,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, action="append", help="batch id to cache the roster of (default: today's)")
     p.add_argument(
         "--data-dir",
-        default=os.environ.get("EXAMDAY_KIOSK_DIR", "~/.examday-kiosk"),
+        default=env.data_dir,
         help="roster cache and offline queue",
     )
     p.add_argument("--sync-only", action="store_true", help="upload the offline queue and exit")

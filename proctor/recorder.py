@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import os
 import re
 import signal
 import sys
@@ -37,6 +36,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from examday.settings import recorder_program_env, s3_config
+
 # The sender lived here first; its names stay importable from here.
 from proctor.recorder_upload import (  # noqa: F401
     HOOK_PATH,
@@ -46,7 +47,7 @@ from proctor.recorder_upload import (  # noqa: F401
     Post,
     SegmentUploader,
 )
-from storage.blobs_s3 import parse_url
+from storage.blobs_s3 import S3Config, parse_url
 
 log = logging.getLogger("examday.recorder")
 Clock = Callable[[], datetime]
@@ -75,6 +76,7 @@ class RecorderConfig:
     hook_backoff_max: float = 30.0
     upload: str | None = None  # s3://bucket/prefix: segments go there, hooks name the objects
     keep_local: bool = False  # keep the local file after a verified upload
+    s3: S3Config = field(default_factory=S3Config)  # the store --upload goes to (main(): EXAMDAY_S3_*)
 
 
 @dataclass
@@ -323,6 +325,7 @@ def record(
             config.out_dir,
             sender,
             spool,
+            s3=config.s3,
             keep_local=config.keep_local,
             backoff=config.hook_backoff,
             backoff_max=config.hook_backoff_max,
@@ -363,7 +366,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
     p.add_argument(
         "--secret",
-        default=os.environ.get("EXAMDAY_HOOK_SECRET"),
+        default=recorder_program_env().hook_secret,
         help="hook secret; prefer env EXAMDAY_HOOK_SECRET (the command line is visible to ps)",
     )
     p.add_argument(
@@ -397,11 +400,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.secret or args.segment_seconds <= 0:
         log.error("need a hook secret (EXAMDAY_HOOK_SECRET or --secret) and a positive --segment-seconds")
         return 2
+    s3 = S3Config()
     if args.upload:
         try:
             parse_url(args.upload)
         except ValueError as exc:
             log.error("--upload: %s (expected s3://bucket/prefix)", exc)
+            return 2
+        try:
+            s3 = s3_config()  # EXAMDAY_S3_*, read by the settings module
+        except ValueError as exc:
+            log.error("%s", exc)
             return 2
     config = RecorderConfig(
         args.camera,
@@ -416,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         args.black_seconds,
         upload=args.upload,
         keep_local=args.keep_local,
+        s3=s3,
     )
     stop = threading.Event()
     # SIGINT/SIGTERM close the current segment and flush hooks instead of

@@ -190,7 +190,7 @@ class SegmentUploader(_InOrder):
         out_dir: Path,
         sender: HookSender,
         spool_dir: Path,
-        s3: S3Config | None = None,
+        s3: S3Config | None = None,  # the store (None: AWS's defaults); main() builds it from EXAMDAY_S3_*
         keep_local: bool = False,
         backoff: float = 0.5,
         backoff_max: float = 30.0,
@@ -199,7 +199,7 @@ class SegmentUploader(_InOrder):
         self.bucket, prefix = blobs_s3.parse_url(target)
         self.prefix, self.out_dir = prefix.strip("/"), Path(out_dir).resolve()
         self.sender, self.journal, self.keep_local = sender, spool_dir / UPLOADS_FILE, keep_local
-        self._client, self._s3 = client, s3
+        self._client, self._s3 = client, s3 or S3Config()
         self.uploaded: list[str] = []
         earlier = []
         if self.journal.exists():
@@ -260,7 +260,7 @@ class SegmentUploader(_InOrder):
 
     def _upload(self, local: Path, hook: dict[str, Any]) -> dict[str, Any]:
         if self._client is None:
-            self._client = blobs_s3.client(self._s3 or S3Config.from_env())
+            self._client = blobs_s3.client(self._s3)
         bucket, key = blobs_s3.parse_url(hook["path"])
         if not local.exists():
             # Uploaded by an earlier run that stopped before its list was rewritten, or lost:

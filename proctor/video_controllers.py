@@ -43,8 +43,9 @@ def recorder_hook(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
     ``segment_already_finished``; 422 ``invalid_hook``; 503 ``video_store_unavailable`` when an
     ``s3://`` segment cannot be checked now (the recorder sends the hook again)."""
     peer = request.client.host if request.client else None
+    settings = ctx.state.settings
     result = hooks.receive(
-        ctx.db, ctx.state.settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER), ctx.now, peer
+        ctx.db, settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER), ctx.now, peer, s3=settings.s3
     )
     ctx.queue_events(result.events)
     return result.body()
@@ -86,7 +87,9 @@ class VerifyIn:
 
 @post("/api/v1/batches/{bid:int}/coverage/verify", guards=office, sync_to_thread=True, status_code=200)
 def verify_files(ctx: Ctx, bid: FromPath[int], data: JSONBody[VerifyIn | None] = None) -> dict[str, Any]:
-    return video.verify_segments(ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep))
+    return video.verify_segments(
+        ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep), s3=ctx.state.settings.s3
+    )
 
 
 # -- the exam office's page --------------------------------------------------------------------------

@@ -3,9 +3,10 @@ the blob store behind the same calls as the local folder, and the object
 facts the video checks and the purge need.
 
 Configuration (CONTRACT.md "Configuration", README "S3-compatible storage"):
-``EXAMDAY_S3_ENDPOINT_URL`` (unset: AWS), ``EXAMDAY_S3_REGION``,
-``EXAMDAY_S3_ADDRESSING`` (``path`` for MinIO and most self-hosted stores,
-``virtual`` or ``auto``); credentials come from boto3's usual chain
+an :class:`S3Config` — endpoint (None: AWS), region, addressing (``path`` for
+MinIO and most self-hosted stores, ``virtual`` or ``auto``) — that
+examday/settings.py builds from the ``EXAMDAY_S3_*`` variables and hands down;
+nothing here reads the environment. Credentials come from boto3's usual chain
 (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a profile or an instance role)
 and are never read or logged here.
 
@@ -21,10 +22,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, NamedTuple
@@ -46,15 +46,6 @@ class S3Config:
     endpoint_url: str | None = None
     region: str | None = None
     addressing: str = "auto"  # path | virtual | auto
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> S3Config:
-        if env is None:
-            env = os.environ
-        addressing = (env.get("EXAMDAY_S3_ADDRESSING") or "auto").strip().lower()
-        if addressing not in ("path", "virtual", "auto"):
-            raise ValueError("EXAMDAY_S3_ADDRESSING must be path, virtual or auto")
-        return cls(env.get("EXAMDAY_S3_ENDPOINT_URL") or None, env.get("EXAMDAY_S3_REGION") or None, addressing)
 
 
 def is_s3(location: str | None) -> bool:

@@ -77,9 +77,6 @@ UNLINK_THREADS = 8
 ORPHAN_GRACE = timedelta(hours=1)
 
 
-video_dirs = video_files.video_dirs  # EXAMDAY_VIDEO_DIRS
-
-
 @dataclass
 class Item:
     kind: str  # a source's kind (segment) | blob
@@ -264,14 +261,14 @@ def _purge_chunk(
     items: list[Item],
     now: datetime,
     action: str = "retention.purged",
-    places: video_files.VideoPlaces | None = None,
+    *,
+    places: video_files.VideoPlaces,
 ) -> dict[str, list[Item]]:
     """Steps (1)–(3) of the module docstring for ``items`` of one chunk."""
     ids = [i.id for i in items]
     _write_intents(engine, c.kind, ids, now)
     outcome: dict[str, list[Item]] = {}
     if c.kind != "blob":  # a source's records are video files (storage.video_files)
-        places = places or video_files.VideoPlaces.from_settings()
         roots = list(places.dirs)
         local, remote = [i for i in items if not is_s3(i.path)], [i for i in items if is_s3(i.path)]
         # Deleting a file waits on the disk's journal: several at once keep the disk busy
@@ -327,9 +324,10 @@ def _purge_chunk(
 
 
 def disk_alerts(settings) -> list[dict[str, Any]]:
-    """A disk running low is an alert for a person, never a reason to purge (R-VIDEO-1, R-ARCH-1)."""
+    """A disk running low is an alert for a person, never a reason to purge (R-VIDEO-1, R-ARCH-1):
+    the data folder and the settings' video folders (EXAMDAY_VIDEO_DIRS)."""
     alerts = []
-    for place in [Path(settings.data_dir), *video_dirs()]:
+    for place in [Path(settings.data_dir), *settings.video_dirs]:
         try:
             usage = shutil.disk_usage(place)
             free, total = usage.free, usage.total

@@ -34,7 +34,7 @@ def settle(
     now: datetime,
     out: TextIO,
     report: Report,
-    places: VideoPlaces | None = None,
+    places: VideoPlaces,
 ) -> None:
     """Finish or undo what an interrupted run left between its steps (1) and (3).
 
@@ -78,7 +78,7 @@ def settle(
         finish = [i for i in c.items if i.decided.purge or not _file_there(blobs, i, places)]
         keep = [i.id for i in c.items if i not in finish]
         if finish:
-            outcome = _purge_chunk(engine, blobs, c, finish, now, "retention.purge_settled", places)
+            outcome = _purge_chunk(engine, blobs, c, finish, now, "retention.purge_settled", places=places)
             for item in outcome.get("deleted", []) + outcome.get("absent", []):
                 report.counts[(kind, "settled")] += 1
                 out.write(f"settled {kind} {item.id} {item.label} (interrupted run)\n")
@@ -106,10 +106,10 @@ def _source_owners(db: Session, pending) -> dict[str, dict[int, int]]:
     return owners
 
 
-def _file_there(blobs: BlobStore, item: Item, places: VideoPlaces | None) -> bool:
+def _file_there(blobs: BlobStore, item: Item, places: VideoPlaces) -> bool:
     if item.kind == "blob":
         return blobs.exists(item.path)
-    return video_files.exists(item.path, places.s3 if places else None)  # a path here or an s3:// object
+    return video_files.exists(item.path, places.s3)  # a path here or an s3:// object
 
 
 def remove_orphans(engine: Engine, blobs: BlobStore, dry_run: bool, out: TextIO, report: Report, now: datetime) -> None:

@@ -14,16 +14,18 @@ is read and hashed, as a local file is. Metadata the uploader wrote
 Deleting: the purge deletes a segment object only under a prefix named in
 ``EXAMDAY_VIDEO_S3_PREFIXES`` — unset, no S3 video is ever deleted — and never
 inside the blob store's prefix, whatever a hook said.
+
+Nothing here reads the environment: the settings (examday/settings.py) hand
+down the store's :class:`S3Config` and the places, as :class:`VideoPlaces`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from storage import blobs_s3
 from storage.blobs import sha256_file
@@ -44,47 +46,41 @@ def unavailable(exc: Exception) -> Refusal:
     )
 
 
-def video_dirs(env: dict[str, str] | None = None) -> list[Path]:
-    """``EXAMDAY_VIDEO_DIRS`` (os.pathsep-separated): when set, the only folders
-    the purge deletes segment files from — a wrong path in a hook then cannot
-    take anything else with it."""
-    raw = (os.environ if env is None else env).get("EXAMDAY_VIDEO_DIRS", "")
-    return [Path(p).resolve() for p in raw.split(os.pathsep) if p.strip()]
+class VideoSettings(Protocol):
+    """What the settings object (examday.settings.Settings) tells about video."""
 
-
-def video_s3_prefixes(env: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    """``EXAMDAY_VIDEO_S3_PREFIXES``: ``s3://bucket/prefix`` entries, separated by commas or spaces."""
-    raw = (os.environ if env is None else env).get("EXAMDAY_VIDEO_S3_PREFIXES", "")
-    out = []
-    for entry in re.split(r"[,\s]+", raw.strip()):
-        if entry:
-            bucket, prefix = blobs_s3.parse_url(entry)
-            out.append((bucket, prefix.strip("/")))
-    return out
+    @property
+    def s3(self) -> S3Config: ...
+    @property
+    def video_dirs(self) -> tuple[Path, ...]: ...  # EXAMDAY_VIDEO_DIRS, resolved
+    @property
+    def video_s3_prefixes(self) -> tuple[tuple[str, str], ...]: ...  # EXAMDAY_VIDEO_S3_PREFIXES
+    @property
+    def blob_url(self) -> str: ...  # EXAMDAY_BLOB_URL
 
 
 @dataclass(frozen=True)
 class VideoPlaces:
-    """The settings the segment checks and deletes need, read once per purge or request."""
+    """The settings the segment checks and deletes need, taken once per purge or request."""
 
-    s3: S3Config = field(default_factory=S3Config.from_env)
-    dirs: tuple[Path, ...] = ()
-    s3_prefixes: tuple[tuple[str, str], ...] = ()
+    s3: S3Config = field(default_factory=S3Config)
+    dirs: tuple[Path, ...] = ()  # when set, the only folders segment files are deleted from
+    s3_prefixes: tuple[tuple[str, str], ...] = ()  # (bucket, prefix): the only places S3 video is deleted
     blob_url: str = ""
 
     @classmethod
-    def from_settings(cls, settings=None) -> VideoPlaces:
-        s3 = getattr(settings, "s3", None) or S3Config.from_env()
-        return cls(s3, tuple(video_dirs()), tuple(video_s3_prefixes()), getattr(settings, "blob_url", "") or "")
+    def from_settings(cls, settings: VideoSettings) -> VideoPlaces:
+        return cls(settings.s3, tuple(settings.video_dirs), tuple(settings.video_s3_prefixes), settings.blob_url or "")
 
 
-def verify(location: str, sha256: str | None, size: int | None, s3: S3Config | None = None) -> str:
-    """The state a finished segment's file earns: valid, file_missing, checksum_mismatch or invalid."""
+def verify(location: str, sha256: str | None, size: int | None, s3: S3Config) -> str:
+    """The state a finished segment's file earns: valid, file_missing, checksum_mismatch or invalid.
+    An ``s3://`` location is checked in the store ``s3`` connects to."""
     if not sha256 or not location:
         return "invalid"
     want = sha256.strip().lower()
     if is_s3(location):
-        return _verify_object(location, want, size, s3 or S3Config.from_env())
+        return _verify_object(location, want, size, s3)
     p = Path(location)
     if not p.is_absolute() or not p.is_file():
         return "file_missing"
@@ -121,7 +117,7 @@ def _verify_object(location: str, want: str, size: int | None, s3: S3Config) -> 
     return "valid" if hashed[0] == want else "checksum_mismatch"
 
 
-def exists(location: str, s3: S3Config | None = None) -> bool:
+def exists(location: str, s3: S3Config) -> bool:
     if not location:
         return False
     if not is_s3(location):
@@ -131,7 +127,7 @@ def exists(location: str, s3: S3Config | None = None) -> bool:
     except ValueError:
         return False
     try:
-        return bool(key) and blobs_s3.head(blobs_s3.client(s3 or S3Config.from_env()), bucket, key) is not None
+        return bool(key) and blobs_s3.head(blobs_s3.client(s3), bucket, key) is not None
     except S3Error as exc:
         raise unavailable(exc) from None
 

@@ -12,7 +12,6 @@ lines as vectors, the QR as a bitmap), so the two can never drift apart.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
@@ -26,6 +25,8 @@ import numpy as np
 import zxingcpp
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
+
+from examday.settings import cjk_font_override
 
 CST = ZoneInfo("Asia/Shanghai")
 DPI = 150
@@ -80,7 +81,7 @@ def find_cjk_font() -> Path:
 
 @lru_cache(maxsize=1)
 def _face() -> tuple[Path, int, Path | None]:
-    override = os.environ.get("EXAMDAY_CJK_FONT")
+    override = cjk_font_override()
     for path in (override,) if override else _FONT_CANDIDATES:
         if Path(path).is_file():
             # Face 2 of the Noto CJK collections is Simplified Chinese; face 0

@@ -47,11 +47,13 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import parse_iso
 from examday.errors import Refusal, conflict
+from examday.events import Queued
 from examday.registry.models import Camera, Institution, Room
 from proctor.hooks_sign import verify
 from proctor.services import video
 from proctor.video_models import CameraHealth, CameraOffline, HookReceipt, Segment
 from storage import video_files
+from storage.blobs_s3 import S3Config
 
 log = logging.getLogger("examday.proctor.hooks")
 
@@ -70,7 +72,7 @@ class HookResult:
     segment_id: int | None = None
     segment_state: str | None = None
     # (batch_id, "camera", room_code, data) to publish once committed.
-    events: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[Queued] = field(default_factory=list)  # (batch id, kind, room code, data)
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "outcome": self.outcome}
@@ -88,9 +90,17 @@ def _invalid(en: str, **detail: Any) -> Refusal:
 
 
 def receive(
-    db: Session, secret: str, body: bytes, signature: str | None, now: datetime, peer: str | None = None
+    db: Session,
+    secret: str,
+    body: bytes,
+    signature: str | None,
+    now: datetime,
+    peer: str | None = None,
+    *,
+    s3: S3Config,
 ) -> HookResult:
-    """Check, parse, dedupe and store one hook. The caller commits, then publishes ``events``."""
+    """Check, parse, dedupe and store one hook. The caller commits, then publishes ``events``.
+    ``s3`` is the store an ``s3://`` segment is checked in (the settings' ``s3``)."""
     if not verify(body, secret, signature):
         # Never the body: it names paths and cameras an attacker may be probing with.
         log.warning(
@@ -124,7 +134,7 @@ def receive(
     for attempt in range(3):
         try:
             with db.begin_nested():
-                return _apply(db, actor, hook, camera, room, now, receipt)
+                return _apply(db, actor, hook, camera, room, now, receipt, s3)
         except IntegrityError:
             # PostgreSQL: a concurrent hook of this camera (the segment's start racing its finish, or
             # the camera's first hooks) inserted the same segment or health row and has committed by
@@ -135,9 +145,19 @@ def receive(
 
 
 def _apply(
-    db: Session, actor: Actor, hook: dict[str, Any], camera: Camera, room: Room, now: datetime, receipt: HookReceipt
+    db: Session,
+    actor: Actor,
+    hook: dict[str, Any],
+    camera: Camera,
+    room: Room,
+    now: datetime,
+    receipt: HookReceipt,
+    s3: S3Config,
 ) -> HookResult:
-    result = _APPLY[hook["event"]](db, actor, hook, camera, room, now)
+    if hook["event"] == "segment_finished":  # the one event whose file is checked, maybe in the store
+        result = segment_finished(db, actor, hook, camera, room, now, s3)
+    else:
+        result = _APPLY[hook["event"]](db, actor, hook, camera, room, now)
     receipt.outcome = result.outcome
     db.add(receipt)
     health = db.get(CameraHealth, camera.id)
@@ -310,13 +330,15 @@ def segment_started(db: Session, actor: Actor, hook: dict, camera: Camera, room:
     return result
 
 
-def verify_file(path: str, sha256: str | None, size: int | None) -> str:
+def verify_file(path: str, sha256: str | None, size: int | None, s3: S3Config) -> str:
     """The state a finished segment's file earns (R-VIDEO-1, R-AUDIT-1): a path here,
-    or an ``s3://`` object checked through the store (:mod:`storage.video_files`)."""
-    return video_files.verify(path, sha256, size)
+    or an ``s3://`` object checked through the store ``s3`` connects to (:mod:`storage.video_files`)."""
+    return video_files.verify(path, sha256, size, s3)
 
 
-def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime) -> HookResult:
+def segment_finished(
+    db: Session, actor: Actor, hook: dict, camera: Camera, room: Room, now: datetime, s3: S3Config
+) -> HookResult:
     assert camera.id is not None
     assert room.id is not None
     started, path = hook.get("started_at"), (hook.get("path") or "")[:1000]
@@ -348,7 +370,7 @@ def segment_finished(db: Session, actor: Actor, hook: dict, camera: Camera, room
         result.segment_id, result.segment_state = seg.id, seg.state
         _heartbeat(db, camera, room, ended, now, result)
         return result
-    state = verify_file(path, sha, size)
+    state = verify_file(path, sha, size, s3)
     if seg is None:
         seg = Segment(
             camera_id=camera.id,
@@ -490,9 +512,9 @@ def camera_online(db: Session, actor: Actor, hook: dict, camera: Camera, room: R
     return result
 
 
+# segment_finished is applied by _apply itself: it alone needs the store a file is checked in.
 _APPLY = {
     "segment_started": segment_started,
-    "segment_finished": segment_finished,
     "camera_offline": camera_offline,
     "camera_online": camera_online,
 }

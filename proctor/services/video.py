@@ -48,6 +48,7 @@ from proctor.coverage import (
     stale_cameras,
 )
 from proctor.video_models import CameraHealth, CameraOffline, Segment
+from storage.blobs_s3 import S3Config
 
 log = logging.getLogger("examday.proctor.video")
 
@@ -431,8 +432,11 @@ async def video_lifespan(app) -> AsyncIterator[None]:
 # -- re-checking files -------------------------------------------------------------------------
 
 
-def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, deep: bool = False) -> dict[str, Any]:
-    """Check again the files of the batch's segments (R-VIDEO-1, R-AUDIT-1).
+def verify_segments(
+    db: Session, actor: Actor, batch_id: int, now: datetime, deep: bool = False, *, s3: S3Config
+) -> dict[str, Any]:
+    """Check again the files of the batch's segments (R-VIDEO-1, R-AUDIT-1), ``s3://`` ones in
+    the store ``s3`` connects to (the settings' ``s3``).
 
     A valid segment whose file is gone becomes ``file_missing``; with ``deep``
     every finished file is hashed again, and one that changed becomes
@@ -466,9 +470,9 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
             for seg in segs:
                 checked += 1
                 if deep:
-                    new = verify_file(seg.path, seg.sha256, seg.size)
+                    new = verify_file(seg.path, seg.sha256, seg.size, s3)
                 else:
-                    new = seg.state if seg.path and _exists(seg.path) else "file_missing"
+                    new = seg.state if seg.path and _exists(seg.path, s3) else "file_missing"
                 if new == seg.state:
                     continue
                 audit.record(
@@ -488,7 +492,7 @@ def verify_segments(db: Session, actor: Actor, batch_id: int, now: datetime, dee
     return {"batch_id": batch_id, "checked": checked, "changed": dict(changed), "deep": deep}
 
 
-def _exists(path: str) -> bool:
+def _exists(path: str, s3: S3Config) -> bool:
     from storage import video_files
 
-    return video_files.exists(path)  # a path here or an s3:// object (HEAD)
+    return video_files.exists(path, s3)  # a path here or an s3:// object (HEAD)

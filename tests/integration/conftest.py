@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
+from examday.settings import s3_config
 from storage import blobs_s3
-from storage.blobs_s3 import S3Config
-from tests.integration.storage.s3_support import S3World, s3_env
+from tests.integration.storage.s3_support import S3World, s3_env, s3_vars
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +26,8 @@ def s3_endpoint():
 
 @pytest.fixture
 def s3(s3_endpoint, monkeypatch) -> S3World:
-    s3_env(monkeypatch, s3_endpoint)
-    cfg = S3Config.from_env()
+    s3_env(monkeypatch)
+    cfg = s3_config(s3_vars(s3_endpoint))  # as the settings build it from EXAMDAY_S3_*
     cli = blobs_s3.client(cfg)
     bucket = f"examday-{uuid.uuid4().hex[:12]}"
     cli.create_bucket(Bucket=bucket)

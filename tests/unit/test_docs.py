@@ -4,7 +4,8 @@ docs/guide.md and docs/scaling.md are read by people who will not read the
 code, so every picture they show must exist, every demo account they name must
 be one the demo makes, every setting they name must be one the code reads,
 every option they type must be one the program takes, and every link inside
-them must land on a heading.
+them must land on a heading. The README's configuration tables name exactly the
+variables examday/settings.py reads, and no other module reads the environment.
 """
 
 from __future__ import annotations
@@ -198,3 +199,32 @@ def test_every_link_lands(doc):
 def test_anchor_matches_github():
     assert anchor("The exam office · 考务办公室") == "the-exam-office--考务办公室"
     assert anchor("S3-compatible storage for video") == "s3-compatible-storage-for-video"
+
+
+# -- one settings object ------------------------------------------------------------------------
+
+SETTINGS = ROOT / "examday" / "settings.py"
+PACKAGES = ["examday", "kiosk", "proctor", "scoring", "storage"]
+
+
+def readme_settings() -> set[str]:
+    """The settings the README's configuration tables name: rows that begin with a variable."""
+    return set(re.findall(r"^\| `(EXAMDAY_[A-Z0-9_]+)` \|", text(ROOT / "README.md"), re.M))
+
+
+def test_the_readme_table_is_the_settings_module():
+    read = set(re.findall(r'"(EXAMDAY_[A-Z0-9_]+)"', text(SETTINGS)))
+    documented = readme_settings()
+    assert read, "examday/settings.py reads the environment"
+    assert not read - documented, f"settings the README's tables do not describe: {sorted(read - documented)}"
+    assert not documented - read, f"the README describes settings nothing reads: {sorted(documented - read)}"
+
+
+def test_only_the_settings_module_reads_the_environment():
+    readers = sorted(
+        str(p.relative_to(ROOT))
+        for d in PACKAGES
+        for p in (ROOT / d).rglob("*.py")
+        if p != SETTINGS and re.search(r"\bos\.environ\b|\bgetenv\(|\benviron\.get\(", text(p))
+    )
+    assert not readers, f"modules that read the environment themselves: {readers}"

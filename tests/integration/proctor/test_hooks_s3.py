@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import socket
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from sqlmodel import Session, func, select
 
+from examday.settings import Settings
 from proctor.recorder import RecorderConfig, record
 from proctor.recorder_upload import UPLOADS_FILE
 from proctor.video_models import HookReceipt, Segment
@@ -24,6 +26,13 @@ from tests.support import assert_refusal
 from .video_support import SECRET, at, hook, post_hook, video_world
 
 FPS = 10
+
+
+@pytest.fixture
+def settings(settings: Settings, s3) -> Settings:
+    """The server's settings connect to the test's store (EXAMDAY_S3_*, as s3.config was read)."""
+    settings.s3 = s3.config
+    return settings
 
 
 @pytest.fixture
@@ -77,7 +86,7 @@ class Outbox:
         return out
 
 
-def run_recorder(camera_file: Path, out: Path, target: str, outbox: Outbox, flush: float = 10.0, **kw):
+def run_recorder(camera_file: Path, out: Path, target: str, outbox: Outbox, s3, flush: float = 10.0, **kw):
     cfg = RecorderConfig(
         str(camera_file),
         "T01",
@@ -89,6 +98,7 @@ def run_recorder(camera_file: Path, out: Path, target: str, outbox: Outbox, flus
         hook_backoff=0.01,
         hook_backoff_max=0.05,
         upload=target,
+        s3=s3,
         **kw,
     )
     clock = Clock(at(7, 59))
@@ -104,7 +114,7 @@ def test_segments_uploaded_by_the_recorder_are_reported_and_checked(
     client, vw, engine, s3, camera_file, tmp_path
 ):  # R-VIDEO-1, R-AUDIT-1
     outbox, out = Outbox(), tmp_path / "out"
-    result = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", outbox)
+    result = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", outbox, s3.config)
     assert len(result.segments) == 3 and result.unsent_uploads == 0 and result.unsent_hooks == 0
     keys = s3.keys("video/")
     assert len(keys) == 3 and all(k.startswith("video/T01/T01-C1/") for k in keys)
@@ -168,7 +178,7 @@ def _dead_endpoint() -> str:
 
 
 def test_an_unreachable_store_answers_503_and_the_hook_is_sent_again(
-    client, vw, engine, s3, clock, monkeypatch
+    client, vw, engine, s3, settings, clock, monkeypatch
 ):  # R-VIDEO-1
     clock.advance(hours=2)
     data = os.urandom(1000)
@@ -183,12 +193,12 @@ def test_an_unreachable_store_answers_503_and_the_hook_is_sent_again(
         sha256=hashlib.sha256(data).hexdigest(),
         bytes=len(data),
     )
-    monkeypatch.setenv("EXAMDAY_S3_ENDPOINT_URL", _dead_endpoint())
+    settings.s3 = replace(s3.config, endpoint_url=_dead_endpoint())  # the server's settings, as it runs
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     assert_refusal(post_hook(client, payload), 503, "video_store_unavailable", "R-VIDEO-1")
     with Session(engine) as s:  # nothing kept: the recorder's retry is not a duplicate
         assert s.exec(select(func.count()).select_from(HookReceipt)).one() == 0
-    monkeypatch.setenv("EXAMDAY_S3_ENDPOINT_URL", s3.endpoint)
+    settings.s3 = s3.config
     r = post_hook(client, payload)
     assert r.status_code == 200 and r.json()["segment_state"] == "valid"
 
@@ -197,18 +207,17 @@ def test_segments_wait_on_disk_while_the_store_is_down_and_go_next_run(
     client, vw, engine, s3, camera_file, tmp_path, monkeypatch
 ):  # R-VIDEO-1
     out, first = tmp_path / "out", Outbox()
-    monkeypatch.setenv("EXAMDAY_S3_ENDPOINT_URL", _dead_endpoint())
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    result = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", first, flush=0.5)
+    dead = replace(s3.config, endpoint_url=_dead_endpoint())
+    result = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", first, dead, flush=0.5)
     assert result.unsent_uploads == 3 and result.uploaded == []
     assert all(p.exists() for p in result.segments)  # nothing lost, nothing reported finished
     assert [e["event"] for e in first.events()].count("segment_finished") == 0
     journal = out / "T01" / "T01-C1" / UPLOADS_FILE
     assert len(journal.read_bytes().splitlines()) == 3
 
-    monkeypatch.setenv("EXAMDAY_S3_ENDPOINT_URL", s3.endpoint)
     second = Outbox()
-    again = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", second, max_segments=0)
+    again = run_recorder(camera_file, out, f"s3://{s3.bucket}/video", second, s3.config, max_segments=0)
     assert again.segments == [] and again.unsent_uploads == 0 and len(again.uploaded) == 3
     assert not journal.exists() and not any(p.exists() for p in result.segments)
     first.replay(client)
@@ -217,7 +226,7 @@ def test_segments_wait_on_disk_while_the_store_is_down_and_go_next_run(
     assert [s.path for s in segments(engine)] == again.uploaded
 
 
-def test_the_recorder_refuses_an_upload_target_that_is_no_bucket(tmp_path, camera_file):
+def test_the_recorder_refuses_an_upload_target_that_is_no_bucket(tmp_path, camera_file, monkeypatch):
     from proctor.recorder import main
 
     args = [
@@ -236,4 +245,6 @@ def test_the_recorder_refuses_an_upload_target_that_is_no_bucket(tmp_path, camer
     ]
     assert main([*args, "--upload", "s3://Not_A_Bucket/video"]) == 2
     assert main([*args, "--upload", "/srv/video"]) == 2
+    monkeypatch.setenv("EXAMDAY_S3_ADDRESSING", "sideways")  # read by the settings module for --upload
+    assert main([*args, "--upload", "s3://examday-video/site1"]) == 2
     assert not (tmp_path / "out").exists()  # refused before recording anything

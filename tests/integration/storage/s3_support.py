@@ -2,8 +2,10 @@
 localhost port, an external service stand-in like PostgreSQL is for the database.
 
 The fixtures ``s3_endpoint`` and ``s3`` come from tests/integration/conftest.py:
-``s3`` gives each test its own bucket and sets the variables the server, the purge
-and the recorder read (EXAMDAY_S3_*, AWS_*).
+``s3`` gives each test its own bucket, the store's S3Config as examday/settings.py
+builds it from the EXAMDAY_S3_* variables of :func:`s3_vars` (the server, the purge
+and the recorder are handed that config, never read the environment), and sets the
+AWS_* credentials boto3 reads.
 """
 
 from __future__ import annotations
@@ -44,14 +46,18 @@ class S3World:
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
 
-def s3_env(monkeypatch, endpoint: str) -> None:
-    for name, value in {
+def s3_vars(endpoint: str) -> dict[str, str]:
+    """The EXAMDAY_S3_* variables an installation on this store sets (README "S3-compatible storage")."""
+    return {
         "EXAMDAY_S3_ENDPOINT_URL": endpoint,
         "EXAMDAY_S3_REGION": "us-east-1",
         "EXAMDAY_S3_ADDRESSING": "path",
-        "AWS_ACCESS_KEY_ID": "examday-test",
-        "AWS_SECRET_ACCESS_KEY": "examday-test-secret",
-    }.items():
+    }
+
+
+def s3_env(monkeypatch) -> None:
+    """boto3's credentials for the test server; nothing of a developer's own AWS setup."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "examday-test", "AWS_SECRET_ACCESS_KEY": "examday-test-secret"}.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "EXAMDAY_BLOB_URL", "EXAMDAY_VIDEO_S3_PREFIXES"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)

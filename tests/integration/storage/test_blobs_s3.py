@@ -71,8 +71,11 @@ def test_the_settings_choose_the_store(s3, tmp_path):
     assert isinstance(store, S3BlobStore) and (store.bucket, store.prefix) == (s3.bucket, "examday/blobs")
     ref = store.put(b"photo", ".jpg")
     assert s3.keys() == [f"examday/blobs/{ref.key}"]
-    with pytest.raises(ValueError):
-        S3Config.from_env({"EXAMDAY_S3_ADDRESSING": "sideways"})
+    with pytest.raises(ValueError, match="EXAMDAY_S3_ADDRESSING must be path, virtual or auto"):
+        Settings.from_env({**env, "EXAMDAY_S3_ADDRESSING": "sideways"})
+    assert Settings.from_env({**env, "EXAMDAY_S3_ADDRESSING": " Virtual "}).s3.addressing == "virtual"
+    bare = {k: v for k, v in env.items() if not k.startswith("EXAMDAY_S3_")}
+    assert Settings.from_env(bare).s3 == S3Config(None, None, "auto")  # unset: AWS
     with pytest.raises(ValueError):
         blobs_s3.parse_url("s3://No_Such/x")
 

@@ -24,22 +24,38 @@ from storage.blobs import Blob
 from storage.purge import run_purge
 from storage.retention_models import PurgeIntent
 
+from .s3_support import s3_vars
 from .test_purge import OLD_DAY, ROOT_ADMIN, Season, cst
 
 
 @pytest.fixture
-def settings(db_url, tmp_path, s3) -> Settings:
-    """The blob store in the test's bucket too (EXAMDAY_BLOB_URL=s3://bucket/blobs)."""
-    return Settings(
-        database_url=db_url,
-        data_dir=tmp_path / "data",
-        hook_secret="test-hook-secret",
-        secret_key="test-secret",
-        password_time_cost=1,
-        password_memory_kib=1024,
-        blob_url=f"s3://{s3.bucket}/blobs",
-        s3=s3.config,
-    ).resolved()
+def settings_from(db_url, tmp_path, s3):
+    """Settings as examday/settings.py reads them from an installation's variables: the
+    blob store in the test's bucket too (EXAMDAY_BLOB_URL=s3://bucket/blobs), plus ``more``."""
+
+    def make(**more: str) -> Settings:
+        s = Settings.from_env(
+            {
+                "EXAMDAY_DATABASE_URL": db_url,
+                "EXAMDAY_DATA_DIR": str(tmp_path / "data"),
+                "EXAMDAY_HOOK_SECRET": "test-hook-secret",
+                "EXAMDAY_SECRET_KEY": "test-secret",
+                "EXAMDAY_BLOB_URL": f"s3://{s3.bucket}/blobs",
+                **s3_vars(s3.endpoint),
+                **more,
+            }
+        )
+        s.password_time_cost, s.password_memory_kib = 1, 1024
+        assert s.s3 == s3.config
+        return s
+
+    return make
+
+
+@pytest.fixture
+def settings(settings_from) -> Settings:
+    """EXAMDAY_VIDEO_S3_PREFIXES unset."""
+    return settings_from()
 
 
 @pytest.fixture
@@ -89,9 +105,10 @@ def state_of(engine, s3, seg_id: int) -> tuple[str, bool, bool]:
 
 
 def test_expired_s3_segments_are_deleted_and_held_ones_kept(
-    engine, settings, clock, season, s3, monkeypatch
+    engine, settings_from, clock, season, s3
 ):  # R-VIDEO-1, R-ARCH-1
-    monkeypatch.setenv("EXAMDAY_VIDEO_S3_PREFIXES", f"s3://{s3.bucket}/video, s3://{s3.bucket}/cams")
+    settings = settings_from(EXAMDAY_VIDEO_S3_PREFIXES=f"s3://{s3.bucket}/video, s3://{s3.bucket}/cams")
+    assert settings.video_s3_prefixes == ((s3.bucket, "video"), (s3.bucket, "cams"))
     jl = season.jl.id
     expired = expired_segments(season, s3, 3)
     other_prefix = s3_segment(season, s3, season.cam_jl2, jl, cst(OLD_DAY, 14), folder="cams")
@@ -115,7 +132,7 @@ def test_expired_s3_segments_are_deleted_and_held_ones_kept(
 
 
 def test_s3_video_is_deleted_only_under_the_named_prefixes(
-    engine, settings, clock, season, s3, monkeypatch
+    engine, settings, settings_from, clock, season, s3
 ):  # R-VIDEO-1
     jl = season.jl.id
     seg = s3_segment(season, s3, season.cam_jl2, jl, cst(OLD_DAY, 12))
@@ -123,7 +140,7 @@ def test_s3_video_is_deleted_only_under_the_named_prefixes(
     assert f"NOT purged segment {seg.id} " in out and "no_video_s3_prefixes" in out
     assert state_of(engine, s3, seg.id) == ("valid", False, True)
 
-    monkeypatch.setenv("EXAMDAY_VIDEO_S3_PREFIXES", f"s3://{s3.bucket}/elsewhere")
+    settings = settings_from(EXAMDAY_VIDEO_S3_PREFIXES=f"s3://{s3.bucket}/elsewhere")
     # A hook that named a blob (a permanent key document's object) as its file.
     doc = s3.put("blobs/ab/cd/abcd-key-document.png", b"permanent")
     with Session(engine) as db:
@@ -154,9 +171,9 @@ def test_s3_video_is_deleted_only_under_the_named_prefixes(
 
 
 def test_a_crash_after_the_intents_is_settled_by_the_next_purge(
-    engine, settings, clock, season, s3, monkeypatch
+    engine, settings_from, clock, season, s3, monkeypatch
 ):  # R-VIDEO-1, R-ARCH-1
-    monkeypatch.setenv("EXAMDAY_VIDEO_S3_PREFIXES", f"s3://{s3.bucket}/video")
+    settings = settings_from(EXAMDAY_VIDEO_S3_PREFIXES=f"s3://{s3.bucket}/video")
     segs = expired_segments(season, s3, 4)
     real = video_files.delete_objects
 
