@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from examday.providers import register_all  # composes the packages, like package_routers()
 
     register_all()
-    # --- live feed (issue #6): channels (memory, or Redis with EXAMDAY_REDIS_URL) behind the bus ---
+    # The live feed's channels: in memory for one process, Redis when several serve one installation.
     events = make_event_bus(settings)
     state = State(
         {
@@ -67,12 +67,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         }
     )
     from proctor.feed import feed_lifespan, install_feed
-    from proctor.services.video import video_lifespan  # issue #7: the stale-camera check
+    from proctor.services.video import video_lifespan
 
     install_feed(state)
-    # --- end live feed ---
     logging.getLogger("examday").setLevel(logging.INFO)
-    install_log_redaction()  # issue #9: no ID number in the access log (R-PRIV-1)
+    install_log_redaction()  # the access log prints paths and queries: no ID number may reach it (R-PRIV-1)
     return Litestar(
         route_handlers=[
             *PAGE_ROUTES,
@@ -83,20 +82,22 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ],
         state=state,
         dependencies={"ctx": Provide(provide_ctx)},
-        middleware=[csrf_guard, DefineMiddleware(AuthMiddleware)],  # issue #9: cross-site requests refused first
-        before_send=[security_headers],  # issue #9: security headers on every answer
+        # A cross-site request is refused before anyone is authenticated for it.
+        middleware=[csrf_guard, DefineMiddleware(AuthMiddleware)],
+        before_send=[security_headers],  # on every answer, refusals and static files included
         after_response=publish_committed,  # the request's committed live events, once the answer is sent
-        exception_handlers={**EXCEPTION_HANDLERS, **input_error_handlers()},  # issue #9: fuzzing's 500s
+        # Input the framework or the database cannot take is a refusal, not a 500.
+        exception_handlers={**EXCEPTION_HANDLERS, **input_error_handlers()},
         template_config=TemplateConfig(
             directory=[d for d in TEMPLATE_DIRS if d.exists()],
             engine=JinjaTemplateEngine,
-            engine_callback=install_template_callables,
-        ),  # csp_nonce() (issue #9)
+            engine_callback=install_template_callables,  # csp_nonce(): page scripts run only with it
+        ),
         openapi_config=OpenAPIConfig(title="examday", version="1.0.0", path="/schema"),
-        plugins=[events.plugin],  # live feed (issue #6)
+        plugins=[events.plugin],
         lifespan=[
-            feed_lifespan,  # live feed (issue #6): binds the bus to the loop, runs the cutoff task
-            video_lifespan,
-        ],  # issue #7: marks silent cameras stale every few seconds
+            feed_lifespan,  # binds the bus to the loop; turns no-shows absent at the entry cutoff
+            video_lifespan,  # marks a camera stale when it falls silent during a session
+        ],
         on_shutdown=[lambda: engine.dispose()],
     )

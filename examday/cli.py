@@ -111,12 +111,10 @@ def cmd_audit_verify(args, settings: Settings) -> int:
     engine = _engine(settings)
     with Session(engine) as db:
         problem = audit.verify(db)
-        extra = []
-        try:
-            from scoring.services.lock import verify_seals  # issue #8
-        except ImportError:
-            verify_seals = None
-        if problem is None and verify_seals is not None:
+        extra: list[str] = []
+        if problem is None:
+            from scoring.services.lock import verify_seals  # every lock's signed seal (R-SCORE-3)
+
             extra = verify_seals(db)
     if problem is not None:
         print(str(problem))

@@ -86,7 +86,8 @@ class _Pending:
     __slots__ = ("done", "message", "seq")
 
     def __init__(self, message: dict[str, Any]) -> None:
-        self.message, self.seq, self.done = message, None, False
+        self.message, self.done = message, False
+        self.seq: int | None = None
 
 
 class EventBus:
@@ -114,7 +115,9 @@ class EventBus:
     # -- wiring -----------------------------------------------------------------
 
     def _make_plugin(self) -> ChannelsPlugin:
-        from litestar.channels import ChannelsPlugin
+        from litestar.channels import ChannelsBackend, ChannelsPlugin
+
+        backend: ChannelsBackend
 
         if self.redis_url:
             import redis.asyncio

@@ -14,11 +14,11 @@ import examday.plans.seating_models
 import examday.registry.models  # noqa: F401
 import kiosk.models  # noqa: F401
 import proctor.models
-import proctor.video_models  # noqa: F401  (issue #7: segments, hooks, camera health)
+import proctor.video_models  # noqa: F401
 import scoring.models  # noqa: F401
 import storage.blobs
 import storage.holds
-import storage.retention_models  # noqa: F401  (issue #7: purge intents, archived key documents)
+import storage.retention_models  # noqa: F401
 
 metadata = SQLModel.metadata
 

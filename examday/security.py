@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from litestar.datastructures import Headers, MutableScopeHeaders
 from litestar.exceptions import WebSocketException
+from litestar.types import ExceptionHandlersMap
 
 from examday.errors import Refusal
 from examday.web import SESSION_COOKIE
@@ -273,7 +274,7 @@ def handle_undecodable(request: Any, exc: UnicodeDecodeError) -> Any:
     )
 
 
-def input_error_handlers() -> dict[type[Exception], Any]:
+def input_error_handlers() -> ExceptionHandlersMap:
     from sqlalchemy.exc import DataError
 
     return {OverflowError: handle_overflow, DataError: handle_data_error, UnicodeDecodeError: handle_undecodable}

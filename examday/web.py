@@ -25,6 +25,7 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.response import Redirect
+from litestar.types import ExceptionHandlersMap
 from sqlmodel import Session
 
 from examday.accounts.services import accounts
@@ -269,4 +270,8 @@ def handle_crash(request: Request, exc: Exception) -> Response:
     return Response(error_body("internal_error", "服务器内部错误", "Internal server error."), status_code=500)
 
 
-EXCEPTION_HANDLERS = {Refusal: handle_refusal, HTTPException: handle_http, Exception: handle_crash}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    Refusal: handle_refusal,
+    HTTPException: handle_http,
+    Exception: handle_crash,
+}

@@ -8,7 +8,7 @@ from datetime import timedelta
 from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlmodel import select
+from sqlmodel import col, select
 
 from examday.clock import CST
 from examday.errors import Refusal
@@ -32,13 +32,13 @@ def proctor_home(ctx: Ctx) -> Template:
             Batch.exam_date <= today + timedelta(days=7),
             Batch.status != "draft",
         )
-        .order_by(Batch.exam_date, Batch.id)
+        .order_by(col(Batch.exam_date), col(Batch.id))
     )
     if actor.role == "proctor":
         query = query.where(
-            Batch.id.in_(
+            col(Batch.id).in_(
                 select(ExamSession.batch_id)
-                .join(ProctorAssignment, ProctorAssignment.session_id == ExamSession.id)
+                .join(ProctorAssignment, col(ProctorAssignment.session_id) == ExamSession.id)
                 .where(ProctorAssignment.staff_id == (actor.staff_id or -1))
             )
         )

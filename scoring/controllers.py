@@ -19,6 +19,7 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Template
 
+from examday.rows import row_id
 from examday.web import Ctx, requires_role, signed_in
 from scoring import exports, public, results, theory_import
 from scoring.access import batch_for_read
@@ -225,7 +226,7 @@ def post_lock(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
 @get("/api/v1/batches/{bid:int}/seal", guards=[signed_in], sync_to_thread=True)
 def get_seal(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
     batch = batch_for_read(ctx.db, ctx.user, bid)
-    seal = lock_service.seal_of(ctx.db, batch.id)
+    seal = lock_service.seal_of(ctx.db, row_id(batch))
     return {"batch_id": batch.id, "status": batch.status, "seal": lock_service.seal_body(seal) if seal else None}
 
 

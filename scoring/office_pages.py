@@ -23,12 +23,13 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
-from sqlmodel import select
+from sqlmodel import col, select
 
 from examday.clock import CST
 from examday.errors import Refusal, not_found
 from examday.plans.pages import read_upload
 from examday.registry.models import Staff
+from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
 from scoring import access, results, theory_import
 from scoring.exports import PART_NAMES, RESULT_NAMES
@@ -66,7 +67,7 @@ def _examiners(ctx: Ctx, institution_id: int) -> list[Staff]:
     rows = ctx.db.exec(
         select(Staff)
         .where(Staff.institution_id == institution_id, Staff.active == True)  # noqa: E712
-        .order_by(Staff.id)
+        .order_by(col(Staff.id))
     ).all()
     return [s for s in rows if "examiner" in s.role_set()]
 
@@ -77,8 +78,8 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
     examiners = _examiners(ctx, batch.institution_id)
     names = {s.id: s.name for s in examiners}
     panels = {p: panels_service.panel_body(ctx.db, batch, p) for p in parts}
-    publicity = publicity_service.publicity_of(ctx.db, batch.id)
-    seal = lock_service.seal_of(ctx.db, batch.id)
+    publicity = publicity_service.publicity_of(ctx.db, row_id(batch))
+    seal = lock_service.seal_of(ctx.db, row_id(batch))
     today = ctx.now.astimezone(CST).date()
     return Template(
         "office_scores.html",
@@ -95,13 +96,13 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
             "examiners": examiners,
             "names": names,
             "rubrics": {
-                p: rubrics_service.rubric_body(batch.id, p, rubrics_service.load_items(ctx.db, batch.id, p))
+                p: rubrics_service.rubric_body(row_id(batch), p, rubrics_service.load_items(ctx.db, row_id(batch), p))
                 for p in parts
             },
             "panels": panels,
-            "objections": objections_service.list_objections(ctx.db, ctx.user, batch.id),
+            "objections": objections_service.list_objections(ctx.db, ctx.user, row_id(batch)),
             "publicity": publicity_service.publicity_body(publicity) if publicity else None,
-            "lock_due": bool(publicity) and today >= lock_allowed_from(publicity.ends_on),
+            "lock_due": publicity is not None and today >= lock_allowed_from(publicity.ends_on),
             "seal": lock_service.seal_body(seal) if seal else None,
             "notice": notice,
             "error": error,

@@ -69,7 +69,9 @@ def pin_submit(ctx: Ctx, data: Form) -> Response:
         if pin != again:
             raise Refusal("pin_mismatch", "两次输入的签名密码不一致", "The two PINs differ.", "R-SCORE-1")
         # The one PIN mechanism: the same service as POST /api/v1/me/pin.
-        accounts.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), pin, ctx.now)
+        account = ctx.db.get(Account, ctx.user.account_id)
+        assert account is not None  # the account this request was just authenticated as
+        accounts.set_pin(ctx.db, ctx.state.passwords, account, pin, ctx.now)
 
     return page_action(
         ctx,

@@ -78,7 +78,9 @@ class PinIn:
 def set_pin(ctx: Ctx, data: JSONBody[PinIn]) -> dict[str, str]:
     from examday.accounts.models import Account
 
-    service.set_pin(ctx.db, ctx.state.passwords, ctx.db.get(Account, ctx.user.account_id), data.pin, ctx.now)
+    account = ctx.db.get(Account, ctx.user.account_id)
+    assert account is not None  # the account this request was just authenticated as
+    service.set_pin(ctx.db, ctx.state.passwords, account, data.pin, ctx.now)
     return {"status": "set"}
 
 
@@ -105,7 +107,7 @@ def login_submit(
         token = service.login(ctx.db, ctx.state.passwords, data.username, data.password, ctx.now, address)
     except Refusal as r:
         # Answered, not raised: the request's transaction commits the failed attempt, which must
-        # count (issue #9, R-STAFF-4).
+        # count towards the lock (R-STAFF-4).
         retry = r.detail.get("retry_after")
         return Template(
             "login.html",

@@ -18,7 +18,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
-from sqlmodel import select
+from sqlmodel import col, select
 
 from examday.errors import Refusal
 from examday.plans.rules import PART_ZH
@@ -50,7 +50,7 @@ def _institutions(ctx: Ctx) -> list[Institution]:
     actor = ctx.user
     if actor.role != "admin":
         return []
-    q = select(Institution).order_by(Institution.id)
+    q = select(Institution).order_by(col(Institution.id))
     if not actor.is_installation_admin:
         q = q.where(Institution.id == actor.institution_id)
     return list(ctx.db.exec(q).all())
@@ -68,7 +68,7 @@ def _resources(ctx: Ctx, iid: int | None) -> dict[str, Any]:
     staff = ctx.db.exec(
         select(Staff)
         .where(Staff.institution_id == iid, Staff.active == True)  # noqa: E712
-        .order_by(Staff.id)
+        .order_by(col(Staff.id))
     ).all()
     return {
         "rooms": rooms,

@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody
 from examday import calendar_notices
 from examday.registry.services import institutions, rooms, staff
 from examday.registry.services.institutions import today_of
+from examday.rows import row_id
 from examday.web import Ctx, requires_role, signed_in
 
 
@@ -62,7 +63,7 @@ def create_institution(ctx: Ctx, data: JSONBody[InstitutionIn]) -> dict[str, Any
 def list_institutions(ctx: Ctx) -> list[dict[str, Any]]:
     today = today_of(ctx.now)
     return [
-        institutions.summary(i, institutions.current_standing(ctx.db, i.id, today), today)
+        institutions.summary(i, institutions.current_standing(ctx.db, row_id(i), today), today)
         for i in institutions.list_institutions(ctx.db, ctx.user)
     ]
 

@@ -24,6 +24,7 @@ from examday.registry.services import institutions, rooms, staff
 from examday.registry.services.institutions import ACTION_ZH, STATE_ZH, today_of
 from examday.registry.services.rooms import KIND_ZH
 from examday.registry.services.staff import ROLE_ZH, TITLE_ZH
+from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
 
 GUARD = [requires_role("admin", "centre")]
@@ -66,7 +67,7 @@ def office(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
     today = today_of(ctx.now)
     if inst is None:
         listed = [
-            institutions.summary(i, institutions.current_standing(ctx.db, i.id, today), today)
+            institutions.summary(i, institutions.current_standing(ctx.db, row_id(i), today), today)
             for i in institutions.list_institutions(ctx.db, ctx.user)
         ]
         return Template("office.html", context=_base(ctx, None, institutions=listed, view=None))
@@ -78,14 +79,14 @@ def office(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
 
 
 def _rooms_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None) -> Template:
-    listed = rooms.list_rooms(ctx.db, ctx.user, inst.id)
-    problems = [v.as_dict() for v in rooms.site_readiness(ctx.db, inst.id)]
+    listed = rooms.list_rooms(ctx.db, ctx.user, row_id(inst))
+    problems = [v.as_dict() for v in rooms.site_readiness(ctx.db, row_id(inst))]
     ctx_ = _base(ctx, inst, rooms=listed, site_problems=problems, error=error, form=form or {})
     return Template("office_rooms.html", context=ctx_, media_type=MediaType.HTML)
 
 
 @get("/office/rooms", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
-def office_rooms(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
+def office_rooms(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template | Redirect:
     inst = _focus(ctx, iid)
     if inst is None:
         return Redirect("/office")
@@ -133,7 +134,7 @@ def office_rooms_add(ctx: Ctx, data: Annotated[RoomForm, Form]) -> Any:
             ctx.db,
             ctx.user,
             ctx.now,
-            inst.id,
+            row_id(inst),
             data.code,
             data.name,
             data.kind,
@@ -151,14 +152,14 @@ def office_rooms_add(ctx: Ctx, data: Annotated[RoomForm, Form]) -> Any:
 
 
 def _staff_page(ctx: Ctx, inst: Institution, error: Refusal | None = None, form: dict | None = None) -> Template:
-    listed = staff.list_staff(ctx.db, ctx.user, inst.id, today_of(ctx.now))
-    full_time = staff.full_time_staff_count(ctx.db, inst.id)
+    listed = staff.list_staff(ctx.db, ctx.user, row_id(inst), today_of(ctx.now))
+    full_time = staff.full_time_staff_count(ctx.db, row_id(inst))
     ctx_ = _base(ctx, inst, staff=listed, full_time=full_time, error=error, form=form or {})
     return Template("office_staff.html", context=ctx_, media_type=MediaType.HTML)
 
 
 @get("/office/staff", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
-def office_staff(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
+def office_staff(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template | Redirect:
     inst = _focus(ctx, iid)
     if inst is None:
         return Redirect("/office")
@@ -204,7 +205,7 @@ def office_staff_add(ctx: Ctx, data: Annotated[StaffForm, Form]) -> Any:
             ctx.db,
             ctx.user,
             ctx.now,
-            inst.id,
+            row_id(inst),
             data.name,
             data.id_number,
             roles,

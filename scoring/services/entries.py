@@ -92,7 +92,7 @@ def entry_body(row: ScoreEntry) -> dict[str, Any]:
 
 def check_pin(db: Session, passwords, actor: Actor, pin: object, now: datetime) -> str:
     """R-SCORE-1: only the examiner, with their PIN, signs their score; guessing it is rate-limited
-    (examday/accounts/throttle.py, issue #9)."""
+    (examday/accounts/throttle.py)."""
     account = db.get(Account, actor.account_id) if actor.account_id else None
     if account is None or not account.pin_hash:
         raise conflict("pin_not_set", "尚未设置签名密码，请先设置", "Set your signing PIN first.", "R-SCORE-1")

@@ -1,4 +1,4 @@
-"""Security headers and cross-site checks in a real Chromium (issue #9): the pages work under
+"""Security headers and cross-site checks in a real Chromium: the pages work under
 their Content-Security-Policy (no violation reported), the desk's fetch() and the login form
 pass the cross-site check, and a page on another port of the same host (same-site, so the
 SameSite=Lax cookie does go along) cannot sign the person out."""

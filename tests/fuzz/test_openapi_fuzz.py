@@ -1,4 +1,4 @@
-"""The OpenAPI document, fuzzed with schemathesis once per role (issue #9).
+"""The OpenAPI document, fuzzed with schemathesis once per role.
 
 For every operation the schema lists, schemathesis generates requests that fit the schema
 (positive) and requests that break it (negative); each goes to a live server as one role.

@@ -1,5 +1,5 @@
 """The registry through HTTP on SQLite and PostgreSQL: institutions, filings,
-scope, rooms, staff and conflicts (issue #3). The holiday calendar is in
+scope, rooms, staff and conflicts. The holiday calendar is in
 test_calendar_notices.py."""
 
 from __future__ import annotations

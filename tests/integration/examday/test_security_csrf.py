@@ -1,6 +1,6 @@
 """Cross-site requests (CSRF) against the pages: a cookie-authenticated unsafe request that
 another site made the browser send is refused, in the contract's shape, and changes nothing.
-Bearer-token clients are never affected (issue #9; R-STAFF-4: an action is the account holder's own)."""
+Bearer-token clients are never affected (R-STAFF-4: an action is the account holder's own)."""
 
 from __future__ import annotations
 

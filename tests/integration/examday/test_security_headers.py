@@ -1,4 +1,4 @@
-"""Security headers on every answer: pages, the API, refusals, 404s, static files (issue #9)."""
+"""Security headers on every answer: pages, the API, refusals, 404s, static files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input the framework or the database cannot take, found by fuzzing (tests/fuzz, issue #9):
+"""Input the framework or the database cannot take, found by fuzzing (tests/fuzz):
 it is refused in the contract's shape and changes nothing, on SQLite and PostgreSQL."""
 
 from __future__ import annotations

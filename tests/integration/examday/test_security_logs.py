@@ -1,4 +1,4 @@
-"""R-PRIV-1: no ID number in any log line of a whole exam-day run (issue #9).
+"""R-PRIV-1: no ID number in any log line of a whole exam-day run.
 
 A live server (uvicorn, access log on) runs with every logger at DEBUG and every record
 captured, while the day goes through the paths that handle ID numbers: a candidate import

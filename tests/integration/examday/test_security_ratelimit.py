@@ -1,4 +1,4 @@
-"""Sign-in and signing-PIN rate limits (issue #9): five wrong answers in 15 minutes lock the
+"""Sign-in and signing-PIN rate limits: five wrong answers in 15 minutes lock the
 username for 15 minutes (R-STAFF-4), thirty from one address lock the address, five wrong
 PINs lock an examiner's signing (R-SCORE-1). The counts are in the database, so they hold
 across server processes; on SQLite and PostgreSQL alike."""

@@ -20,6 +20,7 @@ from examday.plans import ticket_render as tr
 from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.plans.ticket_render import TicketView, find_cjk_font, render_ticket_png, render_tickets_pdf
 from examday.ticket_token import TicketClaims, generate_key, issue, new_token_id
+from kiosk.qrdecode import decode
 
 CST = ZoneInfo("Asia/Shanghai")
 THEORY = ("theory", datetime(2026, 5, 10, 9, 0, tzinfo=CST), datetime(2026, 5, 10, 10, 30, tzinfo=CST))
@@ -85,7 +86,9 @@ def test_ticket_qr_survives_a_rough_phone_photo(token):  # R-DAY-1
     ok, jpeg = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 60])
     assert ok
     photo = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
-    assert cv2.QRCodeDetector().detectAndDecode(photo)[0] == token
+    # What the kiosk reads it with (kiosk/qrdecode.py). OpenCV's detector alone misses about one
+    # such photo in eight (bench/qr_decoders.py measures each decoder), so it is not asserted here.
+    assert decode(photo) == [token]
     assert [r.text for r in zxingcpp.read_barcodes(photo)] == [token]
 
 
