@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from examday.actor import Actor
 from examday.errors import Refusal, conflict, not_found
-from examday.events import EventBus
 from examday.plans.models import Batch, ExamSession
 from examday.registry.models import Room
 from proctor import rooms as roomstate
@@ -27,17 +26,13 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 @dataclass
 class Outcome:
-    """A service's answer and the event to publish once the caller has committed."""
+    """A service's answer and the live event its caller queues for after the commit (``ctx.queue_event``)."""
 
     body: dict[str, Any]
     batch_id: int | None = None
     event: str | None = None
     room_code: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-    def publish(self, bus: EventBus) -> None:
-        if self.event and self.batch_id is not None:
-            bus.publish(self.batch_id, self.event, self.room_code, **self.data)
 
 
 @dataclass

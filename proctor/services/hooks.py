@@ -99,8 +99,8 @@ def receive(
     *,
     s3: S3Config,
 ) -> HookResult:
-    """Check, parse, dedupe and store one hook. The caller commits, then publishes ``events``.
-    ``s3`` is the store an ``s3://`` segment is checked in (the settings' ``s3``)."""
+    """Check, parse, dedupe and store one hook. The caller queues ``events``; they go out once the
+    request's transaction commits. ``s3`` is the store an ``s3://`` segment is checked in (the settings' ``s3``)."""
     if not verify(body, secret, signature):
         # Never the body: it names paths and cameras an attacker may be probing with.
         log.warning(
