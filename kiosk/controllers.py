@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Response, get, post
@@ -37,6 +38,7 @@ class SyncIn:
     scanned_at: str | None = None
     photo: str | None = None
     offline_status: str | None = None  # accepted | refused: what the kiosk told the candidate
+    clock_offset_ms: int | None = None  # the server's clock minus the kiosk's, as the kiosk last learnt it
 
 
 @post("/api/v1/checkins", guards=door, sync_to_thread=True)
@@ -76,6 +78,22 @@ def _scanned_at(text: str | None, index: int):
         ) from None
 
 
+MAX_CLOCK_OFFSET_MS = 24 * 3600 * 1000  # a kiosk a day off is not a clock to correct
+
+
+def _offset(ms: int | None, index: int) -> int | None:
+    if ms is None or abs(ms) <= MAX_CLOCK_OFFSET_MS:
+        return ms
+    raise Refusal(
+        "invalid_input",
+        "clock_offset_ms 超出范围（不超过一天）",
+        "clock_offset_ms is out of range (at most a day).",
+        None,
+        422,
+        {"index": index},
+    )
+
+
 @post("/api/v1/checkins/sync", guards=door, sync_to_thread=True, status_code=200)
 def sync(ctx: Ctx, data: JSONBody[list[SyncIn]]) -> Response:
     records = [
@@ -86,13 +104,22 @@ def sync(ctx: Ctx, data: JSONBody[list[SyncIn]]) -> Response:
             scanned_at=_scanned_at(r.scanned_at, i),
             photo=service.decode_photo(r.photo, strict=False),
             offline_status=r.offline_status,
+            clock_offset_ms=_offset(r.clock_offset_ms, i),
         )
         for i, r in enumerate(data)
     ]
     service.keep_photos(ctx.state.blobs, records)
+    settings = ctx.state.settings
+    grace = settings.offline_sync_grace_minutes
     with service.gate(ctx.state.engine):
         results, events = service.sync(
-            ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, records
+            ctx.db,
+            ctx.user,
+            ctx.now,
+            settings.secret_key,
+            ctx.state.blobs,
+            records,
+            None if grace is None else timedelta(minutes=grace),
         )
         ctx.queue_events(events)
         ctx.db.commit()  # inside the gate, as for one check-in

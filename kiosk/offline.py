@@ -17,7 +17,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,8 @@ def local_acceptances(store: Store) -> dict[tuple[int, int], datetime]:
     out: dict[tuple[int, int], datetime] = {}
     for rec in store.pending():
         if rec.get("offline_status") == "accepted" and rec.get("session_id") and rec.get("candidate_id"):
-            out[(int(rec["session_id"]), int(rec["candidate_id"]))] = parse_iso(rec["scanned_at"])
+            at = parse_iso(rec["scanned_at"]) + timedelta(milliseconds=rec.get("clock_offset_ms") or 0)
+            out[(int(rec["session_id"]), int(rec["candidate_id"]))] = at
     return out
 
 
@@ -226,7 +227,15 @@ def sync(client, store: Store, chunk: int = 200) -> list[dict[str, Any]]:
         body = [
             {
                 k: r[k]
-                for k in ("ticket", "id_number", "kiosk_nonce", "scanned_at", "photo", "offline_status")
+                for k in (
+                    "ticket",
+                    "id_number",
+                    "kiosk_nonce",
+                    "scanned_at",
+                    "clock_offset_ms",
+                    "photo",
+                    "offline_status",
+                )
                 if r.get(k) is not None
             }
             for r in part

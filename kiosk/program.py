@@ -195,7 +195,7 @@ class Kiosk:
         payload: dict[str, Any] = {"ticket": ticket, "id_number": id_number, "kiosk_nonce": nonce}
         if photo:
             payload["photo"] = base64.b64encode(photo).decode("ascii")
-        scanned_at, sent = self.now(), self.own_now()
+        sent = self.own_now()
         try:
             r, repeated = self._post("/api/v1/checkins", payload)
             if r.status_code < 500 and r.status_code not in (401, 403):
@@ -218,9 +218,10 @@ class Kiosk:
         except httpx.HTTPError as e:
             log.warning("server unreachable (%s): deciding offline", type(e).__name__)
         self.online = False
-        return self._offline(payload, scanned_at)
+        return self._offline(payload, sent, self.clock_offset)
 
-    def _offline(self, payload: dict[str, Any], scanned_at: datetime) -> screen.Answer:
+    def _offline(self, payload: dict[str, Any], scanned_at: datetime, offset: timedelta) -> screen.Answer:
+        """``scanned_at`` on the kiosk's own clock; ``offset`` the server's clock minus it."""
         rosters = self.store.rosters()
         if not rosters:
             return screen.network_error()
@@ -228,16 +229,19 @@ class Kiosk:
             rosters,
             payload["ticket"],
             payload["id_number"],
-            scanned_at,
+            scanned_at + offset,  # decided on the server's time, as far as the kiosk knows it
             self.me.get("institution_id"),
             self.me.get("username", "this kiosk"),
             offline.local_acceptances(self.store),
         )
         # The same nonce goes to the server later: if the first request did reach it, the answer is replayed.
+        # The kiosk's own scan time and its offset go separately: the server corrects one by the
+        # other and keeps both, so a kiosk's wrong clock stays visible (R-TIME-1).
         self.store.enqueue(
             {
                 **payload,
                 "scanned_at": iso(scanned_at),
+                "clock_offset_ms": round(offset.total_seconds() * 1000),
                 "offline_status": "accepted" if status == 200 else "refused",
                 "session_id": d.session.session_id if d.accepted and d.session else None,
                 "candidate_id": d.candidate.candidate_id if d.accepted and d.candidate else None,

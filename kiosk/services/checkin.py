@@ -16,9 +16,15 @@ process, from ``gate``).
 A kiosk nonce answers once: the same nonce again gets the stored answer and
 stores nothing new (the unique key on (kiosk, nonce) settles a race there too).
 
-Time: the server's clock decides. An offline record is judged at the time the
-kiosk scanned it, but never later than the server's now: a kiosk clock that
-runs fast cannot move an early arrival into the entry window (``clamped``).
+Time: the server's clock decides. An offline record carries the kiosk's scan
+time and the kiosk's clock offset (server minus kiosk, as the kiosk last learnt
+it from the server's answers); the server corrects the one by the other, records
+both, and judges the record at the corrected time, never later than its own now
+(``clamped``). A kiosk account could otherwise backdate anyone into attendance,
+so an offline record counts only where an offline kiosk could have been
+(``rules.offline_refusal``: a batch still being run, the session's entry window,
+not over by more than the grace, not ahead of the server); anything else is
+stored refused and flagged for the proctors, never turned into attendance.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import json
 import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -67,6 +73,14 @@ class Attempt:
     scanned_at: datetime | None = None  # offline records only
     offline_status: str | None = None  # what the offline kiosk told the candidate
     photo_file: StoredFile | None = None  # the photo already written to the blob store
+    clock_offset_ms: int | None = None  # offline: the server's clock minus the kiosk's, as the kiosk knew it
+
+    @property
+    def scan_time(self) -> datetime | None:
+        """When the kiosk scanned, on the server's clock (R-TIME-1)."""
+        if self.scanned_at is None:
+            return None
+        return self.scanned_at + timedelta(milliseconds=self.clock_offset_ms or 0)
 
 
 def keep_photos(blobs: BlobStore, attempts: list[Attempt]) -> None:
@@ -147,17 +161,35 @@ def gate(engine: Engine):
         return _GATES.setdefault(id(engine), threading.Lock())
 
 
+# Refusals about the ticket itself or another institution's batch stand before any question of time.
+_TICKET_CODES = frozenset({"invalid_ticket", "revoked_ticket", "wrong_institution"})
+
+
 def check_in(
-    db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobStore, attempt: Attempt, offline: bool = False
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    secret_key: str,
+    blobs: BlobStore,
+    attempt: Attempt,
+    offline: bool = False,
+    offline_grace: timedelta | None = None,
 ) -> Outcome:
-    """Judge one attempt, store it (and the acceptance), audit it; the caller commits."""
+    """Judge one attempt, store it (and the acceptance), audit it; the caller commits.
+    ``offline_grace``: how long after its session ends an offline record still counts
+    (None: until the end of the session's China-time day)."""
     nonce = _check_nonce(attempt.kiosk_nonce)
     c = _Ctx(db, actor, now, secret_key, blobs)
     stored = _by_nonce(db, actor, nonce)
     if stored is not None:
         return stored
-    judged_at = now if attempt.scanned_at is None else min(attempt.scanned_at, now)
+    scanned = attempt.scan_time
+    judged_at = now if scanned is None else min(scanned, now)
     presented, facts, decision = _judge(c, attempt, judged_at)
+    if offline and facts.batch is not None and decision.code not in _TICKET_CODES:
+        # R-DAY-1, R-TIME-1: a backdated or future-dated record is kept, refused, and admits nobody.
+        late = rules.offline_refusal(facts.batch, facts.sessions, scanned or now, now, offline_grace)
+        decision = late or decision
     if offline and attempt.offline_status == "refused" and decision.accepted:
         # The kiosk turned the candidate away; the record says so, and nobody is marked present.
         decision = rules.refused(
@@ -298,7 +330,8 @@ def _record(
     own = own_batch is not None
     cand = (d.candidate or facts.candidate) if own else None
     body = accepted_body(c.now, facts, d) if d.accepted else d.body()
-    clamped = offline and attempt.scanned_at is not None and attempt.scanned_at > c.now
+    scanned = attempt.scan_time
+    clamped = offline and scanned is not None and scanned > c.now
     if clamped:  # judged at the server's now, not at the kiosk's future time
         (body if d.accepted else body["detail"])["clamped"] = True
     row: dict[str, Any] = dict(
@@ -312,7 +345,7 @@ def _record(
         code=d.code,
         rule=d.rule,
         at=c.now,
-        scanned_at=attempt.scanned_at,
+        scanned_at=scanned,
         offline=offline,
         via="sync" if offline else ("kiosk" if attempt.ticket else "desk"),
         room_id=cand.room_id if cand else None,
@@ -392,8 +425,13 @@ def _record(
             "session_id": row["session_id"],
             "via": row["via"],
             "late": d.late,
-            "scanned_at": iso(attempt.scanned_at),
+            "scanned_at": iso(scanned),
             "photo_blob_id": row["photo_blob_id"],
+            **(
+                {"kiosk_scanned_at": iso(attempt.scanned_at), "clock_offset_ms": attempt.clock_offset_ms or 0}
+                if offline
+                else {}
+            ),
         },
         c.now,
         own_batch.institution_id if own_batch is not None else c.actor.institution_id,
@@ -444,7 +482,13 @@ def accepted_body(now: datetime, facts: F.Facts, d: rules.Decision) -> dict[str,
 
 
 def sync(
-    db: Session, actor: Actor, now: datetime, secret_key: str, blobs: BlobStore, records: list[Attempt]
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    secret_key: str,
+    blobs: BlobStore,
+    records: list[Attempt],
+    offline_grace: timedelta | None = None,
 ) -> tuple[list[dict[str, Any]], list[tuple]]:
     """Records an offline kiosk queued, oldest scan first; one result per record, in the order sent."""
     if len(records) > MAX_SYNC_RECORDS:
@@ -457,11 +501,11 @@ def sync(
         )
     for r in records:
         _check_nonce(r.kiosk_nonce)
-    order = sorted(range(len(records)), key=lambda i: records[i].scanned_at or now)
+    order = sorted(range(len(records)), key=lambda i: records[i].scan_time or now)
     results: list[dict[str, Any] | None] = [None] * len(records)
     events: list[tuple] = []
     for i in order:
-        out = check_in(db, actor, now, secret_key, blobs, records[i], offline=True)
+        out = check_in(db, actor, now, secret_key, blobs, records[i], offline=True, offline_grace=offline_grace)
         status = "accepted" if out.http_status == 200 else "refused"
         results[i] = {
             "kiosk_nonce": records[i].kiosk_nonce,

@@ -85,11 +85,11 @@ def test_offline_record_is_judged_at_its_scan_time(client, db, clock, w, kiosks)
     assert (flag.reason, flag.code, flag.kept_checkin_id) == ("server_refused", "too_late", None)
 
 
-def test_scan_time_in_the_servers_future_is_clamped(client, db, clock, w, kiosks):
-    # 08:20 on the server; the kiosk's clock runs 40 minutes fast and says 09:00.
+def test_scan_time_in_the_servers_future_is_refused(client, db, clock, w, kiosks):
+    # 08:20 on the server; the kiosk's clock runs 40 minutes fast and says 09:00 (R-TIME-1).
     clock.advance(minutes=20)
     res = sync(client, kiosks[0], [record(w, 0, clock.now() + timedelta(minutes=40))])
-    assert res[0]["code"] == "not_open_yet" and res[0]["detail"]["clamped"] is True
+    assert res[0]["code"] == "scanned_in_future" and res[0]["detail"]["clamped"] is True
     row = db.exec(select(CheckIn)).one()
     db.commit()
     assert row.scanned_at == clock.now() + timedelta(minutes=40)  # recorded as the kiosk said
