@@ -4,6 +4,7 @@ refusal in the contract's shape."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
@@ -43,6 +44,33 @@ def credentials(connection: ASGIConnection) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     return connection.cookies.get(SESSION_COOKIE)
+
+
+def cookie_is_secure(connection: ASGIConnection, settings: Any) -> bool:
+    """Whether the session cookie gets ``Secure`` (R-PRIV-1): the request came over HTTPS, or
+    ``EXAMDAY_SECURE_COOKIES`` says always. Behind a reverse proxy the server sees plain HTTP,
+    so ``X-Forwarded-Proto: https`` counts, but only from an address in
+    ``EXAMDAY_TRUSTED_PROXIES``: anyone else could send the header. Of several values the last
+    is the one the nearest proxy wrote."""
+    if settings.secure_cookies or connection.scope.get("scheme") in ("https", "wss"):
+        return True
+    peer = connection.client.host if connection.client else None
+    if not peer or not _is_trusted_proxy(peer, settings.trusted_proxies):
+        return False
+    proto = connection.headers.get("x-forwarded-proto", "")
+    return proto.rsplit(",", 1)[-1].strip().lower() == "https"
+
+
+def _is_trusted_proxy(peer: str, trusted: tuple[str, ...]) -> bool:
+    for entry in trusted:
+        if peer == entry:
+            return True
+        try:
+            if ipaddress.ip_address(peer) in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:  # a name, or not an address at all: only the exact match above counts
+            continue
+    return False
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlmodel import Field, SQLModel
 
+from storage.modes import private_dir, private_dirs
 from storage.types import UTCDateTime
 
 
@@ -64,7 +65,7 @@ class BlobStore:
         if target.exists():
             # Same name means same bytes: never rewrite a stored file.
             return StoredFile(key, digest, len(data))
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.root, target.parent)  # photos and scans: the server's account only (R-PRIV-1)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -113,7 +114,7 @@ def open_blob_store(settings) -> BlobStore:
         from storage.blobs_s3 import S3BlobStore
 
         return S3BlobStore.from_url(settings.blob_url, settings.s3)  # type: ignore[return-value]
-    return BlobStore(Path(settings.data_dir) / "blobs")
+    return BlobStore(private_dir(Path(settings.data_dir) / "blobs"))
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:

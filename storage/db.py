@@ -12,16 +12,34 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from storage.modes import PRIVATE_FILE, private_file, tighten
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database file 0600 before SQLite first opens it: SQLite makes its -wal and -shm files
+    with the database file's mode, so all three stay private to the server's account (R-PRIV-1).
+    An existing installation's looser files are tightened (storage/modes.py logs it)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite will say so itself
+    private_file(path)
+    for companion in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + companion), PRIVATE_FILE)
 
 
 def make_engine(url: str) -> Engine:
     # hide_parameters: a failed statement's message would otherwise carry its values, ID numbers
     # among them, into whatever logs the error (R-PRIV-1).
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")

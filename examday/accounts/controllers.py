@@ -11,7 +11,7 @@ from litestar.params import Body, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 
 from examday.accounts.services import accounts as service
-from examday.web import SESSION_COOKIE, Ctx, requires_role, signed_in
+from examday.web import SESSION_COOKIE, Ctx, cookie_is_secure, requires_role, signed_in
 
 
 def me_body(ctx: Ctx) -> dict[str, Any]:
@@ -118,7 +118,13 @@ def login_submit(
     target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
     resp = Redirect(target)
     resp.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", path="/", max_age=service.SESSION_HOURS * 3600
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        max_age=service.SESSION_HOURS * 3600,
+        secure=cookie_is_secure(request, ctx.state.settings),
     )
     return resp
 
