@@ -18,14 +18,16 @@ from litestar import get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
+from sqlmodel import Session, select
 
 from examday.accounts.models import Account
-from examday.accounts.services import accounts
+from examday.accounts.services import accounts, pins
 from examday.errors import Refusal
 from examday.web import Ctx, page_action, requires_role
 from scoring import results, worklist
 from scoring.access import batch_for_read, load_batch
 from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.models import PanelMember
 from scoring.services import arbitration as arbitration_service
 from scoring.services import entries as entries_service
 
@@ -52,6 +54,8 @@ def evaluate_home(ctx: Ctx) -> Template:
             panels=worklist.my_panels(ctx.db, ctx.user),
             chief=worklist.chief_batches(ctx.db, ctx.user),
             pin_set=_pin_set(ctx),
+            # R-SCORE-1: the office cleared this PIN; the examiner sees when and who.
+            pin_resets=pins.pin_resets(ctx.db, [ctx.user.account_id] if ctx.user.account_id else []),
         ),
     )
 
@@ -64,6 +68,7 @@ def pin_page(ctx: Ctx) -> Template:
 @post("/evaluate/pin/set", guards=SCORERS, sync_to_thread=True, include_in_schema=False, status_code=200)
 def pin_submit(ctx: Ctx, data: Form) -> Response:
     pin, again = str(data.get("pin", "")), str(data.get("pin_again", ""))
+    old_pin = str(data.get("old_pin", "")) or None
 
     def run() -> None:
         if pin != again:
@@ -71,7 +76,7 @@ def pin_submit(ctx: Ctx, data: Form) -> Response:
         # The one PIN mechanism: the same service as POST /api/v1/me/pin.
         account = ctx.db.get(Account, ctx.user.account_id)
         assert account is not None  # the account this request was just authenticated as
-        accounts.set_pin(ctx.db, ctx.state.passwords, account, pin, ctx.now)
+        accounts.set_pin(ctx.db, ctx.state.passwords, account, pin, ctx.now, old_pin)
 
     return page_action(
         ctx,
@@ -165,6 +170,10 @@ def arbitration_submit(ctx: Ctx, bid: FromPath[int], cid: FromPath[int], part: F
     )
 
 
+def panel_staff(db: Session, batch_id: int) -> list[int]:
+    return list(set(db.exec(select(PanelMember.staff_id).where(PanelMember.batch_id == batch_id)).all()))
+
+
 @get("/evaluate/{bid:int}/results", guards=[requires_role("chief")], sync_to_thread=True, include_in_schema=False)
 def results_page(ctx: Ctx, bid: FromPath[int]) -> Template:
     """The chief's view of the panel's outcome; colleagues' entries show once a part is complete (R-SCORE-1)."""
@@ -177,6 +186,8 @@ def results_page(ctx: Ctx, bid: FromPath[int]) -> Template:
             scores=results.scores_view(ctx.db, ctx.user, bid),
             part_status=STATUS_NAMES,
             result_names=RESULT_NAMES,
+            # R-SCORE-1: a cleared PIN is when the office could have signed as a panel member.
+            pin_resets=pins.pin_resets_of_staff(ctx.db, batch.institution_id, panel_staff(ctx.db, bid)),
         ),
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, JSONBody
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 
 from examday.accounts.services import accounts as service
@@ -72,6 +72,7 @@ def revoke(ctx: Ctx, data: JSONBody[TokenIn]) -> dict[str, str]:
 @dataclass
 class PinIn:
     pin: str
+    old_pin: str | None = None  # required once a PIN is set (R-SCORE-1)
 
 
 @post("/api/v1/me/pin", guards=[requires_role("evaluator", "chief")], sync_to_thread=True, status_code=200)
@@ -80,8 +81,16 @@ def set_pin(ctx: Ctx, data: JSONBody[PinIn]) -> dict[str, str]:
 
     account = ctx.db.get(Account, ctx.user.account_id)
     assert account is not None  # the account this request was just authenticated as
-    service.set_pin(ctx.db, ctx.state.passwords, account, data.pin, ctx.now)
+    service.set_pin(ctx.db, ctx.state.passwords, account, data.pin, ctx.now, data.old_pin)
     return {"status": "set"}
+
+
+@post("/api/v1/accounts/{aid:int}/pin-reset", guards=[requires_role("admin")], sync_to_thread=True, status_code=200)
+def reset_pin(ctx: Ctx, aid: FromPath[int]) -> dict[str, Any]:
+    from examday.accounts.services import pins
+
+    acc = pins.reset_pin(ctx.db, ctx.user, ctx.now, aid)
+    return {"id": acc.id, "username": acc.username, "pin_set": False}
 
 
 @get("/login", sync_to_thread=False, include_in_schema=False)
@@ -139,4 +148,4 @@ def logout(ctx: Ctx, request: Request) -> Response:
     return resp
 
 
-ROUTES = [me, add_account, revoke, set_pin, login_page, login_submit, logout]
+ROUTES = [me, add_account, revoke, set_pin, reset_pin, login_page, login_submit, logout]

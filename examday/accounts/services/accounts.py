@@ -11,11 +11,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from examday import audit
-from examday.accounts import throttle
+from examday.accounts import rules, throttle
 from examday.accounts.models import AccessToken, Account
 from examday.actor import ROLES, Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
-from examday.registry.models import Institution
+from examday.registry.models import Institution, Staff
 
 SESSION_HOURS = 14  # one exam day, early arrival to late scoring
 
@@ -68,13 +68,9 @@ def create_account(
         raise Refusal("invalid_role", "角色无效", f"Unknown role {role!r}; one of {', '.join(ROLES)}.")
     if not username or len(username) > 80:
         raise Refusal("invalid_username", "用户名无效", "A username of 1 to 80 characters is needed.")
-    # An institution's admin may add accounts to its own institution only.
-    if (
-        by.role != "system"
-        and not by.is_installation_admin
-        and (by.role != "admin" or institution_id != by.institution_id)
-    ):
-        raise forbidden("Only the installation administrator or the institution's admin may add accounts.")
+    # Separation of duties: the office cannot mint those who check it (examday/accounts/rules.py).
+    if refusal := rules.grant_refusal(by, role, institution_id, staff_id):
+        raise refusal
     if role == "centre" and not province:
         raise Refusal("province_required", "省级中心账号须指定省份", "A centre account belongs to a province.")
     if role not in ("admin", "centre") and institution_id is None:
@@ -83,6 +79,7 @@ def create_account(
         raise not_found("institution")
     if db.exec(select(Account).where(Account.username == username)).first():
         raise conflict("username_taken", "用户名已存在", f"The username {username!r} is taken.")
+    check_staff_binding(db, role, institution_id, staff_id)
     acc = Account(
         username=username,
         role=role,
@@ -111,6 +108,28 @@ def create_account(
         institution_id,
     )
     return acc
+
+
+def check_staff_binding(db: Session, role: str, institution_id: int | None, staff_id: int | None) -> None:
+    """For every caller, the operator's command line included: whom the new account acts as
+    (R-STAFF-2, R-STAFF-3, R-STAFF-4, R-SCORE-1)."""
+    staff = db.get(Staff, staff_id) if staff_id is not None else None
+    bound = (
+        db.exec(select(Account.username).where(Account.staff_id == staff_id, col(Account.active).is_(True))).first()
+        if staff_id is not None
+        else None
+    )
+    refusal = rules.binding_refusal(
+        role,
+        institution_id,
+        staff_id,
+        staff.institution_id if staff else None,
+        frozenset(staff.role_set()) if staff else None,
+        bool(staff and staff.active),
+        bound,
+    )
+    if refusal:
+        raise refusal
 
 
 def find_account(db: Session, username: str) -> Account:
@@ -193,9 +212,42 @@ def login(
     return issue_token(db, acc, now, kind="session")
 
 
-def set_pin(db: Session, passwords: Passwords, account: Account, pin: str, now: datetime) -> None:
+def set_pin(
+    db: Session, passwords: Passwords, account: Account, pin: str, now: datetime, old_pin: str | None = None
+) -> None:
+    """The examiner sets their signing PIN (R-SCORE-1). Replacing one takes the old PIN, so that
+    whoever else holds the account's password (the office that made it) cannot re-key the
+    examiner's signature; the office can only clear it, in the open (services/pins.py)."""
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise Refusal("invalid_pin", "PIN 须为 4 到 8 位数字", "A PIN is 4 to 8 digits.", "R-SCORE-1")
+    replacing = account.pin_hash is not None
+    if replacing:
+        if not old_pin:
+            raise Refusal(
+                "old_pin_required",
+                "更改签名密码须输入原签名密码",
+                "Changing the signing PIN takes the old one (old_pin).",
+                "R-SCORE-1",
+            )
+        holder = actor_of(account)
+        throttle.refuse_if_locked(db, throttle.PIN, holder.username, None, now)
+        if not passwords.verify(account.pin_hash, old_pin):
+            # Guessing the old PIN here counts with guesses at signing: one bound for both. The
+            # refusal rolls the request back, so the count is committed on its own first.
+            db.rollback()
+            lockout = throttle.record_failure(db, throttle.PIN, holder.username, None, now, holder)
+            db.commit()
+            raise lockout or Refusal("old_pin_wrong", "原签名密码错误", "Wrong old signing PIN.", "R-SCORE-1", 403)
+        throttle.clear(db, throttle.PIN, account.username, now)
     account.pin_hash = passwords.hash(pin)
     db.add(account)
-    audit.record(db, actor_of(account), "account.set_pin", "account", account.id, {}, now)
+    audit.record(
+        db,
+        actor_of(account),
+        "account.set_pin",
+        "account",
+        account.id,
+        {"replaced": replacing},
+        now,
+        account.institution_id,
+    )

@@ -23,7 +23,16 @@ def counts(engine):
 def test_every_role_reads_itself_but_only_admin_adds_accounts(world, client, role):
     # R-STAFF-4: each role acts under its own account; only an admin may add accounts.
     iid = world.institution()
-    tok = world.token(f"u-{role}", role, None if role == "centre" else iid, province="吉林")
+    staff_id = None
+    if role in ("evaluator", "chief"):  # bound to one of the institution's examiners (R-SCORE-1)
+        from examday.registry.models import Staff
+
+        with Session(world.engine) as db:
+            examiner = Staff(institution_id=iid, name="陈志强", id_number="11010519491231002X", roles="examiner")
+            db.add(examiner)
+            db.commit()
+            staff_id = examiner.id
+    tok = world.token(f"u-{role}", role, None if role == "centre" else iid, province="吉林", staff_id=staff_id)
     me = client.get("/api/v1/me", headers=bearer(tok))
     assert me.status_code == 200 and me.json()["role"] == role and me.json()["username"] == f"u-{role}"
     before = counts(world.engine)
