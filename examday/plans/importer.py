@@ -2,7 +2,9 @@
 
 Pure: bytes in, rows and errors out; the service decides that one error
 imports nothing. Rules: R-ID-1 (each ID number checked, with the reason),
-R-PLAN-1 (the plan names its candidates), R-PRIV-1 (errors name the row and
+R-PLAN-1 (the plan names its candidates: a name holds no control
+characters, and an XLSX past the reader's limits is refused whole, see
+examday/spreadsheets.py), R-PRIV-1 (errors name the row and
 the column, never the ID number itself).
 
 CSV files arrive as UTF-8 (with or without the BOM Excel writes for "CSV
@@ -15,13 +17,14 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from examday.errors import Refusal
 from examday.identity import validate_id_number
+from examday.spreadsheets import UnreadableSpreadsheet, read_xlsx
 
 COLUMNS = ("name", "id_number", "employer", "training_org", "phone")
 REQUIRED = ("name", "id_number")
@@ -46,6 +49,9 @@ ALIASES = {
     "手机号码": "phone",
 }
 MAX_LEN = {"name": 50, "employer": 200, "training_org": 200, "phone": 30}
+FREE_TEXT = ("name", "employer", "training_org")
+# Bidirectional overrides and isolates reorder what a reader sees (a name shown reversed).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _PHONE_CHARS = set("0123456789+-() ")
 
 
@@ -99,7 +105,7 @@ def decode_csv(content: bytes) -> tuple[str, str]:
         return content.decode("gb18030"), "gbk"
 
 
-def _csv_rows(content: bytes, result: ParsedFile) -> list[list[Any]] | None:
+def _csv_rows(content: bytes, result: ParsedFile) -> Sequence[Sequence[Any]] | None:
     try:
         text, result.encoding = decode_csv(content)
     except UnicodeDecodeError:
@@ -121,20 +127,13 @@ def _csv_rows(content: bytes, result: ParsedFile) -> list[list[Any]] | None:
         return None
 
 
-def _xlsx_rows(content: bytes, result: ParsedFile) -> list[list[Any]] | None:
-    from openpyxl import load_workbook
-
+def _xlsx_rows(content: bytes, result: ParsedFile) -> Sequence[Sequence[Any]] | None:
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    # openpyxl raises zipfile, KeyError and its own errors on broken files.
-    except Exception:
+        # R-PLAN-1: a file past the reader's limits is refused whole (file_too_large), not reported by row.
+        return read_xlsx(content, "R-PLAN-1")
+    except UnreadableSpreadsheet:
         result.error(None, None, "unreadable_file", "无法读取 XLSX 文件", "The XLSX file cannot be read.")
         return None
-    try:
-        sheet = wb.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        wb.close()
 
 
 # -- rows ------------------------------------------------------------------------
@@ -149,7 +148,7 @@ def _cell(value: Any) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
-def _header(cells: list[Any], result: ParsedFile) -> dict[str, int] | None:
+def _header(cells: Sequence[Any], result: ParsedFile) -> dict[str, int] | None:
     index: dict[str, int] = {}
     for i, raw in enumerate(cells):
         key = ALIASES.get(_cell(raw).lower().replace(" ", "_"))
@@ -172,7 +171,7 @@ def _header(cells: list[Any], result: ParsedFile) -> dict[str, int] | None:
     return None if missing else index
 
 
-def _read_table(table: list[list[Any]], today: date, result: ParsedFile) -> None:
+def _read_table(table: Sequence[Sequence[Any]], today: date, result: ParsedFile) -> None:
     rows = iter(enumerate(table, start=1))
     header = None
     for _, cells in rows:
@@ -227,6 +226,16 @@ def _read_row(number: int, values: dict[str, str], raw_id: Any, today: date, res
                 zh += "（该单元格为数字格式，请将身份证号列设为文本格式）"
                 en += " (The cell is a number; format the ID column as text.)"
             result.error(number, "id_number", "invalid_id_number", zh, en, reason=r.detail.get("reason"))
+    for column in FREE_TEXT:
+        if _has_control(values.get(column, "")):  # R-PLAN-1: a person's name is printed text, nothing else
+            result.error(
+                number,
+                column,
+                "control_characters",
+                "含有控制字符（如换行、制表符或方向控制符），请删除",
+                "Contains control characters (a line break, a tab or a direction override); remove them.",
+                rule="R-PLAN-1",
+            )
     for column, limit in MAX_LEN.items():
         if len(values.get(column, "")) > limit:
             result.error(number, column, "too_long", f"超过{limit}个字符", f"Longer than {limit} characters.")
@@ -243,6 +252,10 @@ def _read_row(number: int, values: dict[str, str], raw_id: Any, today: date, res
         values.get("training_org") or None,
         phone or None,
     )
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in text)
 
 
 def error_rows(errors: Iterable[dict[str, Any]]) -> list[int]:

@@ -149,3 +149,29 @@ def test_xlsx_bad_rows_and_an_id_stored_as_a_number():
 def test_a_broken_xlsx_is_unreadable_not_a_crash():
     parsed = parse_candidates(b"PK\x03\x04 not really a zip", TODAY)
     assert [e["code"] for e in parsed.errors] == ["unreadable_file"]
+
+
+# R-PLAN-1: a name (or employer, training organisation) with a control character is refused by row.
+def test_control_characters_in_free_text_are_refused_row_by_row():
+    rows = [
+        ["张伟", ID1, "", "", ""],
+        ['"李\x07娜"', ID2, "", "", ""],  # a bell inside the name
+        ["王强", ID3, '"第一\r\n机械厂"', "", ""],  # a line break inside the employer
+        ["赵\u202e磊", X_ID, "", '"长春\t培训"', ""],  # a right-to-left override, a tab
+    ]
+    parsed = parse_candidates(csv_text(rows).encode("utf-8"), TODAY)
+    got = [(e["row"], e["column"], e["code"], e.get("rule")) for e in parsed.errors]
+    assert got == [
+        (3, "name", "control_characters", "R-PLAN-1"),
+        (4, "employer", "control_characters", "R-PLAN-1"),
+        (5, "name", "control_characters", "R-PLAN-1"),
+        (5, "training_org", "control_characters", "R-PLAN-1"),
+    ]
+    assert all(e["message"] and e["message_en"] for e in parsed.errors)
+    assert [r.name for r in parsed.rows] == ["张伟"]
+
+
+def test_a_formula_like_name_is_imported_as_text():
+    # Not refused: neutralised wherever it is exported (tests/integration/scoring/test_exports.py).
+    parsed = parse_candidates(csv_text([['"=HYPERLINK(""http://x"",""y"")"', ID1, "", "", ""]]).encode(), TODAY)
+    assert parsed.errors == [] and parsed.rows[0].name == '=HYPERLINK("http://x","y")'

@@ -1,0 +1,112 @@
+"""Spreadsheets read within hard limits (R-PLAN-1) and written so that no cell runs as a formula.
+
+A candidate list arrives from outside the server: a 2 KB XLSX whose <dimension>
+claims 16,384 columns by 1,048,576 rows, or a zip that unpacks to hundreds of
+megabytes, is refused whole before any row is built (file_too_large, 413).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from examday.errors import Refusal
+from examday.plans.importer import parse_candidates
+from tests.unit.examday import hostile_xlsx
+
+TODAY = date(2026, 11, 26)
+ROOT = Path(__file__).resolve().parents[3]
+MEMORY_BUDGET_MB = 50
+
+
+def refused(content: bytes) -> Refusal:
+    started = time.monotonic()
+    with pytest.raises(Refusal) as caught:
+        parse_candidates(content, TODAY, "名单.xlsx")
+    assert time.monotonic() - started < 5
+    return caught.value
+
+
+def test_the_hand_made_package_is_a_readable_candidate_list():
+    parsed = parse_candidates(hostile_xlsx.fine(), TODAY)
+    assert parsed.errors == [] and [r.name for r in parsed.rows] == ["张伟"]
+
+
+# R-PLAN-1: the declared dimension is not trusted; a row past the limit refuses the file whole.
+def test_a_dimension_bomb_is_refused_quickly():
+    r = refused(hostile_xlsx.dimension_bomb())
+    assert (r.code, r.rule, r.status) == ("file_too_large", "R-PLAN-1", 413)
+    assert r.message and r.message_en and r.detail["limit"] == "rows"
+
+
+def test_a_cell_in_column_xfd_is_refused():
+    r = refused(hostile_xlsx.wide_row())
+    assert (r.code, r.detail["limit"]) == ("file_too_large", "columns")
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked():
+    bomb = hostile_xlsx.zip_bomb()
+    assert len(bomb) < 300_000
+    r = refused(bomb)
+    assert (r.code, r.rule, r.detail["limit"]) == ("file_too_large", "R-PLAN-1", "unpacked_bytes")
+
+
+PROBE = """
+import json, resource, sys, tracemalloc
+sys.path.insert(0, {root!r})
+_, hard = resource.getrlimit(resource.RLIMIT_AS)
+resource.setrlimit(resource.RLIMIT_AS, (min(3 << 30, hard if hard >= 0 else 3 << 30), hard))
+from datetime import date
+from examday.errors import Refusal
+from examday.plans.importer import parse_candidates
+
+
+def kb(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+content = open({path!r}, "rb").read()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets VmHWM, the peak resident size, to the present size
+before = kb("VmRSS")
+tracemalloc.start()
+try:
+    parse_candidates(content, date(2026, 11, 26), "x.xlsx")
+    outcome = "read"
+except Refusal as r:
+    outcome = r.code
+except MemoryError:
+    outcome = "MemoryError"
+python_peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+print(json.dumps({{"outcome": outcome, "rss_mb": (kb("VmHWM") - before) / 1024, "python_mb": python_peak / 2**20}}))
+"""
+
+
+# R-PLAN-1: importing a hostile XLSX costs little memory: peak resident size above the baseline, in a subprocess.
+@pytest.mark.parametrize("name", ["dimension_bomb", "zip_bomb"])
+def test_importing_a_hostile_xlsx_stays_within_the_memory_budget(name, tmp_path):
+    # Built here, not in the probe: making the bomb would raise the probe's baseline.
+    path = tmp_path / f"{name}.xlsx"
+    path.write_bytes(getattr(hostile_xlsx, name)())
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(root=str(ROOT), path=str(path))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(
+        f"\n{name}: peak resident {got['rss_mb']:.1f} MB above baseline, "
+        f"Python allocations {got['python_mb']:.1f} MB, outcome {got['outcome']}"
+    )
+    assert got["outcome"] == "file_too_large"
+    assert got["rss_mb"] < MEMORY_BUDGET_MB and got["python_mb"] < MEMORY_BUDGET_MB
