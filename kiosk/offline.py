@@ -2,9 +2,12 @@
 and the queue of records uploaded on reconnect (``POST /api/v1/checkins/sync``).
 
 R-DAY-1: an offline kiosk verifies the ticket's signature with the institution's
-public keys and the ID number against the ticket's keyed digest, and decides
-with the same ``kiosk/rules.py`` as the server; every attempt is queued with its
-scan time. R-PRIV-1: the roster has digests, never ID numbers. The queue must
+public keys and the typed ID number against the hash of the candidate the ticket
+names (``kiosk/idhash.py``; the ticket's own digest is keyed with a secret the
+kiosk does not get), and decides with the same ``kiosk/rules.py`` as the server;
+every attempt is queued with its scan time and the kiosk's clock offset.
+R-PRIV-1: the roster has per-candidate memory-hard hashes and no digit of any
+ID number. The queue must
 hold the typed numbers until the server has them (the sync contract carries
 ``id_number``), so its file is private to the kiosk user (0600) and each record
 is removed once the server has answered it.
@@ -12,7 +15,6 @@ is removed once the server has answered it.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import threading
@@ -22,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from examday.clock import iso, parse_iso
-from kiosk import rules
+from examday.identity import mask_id_number
+from kiosk import idhash, rules
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -141,17 +144,27 @@ def _facts(roster: dict[str, Any], ticket_number: str):
             candidate_id=int(row["id"]),
             name=row["name"],
             ticket_number=row["ticket_number"],
-            id_digest=row["id_digest"],
+            id_digest="",  # the roster has a hash to check against instead (id_check)
             status=row["status"],
             eligibility=row.get("eligibility", "eligible"),
             room_code=row.get("room_code"),
             room_id=row.get("room_id"),
             seat_no=row.get("seat"),
-            masked_id=row.get("masked_id", ""),
         )
         for p in row.get("checked_in", []):
             prior[int(p["session_id"])] = rules.PriorCheckIn(parse_iso(p["at"]), p.get("kiosk", ""))
-    return batch, sessions, cand, prior
+    return batch, sessions, cand, prior, row
+
+
+def id_check(roster: dict[str, Any], row: dict[str, Any] | None) -> rules.IdCheck:
+    """The typed number against the candidate's roster hash: one argon2id hash (R-ID-1, R-PRIV-1)."""
+
+    def check(number: str) -> bool:
+        if row is None or not row.get("id_hash") or "id_hash" not in roster:
+            return False  # a roster of the old format: no way to tell, so no
+        return idhash.matches(number, row["id_salt"], row["id_hash"], roster["id_hash"])
+
+    return check
 
 
 def decide(
@@ -173,13 +186,13 @@ def decide(
     if roster is None:
         d = rules.decide(presented, None, [], None, id_number, b"-", now, kiosk_institution_id)
         return d.status, d.body(), d
-    batch, sessions, cand, prior = _facts(roster, claims.ticket_number)
+    batch, sessions, cand, prior, row = _facts(roster, claims.ticket_number)
     if cand is not None:
         for (sid, cid), at in local.items():
             if cid == cand.candidate_id:
                 prior.setdefault(sid, rules.PriorCheckIn(at, kiosk_name))
-    salt = base64.b64decode(roster["id_salt"])
-    d = rules.decide(presented, batch, sessions, cand, id_number, salt, now, kiosk_institution_id, prior)
+    check = id_check(roster, row)
+    d = rules.decide(presented, batch, sessions, cand, id_number, check, now, kiosk_institution_id, prior)
     if not d.accepted:
         return d.status, d.body(), d
     s = d.session
@@ -192,7 +205,7 @@ def decide(
             "candidate": {
                 "id": cand.candidate_id,
                 "name": cand.name,
-                "masked_id": cand.masked_id,
+                "masked_id": mask_id_number(id_number),  # the number typed, now known to be theirs
                 "ticket_number": cand.ticket_number,
             },
             "room_code": cand.room_code,

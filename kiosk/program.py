@@ -51,6 +51,7 @@ WINDOW = "examday-kiosk"
 # The connection broke before an answer came: the request may or may not have reached the server.
 DROPPED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 RETRY_PAUSE = 0.3  # seconds before retrying the same server (a restart, a blip)
+ROSTER_TIMEOUT = 120.0  # seconds: see Kiosk.prepare
 
 
 class Lines:
@@ -163,7 +164,8 @@ class Kiosk:
             ids = self.batches or [b["id"] for b in self.http.get("/api/v1/checkin-batches").json()]
             for bid in ids:
                 sent = self.own_now()
-                r = self.http.get(f"/api/v1/batches/{bid}/roster")
+                # A first roster takes the server one argon2id hash per candidate (kiosk/idhash.py).
+                r = self.http.get(f"/api/v1/batches/{bid}/roster", timeout=ROSTER_TIMEOUT)
                 if r.status_code == 200:
                     roster = r.json()
                     self.store.save_roster(roster)

@@ -1,15 +1,18 @@
 """What kiosks, the desk and proctors read about check-in: the offline roster (签到名单),
 the stored attempts, offline conflicts, and the search by name for a lost ticket.
 
-R-PRIV-1: the roster carries keyed digests of ID numbers, never the numbers,
-and names masked; the search shows masked ID numbers to everyone and full
+R-PRIV-1: the roster carries no digit of an ID number: per candidate a random
+salt and a memory-hard hash (``kiosk/idhash.py``), and names masked; the search shows masked ID numbers to everyone and full
 names to the admin only. R-DAY-1: the attempts list is the record of every
 check-in attempt with its reason, kiosk and time.
 """
 
 from __future__ import annotations
 
-import base64
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -27,12 +30,44 @@ from examday.registry.models import Institution, Room
 from examday.rows import row_id
 from examday.scope import can_read_institution
 from examday.ticket_token import id_digest, public_keys_document
-from kiosk import rules
+from kiosk import idhash, rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
 from storage.blobs import Blob
 
-ROSTER_FORMAT = 1
+ROSTER_FORMAT = 2  # 2: argon2id per candidate; no id_salt, id_digest or masked_id (issue #14)
+
+# Each hash costs tens of milliseconds on purpose, so a candidate's is made once per server
+# process and kept: kiosks refresh their rosters every few minutes. The key is the candidate
+# and the keyed digest of the number on record (a corrected number gets a new hash); the
+# cache holds no number.
+_HASHES: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
+_HASHES_LOCK = threading.Lock()
+_HASHES_MAX = 100_000
+
+
+def _roster_hashes(people: list[tuple[int, str, str]]) -> dict[int, tuple[str, str]]:
+    """(salt, hash) per candidate id, for (candidate id, keyed digest, ID number) triples."""
+    out: dict[int, tuple[str, str]] = {}
+    missing = []
+    with _HASHES_LOCK:
+        for cid, key, number in people:
+            got = _HASHES.get((cid, key))
+            if got is None:
+                missing.append((cid, key, number))
+            else:
+                out[cid] = got
+    if missing:
+        # argon2 runs outside the GIL: a first roster of a large batch uses every core.
+        with ThreadPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
+            made = list(pool.map(lambda m: idhash.entry(m[2]), missing))
+        with _HASHES_LOCK:
+            for (cid, key, _), pair in zip(missing, made):
+                out[cid] = _HASHES.setdefault((cid, key), pair)
+                _HASHES.move_to_end((cid, key))
+            while len(_HASHES) > _HASHES_MAX:
+                _HASHES.popitem(last=False)
+    return out
 
 
 def batch_for(db: Session, actor: Actor, batch_id: int) -> Batch:
@@ -68,7 +103,9 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
     seats = F.seats(db, batch.id)
     present = _present_by_candidate(db, batch.id)
     people = []
-    for c in db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(col(Candidate.id))).all():
+    cands = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(col(Candidate.id))).all()
+    hashes = _roster_hashes([(row_id(c), id_digest(c.id_number, salt), c.id_number) for c in cands])
+    for c in cands:
         assert c.id is not None
         seat = seats.get(c.id)
         people.append(
@@ -76,8 +113,8 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
                 "id": c.id,
                 "ticket_number": c.ticket_number,
                 "name": mask_name(c.name),
-                "id_digest": id_digest(c.id_number, salt),
-                "masked_id": mask_id_number(c.id_number),
+                "id_salt": hashes[c.id][0],
+                "id_hash": hashes[c.id][1],
                 "status": c.status,
                 "eligibility": c.eligibility,
                 "room_code": seat.room_code if seat else None,
@@ -112,8 +149,8 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
             }
             for w in rules.windows(bf, F.session_facts(db, batch.id))
         ],
-        "id_salt": base64.b64encode(salt).decode("ascii"),
-        "id_digest": "hex HMAC-SHA256(id_salt, 'examday-id-v1|' + ID number upper-cased)",
+        # The kiosk checks a typed number against its candidate's row with these (kiosk/idhash.py).
+        "id_hash": idhash.PARAMS,
         "candidates": people,
         "revoked_token_ids": sorted(revoked_token_ids(db, batch.id)),
         "keys": public_keys_document(public, revoked_kids),

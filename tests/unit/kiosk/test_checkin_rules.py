@@ -110,6 +110,9 @@ CASES = [
         "id_mismatch",
     ),
     ("ID typed in lower case x and spaces", {"typed_id": f"  {ID.lower()} "}, None),
+    # R-ID-1 offline (R-PRIV-1): the kiosk checks the typed number with its roster's hash, no key
+    ("offline check says yes", {"salt": lambda number: number == ID}, None),
+    ("offline check says no", {"salt": lambda number: number == OTHER_ID}, "id_mismatch"),
     # R-DAY-1: the candidate's standing
     ("withdrawn", {"candidate": replace(CAND, status="withdrawn")}, "candidate_withdrawn"),
     ("found ineligible", {"candidate": replace(CAND, eligibility="ineligible")}, "candidate_withdrawn"),
@@ -242,3 +245,33 @@ def test_ticket_signature_and_revocation(key):
     assert revoked.code == "revoked_ticket" and revoked.rule == "R-DAY-1"
     by_token = rules.check_ticket(text, {kid: pub}, revoked_token_ids={claims.token_id})
     assert by_token.code == "revoked_ticket"
+
+
+# R-DAY-1, R-TIME-1 (issue #14, finding 4): where an offline record may still become attendance.
+# The session is 09:00-10:30 with entry 08:30-09:30; (case, batch, scanned at, synced at, grace, code).
+OFFLINE_CASES = [
+    ("on time, synced at once", BATCH, at(8, 40), at(8, 50), None, None),
+    ("synced the same evening", BATCH, at(9, 10), at(23, 59), None, None),
+    ("synced the next morning", BATCH, at(9, 10), at(23, 59) + timedelta(minutes=2), None, "offline_sync_too_late"),
+    ("synced a month later", BATCH, at(8, 40), at(8, 40) + timedelta(days=30), None, "offline_sync_too_late"),
+    ("inside a one-hour grace", BATCH, at(9, 10), at(11, 30), timedelta(hours=1), None),
+    ("past a one-hour grace", BATCH, at(9, 10), at(11, 31), timedelta(hours=1), "offline_sync_too_late"),
+    ("batch in publicity", replace(BATCH, status="publicity"), at(8, 40), at(8, 50), None, "offline_batch_closed"),
+    ("batch locked", replace(BATCH, status="locked"), at(8, 40), at(8, 50), None, "offline_batch_closed"),
+    ("draft is left to decide", replace(BATCH, status="draft"), at(8, 40), at(8, 50), None, None),
+    ("before entry opens", BATCH, at(8, 29), at(8, 50), None, "scanned_before_entry"),
+    ("the day before", BATCH, at(8, 40) - timedelta(days=1), at(8, 50), None, "scanned_before_entry"),
+    ("two minutes ahead of the server", BATCH, at(8, 52), at(8, 50), None, None),
+    ("three minutes ahead of the server", BATCH, at(8, 53), at(8, 50), None, "scanned_in_future"),
+    ("after entry closed is decide's too_late", BATCH, at(9, 40), at(9, 50), None, None),
+]
+
+
+@pytest.mark.parametrize("case,batch,scanned,now,grace,code", OFFLINE_CASES, ids=[c[0] for c in OFFLINE_CASES])
+def test_offline_record_table(case, batch, scanned, now, grace, code):
+    d = rules.offline_refusal(batch, [THEORY, SKILL], scanned, now, grace)
+    if code is None:
+        assert d is None, (case, d)
+        return
+    assert d is not None and d.code == code and (d.rule, d.status) == rules.CODES[code], (case, d)
+    assert d.message and d.message_en
