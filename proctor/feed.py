@@ -46,14 +46,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from examday import audit
+from examday.accounts.services import accounts
 from examday.actor import SYSTEM
 from examday.clock import iso
 from examday.errors import Refusal
 from examday.plans.models import Batch, ExamSession
 from examday.ticker import ticking
 from examday.web import unauthenticated
+from proctor import credentials, rules
 from proctor import rooms as roomstate
-from proctor import rules
 from proctor.access import BatchView, batch_view, session_of
 from proctor.models import CutoffNotice
 
@@ -347,6 +348,10 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
         await socket.send_text(json.dumps({"type": "error", **r.body()}, ensure_ascii=False))
         await socket.close(code=4000 + r.status, reason=r.code)
         return
+    # The socket lives only as long as its credentials (proctor/credentials.py, R-STAFF-4).
+    token: str = socket.scope.get("auth") or ""
+    account_id = socket.scope["user"].account_id
+    digest = accounts.token_digest(token)
     bus = state.events
     conn = _Connection(socket, state, view, session_id)
     inbox: asyncio.Queue = asyncio.Queue()
@@ -356,6 +361,18 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
         async def pump_events() -> None:
             async for raw in subscriber.iter_events():
                 await inbox.put(("event", raw))
+
+        async def watch_credentials() -> None:
+            while True:
+                await anyio.sleep(credentials.RECHECK_SECONDS)
+                try:
+                    ok = await anyio.to_thread.run_sync(credentials.still_valid, state, token, account_id)
+                except Exception as exc:  # the database is away: the next check decides
+                    log.warning("feed credentials check failed: %s", type(exc).__name__)
+                    continue
+                if not ok:
+                    await inbox.put(("revoked", None))
+                    return
 
         async def pump_client() -> None:
             while True:
@@ -370,11 +387,18 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(pump_events)
             tg.start_soon(pump_client)
+            if token:
+                tg.start_soon(watch_credentials)
             try:
                 await conn.send_snapshot()
                 while True:
                     kind, payload = await inbox.get()
                     if kind == "closed":
+                        break
+                    if kind == "revoked" or (token and credentials.revoked_here(state.engine, digest, account_id)):
+                        gone = credentials.revoked()
+                        await socket.send_text(json.dumps({"type": "error", **gone.body()}, ensure_ascii=False))
+                        await socket.close(code=4401, reason=gone.code)
                         break
                     if kind == "event":
                         await conn.on_event(payload)
