@@ -6,7 +6,10 @@ named ``=HYPERLINK("http://x","y")`` would become a live link in the exam
 office's results (CSV injection). Every export the server writes goes through
 ``csv_row`` or ``xlsx_cell``: in CSV such a cell gets a leading apostrophe
 (OWASP's advice), in XLSX it is stored as a string with the quote prefix, so it
-is never a formula. Numbers stay numbers: only text is neutralised.
+is never a formula. Numbers stay numbers: only text is neutralised. The rule
+is the same for every text cell, the seal's URL-safe base64 signature included
+(it may begin with ``-``): a program reading a CSV drops one leading
+apostrophe; the XLSX holds the value unchanged.
 
 Reading. An XLSX is a zip of XML parts that declares its own sizes, and a
 worksheet declares its own ``<dimension>``. ``read_xlsx`` believes neither:

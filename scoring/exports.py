@@ -5,7 +5,8 @@ admin, masked for the centre and the supervisor), each part's score (缺考
 for an absence) and the result. Once the batch is locked, the seal (digest,
 key id, signature, lock time) is printed under the table; before that the
 file says it is not sealed. CSV is UTF-8 with a BOM so that Excel opens it in
-Chinese.
+Chinese. Every cell goes through examday.spreadsheets, so a name such as
+``=HYPERLINK(...)`` is text in both files, never a formula.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlmodel import Session
 
@@ -23,6 +23,7 @@ from examday.actor import Actor
 from examday.errors import forbidden
 from examday.identity import mask_id_number
 from examday.plans.models import Batch
+from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
 from scoring import access
 from scoring.points import text
 from scoring.results import batch_results
@@ -87,18 +88,11 @@ def results_csv(db: Session, actor: Actor, batch_id: int) -> bytes:
     header, rows, notes = summary(db, actor, batch)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(csv_row(header))
+    writer.writerows(csv_row(r) for r in rows)
     writer.writerow([])
-    writer.writerows(notes)
+    writer.writerows(csv_row(r) for r in notes)
     return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
-
-
-def _cell(ws, value: Any, **style: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    for name, v in style.items():
-        setattr(cell, name, v)
-    return cell
 
 
 def results_xlsx(db: Session, actor: Actor, batch_id: int) -> bytes:
@@ -108,22 +102,24 @@ def results_xlsx(db: Session, actor: Actor, batch_id: int) -> bytes:
     ws = wb.create_sheet("成绩汇总表")
     for column, width in zip("ABCDEFGHI", (6, 14, 10, 20, 14, 14, 14, 10, 10)):
         ws.column_dimensions[column].width = width
-    ws.append(notes[0])
+    ws.append(xlsx_row(ws, notes[0]))
     bold = Font(bold=True)
-    ws.append([_cell(ws, v, font=bold) for v in header])
+    ws.append([xlsx_cell(ws, v, font=bold) for v in header])
     first_part = 4
     last_part = first_part + len(batch.part_list())
     for cells in rows:
         # Ticket and ID numbers stay text (leading zeros, 18 digits); scores are numbers with one decimal.
         ws.append(
             [
-                _cell(ws, float(v), number_format="0.0") if first_part <= i < last_part and v not in ("", "缺考") else v
+                xlsx_cell(ws, float(v), number_format="0.0")
+                if first_part <= i < last_part and v not in ("", "缺考")
+                else xlsx_cell(ws, v)
                 for i, v in enumerate(cells)
             ]
         )
     ws.append([])
     for line in notes[1:]:
-        ws.append(line)
+        ws.append(xlsx_row(ws, line))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

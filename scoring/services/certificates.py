@@ -26,6 +26,7 @@ from examday.errors import Refusal, conflict, forbidden
 from examday.identity import mask_id_number
 from examday.plans.models import Candidate
 from examday.registry.models import Institution
+from examday.spreadsheets import csv_row
 from scoring import access
 from scoring.certificates import certificate_number, eligible_for_certificate
 from scoring.models import Certificate, CertificateIssue
@@ -185,18 +186,21 @@ def certificates_csv(db: Session, actor: Actor, batch_id: int) -> bytes:
         ]
     )
     for c in data["certificates"]:
+        # Names and occupation names are typed by people: csv_row keeps them from running as formulas.
         w.writerow(
-            [
-                c["number"],
-                c["ticket_number"],
-                c["name"],
-                c["id_number"],
-                data["occupation_code"],
-                data["occupation_name"],
-                data["level"],
-                data["issue_date"],
-                data["reporting_deadline"],
-            ]
+            csv_row(
+                [
+                    c["number"],
+                    c["ticket_number"],
+                    c["name"],
+                    c["id_number"],
+                    data["occupation_code"],
+                    data["occupation_name"],
+                    data["level"],
+                    data["issue_date"],
+                    data["reporting_deadline"],
+                ]
+            )
         )
     if data["provisional"]:
         w.writerow([])

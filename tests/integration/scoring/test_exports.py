@@ -26,6 +26,10 @@ CERT = {"kind": "Y", "institution_code": "0000", "site_serial": "000012", "issue
 
 @pytest.fixture
 def locked(sw, clock):
+    return lock_with_results(sw, clock)
+
+
+def lock_with_results(sw, clock):
     sw.ready_for_publicity()
     # One candidate fails the theory, one is absent from it.
     assert sw.theory([(t, {0: "55", 1: "缺考"}.get(i, "90")) for i, t in enumerate(sw.tickets)]).status_code == 201
@@ -150,3 +154,46 @@ def test_serials_continue_across_batches(locked, client, world, engine, clock):
     second = locked.client.post(f"/api/v1/batches/{bid2}/certificates", headers=locked.admin, json=CERT).json()
     serials = [parse_certificate_number(c["number"]).serial for c in first["certificates"] + second["certificates"]]
     assert serials == [1, 2, 3, 4]
+
+
+# Finding 7 of issue #14: names a spreadsheet would run as formulas (CSV injection).
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(1,2)"]
+
+
+@pytest.fixture
+def hostile(sw, clock, engine):
+    with Session(engine) as db:
+        for cid, name in zip(sw.candidates, HOSTILE, strict=True):
+            db.get(Candidate, cid).name = name
+        db.commit()
+    return lock_with_results(sw, clock)
+
+
+def test_formula_like_names_are_text_in_results_xlsx(hostile):
+    r = hostile.client.get(f"/api/v1/batches/{hostile.batch_id}/results.xlsx", headers=hostile.admin)
+    ws = load_workbook(io.BytesIO(r.content)).active
+    names = [ws.cell(row=3 + i, column=3) for i in range(len(HOSTILE))]
+    assert [c.value for c in names] == HOSTILE
+    assert [c.data_type for c in names] == ["s"] * len(HOSTILE)  # a string, never a formula
+    assert all(c.quotePrefix for c in names)
+    assert ws.cell(row=3, column=5).value == 55 and ws.cell(row=3, column=5).data_type == "n"  # scores stay numbers
+
+
+def test_formula_like_names_start_with_an_apostrophe_in_results_csv(hostile):
+    r = hostile.client.get(f"/api/v1/batches/{hostile.batch_id}/results.csv", headers=hostile.admin)
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row[2] for row in rows[1 : 1 + len(HOSTILE)]] == ["'" + n for n in HOSTILE]
+    assert [row[4] for row in rows[1 : 1 + len(HOSTILE)]] == ["55.0", "缺考", "90.0", "90.0"]
+
+
+def test_formula_like_names_start_with_an_apostrophe_in_certificates_csv(hostile):
+    assert (
+        hostile.client.post(
+            f"/api/v1/batches/{hostile.batch_id}/certificates", headers=hostile.admin, json=CERT
+        ).status_code
+        == 201
+    )
+    r = hostile.client.get(f"/api/v1/batches/{hostile.batch_id}/certificates.csv", headers=hostile.admin)
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row[2] for row in rows[1:3]] == ["'" + n for n in HOSTILE[2:]]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

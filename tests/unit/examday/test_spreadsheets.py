@@ -7,6 +7,7 @@ megabytes, is refused whole before any row is built (file_too_large, 413).
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -15,14 +16,40 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from examday.errors import Refusal
 from examday.plans.importer import parse_candidates
+from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
 from tests.unit.examday import hostile_xlsx
 
 TODAY = date(2026, 11, 26)
 ROOT = Path(__file__).resolve().parents[3]
 MEMORY_BUDGET_MB = 50
+
+
+FORMULA_LIKE = ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x","y")']
+PLAIN = ["张伟", "55.0", "a=b", " =1", ""]
+
+
+def test_csv_cells_that_would_run_as_formulas_start_with_an_apostrophe():
+    assert csv_row(FORMULA_LIKE) == ["'" + v for v in FORMULA_LIKE]
+    assert csv_row(PLAIN) == PLAIN
+    assert csv_row([-5, 2.5, None]) == [-5, 2.5, None]  # numbers stay numbers
+
+
+def test_xlsx_cells_that_would_run_as_formulas_are_strings():
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("s")
+    ws.append(xlsx_row(ws, FORMULA_LIKE))
+    ws.append([xlsx_cell(ws, v) for v in [*PLAIN, -5, 2.5]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = list(load_workbook(io.BytesIO(buf.getvalue())).active.iter_rows())
+    assert [c.value for c in rows[0]] == [v.replace("\r", "\n") for v in FORMULA_LIKE]  # XML reads CR as LF
+    assert {c.data_type for c in rows[0]} == {"s"} and all(c.quotePrefix for c in rows[0])
+    assert [c.value for c in rows[1]] == [*PLAIN[:-1], None, -5, 2.5]
+    assert [c.data_type for c in rows[1][-2:]] == ["n", "n"]
 
 
 def refused(content: bytes) -> Refusal:
@@ -63,8 +90,11 @@ sys.path.insert(0, {root!r})
 _, hard = resource.getrlimit(resource.RLIMIT_AS)
 resource.setrlimit(resource.RLIMIT_AS, (min(3 << 30, hard if hard >= 0 else 3 << 30), hard))
 from datetime import date
+from openpyxl import Workbook, load_workbook
+
 from examday.errors import Refusal
 from examday.plans.importer import parse_candidates
+from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
 
 
 def kb(field):
