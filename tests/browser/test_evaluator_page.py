@@ -21,14 +21,21 @@ def scoring(client, world, engine, clock):
     assert sw.rubric().status_code == 200 and sw.panel().status_code == 201
     # A colleague has scored the first candidate already: the page must not show it.
     assert sw.enter(2, sw.candidates[0], items={"A1": 33.3, "A2": 30, "A3": 20}).status_code == 201
-    world.token("tablet1", "evaluator", sw.institution_id, staff_id=sw.examiners[1], password=PASSWORD)
+    from examday.accounts.models import Account
+
+    with Session(engine) as db:  # examiners[1] acts under one account only (R-STAFF-4): a password, no PIN yet
+        acc = db.exec(select(Account).where(Account.staff_id == sw.examiners[1])).one()
+        acc.password_hash = world.app.state.passwords.hash(PASSWORD)
+        acc.pin_hash = None
+        db.add(acc)
+        db.commit()
     return sw
 
 
 def sign_in(page, live_server) -> None:
     page.goto(live_server.at("/evaluate"))
     assert "/login" in page.url
-    page.fill("input[name=username]", "tablet1")
+    page.fill("input[name=username]", "examiner1")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/evaluate$"))

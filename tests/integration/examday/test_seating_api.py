@@ -15,7 +15,7 @@ from examday.clock import CST
 from examday.identity import make_id_number
 from examday.plans.models import Batch, Candidate, Seat, SeatingRun
 from examday.plans.seating_models import RoomDrop, SeatChange
-from examday.registry.models import Room
+from examday.registry.models import Room, Staff
 from tests import builders
 from tests.support import DEMO_USCC, OTHER_USCC, assert_refusal, bearer
 
@@ -332,7 +332,9 @@ def test_room_papers_for_the_room_staff(world, client):  # R-SEAT-1, R-DAY-3
             assert r.status_code == 200 and r.headers["content-type"] == "image/png"
             assert r.content.startswith(b"\x89PNG")
     assert_refusal(client.get(f"/api/v1/batches/{w['bid']}/rooms/T09/chart.png", headers=proctor), 404, "not_found")
-    evaluator = bearer(world.token("e1", "evaluator", w["iid"]))
+    with Session(world.engine) as db:  # an evaluator acts as one of the institution's examiners (R-SCORE-1)
+        examiner = db.exec(select(Staff.id).where(Staff.institution_id == w["iid"], Staff.roles == "examiner")).first()
+    evaluator = bearer(world.token("e1", "evaluator", w["iid"], staff_id=examiner))
     assert_refusal(client.get(f"/api/v1/batches/{w['bid']}/rooms/T01/chart.png", headers=evaluator), 403, "forbidden")
 
 

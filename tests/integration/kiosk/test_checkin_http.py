@@ -306,8 +306,22 @@ def test_broken_photo_is_refused_before_anything(client, db, clock, w, kiosk):
 @pytest.mark.parametrize("role", ["proctor", "evaluator", "supervisor", "centre"])
 def test_only_kiosks_and_the_office_check_in(client, db, clock, world, w, role):
     clock.advance(minutes=40)
+    examiner = None
+    if role == "evaluator":  # an evaluator acts as one of the institution's examiners (R-SCORE-1)
+        from sqlmodel import Session
+
+        from examday.registry.models import Staff
+
+        with Session(world.engine) as s:  # its own transaction, ended before the account is written
+            examiner = s.exec(
+                select(Staff.id).where(Staff.institution_id == w.institution_id, Staff.roles == "examiner")
+            ).first()
     tok = world.token(
-        f"u-{role}", role, w.institution_id if role != "centre" else None, province="吉林" if role == "centre" else None
+        f"u-{role}",
+        role,
+        w.institution_id if role != "centre" else None,
+        province="吉林" if role == "centre" else None,
+        staff_id=examiner,
     )
     before = counts(db)
     assert_refusal(post(client, bearer(tok), body(w, 0)), 403, "forbidden")

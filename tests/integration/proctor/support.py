@@ -75,7 +75,7 @@ def room_world(db: Session, world, now: datetime, n: int = 12, exam_day: date = 
         "supervisor": world.token("supervisor", "supervisor", iid),
         "centre": world.token("centre-jl", "centre", None, province="吉林"),
         "centre_other": world.token("centre-sc", "centre", None, province="四川"),
-        "evaluator": world.token("eval", "evaluator", iid),
+        "evaluator": world.token("eval", "evaluator", iid, staff_id=w["staff"]["examiner"][0].id),
     }
     return rw
 

@@ -170,6 +170,12 @@ def test_evaluator_of_another_institution_is_refused(ready, world):
 
     assert DEMO_USCC != OTHER_USCC
     other = world.institution(uscc=OTHER_USCC, name="另一机构")
-    token = world.token("stranger", "evaluator", other, staff_id=ready.examiners[1])
+    from examday.registry.models import Institution
+    from tests import builders
+
+    with Session(world.engine) as db:  # another institution's own examiner: borrowing ours is refused when made
+        theirs = builders.staff(db, db.get(Institution, other), n_proctors=0, n_examiners=1)["examiner"][0].id
+        db.commit()
+    token = world.token("stranger", "evaluator", other, staff_id=theirs)
     r = ready.client.get(f"/api/v1/batches/{ready.batch_id}/scores", headers=bearer(token))
     assert_refusal(r, 403, "forbidden")
