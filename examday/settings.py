@@ -20,8 +20,12 @@ from pathlib import Path
 
 from storage import blobs_s3
 from storage.blobs_s3 import S3Config
+from storage.modes import PRIVATE_DIR, private_dir, tighten
 
 ADDRESSING = ("path", "virtual", "auto")
+# The data folder's subfolders the server and the demo make; tightened on start if an older
+# installation left them readable by others (new ones are made 0700).
+PRIVATE_SUBFOLDERS = ("blobs", "video", "keys")
 
 
 @dataclass
@@ -45,12 +49,17 @@ class Settings:
     # How long after its session ends an offline kiosk's record still counts (kiosk/rules.py
     # offline_refusal, R-DAY-1); None: until the end of the session's China-time day.
     offline_sync_grace_minutes: int | None = None
+    # The session cookie's Secure flag (examday.web.cookie_is_secure): X-Forwarded-Proto is
+    # believed only from these addresses (or networks); ``secure_cookies`` sets it always.
+    trusted_proxies: tuple[str, ...] = ()
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The server's settings: EXAMDAY_DATABASE_URL, EXAMDAY_DATA_DIR, EXAMDAY_REDIS_URL,
         EXAMDAY_HOOK_SECRET, EXAMDAY_SECRET_KEY, EXAMDAY_BLOB_URL, the S3 connection
-        (:func:`s3_config`), EXAMDAY_VIDEO_DIRS and EXAMDAY_VIDEO_S3_PREFIXES."""
+        (:func:`s3_config`), EXAMDAY_VIDEO_DIRS, EXAMDAY_VIDEO_S3_PREFIXES,
+        EXAMDAY_TRUSTED_PROXIES and EXAMDAY_SECURE_COOKIES."""
         env = dict(os.environ if env is None else env)
         s = cls(
             database_url=env.get("EXAMDAY_DATABASE_URL", ""),
@@ -62,6 +71,8 @@ class Settings:
             s3=s3_config(env),
             video_dirs=_video_dirs(env.get("EXAMDAY_VIDEO_DIRS", "")),
             video_s3_prefixes=_video_s3_prefixes(env.get("EXAMDAY_VIDEO_S3_PREFIXES", "")),
+            trusted_proxies=tuple(a for a in re.split(r"[,\s]+", env.get("EXAMDAY_TRUSTED_PROXIES", "")) if a),
+            secure_cookies=env.get("EXAMDAY_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
         )
         return s.resolved()
 
@@ -69,7 +80,10 @@ class Settings:
         self.data_dir = Path(self.data_dir).absolute()
         if not self.database_url:
             self.database_url = f"sqlite:///{Path('examday.db').absolute()}"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Photos, scans and the installation's secrets: the server's account only (R-PRIV-1).
+        private_dir(self.data_dir)
+        for sub in PRIVATE_SUBFOLDERS:
+            tighten(self.data_dir / sub, PRIVATE_DIR)
         if not self.hook_secret:
             self.hook_secret = _persisted_secret(self.data_dir / ".hook-secret")
         if not self.secret_key:
