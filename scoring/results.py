@@ -95,7 +95,10 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
             status = ps.status if ps else "pending"
             view = panels[part]
             scorers, recused = view.scorers(cand.id) if view else ([], {})
-            own_only = me is not None and (evaluator or (me in scorers and status not in COMPLETE))
+            # A scoring account bound to nobody (made before R-SCORE-1's binding was enforced) is
+            # shown only its own entries, which are none.
+            scoring_now = actor.role in access.SCORER_ROLES and (me is None or me in scorers)
+            own_only = evaluator or (scoring_now and status not in COMPLETE)
             visible = [e for e in entries.get((cand.id, part), []) if not own_only or e.examiner_staff_id == me]
             body: dict[str, Any] = {"status": status, "entries": [entry_body(e) for e in visible]}
             if not evaluator:

@@ -265,3 +265,22 @@ def test_the_chief_sees_a_panel_members_pin_reset(client, world, engine, clock):
     assert client.post(f"/api/v1/accounts/{aid}/pin-reset", headers=sw.admin).status_code == 200
     page = client.get(f"/evaluate/{sw.batch_id}/results", headers=sw.scorer(0))
     assert page.status_code == 200 and "签名密码重置" in page.text and "examiner1" in page.text
+
+
+def test_an_evaluator_account_bound_to_nobody_from_before_sees_no_colleagues_entries(client, world, engine, clock):
+    # Accounts made before the binding was enforced may still be bound to nobody (R-SCORE-1, R-RECUSE-1).
+    from examday.accounts.services.accounts import issue_token
+    from tests.integration.scoring.scoring_world import build
+
+    sw = build(client, world, engine, clock)
+    assert sw.rubric().status_code == 200 and sw.panel().status_code == 201
+    assert sw.enter(1, sw.candidates[0], 70).status_code == 201
+    with Session(engine, expire_on_commit=False) as db:
+        legacy = Account(username="legacy", role="evaluator", institution_id=sw.institution_id, created_at=clock.now())
+        db.add(legacy)
+        db.flush()
+        token = issue_token(db, legacy, clock.now(), by=SYSTEM)
+        db.commit()
+    r = client.get(f"/api/v1/batches/{sw.batch_id}/scores", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert all(not p["entries"] for c in r.json()["candidates"] for p in c["parts"].values())
