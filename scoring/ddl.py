@@ -12,7 +12,16 @@ the database refuse them too, for anyone who goes around the API:
 - ``batch_seal``: UPDATE and DELETE refused once its batch is locked (the seal
   is inserted in the lock's transaction before the batch's status flips);
 - ``batch``: a locked batch row cannot be updated (unlocked, or its config —
-  the pass mark — changed) or deleted.
+  the pass mark — changed) or deleted;
+- what the results and certificates rest on (finding 6 of issue #14): a
+  locked batch's ``candidate`` rows (names, ID and ticket numbers; INSERT
+  refused too, a new row would be a new line of the results), and its
+  ``seat``, ``ticket``, ``checkin``, ``attendance``, ``certificate_issue`` and
+  ``certificate`` rows refuse UPDATE and DELETE. INSERT stays open on those:
+  certificates are issued after the lock, and a kiosk logs a refused scan of
+  a locked batch's ticket (and completes that record's ``response``, the one
+  check-in column left open). Blobs and video segments carry no trigger, so the
+  retention purge still stamps them purged (R-VIDEO-1, R-ARCH-1).
 
 ``install_lock_triggers`` is idempotent: it drops and recreates each trigger
 in one transaction, so running it again also brings an older definition up
@@ -37,8 +46,41 @@ LOCKED_TABLES = (
 )
 APPEND_ONLY = ("score_entry", "arbitration_step")
 SEAL_TABLE = "batch_seal"
+# The candidate table is frozen like the scoring tables (INSERT, UPDATE and DELETE).
+CANDIDATE_TABLE = "candidate"
+# UPDATE and DELETE refused once the batch is locked; INSERT stays open.
+KEPT_TABLES = ("seat", "checkin", "attendance", "certificate_issue", "certificate")
+# A check-in's every column but ``response``: the kiosk completes a refused offline record's answer with
+# its conflict flag in the transaction that writes it (kiosk/services/checkin.py), also for a locked
+# batch. The answer is what a replay of the nonce gets back, not a fact the results rest on.
+CHECKIN_KEPT_COLUMNS = (
+    "id",
+    "batch_id",
+    "session_id",
+    "candidate_id",
+    "ticket_number",
+    "kiosk_account_id",
+    "kiosk_nonce",
+    "status",
+    "code",
+    "rule",
+    "at",
+    "scanned_at",
+    "offline",
+    "via",
+    "room_id",
+    "seat_no",
+    "late",
+    "photo_blob_id",
+    "http_status",
+)
+# No batch_id of its own: its batch is its candidate's.
+TICKET_TABLE = "ticket"
 
 _LOCKED = "(SELECT status FROM batch WHERE id = {row}.batch_id) = 'locked'"
+_CANDIDATE_LOCKED = (
+    "(SELECT b.status FROM batch b JOIN candidate c ON c.batch_id = b.id WHERE c.id = {row}.candidate_id) = 'locked'"
+)
 
 
 def _sqlite_statements() -> list[str]:
@@ -51,10 +93,15 @@ def _sqlite_statements() -> list[str]:
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
         )
 
-    for t in LOCKED_TABLES:
+    for t in (*LOCKED_TABLES, CANDIDATE_TABLE):
         trigger(f"{t}_locked_ins", "INSERT", t, _LOCKED.format(row="NEW"), "locked")
-        trigger(f"{t}_locked_upd", "UPDATE", t, f"{_LOCKED.format(row='OLD')} OR {_LOCKED.format(row='NEW')}", "locked")
-        trigger(f"{t}_locked_del", "DELETE", t, _LOCKED.format(row="OLD"), "locked")
+    for t, locked in (
+        *((t, _LOCKED) for t in (*LOCKED_TABLES, CANDIDATE_TABLE, *KEPT_TABLES)),
+        (TICKET_TABLE, _CANDIDATE_LOCKED),
+    ):
+        when = f"UPDATE OF {', '.join(CHECKIN_KEPT_COLUMNS)}" if t == "checkin" else "UPDATE"
+        trigger(f"{t}_locked_upd", when, t, f"{locked.format(row='OLD')} OR {locked.format(row='NEW')}", "locked")
+        trigger(f"{t}_locked_del", "DELETE", t, locked.format(row="OLD"), "locked")
     for t in APPEND_ONLY:
         # Checked after the lock trigger's name sorts; either way the update is refused.
         trigger(f"{t}_append_only", "UPDATE", t, "1", "append_only")
@@ -86,6 +133,18 @@ BEGIN
   RAISE EXCEPTION 'append_only' USING ERRCODE = 'integrity_constraint_violation';
 END $$""",
     """
+CREATE OR REPLACE FUNCTION examday_refuse_if_candidate_locked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT b.status FROM batch b JOIN candidate c ON c.batch_id = b.id WHERE c.id = OLD.candidate_id) = 'locked'
+     OR (TG_OP = 'UPDATE' AND
+         (SELECT b.status FROM batch b JOIN candidate c ON c.batch_id = b.id WHERE c.id = NEW.candidate_id) = 'locked')
+  THEN
+    RAISE EXCEPTION 'locked' USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END $$""",
+    """
 CREATE OR REPLACE FUNCTION examday_refuse_locked_batch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF OLD.status = 'locked' THEN
@@ -104,8 +163,12 @@ def _pg_statements() -> list[str]:
         out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         out.append(f"CREATE TRIGGER {name} BEFORE {events} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()")
 
-    for t in LOCKED_TABLES:
+    for t in (*LOCKED_TABLES, CANDIDATE_TABLE):
         trigger(f"{t}_locked", "INSERT OR UPDATE OR DELETE", t, "examday_refuse_if_locked")
+    for t in KEPT_TABLES:
+        update = f"UPDATE OF {', '.join(CHECKIN_KEPT_COLUMNS)}" if t == "checkin" else "UPDATE"
+        trigger(f"{t}_locked", f"{update} OR DELETE", t, "examday_refuse_if_locked")
+    trigger(f"{TICKET_TABLE}_locked", "UPDATE OR DELETE", TICKET_TABLE, "examday_refuse_if_candidate_locked")
     for t in APPEND_ONLY:
         trigger(f"{t}_append_only", "UPDATE", t, "examday_refuse_update")
     trigger(f"{SEAL_TABLE}_locked", "UPDATE OR DELETE", SEAL_TABLE, "examday_refuse_if_locked")

@@ -203,6 +203,10 @@ class BatchSeal(SQLModel, table=True):
     signature: str = Field(max_length=200)
     results: int
     entries: int
+    # Which payload the seal signs (scoring.seal); seals made before versions were recorded are v1.
+    version: str = Field(
+        default="examday-seal/v1", max_length=20, sa_column_kwargs={"server_default": "examday-seal/v1"}
+    )
 
 
 class CertificateIssue(SQLModel, table=True):
