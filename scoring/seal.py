@@ -11,6 +11,13 @@ top-level order is ignored: a list inside a row keeps its order. Decimals are
 written with one decimal place when that is exact (85 and 85.0 seal alike),
 dates and datetimes in ISO 8601, sets sorted. Floats are refused: a score is
 a Decimal, and a float here means a lossy value slipped in.
+
+Versions: the digest and the signed payload name the version they follow,
+and each seal records it (``batch_seal.version``), so a seal keeps verifying
+as it was made. v1 covered each candidate's id, ticket number, part scores
+and result; v2 (finding 6 of issue #14) adds what the exports print beside
+them — the name and a keyed digest of the ID number (``id_digest``: never the
+number itself, R-PRIV-1) — so swapping two names or ID numbers breaks it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ from typing import Any
 
 from scoring.rubric import has_one_decimal_at_most, quantize_points
 
-SEAL_VERSION = "examday-seal/v1"
+SEAL_V1 = "examday-seal/v1"
+SEAL_V2 = "examday-seal/v2"
+SEAL_VERSION = SEAL_V2  # what a new lock seals
+SEAL_VERSIONS = (SEAL_V1, SEAL_V2)
 
 
 def _plain(value: Any) -> Any:
@@ -65,7 +75,11 @@ def _rows(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
     return sorted(plain, key=_text)
 
 
-def seal_digest(results: Sequence[Mapping[str, Any]], entries: Sequence[Mapping[str, Any]]) -> str:
+def seal_digest(
+    results: Sequence[Mapping[str, Any]], entries: Sequence[Mapping[str, Any]], version: str = SEAL_VERSION
+) -> str:
     """sha256 hex over the batch's results and entries, independent of row order."""
-    body = {"seal": SEAL_VERSION, "results": _rows(results), "entries": _rows(entries)}
+    if version not in SEAL_VERSIONS:
+        raise ValueError(f"unknown seal version {version!r}")
+    body = {"seal": version, "results": _rows(results), "entries": _rows(entries)}
     return hashlib.sha256(_text(body).encode("utf-8")).hexdigest()

@@ -8,10 +8,17 @@ with the institution's Ed25519 key (``examday.keys``). The seal is printed on
 the exports and the public page; ``verify_seals`` (run by ``examday audit
 verify``) recomputes every seal, checks its signature, and walks every score
 entry chain.
+
+Since seal v2 (finding 6 of issue #14) the seal also covers each candidate's
+name and a digest of their ID number keyed by the signing key (``_id_key``):
+the exports print both, so a swap made in the database behind the triggers
+breaks the seal. A seal is verified in the version it records.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections import defaultdict
 from datetime import datetime
@@ -23,14 +30,15 @@ from examday import audit, keys
 from examday.actor import SYSTEM, Actor
 from examday.clock import CST, iso
 from examday.errors import conflict, not_found
-from examday.plans.models import Batch
+from examday.identity import id_digest
+from examday.plans.models import Batch, TicketKey
 from scoring import access
 from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
 from scoring.points import text
 from scoring.publicity import lock_allowed_from, lock_violations
 from scoring.results import batch_results
-from scoring.seal import SEAL_VERSION, seal_digest
+from scoring.seal import SEAL_V1, SEAL_VERSION, SEAL_VERSIONS, seal_digest
 from scoring.services.entries import as_version, entry_items
 from scoring.services.publicity import publicity_of, unsettled_parts
 
@@ -45,8 +53,22 @@ def open_objection_count(db: Session, batch_id: int) -> int:
     ).one()
 
 
-def seal_rows(db: Session, batch: Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """What the seal covers: the batch's filed terms, each candidate's result, every entry version."""
+def _id_key(db: Session, kid: str) -> bytes | None:
+    """The key of a v2 seal's ID digests, derived from the signing key that signs it: an ID number
+    cannot be found from its digest by trying every plausible number (R-PRIV-1)."""
+    key = db.exec(select(TicketKey).where(TicketKey.kid == kid)).first()
+    if key is None:
+        return None
+    return hmac.new(key.private_key_pem.encode(), b"examday-seal/v2|id_digest", hashlib.sha256).digest()
+
+
+def seal_rows(
+    db: Session, batch: Batch, version: str = SEAL_VERSION, id_key: bytes | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What the seal covers: the batch's filed terms, each candidate's result (since v2 with their
+    name and ID digest: every field of the results export), every entry version."""
+    if version != SEAL_V1 and not id_key:
+        raise ValueError(f"a {version} seal needs the key of its ID digests")
     results: list[dict[str, Any]] = [
         {
             "batch": batch.id,
@@ -59,22 +81,25 @@ def seal_rows(db: Session, batch: Batch) -> tuple[list[dict[str, Any]], list[dic
         }
     ]
     for r in batch_results(db, batch):
-        results.append(
-            {
-                "candidate_id": r.candidate.id,
-                "ticket_number": r.candidate.ticket_number,
-                "result": r.result,
-                "parts": {
-                    p: {
-                        "status": ps.status if ps else None,
-                        "score": text(ps.score_tenths) if ps else "",
-                        "method": ps.method if ps else None,
-                        "round": ps.round if ps else 0,
-                    }
-                    for p, ps in r.parts.items()
-                },
-            }
-        )
+        row: dict[str, Any] = {
+            "candidate_id": r.candidate.id,
+            "ticket_number": r.candidate.ticket_number,
+            "result": r.result,
+            "parts": {
+                p: {
+                    "status": ps.status if ps else None,
+                    "score": text(ps.score_tenths) if ps else "",
+                    "method": ps.method if ps else None,
+                    "round": ps.round if ps else 0,
+                }
+                for p, ps in r.parts.items()
+            },
+        }
+        if version != SEAL_V1:
+            assert id_key is not None
+            row["name"] = r.candidate.name
+            row["id_digest"] = id_digest(r.candidate.id_number, id_key)
+        results.append(row)
     entries = [
         {
             "id": e.id,
@@ -95,8 +120,8 @@ def seal_rows(db: Session, batch: Batch) -> tuple[list[dict[str, Any]], list[dic
     return results, entries
 
 
-def seal_payload(batch_id: int, digest: str, locked_at: datetime) -> bytes:
-    body = {"seal": SEAL_VERSION, "batch_id": batch_id, "digest": digest, "locked_at": iso(locked_at)}
+def seal_payload(batch_id: int, digest: str, locked_at: datetime, version: str = SEAL_VERSION) -> bytes:
+    body = {"seal": version, "batch_id": batch_id, "digest": digest, "locked_at": iso(locked_at)}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -106,7 +131,7 @@ def seal_body(seal: BatchSeal) -> dict[str, Any]:
         "kid": seal.kid,
         "signature": seal.signature,
         "algorithm": "Ed25519",
-        "version": SEAL_VERSION,
+        "version": seal.version,
         "locked_at": iso(seal.locked_at),
         "trigger": seal.trigger,
         "results": seal.results,
@@ -151,9 +176,11 @@ def _violations(db: Session, batch: Batch, now: datetime) -> list[dict[str, Any]
 
 def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) -> dict[str, Any]:
     assert batch.id is not None
-    results, entries = seal_rows(db, batch)
-    digest = seal_digest(results, entries)
-    kid, signature = keys.sign(db, batch.institution_id, seal_payload(batch.id, digest, now), now)
+    signing = keys.active_key(db, batch.institution_id, now)
+    results, entries = seal_rows(db, batch, SEAL_VERSION, _id_key(db, signing.kid))
+    digest = seal_digest(results, entries, SEAL_VERSION)
+    kid, signature = keys.sign(db, batch.institution_id, seal_payload(batch.id, digest, now, SEAL_VERSION), now)
+    assert kid == signing.kid  # the same transaction: the ID digests are keyed by the key that signs
     seal = BatchSeal(
         batch_id=batch.id,
         locked_at=now,
@@ -164,6 +191,7 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
         signature=signature,
         results=len(results) - 1,
         entries=len(entries),
+        version=SEAL_VERSION,
     )
     db.add(seal)
     db.flush()  # the seal goes in before the status flips: the triggers refuse inserts into a locked batch
@@ -224,10 +252,20 @@ def verify_seals(db: Session) -> list[str]:
         assert batch.id is not None
         if batch.status != "locked":
             problems.append(f"batch {batch.id}: sealed but no longer locked (status {batch.status})")
-        results, entries = seal_rows(db, batch)
-        if seal_digest(results, entries) != seal.digest:
-            problems.append(f"batch {batch.id}: seal broken: results or score entries changed since the lock")
-        if not keys.verify(db, seal.kid, seal_payload(batch.id, seal.digest, seal.locked_at), seal.signature):
+        if seal.version not in SEAL_VERSIONS:
+            problems.append(f"batch {batch.id}: seal of unknown version {seal.version!r}")
+            continue
+        id_key = None if seal.version == SEAL_V1 else _id_key(db, seal.kid)
+        if seal.version != SEAL_V1 and id_key is None:
+            problems.append(f"batch {batch.id}: seal key {seal.kid} is missing")
+            continue
+        results, entries = seal_rows(db, batch, seal.version, id_key)
+        if seal_digest(results, entries, seal.version) != seal.digest:
+            problems.append(
+                f"batch {batch.id}: seal broken: results, names, ID numbers or score entries changed since the lock"
+            )
+        payload = seal_payload(batch.id, seal.digest, seal.locked_at, seal.version)
+        if not keys.verify(db, seal.kid, payload, seal.signature):
             problems.append(f"batch {batch.id}: seal signature does not verify (key {seal.kid})")
     chains: dict[tuple[int, int, str, int], list[ScoreEntry]] = defaultdict(list)
     for e in db.exec(

@@ -10,8 +10,11 @@ from sqlmodel import Session, select
 
 from examday import keys
 from examday.clock import CST
+from examday.plans.models import Batch
 from scoring.models import BatchSeal
-from scoring.services.lock import seal_payload, verify_seals
+from scoring.seal import SEAL_V1, SEAL_V2, seal_digest
+from scoring.services.lock import seal_payload, seal_rows, verify_seals
+from tests.integration.scoring.test_triggers import _behind_the_triggers
 from tests.support import assert_refusal
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)
@@ -140,3 +143,40 @@ def test_theory_file_after_the_lock_is_refused_and_nothing_read(published, clock
         files={"file": ("t.csv", io.BytesIO(b"garbage"), "text/csv")},
     )
     assert_refusal(r, 409, "locked")
+
+
+# Finding 6 (issue #14), R-AUDIT-1: a new seal is v2 (names and keyed ID digests, never the numbers);
+# a seal made before, as v1, still verifies as v1 — and still catches a changed score.
+def test_seals_record_their_version_and_old_v1_seals_still_verify(published, clock, engine):
+    clock.at = AFTER_END
+    assert published.lock().json()["seal"]["version"] == SEAL_V2
+    with Session(engine) as db:
+        row = db.exec(select(BatchSeal)).one()
+        assert row.version == SEAL_V2
+        batch = db.get(Batch, published.batch_id)
+        results, entries = seal_rows(db, batch, SEAL_V1)
+        assert all("name" not in r and "id_digest" not in r for r in results)
+        digest = seal_digest(results, entries, SEAL_V1)
+        kid, signature = keys.sign(
+            db, batch.institution_id, seal_payload(batch.id, digest, row.locked_at, SEAL_V1), row.locked_at
+        )
+    # The row as the lock wrote it before versions were recorded (the migration's default is v1).
+    _behind_the_triggers(
+        engine,
+        "UPDATE batch_seal SET version = 'examday-seal/v1', digest = :d, kid = :k, signature = :s WHERE batch_id = :b",
+        d=digest,
+        k=kid,
+        s=signature,
+        b=published.batch_id,
+    )
+    with Session(engine) as db:
+        assert verify_seals(db) == []
+    csv_text = published.client.get(
+        f"/api/v1/batches/{published.batch_id}/results.csv", headers=published.admin
+    ).content.decode("utf-8-sig")
+    assert SEAL_V1 in csv_text and digest in csv_text
+    _behind_the_triggers(engine, "UPDATE part_score SET score_tenths = 990 WHERE batch_id = :b", b=published.batch_id)
+    with Session(engine) as db:
+        assert verify_seals(db) == [
+            f"batch {published.batch_id}: seal broken: results, names, ID numbers or score entries changed since the lock"
+        ]
