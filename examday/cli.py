@@ -81,7 +81,8 @@ def cmd_account_add(args, settings: Settings) -> int:
                 password,
             )
         except Refusal as r:
-            print(f"{r.code}: {r.message} / {r.message_en}", file=sys.stderr)
+            # The operator may make any kind of account, but binds it to staff as the office must.
+            print(f"{r.code}: {r.message} / {r.message_en}{f' ({r.rule})' if r.rule else ''}", file=sys.stderr)
             return 2
         db.commit()
         print(f"account {acc.username} ({acc.role}) created, id {acc.id}")

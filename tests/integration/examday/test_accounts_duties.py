@@ -4,7 +4,7 @@ R-STAFF-2, R-STAFF-3, R-STAFF-4, R-SCORE-1, R-RECUSE-1."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, func, select
@@ -284,3 +284,31 @@ def test_an_evaluator_account_bound_to_nobody_from_before_sees_no_colleagues_ent
     r = client.get(f"/api/v1/batches/{sw.batch_id}/scores", headers=bearer(token))
     assert r.status_code == 200, r.text
     assert all(not p["entries"] for c in r.json()["candidates"] for p in c["parts"].values())
+
+
+def test_examday_account_add_binds_staff_as_the_office_must(tmp_path):
+    # The operator's command line makes any kind of account, through the same binding checks.
+    from examday.registry.models import Institution
+    from storage.db import make_engine
+    from tests.integration.examday.test_cli import run
+    from tests.support import DEMO_USCC
+
+    assert run(["account", "add", "root", "--role", "admin"], tmp_path).returncode == 0
+    eng = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with Session(eng) as db:
+        inst = Institution(name="示范职业技能评价中心", uscc=DEMO_USCC, province="吉林", created_at=datetime.now(UTC))
+        db.add(inst)
+        db.flush()
+        examiner = Staff(institution_id=inst.id, name="陈志强", id_number="11010519491231002X", roles="examiner")
+        proctor = Staff(institution_id=inst.id, name="王建国", id_number="11010519491231002X", roles="proctor")
+        db.add_all([examiner, proctor])
+        db.commit()
+        ids = {"examiner": str(examiner.id), "proctor": str(proctor.id)}
+    eng.dispose()
+    add = ["account", "add", "e1", "--role", "evaluator", "--institution", DEMO_USCC]
+    r = run(add, tmp_path)
+    assert r.returncode == 2 and "staff_required" in r.stderr and "R-SCORE-1" in r.stderr
+    r = run([*add, "--staff", ids["proctor"]], tmp_path)
+    assert r.returncode == 2 and "staff_role_mismatch" in r.stderr
+    assert run([*add, "--staff", ids["examiner"]], tmp_path).returncode == 0
+    assert run(["account", "add", "centre-jl", "--role", "centre", "--province", "吉林"], tmp_path).returncode == 0
