@@ -276,6 +276,15 @@ def put_photo(
     db: Session, actor: Actor, now: datetime, candidate_id: int, data: bytes, blobs: BlobStore
 ) -> dict[str, Any]:
     cand, batch = _candidate_to_change(db, actor, candidate_id)
+    if batch.status == "locked":
+        # R-SCORE-3: the database refuses changes to a locked batch's candidates (scoring/ddl.py).
+        raise conflict(
+            "locked",
+            "该批次成绩已锁定封存，不能再修改",
+            "This batch is locked and sealed; its candidates cannot change.",
+            "R-SCORE-3",
+            batch_id=batch.id,
+        )
     if not data or len(data) > PHOTO_MAX_BYTES:
         raise Refusal(
             "invalid_photo",

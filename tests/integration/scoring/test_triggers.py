@@ -4,6 +4,7 @@ on SQLite and PostgreSQL; a row changed behind the triggers' back is caught by
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from scoring.models import PartScore, ScoreEntry
 from scoring.services.lock import verify_seals
 from storage.blobs import Blob
 from tests import builders
+from tests.support import assert_refusal
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)
 
@@ -327,3 +329,20 @@ def test_swap_behind_the_triggers_is_caught_by_audit_verify(locked_day, engine, 
     code, out = _audit_verify(settings, monkeypatch, capsys)
     assert code == 1
     assert f"batch {sw.batch_id}: seal broken" in out
+
+
+# R-SCORE-3: where the database now refuses, the API answers with the stable refusal, not a crash.
+def test_a_photo_for_a_locked_batch_candidate_is_refused_by_the_api(locked_day, engine):
+    from PIL import Image
+
+    sw, ids = locked_day
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(photo, "JPEG")
+    r = sw.client.post(
+        f"/api/v1/candidates/{ids['candidate']}/photo",
+        files={"file": ("me.jpg", photo.getvalue(), "image/jpeg")},
+        headers=sw.admin,
+    )
+    assert_refusal(r, 409, "locked", "R-SCORE-3")
+    with Session(engine) as db:
+        assert db.get(Candidate, ids["candidate"]).photo_blob_id == ids["blob"]
