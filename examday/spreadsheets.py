@@ -20,15 +20,17 @@ XML part, and streams each worksheet counting the rows and columns it actually
 holds. A file past a limit is refused whole (``file_too_large``, 413) under the
 caller's rule; the rows are then read by openpyxl in read-only mode with its
 dimensions reset and the limits passed in, so nothing is padded to a claimed
-size.
+size. ``read_csv`` holds a CSV to the same rows and columns, line by line, so a
+file of nothing but line breaks or commas is refused rather than built.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from xml.parsers import expat
 
@@ -45,6 +47,8 @@ MAX_UNPACKED_BYTES = 32 << 20  # all parts together, as declared (and enforced b
 MAX_STRING_ELEMENTS = 250_000  # XML elements in the shared strings: two per string, 125,000 strings
 MAX_PART_ELEMENTS = 40_000  # in any other part but a worksheet: openpyxl builds an object per style (~600 B)
 MAX_ROW_ELEMENTS = MAX_COLUMNS * 16  # elements inside one <row>: cells, values, rich-text runs
+MAX_LINE_CHARS = 16_384  # one CSV line: 50 columns of a few hundred characters
+MAX_LINES = 10 * MAX_ROWS  # blank lines past the last row are skipped, but not without end
 _CHUNK = 64 << 10
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?\d+")
 
@@ -204,6 +208,41 @@ def check_xlsx(content: bytes, rule: str | None) -> None:
         raise too_large(e.limit, rule) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, expat.ExpatError, NotImplementedError, OSError, EOFError) as e:
         raise UnreadableSpreadsheet(type(e).__name__) from e
+
+
+# One physical line, cut at MAX_LINE_CHARS + 1 so that a line of a million commas is never one string.
+_LINE = re.compile(rf"[^\r\n]{{0,{MAX_LINE_CHARS + 1}}}(?:\r\n|\r|\n)?")
+
+
+def _lines(text: str, rule: str | None) -> Iterator[str]:
+    pos, count = 0, 0
+    while pos < len(text):
+        m = _LINE.match(text, pos)
+        assert m is not None  # the pattern matches at least one character wherever text remains
+        line = m.group()
+        if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+            raise too_large("columns", rule)
+        count += 1
+        if count > MAX_LINES:
+            raise too_large("rows", rule)
+        pos = m.end()
+        yield line
+
+
+def read_csv(text: str, rule: str | None, delimiter: str = ",") -> list[list[str]]:
+    """Rows of a CSV within MAX_ROWS and MAX_COLUMNS (raises ``csv.Error`` on a malformed file)."""
+    rows: list[list[str]] = []
+    for number, cells in enumerate(csv.reader(_lines(text, rule), delimiter=delimiter), start=1):
+        if any(c.strip() for c in cells[MAX_COLUMNS:]):
+            raise too_large("columns", rule)
+        if number > MAX_ROWS:
+            if any(c.strip() for c in cells):
+                raise too_large("rows", rule)
+            continue  # a blank line past the last row: not kept
+        rows.append(cells[:MAX_COLUMNS])
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    return rows
 
 
 def read_xlsx(content: bytes, rule: str | None) -> list[Sequence[Any]]:

@@ -11,9 +11,7 @@ theory scores until the scores are published.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +21,7 @@ from examday import audit
 from examday.actor import Actor
 from examday.errors import Refusal, conflict
 from examday.plans.models import Candidate
+from examday.spreadsheets import read_csv
 from scoring import access
 from scoring.models import PartScore, ScoreEntry, TheoryImport
 from scoring.points import show, text, to_tenths
@@ -65,7 +64,8 @@ def parse_rows(content: str, by_ticket: dict[str, Candidate]) -> tuple[list[dict
     report: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    lines = list(csv.reader(io.StringIO(content)))
+    # The candidate list's limits (rows, columns, line length): past them the file is refused whole.
+    lines = read_csv(content, None)
     for number, cells in enumerate(lines, start=1):
         if not any(c.strip() for c in cells):
             continue

@@ -15,7 +15,6 @@ are the ones a spreadsheet shows: the header is row 1.
 from __future__ import annotations
 
 import csv
-import io
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 
 from examday.errors import Refusal
 from examday.identity import validate_id_number
-from examday.spreadsheets import UnreadableSpreadsheet, read_xlsx
+from examday.spreadsheets import UnreadableSpreadsheet, read_csv, read_xlsx
 
 COLUMNS = ("name", "id_number", "employer", "training_org", "phone")
 REQUIRED = ("name", "id_number")
@@ -117,11 +116,11 @@ def _csv_rows(content: bytes, result: ParsedFile) -> Sequence[Sequence[Any]] | N
             "The file's encoding is not UTF-8 or GBK; save it as CSV (UTF-8) and try again.",
         )
         return None
-    first = text.split("\n", 1)[0]
+    first = text[: (text.find("\n") + 1) or len(text)]  # not split(): that would copy the whole file
     # Excel's "Unicode text" is tab-separated; a header never holds a tab otherwise.
     delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return read_csv(text, "R-PLAN-1", delimiter)  # R-PLAN-1: past the limits, refused whole
     except csv.Error:
         result.error(None, None, "unreadable_file", "CSV 文件格式错误", "The CSV file is malformed.")
         return None

@@ -100,3 +100,14 @@ def zip_bomb(megabytes: int = 100) -> bytes:
 def fine() -> bytes:
     """The same hand-made package, honest: proves the builder makes a readable file."""
     return package(sheet(HEADER + ONE, "A1:B2"))
+
+
+# The same limits hold a CSV (they fit in the upload's 20 MB limit; Python objects cost more).
+def blank_lines_csv(megabytes: int = 19) -> bytes:
+    """A header and 19 million line breaks: 1.5 GB and a minute of list-building, before the limits."""
+    return b"name,id_number\n" + b"\n" * (megabytes << 20)
+
+
+def commas_csv(megabytes: int = 19) -> bytes:
+    """A header and one line of 19 million commas."""
+    return b"name,id_number\n" + b"," * (megabytes << 20)

@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 
 from examday.errors import Refusal
 from examday.plans.importer import parse_candidates
-from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
+from examday.spreadsheets import MAX_COLUMNS, MAX_ROWS, csv_row, xlsx_cell, xlsx_row
 from tests.unit.examday import hostile_xlsx
 
 TODAY = date(2026, 11, 26)
@@ -84,6 +84,24 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked():
     assert (r.code, r.rule, r.detail["limit"]) == ("file_too_large", "R-PLAN-1", "unpacked_bytes")
 
 
+def test_a_csv_past_the_limits_is_refused_whole():
+    header = "name,id_number\n"
+    assert refused_csv(hostile_xlsx.blank_lines_csv(1)).detail["limit"] == "rows"
+    assert refused_csv(hostile_xlsx.commas_csv(1)).detail["limit"] == "columns"
+    assert refused_csv((header + "\n" * MAX_ROWS + "张伟,1\n").encode()).detail["limit"] == "rows"
+    assert refused_csv((header + "," * MAX_COLUMNS + "x\n").encode()).detail["limit"] == "columns"
+    # Blank lines past the last row, and empty cells past the last column, are no reason to refuse.
+    fine = header + "张伟," + hostile_xlsx.ID + "," * 80 + "\n" + "\n" * MAX_ROWS
+    assert [r.name for r in parse_candidates(fine.encode(), TODAY).rows] == ["张伟"]
+
+
+def refused_csv(content: bytes) -> Refusal:
+    with pytest.raises(Refusal) as caught:
+        parse_candidates(content, TODAY, "名单.csv")
+    assert (caught.value.code, caught.value.rule, caught.value.status) == ("file_too_large", "R-PLAN-1", 413)
+    return caught.value
+
+
 PROBE = """
 import json, resource, sys, tracemalloc
 sys.path.insert(0, {root!r})
@@ -94,7 +112,7 @@ from openpyxl import Workbook, load_workbook
 
 from examday.errors import Refusal
 from examday.plans.importer import parse_candidates
-from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
+from examday.spreadsheets import MAX_COLUMNS, MAX_ROWS, csv_row, xlsx_cell, xlsx_row
 
 
 def kb(field):
@@ -108,7 +126,7 @@ with open("/proc/self/clear_refs", "w") as f:
 before = kb("VmRSS")
 tracemalloc.start()
 try:
-    parse_candidates(content, date(2026, 11, 26), "x.xlsx")
+    parse_candidates(content, date(2026, 11, 26), {name!r})
     outcome = "read"
 except Refusal as r:
     outcome = r.code
@@ -121,13 +139,13 @@ print(json.dumps({{"outcome": outcome, "rss_mb": (kb("VmHWM") - before) / 1024, 
 
 
 # R-PLAN-1: importing a hostile XLSX costs little memory: peak resident size above the baseline, in a subprocess.
-@pytest.mark.parametrize("name", ["dimension_bomb", "zip_bomb"])
-def test_importing_a_hostile_xlsx_stays_within_the_memory_budget(name, tmp_path):
+@pytest.mark.parametrize("name", ["dimension_bomb", "zip_bomb", "blank_lines_csv", "commas_csv"])
+def test_importing_a_hostile_file_stays_within_the_memory_budget(name, tmp_path):
     # Built here, not in the probe: making the bomb would raise the probe's baseline.
-    path = tmp_path / f"{name}.xlsx"
+    path = tmp_path / (f"{name}.csv" if name.endswith("_csv") else f"{name}.xlsx")
     path.write_bytes(getattr(hostile_xlsx, name)())
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE.format(root=str(ROOT), path=str(path))],
+        [sys.executable, "-c", PROBE.format(root=str(ROOT), path=str(path), name=path.name)],
         capture_output=True,
         text=True,
         timeout=120,

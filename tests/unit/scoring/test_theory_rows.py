@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
+import pytest
+
+from examday.errors import Refusal
 from examday.plans.models import Candidate
+from examday.spreadsheets import MAX_LINE_CHARS, MAX_LINES
 from scoring.theory_import import parse_rows
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -54,3 +58,13 @@ def test_every_problem_is_reported():
 def test_an_empty_file_is_refused():
     _, errors = parse_rows("", roster())
     assert [e["code"] for e in errors] == ["empty"]
+
+
+# Issue #14 finding 8: the theory file is held to the candidate list's limits (examday/spreadsheets.py).
+def test_a_file_of_blank_lines_is_refused_before_it_is_built():
+    with pytest.raises(Refusal) as caught:
+        parse_rows("A1,90\n" + "\n" * (MAX_LINES + 1), roster("A1"))
+    assert (caught.value.code, caught.value.status, caught.value.detail["limit"]) == ("file_too_large", 413, "rows")
+    with pytest.raises(Refusal) as caught:
+        parse_rows("A1," + "," * (MAX_LINE_CHARS + 1), roster("A1"))
+    assert caught.value.detail["limit"] == "columns"
