@@ -78,7 +78,9 @@ def _scanned_at(text: str | None, index: int):
         ) from None
 
 
-MAX_CLOCK_OFFSET_MS = 24 * 3600 * 1000  # a kiosk a day off is not a clock to correct
+# A kiosk whose clock battery died may be years off and still know its offset; the bound only
+# keeps the arithmetic on dates (the checks on the corrected time are what hold a kiosk to account).
+MAX_CLOCK_OFFSET_MS = 100 * 366 * 24 * 3600 * 1000
 
 
 def _offset(ms: int | None, index: int) -> int | None:
@@ -86,8 +88,8 @@ def _offset(ms: int | None, index: int) -> int | None:
         return ms
     raise Refusal(
         "invalid_input",
-        "clock_offset_ms 超出范围（不超过一天）",
-        "clock_offset_ms is out of range (at most a day).",
+        "clock_offset_ms 超出范围（不超过一百年）",
+        "clock_offset_ms is out of range (at most a hundred years).",
         None,
         422,
         {"index": index},

@@ -139,3 +139,7 @@ def test_the_kiosks_clock_offset_corrects_the_scan_time_and_is_recorded_R_TIME_1
     assert diff["clock_offset_ms"] == offset and diff["kiosk_scanned_at"] == iso(kiosk_says)
     # The same record without the offset is judged at the kiosk's own time.
     assert sync(client, kiosk, [{**body(w, 1), "scanned_at": iso(kiosk_says)}])[0]["status"] == "accepted"
+    # A kiosk whose clock battery died years ago still knows its offset from the server's answers.
+    years = timedelta(days=3650)
+    stale = {**body(w, 2), "scanned_at": iso(kiosk_says - years), "clock_offset_ms": years // timedelta(milliseconds=1)}
+    assert sync(client, kiosk, [stale])[0]["status"] == "accepted"
