@@ -180,7 +180,7 @@ def _seal_at_0004(url: str) -> None:
     eng.dispose()
 
 
-def _upgrade_then_downgrade(url: str) -> None:
+def _upgrade_then_downgrade(url: str, fresh: str) -> None:
     from alembic import command
     from sqlalchemy.exc import DBAPIError
 
@@ -201,15 +201,17 @@ def _upgrade_then_downgrade(url: str) -> None:
     with pytest.raises(DBAPIError, match="locked"), eng.begin() as c:
         c.execute(text("DELETE FROM batch_seal"))  # the seal's own triggers stay
     eng.dispose()
+    command.upgrade(alembic_config(fresh), "0004")
+    assert _triggers(url) == _triggers(fresh)  # 0003's triggers are frozen too
 
 
 # Finding 6 (issue #14), R-AUDIT-1: a seal made before 0005 is marked v1, so it keeps verifying as it was
 # made; 0005 goes back down to 0004's triggers.
 def test_sqlite_upgrade_marks_old_seals_v1_and_downgrades(tmp_path):
-    _upgrade_then_downgrade(f"sqlite:///{tmp_path / 'u.db'}")
+    _upgrade_then_downgrade(f"sqlite:///{tmp_path / 'u.db'}", f"sqlite:///{tmp_path / 'f.db'}")
 
 
 @pytest.mark.skipif(not PG_URL, reason="EXAMDAY_TEST_POSTGRES_URL not set")
 def test_postgres_upgrade_marks_old_seals_v1_and_downgrades():
-    with empty_schema() as url:
-        _upgrade_then_downgrade(url)
+    with empty_schema() as url, empty_schema() as fresh:
+        _upgrade_then_downgrade(url, fresh)
