@@ -44,20 +44,30 @@ ROSTER_FORMAT = 2  # 2: argon2id per candidate; no id_salt, id_digest or masked_
 _HASHES: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
 _HASHES_LOCK = threading.Lock()
 _HASHES_MAX = 100_000
+# Kiosks ask for the same roster together at the start of the day: one request makes the
+# hashes, the others wait for it and find them made.
+_MAKING = threading.Lock()
 
 
 def _roster_hashes(people: list[tuple[int, str, str]]) -> dict[int, tuple[str, str]]:
     """(salt, hash) per candidate id, for (candidate id, keyed digest, ID number) triples."""
     out: dict[int, tuple[str, str]] = {}
-    missing = []
-    with _HASHES_LOCK:
-        for cid, key, number in people:
-            got = _HASHES.get((cid, key))
-            if got is None:
-                missing.append((cid, key, number))
-            else:
-                out[cid] = got
-    if missing:
+
+    def cached() -> list[tuple[int, str, str]]:
+        missing = []
+        with _HASHES_LOCK:
+            for cid, key, number in people:
+                got = _HASHES.get((cid, key))
+                if got is None:
+                    missing.append((cid, key, number))
+                else:
+                    out[cid] = got
+        return missing
+
+    if not cached():
+        return out
+    with _MAKING:
+        missing = cached()
         # argon2 runs outside the GIL: a first roster of a large batch uses every core.
         with ThreadPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
             made = list(pool.map(lambda m: idhash.entry(m[2]), missing))
@@ -102,9 +112,9 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
     salt = id_salt(secret_key, batch.institution_id)
     seats = F.seats(db, batch.id)
     present = _present_by_candidate(db, batch.id)
-    people = []
+    people: list[dict[str, Any]] = []
     cands = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(col(Candidate.id))).all()
-    hashes = _roster_hashes([(row_id(c), id_digest(c.id_number, salt), c.id_number) for c in cands])
+    to_hash = [(row_id(c), id_digest(c.id_number, salt), c.id_number) for c in cands]
     for c in cands:
         assert c.id is not None
         seat = seats.get(c.id)
@@ -113,8 +123,8 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
                 "id": c.id,
                 "ticket_number": c.ticket_number,
                 "name": mask_name(c.name),
-                "id_salt": hashes[c.id][0],
-                "id_hash": hashes[c.id][1],
+                "id_salt": "",
+                "id_hash": "",
                 "status": c.status,
                 "eligibility": c.eligibility,
                 "room_code": seat.room_code if seat else None,
@@ -124,7 +134,7 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
             }
         )
     public, revoked_kids = key_set(db, batch.institution_id)
-    return {
+    doc = {
         "format": ROSTER_FORMAT,
         "generated_at": iso(now),
         "batch": {
@@ -155,6 +165,13 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
         "revoked_token_ids": sorted(revoked_token_ids(db, batch.id)),
         "keys": public_keys_document(public, revoked_kids),
     }
+    # Everything is read. On SQLite every transaction holds the write lock (BEGIN IMMEDIATE):
+    # ending this read-only one before the slow hashes keeps check-ins from waiting behind it.
+    db.rollback()
+    hashes = _roster_hashes(to_hash)
+    for person in people:
+        person["id_salt"], person["id_hash"] = hashes[person["id"]]
+    return doc
 
 
 def attempts(

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import hmac
+import threading
+import time
 from datetime import date, timedelta
 
+import httpx
 import pytest
 
 from examday.identity import id_digest, mask_id_number
 from kiosk import idhash, offline
-from tests.integration.kiosk.support import checkin_world
+from tests.integration.kiosk.support import body, checkin_world
 from tests.support import bearer
 
 N = 6
@@ -90,3 +93,29 @@ def test_the_offline_kiosk_still_checks_the_id_with_the_roster_R_DAY_1(roster, w
     assert status == 200 and ok["candidate"]["masked_id"] == mask_id_number(w.candidates[0].id_number)
     status, no, _ = offline.decide(rosters, w.qr(0), w.candidates[1].id_number, now, inst, "kiosk1", {})
     assert (status, no["code"], no["rule"]) == (422, "id_mismatch", "R-ID-1")
+
+
+def test_a_check_in_does_not_wait_for_a_first_roster_R_DAY_1(db, clock, settings, world, live_server):
+    # The hashes take tens of milliseconds each; the roster's transaction has ended by then
+    # (on SQLite it would hold the write lock), so the door keeps answering.
+    from kiosk.services import roster as R
+
+    big = checkin_world(db, clock.now(), settings.secret_key, n=40)
+    clock.advance(minutes=40)
+    headers = bearer(world.token("kiosk1", "kiosk", big.institution_id))
+    R._HASHES.clear()  # nothing made yet: this is the morning's first roster
+    done: dict[str, float] = {}
+
+    def fetch() -> None:
+        r = httpx.get(f"{live_server}/api/v1/batches/{big.batch_id}/roster", headers=headers, timeout=120)
+        assert r.status_code == 200
+        done["roster"] = time.monotonic()
+
+    t = threading.Thread(target=fetch)
+    t.start()
+    time.sleep(0.3)
+    r = httpx.post(f"{live_server}/api/v1/checkins", json=body(big, 0), headers=headers, timeout=60)
+    done["checkin"] = time.monotonic()
+    t.join()
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    assert done["checkin"] < done["roster"]
