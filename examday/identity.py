@@ -250,9 +250,10 @@ def mask_name(name: str) -> str:
 def id_digest(id_number: str, salt: bytes) -> str:
     """Hex HMAC-SHA256 of the normalised number, keyed by ``salt`` (R-PRIV-1).
 
-    The kiosk's offline roster carries these instead of numbers; the key
-    stops anyone holding the roster from hashing the few billion plausible
-    numbers to find a candidate.
+    The ticket's QR code and the server's check-in use these; the key never
+    leaves the server, which stops anyone holding a ticket code from hashing
+    the few billion plausible numbers to find a candidate. The kiosk's offline
+    roster has its own slow hash per candidate (kiosk/idhash.py).
     """
     if not isinstance(salt, (bytes, bytearray)) or not salt:
         raise ValueError("id_digest needs a non-empty bytes salt")

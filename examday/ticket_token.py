@@ -37,8 +37,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from examday.errors import Refusal
 
-# One keyed digest for the whole system (R-PRIV-1): the kiosk's roster and the
-# ticket must agree, so this module re-exports it rather than defining its own.
+# One keyed digest for the whole system (R-PRIV-1): the ticket and the server's
+# register must agree, so this module re-exports it rather than defining its own.
 from examday.identity import id_digest
 
 __all__ = [

@@ -21,7 +21,7 @@ from examday.ticket_token import TicketClaims, id_digest, issue, new_token_id, v
 
 
 def id_salt(secret_key: str, institution_id: int) -> bytes:
-    """The per-institution key for ID digests; the kiosk roster carries it, never the numbers (R-PRIV-1)."""
+    """The per-institution key for ID digests on tickets; it never leaves the server (R-PRIV-1)."""
     return hmac.new(secret_key.encode(), f"examday-id-salt|{institution_id}".encode(), hashlib.sha256).digest()
 
 
