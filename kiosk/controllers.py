@@ -14,6 +14,7 @@ from examday.errors import Refusal
 from examday.web import Ctx, blob_response, requires_role
 from kiosk.services import checkin as service
 from kiosk.services import roster as R
+from kiosk.services import sync as sync_service
 
 door = [requires_role("kiosk", "admin")]
 watchers = [requires_role("admin", "proctor", "supervisor")]
@@ -114,7 +115,7 @@ def sync(ctx: Ctx, data: JSONBody[list[SyncIn]]) -> Response:
     settings = ctx.state.settings
     grace = settings.offline_sync_grace_minutes
     with service.gate(ctx.state.engine):
-        results, events = service.sync(
+        results, events = sync_service.sync(
             ctx.db,
             ctx.user,
             ctx.now,

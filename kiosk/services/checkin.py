@@ -56,7 +56,6 @@ from kiosk.services import facts as F
 from storage.blobs import Blob, BlobStore, StoredFile
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
-MAX_SYNC_RECORDS = 5000
 
 
 @dataclass
@@ -129,7 +128,7 @@ def decode_photo(text: str | None, strict: bool = True) -> bytes | None:
     )
 
 
-def _check_nonce(nonce: str) -> str:
+def check_nonce(nonce: str) -> str:
     nonce = (nonce or "").strip()
     if not nonce or len(nonce) > 80:
         raise Refusal(
@@ -178,7 +177,7 @@ def check_in(
     """Judge one attempt, store it (and the acceptance), audit it; the caller commits.
     ``offline_grace``: how long after its session ends an offline record still counts
     (None: until the end of the session's China-time day)."""
-    nonce = _check_nonce(attempt.kiosk_nonce)
+    nonce = check_nonce(attempt.kiosk_nonce)
     c = _Ctx(db, actor, now, secret_key, blobs)
     stored = _by_nonce(db, actor, nonce)
     if stored is not None:
@@ -479,40 +478,3 @@ def accepted_body(now: datetime, facts: F.Facts, d: rules.Decision) -> dict[str,
         "late": d.late,
         "at": iso(now),
     }
-
-
-def sync(
-    db: Session,
-    actor: Actor,
-    now: datetime,
-    secret_key: str,
-    blobs: BlobStore,
-    records: list[Attempt],
-    offline_grace: timedelta | None = None,
-) -> tuple[list[dict[str, Any]], list[tuple]]:
-    """Records an offline kiosk queued, oldest scan first; one result per record, in the order sent."""
-    if len(records) > MAX_SYNC_RECORDS:
-        raise Refusal(
-            "too_many_records",
-            f"一次最多同步{MAX_SYNC_RECORDS}条记录",
-            f"At most {MAX_SYNC_RECORDS} records per sync.",
-            None,
-            422,
-        )
-    for r in records:
-        _check_nonce(r.kiosk_nonce)
-    order = sorted(range(len(records)), key=lambda i: records[i].scan_time or now)
-    results: list[dict[str, Any] | None] = [None] * len(records)
-    events: list[tuple] = []
-    for i in order:
-        out = check_in(db, actor, now, secret_key, blobs, records[i], offline=True, offline_grace=offline_grace)
-        status = "accepted" if out.http_status == 200 else "refused"
-        results[i] = {
-            "kiosk_nonce": records[i].kiosk_nonce,
-            "http_status": out.http_status,
-            "replay": out.replay,
-            **out.body,
-            "status": status,
-        }
-        events.extend(out.events)
-    return results, events  # type: ignore[return-value]
