@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlmodel import Session
 
 from examday.accounts.services.accounts import create_account, issue_token
 from examday.actor import SYSTEM
-from examday.registry.models import Institution
+from examday.identity import make_id_number
+from examday.registry.models import Institution, Staff
 
 DEMO_USCC = "91350200776049653A"
 OTHER_USCC = "91440101MA5CJQ4N59"
@@ -15,6 +18,7 @@ OTHER_USCC = "91440101MA5CJQ4N59"
 class World:
     def __init__(self, app, engine, clock) -> None:
         self.app, self.engine, self.clock = app, engine, clock
+        self._examiners = 0
 
     def institution(self, uscc: str = DEMO_USCC, name: str = "示范职业技能评价中心", province: str = "吉林") -> int:
         with Session(self.engine) as db:
@@ -33,6 +37,9 @@ class World:
         password: str | None = None,
     ) -> str:
         with Session(self.engine, expire_on_commit=False) as db:
+            if role in ("evaluator", "chief") and staff_id is None and institution_id is not None:
+                # R-SCORE-1: a scoring account acts only as one of its institution's examiners.
+                staff_id = self._examiner(db, institution_id, username)
             acc = create_account(
                 db,
                 SYSTEM,
@@ -48,6 +55,25 @@ class World:
             tok = issue_token(db, acc, self.clock.now(), by=SYSTEM)
             db.commit()
             return tok
+
+    def _examiner(self, db: Session, institution_id: int, username: str) -> int:
+        self._examiners += 1
+        born = date(1970, 1, 1) + timedelta(days=self._examiners * 131)
+        person = Staff(
+            institution_id=institution_id,
+            name=f"考评员{self._examiners}",
+            roles="examiner",
+            id_number=make_id_number(born, seq=self._examiners % 900 + 100),
+            full_time=True,
+            skill_level=1,
+            title="senior",
+            examiner_card_valid_until=date(2030, 12, 31),
+            occupations="6-31-01-03",
+        )
+        db.add(person)
+        db.flush()
+        assert person.id is not None
+        return person.id
 
 
 def bearer(token: str) -> dict[str, str]:
