@@ -9,7 +9,9 @@ import uuid
 
 import httpx
 import pytest
+from sqlmodel import select
 
+from examday.accounts.models import Account
 from tests.integration.proctor.support import room_world
 
 pytestmark = pytest.mark.browser
@@ -20,7 +22,12 @@ GREY, GREEN, PURPLE = "rgb(158, 158, 166)", "rgb(27, 127, 58)", "rgb(123, 63, 16
 @pytest.fixture
 def rooms(db, world, clock):
     rw = room_world(db, world, clock.now())
-    world.token("tablet-p1", "proctor", rw.institution_id, staff_id=rw.proctors[0].id, password=PASSWORD)
+    # proctors[0] acts under one account only (R-STAFF-4): the tablet signs in as it, with a password.
+    account = db.exec(select(Account).where(Account.staff_id == rw.proctors[0].id)).one()
+    account.password_hash = world.app.state.passwords.hash(PASSWORD)
+    db.add(account)
+    db.commit()
+    rw.tablet_user = account.username
     clock.advance(minutes=40)  # 08:40: entry open
     return rw
 
@@ -28,7 +35,7 @@ def rooms(db, world, clock):
 def sign_in(page, live_server, rw) -> None:
     page.goto(live_server.at(f"/proctor/batches/{rw.batch_id}"))
     assert "/login" in page.url
-    page.fill("input[name=username]", "tablet-p1")
+    page.fill("input[name=username]", rw.tablet_user)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(rf"/proctor/batches/{rw.batch_id}$"))
