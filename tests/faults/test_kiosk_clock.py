@@ -89,7 +89,9 @@ def test_offline_a_skewed_kiosk_lets_nobody_in_outside_the_window(base, world, w
     clock.at = clock.at.replace(hour=10, minute=0)  # the network is back long after
     for k, _, server_time in scans.values():
         (queued,) = k.store.pending()
-        assert abs(parse_iso(queued["scanned_at"]) - server_time) < timedelta(seconds=CLOSE)
+        # Queued on the kiosk's own clock with the offset it had learned; together they are the server's time.
+        corrected = parse_iso(queued["scanned_at"]) + timedelta(milliseconds=queued["clock_offset_ms"])
+        assert abs(corrected - server_time) < timedelta(seconds=CLOSE)
         k.servers = [base]
         k.http.base_url = base
         k.sync()
@@ -100,11 +102,12 @@ def test_offline_a_skewed_kiosk_lets_nobody_in_outside_the_window(base, world, w
     assert [a.candidate_id for a in att] == [w.candidates[1].id]
     assert abs(att[0].at - scans["ontime"][2]) < timedelta(seconds=CLOSE)  # stamped in the server's time
     assert len(rows) == 3 and all(r.offline for r in rows.values())
-    assert sorted(r.code or "" for r in rows.values()) == ["", "not_open_yet", "too_late"]
+    # The early scan, synced, is refused as one before the entry window (R-TIME-1), on the server's time.
+    assert sorted(r.code or "" for r in rows.values()) == ["", "scanned_before_entry", "too_late"]
 
 
 def test_a_fast_kiosk_that_never_reached_the_server_is_clamped(base, world, w, db, clock, tmp_path):
-    """No answer to learn from (it started offline): its future scan time is not believed (clamped)."""
+    """No answer to learn from (it started offline): a scan time in the server's future is refused, not believed."""
     clock.advance(minutes=25)  # 08:25 on the server
     k = kiosk(base, world, w, tmp_path, "k1", clock, timedelta(minutes=10))
     k.prepare()
@@ -117,5 +120,5 @@ def test_a_fast_kiosk_that_never_reached_the_server_is_clamped(base, world, w, d
     row = db.exec(select(CheckIn)).one()
     assert db.exec(select(Attendance)).all() == []
     db.commit()
-    assert row.code == "not_open_yet" and row.scanned_at > clock.now()
+    assert row.code == "scanned_in_future" and row.scanned_at > clock.now()  # R-TIME-1
     assert row.at == clock.now()
