@@ -139,9 +139,18 @@ def find_account(db: Session, username: str) -> Account:
     return acc
 
 
+def new_token() -> str:
+    """A bearer token that a command line takes as a value: one beginning with ``-`` would be read as an
+    option (``examday-kiosk --token "$T"`` failed so, one token in 64)."""
+    token = secrets.token_urlsafe(32)
+    while token.startswith("-"):
+        token = secrets.token_urlsafe(32)
+    return token
+
+
 def issue_token(db: Session, account: Account, now: datetime, kind: str = "bearer", by: Actor | None = None) -> str:
     assert account.id is not None
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     expires = now + timedelta(hours=SESSION_HOURS) if kind == "session" else None
     tok = AccessToken(
         account_id=account.id, token_hash=token_digest(token), kind=kind, created_at=now, expires_at=expires
