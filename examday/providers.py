@@ -2,7 +2,7 @@
 
 storage registers nothing by itself and examday's core imports no domain
 package, so what they need from above (video segments for the purge, what a
-hold covers, the audit chain, who was admitted) is registered here, once,
+hold covers, the audit chain, who was admitted, which parts are scored) is registered here, once,
 before anything runs: by :func:`examday.app.create_app`, by the command line
 and by the tests. Like the application factory, this module composes the
 packages and sits outside examday's core.
@@ -15,6 +15,7 @@ from examday.records import retention as records_retention
 from examday.registry import retention as registry_retention
 from kiosk import providers as kiosk_providers
 from proctor import retention as proctor_retention
+from scoring import providers as scoring_providers
 
 
 def register_all() -> None:
@@ -24,3 +25,4 @@ def register_all() -> None:
     plans_retention.register()
     kiosk_providers.register()
     proctor_retention.register()
+    scoring_providers.register()

@@ -54,6 +54,7 @@ CODES: dict[str, tuple[str, int]] = {
     "offline_sync_too_late": ("R-DAY-1", 422),
     "scanned_in_future": ("R-TIME-1", 422),
     "scanned_before_entry": ("R-TIME-1", 422),
+    "offline_candidate_scored": ("R-DAY-1", 422),
 }
 
 # Two honest clocks disagree by seconds, not minutes: a scan time further ahead of the
@@ -271,6 +272,22 @@ def offline_refusal(
             ended_at=iso(ended),
         )
     return None
+
+
+def scored_refusal(decision: Decision, scored_parts: frozenset[str]) -> Decision | None:
+    """An accepted offline record for a part already scored is kept, refused and admits nobody (R-DAY-1).
+
+    The scores of that part rest on who sat it; a record synced after an examiner signed (or a
+    theory score was imported, or an absence recorded) would change that past unseen."""
+    if not decision.accepted or decision.session is None or decision.session.part not in scored_parts:
+        return None
+    return refused(
+        "offline_candidate_scored",
+        "该考生本场次科目已评分，离线签到记录不再计入出勤。请到考务室",
+        "This candidate's part is already scored; the offline record no longer counts. Please go to the exam office.",
+        session_id=decision.session.session_id,
+        part=decision.session.part,
+    )
 
 
 def check_ticket(

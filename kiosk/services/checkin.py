@@ -47,6 +47,7 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal
+from examday.plans import scored
 from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
 from examday.rows import row_id, table_of
@@ -189,6 +190,9 @@ def check_in(
         # R-DAY-1, R-TIME-1: a backdated or future-dated record is kept, refused, and admits nobody.
         late = rules.offline_refusal(facts.batch, facts.sessions, scanned or now, now, offline_grace)
         decision = late or decision
+        if decision.accepted and decision.candidate is not None:
+            scored_now = scored.scored_parts(db, decision.candidate.candidate_id)
+            decision = rules.scored_refusal(decision, scored_now) or decision
     if offline and attempt.offline_status == "refused" and decision.accepted:
         # The kiosk turned the candidate away; the record says so, and nobody is marked present.
         decision = rules.refused(

@@ -143,3 +143,35 @@ def test_the_kiosks_clock_offset_corrects_the_scan_time_and_is_recorded_R_TIME_1
     years = timedelta(days=3650)
     stale = {**body(w, 2), "scanned_at": iso(kiosk_says - years), "clock_offset_ms": years // timedelta(milliseconds=1)}
     assert sync(client, kiosk, [stale])[0]["status"] == "accepted"
+
+
+def test_a_record_for_a_part_already_scored_admits_nobody_R_DAY_1(client, db, clock, w, kiosk):
+    """Scores rest on who sat the part: once one is settled (here, imported theory), a late
+    offline record for that part is kept and refused; a pending score or another part's does not count."""
+    from scoring.models import PartScore
+
+    for i, part, status in [(0, "theory", "final"), (1, "theory", "pending"), (2, "skill", "final")]:
+        db.add(
+            PartScore(
+                batch_id=w.batch_id,
+                candidate_id=w.candidates[i].id,
+                part=part,
+                status=status,
+                score_tenths=800,
+                source="import",
+                updated_at=clock.now(),
+            )
+        )
+    db.commit()
+    clock.advance(minutes=40)  # 08:40, theory entry open
+    scanned = iso(clock.now() - timedelta(minutes=5))
+    res = sync(client, kiosk, [{**body(w, i), "scanned_at": scanned, "offline_status": "accepted"} for i in range(3)])
+    assert [(r["status"], r.get("code")) for r in res] == [
+        ("refused", "offline_candidate_scored"),
+        ("accepted", None),
+        ("accepted", None),
+    ]
+    assert (res[0]["rule"], res[0]["detail"]["part"]) == ("R-DAY-1", "theory")
+    present = set(db.exec(select(Attendance.candidate_id)).all())
+    db.commit()
+    assert present == {w.candidates[1].id, w.candidates[2].id}
