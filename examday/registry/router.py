@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.registry import controllers, pages
+from examday.registry import controllers, pages, standing_controllers
 
-router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES])
+router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES, *standing_controllers.ROUTES])

@@ -50,6 +50,7 @@ from examday.errors import Refusal
 from examday.plans import scored
 from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
+from examday.registry import standing
 from examday.rows import row_id, table_of
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
@@ -186,6 +187,10 @@ def check_in(
     scanned = attempt.scan_time
     judged_at = now if scanned is None else min(scanned, now)
     presented, facts, decision = _judge(c, attempt, judged_at)
+    if facts.batch is not None and decision.code not in _TICKET_CODES:
+        # R-INST-2: a suspended, revoked or expired filing runs no exam; the attempt is still stored.
+        barred = standing.refusal_for(db, facts.batch.institution_id, now, "checkin")
+        decision = rules.from_refusal(barred) if barred is not None else decision
     if offline and facts.batch is not None and decision.code not in _TICKET_CODES:
         # R-DAY-1, R-TIME-1: a backdated or future-dated record is kept, refused, and admits nobody.
         late = rules.offline_refusal(facts.batch, facts.sessions, scanned or now, now, offline_grace)

@@ -11,6 +11,7 @@ from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal
 from examday.records.holds import place_hold
+from examday.registry import standing
 from proctor import rules
 from proctor.models import Incident
 from proctor.services.common import (
@@ -44,6 +45,8 @@ def record_incident(
     assert place.batch.id is not None
     assert place.session.id is not None
     assert place.room.id is not None
+    # R-INST-2: an institution out of standing records no new incident; those recorded stay.
+    standing.refuse_unless_in_standing(db, place.batch.institution_id, now, "incident")
     effect = rules.incident_effect(kind)  # R-DISC-1
     if effect is None:
         raise Refusal(

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from examday import audit
 from examday.actor import Actor
 from examday.errors import conflict
+from examday.registry import standing
 from scoring import access
 from scoring.models import ScoreEntry
 from scoring.services.combine import part_score
@@ -26,6 +27,7 @@ def mark_absent(
     batch = access.batch_for_admin(db, actor, batch_id)
     assert batch.id is not None
     access.refuse_unless_filed(batch)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "absence")  # R-INST-2
     access.refuse_unknown_part(batch, part)
     if batch.status != "filed":
         raise conflict("scores_published", "成绩已公示，不能再登记缺考", "Scores are published.", "R-PUB-1")

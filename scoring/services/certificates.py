@@ -25,6 +25,7 @@ from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.identity import mask_id_number
 from examday.plans.models import Candidate
+from examday.registry import standing
 from examday.registry.models import Institution
 from examday.spreadsheets import csv_row
 from scoring import access
@@ -55,6 +56,7 @@ def issue_certificates(
 ) -> dict[str, Any]:
     batch = access.batch_for_admin(db, actor, batch_id)
     assert batch.id is not None
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "certificates")  # R-INST-2
     if batch.status != "locked":
         raise conflict(
             "batch_not_locked", "批次成绩锁定后方可生成证书", "Certificates follow the lock of the batch.", "R-CERT-1"

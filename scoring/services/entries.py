@@ -29,6 +29,7 @@ from examday.accounts.models import Account
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, forbidden
+from examday.registry import standing
 from scoring import access
 from scoring.entry_chain import EntryVersion, new_version, sign_entry
 from scoring.models import Panel, ScoreEntry
@@ -126,6 +127,7 @@ def submit_entry(
     if actor.institution_id != batch.institution_id:
         raise forbidden("This batch belongs to another institution.")
     access.refuse_unless_filed(batch)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "score_entry")  # R-INST-2
     access.refuse_unknown_part(batch, part)
     cand = access.candidate_of(db, batch, candidate_id)
     assert cand.id is not None

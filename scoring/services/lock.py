@@ -32,6 +32,7 @@ from examday.clock import CST, iso
 from examday.errors import conflict, not_found
 from examday.identity import id_digest
 from examday.plans.models import Batch, TicketKey
+from examday.registry import standing
 from scoring import access
 from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
@@ -217,6 +218,7 @@ def lock_batch(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[
     access.batch_for_admin(db, actor, batch_id)
     batch = _for_update(db, batch_id)
     access.refuse_if_locked(batch)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "lock")  # R-INST-2
     found = _violations(db, batch, now)
     if found:
         first = found[0]
@@ -234,6 +236,8 @@ def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
     publicity = publicity_of(db, batch.id)
     if publicity is None or now.astimezone(CST).date() < lock_allowed_from(publicity.ends_on):
         return False
+    if standing.refusal_for(db, batch.institution_id, now, "lock") is not None:
+        return False  # R-INST-2: an institution out of standing is not locked behind its back either
     batch = _for_update(db, batch_id)
     if batch.status != "publicity" or _violations(db, batch, now):
         return False

@@ -19,6 +19,7 @@ from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import conflict
 from examday.plans.models import Batch
+from examday.registry import standing
 from scoring import access
 from scoring.models import PartScore, Publicity
 from scoring.publicity import lock_allowed_from, publicity_window
@@ -70,6 +71,7 @@ def start_publicity(db: Session, actor: Actor, now: datetime, batch_id: int) -> 
     batch = access.batch_for_admin(db, actor, batch_id)
     assert batch.id is not None
     access.refuse_unless_filed(batch)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "publicity")  # R-INST-2
     if publicity_of(db, batch.id) is not None or batch.status != "filed":
         raise conflict(
             "publicity_started", "该批次成绩已公示", "The scores of this batch are already published.", "R-PUB-1"
