@@ -54,6 +54,16 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
+def last_valid_day(valid_from: date) -> date:
+    """R-INST-2: the last day of a 3-year filing. ``valid_until`` is a day of validity (days_left
+    counts it), so a filing from 2025-03-01 ends on 2028-02-29, not 2028-03-01."""
+    try:
+        anniversary = valid_from.replace(year=valid_from.year + FILING_YEARS)
+    except ValueError:  # from 29 February: three years run to 1 March
+        anniversary = date(valid_from.year + FILING_YEARS, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
 # -- levels (R-LEVEL) ----------------------------------------------------------
 
 
@@ -182,14 +192,14 @@ def filing_violations(
             )
         )
     # R-INST-2: a filing is valid for 3 years, never longer.
-    elif valid_until > add_years(valid_from, FILING_YEARS):
+    elif valid_until > last_valid_day(valid_from):
         out.append(
             Violation(
                 "filing_too_long",
                 "R-INST-2",
                 "备案有效期最长3年",
                 "A filing is valid for at most 3 years.",
-                {"latest_valid_until": add_years(valid_from, FILING_YEARS).isoformat()},
+                {"latest_valid_until": last_valid_day(valid_from).isoformat()},
             )
         )
     return out

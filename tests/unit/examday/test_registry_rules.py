@@ -101,7 +101,8 @@ def test_renewal_window_is_the_90_days_before_expiry(today, inside, left):
     "number, start, end, status, expected",
     [
         ("JL-1", "2025-03-01", "2028-02-29", "active", set()),
-        ("JL-1", "2025-03-01", "2028-03-01", "active", set()),  # the anniversary itself
+        # R-INST-2 (issue #15): valid_until is a valid day, so the anniversary is three years and a day.
+        ("JL-1", "2025-03-01", "2028-03-01", "active", {"filing_too_long"}),
         ("JL-1", "2025-03-01", "2028-03-02", "active", {"filing_too_long"}),
         ("JL-1", "2024-02-29", "2027-02-28", "active", set()),  # leap day start
         ("JL-1", "2024-02-29", "2027-03-01", "active", {"filing_too_long"}),
