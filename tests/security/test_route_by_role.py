@@ -1,0 +1,208 @@
+"""Every route of the OpenAPI document, as every role, with another institution's ids (issue #14;
+R-PRIV-1, R-STAFF-4, R-DAY-3).
+
+The authorization twin of tests/fuzz/test_openapi_fuzz.py: where the fuzzer sends malformed
+input, this sends well-formed calls that name what the caller may not reach, and fails on any
+2xx that leaks. Callers are every role of institution A (吉林) — admin, kiosk, the proctor of
+room T01, evaluator, chief, internal supervisor — the centre of 吉林, anonymous, and the
+installation administrator (who may see all); their calls name institution B (四川): its
+institution, batches, candidates, check-ins, staff, accounts, keys, holds and objections.
+The A proctor also calls the room operations with room T02 of A's own batch, and A's evaluator
+and chief the examiner operations with another examiner of A.
+
+A 2xx to a call that names B is a leak, except for the installation administrator (and for a
+centre of B's province, which is not among the callers). A call naming nothing of B (lists,
+the caller's own things) may answer 2xx, but not with B's markers in it: B's name, USCC,
+candidates' names or ticket numbers. tests/security/routes.py classifies every operation and
+says why each public one is public; a new operation fails test_every_operation_is_classified
+until it gets a row.
+
+Leaks not fixed yet are in KNOWN_LEAKS, marked xfail(strict): fixing one turns its case into
+an XPASS, which fails and asks the fixer to remove the entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from examday.clock import CST, FixedClock
+from examday.settings import Settings
+from tests.security.routes import ROOT_CANNOT_REACH, ROUTES, call_for
+from tests.security.world import RouteWorld, build
+
+ROOT = "installation_admin"
+ACTORS = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "anonymous")
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# (method, path, case, actor) -> what leaks; remove the entry when the leak is fixed.
+KNOWN_LEAKS: dict[tuple[str, str, str, str], str] = {}
+
+
+def cases_of(key: tuple[str, str]) -> list[tuple[str, str]]:
+    """(case, actor) pairs a row is walked with, installation administrator aside."""
+    route = ROUTES[key]
+    out = [("B", a) for a in ACTORS]
+    if route.room:
+        out.append(("room", "proctor"))
+    if route.examiner:
+        out += [("examiner", "evaluator"), ("examiner", "chief")]
+    return out
+
+
+def operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(m.upper(), p) for p, item in doc["paths"].items() for m in item if m in METHODS]
+
+
+@pytest.fixture(scope="module")
+def route_world(tmp_path_factory):
+    from examday.app import create_app
+    from tests.conftest import empty_database
+
+    root = tmp_path_factory.mktemp("routes")
+    settings = Settings(
+        database_url=empty_database("sqlite", root, None),
+        data_dir=root / "data",
+        hook_secret="routes-hook-secret",
+        secret_key="routes-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
+    clock = FixedClock(datetime(2026, 11, 26, 8, 40, tzinfo=CST))  # check-in opened ten minutes ago
+    app = create_app(settings, clock)
+    with TestClient(app) as client:
+        yield app, build(client, app, app.state.engine, clock)
+
+
+def _answer(resp) -> dict[str, Any]:
+    kind = resp.headers.get("content-type", "")
+    text = resp.text if ("json" in kind or "text" in kind or "csv" in kind) else ""
+    code = None
+    if "json" in kind:
+        try:
+            body = resp.json()
+            code = body.get("code") if isinstance(body, dict) else None
+        except ValueError:
+            pass
+    return {"status": resp.status_code, "code": code, "type": kind, "text": text}
+
+
+def _send(w: RouteWorld, doc: dict[str, Any], method: str, path: str, case: str, actor: str) -> dict[str, Any]:
+    route = ROUTES[(method, path)]
+    ids = {"B": w.b, "room": w.a_room, "examiner": w.a_examiner}[case]
+    op = doc["paths"][path][method.lower()]
+    call = call_for(method, path, op, doc.get("components", {}).get("schemas", {}), ids, route)
+    resp = w.client.request(
+        method, call.url, json=call.json, files=call.files, params=call.params, headers=w.headers(actor)
+    )
+    out = _answer(resp)
+    out["request"] = f"{method} {call.url} {call.params or ''} {call.json if call.json is not None else ''}".strip()
+    return out
+
+
+@pytest.fixture(scope="module")
+def walk(route_world) -> dict[str, Any]:
+    """Every classified operation, each case and caller. The installation administrator goes after
+    the calls naming B, so that what they may change there does not change what the others meet,
+    and before the lists, which then also hold what they made of B (an institution of B's province,
+    B suspended, so that B's batches are among the blocked ones)."""
+    app, w = route_world
+    doc = app.openapi_schema.to_schema()
+    ops = operations(doc)
+    answers: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    known = [op for op in ops if op in ROUTES]
+    lists = [op for op in known if ROUTES[op].kind == "own"]
+    for method, path in known:
+        for case, actor in cases_of((method, path)):
+            if (method, path) not in lists:
+                answers[(method, path, case, actor)] = _send(w, doc, method, path, case, actor)
+    for method, path in known:
+        answers[(method, path, "B", ROOT)] = _send(w, doc, method, path, "B", ROOT)
+    for method, path in lists:
+        for case, actor in cases_of((method, path)):
+            answers[(method, path, case, actor)] = _send(w, doc, method, path, case, actor)
+    return {"doc": doc, "ops": ops, "answers": answers, "world": w}
+
+
+def leak(w: RouteWorld, key: tuple[str, str, str, str], a: dict[str, Any]) -> str | None:
+    """What the answer gives away, or None."""
+    method, path, case, actor = key
+    route = ROUTES[(method, path)]
+    if route.kind == "public" or actor == ROOT or not 200 <= a["status"] < 300:
+        return None
+    text = a["text"]
+    if case == "B":
+        found = [m for m in w.b_markers if m in text]
+        if route.kind == "own":
+            return f"B's data in the answer: {found}" if found else None
+        if route.sync:  # one result per record: a leak only if B's record was taken
+            return f"B's check-in accepted: {text[:200]}" if '"accepted"' in text or found else None
+        return f"{a['status']} to a call naming B's objects"
+    markers = w.room_markers + ['"room_code":"T02"'] if case == "room" else w.examiner_markers
+    if actor in route.readers:
+        return None
+    if method != "GET":
+        return f"{a['status']}: acted for another {'room' if case == 'room' else 'examiner'}"
+    if case == "room" and "json" not in a["type"]:
+        return f"{a['status']}: another room's {a['type']}"
+    found = [m for m in markers if m in text.replace(": ", ":")]
+    return f"another {'room' if case == 'room' else 'examiner'}'s data: {found}" if found else None
+
+
+def test_every_operation_is_classified(walk):
+    """A new operation fails here until routes.py says how to call it (or why it is public)."""
+    ops = set(walk["ops"])
+    unclassified = sorted(ops - set(ROUTES))
+    stale = sorted(set(ROUTES) - ops)
+    assert not unclassified, f"operations with no row in tests/security/routes.py: {unclassified}"
+    assert not stale, f"rows for operations no longer in the OpenAPI document: {stale}"
+    walked = {(m, p) for m, p, _, _ in walk["answers"]}
+    assert walked == ops
+    for key, route in ROUTES.items():
+        assert route.kind in ("public", "foreign", "own"), key
+        assert (route.kind == "public") == bool(route.why), f"{key}: a public row says why, only it"
+
+
+def test_the_calls_reach_the_authorization_decision(walk):
+    """The bodies and parameters pass validation: the installation administrator, whom no rule of
+    scope stops, is not refused for the input's shape; nor is every caller refused alike."""
+    bad = []
+    for method, path in walk["ops"]:
+        if ROUTES.get((method, path), None) is None or ROUTES[(method, path)].kind == "public":
+            continue
+        a = walk["answers"][(method, path, "B", ROOT)]
+        if (method, path) not in ROOT_CANNOT_REACH and (a["status"] == 400 or a["code"] == "invalid_input"):
+            bad.append(f"{a['request']} → {a['status']} {a['text'][:300]}")
+    assert not bad, "calls that die in validation:\n" + "\n".join(bad)
+    reached = [
+        op
+        for op in walk["ops"]
+        if any(
+            a["status"] not in (400, 401, 403) and a["code"] != "invalid_input"
+            for (m, p, _, _), a in walk["answers"].items()
+            if (m, p) == op
+        )
+    ]
+    assert len(reached) >= 0.8 * len(walk["ops"]), "too few calls get past validation and the role guard"
+
+
+def _params():
+    out = []
+    for key in ROUTES:
+        for case, actor in cases_of(key):
+            full = (*key, case, actor)
+            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS[full])] if full in KNOWN_LEAKS else []
+            out.append(pytest.param(full, id=f"{key[0]} {key[1]} [{case}] {actor}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("key", _params())
+def test_no_leak(walk, key):
+    answer = walk["answers"].get(key)
+    assert answer is not None, f"{key[0]} {key[1]} is no longer in the OpenAPI document: remove its row"
+    assert answer["status"] < 500, f"{answer['request']} → {answer['status']}: {answer['text'][:300]}"
+    found = leak(walk["world"], key, answer)
+    assert found is None, f"{key[3]}: {answer['request']} → {found}: {answer['text'][:300]}"
