@@ -23,6 +23,7 @@ an XPASS, which fails and asks the fixer to remove the entry.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from litestar.testing import TestClient
 
 from examday.clock import CST, FixedClock
 from examday.settings import Settings
+from tests.conftest import BACKENDS
 from tests.security.routes import ROOT_CANNOT_REACH, ROUTES, call_for
 from tests.security.world import RouteWorld, build
 
@@ -57,14 +59,16 @@ def operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return [(m.upper(), p) for p, item in doc["paths"].items() for m in item if m in METHODS]
 
 
-@pytest.fixture(scope="module")
-def route_world(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def route_world(request, tmp_path_factory):
+    """SQLite, and PostgreSQL when EXAMDAY_TEST_POSTGRES_URL is set (as .ci/run sets it)."""
     from examday.app import create_app
     from tests.conftest import empty_database
 
     root = tmp_path_factory.mktemp("routes")
+    pg = request.getfixturevalue("pg_schema_url") if request.param == "postgres" else None
     settings = Settings(
-        database_url=empty_database("sqlite", root, None),
+        database_url=empty_database(request.param, root, pg),
         data_dir=root / "data",
         hook_secret="routes-hook-secret",
         secret_key="routes-secret",
@@ -136,6 +140,8 @@ def leak(w: RouteWorld, key: tuple[str, str, str, str], a: dict[str, Any]) -> st
     text = a["text"]
     if case == "B":
         found = [m for m in w.b_markers if m in text]
+        if re.search(rf'"institution_id":\s*{w.b.iid}\b', text):
+            found.append(f"institution_id {w.b.iid}")
         if route.kind == "own":
             return f"B's data in the answer: {found}" if found else None
         if route.sync:  # one result per record: a leak only if B's record was taken
