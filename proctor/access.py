@@ -1,76 +1,25 @@
-"""Who may watch a batch's rooms and who may act in one (R-DAY-3, R-STAFF-4).
-
-Shared by the HTTP handlers, the WebSocket feed and the pages, so the three
-never disagree. The institution's admin, the province's centre and the
-quality supervisor see every room of the batch; a proctor sees only the rooms
-they are assigned to; every proctor action needs an assignment to that room
-in that session, under the proctor's own account.
+"""Loading what a proctor action names: the session, the room, the session in progress
+(R-DAY-3). Who may watch which room and who may act in one is decided in
+:mod:`examday.access` (R-STAFF-4); the names are re-exported here for the
+modules that import them from ``proctor.access``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from examday.actor import Actor
-from examday.errors import conflict, forbidden, not_found
-from examday.plans.models import Batch, ExamSession, ProctorAssignment, SessionRoom
-from examday.registry.models import Institution, Room
-
-FULL_VIEW_ROLES = ("admin", "centre", "supervisor")
-
-
-@dataclass(frozen=True)
-class BatchView:
-    batch: Batch
-    institution: Institution
-    actor: Actor
-    rooms: frozenset[str] | None  # None: every room
-
-    def sees(self, room_code: str | None) -> bool:
-        if self.rooms is None:
-            return True
-        return room_code is not None and room_code in self.rooms
-
-
-def sees_institution(actor: Actor, inst: Institution) -> bool:
-    if actor.role == "admin":
-        return actor.is_installation_admin or actor.institution_id == inst.id
-    if actor.role == "centre":
-        return actor.province is not None and actor.province == inst.province
-    if actor.role in ("supervisor", "proctor"):
-        # The external supervisor's account is made for the institution being supervised.
-        return actor.institution_id == inst.id
-    return False
-
-
-def proctor_rooms(db: Session, batch_id: int, staff_id: int) -> frozenset[str]:
-    rows = db.exec(
-        select(Room.code)
-        .join(ProctorAssignment, col(ProctorAssignment.room_id) == Room.id)
-        .join(ExamSession, col(ExamSession.id) == ProctorAssignment.session_id)
-        .where(ExamSession.batch_id == batch_id, ProctorAssignment.staff_id == staff_id)
-    ).all()
-    return frozenset(rows)
-
-
-def batch_view(db: Session, actor: Actor, batch_id: int) -> BatchView:
-    """What ``actor`` may see of the batch's rooms, or a refusal."""
-    batch = db.get(Batch, batch_id)
-    if batch is None:
-        raise not_found("batch")
-    assert batch.id is not None
-    inst = db.get(Institution, batch.institution_id)
-    if inst is None or not sees_institution(actor, inst):
-        raise forbidden("This batch is not yours to watch.")
-    if actor.role in FULL_VIEW_ROLES:
-        return BatchView(batch, inst, actor, None)
-    rooms = proctor_rooms(db, batch.id, actor.staff_id) if actor.staff_id else frozenset()
-    if not rooms:
-        raise forbidden("You proctor no room of this batch.")
-    return BatchView(batch, inst, actor, rooms)
+from examday.access import FULL_VIEW_ROLES as FULL_VIEW_ROLES
+from examday.access import BatchView as BatchView
+from examday.access import assigned_proctor as assigned_proctor
+from examday.access import batch_view as batch_view
+from examday.access import proctor_rooms as proctor_rooms
+from examday.access import sees_institution as sees_institution
+from examday.access import supervisor_of as supervisor_of
+from examday.errors import conflict, not_found
+from examday.plans.models import Batch, ExamSession, SessionRoom
+from examday.registry.models import Room
 
 
 def session_of(db: Session, batch: Batch, session_id: int) -> ExamSession:
@@ -113,26 +62,3 @@ def running_session(db: Session, batch: Batch, room_code: str, now: datetime, en
         "No session of this batch is in progress in that room; name the session.",
         "R-DAY-3",
     )
-
-
-def assigned_proctor(db: Session, actor: Actor, session: ExamSession, room: Room) -> int:
-    """The acting proctor's staff id, if assigned to this room in this session (R-STAFF-4)."""
-    if actor.role != "proctor" or not actor.staff_id:
-        raise forbidden("Only a proctor of this room in this session may do this.")
-    found = db.exec(
-        select(ProctorAssignment.id).where(
-            ProctorAssignment.session_id == session.id,
-            ProctorAssignment.room_id == room.id,
-            ProctorAssignment.staff_id == actor.staff_id,
-        )
-    ).first()
-    if found is None:
-        raise forbidden("You are not a proctor of this room in this session.")
-    return actor.staff_id
-
-
-def supervisor_of(db: Session, actor: Actor, batch_id: int) -> BatchView:
-    view = batch_view(db, actor, batch_id)
-    if actor.role != "supervisor":
-        raise forbidden("Only the quality supervisor may do this.")
-    return view

@@ -10,10 +10,11 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from examday.access import batch_view
 from examday.errors import not_found
 from examday.web import Ctx, signed_in
 from proctor import rooms as roomstate
-from proctor.access import batch_view, session_of
+from proctor.access import session_of
 from proctor.services import hand_in, incident, room_record, seat_move, supervision
 from proctor.services.common import Outcome
 

@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from examday import audit
+from examday.access import BatchView, batch_view
 from examday.accounts.services import accounts
 from examday.actor import SYSTEM
 from examday.clock import iso
@@ -55,7 +56,7 @@ from examday.ticker import ticking
 from examday.web import unauthenticated
 from proctor import credentials, rules
 from proctor import rooms as roomstate
-from proctor.access import BatchView, batch_view, session_of
+from proctor.access import session_of
 from proctor.models import CutoffNotice
 
 log = logging.getLogger("examday.proctor.feed")

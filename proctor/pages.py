@@ -10,15 +10,13 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlmodel import col, select
 
+from examday.access import WATCH_ROLES, batch_view, sees_institution
 from examday.clock import CST
 from examday.errors import Refusal
 from examday.plans.models import Batch, ExamSession, ProctorAssignment
 from examday.registry.models import Institution
 from examday.web import Ctx, signed_in
-from proctor.access import FULL_VIEW_ROLES, batch_view, sees_institution
 from proctor.rules import INCIDENT_LABELS, INCIDENT_TIERS, SUPERVISION_AREA_LABELS, SUPERVISION_AREAS
-
-WATCH_ROLES = (*FULL_VIEW_ROLES, "proctor")
 
 
 @get("/proctor", guards=[signed_in], sync_to_thread=True, include_in_schema=False)

@@ -13,14 +13,15 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from examday.access import SCORE_READ_ROLES, can_read_scores, institution_for_write
 from examday.actor import Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate
-from examday.scope import institution_for_read, institution_for_write
+from examday.registry.models import Institution
 from scoring.aggregate import PASS_MARK
 
-READ_ROLES = ("admin", "chief", "evaluator", "supervisor", "centre")
+READ_ROLES = SCORE_READ_ROLES
 SCORER_ROLES = ("evaluator", "chief")
 
 
@@ -39,14 +40,13 @@ def batch_for_admin(db: Session, actor: Actor, batch_id: int) -> Batch:
 
 
 def batch_for_read(db: Session, actor: Actor, batch_id: int) -> Batch:
+    """The batch, for those who may read its scores (``examday.access.can_read_scores``)."""
     batch = load_batch(db, batch_id)
     if actor.role not in READ_ROLES:
         raise forbidden(f"The role {actor.role!r} may not read scores.")
-    if actor.role in SCORER_ROLES:
-        if actor.institution_id != batch.institution_id:
-            raise forbidden("This batch belongs to another institution.")
-    else:
-        institution_for_read(db, actor, batch.institution_id)
+    inst = db.get(Institution, batch.institution_id)
+    if inst is None or not can_read_scores(actor, inst):
+        raise forbidden("This batch belongs to an institution whose scores you may not read.")
     return batch
 
 

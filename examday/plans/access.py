@@ -1,4 +1,5 @@
 """Loading a batch (认定批次) for reading or changing it, and the freeze on filed plans.
+Who may read or change it is decided in :mod:`examday.access`.
 
 R-PLAN-1: a filed plan is frozen — changing it means withdrawing it (back to
 draft, on the audit chain) and filing it again.
@@ -10,13 +11,13 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from examday.access import batch_for_read as batch_for_read
+from examday.access import institution_for_write
 from examday.actor import Actor
 from examday.calendar import DEFAULT_CALENDAR, WorkCalendar
 from examday.clock import CST
-from examday.errors import Refusal, conflict, forbidden, not_found
+from examday.errors import Refusal, conflict, not_found
 from examday.plans.models import Batch
-from examday.registry.models import Institution
-from examday.scope import can_read_institution, institution_for_write
 
 
 def today_of(now: datetime) -> date:
@@ -31,16 +32,6 @@ def work_calendar(db: Session) -> WorkCalendar:
     except ImportError:
         return DEFAULT_CALENDAR
     return load_calendar(db)
-
-
-def batch_for_read(db: Session, actor: Actor, batch_id: int) -> Batch:
-    batch = db.get(Batch, batch_id)
-    if batch is None:
-        raise not_found("batch")
-    inst = db.get(Institution, batch.institution_id)
-    if inst is None or not can_read_institution(actor, inst):
-        raise forbidden("This batch belongs to an institution you may not see.")
-    return batch
 
 
 def batch_for_write(db: Session, actor: Actor, batch_id: int) -> Batch:

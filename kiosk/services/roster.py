@@ -19,16 +19,16 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from examday import access
 from examday.accounts.models import Account
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import forbidden, not_found
 from examday.identity import mask_id_number, mask_name
-from examday.plans.models import Batch, Candidate
+from examday.plans.models import Batch, Candidate, Seat
 from examday.plans.tickets import id_salt, key_set, revoked_token_ids
 from examday.registry.models import Institution, Room
 from examday.rows import row_id
-from examday.scope import can_read_institution
 from examday.ticket_token import id_digest, public_keys_document
 from kiosk import idhash, rules
 from kiosk.models import Attendance, CheckIn, OfflineConflict
@@ -81,13 +81,22 @@ def _roster_hashes(people: list[tuple[int, str, str]]) -> dict[int, tuple[str, s
 
 
 def batch_for(db: Session, actor: Actor, batch_id: int) -> Batch:
+    """The batch, for its institution's door: kiosks and the exam office (examday.access)."""
     batch = db.get(Batch, batch_id)
     if batch is None:
         raise not_found("batch")
     inst = db.get(Institution, batch.institution_id)
-    if inst is None or not can_read_institution(actor, inst):
+    if inst is None or not access.can_check_in(actor, inst):
         raise forbidden("This batch belongs to another institution.")
     return batch
+
+
+def _in_view(view: access.BatchView):
+    """Check-ins a proctor may read: made for one of their rooms, or by a candidate seated in one."""
+    if view.room_ids is None:
+        return None
+    seated = select(Seat.candidate_id).where(Seat.batch_id == view.batch.id, col(Seat.room_id).in_(view.room_ids))
+    return or_(col(CheckIn.room_id).in_(view.room_ids), col(CheckIn.candidate_id).in_(seated))
 
 
 def _present_by_candidate(db: Session, batch_id: int) -> dict[int, list[dict[str, Any]]]:
@@ -177,7 +186,8 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
 def attempts(
     db: Session, actor: Actor, batch_id: int, status: str | None = None, after_id: int = 0, limit: int = 500
 ) -> list[dict[str, Any]]:
-    batch_for(db, actor, batch_id)
+    # R-DAY-3 (issue #14 finding 9): a proctor reads only their own rooms' attempts.
+    view = access.reader_view(db, actor, batch_id)
     q = (
         select(CheckIn, Account.username, Candidate.name, Room.code)
         .join(Account, col(Account.id) == CheckIn.kiosk_account_id)
@@ -189,6 +199,8 @@ def attempts(
     )
     if status:
         q = q.where(CheckIn.status == status)
+    if (mine := _in_view(view)) is not None:
+        q = q.where(mine)
     return [
         {
             "id": ci.id,
@@ -214,13 +226,20 @@ def attempts(
 
 
 def conflicts(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
-    batch_for(db, actor, batch_id)
-    rows = db.exec(
+    view = access.reader_view(db, actor, batch_id)
+    q = (
         select(OfflineConflict, Candidate.name)
         .join(Candidate, col(Candidate.id) == OfflineConflict.candidate_id)
         .where(OfflineConflict.batch_id == batch_id)
         .order_by(col(OfflineConflict.id))
-    ).all()
+    )
+    if view.room_ids is not None:  # a proctor: the candidates seated in their rooms
+        q = q.where(
+            col(OfflineConflict.candidate_id).in_(
+                select(Seat.candidate_id).where(Seat.batch_id == batch_id, col(Seat.room_id).in_(view.room_ids))
+            )
+        )
+    rows = db.exec(q).all()
     return [
         {
             "id": f.id,
@@ -279,7 +298,9 @@ def checkin_photo(db: Session, actor: Actor, checkin_id: int) -> Blob:
     row = db.get(CheckIn, checkin_id)
     if row is None or row.batch_id is None:
         raise not_found("check-in")
-    batch_for(db, actor, row.batch_id)
+    view = access.reader_view(db, actor, row.batch_id)
+    if not access.sees_checkin(db, view, row.room_id, row.candidate_id):
+        raise forbidden("This check-in was made for a room you do not proctor.")
     blob = db.get(Blob, row.photo_blob_id) if row.photo_blob_id else None
     if blob is None or blob.purged_at is not None:
         raise not_found("photo")

@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from examday.access import assigned_proctor
 from examday.actor import Actor
 from examday.errors import Refusal, conflict, not_found
 from examday.plans.models import Batch, ExamSession
 from examday.registry.models import Room
 from proctor import rooms as roomstate
-from proctor.access import assigned_proctor, room_of, running_session, session_of
+from proctor.access import room_of, running_session, session_of
 from proctor.models import RoomRecord
 from storage.blobs import Blob, BlobStore
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from examday import audit
+from examday.access import batch_view
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import conflict, forbidden, not_found
@@ -23,7 +24,7 @@ from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignmen
 from examday.registry.models import Institution, Room, Staff
 from examday.rows import row_id
 from proctor import record_doc, rules
-from proctor.access import batch_view, room_of, session_of
+from proctor.access import room_of, session_of
 from proctor.models import HandIn, Incident, RoomRecord, RoomRecordAmendment, RoomRecordConfirmation, SeatMove
 from proctor.services.common import Outcome, archive, load_batch, proctor_place, text_field
 from storage.blobs import BlobStore

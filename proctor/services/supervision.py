@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from examday import audit
+from examday.access import batch_view, supervisor_of
 from examday.accounts.models import Account
 from examday.actor import Actor
 from examday.calendar import DEFAULT_CALENDAR
@@ -19,7 +20,6 @@ from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.plans.models import Batch, ExamSession
 from proctor import record_doc, rules
-from proctor.access import batch_view, supervisor_of
 from proctor.models import SupervisionFinding, SupervisionReport
 from proctor.services.common import Outcome, archive, text_field
 from storage.blobs import BlobStore

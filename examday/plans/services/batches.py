@@ -17,6 +17,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import institution_for_write, visible_institution_ids
 from examday.actor import Actor
 from examday.clock import iso, parse_iso
 from examday.errors import Refusal
@@ -24,9 +25,8 @@ from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, 
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
 from examday.plans.rules import LEVELS, PARTS, latest_filing_date, provisional_years, required_parts
-from examday.registry.models import Institution, Room, ScopeEntry, Staff
+from examday.registry.models import Room, ScopeEntry, Staff
 from examday.rows import row_id
-from examday.scope import institution_for_write
 
 
 @dataclass
@@ -398,15 +398,12 @@ def _counts(db: Session, batch_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def list_batches(db: Session, actor: Actor, on: date | None = None) -> list[dict[str, Any]]:
     """The batches the caller may see: the installation admin all, a centre its province, others their own."""
-    q = select(Batch).join(Institution, col(Institution.id) == Batch.institution_id)
-    if actor.is_installation_admin:
-        pass
-    elif actor.role == "centre":
-        q = q.where(Institution.province == actor.province)
-    elif actor.institution_id is not None:
-        q = q.where(Batch.institution_id == actor.institution_id)
-    else:
-        return []
+    q = select(Batch)
+    ids = visible_institution_ids(db, actor)
+    if ids is not None:
+        if not ids:
+            return []
+        q = q.where(col(Batch.institution_id).in_(ids))
     if on is not None:
         q = q.where(Batch.exam_date == on)
     batches = db.exec(q.order_by(col(Batch.exam_date).desc(), col(Batch.id).desc())).all()

@@ -16,12 +16,13 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import reader_view, seated_candidate_ids
 from examday.accounts.models import Account
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, not_found
 from examday.identity import mask_id_number
-from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, today_of
+from examday.plans.access import batch_for_write, ensure_draft, today_of
 from examday.plans.importer import error_rows, parse_candidates
 from examday.plans.models import Batch, Candidate
 from examday.rows import table_of
@@ -135,10 +136,15 @@ def _rows_en(rows: list[int]) -> str:
 
 
 def list_candidates(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
-    batch = batch_for_read(db, actor, batch_id)
+    view = reader_view(db, actor, batch_id)
+    batch = view.batch
     # R-PRIV-1: the exam office sees numbers in full; every other role a mask.
     full = actor.role == "admin"
     rows = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.ticket_number)).all()
+    # R-DAY-3 (issue #14 finding 9): a proctor lists the candidates seated in their own rooms only.
+    seated = seated_candidate_ids(db, view)
+    if seated is not None:
+        rows = [c for c in rows if c.id in seated]
     reviewers = {r for r in (c.reviewed_by for c in rows) if r is not None}
     names = (
         dict(db.exec(select(Account.id, Account.username).where(col(Account.id).in_(reviewers))).all())

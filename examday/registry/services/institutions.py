@@ -22,68 +22,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import institution_for_read, is_filing_authority, same_province, visible_institution_ids
 from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.identity import validate_uscc
 from examday.registry import rules
 from examday.registry.models import Filing, Institution, ScopeEntry
-from examday.scope import institution_for_read
-
-PROVINCES = (
-    "北京",
-    "天津",
-    "河北",
-    "山西",
-    "内蒙古",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "上海",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "广西",
-    "海南",
-    "重庆",
-    "四川",
-    "贵州",
-    "云南",
-    "西藏",
-    "陕西",
-    "甘肃",
-    "青海",
-    "宁夏",
-    "新疆",
-    "新疆生产建设兵团",
-)
-_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
-
-
-def normalise_province(text: str | None) -> str | None:
-    """'吉林省' → '吉林', '广西壮族自治区' → '广西'; None when it names no province."""
-    name = unicodedata.normalize("NFKC", text or "").strip()
-    if name in PROVINCES:
-        return name
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and name[: -len(suffix)] in PROVINCES:
-            return name[: -len(suffix)]
-    return None
+from examday.registry.provinces import normalise_province
 
 
 def _same_province(actor: Actor, province: str) -> bool:
-    return actor.role == "centre" and normalise_province(actor.province) == province
-
-
-def is_filing_authority(actor: Actor, inst: Institution) -> bool:
-    return actor.is_installation_admin or _same_province(actor, inst.province)
+    return actor.role == "centre" and same_province(actor.province, province)
 
 
 def today_of(now: datetime) -> date:
@@ -178,16 +128,12 @@ def institution_view(db: Session, inst: Institution, today: date) -> dict[str, A
 
 
 def list_institutions(db: Session, actor: Actor) -> list[Institution]:
-    """Installation administrator: all; centre: its province; everyone else: their own."""
+    """Installation administrator: all; centre: its province; everyone else: their own (examday.access)."""
     q = select(Institution).order_by(col(Institution.id))
-    if actor.is_installation_admin:
+    ids = visible_institution_ids(db, actor)
+    if ids is None:
         return list(db.exec(q).all())
-    if actor.role == "centre":
-        province = normalise_province(actor.province)
-        return list(db.exec(q.where(Institution.province == province)).all()) if province else []
-    if actor.institution_id is None:
-        return []
-    return list(db.exec(q.where(Institution.id == actor.institution_id)).all())
+    return list(db.exec(q.where(col(Institution.id).in_(ids))).all()) if ids else []
 
 
 def get_institution(db: Session, actor: Actor, iid: int) -> Institution:

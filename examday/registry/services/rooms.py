@@ -13,12 +13,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import institution_for_read, institution_for_write
 from examday.actor import Actor
 from examday.errors import conflict
 from examday.registry import rules
 from examday.registry.models import Camera, Room
 from examday.rows import row_id
-from examday.scope import institution_for_read, institution_for_write
 
 KIND_ZH = {"theory": "理论考场", "skill": "技能考场", "waiting": "候考室", "affairs": "考务室"}
 

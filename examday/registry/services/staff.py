@@ -15,13 +15,13 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from examday import audit
+from examday.access import institution_for_read, institution_for_write
 from examday.actor import Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.identity import mask_id_number, validate_id_number
 from examday.registry import rules
 from examday.registry.models import Staff, StaffConflict
 from examday.registry.services.institutions import today_of
-from examday.scope import institution_for_read, institution_for_write
 
 ROLE_ZH = {"examiner": "考评员", "proctor": "监考员", "supervisor": "内部质量督导员", "staff": "工作人员"}
 TITLE_ZH = {"none": "无", "mid": "中级", "senior": "高级"}
