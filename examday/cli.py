@@ -81,28 +81,83 @@ def cmd_account_add(args, settings: Settings) -> int:
                 password,
             )
         except Refusal as r:
-            # The operator may make any kind of account, but binds it to staff as the office must.
-            print(f"{r.code}: {r.message} / {r.message_en}{f' ({r.rule})' if r.rule else ''}", file=sys.stderr)
-            return 2
+            # The operator may make any kind of account, but binds it to staff as the office must,
+            # and gives it a password nobody guesses.
+            return _refused(r)
         db.commit()
         print(f"account {acc.username} ({acc.role}) created, id {acc.id}")
     return 0
 
 
+def _refused(r) -> int:
+    print(f"{r.code}: {r.message} / {r.message_en}{f' ({r.rule})' if r.rule else ''}", file=sys.stderr)
+    return 2
+
+
 def cmd_token_issue(args, settings: Settings) -> int:
+    """A bearer token that expires (R-STAFF-4): after the installation's lifetime for the
+    account's role, or sooner with --hours/--days."""
+    from datetime import timedelta
+
     from examday.accounts.services.accounts import find_account, issue_token
+    from examday.accounts.services.tokens import TokenLifetimes
     from examday.errors import Refusal
 
     engine = _engine(settings)
+    asked = (
+        timedelta(hours=args.hours)
+        if args.hours is not None
+        else timedelta(days=args.days)
+        if args.days is not None
+        else None
+    )
     with Session(engine) as db:
         try:
             acc = find_account(db, args.username)
         except Refusal:
             print(f"no account {args.username}", file=sys.stderr)
             return 2
-        token = issue_token(db, acc, Clock().now(), by=SYSTEM)
+        try:
+            lifetimes = TokenLifetimes.from_settings(settings)
+            token = issue_token(db, acc, Clock().now(), by=SYSTEM, lifetimes=lifetimes, lifetime=asked)
+        except Refusal as r:
+            return _refused(r)
         db.commit()
     print(token)
+    return 0
+
+
+def cmd_token_list(args, settings: Settings) -> int:
+    """An account's tokens, one a line: id, kind, state, issued, expires (never the token)."""
+    from examday.accounts.services.accounts import find_account
+    from examday.accounts.services.tokens import list_tokens
+    from examday.errors import Refusal
+
+    engine = _engine(settings)
+    with Session(engine) as db:
+        try:
+            acc = find_account(db, args.username)
+            assert acc.id is not None
+            listed = list_tokens(db, SYSTEM, acc.id, Clock().now(), args.all)
+        except Refusal as r:
+            return _refused(r)
+    for t in listed:
+        print(f"{t['id']}\t{t['kind']}\t{t['state']}\t{t['created_at']}\t{t['expires_at']}")
+    return 0
+
+
+def cmd_token_revoke(args, settings: Settings) -> int:
+    from examday.accounts.services.tokens import revoke_by_id
+    from examday.errors import Refusal
+
+    engine = _engine(settings)
+    with Session(engine) as db:
+        try:
+            revoke_by_id(db, SYSTEM, args.id, Clock().now())
+        except Refusal as r:
+            return _refused(r)
+        db.commit()
+    print(f"token {args.id} revoked")
     return 0
 
 
@@ -164,9 +219,19 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--password-stdin", action="store_true")
     a.set_defaults(fn=cmd_account_add)
     tok = sub.add_parser("token").add_subparsers(dest="sub", required=True)
-    t = tok.add_parser("issue")
+    t = tok.add_parser("issue", help="print a new bearer token, which expires")
     t.add_argument("username")
+    life = t.add_mutually_exclusive_group()
+    life.add_argument("--hours", type=int, help="expire sooner: after this many hours")
+    life.add_argument("--days", type=int, help="expire sooner: after this many days")
     t.set_defaults(fn=cmd_token_issue)
+    tl = tok.add_parser("list", help="the account's live tokens: id, kind, state, issued, expires")
+    tl.add_argument("username")
+    tl.add_argument("--all", action="store_true", help="expired and revoked ones too")
+    tl.set_defaults(fn=cmd_token_list)
+    tr = tok.add_parser("revoke", help="revoke a token by its id (from token list)")
+    tr.add_argument("id", type=int)
+    tr.set_defaults(fn=cmd_token_revoke)
     au = sub.add_parser("audit").add_subparsers(dest="sub", required=True)
     au.add_parser("verify").set_defaults(fn=cmd_audit_verify)
     r = sub.add_parser("retention").add_subparsers(dest="sub", required=True)

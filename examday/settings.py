@@ -53,13 +53,18 @@ class Settings:
     # believed only from these addresses (or networks); ``secure_cookies`` sets it always.
     trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
+    # Bearer tokens expire (examday/accounts/services/tokens.py, R-STAFF-4): a kiosk's after
+    # these days, a person's (a tablet's, a script's) after these hours; one may be issued shorter.
+    kiosk_token_days: int = 30
+    person_token_hours: int = 14
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The server's settings: EXAMDAY_DATABASE_URL, EXAMDAY_DATA_DIR, EXAMDAY_REDIS_URL,
         EXAMDAY_HOOK_SECRET, EXAMDAY_SECRET_KEY, EXAMDAY_BLOB_URL, the S3 connection
         (:func:`s3_config`), EXAMDAY_VIDEO_DIRS, EXAMDAY_VIDEO_S3_PREFIXES,
-        EXAMDAY_TRUSTED_PROXIES and EXAMDAY_SECURE_COOKIES."""
+        EXAMDAY_TRUSTED_PROXIES, EXAMDAY_SECURE_COOKIES, EXAMDAY_KIOSK_TOKEN_DAYS and
+        EXAMDAY_PERSON_TOKEN_HOURS."""
         env = dict(os.environ if env is None else env)
         s = cls(
             database_url=env.get("EXAMDAY_DATABASE_URL", ""),
@@ -73,6 +78,8 @@ class Settings:
             video_s3_prefixes=_video_s3_prefixes(env.get("EXAMDAY_VIDEO_S3_PREFIXES", "")),
             trusted_proxies=tuple(a for a in re.split(r"[,\s]+", env.get("EXAMDAY_TRUSTED_PROXIES", "")) if a),
             secure_cookies=env.get("EXAMDAY_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
+            kiosk_token_days=_positive(env, "EXAMDAY_KIOSK_TOKEN_DAYS", 30),
+            person_token_hours=_positive(env, "EXAMDAY_PERSON_TOKEN_HOURS", 14),
         )
         return s.resolved()
 
@@ -89,6 +96,15 @@ class Settings:
         if not self.secret_key:
             self.secret_key = _persisted_secret(self.data_dir / ".secret-key")
         return self
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1")
+    return int(raw)
 
 
 def _persisted_secret(path: Path) -> str:

@@ -82,22 +82,43 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             return AuthenticationResult(user=None, auth=None)
         state = connection.app.state
 
-        def lookup() -> Actor | None:
+        def lookup() -> Actor | str | None:
             with Session(state.engine) as db:
-                return accounts.authenticate(db, token, state.clock.now())
+                return accounts.check_token(db, token, state.clock.now())
 
-        actor = await anyio.to_thread.run_sync(lookup)
-        return AuthenticationResult(user=actor, auth=token if actor else None)
+        found = await anyio.to_thread.run_sync(lookup)
+        if isinstance(found, Actor):
+            return AuthenticationResult(user=found, auth=token)
+        return AuthenticationResult(user=None, auth=TOKEN_EXPIRED if found == accounts.EXPIRED else None)
 
 
-def unauthenticated() -> Refusal:
+# ``connection.auth`` when the credentials were a token past its time: the refusal then says so,
+# and a kiosk or tablet tells its user to sign in again rather than that it is not allowed.
+TOKEN_EXPIRED = "token_expired"
+
+
+def unauthenticated(connection: ASGIConnection | None = None) -> Refusal:
+    if connection is not None and connection.scope.get("auth") == TOKEN_EXPIRED:
+        return token_expired()
     return Refusal("unauthenticated", "请先登录", "Sign in first, or send a valid bearer token.", "R-STAFF-4", 401)
+
+
+def token_expired() -> Refusal:
+    return Refusal(
+        "token_expired",
+        "登录已过期，请重新登录（签到机请向考务室领取新的令牌）",
+        "This token has expired: sign in again (a kiosk: ask the exam office for a new token).",
+        "R-STAFF-4",
+        401,
+    )
 
 
 def requires_role(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
     """A guard for HTTP and WebSocket routes alike."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if connection.user is None:
+            raise unauthenticated(connection)
         check_role(connection.user, roles)
 
     guard.__name__ = f"requires_role_{'_'.join(roles)}"
@@ -114,7 +135,7 @@ def check_role(actor: Actor | None, roles: tuple[str, ...] | list[str]) -> Actor
 
 def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user is None:
-        raise unauthenticated()
+        raise unauthenticated(connection)
 
 
 @dataclass
@@ -128,11 +149,12 @@ class RequestContext:
     actor: Actor | None
     now: datetime
     state: State
+    expired: bool = False  # the caller's token was past its time
 
     @property
     def user(self) -> Actor:
         if self.actor is None:
-            raise unauthenticated()
+            raise token_expired() if self.expired else unauthenticated()
         return self.actor
 
     def queue_event(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> None:
@@ -170,7 +192,8 @@ async def provide_ctx(request: Request, state: State) -> AsyncGenerator[RequestC
     """
     db = Session(state.engine, expire_on_commit=False)
     try:
-        yield RequestContext(db=db, actor=request.user, now=state.clock.now(), state=state)
+        expired = request.scope.get("auth") == TOKEN_EXPIRED
+        yield RequestContext(db=db, actor=request.user, now=state.clock.now(), state=state, expired=expired)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_end, db, False)
@@ -247,7 +270,7 @@ def handle_refusal(request: Request, exc: Refusal) -> Response:
 def handle_http(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException):
-        return handle_refusal(request, unauthenticated())
+        return handle_refusal(request, unauthenticated(request))
     if isinstance(exc, PermissionDeniedException):
         return handle_refusal(request, forbidden())
     if isinstance(exc, NotFoundException):

@@ -7,12 +7,18 @@ from datetime import date, timedelta
 from sqlmodel import Session
 
 from examday.accounts.services.accounts import create_account, issue_token
+from examday.accounts.services.tokens import TokenLifetimes
 from examday.actor import SYSTEM
 from examday.identity import make_id_number
 from examday.registry.models import Institution, Staff
 
 DEMO_USCC = "91350200776049653A"
 OTHER_USCC = "91440101MA5CJQ4N59"
+# A password the policy accepts (examday/accounts/password_policy.py, R-STAFF-4).
+STRONG_PASSWORD = "teal-harbour-lantern-42"
+# The test world's tokens outlive the days a test moves its clock through (filing weeks ahead,
+# locking after publicity); the tests of expiry pass the installation's lifetimes themselves.
+TEST_LIFETIMES = TokenLifetimes(machine=timedelta(days=400), person=timedelta(days=400))
 
 
 class World:
@@ -35,6 +41,7 @@ class World:
         province: str | None = None,
         staff_id: int | None = None,
         password: str | None = None,
+        lifetimes: TokenLifetimes = TEST_LIFETIMES,
     ) -> str:
         with Session(self.engine, expire_on_commit=False) as db:
             if role in ("evaluator", "chief") and staff_id is None and institution_id is not None:
@@ -52,7 +59,7 @@ class World:
                 staff_id,
                 password,
             )
-            tok = issue_token(db, acc, self.clock.now(), by=SYSTEM)
+            tok = issue_token(db, acc, self.clock.now(), by=SYSTEM, lifetimes=lifetimes)
             db.commit()
             return tok
 

@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 
 from examday.accounts.services import accounts as service
+from examday.accounts.services import tokens
 from examday.web import SESSION_COOKIE, Ctx, cookie_is_secure, requires_role, signed_in
 
 
@@ -67,6 +68,25 @@ class TokenIn:
 def revoke(ctx: Ctx, data: JSONBody[TokenIn]) -> dict[str, str]:
     service.revoke_token(ctx.db, data.token, ctx.user, ctx.now)
     return {"status": "revoked"}
+
+
+@get("/api/v1/me/tokens", guards=[signed_in], sync_to_thread=True)
+def my_tokens(ctx: Ctx, all: FromQuery[bool] = False) -> list[dict[str, Any]]:
+    """The caller's own live tokens (``?all=true``: expired and revoked too), never the token itself."""
+    assert ctx.user.account_id is not None  # a request is authenticated as an account
+    return tokens.list_tokens(ctx.db, ctx.user, ctx.user.account_id, ctx.now, all)
+
+
+@get("/api/v1/accounts/{aid:int}/tokens", guards=[requires_role("admin")], sync_to_thread=True)
+def account_tokens(ctx: Ctx, aid: FromPath[int], all: FromQuery[bool] = False) -> list[dict[str, Any]]:
+    """An account's tokens, for its institution's admin or the installation administrator (R-STAFF-4)."""
+    return tokens.list_tokens(ctx.db, ctx.user, aid, ctx.now, all)
+
+
+@post("/api/v1/tokens/{tid:int}/revoke", guards=[signed_in], sync_to_thread=True, status_code=200)
+def revoke_by_id(ctx: Ctx, tid: FromPath[int]) -> dict[str, Any]:
+    """One of the caller's own tokens, or (an admin) one of its institution's accounts' (R-STAFF-4)."""
+    return tokens.revoke_by_id(ctx.db, ctx.user, tid, ctx.now)
 
 
 @dataclass
@@ -148,4 +168,16 @@ def logout(ctx: Ctx, request: Request) -> Response:
     return resp
 
 
-ROUTES = [me, add_account, revoke, set_pin, reset_pin, login_page, login_submit, logout]
+ROUTES = [
+    me,
+    add_account,
+    revoke,
+    my_tokens,
+    account_tokens,
+    revoke_by_id,
+    set_pin,
+    reset_pin,
+    login_page,
+    login_submit,
+    logout,
+]

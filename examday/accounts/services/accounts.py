@@ -13,11 +13,13 @@ from sqlmodel import Session, col, select
 from examday import audit
 from examday.accounts import rules, throttle
 from examday.accounts.models import AccessToken, Account
+from examday.accounts.password_policy import password_refusal
+from examday.accounts.services import tokens
+from examday.accounts.services.tokens import SESSION_HOURS as SESSION_HOURS
+from examday.accounts.services.tokens import TokenLifetimes
 from examday.actor import ROLES, Actor
-from examday.errors import Refusal, conflict, forbidden, not_found
+from examday.errors import Refusal, conflict, not_found
 from examday.registry.models import Institution, Staff
-
-SESSION_HOURS = 14  # one exam day, early arrival to late scoring
 
 
 class Passwords:
@@ -79,6 +81,9 @@ def create_account(
         raise not_found("institution")
     if db.exec(select(Account).where(Account.username == username)).first():
         raise conflict("username_taken", "用户名已存在", f"The username {username!r} is taken.")
+    # No password is allowed: a kiosk account signs in with its token only.
+    if password is not None and (refusal := password_refusal(password, username)):
+        raise refusal
     check_staff_binding(db, role, institution_id, staff_id)
     acc = Account(
         username=username,
@@ -148,10 +153,20 @@ def new_token() -> str:
     return token
 
 
-def issue_token(db: Session, account: Account, now: datetime, kind: str = "bearer", by: Actor | None = None) -> str:
+def issue_token(
+    db: Session,
+    account: Account,
+    now: datetime,
+    kind: str = "bearer",
+    by: Actor | None = None,
+    lifetimes: TokenLifetimes | None = None,
+    lifetime: timedelta | None = None,
+) -> str:
+    """A new token for ``account``: it expires after the installation's ``lifetimes`` for its
+    kind and role (services/tokens.py), or after ``lifetime`` if that is shorter (R-STAFF-4)."""
     assert account.id is not None
+    expires = now + tokens.lifetime_for(kind, account.role, lifetimes or tokens.DEFAULT_LIFETIMES, lifetime)
     token = new_token()
-    expires = now + timedelta(hours=SESSION_HOURS) if kind == "session" else None
     tok = AccessToken(
         account_id=account.id, token_hash=token_digest(token), kind=kind, created_at=now, expires_at=expires
     )
@@ -163,14 +178,19 @@ def issue_token(db: Session, account: Account, now: datetime, kind: str = "beare
         "token.issue",
         "access_token",
         tok.id,
-        {"account": account.username, "kind": kind},
+        {"account": account.username, "kind": kind, "expires_at": expires.isoformat()},
         now,
         account.institution_id,
     )
     return token
 
 
-def authenticate(db: Session, token: str, now: datetime) -> Actor | None:
+EXPIRED = "expired"
+
+
+def check_token(db: Session, token: str, now: datetime) -> Actor | str | None:
+    """The actor ``token`` stands for; ``EXPIRED`` for a token past its time (the client should
+    sign in again, or be given a new token); None for anything else."""
     row = db.exec(
         select(AccessToken, Account)
         .join(Account, col(Account.id) == AccessToken.account_id)
@@ -181,27 +201,21 @@ def authenticate(db: Session, token: str, now: datetime) -> Actor | None:
     tok, acc = row
     if tok.revoked_at is not None or not acc.active:
         return None
-    if tok.expires_at is not None and tok.expires_at <= now:
-        return None
+    if tokens.expires_at(tok, acc.role) <= now:
+        return EXPIRED
     return actor_of(acc)
+
+
+def authenticate(db: Session, token: str, now: datetime) -> Actor | None:
+    found = check_token(db, token, now)
+    return found if isinstance(found, Actor) else None
 
 
 def revoke_token(db: Session, token: str, by: Actor, now: datetime) -> None:
     tok = db.exec(select(AccessToken).where(AccessToken.token_hash == token_digest(token))).first()
     if tok is None:
         raise not_found("token")
-    acc = db.get(Account, tok.account_id)
-    assert acc is not None  # the token's account: a foreign key
-    if (
-        by.role != "system"
-        and by.account_id != tok.account_id
-        and not (by.role == "admin" and (by.is_installation_admin or by.institution_id == acc.institution_id))
-    ):
-        raise forbidden()
-    if tok.revoked_at is None:
-        tok.revoked_at = now
-        db.add(tok)
-        audit.record(db, by, "token.revoke", "access_token", tok.id, {"account": acc.username}, now, acc.institution_id)
+    tokens.revoke(db, by, tok, now)
 
 
 def login(

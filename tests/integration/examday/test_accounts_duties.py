@@ -190,7 +190,9 @@ def test_the_operator_at_the_command_line_is_held_to_the_same_binding(app, engin
 
 # R-SCORE-1: changing a PIN takes the old one; the office can only clear it, in the open.
 def test_changing_a_pin_takes_the_old_one(world, client, office):
-    tok = bearer(world.token("e1", "evaluator", office["iid"], staff_id=office["examiners"][1], password="pw-e1"))
+    tok = bearer(
+        world.token("e1", "evaluator", office["iid"], staff_id=office["examiners"][1], password="pin-tablet-e1-2026")
+    )
     assert client.post("/api/v1/me/pin", headers=tok, json={"pin": "1357"}).status_code == 200  # the first: no old
     before = counts(world.engine)
     assert_refusal(
