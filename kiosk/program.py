@@ -158,6 +158,8 @@ class Kiosk:
         """Who we are and today's rosters, for when the network goes (best effort)."""
         try:
             me = self.http.get("/api/v1/me")
+            if refusal_code(me) == "token_expired":
+                log.error("this kiosk's token has expired: ask the exam office for a new one (examday token issue)")
             me.raise_for_status()
             self.me = me.json()
             self.store.save_me(self.me)
@@ -210,13 +212,7 @@ class Kiosk:
                     self.sync()
                 return answer
             if r.status_code in (401, 403):
-                return screen.Answer(
-                    "refused",
-                    "签到机未授权",
-                    "This kiosk is not authorised",
-                    [("请联系考务室", "Call the exam office")],
-                    "forbidden",
-                )
+                return screen.not_authorised(refusal_code(r))
         except httpx.HTTPError as e:
             log.warning("server unreachable (%s): deciding offline", type(e).__name__)
         self.online = False
@@ -250,6 +246,16 @@ class Kiosk:
             }
         )
         return screen.from_response(status, body, offline=True)
+
+
+def refusal_code(r: httpx.Response) -> str | None:
+    if r.status_code < 400:
+        return None
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
 
 
 def open_camera(spec: str) -> tuple[cv2.VideoCapture, bool]:

@@ -93,6 +93,26 @@ def network_error() -> Answer:
     )
 
 
+def not_authorised(code: str | None) -> Answer:
+    """A 401 or 403: nobody checks in here until the exam office acts. An expired token
+    (R-STAFF-4) says so, so that the office issues a new one rather than hunting for a fault."""
+    if code == "token_expired":
+        return Answer(
+            "refused",
+            "签到机令牌已过期",
+            "This kiosk's token has expired",
+            [("请考务室重新签发令牌", "Ask the exam office for a new token")],
+            "token_expired",
+        )
+    return Answer(
+        "refused",
+        "签到机未授权",
+        "This kiosk is not authorised",
+        [("请联系考务室", "Call the exam office")],
+        "forbidden",
+    )
+
+
 def describe(a: Answer) -> str:
     """One log line of what the screen would show (headless mode, tests)."""
     parts = [f"[{a.kind}] {a.title_zh} / {a.title_en}"] + [f"{zh} / {en}" if en else zh for zh, en in a.lines]
