@@ -23,6 +23,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import reader_view
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, not_found
@@ -299,7 +300,9 @@ def run_seating(
 
 
 def list_seating(db: Session, actor: Actor, batch_id: int, part: str = "theory") -> list[dict[str, Any]]:
-    batch = batch_for_read(db, actor, batch_id)
+    """Who sits where; a proctor gets their own rooms' seats only (R-DAY-3, issue #14 finding 9)."""
+    view = reader_view(db, actor, batch_id)
+    batch = view.batch
     rows = db.exec(
         select(Seat.candidate_id, Candidate.ticket_number, Room.code, Seat.seat_no)
         .join(Candidate, col(Candidate.id) == Seat.candidate_id)
@@ -307,7 +310,11 @@ def list_seating(db: Session, actor: Actor, batch_id: int, part: str = "theory")
         .where(Seat.batch_id == batch.id, Seat.part == part)
         .order_by(Room.code, col(Seat.seat_no))
     ).all()
-    return [{"candidate_id": cid, "ticket_number": t, "room_code": code, "seat": no} for cid, t, code, no in rows]
+    return [
+        {"candidate_id": cid, "ticket_number": t, "room_code": code, "seat": no}
+        for cid, t, code, no in rows
+        if view.sees(code)
+    ]
 
 
 # -- a room dropped on the day -------------------------------------------------------------

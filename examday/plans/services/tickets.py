@@ -24,9 +24,10 @@ from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
 from examday import audit, keys
+from examday.access import institution_for_read, institution_for_write, reader_view, sees_candidate
 from examday.actor import Actor
 from examday.clock import iso
-from examday.errors import Refusal, conflict, not_found
+from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.identity import mask_id_number, mask_name
 from examday.plans.access import batch_for_read, batch_for_write
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom, Ticket, TicketKey
@@ -35,7 +36,6 @@ from examday.plans.services.seating import OPEN_STATUSES, latest_run, layout, pa
 from examday.plans.ticket_render import TicketView
 from examday.plans.tickets import current_ticket, issue_ticket, key_set
 from examday.registry.models import Institution, Room
-from examday.scope import institution_for_read, institution_for_write
 from examday.ticket_token import public_keys_document
 from storage.blobs import Blob, BlobStore
 
@@ -353,8 +353,11 @@ PAPERS = ("chart", "door-list", "signin-sheet")
 
 def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: str) -> Callable[[], bytes]:
     """The seating chart, door list or sign-in sheet of one room of the batch: a function that
-    draws the PNG, so the caller ends its transaction before the (slow) drawing."""
-    batch = batch_for_read(db, actor, batch_id)
+    draws the PNG, so the caller ends its transaction before the (slow) drawing.
+
+    R-DAY-3 (issue #14 finding 9): a proctor draws only the papers of their own rooms."""
+    view = reader_view(db, actor, batch_id)
+    batch = view.batch
     assert batch.id is not None
     part = next(
         (p for p in ("theory", "skill", "review") if any(r.code == room_code for r in part_rooms(db, batch.id, p))),
@@ -363,6 +366,7 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
     if part is None:
         raise not_found("room of this batch")
     room = next(r for r in part_rooms(db, batch.id, part) if r.code == room_code)
+    view.require_room(room.code)
     session = next(((p, a, b) for p, a, b, ids in _sessions(db, batch.id) if p == part and room.id in ids), None)
     rows = db.exec(
         select(Seat.seat_no, Candidate)
@@ -407,7 +411,9 @@ def candidate_photo(db: Session, actor: Actor, candidate_id: int) -> Blob:
     cand = db.get(Candidate, candidate_id)
     if cand is None:
         raise not_found("candidate")
-    batch_for_read(db, actor, cand.batch_id)
+    # R-PRIV-1 (issue #14 finding 9): a proctor sees the photos of their own rooms' candidates only.
+    if not sees_candidate(db, reader_view(db, actor, cand.batch_id), cand.id):
+        raise forbidden("This candidate is not seated in a room you proctor.")
     blob = db.get(Blob, cand.photo_blob_id) if cand.photo_blob_id else None
     if blob is None or blob.purged_at is not None:
         raise not_found("photo")

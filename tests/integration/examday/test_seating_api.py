@@ -318,19 +318,28 @@ def test_only_the_institutions_exam_office_seats_candidates(world, client):
             assert_refusal(client.post(f"/api/v1/batches/{w['bid']}/{path}", json=body, headers=h), 403, "forbidden")
     assert snapshot(world.engine) == before
     assert_refusal(client.get(f"/api/v1/batches/{w['bid']}/seating", headers=other["admin"]), 403, "forbidden")
-    assert client.get(f"/api/v1/batches/{w['bid']}/seating", headers=people[0]).status_code == 200
+    assert client.get(f"/api/v1/batches/{w['bid']}/seating", headers=people[1]).status_code == 200
 
 
 def test_room_papers_for_the_room_staff(world, client):  # R-SEAT-1, R-DAY-3
     w = make_world(world, n=12)
     client.post(f"/api/v1/batches/{w['bid']}/seating", json={"seed": 1, "blocked": {"T01": [2]}}, headers=w["admin"])
     client.post(f"/api/v1/batches/{w['bid']}/stations", json={"seed": 1}, headers=w["admin"])
-    proctor = bearer(world.token("p1", "proctor", w["iid"]))
+    with Session(world.engine) as db:  # builders.batch assigns the first two proctors to T01
+        first = db.exec(
+            select(Staff.id).where(Staff.institution_id == w["iid"], Staff.roles == "proctor,staff")
+        ).first()
+    supervisor = bearer(world.token("s1", "supervisor", w["iid"]))
+    proctor = bearer(world.token("p1", "proctor", w["iid"], staff_id=first))
     for room in ("T01", "T02", "S01"):
         for paper in ("chart", "door-list", "signin-sheet"):
-            r = client.get(f"/api/v1/batches/{w['bid']}/rooms/{room}/{paper}.png", headers=proctor)
-            assert r.status_code == 200 and r.headers["content-type"] == "image/png"
-            assert r.content.startswith(b"\x89PNG")
+            for who in (supervisor, proctor) if room == "T01" else (supervisor,):
+                r = client.get(f"/api/v1/batches/{w['bid']}/rooms/{room}/{paper}.png", headers=who)
+                assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+                assert r.content.startswith(b"\x89PNG")
+            if room != "T01":  # issue #14 finding 9: a proctor reads their own rooms' papers only
+                r = client.get(f"/api/v1/batches/{w['bid']}/rooms/{room}/{paper}.png", headers=proctor)
+                assert_refusal(r, 403, "forbidden")
     assert_refusal(client.get(f"/api/v1/batches/{w['bid']}/rooms/T09/chart.png", headers=proctor), 404, "not_found")
     with Session(world.engine) as db:  # an evaluator acts as one of the institution's examiners (R-SCORE-1)
         examiner = db.exec(select(Staff.id).where(Staff.institution_id == w["iid"], Staff.roles == "examiner")).first()
