@@ -24,17 +24,12 @@ an XPASS, which fails and asks the fixer to remove the entry.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from examday.clock import CST, FixedClock
-from examday.settings import Settings
-from tests.conftest import BACKENDS
 from tests.security.routes import ROOT_CANNOT_REACH, ROUTES, call_for
-from tests.security.world import RouteWorld, build
+from tests.security.world import RouteWorld
 
 ROOT = "installation_admin"
 ACTORS = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "anonymous")
@@ -57,28 +52,6 @@ def cases_of(key: tuple[str, str]) -> list[tuple[str, str]]:
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return [(m.upper(), p) for p, item in doc["paths"].items() for m in item if m in METHODS]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def route_world(request, tmp_path_factory):
-    """SQLite, and PostgreSQL when EXAMDAY_TEST_POSTGRES_URL is set (as .ci/run sets it)."""
-    from examday.app import create_app
-    from tests.conftest import empty_database
-
-    root = tmp_path_factory.mktemp("routes")
-    pg = request.getfixturevalue("pg_schema_url") if request.param == "postgres" else None
-    settings = Settings(
-        database_url=empty_database(request.param, root, pg),
-        data_dir=root / "data",
-        hook_secret="routes-hook-secret",
-        secret_key="routes-secret",
-        password_time_cost=1,
-        password_memory_kib=1024,
-    ).resolved()
-    clock = FixedClock(datetime(2026, 11, 26, 8, 40, tzinfo=CST))  # check-in opened ten minutes ago
-    app = create_app(settings, clock)
-    with TestClient(app) as client:
-        yield app, build(client, app, app.state.engine, clock)
 
 
 def _answer(resp) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+"""Every page the OpenAPI document leaves out, read as every role with another institution's ids
+(issue #14; R-PRIV-1, R-DAY-3).
+
+The pages (`/office…`, `/proctor…`, `/evaluate…`, `/desk`) render the same data as the API but
+are not in the OpenAPI document, so test_route_by_role.py does not reach them. Each GET page is
+opened with B's ids in its path (and ``?iid=`` B where the page takes one) as every caller of
+test_route_by_role.py; an answer carrying B's markers (name, USCC, candidates' names or ticket
+numbers) to anyone but the installation administrator is a leak. The installation
+administrator's own answer must carry them where the page shows B at all, so that the check
+cannot pass by asking for nothing. A new GET page fails test_every_page_is_classified until
+PAGES has a row for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.security.world import Ids
+
+# Pages public by design, and why.
+PUBLIC = {
+    "/login": "the sign-in form",
+    "/public/batches/{bid}/publicity.html": "the publicity (公示) is public by law (R-PUB-1); names and ID numbers masked",
+}
+# path -> (uses the scored batch, the installation administrator's answer shows B)
+PAGES: dict[str, tuple[bool, bool]] = {
+    "/": (False, False),
+    "/desk": (False, False),
+    "/evaluate": (False, False),
+    "/evaluate/pin": (False, False),
+    "/evaluate/{bid}": (True, False),  # scorers' pages: the installation administrator is not one
+    "/evaluate/{bid}/arbitration": (True, False),
+    "/evaluate/{bid}/results": (True, False),
+    "/evaluate/{bid}/{part}": (True, False),
+    "/evaluate/{bid}/{part}/{cid}": (True, False),
+    "/office": (False, True),
+    "/office/batches": (False, True),
+    "/office/batches/{bid}": (False, True),
+    "/office/batches/{bid}/coverage": (False, False),  # cameras and intervals: no marker of B
+    "/office/batches/{bid}/scores": (True, True),
+    "/office/batches/{bid}/seating": (False, False),  # seat charts as images: no marker in the HTML
+    "/office/rooms": (False, True),
+    "/office/staff": (False, False),  # B's staff carry no marker of B; the page names the institution
+    "/proctor": (False, False),
+    "/proctor/batches/{bid}": (False, True),
+}
+ROOT = "installation_admin"
+ACTORS = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "anonymous")
+
+
+def get_pages(app) -> set[str]:
+    """The GET pages outside the OpenAPI document (the document itself and static files aside)."""
+    out = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.include_in_schema or "GET" not in getattr(handler, "http_methods", ()):
+                continue
+            path = route.path
+            for name in ("bid", "cid", "part", "iid"):
+                path = path.replace(f"{{{name}:int}}", f"{{{name}}}").replace(f"{{{name}:str}}", f"{{{name}}}")
+            if not path.startswith(("/schema", "/static")):
+                out.add(path)
+    return out
+
+
+def url(path: str, ids: Ids, scored: bool) -> str:
+    filled = path.format(bid=ids.scored_bid if scored else ids.bid, cid=ids.scored_cid, part="skill")
+    return filled + (
+        f"?iid={ids.iid}" if path in ("/office", "/office/batches", "/office/rooms", "/office/staff") else ""
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(route_world) -> dict[str, Any]:
+    app, w = route_world
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(PAGES.keys() & get_pages(app)):
+        scored = PAGES[path][0]
+        for actor in (*ACTORS, ROOT):
+            headers = {**w.headers(actor), "Accept": "text/html"}
+            resp = w.client.get(url(path, w.b, scored), headers=headers, follow_redirects=False)
+            found = [m for m in w.b_markers if m in resp.text]
+            answers[(path, actor)] = {"status": resp.status_code, "found": found, "url": url(path, w.b, scored)}
+        if "{bid}" in path and not scored:  # the proctor of T01, on A's batch: nothing of room T02
+            resp = w.client.get(url(path, w.a_room, False), headers={**w.headers("proctor"), "Accept": "text/html"})
+            found = [m for m in w.room_markers if m in resp.text]
+            answers[(path, "room")] = {"status": resp.status_code, "found": found, "url": url(path, w.a_room, False)}
+    return {"app": app, "answers": answers}
+
+
+def test_every_page_is_classified(pages):
+    found = get_pages(pages["app"])
+    unclassified = sorted(found - PAGES.keys() - PUBLIC.keys())
+    stale = sorted((PAGES.keys() | PUBLIC.keys()) - found)
+    assert not unclassified, f"GET pages with no row in tests/security/test_pages_by_role.py: {unclassified}"
+    assert not stale, f"rows for pages that are gone: {stale}"
+
+
+def test_the_installation_administrator_sees_b_on_the_pages_that_show_it(pages):
+    """Not vacuous: where a page shows B at all, the one who may see everything sees B's markers."""
+    blind = [
+        f"{a['url']} → {a['status']}"
+        for (path, actor), a in pages["answers"].items()
+        if actor == ROOT and PAGES[path][1] and not a["found"]
+    ]
+    assert not blind, "pages that show nothing of B even to the installation administrator:\n" + "\n".join(blind)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in PAGES if "{bid}" in p and not PAGES[p][0]))
+def test_no_page_shows_a_proctor_another_room(pages, path):
+    """R-DAY-3: the proctor of T01 reads nothing of T02's candidates on a page of their own batch."""
+    a = pages["answers"].get((path, "room"))
+    assert a is not None, f"{path} is no longer served: remove its row"
+    assert a["status"] < 500, f"{a['url']} as the proctor → {a['status']}"
+    assert not (200 <= a["status"] < 300 and a["found"]), f"{a['url']} as the proctor → {a['status']} with {a['found']}"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_no_page_shows_b(pages, path, actor):
+    a = pages["answers"].get((path, actor))
+    assert a is not None, f"{path} is no longer served: remove its row"
+    assert a["status"] < 500, f"{a['url']} as {actor} → {a['status']}"
+    assert not (200 <= a["status"] < 300 and a["found"]), f"{a['url']} as {actor} → {a['status']} with {a['found']}"
