@@ -2,31 +2,35 @@
 batch, room and candidate. Every controller, page and WebSocket asks here, so
 the HTTP routes, the live feed and the pages never disagree (issue #14).
 
-==================  ========  ==========  =========  ==========  ============  ===============  =========
-object \\ role        install.  inst admin  centre     supervisor  proctor       evaluator/chief  kiosk
-                    admin
-==================  ========  ==========  =========  ==========  ============  ===============  =========
-institution read    all       own         province   own         own           own              own
-institution write   all       own         —          —           —             —                —
-batch (the plan)    all       own         province   own         own           own              own
-watch rooms         all       all rooms   all rooms  all rooms   own rooms     —                —
-room papers, seats all       all rooms   (guard)    all rooms   own rooms     (guard)          (guard)
-check-ins, photos
-candidate           all       own         province   own         seated in     own (scoring)    own (door)
-                                                                 own rooms
-scores (read)       all       own         province   own         —             own              —
-check in at door    all       own         —          —           —             —                own
-act in a room       —         —           —          —           assigned to   —                —
-                                                                 that room in
-                                                                 that session
-==================  ========  ==========  =========  ==========  ============  ===============  =========
+=====================  =======  ===========  ========  ==========  ==========  =========  =========
+object \\ role           install  inst. admin  centre    supervisor  proctor     evaluator  kiosk
+                       admin                                                   / chief
+=====================  =======  ===========  ========  ==========  ==========  =========  =========
+institution: read      all      own          province  own         own         own        own
+institution: write     all      own          —         —           —           —          —
+batch (its plan)       all      own          province  own         own         own        own
+live rooms (watch)     all      every room   every     every room  own rooms¹  —          —
+                                             room
+room-level rows²       all      every room   every     every room  own rooms¹  every row  every row
+                                             room
+scores: read           all      own          province  own         —           own        —
+check in at the door   all      own          —         —           —           —          own
+act in a room          —        —            —         —           assigned³   —          —
+=====================  =======  ===========  ========  ==========  ==========  =========  =========
+
+¹ the rooms of the batch the proctor is assigned to in any of its sessions;
+  a candidate is theirs when seated (any part) in one of those rooms.
+² seats, room papers (seating chart, door list, sign-in sheet), check-ins and
+  their photos, candidates and their photos, offline conflicts; which roles
+  reach each of these routes at all is the route's guard (the centre and the
+  scorers reach some of them, the kiosk only the door's).
+³ to that room in that session, under the proctor's own account (R-STAFF-4).
 
 "own" is the actor's institution (the external supervisor's account is made for
 the institution being supervised); "province" compares province names
 normalised (``吉林省`` and ``吉林`` are one province, :func:`same_province`).
-A proctor's rooms are the rooms of the batch they are assigned to in any of its
-sessions (R-STAFF-4, R-DAY-3); the other roles' guards (which role reaches
-which route) stay on the routes, these functions decide which object.
+Guards on the routes say which role reaches a route; these functions decide
+which objects (R-STAFF-4, R-DAY-3, R-PRIV-1).
 
 Plain functions: the ``can_*``/``sees_*`` ones take plain objects and answer a
 bool; the ``*_for_*`` ones load, decide and raise a :class:`~examday.errors.Refusal`.
