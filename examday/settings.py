@@ -42,8 +42,9 @@ class Settings:
     # blobs there instead of the data folder; the connection is for video too.
     blob_url: str = ""
     s3: S3Config = field(default_factory=S3Config)
-    # Video (storage/video_files.py): the only folders, and the only s3:// prefixes as
-    # (bucket, prefix), the purge deletes segment files from. No prefixes: no S3 video is deleted.
+    # Video (storage/video_files.py): the only folders a hook's segment file may be in and the
+    # purge deletes from (unset: ``<data_dir>/video``), and the only s3:// prefixes as
+    # (bucket, prefix) the purge deletes segment objects from. No prefixes: no S3 video is deleted.
     video_dirs: tuple[Path, ...] = ()
     video_s3_prefixes: tuple[tuple[str, str], ...] = ()
     # How long after its session ends an offline kiosk's record still counts (kiosk/rules.py
@@ -91,6 +92,10 @@ class Settings:
         private_dir(self.data_dir)
         for sub in PRIVATE_SUBFOLDERS:
             tighten(self.data_dir / sub, PRIVATE_DIR)
+        if not self.video_dirs:
+            # Never "anywhere": a signed hook's path must lie in the data folder's own video folder
+            # (issue #14, R-VIDEO-1).
+            self.video_dirs = ((self.data_dir / "video").resolve(),)
         if not self.hook_secret:
             self.hook_secret = _persisted_secret(self.data_dir / ".hook-secret")
         if not self.secret_key:
@@ -119,8 +124,9 @@ def _persisted_secret(path: Path) -> str:
 
 
 def _video_dirs(raw: str) -> tuple[Path, ...]:
-    """EXAMDAY_VIDEO_DIRS (os.pathsep-separated): when set, the only folders the purge
-    deletes segment files from — a wrong path in a hook then cannot take anything else with it."""
+    """EXAMDAY_VIDEO_DIRS (os.pathsep-separated): the only folders a hook's segment file may lie
+    in and the purge deletes from — a wrong path in a hook cannot take anything else with it.
+    Unset, :meth:`Settings.resolved` makes it the data folder's ``video``."""
     return tuple(Path(p).resolve() for p in raw.split(os.pathsep) if p.strip())
 
 
@@ -164,14 +170,16 @@ def kiosk_program_env(env: Mapping[str, str] | None = None) -> KioskEnv:
 
 @dataclass(frozen=True)
 class RecorderEnv:
-    hook_secret: str | None  # the server's EXAMDAY_HOOK_SECRET, shared with the recorder
+    hook_secret: str | None  # the secret the recorder signs with: its key's, or the installation's
+    key_id: str | None = None  # the institution's recorder key the secret belongs to
 
 
 def recorder_program_env(env: Mapping[str, str] | None = None) -> RecorderEnv:
-    """``examday-recorder``'s default for ``--secret``: EXAMDAY_HOOK_SECRET. Its ``--upload``
-    store is :func:`s3_config` (EXAMDAY_S3_*), read only when it uploads."""
+    """``examday-recorder``'s defaults for ``--secret`` and ``--key-id``: EXAMDAY_HOOK_SECRET and
+    EXAMDAY_RECORDER_KEY_ID (an institution's recorder key, proctor/services/recorder_keys.py).
+    Its ``--upload`` store is :func:`s3_config` (EXAMDAY_S3_*), read only when it uploads."""
     env = os.environ if env is None else env
-    return RecorderEnv(env.get("EXAMDAY_HOOK_SECRET"))
+    return RecorderEnv(env.get("EXAMDAY_HOOK_SECRET"), env.get("EXAMDAY_RECORDER_KEY_ID") or None)
 
 
 def cjk_font_override(env: Mapping[str, str] | None = None) -> str | None:

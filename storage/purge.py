@@ -230,6 +230,23 @@ def iter_plan(engine: Engine, today: date, institution_id: int | None = None, ch
 # One segment file: "deleted", "absent", or why not (a name here so a test can cut the power).
 _unlink = video_files.unlink_local
 
+# A source record the purge keeps, by its state: the reason it says (issue #14, R-VIDEO-1).
+KEPT = {"open": "kept_open"}
+DELETABLE_STATES = ("valid",)
+
+
+def _kept(c: Chunk, items: list[Item]) -> dict[str, list[Item]]:
+    """The records of ``items`` whose files stay, by reason (R-VIDEO-1, issue #14): only a closed
+    segment whose file matched its hash is deleted; an open one may still be written, and an
+    unverified one names a file nobody vouched for."""
+    out: dict[str, list[Item]] = {}
+    if c.kind == "blob":
+        return out
+    for item in items:
+        if item.state not in DELETABLE_STATES:
+            out.setdefault(KEPT.get(item.state, "kept_not_verified"), []).append(item)
+    return out
+
 
 def _ranges(ids: list[int]) -> list[list[int]]:
     out: list[list[int]] = []
@@ -266,11 +283,13 @@ def _purge_chunk(
 ) -> dict[str, list[Item]]:
     """Steps (1)–(3) of the module docstring for ``items`` of one chunk."""
     ids = [i.id for i in items]
-    _write_intents(engine, c.kind, ids, now)
-    outcome: dict[str, list[Item]] = {}
+    outcome = _kept(c, items)
+    kept = {i.id for group in outcome.values() for i in group}
+    deletable = [i for i in items if i.id not in kept]
+    _write_intents(engine, c.kind, [i.id for i in deletable], now)
     if c.kind != "blob":  # a source's records are video files (storage.video_files)
         roots = list(places.dirs)
-        local, remote = [i for i in items if not is_s3(i.path)], [i for i in items if is_s3(i.path)]
+        local, remote = [i for i in deletable if not is_s3(i.path)], [i for i in deletable if is_s3(i.path)]
         # Deleting a file waits on the disk's journal: several at once keep the disk busy
         # instead of the purge waiting (about 8x here). Every one is covered by its intent.
         with ThreadPoolExecutor(max(1, UNLINK_THREADS)) as pool:
@@ -327,7 +346,10 @@ def disk_alerts(settings) -> list[dict[str, Any]]:
     """A disk running low is an alert for a person, never a reason to purge (R-VIDEO-1, R-ARCH-1):
     the data folder and the settings' video folders (EXAMDAY_VIDEO_DIRS)."""
     alerts = []
-    for place in [Path(settings.data_dir), *settings.video_dirs]:
+    data_dir = Path(settings.data_dir)
+    for place in [data_dir, *settings.video_dirs]:
+        if place != data_dir and place.is_relative_to(data_dir) and not place.exists():
+            continue  # the data folder's own video folder, not made yet: the data folder's disk
         try:
             usage = shutil.disk_usage(place)
             free, total = usage.free, usage.total
@@ -381,15 +403,17 @@ def run_purge(
             if not due:
                 continue
             if dry_run:
-                done = due
+                outcome = _kept(c, due)
+                kept = {i.id for group in outcome.values() for i in group}
+                done = [i for i in due if i.id not in kept]
             else:
                 outcome = _purge_chunk(engine, blobs, c, due, now, places=places)
                 done = outcome.get("deleted", []) + outcome.get("absent", [])
-                for why, items in outcome.items():
-                    if why not in ("deleted", "absent"):
-                        report.counts[(c.kind, why)] += len(items)
-                        for item in items:
-                            out.write(f"NOT purged {c.kind} {item.id} {item.label}: {why}\n")
+            for why, items in outcome.items():
+                if why not in ("deleted", "absent"):
+                    report.counts[(c.kind, why)] += len(items)
+                    for item in items:
+                        out.write(f"NOT purged {c.kind} {item.id} {item.label}: {_told(why, item)}\n")
             report.counts[(c.kind, "would purge" if dry_run else "purged")] += len(done)
             for item in done:
                 out.write(f"{verb} {c.kind} {item.id} {item.label} (expired {item.decided.expires_on})\n")
@@ -402,13 +426,24 @@ def run_purge(
     return 0
 
 
+def _told(why: str, item: Item) -> str:
+    if why.startswith("kept_"):
+        return f"{why} (state {item.state}: the file is left in place)"
+    return why
+
+
 def preview(engine: Engine, today: date, institution_id: int | None = None, limit: int = 50) -> dict[str, Any]:
     """What a purge would delete now (``GET /api/v1/retention``): counts and the first ``limit``."""
     counts: Counter = Counter()
     first: list[dict[str, Any]] = []
     for c in iter_plan(engine, today, institution_id):
         counts[(c.kind, "held")] += c.held
-        for item in c.to_purge:
+        due = c.to_purge
+        kept = {i.id for group in _kept(c, due).values() for i in group}
+        counts[(c.kind, "kept")] += len(kept)
+        for item in due:
+            if item.id in kept:
+                continue  # open or unverified: its file is not deleted (R-VIDEO-1)
             counts[(c.kind, "due")] += 1
             if len(first) < limit:
                 first.append(
@@ -425,5 +460,6 @@ def preview(engine: Engine, today: date, institution_id: int | None = None, limi
         "today": today.isoformat(),
         "due": {k: n for (k, what), n in counts.items() if what == "due"},
         "held": {k: n for (k, what), n in counts.items() if what == "held" and n},
+        "kept": {k: n for (k, what), n in counts.items() if what == "kept" and n},
         "items": first,
     }

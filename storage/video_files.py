@@ -11,6 +11,12 @@ as examday's recorder does) is compared with the hook's. An object without one
 is read and hashed, as a local file is. Metadata the uploader wrote
 (``x-amz-meta-sha256``) is not evidence: it is the same party's claim as the hook.
 
+Where a file may be (issue #14): a local path must resolve — symlinks followed
+— inside one of the video folders (``EXAMDAY_VIDEO_DIRS``, unset the data
+folder's ``video``); the hook refuses any other (:func:`local_refusal`) and the
+purge resolves the path again just before it deletes (:func:`unlink_local`), so
+a symlink swapped in after the hook cannot point it outside.
+
 Deleting: the purge deletes a segment object only under a prefix named in
 ``EXAMDAY_VIDEO_S3_PREFIXES`` — unset, no S3 video is ever deleted — and never
 inside the blob store's prefix, whatever a hook said.
@@ -22,6 +28,8 @@ down the store's :class:`S3Config` and the places, as :class:`VideoPlaces`.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +72,7 @@ class VideoPlaces:
     """The settings the segment checks and deletes need, taken once per purge or request."""
 
     s3: S3Config = field(default_factory=S3Config)
-    dirs: tuple[Path, ...] = ()  # when set, the only folders segment files are deleted from
+    dirs: tuple[Path, ...] = ()  # the only folders segment files may be in and are deleted from
     s3_prefixes: tuple[tuple[str, str], ...] = ()  # (bucket, prefix): the only places S3 video is deleted
     blob_url: str = ""
 
@@ -132,17 +140,41 @@ def exists(location: str, s3: S3Config) -> bool:
         raise unavailable(exc) from None
 
 
+def inside(real: str, roots: list[Path] | tuple[Path, ...]) -> bool:
+    """Whether the resolved path ``real`` lies below one of ``roots`` (never a root itself)."""
+    p = Path(real)
+    return any(p != r and p.is_relative_to(r) for r in roots)
+
+
+def local_refusal(path: str, roots: list[Path] | tuple[Path, ...]) -> str | None:
+    """Why a hook may not name this local path, or None: it must be absolute and resolve,
+    symlinks followed, inside a video folder (R-VIDEO-1)."""
+    if not os.path.isabs(path):
+        return "not_absolute"
+    if not roots:
+        return "no_video_dirs"
+    if not inside(os.path.realpath(path), roots):
+        return "outside_video_dirs"
+    return None
+
+
 def unlink_local(path: str, roots: list[Path]) -> str:
-    """Delete one segment file: "deleted", "absent", or why not."""
-    p = Path(path)
-    if not path or not p.is_absolute():
+    """Delete one segment file: "deleted", "absent", or why not.
+
+    The path is resolved again here, at the moment of deletion, and the resolved file is what
+    is deleted: a symlink put in place since the hook cannot send the purge outside the video
+    folders. No folders, nothing is deleted."""
+    if not path or not os.path.isabs(path):
         return "absent"
-    if roots and not any(r == p.resolve().parent or r in p.resolve().parents for r in roots):
+    if not roots:
+        return "no_video_dirs"
+    real = os.path.realpath(path)
+    if not inside(real, roots):
         return "outside_video_dirs"
     try:
-        if p.is_dir() and not p.is_symlink():
+        if not stat.S_ISREG(os.lstat(real).st_mode):
             return "not_a_file"
-        p.unlink()
+        os.unlink(real)
         return "deleted"
     except FileNotFoundError:
         return "absent"
@@ -172,6 +204,16 @@ def s3_refusal(location: str, places: VideoPlaces) -> str | None:
     if not any(bucket == b and _under(key, p) for b, p in places.s3_prefixes):
         return "outside_video_dirs"
     return None
+
+
+def location_refusal(location: str, places: VideoPlaces) -> str | None:
+    """Why a hook may not report a segment at ``location``, or None (R-VIDEO-1): a local path
+    outside the video folders; an object inside the blob store, or — when prefixes are set —
+    outside ``EXAMDAY_VIDEO_S3_PREFIXES`` (unset, S3 video is accepted and never deleted)."""
+    if not is_s3(location):
+        return local_refusal(location, places.dirs)
+    why = s3_refusal(location, places)
+    return why if why in ("inside_blob_store", "outside_video_dirs") else None  # a bad URL: file_missing
 
 
 def delete_objects(locations: list[str], places: VideoPlaces) -> list[str]:

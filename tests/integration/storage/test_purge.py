@@ -84,8 +84,8 @@ class Season:
 
 
 @pytest.fixture
-def season(db, clock, tmp_path):
-    return Season(db, clock.now(), tmp_path / "video")
+def season(db, clock, settings):
+    return Season(db, clock.now(), settings.data_dir / "video")  # unset EXAMDAY_VIDEO_DIRS: the default
 
 
 def purge_now(engine, settings, clock, dry_run=False) -> str:
@@ -112,13 +112,16 @@ def test_only_what_is_past_its_period_is_purged(engine, settings, clock, season)
     out = purge_now(engine, settings, clock)
     assert state_of(engine, expired.id) == ("purged", True, False)
     assert state_of(engine, last_day_past.id) == ("purged", True, False)
-    assert state_of(engine, already_bad.id) == ("checksum_mismatch", True, False)  # keeps saying why
+    # Issue #14, R-VIDEO-1: a file that did not match its hash is nobody's vouched-for recording:
+    # the purge leaves it (and its row) and says so.
+    assert state_of(engine, already_bad.id) == ("checksum_mismatch", False, True)
+    assert f"NOT purged segment {already_bad.id} T02/T02-C1" in out and "kept_not_verified" in out
     for kept in (expiry_day, recent, strict):
         assert state_of(engine, kept.id) == ("valid", False, True)
     assert f"purged segment {expired.id} T01/T01-C1" in out and f"segment {strict.id} " not in out
     with Session(engine) as s:
         entry = s.exec(select(AuditEntry).where(AuditEntry.action == "retention.purged")).one()
-        assert entry.institution_id == jl and '"count":3' in entry.diff and '"profile":"jilin"' in entry.diff
+        assert entry.institution_id == jl and '"count":2' in entry.diff and '"profile":"jilin"' in entry.diff
         assert audit.verify(s) is None
     assert "segment purged: 0" not in purge_now(engine, settings, clock)  # a second run finds nothing more
     with Session(engine) as s:

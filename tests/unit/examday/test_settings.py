@@ -43,7 +43,9 @@ def test_the_video_places_come_from_the_settings(tmp_path):
 
 def test_unset_means_the_defaults(tmp_path):
     settings = Settings.from_env({"EXAMDAY_DATA_DIR": str(tmp_path / "data")})
-    assert (settings.video_dirs, settings.video_s3_prefixes, settings.s3) == ((), (), S3Config())
+    # Unset EXAMDAY_VIDEO_DIRS: the data folder's video, never "anywhere" (issue #14, R-VIDEO-1).
+    assert settings.video_dirs == ((tmp_path / "data" / "video").resolve(),)
+    assert (settings.video_s3_prefixes, settings.s3) == ((), S3Config())
     assert Settings().s3 == S3Config()  # built in code: nothing is read behind its back
     assert s3_config({}) == S3Config(None, None, "auto")
     with pytest.raises(ValueError, match="EXAMDAY_S3_ADDRESSING must be path, virtual or auto"):
@@ -57,6 +59,9 @@ def test_the_programs_around_the_server():
     assert kiosk_program_env({"EXAMDAY_KIOSK_TOKEN": "t", "EXAMDAY_KIOSK_DIR": "/k"}) == KioskEnv("t", "/k")
     assert recorder_program_env({}) == RecorderEnv(None)
     assert recorder_program_env({"EXAMDAY_HOOK_SECRET": "s"}) == RecorderEnv("s")
+    assert recorder_program_env({"EXAMDAY_HOOK_SECRET": "s", "EXAMDAY_RECORDER_KEY_ID": "rk_1"}) == RecorderEnv(
+        "s", "rk_1"
+    )
     assert cjk_font_override({}) is None and cjk_font_override({"EXAMDAY_CJK_FONT": ""}) is None
     assert cjk_font_override({"EXAMDAY_CJK_FONT": "/f.ttc"}) == "/f.ttc"
 
@@ -68,12 +73,13 @@ def test_the_command_lines_take_their_defaults_from_the_settings(monkeypatch):
     monkeypatch.setenv("EXAMDAY_KIOSK_TOKEN", "kiosk-token")
     monkeypatch.setenv("EXAMDAY_KIOSK_DIR", "/var/lib/kiosk")
     monkeypatch.setenv("EXAMDAY_HOOK_SECRET", "hook-secret")
+    monkeypatch.setenv("EXAMDAY_RECORDER_KEY_ID", "rk_site1")
     kiosk = kiosk_parser().parse_args(["--server", "http://x"])
     assert (kiosk.token, kiosk.data_dir) == ("kiosk-token", "/var/lib/kiosk")
     recorder = recorder_parser().parse_args(
         ["--camera", "0", "--room", "R", "--camera-code", "C", "--server", "http://x", "--out", "/tmp/o"]
     )
-    assert recorder.secret == "hook-secret"
+    assert (recorder.secret, recorder.key_id) == ("hook-secret", "rk_site1")
     assert "EXAMDAY_KIOSK_TOKEN" in kiosk_parser().format_help()
     assert "EXAMDAY_HOOK_SECRET" in recorder_parser().format_help()
     assert Path(kiosk_parser().get_default("data_dir")) == Path("/var/lib/kiosk")
