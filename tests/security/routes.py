@@ -271,7 +271,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         },
         scored=True,
     ),
-    ("GET", "/api/v1/batches/{bid}/scores"): Route("foreign", scored=True),
+    # The contract: admin and chief read every entry, an evaluator only their own (R-SCORE-1).
+    ("GET", "/api/v1/batches/{bid}/scores"): Route("foreign", scored=True, examiner=True, readers=("chief",)),
     ("POST", "/api/v1/batches/{bid}/theory-scores"): Route("foreign", files=_theory_csv, scored=True),
     ("POST", "/api/v1/batches/{bid}/absences"): Route(
         "foreign", body=lambda i: {"candidate_id": i.scored_cid, "part": "skill"}, scored=True

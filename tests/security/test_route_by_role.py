@@ -168,6 +168,16 @@ def test_the_calls_reach_the_authorization_decision(walk):
     assert len(reached) >= 0.8 * len(walk["ops"]), "too few calls get past validation and the role guard"
 
 
+def test_a_reader_sees_the_other_examiners_data(walk):
+    """Not vacuous: where a role may read another examiner's data, its answer carries the marker
+    that the others' answers must not."""
+    w = walk["world"]
+    for (method, path), route in ROUTES.items():
+        for actor in route.readers:
+            a = walk["answers"][(method, path, "examiner", actor)]
+            assert any(m in a["text"] for m in w.examiner_markers), f"{actor}: {a['request']} → {a['text'][:300]}"
+
+
 def _params():
     out = []
     for key in ROUTES:

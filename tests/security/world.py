@@ -189,7 +189,11 @@ def build(client, app, engine, clock) -> RouteWorld:
         for c, nm in zip(scored_cands, B_PEOPLE[4:], strict=True):
             c.name = nm
             db.add(c)
-        inst_a, _, staff_a, today_a, cands_a = _institution(db, now, DEMO_USCC, "吉林", None, 6, A_PEOPLE)
+        inst_a, rooms_a, staff_a, today_a, cands_a = _institution(db, now, DEMO_USCC, "吉林", None, 6, A_PEOPLE)
+        scored_a = builders.batch(
+            db, inst_a, EXAM_DAY - timedelta(days=1), rooms_a[:2], staff_a["proctor"], skill_room=rooms_a[2], now=now
+        )
+        scored_a_cands = builders.candidates(db, scored_a, 2, now=now)
         db.commit()
     bi, ai = inst_b.id, inst_a.id
     bx, ax = staff_b["examiner"], staff_a["examiner"]
@@ -220,7 +224,13 @@ def build(client, app, engine, clock) -> RouteWorld:
     # Seats and tickets, a rubric and a panel, in both institutions.
     for h, bid in ((b_admin, today_b.id), (a_admin, today_a.id)):
         _ok(client.post(f"/api/v1/batches/{bid}/seating", json={"seed": 7}, headers=h), 200)
-    for h, bid, xs in ((b_admin, today_b.id, bx), (b_admin, scored_b.id, bx), (a_admin, today_a.id, ax)):
+    rubric_panels = (
+        (b_admin, today_b.id, bx),
+        (b_admin, scored_b.id, bx),
+        (a_admin, today_a.id, ax),
+        (a_admin, scored_a.id, ax),
+    )
+    for h, bid, xs in rubric_panels:
         _ok(client.put(f"/api/v1/batches/{bid}/rubrics/skill", json={"items": RUBRIC}, headers=h), 200)
         panel = {"part": "skill", "examiner_ids": [x.id for x in xs[:3]], "chief_id": xs[0].id}
         _ok(client.post(f"/api/v1/batches/{bid}/panels", json=panel, headers=h), 201)
@@ -270,6 +280,15 @@ def build(client, app, engine, clock) -> RouteWorld:
     oid = _ok(client.post(f"/api/v1/batches/{scored_b.id}/objections", json=objection, headers=b_admin), 201)["id"]
     hold = {"object_type": "batch", "object_id": today_b.id, "reason": "投诉待查"}
     hid = _ok(client.post("/api/v1/holds", json=hold, headers=b_admin), 201)["id"]
+    # A: yesterday's batch, one candidate scored by the whole panel: the chief reads every entry,
+    # the evaluator only their own (R-SCORE-1).
+    _sit(engine, "a-office", scored_a.id)
+    for i, tok in enumerate((tokens["chief"], tokens["evaluator"], a_other)):
+        assert tok is not None
+        _pin(client, tok)
+        entry = {"batch_id": scored_a.id, "candidate_id": scored_a_cands[0].id, "part": "skill", "pin": PIN}
+        entry["items"] = {"A1": 30.0, "A2": 30.0, "A3": 10.0 + i}
+        _ok(client.post("/api/v1/score-entries", json=entry, headers=bearer(tok)), 201)
     # A: the other examiner's declaration, which a colleague must not read (R-PRIV-1).
     conflict = {"kind": "colleague", "employer": "第一机械厂", "note": A_OTHER_EXAMINER_NOTE}
     _ok(client.post(f"/api/v1/staff/{ax[2].id}/conflicts", json=conflict, headers=bearer(a_other)), 201)
@@ -322,7 +341,9 @@ def build(client, app, engine, clock) -> RouteWorld:
         tid=a_tid,
         rkid=_recorder_key(client, a_admin, ai),
     )
-    a_examiner = Ids(**{**a_room.__dict__, "room_code": "T01"})
+    a_examiner = Ids(
+        **{**a_room.__dict__, "room_code": "T01", "scored_bid": scored_a.id, "scored_cid": scored_a_cands[0].id}
+    )
     return RouteWorld(
         client=client,
         tokens=tokens,
@@ -331,5 +352,5 @@ def build(client, app, engine, clock) -> RouteWorld:
         a_examiner=a_examiner,
         b_markers=[B_NAME, OTHER_USCC, NEW_IN_B_PROVINCE, *B_PEOPLE, *b_tickets],
         room_markers=[m for c in in_t02 for m in (c.name, numbers[c.id][0]) if m],
-        examiner_markers=[A_OTHER_EXAMINER_NOTE],
+        examiner_markers=[A_OTHER_EXAMINER_NOTE, f'"examiner_id":{ax[2].id},'],
     )
