@@ -4,7 +4,8 @@ R-AUDIT-1, R-VIDEO-1: coverage is built from recorder hooks, so a hook must
 come from a recorder that holds ``EXAMDAY_HOOK_SECRET``; anyone else could
 fake a complete recording. CONTRACT.md: ``X-Examday-Signature: sha256=HEX``,
 the HMAC-SHA256 of the raw body bytes. The recorder signs, the server checks,
-both with these two functions.
+both with these two functions. The secret is an institution's recorder key's
+when ``X-Examday-Recorder`` names one (issue #14; proctor/services/recorder_keys.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import hashlib
 import hmac
 
 SIGNATURE_HEADER = "X-Examday-Signature"
+# Names the institution's recorder key the signature is made with (proctor.services.recorder_keys);
+# without it the signature is with the installation's EXAMDAY_HOOK_SECRET.
+KEY_HEADER = "X-Examday-Recorder"
 _PREFIX = "sha256="
 
 

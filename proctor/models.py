@@ -149,3 +149,21 @@ class SupervisionReport(SQLModel, table=True):
     met: bool
     document_blob_id: int | None = Field(default=None, foreign_key="blob.id")
     filed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RecorderKey(SQLModel, table=True):
+    """An institution's recorder key (录像机密钥): signs the hooks of its cameras only (R-AUDIT-1).
+
+    The secret is never stored: it is derived from the installation's secret key and ``kid``
+    (proctor/services/recorder_keys.py) and shown once, when issued. A rotated key stays valid
+    until ``expires_at``; a revoked one at once stops.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    kid: str = Field(max_length=40, unique=True)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: int | None = None  # the account that issued it
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

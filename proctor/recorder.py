@@ -8,6 +8,12 @@ black lens — is reported offline with its reason: such video is not monitoring
 R-AUDIT-1: each segment is reported with its SHA-256 and size, so a file
 altered or lost later shows as a gap.
 
+Hooks are signed with ``--secret``: an institution's recorder key's secret with
+``--key-id`` (sent as ``X-Examday-Recorder``; the key touches only that
+institution's cameras), else the installation's ``EXAMDAY_HOOK_SECRET``.
+Segment files go in ``--out``, which must lie in the server's video folders
+(``EXAMDAY_VIDEO_DIRS``) when the server shares this disk.
+
 Hooks go out in order from a thread, retried with backoff while the server is
 down, and spooled to ``pending-hooks.jsonl`` if the recorder stops first; the
 next run sends them. Each carries an ``id`` so the server can drop a repeat.
@@ -77,6 +83,7 @@ class RecorderConfig:
     upload: str | None = None  # s3://bucket/prefix: segments go there, hooks name the objects
     keep_local: bool = False  # keep the local file after a verified upload
     s3: S3Config = field(default_factory=S3Config)  # the store --upload goes to (main(): EXAMDAY_S3_*)
+    key_id: str | None = None  # the institution's recorder key ``secret`` is of; None: the installation's
 
 
 @dataclass
@@ -317,7 +324,9 @@ def record(
     # Each camera spools its own hooks: two recorders often share one --out.
     spool = config.out_dir / _safe(config.room_code) / _safe(config.camera_code)
     spool.mkdir(parents=True, exist_ok=True)
-    sender = HookSender(config.server, config.secret, spool, config.hook_backoff, config.hook_backoff_max, post)
+    sender = HookSender(
+        config.server, config.secret, spool, config.hook_backoff, config.hook_backoff_max, post, key_id=config.key_id
+    )
     uploader = None
     if config.upload:
         uploader = SegmentUploader(
@@ -364,10 +373,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--room", required=True, metavar="CODE")
     p.add_argument("--camera-code", required=True, metavar="CODE")
     p.add_argument("--server", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
+    env = recorder_program_env()
     p.add_argument(
         "--secret",
-        default=recorder_program_env().hook_secret,
-        help="hook secret; prefer env EXAMDAY_HOOK_SECRET (the command line is visible to ps)",
+        default=env.hook_secret,
+        help="hook secret: the recorder key's, or the installation's; prefer env EXAMDAY_HOOK_SECRET "
+        "(the command line is visible to ps)",
+    )
+    p.add_argument(
+        "--key-id",
+        default=env.key_id,
+        metavar="KID",
+        help="the institution's recorder key the secret belongs to (env EXAMDAY_RECORDER_KEY_ID); "
+        "unset, the secret is the installation's EXAMDAY_HOOK_SECRET",
     )
     p.add_argument(
         "--out",
@@ -426,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         upload=args.upload,
         keep_local=args.keep_local,
         s3=s3,
+        key_id=args.key_id or None,
     )
     stop = threading.Event()
     # SIGINT/SIGTERM close the current segment and flush hooks instead of

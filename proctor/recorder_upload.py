@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from proctor.hooks_sign import SIGNATURE_HEADER, sign
+from proctor.hooks_sign import KEY_HEADER, SIGNATURE_HEADER, sign
 from storage import blobs_s3
 from storage.blobs_s3 import S3Config, S3Error
 
@@ -119,8 +119,10 @@ class HookSender(_InOrder):
         backoff: float = 0.5,
         backoff_max: float = 30.0,
         post: Post | None = None,
+        key_id: str | None = None,  # the institution's recorder key ``secret`` belongs to
     ) -> None:
         self.url, self.secret, self.spool_dir = server.rstrip("/") + HOOK_PATH, secret, spool_dir
+        self.key_id = key_id
         if post is None:
             client = httpx.Client(timeout=5.0)
 
@@ -171,6 +173,8 @@ class HookSender(_InOrder):
 
     def _attempt(self, body: bytes) -> str:
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self.secret)}
+        if self.key_id:
+            headers[KEY_HEADER] = self.key_id
         try:
             status = self._post(self.url, body, headers)
         except (httpx.HTTPError, OSError) as exc:

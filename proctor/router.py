@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from litestar import Router
 
-from proctor import controllers, feed, pages, video_controllers
+from proctor import controllers, feed, pages, recorder_keys_controllers, video_controllers
 
-router = Router(path="/", route_handlers=[*controllers.ROUTES, *video_controllers.ROUTES, *feed.ROUTES, *pages.ROUTES])
+router = Router(
+    path="/",
+    route_handlers=[
+        *controllers.ROUTES,
+        *video_controllers.ROUTES,
+        *recorder_keys_controllers.ROUTES,
+        *feed.ROUTES,
+        *pages.ROUTES,
+    ],
+)

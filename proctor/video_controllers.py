@@ -19,8 +19,9 @@ from litestar.response import Template
 from examday.errors import Refusal
 from examday.web import Ctx, requires_role
 from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE
-from proctor.hooks_sign import SIGNATURE_HEADER
-from proctor.services import hooks, video
+from proctor.hooks_sign import KEY_HEADER, SIGNATURE_HEADER
+from proctor.services import hooks, video, video_verify
+from storage.video_files import VideoPlaces
 
 watchers = [requires_role("admin", "supervisor", "centre", "proctor")]
 office = [requires_role("admin")]
@@ -39,14 +40,21 @@ STATE_ZH = {"recording": "录像中", "offline": "掉线", "stale": "无新录�
 @post("/api/v1/hooks/recorder", sync_to_thread=True, status_code=200)
 def recorder_hook(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
     """200 ``{status: "stored"|"duplicate", outcome, segment_id?, segment_state?}``; 401
-    ``bad_signature``; 404 ``unknown_camera``; 409 ``ambiguous_camera`` or
-    ``segment_already_finished``; 422 ``invalid_hook``; 503 ``video_store_unavailable`` when an
-    ``s3://`` segment cannot be checked now (the recorder sends the hook again)."""
+    ``bad_signature`` or ``recorder_key_inactive``; 403 ``recorder_not_of_institution`` (a key of
+    another institution) or ``recorder_key_required`` (the installation secret, for an institution
+    with keys of its own); 404 ``unknown_camera``; 409 ``ambiguous_camera`` or
+    ``segment_already_finished``; 422 ``invalid_hook``, ``hook_time_in_future``,
+    ``hook_time_before_camera`` or ``path_outside_video_dirs``; 503 ``video_store_unavailable``
+    when an ``s3://`` segment cannot be checked now (the recorder sends the hook again)."""
     peer = request.client.host if request.client else None
     settings = ctx.state.settings
-    result = hooks.receive(
-        ctx.db, settings.hook_secret, body, request.headers.get(SIGNATURE_HEADER), ctx.now, peer, s3=settings.s3
+    auth = hooks.HookAuth(
+        settings.hook_secret,
+        settings.secret_key,
+        request.headers.get(SIGNATURE_HEADER),
+        request.headers.get(KEY_HEADER) or None,
     )
+    result = hooks.receive(ctx.db, auth, body, ctx.now, peer, places=VideoPlaces.from_settings(settings))
     ctx.queue_events(result.events)
     return result.body()
 
@@ -87,7 +95,7 @@ class VerifyIn:
 
 @post("/api/v1/batches/{bid:int}/coverage/verify", guards=office, sync_to_thread=True, status_code=200)
 def verify_files(ctx: Ctx, bid: FromPath[int], data: JSONBody[VerifyIn | None] = None) -> dict[str, Any]:
-    return video.verify_segments(
+    return video_verify.verify_segments(
         ctx.db, ctx.user, bid, ctx.now, deep=bool(data and data.deep), s3=ctx.state.settings.s3
     )
 

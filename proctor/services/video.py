@@ -12,21 +12,22 @@
   a camera with no new segment within the batch's ``camera_stale_seconds``
   (default 30, widened to the camera's segment length) during a session goes
   ``stale`` once, on the audit chain and as a live ``camera`` event.
-* :func:`verify_segments` — checks again that the files of a batch's valid
-  segments are still there (and, deep, still hash the same).
+* :func:`proctor.services.video_verify.verify_segments` — checks again that the
+  files of a batch's valid segments are still there (and, deep, still hash the same).
+
+The cameras' states are computed in :mod:`proctor.services.camera_states`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import DateTime, String, bindparam, cast, type_coerce, update
+from sqlalchemy import DateTime, String, cast, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -47,48 +48,15 @@ from proctor.coverage import (
     coverage_by_camera,
     stale_cameras,
 )
+from proctor.rules_hooks import MAX_SEGMENT  # the hook refuses longer: the coverage query looks this far back
+from proctor.services.camera_states import _camera_rows, _limit, camera_state_map, stale_after
 from proctor.video_models import CameraHealth, CameraOffline, Segment
-from storage.blobs_s3 import S3Config
+
+__all__ = ["MAX_SEGMENT", "batch_coverage", "camera_state_map", "check_stale", "live_batches", "stale_after"]
 
 log = logging.getLogger("examday.proctor.video")
 
-# A segment longer than this is refused by the hook, so the coverage query
-# only looks this far back before a window for segments reaching into it.
-MAX_SEGMENT = timedelta(hours=6)
-DEFAULT_STALE_SECONDS = 30
-STALE_GRACE = timedelta(seconds=10)
 STALE_CHECK_SECONDS = 5.0
-
-
-def stale_after(batch: Batch) -> timedelta:
-    """The batch's silence limit: ``camera_stale_seconds`` in its config, else 30 s."""
-    try:
-        value = json.loads(batch.config or "{}").get("camera_stale_seconds")
-    except (ValueError, AttributeError):
-        value = None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        value = DEFAULT_STALE_SECONDS
-    return timedelta(seconds=value)
-
-
-class _Health(Protocol):
-    """A ``CameraHealth``, or a row of the live feed's one query that carries its columns."""
-
-    @property
-    def state(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def last_segment_at(self) -> datetime | None: ...
-    @property
-    def segment_seconds(self) -> float | None: ...
-
-
-def _limit(base: timedelta, health: _Health | None) -> timedelta:
-    # A recorder cutting 10-minute files is silent for 10 minutes by design.
-    if health is not None and health.segment_seconds:
-        return max(base, timedelta(seconds=health.segment_seconds) + STALE_GRACE)
-    return base
 
 
 def live_batches(db: Session, room_id: int, now: datetime) -> list[int]:
@@ -258,80 +226,6 @@ def batch_coverage(
     }
 
 
-# -- camera states ----------------------------------------------------------------------------
-
-
-def _camera_rows(db: Session, batch_id: int):
-    return db.exec(
-        select(Room.code, Room.id, Camera.code, Camera.id, ExamSession.starts_at, ExamSession.ends_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
-        .join(SessionRoom, SessionRoom.room_id == Room.id)
-        .join(ExamSession, ExamSession.id == SessionRoom.session_id)
-        .join(Camera, Camera.room_id == Room.id)
-        .where(ExamSession.batch_id == batch_id)
-        .order_by(Room.code, Camera.code)
-    ).all()
-
-
-def _state(health: _Health | None, running: bool, limit: timedelta, now: datetime) -> tuple[str, str]:
-    if health is not None and health.state == "offline":
-        return "offline", health.reason
-    last = health.last_segment_at if health is not None else None
-    if last is not None and now - last <= _limit(limit, health):
-        return "recording", ""
-    if running:
-        return "stale", "no_segment" if last is not None else "never_reported"
-    return "unknown", ""
-
-
-# Built once with a bound parameter: the live feed runs it for every event.
-_CAMERA_HEALTH = (
-    select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
-        col(Room.code).label("room_code"),
-        col(Room.id).label("room_id"),
-        col(Camera.code).label("camera_code"),
-        col(Camera.id).label("camera_id"),
-        ExamSession.starts_at,
-        ExamSession.ends_at,
-        CameraHealth.state,
-        CameraHealth.reason,
-        CameraHealth.last_segment_at,
-        CameraHealth.segment_seconds,
-    )
-    .join(SessionRoom, SessionRoom.room_id == Room.id)
-    .join(ExamSession, ExamSession.id == SessionRoom.session_id)
-    .join(Camera, Camera.room_id == Room.id)
-    .outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
-    .where(ExamSession.batch_id == bindparam("batch_id"))
-    .order_by(Room.code, Camera.code)
-)
-
-
-def camera_state_map(
-    db: Session, batch_id: int, now: datetime, batch: Batch | None = None
-) -> dict[str, list[dict[str, str]]]:
-    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1).
-
-    The live feed calls this for every event, so cameras and their health come in one query.
-    """
-    batch = batch if batch is not None else db.get(Batch, batch_id)
-    if batch is None:
-        return {}
-    limit = stale_after(batch)
-    rows = db.connection().execute(_CAMERA_HEALTH, {"batch_id": batch_id}).all()
-    running: set[int] = {r.room_id for r in rows if r.starts_at <= now < r.ends_at}
-    out: dict[str, list[dict[str, str]]] = defaultdict(list)
-    seen: set[int] = set()
-    for r in rows:
-        if r.camera_id in seen:
-            continue
-        seen.add(r.camera_id)
-        health = r if r.state is not None else None  # the row stands in for its CameraHealth
-        state, reason = _state(health, r.room_id in running, limit, now)
-        room_code, cam_code = r.room_code, r.camera_code
-        out[room_code].append({"code": cam_code, "state": state, "reason": reason})
-    return dict(out)
-
-
 def check_stale(state, now: datetime) -> list[tuple[str, str]]:
     """Mark cameras silent during a running session ``stale``, once each (R-VIDEO-1).
 
@@ -427,72 +321,3 @@ async def video_lifespan(app) -> AsyncIterator[None]:
     """Runs :func:`check_stale` every few seconds while the app is up."""
     async with ticking(app.state, STALE_CHECK_SECONDS, check_stale, "stale camera check"):
         yield
-
-
-# -- re-checking files -------------------------------------------------------------------------
-
-
-def verify_segments(
-    db: Session, actor: Actor, batch_id: int, now: datetime, deep: bool = False, *, s3: S3Config
-) -> dict[str, Any]:
-    """Check again the files of the batch's segments (R-VIDEO-1, R-AUDIT-1), ``s3://`` ones in
-    the store ``s3`` connects to (the settings' ``s3``).
-
-    A valid segment whose file is gone becomes ``file_missing``; with ``deep``
-    every finished file is hashed again, and one that changed becomes
-    ``checksum_mismatch`` (or valid again if it was restored). Each change is
-    audited. The caller commits.
-    """
-    from proctor.services.hooks import verify_file
-
-    view = batch_view(db, actor, batch_id)
-    checked, changed = 0, defaultdict[str, int](int)
-    for s in db.exec(select(ExamSession).where(ExamSession.batch_id == batch_id)).all():
-        cams = db.exec(
-            select(Camera, Room)
-            .join(Room, col(Room.id) == Camera.room_id)
-            .join(SessionRoom, col(SessionRoom.room_id) == Room.id)
-            .where(SessionRoom.session_id == s.id)
-        ).all()
-        cams = [(c, r) for c, r in cams if view.sees(r.code)]
-        ws, we = s.starts_at - DEFAULT_MARGIN, s.ends_at + DEFAULT_MARGIN
-        states = ("valid", "file_missing", "checksum_mismatch") if deep else ("valid",)
-        for cam, room in cams:
-            segs = db.exec(
-                select(Segment).where(
-                    Segment.camera_id == cam.id,
-                    col(Segment.state).in_(states),
-                    col(Segment.purged_at).is_(None),
-                    Segment.started_at >= ws - MAX_SEGMENT,
-                    Segment.started_at < we,
-                )
-            ).all()
-            for seg in segs:
-                checked += 1
-                if deep:
-                    new = verify_file(seg.path, seg.sha256, seg.size, s3)
-                else:
-                    new = seg.state if seg.path and _exists(seg.path, s3) else "file_missing"
-                if new == seg.state:
-                    continue
-                audit.record(
-                    db,
-                    actor,
-                    "segment.reverified",
-                    "segment",
-                    seg.id,
-                    {"camera": cam.code, "room_code": room.code, "state": [seg.state, new]},
-                    now,
-                    room.institution_id,
-                )
-                changed[new] += 1
-                seg.state, seg.verified_at = new, now
-                db.add(seg)
-    db.flush()
-    return {"batch_id": batch_id, "checked": checked, "changed": dict(changed), "deep": deep}
-
-
-def _exists(path: str, s3: S3Config) -> bool:
-    from storage import video_files
-
-    return video_files.exists(path, s3)  # a path here or an s3:// object (HEAD)

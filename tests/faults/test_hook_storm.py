@@ -100,11 +100,11 @@ def storm_world(db, clock):
 
 
 @pytest.mark.slow
-def test_hook_storm_loses_nothing_and_stores_nothing_twice(app, world, db, clock, tmp_path, storm_world):
+def test_hook_storm_loses_nothing_and_stores_nothing_twice(app, world, db, clock, settings, storm_world):
     inst_id, batch_id, cameras = storm_world
     clock.advance(hours=2, minutes=45)  # 10:45, after the session
     admin = world.token("office", "admin", inst_id)
-    hooks = _hooks(tmp_path, cameras)
+    hooks = _hooks(settings.data_dir, cameras)  # files in <data_dir>/video, the default video folder
     rnd = random.Random(9)
     bodies = [json.dumps(h, ensure_ascii=False).encode() for h in hooks]
     sends = bodies + [b for i, b in enumerate(bodies) if i % 3 == 0]  # a third of them twice

@@ -17,6 +17,12 @@ from .video_support import at, hook, post_hook, record_segment, video_world
 
 
 @pytest.fixture
+def vdir(settings):
+    """Segment files go in the video folder: unset EXAMDAY_VIDEO_DIRS, the data folder's (R-VIDEO-1)."""
+    return settings.data_dir / "video"
+
+
+@pytest.fixture
 def vw(db, world, clock):
     return video_world(db, world, clock.now())
 
@@ -35,10 +41,10 @@ def span(a: datetime, b: datetime, cause: str) -> tuple[str, str, str]:
 
 
 @pytest.fixture
-def timeline(client, vw, clock, tmp_path):
+def timeline(client, vw, clock, vdir):
     """The theory session 09:00-10:30 (window 08:59-10:31), judged at 11:00."""
     clock.advance(hours=3)  # 11:00
-    v = tmp_path / "video"
+    v = vdir / "video"
     # T01-C1: overlapping segments, a 1-second jitter, and edges beyond the window: complete.
     for a, b in [
         (at(8, 58), at(9, 20)),
@@ -117,11 +123,14 @@ def test_a_file_lost_after_the_hook_shows_once_verified(client, vw, timeline, en
     assert r.status_code == 200 and r.json()["changed"] == {}
 
 
-def test_a_running_session_is_judged_up_to_now(client, vw, clock, tmp_path):  # R-VIDEO-1
+def test_a_running_session_is_judged_up_to_now(client, vw, clock, vdir):  # R-VIDEO-1
     clock.advance(hours=1, minutes=30)  # 09:30
-    record_segment(client, tmp_path, "T01-C1", at(8, 58), at(9, 25))
+    record_segment(client, vdir, "T01-C1", at(8, 58), at(9, 25))
     r = post_hook(
-        client, hook("segment_started", "T01-C1", at(9, 25), started_at=at(9, 25), path="/v/x.mp4", segment_seconds=600)
+        client,
+        hook(
+            "segment_started", "T01-C1", at(9, 25), started_at=at(9, 25), path=str(vdir / "x.mp4"), segment_seconds=600
+        ),
     )
     assert r.status_code == 200
     body = client.get(f"/api/v1/batches/{vw.batch_id}/coverage", headers=vw.h("admin")).json()

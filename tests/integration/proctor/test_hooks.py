@@ -24,6 +24,12 @@ from .video_support import SECRET, at, hook, post_hook, record_segment, video_wo
 
 
 @pytest.fixture
+def vdir(settings):
+    """Segment files go in the video folder: unset EXAMDAY_VIDEO_DIRS, the data folder's (R-VIDEO-1)."""
+    return settings.data_dir / "video"
+
+
+@pytest.fixture
 def vw(db, world, clock):
     return video_world(db, world, clock.now())
 
@@ -64,9 +70,9 @@ def test_bad_or_missing_signature_is_refused_logged_and_changes_nothing(client, 
     assert count(engine, Segment) == 0
 
 
-def test_started_then_finished_stores_a_valid_segment_with_size_and_hash(client, vw, engine, tmp_path, clock):
+def test_started_then_finished_stores_a_valid_segment_with_size_and_hash(client, vw, engine, vdir, clock):
     clock.advance(hours=1, minutes=10)
-    path, sha, size = write_file(tmp_path / "video", 5000)
+    path, sha, size = write_file(vdir / "video", 5000)
     r = post_hook(
         client, hook("segment_started", "T01-C1", at(9, 0), started_at=at(9, 0), path=path, segment_seconds=10)
     )
@@ -105,9 +111,10 @@ def test_started_then_finished_stores_a_valid_segment_with_size_and_hash(client,
 
 @pytest.mark.parametrize("missing, tamper, state", [(True, False, "file_missing"), (False, True, "checksum_mismatch")])
 def test_a_missing_or_altered_file_makes_the_segment_invalid(
-    client, vw, engine, tmp_path, missing, tamper, state
+    client, vw, engine, vdir, clock, missing, tamper, state
 ):  # R-VIDEO-1
-    out = record_segment(client, tmp_path, "T01-C1", at(9, 0), at(9, 10), missing=missing, tamper=tamper)
+    clock.advance(hours=1, minutes=15)
+    out = record_segment(client, vdir, "T01-C1", at(9, 0), at(9, 10), missing=missing, tamper=tamper)
     assert out["segment_state"] == state
     with Session(engine) as s:
         assert s.get(Segment, out["segment_id"]).state == state
@@ -116,9 +123,9 @@ def test_a_missing_or_altered_file_makes_the_segment_invalid(
         assert audit.verify(s) is None
 
 
-def test_a_size_that_differs_is_a_checksum_mismatch_and_no_hash_is_invalid(client, vw, tmp_path, clock):  # R-VIDEO-1
+def test_a_size_that_differs_is_a_checksum_mismatch_and_no_hash_is_invalid(client, vw, vdir, clock):  # R-VIDEO-1
     clock.advance(hours=2)
-    path, sha, size = write_file(tmp_path)
+    path, sha, size = write_file(vdir)
     r = post_hook(
         client,
         hook(
@@ -156,8 +163,9 @@ def test_a_replayed_hook_changes_nothing(client, vw, engine, clock):  # R-AUDIT-
         assert span.ended_at == at(9, 25)
 
 
-def test_a_hook_without_id_is_deduplicated_by_its_body(client, vw, engine, tmp_path):  # R-AUDIT-1
-    path, sha, size = write_file(tmp_path)
+def test_a_hook_without_id_is_deduplicated_by_its_body(client, vw, engine, vdir, clock):  # R-AUDIT-1
+    clock.advance(hours=1, minutes=5)
+    path, sha, size = write_file(vdir)
     payload = hook(
         "segment_finished",
         "T01-C1",
@@ -174,8 +182,9 @@ def test_a_hook_without_id_is_deduplicated_by_its_body(client, vw, engine, tmp_p
     assert count(engine, Segment) == 1 and count(engine, HookReceipt) == 1
 
 
-def test_a_finished_segment_keeps_its_facts(client, vw, engine, tmp_path):  # R-AUDIT-1
-    out = record_segment(client, tmp_path, "T01-C1", at(9, 0), at(9, 1))
+def test_a_finished_segment_keeps_its_facts(client, vw, engine, vdir, clock):  # R-AUDIT-1
+    clock.advance(hours=1, minutes=5)
+    out = record_segment(client, vdir, "T01-C1", at(9, 0), at(9, 1))
     with Session(engine) as s:
         seg = s.get(Segment, out["segment_id"])
         same = hook(
@@ -196,6 +205,7 @@ def test_a_finished_segment_keeps_its_facts(client, vw, engine, tmp_path):  # R-
 
 
 def test_unknown_and_ambiguous_cameras(client, vw, db, clock):  # R-VIDEO-1
+    clock.advance(hours=1)
     assert_refusal(post_hook(client, hook("camera_online", "T09-C1", at(9, 0))), 404, "unknown_camera")
     other = builders.institution(db, clock.now(), uscc="91440101MA5CJQ4N59", province="四川")
     builders.rooms(db, other)
@@ -220,15 +230,16 @@ def test_unknown_and_ambiguous_cameras(client, vw, db, clock):  # R-VIDEO-1
             "event": "segment_finished",
             "camera": "T01-C1",
             "room_code": "T01",
-            "at": "2026-11-26T09:00:00+08:00",
-            "started_at": "2026-11-26T01:00:00+08:00",
-            "ended_at": "2026-11-26T09:00:00+08:00",
+            "at": "2026-11-26T14:20:00+08:00",
+            "started_at": "2026-11-26T08:10:00+08:00",
+            "ended_at": "2026-11-26T14:20:00+08:00",
             "sha256": "ab",
         },
         {"event": "segment_finished", "camera": "T01-C1", "room_code": "T01", "at": "2026-11-26T09:00:00+08:00"},
     ],
 )
-def test_invalid_hooks_are_refused_and_change_nothing(client, vw, engine, payload):
+def test_invalid_hooks_are_refused_and_change_nothing(client, vw, engine, clock, payload):
+    clock.advance(hours=7)  # 15:00: every time in the payloads is past
     assert_refusal(post_hook(client, payload), 422, "invalid_hook", "R-VIDEO-1")
     assert count(engine, HookReceipt) == 0 and count(engine, Segment) == 0
     r = client.post(
@@ -238,10 +249,10 @@ def test_invalid_hooks_are_refused_and_change_nothing(client, vw, engine, payloa
 
 
 def test_offline_and_online_set_the_camera_state_and_reach_the_live_feed(
-    client, vw, engine, clock, events, tmp_path
+    client, vw, engine, clock, events, vdir
 ):  # R-VIDEO-1
     clock.advance(hours=1, minutes=20)  # 09:20, the theory session is running
-    record_segment(client, tmp_path, "T01-C2", at(9, 19, 40), at(9, 19, 50))
+    record_segment(client, vdir, "T01-C2", at(9, 19, 40), at(9, 19, 50))
     assert (
         post_hook(
             client, hook("camera_offline", "T01-C2", at(9, 19, 55), reason="frozen", detected_at=at(9, 20, 5))
@@ -266,11 +277,9 @@ def test_offline_and_online_set_the_camera_state_and_reach_the_live_feed(
         assert "camera.offline" in actions and "camera.online" in actions
 
 
-def test_a_silent_camera_during_a_session_goes_stale_once(
-    client, app, vw, engine, clock, events, tmp_path
-):  # R-VIDEO-1
+def test_a_silent_camera_during_a_session_goes_stale_once(client, app, vw, engine, clock, events, vdir):  # R-VIDEO-1
     clock.advance(hours=1)  # 09:00
-    record_segment(client, tmp_path, "T01-C1", at(8, 59, 50), at(9, 0))
+    record_segment(client, vdir, "T01-C1", at(8, 59, 50), at(9, 0))
     assert post_hook(client, hook("camera_offline", "T02-C2", at(8, 59), reason="no_signal")).status_code == 200
     clock.advance(seconds=20)
     marked = video.check_stale(app.state, clock.now())
@@ -291,16 +300,16 @@ def test_a_silent_camera_during_a_session_goes_stale_once(
             s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "camera.stale")).one() == 3
         )
     # A new segment brings it back, on the feed too.
-    record_segment(client, tmp_path, "T01-C1", at(9, 0, 30), at(9, 0, 34))
+    record_segment(client, vdir, "T01-C1", at(9, 0, 30), at(9, 0, 34))
     assert (events[-1]["camera"], events[-1]["state"]) == ("T01-C1", "recording")
     with Session(engine) as s:
         assert s.get(CameraHealth, vw.camera_ids["T01-C1"]).state == "recording"
 
 
-def test_the_stale_limit_widens_to_the_segment_length(client, app, vw, clock, tmp_path):  # R-VIDEO-1
+def test_the_stale_limit_widens_to_the_segment_length(client, app, vw, clock, vdir):  # R-VIDEO-1
     clock.advance(hours=1, minutes=4)  # 09:04
-    record_segment(client, tmp_path, "T01-C1", at(9, 3), at(9, 4))  # 60-s segments: silent 70 s is normal
-    record_segment(client, tmp_path, "T01-C2", at(9, 3, 50), at(9, 4))  # 10-s segments: the 30-s limit
+    record_segment(client, vdir, "T01-C1", at(9, 3), at(9, 4))  # 60-s segments: silent 70 s is normal
+    record_segment(client, vdir, "T01-C2", at(9, 3, 50), at(9, 4))  # 10-s segments: the 30-s limit
     clock.advance(seconds=50)
     marked = video.check_stale(app.state, clock.now())
     assert ("T01", "T01-C2") in marked and ("T01", "T01-C1") not in marked
@@ -308,7 +317,7 @@ def test_the_stale_limit_widens_to_the_segment_length(client, app, vw, clock, tm
     assert ("T01", "T01-C1") in video.check_stale(app.state, clock.now())
 
 
-def test_the_stale_limit_is_configurable_per_batch(client, app, vw, db, clock, tmp_path):  # R-VIDEO-1
+def test_the_stale_limit_is_configurable_per_batch(client, app, vw, db, clock, vdir):  # R-VIDEO-1
     from examday.plans.models import Batch
 
     b = db.get(Batch, vw.batch_id)
@@ -317,19 +326,19 @@ def test_the_stale_limit_is_configurable_per_batch(client, app, vw, db, clock, t
     db.commit()
     assert video.stale_after(b) == timedelta(seconds=120)
     clock.advance(hours=1, minutes=4)
-    record_segment(client, tmp_path, "T01-C1", at(9, 3, 50), at(9, 4))
+    record_segment(client, vdir, "T01-C1", at(9, 3, 50), at(9, 4))
     clock.advance(seconds=100)
     assert ("T01", "T01-C1") not in video.check_stale(app.state, clock.now())
     clock.advance(seconds=30)
     assert ("T01", "T01-C1") in video.check_stale(app.state, clock.now())
 
 
-def test_the_live_view_overlays_camera_states(client, vw, engine, clock, tmp_path, world):
+def test_the_live_view_overlays_camera_states(client, vw, engine, clock, vdir, world):
     """proctor.rooms reads camera_state_map: the proctors' room view shows the states."""
     from proctor import rooms as roomstate
 
     clock.advance(hours=1, minutes=10)
-    record_segment(client, tmp_path, "T01-C1", at(9, 9, 50), at(9, 10))
+    record_segment(client, vdir, "T01-C1", at(9, 9, 50), at(9, 10))
     with Session(engine) as s:
         states = roomstate.camera_states(s, vw.batch_id, clock.now())
     assert {c["code"]: c["state"] for c in states["T01"]} == {"T01-C1": "recording", "T01-C2": "stale"}

@@ -101,7 +101,7 @@ def run_recorder(camera_file: Path, out: Path, target: str, outbox: Outbox, s3, 
         s3=s3,
         **kw,
     )
-    clock = Clock(at(7, 59))
+    clock = Clock(at(8, 1))  # after the camera was registered (08:00), within the server's skew
     return record(cfg, clock=clock, sleep=clock.sleep, post=outbox, flush_timeout=flush)
 
 
