@@ -80,15 +80,23 @@ def test_the_recorder_fills_coverage_on_a_live_server(live_server, settings, tmp
         batch_id, iid = w["batch"].id, w["institution"].id
     token = World(app, engine, clock).token("office", "admin", iid)
 
+    # The institution's own recorder key (issue #14, R-AUDIT-1), as its office issues it.
+    key = httpx.post(
+        f"{live_server.url}/api/v1/institutions/{iid}/recorder-keys",
+        json={"label": "T01"},
+        headers=bearer(token),
+        timeout=10,
+    ).json()
     video = generated_video(tmp_path / "camera.avi", seconds=4.5)
     config = RecorderConfig(
         source=str(video),
         room_code="T01",
         camera_code="T01-C1",
         server=live_server.url,
-        secret=settings.hook_secret,
-        out_dir=tmp_path / "recordings",
+        secret=key["secret"],
+        out_dir=settings.data_dir / "video",  # the server's video folder (EXAMDAY_VIDEO_DIRS unset)
         segment_seconds=1.5,
+        key_id=key["kid"],
     )
     result = record(config)
     assert result.unsent_hooks == 0 and len(result.segments) == 3
@@ -160,8 +168,8 @@ def test_retention_purge_from_the_command_line(tmp_path):  # R-VIDEO-1, R-ARCH-1
         files, ids = [], []
         for years in (3, 0):  # one segment long past its year, one from this morning
             start = now - timedelta(days=365 * years, hours=1)
-            path = tmp_path / "video" / f"{years}.mp4"
-            path.parent.mkdir(exist_ok=True)
+            path = tmp_path / "data" / "video" / f"{years}.mp4"  # the default video folder
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"video bytes %d" % years)
             seg = Segment(
                 camera_id=cam.id,
