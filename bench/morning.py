@@ -109,7 +109,9 @@ def run(args) -> dict:
         say("screens connected, kiosks have their rosters: the doors open")
         shift = time.monotonic() - ready_by  # > 0: the doors opened late, the session's start did not move
         time.sleep(max(0.0, -shift))
-        recorders = Recorders(urls, world.cameras, W.HOOK_SECRET, args.hook_every, tmp / "video", args.segment_kb)
+        recorders = Recorders(
+            urls, world.cameras, W.HOOK_SECRET, args.hook_every, tmp / "data" / "video", args.segment_kb
+        )
         cpu0 = W.cpu_now(url, args.redis, servers)
         recorders.start()
         queue = arrivals(world.people, seconds)
