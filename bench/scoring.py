@@ -44,7 +44,7 @@ from storage.db import make_engine
 PIN = "246810"
 SECRET = "bench-secret-key"
 RUBRIC = [{"code": f"A{i}", "title": f"评分项{i}", "max_points": m} for i, m in enumerate((30, 25, 25, 20), 1)]
-EXAM_DAY = date(2026, 11, 26)
+EXAM_DAY = date(2026, 11, 25)  # sat yesterday, scored this morning (R-SCORE-1)
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=CST)
 
 
@@ -102,6 +102,7 @@ def setup(engine, n: int, panel_size: int, passwords: Passwords):
             acc.pin_hash = passwords.hash(PIN)
             db.add(acc)
             actors.append(actor_of(acc))
+        builders.admit(db, admin, bid)  # everyone came through the door (R-ID-1)
         rubrics_service.set_rubric(db, admin, NOW, bid, "skill", RUBRIC)
         panels_service.set_panel(db, admin, NOW, bid, "skill", examiners, examiners[0])
         db.commit()
@@ -204,11 +205,14 @@ def http_sample(url: str, n: int) -> None:
 
 def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
     from examday import audit
+    from examday.providers import register_all
     from scoring import exports, public, results
     from scoring.models import PartScore
     from scoring.services import arbitration as arbitration_service
     from scoring.services import lock as lock_service
     from scoring.services import publicity as publicity_service
+
+    register_all()  # scoring reads who was admitted through kiosk's port (R-ID-1)
     from scoring.theory_import import import_theory
 
     engine, db_url = fresh_engine(url)

@@ -188,3 +188,35 @@ def exam_world(db: Session, now: datetime, exam_day: date, n_candidates: int = 2
     cs = candidates(db, b, n_candidates, now=now)
     db.commit()
     return {"institution": inst, "rooms": rs, "staff": people, "batch": b, "candidates": cs}
+
+
+def admit(
+    db: Session,
+    actor,
+    batch_id: int,
+    candidate_ids: list[int] | None = None,
+    parts: tuple[str, ...] | None = None,
+    via: str = "desk",
+    reason: str = "入场核验身份证件 (test world)",
+) -> None:
+    """Admit candidates to their sessions as the door would (R-ID-1, R-DAY-1): an accepted check-in
+    and its attendance, through check-in's own writer (``examday.plans.admission``), dated ten
+    minutes before each session starts. One sitting per part: the part's first session.
+    ``candidate_ids`` None: every candidate of the batch; ``parts`` None: every part."""
+    from sqlmodel import col, select
+
+    from examday.plans import admission
+
+    sessions = db.exec(
+        select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(col(ExamSession.starts_at))
+    ).all()
+    first: dict[str, ExamSession] = {}
+    for s in sessions:
+        if parts is None or s.part in parts:
+            first.setdefault(s.part, s)
+    if candidate_ids is None:
+        candidate_ids = [c.id for c in db.exec(select(Candidate).where(Candidate.batch_id == batch_id)).all()]
+    for s in first.values():
+        for cid in candidate_ids:
+            admission.admit(db, actor, s.starts_at - timedelta(minutes=10), batch_id, s.id, cid, None, reason, via)
+    db.commit()

@@ -12,12 +12,14 @@ import random
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from examday.accounts.models import Account
 from examday.accounts.services.accounts import Passwords, set_pin
 from examday.actor import Actor
 from examday.clock import CST
+from examday.plans import admission
+from examday.plans.models import ExamSession
 from scoring import access
 from scoring.services import entries as entries_service
 from scoring.services import lock as lock_service
@@ -51,6 +53,24 @@ def _beside(base: float, spread: float) -> float:
     return max(total, 60.0) if base >= 60 else min(total, 59.5)
 
 
+def _admit(db: Session, admin: Actor, batch_id: int, candidate_ids: list[int]) -> None:
+    """Everyone came through the door (R-ID-1), but the last candidate missed the theory part (缺考):
+    each part's first sitting, ten minutes before it starts."""
+    sessions = db.exec(
+        select(ExamSession).where(ExamSession.batch_id == batch_id).order_by(col(ExamSession.starts_at))
+    ).all()
+    first: dict[str, ExamSession] = {}
+    for s in sessions:
+        first.setdefault(s.part, s)
+    for part, s in first.items():
+        assert s.id is not None
+        came = candidate_ids[:-1] if part == "theory" else candidate_ids
+        for cid in came:
+            admission.admit(
+                db, admin, s.starts_at - timedelta(minutes=10), batch_id, s.id, cid, None, "入场核验身份证件", "desk"
+            )
+
+
 def score_publish_lock(
     db: Session,
     *,
@@ -80,6 +100,7 @@ def score_publish_lock(
     rubrics_service.set_rubric(db, admin, scored_at, batch.id, "skill", DEMO_RUBRIC)
     panels_service.set_panel(db, admin, scored_at, batch.id, "skill", [a.staff_id for a in scorers], chief_staff_id)
     candidates = access.scored_candidates(db, batch.id)
+    _admit(db, admin, batch.id, [c.id for c in candidates if c.id is not None])
     for cand in candidates:
         assert cand.id is not None
         base = rng.uniform(50, 92)

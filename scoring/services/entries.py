@@ -30,7 +30,7 @@ from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.registry import standing
-from scoring import access
+from scoring import access, admission
 from scoring.entry_chain import EntryVersion, new_version, sign_entry
 from scoring.models import Panel, ScoreEntry
 from scoring.panel_data import load_panel
@@ -131,6 +131,8 @@ def submit_entry(
     access.refuse_unknown_part(batch, part)
     cand = access.candidate_of(db, batch, candidate_id)
     assert cand.id is not None
+    # R-SCORE-1, R-ID-1: only once the candidate's own sitting of this part has started, and they sat it.
+    admission.refuse_unless_sat(db, batch, cand.id, part, now)
     # One entry at a time per panel: whoever completes the panel sees every other entry committed.
     locked_panel = db.exec(
         select(Panel).where(Panel.batch_id == batch.id, Panel.part == part).with_for_update()

@@ -9,14 +9,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from examday.accounts.models import Account
+from examday.accounts.services.accounts import actor_of
 from examday.plans.models import Batch
 from examday.registry.models import Staff
 from tests import builders
 from tests.support import bearer
 
-EXAM_DAY = date(2026, 11, 26)  # the clock fixture's Thursday
+# The day before the clock fixture's Thursday: the exam was sat yesterday and is scored this
+# morning, so every session has started and everyone admitted may be scored (R-SCORE-1, R-ID-1).
+EXAM_DAY = date(2026, 11, 25)
 PIN = "246810"
 SKILL_RUBRIC = [
     {"code": "A1", "title": "安全操作", "max_points": 40},
@@ -122,6 +126,12 @@ class ScoringWorld:
     def lock(self):
         return self.client.post(f"/api/v1/batches/{self.batch_id}/lock", headers=self.admin)
 
+    def sit(self, candidates: list[int] | None = None, parts: tuple[str, ...] | None = None) -> None:
+        """Admit candidates (all by default) to their sessions of these parts (all by default), as the door would."""
+        with Session(self.engine, expire_on_commit=False) as db:
+            office = db.exec(select(Account).where(Account.username == "office")).one()
+            builders.admit(db, actor_of(office), self.batch_id, candidates, parts)
+
     def batch_status(self) -> str:
         with Session(self.engine) as db:
             return db.get(Batch, self.batch_id).status
@@ -145,6 +155,7 @@ def build(
     exam_day: date = EXAM_DAY,
     config: str | None = None,
     pins: bool = True,
+    admit: bool = True,
 ) -> ScoringWorld:
     with Session(engine, expire_on_commit=False) as db:
         w = builders.exam_world(db, clock.now(), exam_day, n_candidates=n_candidates, level=level)
@@ -171,4 +182,6 @@ def build(
         if pins:
             r = client.post("/api/v1/me/pin", json={"pin": PIN}, headers=bearer(sw.tokens[sid]))
             assert r.status_code == 200, r.text
+    if admit:
+        sw.sit()
     return sw

@@ -14,7 +14,7 @@ from tests.integration.scoring.scoring_world import build
 
 
 def test_demo_batch_ends_locked_and_sealed(client, world, engine, clock, app, settings):
-    sw = build(client, world, engine, clock, exam_day=date(2026, 11, 2), pins=False)
+    sw = build(client, world, engine, clock, exam_day=date(2026, 11, 2), pins=False, admit=False)
     with Session(engine, expire_on_commit=False) as db:
         accounts = {a.staff_id: a for a in db.exec(select(Account)).all() if a.staff_id}
         admin = actor_of(db.exec(select(Account).where(Account.role == "admin")).one())

@@ -18,6 +18,7 @@ from examday.plans.models import Candidate
 from examday.registry.models import Institution, Room, Staff
 from scoring.certificates import parse_certificate_number
 from tests import builders
+from tests.integration.scoring.scoring_world import EXAM_DAY
 from tests.support import assert_refusal, bearer
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)
@@ -141,12 +142,13 @@ def test_serials_continue_across_batches(locked, client, world, engine, clock):
         inst = db.get(Institution, locked.institution_id)
         rooms = db.exec(select(Room).where(Room.institution_id == inst.id).order_by(Room.id)).all()
         proctors = [s for s in db.exec(select(Staff)).all() if "proctor" in s.roles]
-        b2 = builders.batch(db, inst, date(2026, 11, 26), rooms[:2], proctors, skill_room=rooms[2], now=clock.now())
+        b2 = builders.batch(db, inst, EXAM_DAY, rooms[:2], proctors, skill_room=rooms[2], now=clock.now())
         cands = builders.candidates(db, b2, 2, now=clock.now())
         db.commit()
         bid2, c2 = b2.id, [c.id for c in cands]
     locked.batch_id = bid2
     locked.candidates, locked.tickets = c2, [f"{bid2:04d}{i + 1:05d}" for i in range(2)]
+    locked.sit()
     locked.ready_for_publicity()
     locked.publish()
     clock.at = AFTER_END

@@ -64,7 +64,7 @@ def test_level_3_examiner_may_score_a_level_4_batch(sw):
 
 # R-STAFF-2 and R-PANEL-1: a valid card on the exam day, the batch's occupation.
 def test_expired_card_and_wrong_occupation_are_listed_together(sw, engine):
-    sw.update_staff(sw.examiners[1], examiner_card_valid_until=date(2026, 11, 25))
+    sw.update_staff(sw.examiners[1], examiner_card_valid_until=date(2026, 11, 24))  # the day before the exam
     sw.update_staff(sw.examiners[2], occupations="4-07-05-01", roles="proctor")
     body = assert_refusal(sw.panel(), 422, "panel_rejected")
     assert [(v["code"], v.get("staff_id")) for v in body["detail"]["violations"]] == [

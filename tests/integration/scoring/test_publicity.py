@@ -29,6 +29,7 @@ def test_publicity_needs_every_score_final(sw):
 def test_publicity_end_across_a_holiday_with_an_adjusted_working_weekend(client, world, engine, clock):
     at(clock, 2026, 9, 28, 8, 0)
     sw = build(client, world, engine, clock, exam_day=date(2026, 9, 28))
+    at(clock, 2026, 9, 28, 17, 0)  # scored once the day's parts are sat (R-SCORE-1)
     sw.ready_for_publicity()
     at(clock, 2026, 9, 30, 8, 30)  # before 09:00: 30 September counts
     p = sw.publish()
@@ -45,6 +46,7 @@ def test_publicity_end_across_a_holiday_with_an_adjusted_working_weekend(client,
 def test_publicity_put_up_on_a_friday_afternoon_starts_on_the_working_sunday(client, world, engine, clock):
     at(clock, 2026, 9, 17, 8, 0)
     sw = build(client, world, engine, clock, exam_day=date(2026, 9, 17))
+    at(clock, 2026, 9, 17, 17, 0)  # scored once the day's parts are sat (R-SCORE-1)
     sw.ready_for_publicity()
     at(clock, 2026, 9, 18, 14, 0)  # afternoon: the first full day is Saturday 19, not a working day
     p = sw.publish()
@@ -55,9 +57,11 @@ def test_publicity_put_up_on_a_friday_afternoon_starts_on_the_working_sunday(cli
 def test_publicity_in_a_year_without_a_notice_is_provisional(client, world, engine, clock):
     at(clock, 2027, 3, 1, 8, 0)
     sw = build(client, world, engine, clock, exam_day=date(2027, 3, 1))
+    at(clock, 2027, 3, 1, 17, 0)  # scored once the day's parts are sat (R-SCORE-1)
     sw.ready_for_publicity()
+    at(clock, 2027, 3, 2, 8, 30)
     p = sw.publish()
-    assert p["provisional"] is True and p["starts_on"] == "2027-03-01"
+    assert p["provisional"] is True and p["starts_on"] == "2027-03-02"
 
 
 def test_publicity_starts_once(sw):

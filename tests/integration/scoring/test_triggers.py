@@ -23,6 +23,7 @@ from scoring.models import PartScore, ScoreEntry
 from scoring.services.lock import verify_seals
 from storage.blobs import Blob
 from tests import builders
+from tests.integration.scoring.scoring_world import build
 from tests.support import assert_refusal
 
 AFTER_END = datetime(2026, 12, 3, 8, 30, tzinfo=CST)
@@ -213,9 +214,12 @@ def _exam_day_records(sw, engine, now) -> dict[str, int]:
 
 
 @pytest.fixture
-def locked_day(sw, engine, clock):
+def locked_day(client, world, engine, clock):
     """A locked batch in which the first candidate failed (55 in theory) and the third passed."""
-    records = _exam_day_records(sw, engine, clock.now())
+    sw = build(client, world, engine, clock, admit=False)
+    records = _exam_day_records(sw, engine, clock.now())  # the first candidate's theory check-in
+    sw.sit(sw.candidates[:1], parts=("skill",))
+    sw.sit(sw.candidates[1:])
     sw.ready_for_publicity()
     assert sw.theory([(t, "55" if i == 0 else "90") for i, t in enumerate(sw.tickets)]).status_code == 201
     sw.publish()
