@@ -42,6 +42,7 @@ class Route:
     readers: tuple[str, ...] = ()  # roles that may read the other examiner's answer
     why: str = ""  # for public rows: why anyone may call it
     sync: bool = False  # POST /checkins/sync answers 200 with one result per record
+    signed: bool = False  # also sent signed with A's recorder key (issue #14)
 
 
 def csv_file(name: str, text: str) -> dict[str, Any]:
@@ -70,12 +71,8 @@ def _incident(i: Ids) -> dict[str, Any]:
 
 
 def _hook(i: Ids) -> dict[str, Any]:
-    return {
-        "event": "camera_offline",
-        "camera": f"{i.room_code}-C1",
-        "room_code": i.room_code,
-        "at": "2026-11-26T08:40:00+08:00",
-    }
+    room = i.camera.split("-")[0]
+    return {"event": "camera_offline", "camera": i.camera, "room_code": room, "at": "2026-11-26T08:40:00+08:00"}
 
 
 RECORD = "/api/v1/batches/{bid}/sessions/{sid}/rooms/{room_code}/record"
@@ -250,8 +247,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         },
     ),
     ("GET", "/api/v1/batches/{bid}/supervision"): Route("foreign", room=True),
-    # Signed with the hook secret, not a bearer token: no caller holds it, so every one is refused.
-    ("POST", "/api/v1/hooks/recorder"): Route("foreign", body=_hook),
+    # Signed with a recorder key or the hook secret, not a bearer token: no caller holds one, and
+    # A's recorder, which holds A's key, may not report on B's camera.
+    ("POST", "/api/v1/hooks/recorder"): Route("foreign", body=_hook, signed=True),
     ("GET", "/api/v1/batches/{bid}/coverage"): Route("foreign", room=True),
     ("POST", "/api/v1/batches/{bid}/coverage/verify"): Route("foreign", body=lambda _: {"deep": False}),
     ("GET", "/api/v1/batches/{bid}/rubrics/{part}"): Route("foreign", scored=True),

@@ -23,15 +23,18 @@ an XPASS, which fails and asks the fixer to remove the entry.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
+from proctor.hooks_sign import SIGNATURE_HEADER, sign
 from tests.security.routes import ROOT_CANNOT_REACH, ROUTES, call_for
 from tests.security.world import RouteWorld
 
 ROOT = "installation_admin"
+RECORDER_KEY_HEADER = "X-Examday-Recorder"  # proctor/hooks_sign.py: which recorder key signs the hook
 ACTORS = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "anonymous")
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -43,6 +46,8 @@ def cases_of(key: tuple[str, str]) -> list[tuple[str, str]]:
     """(case, actor) pairs a row is walked with, installation administrator aside."""
     route = ROUTES[key]
     out = [("B", a) for a in ACTORS]
+    if route.signed:
+        out.append(("B", "recorder"))
     if route.room:
         out.append(("room", "proctor"))
     if route.examiner:
@@ -72,9 +77,16 @@ def _send(w: RouteWorld, doc: dict[str, Any], method: str, path: str, case: str,
     ids = {"B": w.b, "room": w.a_room, "examiner": w.a_examiner}[case]
     op = doc["paths"][path][method.lower()]
     call = call_for(method, path, op, doc.get("components", {}).get("schemas", {}), ids, route)
-    resp = w.client.request(
-        method, call.url, json=call.json, files=call.files, params=call.params, headers=w.headers(actor)
-    )
+    if actor == "recorder":  # A's recorder: the body signed with A's recorder key
+        kid, secret = w.recorder
+        raw = json.dumps(call.json).encode()
+        headers = {"Content-Type": "application/json", RECORDER_KEY_HEADER: kid} if secret else {}
+        headers[SIGNATURE_HEADER] = sign(raw, secret or "none")
+        resp = w.client.request(method, call.url, content=raw, headers=headers)
+    else:
+        resp = w.client.request(
+            method, call.url, json=call.json, files=call.files, params=call.params, headers=w.headers(actor)
+        )
     out = _answer(resp)
     out["request"] = f"{method} {call.url} {call.params or ''} {call.json if call.json is not None else ''}".strip()
     return out

@@ -74,6 +74,7 @@ class Ids:
     spare_token: str = ""  # a bearer token of another account, for /tokens/revoke
     tid: int = 0  # that token's id
     rkid: str = ""  # a recorder key (when the installation has them)
+    camera: str = ""  # a camera whose code no other institution uses
 
 
 @dataclass
@@ -86,6 +87,7 @@ class RouteWorld:
     b_markers: list[str]  # text that only B's data contains
     room_markers: list[str]  # text that only A's room T02 contains (its candidates)
     examiner_markers: list[str]  # text only the other examiner's declarations contain
+    recorder: tuple[str, str]  # A's recorder key and its secret (("none", "") without keys)
 
     def headers(self, actor: str) -> dict[str, str]:
         tok = self.tokens[actor]
@@ -171,10 +173,10 @@ def _sit(engine, office: str, batch_id: int) -> None:
         admit(db, actor_of(account), batch_id)
 
 
-def _recorder_key(client, admin: dict, iid: int) -> str:
-    """A recorder key of the institution, if this installation issues them (issue #14)."""
+def _recorder_key(client, admin: dict, iid: int) -> tuple[str, str]:
+    """A recorder key of the institution and its secret, if this installation issues them (issue #14)."""
     resp = client.post(f"/api/v1/institutions/{iid}/recorder-keys", json={"label": "录像机1"}, headers=admin)
-    return resp.json()["kid"] if resp.status_code == 201 else "none"
+    return (resp.json()["kid"], resp.json()["secret"]) if resp.status_code == 201 else ("none", "")
 
 
 def build(client, app, engine, clock) -> RouteWorld:
@@ -221,6 +223,10 @@ def build(client, app, engine, clock) -> RouteWorld:
     a_t02 = world.token("a-proctor-t02", "proctor", ai, staff_id=staff_a["proctor"][2].id)
     b_admin, a_admin = bearer(b_tok["admin"]), bearer(tokens["admin"])  # type: ignore[arg-type]
 
+    # A room of B's own, its camera's code used nowhere else: a hook naming it names B.
+    room = {"code": "B01", "name": "乙方理论考场", "kind": "theory", "seats": 30, "rows": 5, "cols": 6}
+    room["cameras"] = [{"code": "B01-C1", "name": "前方"}]
+    _ok(client.post(f"/api/v1/institutions/{bi}/rooms", json=room, headers=b_admin), 201)
     # Seats and tickets, a rubric and a panel, in both institutions.
     for h, bid in ((b_admin, today_b.id), (a_admin, today_a.id)):
         _ok(client.post(f"/api/v1/batches/{bid}/seating", json={"seed": 7}, headers=h), 200)
@@ -318,8 +324,10 @@ def build(client, app, engine, clock) -> RouteWorld:
         ticket_id_number=b_ticket_id,
         spare_token=b_tok["spare"],
         tid=b_tid,
-        rkid=_recorder_key(client, b_admin, bi),
+        rkid=_recorder_key(client, b_admin, bi)[0],
+        camera="B01-C1",
     )
+    a_recorder = _recorder_key(client, a_admin, ai)
     spare_a = in_t02[2]
     a_ticket = texts[spare_a.id]
     a_room = Ids(
@@ -339,7 +347,8 @@ def build(client, app, engine, clock) -> RouteWorld:
         ticket_id_number=spare_a.id_number,
         spare_token=a_other,
         tid=a_tid,
-        rkid=_recorder_key(client, a_admin, ai),
+        rkid=a_recorder[0],
+        camera="T02-C1",
     )
     a_examiner = Ids(
         **{**a_room.__dict__, "room_code": "T01", "scored_bid": scored_a.id, "scored_cid": scored_a_cands[0].id}
@@ -352,5 +361,6 @@ def build(client, app, engine, clock) -> RouteWorld:
         a_examiner=a_examiner,
         b_markers=[B_NAME, OTHER_USCC, NEW_IN_B_PROVINCE, *B_PEOPLE, *b_tickets],
         room_markers=[m for c in in_t02 for m in (c.name, numbers[c.id][0]) if m],
+        recorder=a_recorder,
         examiner_markers=[A_OTHER_EXAMINER_NOTE, f'"examiner_id":{ax[2].id},'],
     )
