@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from storage import providers, video_files
 from storage.blobs import Blob, BlobStore
 from storage.holds import hold_matcher
-from storage.purge import ORPHAN_GRACE, Item, Report, _blob_chunk, _purge_chunk, _record_chunk
+from storage.purge import ORPHAN_GRACE, Report, _purge_chunk
+from storage.purge_plan import Item, _blob_chunk, _record_chunk
 from storage.retention_models import PurgeIntent
 from storage.video_files import VideoPlaces
 
