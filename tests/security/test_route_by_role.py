@@ -116,6 +116,13 @@ def walk(route_world) -> dict[str, Any]:
     return {"doc": doc, "ops": ops, "answers": answers, "world": w}
 
 
+def b_markers_in(w: RouteWorld, text: str) -> list[str]:
+    found = [m for m in w.b_markers if m in text]
+    if re.search(rf'"institution_id":\s*{w.b.iid}\b', text):
+        found.append(f"institution_id {w.b.iid}")
+    return found
+
+
 def leak(w: RouteWorld, key: tuple[str, str, str, str], a: dict[str, Any]) -> str | None:
     """What the answer gives away, or None."""
     method, path, case, actor = key
@@ -124,9 +131,7 @@ def leak(w: RouteWorld, key: tuple[str, str, str, str], a: dict[str, Any]) -> st
         return None
     text = a["text"]
     if case == "B":
-        found = [m for m in w.b_markers if m in text]
-        if re.search(rf'"institution_id":\s*{w.b.iid}\b', text):
-            found.append(f"institution_id {w.b.iid}")
+        found = b_markers_in(w, text)
         if route.kind == "own":
             return f"B's data in the answer: {found}" if found else None
         if route.sync:  # one result per record: a leak only if B's record was taken
@@ -178,6 +183,27 @@ def test_the_calls_reach_the_authorization_decision(walk):
         )
     ]
     assert len(reached) >= 0.8 * len(walk["ops"]), "too few calls get past validation and the role guard"
+
+
+# Lists in which the installation administrator sees B: the same lists must not show B to others.
+ROOT_SEES_B_IN = [
+    ("GET", "/api/v1/institutions"),
+    ("GET", "/api/v1/batches"),
+    ("GET", "/api/v1/centre/blocked-batches"),
+    ("GET", "/api/v1/holds"),
+    ("GET", "/api/v1/retention"),
+    ("GET", "/api/v1/checkin-batches"),
+]
+
+
+def test_the_lists_hold_b_for_the_installation_administrator(walk):
+    """Not vacuous: the lists the others must not see B in do hold B."""
+    blind = []
+    for key in ROOT_SEES_B_IN:
+        a = walk["answers"].get((*key, "B", ROOT))
+        if a is not None and not b_markers_in(walk["world"], a["text"]):
+            blind.append(f"{a['request']} → {a['status']} {a['text'][:200]}")
+    assert not blind, "lists without B even for the installation administrator:\n" + "\n".join(blind)
 
 
 def test_a_reader_sees_the_other_examiners_data(walk):
