@@ -18,6 +18,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.accounts import rules
 from examday.accounts.models import AccessToken, Account
 from examday.actor import Actor
 from examday.errors import Refusal, forbidden, not_found
@@ -84,10 +85,13 @@ def state_of(tok: AccessToken, role: str, now: datetime) -> str:
 
 
 def may_manage(by: Actor, account: Account) -> bool:
-    """The account itself, its institution's admin, the installation administrator, the operator."""
+    """The account itself, the installation administrator, the operator, and the institution's
+    admin for the accounts it could have made itself (examday/accounts/rules.py): not the
+    external quality supervisor sent to check it, whom it could otherwise cut off mid-exam."""
     if by.role == "system" or by.is_installation_admin or by.account_id == account.id:
         return True
-    return by.role == "admin" and by.institution_id is not None and by.institution_id == account.institution_id
+    own = by.role == "admin" and by.institution_id is not None and by.institution_id == account.institution_id
+    return own and rules.grant_refusal(by, account.role, account.institution_id, account.staff_id) is None
 
 
 def describe(tok: AccessToken, role: str, now: datetime) -> dict[str, Any]:

@@ -173,6 +173,22 @@ def test_another_institutions_admin_neither_lists_nor_revokes_R_STAFF_4(world, c
     assert client.get("/api/v1/me", headers=bearer(w["kiosk_a"])).status_code == 200
 
 
+def test_the_office_cannot_cut_off_the_external_supervisor_R_STAFF_4(world, client, engine):
+    """The external quality supervisor is made for the institution it checks (by the installation
+    administrator): the office neither lists nor revokes its tokens; it and the administrator do."""
+    w = two_offices(world)
+    supervisor = world.token("supervisor-ext", "supervisor", w["a"])  # no staff member: external
+    sid = account_id(engine, "supervisor-ext")
+    assert_refusal(client.get(f"/api/v1/accounts/{sid}/tokens", headers=bearer(w["office_a"])), 403, "forbidden")
+    row = client.get("/api/v1/me/tokens", headers=bearer(supervisor)).json()[0]
+    assert_refusal(client.post(f"/api/v1/tokens/{row['id']}/revoke", headers=bearer(w["office_a"])), 403, "forbidden")
+    r = client.post("/api/v1/tokens/revoke", json={"token": supervisor}, headers=bearer(w["office_a"]))
+    assert_refusal(r, 403, "forbidden")
+    assert client.get("/api/v1/me", headers=bearer(supervisor)).status_code == 200
+    assert client.get(f"/api/v1/accounts/{sid}/tokens", headers=bearer(w["root"])).status_code == 200
+    assert client.post(f"/api/v1/tokens/{row['id']}/revoke", headers=bearer(supervisor)).status_code == 200
+
+
 def test_one_revokes_its_own_token_by_id_and_the_session_cookie_expires(world, client, clock):
     iid = world.institution()
     tok = world.token("proctor-own", "proctor", iid)
