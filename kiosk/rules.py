@@ -4,7 +4,9 @@ Rules: R-DAY-1 (the admission ticket and the ID number together, for the right
 institution, day and session; every refusal has its reason), R-ID-1 (the ID
 number is a valid resident ID number and is the one on the ticket), R-TIME-1
 (entry opens 30 minutes before the start and closes 30 minutes after it, or
-the values the plan was filed with).
+the values the plan was filed with). R-SEAT-1 (issue #15): a candidate drawn a
+skill sitting also checks in at that sitting, and only there (``wrong_sitting``,
+with their sitting's time); the answer sends them to the workstation drawn.
 
 Pure functions over plain facts: the server (``kiosk/services/checkin.py``) and an
 offline kiosk (``kiosk/offline.py``) load the facts their own way and reach the
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +34,8 @@ from examday.ticket_token import TicketClaims, id_digest, id_matches, verify
 DEFAULT_ENTRY_OPEN_MINUTES = 30
 DEFAULT_ENTRY_CLOSE_MINUTES = 30
 CHECKIN_PART = "theory"  # the kiosk seats people in theory rooms (R-DAY-2)
+# A candidate drawn a skill sitting (issue #15) also checks in there: that sitting only.
+SITTING_PART = "skill"
 
 # Every code the check-in can answer with, its rule and HTTP status (CONTRACT.md).
 CODES: dict[str, tuple[str, int]] = {
@@ -45,6 +49,8 @@ CODES: dict[str, tuple[str, int]] = {
     "id_mismatch": ("R-ID-1", 422),
     "candidate_withdrawn": ("R-DAY-1", 422),
     "already_checked_in": ("R-DAY-1", 409),
+    # Not in the contract's list: a skill candidate at another sitting's entry (issue #15).
+    "wrong_sitting": ("R-SEAT-1", 422),
     # Not in the contract's list: a plan that is not (or no longer) filed is not run (R-PLAN-1),
     # and a synced record the offline kiosk itself had refused.
     "plan_not_filed": ("R-PLAN-1", 422),
@@ -118,6 +124,11 @@ class CandidateFacts:
     room_id: int | None = None
     seat_no: int | None = None
     masked_id: str = ""
+    # The skill sitting (session id) and workstation drawn for the candidate (R-SEAT-1); None: not drawn.
+    sitting: int | None = None
+    station_room_code: str | None = None
+    station_room_id: int | None = None
+    station_no: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,11 +182,11 @@ def entry_minutes(config: Mapping[str, Any] | None) -> tuple[int, int]:
     return int(opens), int(closes)
 
 
-def windows(batch: BatchFacts, sessions: Sequence[SessionFacts]) -> list[Window]:
+def windows(batch: BatchFacts, sessions: Sequence[SessionFacts], part: str = CHECKIN_PART) -> list[Window]:
     """Entry windows of the batch's check-in sessions on its exam day, earliest first (R-TIME-1)."""
     out = []
     for s in sessions:
-        if s.part != CHECKIN_PART or s.starts_at.astimezone(CST).date() != batch.exam_date:
+        if s.part != part or s.starts_at.astimezone(CST).date() != batch.exam_date:
             continue
         out.append(
             Window(
@@ -359,7 +370,8 @@ def decide(
             f"Your exam is not today; it is on {when}.",
             exam_date=when,
         )
-    ws = windows(batch, sessions)
+    ws, sittings = windows(batch, sessions), windows(batch, sessions, SITTING_PART)
+    ws = own_windows(ws, sittings, candidate)
     if not ws:
         return refused(
             "wrong_day",
@@ -368,6 +380,9 @@ def decide(
             exam_date=batch.exam_date.isoformat(),
             reason="no_session",
         )
+    elsewhere = wrong_sitting(sittings, ws, candidate, now)
+    if elsewhere is not None:
+        return elsewhere
     window = pick_window(ws, now)  # R-TIME-1
     if isinstance(window, Decision):
         return window
@@ -410,7 +425,45 @@ def decide(
             **detail,
         )
         return Decision(**{**d.__dict__, "session": window.session, "candidate": candidate, "prior": earlier})
+    if window.session.part == SITTING_PART and candidate.station_room_code is not None:
+        # Sent to the workstation drawn for them, not to their theory seat.
+        candidate = replace(
+            candidate,
+            room_code=candidate.station_room_code,
+            room_id=candidate.station_room_id,
+            seat_no=candidate.station_no,
+        )
     return Decision(True, session=window.session, candidate=candidate, late=now > window.session.starts_at)
+
+
+def own_windows(ws: Sequence[Window], sittings: Sequence[Window], candidate: CandidateFacts) -> list[Window]:
+    """The windows a candidate may enter: theory, and their own skill sitting once one is drawn (R-SEAT-1)."""
+    mine = [w for w in sittings if w.session.session_id == candidate.sitting]
+    return sorted([*ws, *mine], key=lambda w: w.opens_at)
+
+
+def wrong_sitting(
+    sittings: Sequence[Window], own: Sequence[Window], candidate: CandidateFacts, now: datetime
+) -> Decision | None:
+    """A skill candidate at another sitting's entry is refused and told their own sitting's time."""
+    if candidate.sitting is None or any(w.opens_at <= now <= w.closes_at for w in own):
+        return None
+    other = next((w for w in sittings if w.opens_at <= now <= w.closes_at), None)
+    mine = next((w for w in own if w.session.session_id == candidate.sitting), None)
+    if other is None or mine is None:
+        return None
+    start = mine.session.starts_at.astimezone(CST)
+    opens = mine.opens_at.astimezone(CST).strftime("%H:%M")
+    return refused(
+        "wrong_sitting",
+        f"您不是本场次的考生：您的技能考核场次为 {start:%H:%M} 开始（{opens} 起入场）",
+        f"This is not your sitting: your skill sitting starts at {start:%H:%M} (entry from {opens}).",
+        session_id=mine.session.session_id,
+        starts_at=iso(mine.session.starts_at),
+        opens_at=iso(mine.opens_at),
+        room_code=candidate.station_room_code,
+        station=candidate.station_no,
+    )
 
 
 def _claims_for_match(p: Presented) -> TicketClaims:

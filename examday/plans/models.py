@@ -86,11 +86,16 @@ class Candidate(SQLModel, table=True):
 
 
 class Seat(SQLModel, table=True):
-    """A candidate's desk (座位) in a theory room, or station in a skill room (R-DAY-2, R-SEAT-1)."""
+    """A candidate's desk (座位) in a theory room, or station in a skill room (R-DAY-2, R-SEAT-1).
+
+    ``sitting`` is the skill sitting (场次, an ExamSession id) the candidate sits at that station:
+    a skill room's stations are drawn once per sitting, so station 5 holds one candidate in each.
+    It is 0 where everyone sits the part together (theory), so the unique key holds there too.
+    """
 
     __table_args__ = (
         UniqueConstraint("batch_id", "part", "candidate_id"),
-        UniqueConstraint("batch_id", "part", "room_id", "seat_no"),
+        UniqueConstraint("batch_id", "part", "sitting", "room_id", "seat_no"),
     )
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
@@ -98,6 +103,7 @@ class Seat(SQLModel, table=True):
     candidate_id: int = Field(foreign_key="candidate.id", index=True)
     room_id: int = Field(foreign_key="room.id")
     seat_no: int
+    sitting: int = 0
 
 
 class SeatingRun(SQLModel, table=True):
@@ -135,3 +141,6 @@ class Ticket(SQLModel, table=True):
     qr_text: str
     issued_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Last drawn for printing (its PNG or the batch's PDF): once set, the ticket is out and the
+    # batch's seats are frozen (R-SEAT-1); a seat change recorded later means a reprint is due.
+    printed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -194,28 +194,6 @@ def relocate(
     return moved, sorted(moves)
 
 
-def draw_stations(candidate_ids: Iterable[int], stations: Sequence[str], seed: int) -> dict[int, str]:
-    """Skill workstations drawn by lot, one candidate per station (R-SEAT-1).
-
-    A batch with more candidates than stations draws once per round.
-    """
-    people = sorted(set(candidate_ids))
-    places = sorted(set(stations))
-    if len(places) != len(stations):
-        raise ValueError("a workstation is listed twice")
-    if len(people) > len(places):  # R-SEAT-1
-        raise Refusal(
-            "not_enough_stations",
-            "工位数少于考生数",
-            "There are fewer workstations than candidates in this round.",
-            "R-SEAT-1",
-            422,
-            {"needed": len(people), "available": len(places)},
-        )
-    random.Random(seed).shuffle(places)
-    return dict(zip(people, places))
-
-
 def count_adjacent_pairs(
     seats: Mapping[int, Place], groups: Mapping[int, frozenset[str]], rooms: Iterable[RoomSpec]
 ) -> int:

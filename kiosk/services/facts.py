@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from examday.accounts.models import Account
@@ -71,7 +72,17 @@ def seats(db: Session, batch_id: int, candidate_ids: Iterable[int] | None = None
     return {cid: Seating(rid, code, name, no) for cid, rid, code, name, no in db.exec(q).all()}
 
 
-def candidate_facts(c, salt: bytes, seat: Seating | None) -> rules.CandidateFacts:
+@dataclass
+class Station:
+    """The skill sitting (session id) and workstation drawn for a candidate (R-SEAT-1, issue #15)."""
+
+    sitting: int
+    room_id: int
+    room_code: str
+    station_no: int
+
+
+def candidate_facts(c, salt: bytes, seat: Seating | None, station: Station | None = None) -> rules.CandidateFacts:
     return rules.CandidateFacts(
         candidate_id=c.id,
         name=c.name,
@@ -83,6 +94,11 @@ def candidate_facts(c, salt: bytes, seat: Seating | None) -> rules.CandidateFact
         room_id=seat.room_id if seat else None,
         seat_no=seat.seat_no if seat else None,
         masked_id=mask_id_number(c.id_number),
+        # A skill seat drawn before sittings were (sitting 0) names none: theory check-in only, as before.
+        sitting=station.sitting if station and station.sitting else None,
+        station_room_code=station.room_code if station else None,
+        station_room_id=station.room_id if station else None,
+        station_no=station.station_no if station else None,
     )
 
 
@@ -123,6 +139,8 @@ def _load_statement():
     # Built once: a check-in runs this at the door, and building it costs more than running it.
     on_ticket = (Candidate.batch_id == Batch.id) & (Candidate.ticket_number == bindparam("ticket_number"))
     on_seat = (Seat.candidate_id == Candidate.id) & (Seat.batch_id == Batch.id) & (Seat.part == rules.CHECKIN_PART)
+    station, station_room = aliased(Seat), aliased(Room)
+    on_station = (station.candidate_id == Candidate.id) & (station.batch_id == Batch.id) & (station.part == "skill")
     return (
         select(
             Batch,
@@ -135,11 +153,17 @@ def _load_statement():
             Attendance.at,
             Account.username,
             Attendance.checkin_id,
+            station.sitting,
+            station_room.id,
+            station_room.code,
+            station.seat_no,
         )
         .select_from(Batch)
         .join(Candidate, on_ticket, isouter=True)
         .join(Seat, on_seat, isouter=True)
         .join(Room, Room.id == Seat.room_id, isouter=True)
+        .join(station, on_station, isouter=True)
+        .join(station_room, station_room.id == station.room_id, isouter=True)
         .join(Attendance, Attendance.candidate_id == Candidate.id, isouter=True)
         .join(CheckIn, CheckIn.id == Attendance.checkin_id, isouter=True)
         .join(Account, Account.id == CheckIn.kiosk_account_id, isouter=True)
@@ -167,7 +191,8 @@ def load(db: Session, batch_id: int, ticket_number: str, secret_key: str) -> Fac
     cand = _Row(*first[1:8])
     facts.seat = Seating(first[8], first[9], first[10], first[11]) if first[8] is not None else None
     facts.has_photo = cand.photo_blob_id is not None
-    facts.candidate = candidate_facts(cand, facts.salt, facts.seat)
+    station = Station(first[16], first[17], first[18], first[19]) if first[17] is not None else None
+    facts.candidate = candidate_facts(cand, facts.salt, facts.seat, station)
     facts.prior = {r[12]: rules.PriorCheckIn(r[13], r[14], r[15]) for r in rows if r[12] is not None}
     return facts
 

@@ -1,5 +1,7 @@
-"""Seating a batch (座位编排): theory seats over the batch's rooms, a room dropped
-on the day, skill workstations drawn by lot (工位抽签).
+"""Seating a batch (座位编排): theory seats over the batch's rooms, and what the
+other seating services share. A room dropped on the day and a single seat
+change are in ``seating_moves``, skill workstations drawn by lot (工位抽签) per
+sitting in ``seating_stations``, the office page's view in ``seating_overview``.
 
 R-DAY-2: a room never holds more candidates than its seats. R-SEAT-1: one
 candidate per desk, at most ``max_per_theory_room`` (the filed config) per
@@ -7,7 +9,9 @@ room, seats can be kept free, workstations drawn by lot; every run keeps its
 seed (SeatingRun) so a supervisor can re-derive it. R-SITE-1: two theory rooms
 or more. Allocation is part of the preparation after filing: allowed on a
 draft or filed plan, refused once the part has started or the batch has moved
-on to publicity or the lock.
+on to publicity or the lock. Once tickets are out (printed), the seats on them
+are frozen: a whole re-allocation or a new draw is refused, and only recorded
+moves change a seat (issue #15).
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ from examday import audit
 from examday.access import reader_view
 from examday.actor import Actor
 from examday.clock import iso
-from examday.errors import Refusal, conflict, not_found
-from examday.plans.access import batch_for_read, batch_for_write
+from examday.errors import Refusal, conflict
+from examday.plans.access import batch_for_write
 from examday.plans.config import BatchConfig
-from examday.plans.models import Batch, Candidate, ExamSession, Seat, SeatingRun, SessionRoom
-from examday.plans.seating import Allocation, RoomSpec, Sitter, allocate, count_adjacent_pairs, draw_stations, relocate
+from examday.plans.models import Batch, Candidate, ExamSession, Seat, SeatingRun, SessionRoom, Ticket
+from examday.plans.seating import RoomSpec, Sitter, allocate
 from examday.plans.seating_models import RoomDrop, SeatChange
 from examday.registry.models import Room
 from examday.rows import row_id
@@ -143,6 +147,37 @@ def ensure_open(db: Session, batch: Batch, now: datetime, part: str) -> None:
         )
 
 
+def tickets_out(db: Session, batch_id: int) -> int:
+    """How many of the batch's tickets were drawn for printing (current or since reissued)."""
+    return len(
+        db.exec(
+            select(Ticket.id)
+            .join(Candidate, col(Candidate.id) == Ticket.candidate_id)
+            .where(Candidate.batch_id == batch_id, col(Ticket.printed_at).is_not(None))
+        ).all()
+    )
+
+
+def ensure_not_out(db: Session, batch: Batch, part: str) -> None:
+    """R-SEAT-1: a candidate sits only at the seat on their ticket, so once tickets are out nothing
+    re-seats the whole batch (or draws the stations again): a broken seat or a room lost is a
+    recorded move of those affected."""
+    assert batch.id is not None
+    if latest_run(db, batch.id, part) is None:
+        return  # the first allocation (or draw) puts on the tickets what they did not say yet
+    printed = tickets_out(db, batch.id)
+    if printed:
+        raise conflict(
+            "tickets_out",
+            "准考证已打印发出，不能再重新编排全部座位或重新抽签；请逐个调整座位或停用考场",
+            f"Tickets are out ({printed} printed): the {part} places can no longer be allocated or drawn again. "
+            "Move single candidates or drop a room instead.",
+            "R-SEAT-1",
+            part=part,
+            printed=printed,
+        )
+
+
 def new_seed(seed: Any) -> int:
     if seed is None:
         return secrets.randbelow(MAX_SEED + 1)
@@ -188,7 +223,7 @@ def _blocked(blocked: dict[str, list[int]] | None, rooms: list[Room]) -> dict[st
     return out
 
 
-def _digest(seats: dict[int, tuple[str, int]]) -> str:
+def digest(seats: dict[int, tuple[str, int]]) -> str:
     return hashlib.sha256(audit.canonical(sorted([c, r, s] for c, (r, s) in seats.items())).encode()).hexdigest()
 
 
@@ -209,6 +244,7 @@ def allocate_batch(
     """
     assert batch.id is not None
     ensure_open(db, batch, now, "theory")
+    ensure_not_out(db, batch, "theory")
     seed = new_seed(seed)
     rooms = theory_rooms(db, batch.id)
     kept_free = _blocked(blocked, rooms)
@@ -256,7 +292,7 @@ def allocate_batch(
             },
             "candidates": len(people),
             "adjacent_pairs": result.adjacent_pairs,
-            "seats_sha256": _digest(result.seats),
+            "seats_sha256": digest(result.seats),
             "replaces_run": previous.id if previous else None,
         },
         now,
@@ -317,226 +353,6 @@ def list_seating(db: Session, actor: Actor, batch_id: int, part: str = "theory")
     ]
 
 
-# -- a room dropped on the day -------------------------------------------------------------
-
-
-def drop_room(
-    db: Session, actor: Actor, now: datetime, batch_id: int, room_code: str, reason: str | None, seed: int | None = None
-) -> dict[str, Any]:
-    """Take a theory room out of use and move its candidates to free seats elsewhere (R-DAY-2, R-SEAT-1).
-
-    Nobody else moves; each move is a SeatChange row and on the audit chain.
-    """
-    batch = batch_for_write(db, actor, batch_id)
-    assert batch.id is not None
-    reason = (reason or "").strip()
-    if not reason:
-        raise Refusal(
-            "reason_required", "请填写停用考场的原因", "Give the reason the room is dropped.", "R-SEAT-1", 422
-        )
-    ensure_open(db, batch, now, "theory")
-    run = latest_run(db, batch.id)
-    if run is None:
-        raise conflict("not_seated", "尚未编排座位", "Seats have not been allocated yet.", "R-DAY-2")
-    rooms = theory_rooms(db, batch.id)
-    room = next((r for r in rooms if r.code == room_code), None)
-    if room is None:
-        if any(r.code == room_code for r in part_rooms(db, batch.id, "theory")):
-            raise conflict(
-                "room_already_dropped",
-                "该考场已停用",
-                f"Room {room_code} is already dropped.",
-                "R-DAY-2",
-                room_code=room_code,
-            )
-        raise not_found("theory room of this batch")
-    assert room.id is not None
-    seed = new_seed(seed)
-    kept_free = json.loads(run.blocked or "{}")
-    limit = BatchConfig.from_json(batch.config).max_per_theory_room
-    specs = [room_spec(r, kept_free.get(r.code, []), limit) for r in rooms]
-    before = seats_now(db, batch.id)
-    cands = (
-        {row_id(c): c for c in db.exec(select(Candidate).where(col(Candidate.id).in_(list(before)))).all()}
-        if before
-        else {}
-    )
-    current = Allocation(before, 0, run.seed, {cid: groups_of(c) for cid, c in cands.items()})
-    try:
-        after, moves = relocate(current, specs, room.code, seed)
-    except ValueError:
-        # A seat no longer fits its room (the room was changed in the registry): allocate afresh.
-        raise conflict(
-            "seating_out_of_date",
-            "座位与考场现状不符，请重新编排座位",
-            "The seats no longer match the rooms; allocate again.",
-            "R-DAY-2",
-        ) from None
-    drop = RoomDrop(
-        batch_id=batch.id,
-        room_id=room.id,
-        reason=reason[:500],
-        seed=seed,
-        moved=len(moves),
-        adjacent_pairs=after.adjacent_pairs,
-        at=now,
-        account_id=actor.account_id,
-    )
-    db.add(drop)
-    db.flush()
-    room_id = {r.code: row_id(r) for r in rooms}
-    seat_rows = (
-        {
-            s.candidate_id: s
-            for s in db.exec(
-                select(Seat).where(
-                    Seat.batch_id == batch.id, Seat.part == "theory", col(Seat.candidate_id).in_([m[0] for m in moves])
-                )
-            ).all()
-        }
-        if moves
-        else {}
-    )
-    out: list[dict[str, Any]] = []
-    for cid, (from_code, from_no), (to_code, to_no) in moves:
-        seat = seat_rows[cid]
-        seat.room_id, seat.seat_no = room_id[to_code], to_no
-        db.add(seat)
-        db.add(
-            SeatChange(
-                batch_id=batch.id,
-                part="theory",
-                candidate_id=cid,
-                run_id=run.id,
-                drop_id=drop.id,
-                from_room_id=room_id[from_code],
-                from_seat=from_no,
-                to_room_id=room_id[to_code],
-                to_seat=to_no,
-                reason=reason[:500],
-                at=now,
-                account_id=actor.account_id,
-            )
-        )
-        out.append(
-            {
-                "candidate_id": cid,
-                "ticket_number": cands[cid].ticket_number,
-                "from": {"room_code": from_code, "seat": from_no},
-                "to": {"room_code": to_code, "seat": to_no},
-            }
-        )
-    db.flush()
-    audit.record(
-        db,
-        actor,
-        "seating.room_drop",
-        "room_drop",
-        drop.id,
-        {
-            "batch_id": batch.id,
-            "room_code": room.code,
-            "reason": reason[:500],
-            "seed": seed,
-            "run_id": run.id,
-            "moves": [
-                [
-                    m["candidate_id"],
-                    [m["from"]["room_code"], m["from"]["seat"]],
-                    [m["to"]["room_code"], m["to"]["seat"]],
-                ]
-                for m in out
-            ],
-            "adjacent_pairs": after.adjacent_pairs,
-        },
-        now,
-        batch.institution_id,
-    )
-    return {
-        "drop_id": drop.id,
-        "batch_id": batch.id,
-        "room_code": room.code,
-        "reason": reason,
-        "seed": seed,
-        "moved": len(out),
-        "adjacent_pairs": after.adjacent_pairs,
-        "moves": out,
-    }
-
-
-# -- skill workstations --------------------------------------------------------------------
-
-
-def draw_batch_stations(
-    db: Session, actor: Actor, now: datetime, batch_id: int, seed: int | None = None
-) -> dict[str, Any]:
-    """Skill workstations drawn by lot, one candidate each, recorded with the seed (R-SEAT-1)."""
-    batch = batch_for_write(db, actor, batch_id)
-    assert batch.id is not None
-    if "skill" not in batch.part_list():
-        raise Refusal("no_skill_part", "该批次没有技能操作考核", "This batch has no skill part.", "R-PLAN-3", 422)
-    ensure_open(db, batch, now, "skill")
-    seed = new_seed(seed)
-    rooms = part_rooms(db, batch.id, "skill")
-    # One label per workstation; the lot shuffles labels, so they only need to be unique and stable.
-    stations = {f"{r.code}\x1f{n:04d}": (r, n) for r in rooms for n in range(1, (r.seats or 0) + 1)}
-    people = sitting_candidates(db, batch.id)
-    drawn = draw_stations([row_id(c) for c in people], list(stations), seed)  # R-SEAT-1: refuses too few stations
-    previous = latest_run(db, batch.id, "skill")
-    db.execute(delete(Seat).where(col(Seat.batch_id) == batch.id, col(Seat.part) == "skill"))
-    db.add_all(
-        [
-            Seat(
-                batch_id=batch.id,
-                part="skill",
-                candidate_id=cid,
-                room_id=row_id(stations[label][0]),
-                seat_no=stations[label][1],
-            )
-            for cid, label in drawn.items()
-        ]
-    )
-    run = SeatingRun(
-        batch_id=batch.id,
-        part="skill",
-        seed=seed,
-        adjacent_pairs=0,
-        blocked="{}",
-        created_at=now,
-        created_by=actor.account_id,
-    )
-    db.add(run)
-    db.flush()
-    places = {cid: (stations[label][0].code, stations[label][1]) for cid, label in drawn.items()}
-    audit.record(
-        db,
-        actor,
-        "seating.stations",
-        "seating_run",
-        run.id,
-        {
-            "batch_id": batch.id,
-            "seed": seed,
-            "rooms": {r.code: r.seats for r in rooms},
-            "candidates": len(people),
-            "stations_sha256": _digest(places),
-            "replaces_run": previous.id if previous else None,
-        },
-        now,
-        batch.institution_id,
-    )
-    tickets = {c.id: c.ticket_number for c in people}
-    return {
-        "run_id": run.id,
-        "batch_id": batch.id,
-        "seed": seed,
-        "stations": [
-            {"candidate_id": cid, "ticket_number": tickets[cid], "room_code": code, "seat": no}
-            for cid, (code, no) in sorted(places.items(), key=lambda kv: kv[1])
-        ],
-    }
-
-
 # -- reading the state back -----------------------------------------------------------------
 
 
@@ -567,64 +383,3 @@ def rederive(db: Session, batch: Batch) -> dict[str, Any] | None:
     except Refusal:
         matches = False
     return {"run_id": run.id, "seed": run.seed, "matches": matches}
-
-
-def seating_overview(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
-    """What the exam office's seating page shows: each room's fill, pairs left, runs and drops."""
-    batch = batch_for_read(db, actor, batch_id)
-    assert batch.id is not None
-    run, stations_run = latest_run(db, batch.id), latest_run(db, batch.id, "skill")
-    dropped = drops_of(db, batch.id)
-    kept_free = json.loads(run.blocked) if run else {}
-    limit = BatchConfig.from_json(batch.config).max_per_theory_room
-    seats = seats_now(db, batch.id)
-    filled: dict[str, int] = {}
-    for code, _ in seats.values():
-        filled[code] = filled.get(code, 0) + 1
-    rooms = []
-    all_theory = part_rooms(db, batch.id, "theory")
-    for r in all_theory:
-        assert r.id is not None
-        d = dropped.get(r.id)
-        rooms.append(
-            {
-                "room_code": r.code,
-                "name": r.name,
-                "seats": r.seats,
-                "kept_free": kept_free.get(r.code, []),
-                "capacity": min(limit, (r.seats or 0) - len(kept_free.get(r.code, []))),
-                "filled": filled.get(r.code, 0),
-                "dropped": d is not None,
-                "drop_reason": d.reason if d else None,
-            }
-        )
-    pairs = None
-    if seats:
-        cands = db.exec(select(Candidate).where(col(Candidate.id).in_(list(seats)))).all()
-        in_use = [room_spec(r, kept_free.get(r.code, []), limit) for r in theory_rooms(db, batch.id)]
-        try:
-            pairs = count_adjacent_pairs(seats, {row_id(c): groups_of(c) for c in cands}, in_use)
-        except (KeyError, Refusal):
-            pairs = None  # a seat outside today's rooms: the page says "re-run"
-    skill = part_rooms(db, batch.id, "skill")
-    code_of = {r.id: r.code for r in all_theory}
-    return {
-        "batch_id": batch.id,
-        "status": batch.status,
-        "limit": limit,
-        "rooms": rooms,
-        "skill_rooms": [{"room_code": r.code, "name": r.name, "stations": r.seats} for r in skill],
-        "to_seat": len(sitting_candidates(db, batch.id)),
-        "seated": len(seats),
-        "adjacent_pairs": pairs,
-        "run": {"id": run.id, "seed": run.seed, "at": iso(run.created_at), "adjacent_pairs": run.adjacent_pairs}
-        if run
-        else None,
-        "stations_run": {"id": stations_run.id, "seed": stations_run.seed, "at": iso(stations_run.created_at)}
-        if stations_run
-        else None,
-        "drops": [
-            {"room_code": code_of.get(d.room_id), "reason": d.reason, "moved": d.moved, "at": iso(d.at)}
-            for d in sorted(dropped.values(), key=row_id)
-        ],
-    }

@@ -23,20 +23,20 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
-from examday import audit, keys
-from examday.access import institution_for_read, institution_for_write, reader_view, sees_candidate
+from examday import audit
+from examday.access import institution_for_write, reader_view, sees_candidate
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.identity import mask_id_number, mask_name
 from examday.plans.access import batch_for_read, batch_for_write
-from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom, Ticket, TicketKey
+from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom, Ticket
 from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.plans.services.seating import OPEN_STATUSES, latest_run, layout, part_rooms
+from examday.plans.services.ticket_printing import moved_since_printed, printed
 from examday.plans.ticket_render import TicketView
-from examday.plans.tickets import current_ticket, issue_ticket, key_set
+from examday.plans.tickets import current_ticket, issue_ticket
 from examday.registry.models import Institution, Room
-from examday.ticket_token import public_keys_document
 from storage.blobs import Blob, BlobStore
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -77,41 +77,44 @@ def _photo(db: Session, blobs: BlobStore, blob_id: int | None) -> bytes | None:
     return blobs.read(blob.key)
 
 
-def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime, set[int]]]:
+def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime, set[int], int]]:
     rows = db.exec(
         select(ExamSession, SessionRoom.room_id)
         .join(SessionRoom, col(SessionRoom.session_id) == ExamSession.id, isouter=True)
         .where(ExamSession.batch_id == batch_id)
         .order_by(col(ExamSession.starts_at), col(ExamSession.id))
     ).all()
-    by_id: dict[int, tuple[str, datetime, datetime, set[int]]] = {}
+    by_id: dict[int, tuple[str, datetime, datetime, set[int], int]] = {}
     for s, room_id in rows:
         assert s.id is not None
-        entry = by_id.setdefault(s.id, (s.part, s.starts_at, s.ends_at, set()))
+        entry = by_id.setdefault(s.id, (s.part, s.starts_at, s.ends_at, set(), s.id))
         if room_id is not None:
             entry[3].add(room_id)
     return list(by_id.values())
 
 
-def _places(db: Session, batch_id: int) -> dict[tuple[int, str], tuple[int, str, int]]:
-    """(candidate, part) → (room id, room code, seat)."""
+def _places(db: Session, batch_id: int) -> dict[tuple[int, str], tuple[int, str, int, int]]:
+    """(candidate, part) → (room id, room code, seat, sitting: the skill session id, else 0)."""
     rows = db.exec(
-        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no, Seat.sitting)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .join(Room, col(Room.id) == Seat.room_id)
         .where(Seat.batch_id == batch_id)
     ).all()
-    return {(cid, part): (rid, code, no) for cid, part, rid, code, no in rows}
+    return {(cid, part): (rid, code, no, sitting) for cid, part, rid, code, no, sitting in rows}
 
 
 def _view(
     inst: Institution, batch: Batch, cand: Candidate, ticket: Ticket, sessions: list, places: dict, photo: bytes | None
 ) -> TicketView:
-    # A candidate's sittings are those of the rooms they are placed in; an unplaced part shows all its sittings.
-    mine = []
-    for part, starts, ends, room_ids in sessions:
+    # A candidate's sittings are those of the rooms they are placed in, or the one skill sitting drawn
+    # for them (R-SEAT-1, issue #15); an unplaced part shows all its sittings.
+    mine, where = [], {}
+    for part, starts, ends, room_ids, session_id in sessions:
         place = places.get((cand.id, part))
-        if place is None or place[0] in room_ids:
+        if place is None or (place[3] == session_id if place[3] else place[0] in room_ids):
             mine.append((part, starts, ends))
+        if place is not None and place[3] == session_id:
+            where[part] = f"{place[1]} 工位 {place[2]}"
     theory = places.get((cand.id, "theory"))
     return TicketView(
         institution=inst.name,
@@ -127,6 +130,7 @@ def _view(
         seat=theory[2] if theory else None,
         qr_text=ticket.qr_text,
         photo=photo,
+        places=where,
     )
 
 
@@ -149,6 +153,7 @@ def ticket_view(
     assert batch.id is not None
     _sitting(cand)
     ticket = current_ticket(db, cand.id) or issue_ticket(db, actor, batch, cand, secret_key, now)
+    printed(db, actor, now, batch, [ticket])
     inst = db.get(Institution, batch.institution_id)
     assert inst is not None  # the batch's institution: a foreign key
     return _view(
@@ -157,9 +162,16 @@ def ticket_view(
 
 
 def batch_views(
-    db: Session, actor: Actor, now: datetime, batch_id: int, secret_key: str, blobs: BlobStore
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    secret_key: str,
+    blobs: BlobStore,
+    reprint_only: bool = False,
 ) -> list[TicketView]:
-    """Every sitting candidate's ticket, room by room and seat by seat (missing ones issued now)."""
+    """Every sitting candidate's ticket, room by room and seat by seat (missing ones issued now);
+    ``reprint_only``: those whose seat moved since their ticket was printed (R-SEAT-1)."""
     batch = _office_batch(db, actor, batch_id)
     assert batch.id is not None
     inst = db.get(Institution, batch.institution_id)
@@ -185,11 +197,16 @@ def batch_views(
         place = places.get((c.id, "theory"))
         return (place is None, place[1] if place else "", place[2] if place else 0, c.ticket_number)
 
-    views = []
+    if reprint_only:
+        moved = moved_since_printed(db, batch.id, current)
+        cands = [c for c in cands if c.id in moved]
+    views, out = [], []
     for c in sorted(cands, key=order):
         assert c.id is not None
         ticket = current.get(c.id) or issue_ticket(db, actor, batch, c, secret_key, now)
+        out.append(ticket)
         views.append(_view(inst, batch, c, ticket, sessions, places, _photo(db, blobs, c.photo_blob_id)))
+    printed(db, actor, now, batch, out)
     return views
 
 
@@ -216,57 +233,6 @@ def reissue(db: Session, actor: Actor, now: datetime, candidate_id: int, secret_
         "issued_at": iso(new.issued_at),
         "revoked_token_id": old.token_id if old else None,
     }
-
-
-# -- the institution's ticket keys ------------------------------------------------------------
-
-
-def ticket_keys(db: Session, actor: Actor, institution_id: int) -> dict[str, Any]:
-    """The public keys that verify ticket codes offline, and the revoked key ids."""
-    inst = institution_for_read(db, actor, institution_id)
-    public, revoked = key_set(db, inst.id)
-    return {"institution_id": inst.id, **public_keys_document(public, revoked)}
-
-
-def _key_body(key: TicketKey) -> dict[str, Any]:
-    return {
-        "kid": key.kid,
-        "public_key": key.public_key,
-        "created_at": iso(key.created_at),
-        "revoked_at": iso(key.revoked_at),
-    }
-
-
-def rotate_key(db: Session, actor: Actor, now: datetime, institution_id: int) -> dict[str, Any]:
-    """A new signing key for new tickets; tickets signed before keep verifying under their key."""
-    inst = institution_for_write(db, actor, institution_id)
-    assert inst.id is not None
-    return _key_body(keys.rotate(db, inst.id, now, actor))
-
-
-def revoke_key(
-    db: Session, actor: Actor, now: datetime, institution_id: int, kid: str, reissue_tickets: bool, secret_key: str
-) -> dict[str, Any]:
-    """Withdraw a key: every ticket it signed is refused from now on, unless reissued under the active key."""
-    inst = institution_for_write(db, actor, institution_id)
-    key = db.exec(select(TicketKey).where(TicketKey.kid == kid, TicketKey.institution_id == inst.id)).first()
-    if key is None:
-        raise not_found("ticket key")
-    signed = db.exec(
-        select(Ticket, Candidate, Batch)
-        .join(Candidate, col(Candidate.id) == Ticket.candidate_id)
-        .join(Batch, col(Batch.id) == Candidate.batch_id)
-        .where(Ticket.kid == kid, col(Ticket.revoked_at).is_(None))
-        .order_by(col(Ticket.id))
-    ).all()
-    keys.revoke(db, kid, now, actor)
-    reissued = 0
-    if reissue_tickets:
-        for _, cand, batch in signed:
-            if batch.status in OPEN_STATUSES and cand.status == "registered":
-                issue_ticket(db, actor, batch, cand, secret_key, now, reissue=True)
-                reissued += 1
-    return {**_key_body(key), "tickets_signed": len(signed), "reissued": reissued}
 
 
 # -- candidate photos (served back by candidate_photo below) ---------------------
@@ -351,7 +317,9 @@ def put_photo(
 PAPERS = ("chart", "door-list", "signin-sheet")
 
 
-def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: str) -> Callable[[], bytes]:
+def room_paper(
+    db: Session, actor: Actor, batch_id: int, room_code: str, paper: str, sitting: int | None = None
+) -> Callable[[], bytes]:
     """The seating chart, door list or sign-in sheet of one room of the batch: a function that
     draws the PNG, so the caller ends its transaction before the (slow) drawing.
 
@@ -367,11 +335,18 @@ def room_paper(db: Session, actor: Actor, batch_id: int, room_code: str, paper: 
         raise not_found("room of this batch")
     room = next(r for r in part_rooms(db, batch.id, part) if r.code == room_code)
     view.require_room(room.code)
-    session = next(((p, a, b) for p, a, b, ids in _sessions(db, batch.id) if p == part and room.id in ids), None)
+    # A skill room's papers are per sitting (issue #15): the one named, else the room's first.
+    held = [(p, a, b, sid) for p, a, b, ids, sid in _sessions(db, batch.id) if p == part and room.id in ids]
+    chosen = next((h for h in held if sitting in (None, h[3])), None)
+    if sitting is not None and chosen is None:
+        raise not_found("sitting of this room")
+    session = chosen[:3] if chosen else None
+    sittings = {0, chosen[3]} if chosen and part == "skill" else {0}
     rows = db.exec(
         select(Seat.seat_no, Candidate)
         .join(Candidate, col(Candidate.id) == Seat.candidate_id)
         .where(Seat.batch_id == batch.id, Seat.part == part, Seat.room_id == room.id, Candidate.status == "registered")
+        .where(col(Seat.sitting).in_(sittings))
         .order_by(col(Seat.seat_no))
     ).all()
     label = f"{room.code} {room.name}"

@@ -21,9 +21,9 @@ from examday.plans.seating import (
     Sitter,
     allocate,
     count_adjacent_pairs,
-    draw_stations,
     relocate,
 )
+from examday.plans.seating_draw import draw_sittings, draw_stations
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -336,3 +336,18 @@ def test_relocation_respects_the_limit_of_the_rooms_that_take_people_in():  # R-
     with pytest.raises(Refusal) as err:
         relocate(allocate([Sitter(i, frozenset()) for i in range(33)], rooms, 3), rooms, "C", 4)
     assert err.value.code == "not_enough_seats" and err.value.detail == {"needed": 11, "available": 2}
+
+
+def test_skill_sittings_draw_each_candidate_one_sitting_and_one_station():  # R-SEAT-1, issue #15
+    sittings = [[f"S01-{n:02d}" for n in range(1, 31)] for _ in range(3)]
+    drawn = draw_sittings(range(1, 91), sittings, 5)
+    assert sorted(drawn) == list(range(1, 91))
+    for i in range(3):  # three sittings of 30 take 90, each station once per sitting
+        assert sorted(label for k, label in drawn.values() if k == i) == sittings[i]
+    assert draw_sittings(reversed(range(1, 91)), sittings, 5) == drawn
+    assert draw_sittings(range(1, 91), sittings, 6) != drawn
+    counts = [sum(1 for k, _ in draw_sittings(range(61), sittings, 1).values() if k == i) for i in range(3)]
+    assert counts == [21, 20, 20]
+    with pytest.raises(Refusal) as e:
+        draw_sittings(range(91), sittings, 1)
+    assert e.value.code == "not_enough_stations" and e.value.detail == {"needed": 91, "available": 90}
