@@ -1,5 +1,5 @@
-"""Every page the OpenAPI document leaves out, read as every role with another institution's ids
-(issue #14; R-PRIV-1, R-DAY-3).
+"""Every page the OpenAPI document leaves out, and the live feed, read as every role with another
+institution's ids (issue #14; R-PRIV-1, R-DAY-3).
 
 The pages (`/office…`, `/proctor…`, `/evaluate…`, `/desk`) render the same data as the API but
 are not in the OpenAPI document, so test_route_by_role.py does not reach them. Each GET page is
@@ -124,3 +124,33 @@ def test_no_page_shows_b(pages, path, actor):
     assert a is not None, f"{path} is no longer served: remove its row"
     assert a["status"] < 500, f"{a['url']} as {actor} → {a['status']}"
     assert not (200 <= a["status"] < 300 and a["found"]), f"{a['url']} as {actor} → {a['status']} with {a['found']}"
+
+
+@pytest.fixture(scope="module")
+def feeds(route_world) -> dict[str, dict[str, Any]]:
+    """The first message of the live feed of B's batch, per caller; and of A's batch for the
+    proctor of T01 (``room``)."""
+    _, w = route_world
+    out = {}
+    for actor, ids in [*((a, w.b) for a in (*ACTORS, ROOT)), ("room", w.a_room)]:
+        headers = w.headers("proctor" if actor == "room" else actor)
+        with w.client.websocket_connect(f"/ws/batches/{ids.bid}", headers=headers) as ws:
+            out[actor] = ws.receive_json(timeout=30)
+    return out
+
+
+def test_the_feed_of_b_opens_for_the_installation_administrator(feeds):
+    """Not vacuous: the feed of B's batch exists and opens for the one who may see all."""
+    assert feeds[ROOT]["type"] == "snapshot" and {r["room_code"] for r in feeds[ROOT]["rooms"]} >= {"T01", "T02"}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_no_feed_of_b(feeds, actor):
+    """WS /ws/batches/{bid} (CONTRACT.md "Live rooms") with B's batch: an error, never a snapshot."""
+    assert feeds[actor]["type"] == "error", feeds[actor]
+
+
+def test_the_feed_shows_a_proctor_only_their_room(feeds):
+    """R-DAY-3: the proctor of T01 gets a snapshot of T01 alone."""
+    assert feeds["room"]["type"] == "snapshot"
+    assert {r["room_code"] for r in feeds["room"]["rooms"]} == {"T01"}, feeds["room"]
