@@ -19,7 +19,7 @@ from sqlmodel import Session, col, delete, select
 from examday import audit
 from examday.actor import Actor
 from examday.errors import Refusal, conflict
-from examday.plans.models import Batch, ExamSession, SessionRoom
+from examday.plans.models import Batch, ExamSession, ProctorAssignment, SessionRoom
 from examday.registry.models import Room, Staff
 from examday.rows import row_id
 from scoring import access
@@ -42,6 +42,37 @@ def concurrent_candidates(db: Session, batch: Batch, part: str, total: int) -> i
         ).all()
         largest = max(largest, sum(seats))
     return min(total, largest) if largest else total
+
+
+def plan_violations(db: Session, batch: Batch, ids: list[int], staff: dict[int, Staff]) -> list[Violation]:
+    """R-PLAN-1: the filed plan names its staff, so a panel set after filing is drawn from the
+    examiners it names (posted in its sessions); anyone else needs an amended plan filed first.
+
+    A plan that names no examiner at all (theory only, or stored before R-RATIO-1 was checked
+    at filing) leaves the panel to R-PANEL-1 alone."""
+    if batch.status != "filed":
+        return []
+    posted = set(
+        db.exec(
+            select(ProctorAssignment.staff_id)
+            .join(ExamSession, col(ExamSession.id) == ProctorAssignment.session_id)
+            .where(ExamSession.batch_id == batch.id)
+        ).all()
+    )
+    roles = dict(db.exec(select(Staff.id, Staff.roles).where(col(Staff.id).in_(posted or [-1]))).all())
+    if not any("examiner" in (r or "").split(",") for r in roles.values()):
+        return []
+    return [
+        Violation(
+            "examiner_not_in_plan",
+            "R-PLAN-1",
+            f"考评员{staff[i].name}不在已备案认定计划的人员名单中，须先备案变更后的计划",
+            f"Examiner {i} is not among the staff of the filed plan; file the amended plan first.",
+            staff_id=i,
+        )
+        for i in dict.fromkeys(ids)
+        if i in staff and i not in posted
+    ]
 
 
 def _ids(raw: object) -> list[int] | None:
@@ -111,6 +142,7 @@ def set_panel(
         for i in dict.fromkeys(ids)
         if i not in staff
     ]
+    violations += plan_violations(db, batch, ids, staff)
     conflicts = conflicts_of(db, staff)
     examiners = [examiner_from(staff[i], conflicts) for i in ids if i in staff]
     candidates = access.scored_candidates(db, batch.id)
