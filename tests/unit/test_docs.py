@@ -228,3 +228,15 @@ def test_only_the_settings_module_reads_the_environment():
         if p != SETTINGS and re.search(r"\bos\.environ\b|\bgetenv\(|\benviron\.get\(", text(p))
     )
     assert not readers, f"modules that read the environment themselves: {readers}"
+
+
+# -- the threat model ------------------------------------------------------------------------
+
+
+def test_every_test_the_threat_model_names_exists():
+    """docs/security.md promises each guarantee with a test: each test it names is there."""
+    doc = text(DOCS / "security.md")
+    named = set(re.findall(r"`((?:tests|bench)/[\w/.-]+)`", doc))
+    assert named, "docs/security.md names no test"
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert not missing, f"docs/security.md names tests that do not exist: {missing}"
