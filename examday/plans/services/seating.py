@@ -340,15 +340,17 @@ def list_seating(db: Session, actor: Actor, batch_id: int, part: str = "theory")
     view = reader_view(db, actor, batch_id)
     batch = view.batch
     rows = db.exec(
-        select(Seat.candidate_id, Candidate.ticket_number, Room.code, Seat.seat_no)
+        select(Seat.candidate_id, Candidate.ticket_number, Room.code, Seat.seat_no, Seat.sitting)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .join(Candidate, col(Candidate.id) == Seat.candidate_id)
         .join(Room, col(Room.id) == Seat.room_id)
         .where(Seat.batch_id == batch.id, Seat.part == part)
-        .order_by(Room.code, col(Seat.seat_no))
+        .order_by(col(Seat.sitting), Room.code, col(Seat.seat_no))
     ).all()
+    # A skill station names its sitting (the session id, issue #15); a theory seat has none.
     return [
         {"candidate_id": cid, "ticket_number": t, "room_code": code, "seat": no}
-        for cid, t, code, no in rows
+        | ({"session_id": sitting} if sitting else {})
+        for cid, t, code, no, sitting in rows
         if view.sees(code)
     ]
 

@@ -77,6 +77,8 @@ def test_ninety_candidates_over_three_sittings_of_thirty_stations_r_seat_1(world
         assert sorted(no for s, _, no in seats.values() if s == sid) == list(range(1, 31))
     rows = {row["candidate_id"]: (row["session_id"], row["seat"]) for row in body["stations"]}
     assert rows == {cid: (s, no) for cid, (s, _, no) in seats.items()}
+    listed = client.get(f"/api/v1/batches/{sw['bid']}/seating?part=skill", headers=sw["admin"]).json()
+    assert {row["candidate_id"]: (row["session_id"], row["seat"]) for row in listed} == rows
     # Same seed, same draw (R-SEAT-1: the run keeps its seed).
     client.post(f"/api/v1/batches/{sw['bid']}/stations", json={"seed": 11}, headers=sw["admin"])
     assert drawn(engine, sw["bid"]) == seats
