@@ -73,7 +73,7 @@ class TicketView:
     qr_text: str
     photo: bytes | None = None
     # Where the candidate sits a part held in several sittings, by part: the skill sitting's
-    # workstation, e.g. {"skill": "S01 工位 5"} (R-SEAT-1, issue #15); ``sessions`` holds only their sitting.
+    # workstation, e.g. {"skill": "S01 工位 5"}, its own schedule line (R-SEAT-1, issue #15).
     places: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -235,14 +235,12 @@ def _variable_ops(view: TicketView) -> list:
     ops.append(_Text(starts[5], 65, text, pt, True))
     ops.append(_Text(starts[6], 65, "—" if view.seat is None else str(view.seat), 15, True))
     timed = {p for p, _, _ in view.sessions}
-    lines = [
-        (_part(p), f"{_when(a, b)}  {view.places[p]}" if p in view.places else _when(a, b))
-        for p, a, b in sorted(view.sessions, key=lambda s: s[1])
-    ]
+    lines = [(_part(p), _when(a, b)) for p, a, b in sorted(view.sessions, key=lambda s: s[1])]
     lines += [(_part(p), "另行通知 TBA") for p in view.parts if p not in timed]
+    lines += [(("考核工位", "Station"), place) for place in view.places.values()]
     for i, ((zh, en), when) in enumerate(lines[:4]):
         text, pt = _fit(f"{zh} {en}", 30, 7.5)
-        when, when_pt = _fit(when, 45, 7.5, cut=False)
+        when, when_pt = _fit(when, 41, 7.5, cut=False)
         ops += [_Text(6, 78 + i * 4.2, text, pt), _Text(37, 78 + i * 4.2, when, when_pt)]
     # 58 mm gives 7 px modules at 150 dpi; the layout keeps ~4 modules clear around it.
     ops.append(_Qr(83, 25, 58, qr_modules(view.qr_text)))
