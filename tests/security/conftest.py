@@ -33,3 +33,12 @@ def route_world(request, tmp_path_factory):
     app = create_app(settings, clock)
     with TestClient(app) as client:
         yield app, build(client, app, app.state.engine, clock)
+
+
+@pytest.fixture(scope="package")
+def walk(route_world):
+    """The route-by-role walk (tests/security/walk.py), before anything else of the package."""
+    from tests.security.walk import run_walk
+
+    app, w = route_world
+    return run_walk(app, w)

@@ -43,6 +43,7 @@ class Route:
     why: str = ""  # for public rows: why anyone may call it
     sync: bool = False  # POST /checkins/sync answers 200 with one result per record
     signed: bool = False  # also sent signed with A's recorder key (issue #14)
+    pending: bool = False  # being added by another change: not served yet is not a stale row
 
 
 def csv_file(name: str, text: str) -> dict[str, Any]:
@@ -92,6 +93,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/tokens/{tid}/revoke"): Route("foreign", examiner=True),
     ("GET", "/api/v1/institutions"): Route("own"),
     ("GET", "/api/v1/centre/blocked-batches"): Route("own"),
+    ("GET", "/api/v1/centre/notices"): Route("own", pending=True),  # issue #15, the centre's R-DISC-1 notices
     ("GET", "/api/v1/institutions/{iid}/recorder-keys"): Route("foreign"),
     ("POST", "/api/v1/institutions/{iid}/recorder-keys"): Route("foreign", body=lambda _: {"label": "冒领"}),
     ("POST", "/api/v1/institutions/{iid}/recorder-keys/{kid}/rotate"): Route("foreign"),
@@ -219,6 +221,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/checkins/{ciid}/photo"): Route("foreign", room=True),
     ("GET", "/api/v1/batches/{bid}/rooms"): Route("foreign", room=True),
     ("POST", "/api/v1/batches/{bid}/incidents"): Route("foreign", body=_incident, room=True),
+    ("POST", "/api/v1/batches/{bid}/admissions"): Route(
+        "foreign",
+        body=lambda i: {"room_code": i.room_code, "candidate_id": i.cid, "reason": "身份证遗失，核验户籍证明"},
+        room=True,
+        pending=True,  # issue #15, a proctor's admission by hand
+    ),
     ("POST", "/api/v1/batches/{bid}/seat-moves"): Route(
         "foreign",
         body=lambda i: {"room_code": i.room_code, "candidate_id": i.cid, "to_seat": 29, "reason": "桌椅损坏"},

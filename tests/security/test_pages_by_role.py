@@ -13,10 +13,13 @@ PAGES has a row for it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from tests.security.page_forms import OWN_POSTS, PUBLIC_POSTS, page_files, page_form, page_url
+from tests.security.walk import ACTORS, ROOT
 from tests.security.world import Ids
 
 # Pages public by design, and why.
@@ -46,8 +49,6 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/proctor": (False, False),
     "/proctor/batches/{bid}": (False, True),
 }
-ROOT = "installation_admin"
-ACTORS = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "anonymous")
 
 
 def get_pages(app) -> set[str]:
@@ -73,7 +74,7 @@ def url(path: str, ids: Ids, scored: bool) -> str:
 
 
 @pytest.fixture(scope="module")
-def pages(route_world) -> dict[str, Any]:
+def pages(route_world, walk) -> dict[str, Any]:
     app, w = route_world
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(PAGES.keys() & get_pages(app)):
@@ -127,7 +128,7 @@ def test_no_page_shows_b(pages, path, actor):
 
 
 @pytest.fixture(scope="module")
-def feeds(route_world) -> dict[str, dict[str, Any]]:
+def feeds(route_world, pages) -> dict[str, dict[str, Any]]:
     """The first message of the live feed of B's batch, per caller; and of A's batch for the
     proctor of T01 (``room``)."""
     _, w = route_world
@@ -154,3 +155,64 @@ def test_the_feed_shows_a_proctor_only_their_room(feeds):
     """R-DAY-3: the proctor of T01 gets a snapshot of T01 alone."""
     assert feeds["room"]["type"] == "snapshot"
     assert {r["room_code"] for r in feeds["room"]["rooms"]} == {"T01"}, feeds["room"]
+
+
+def post_pages(app) -> set[str]:
+    out = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not handler.include_in_schema and "POST" in getattr(handler, "http_methods", ()):
+                out.add(re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
+    return out
+
+
+@pytest.fixture(scope="module")
+def posts(route_world, feeds) -> dict[str, Any]:
+    """Every form post with B's ids, as every caller; the installation administrator last."""
+    app, w = route_world
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    paths = sorted(post_pages(app) - PUBLIC_POSTS.keys())
+    for actor in (*ACTORS, ROOT):
+        for path in paths:
+            files = page_files(path)
+            resp = w.client.post(
+                page_url(path, w.b),
+                data=page_form(w.b),
+                files=files,
+                headers={**w.headers(actor), "Accept": "text/html"},
+                follow_redirects=False,
+            )
+            code = resp.json().get("code") if "json" in resp.headers.get("content-type", "") else None
+            found = [m for m in w.b_markers if m in resp.text]
+            where = resp.headers.get("location", "")
+            answers[(path, actor)] = {
+                "status": resp.status_code,
+                "code": code,
+                "found": found,
+                "url": page_url(path, w.b),
+                "done": 200 <= resp.status_code < 300 or (300 <= resp.status_code < 400 and "/login" not in where),
+            }
+    return {"paths": paths, "answers": answers}
+
+
+def test_the_form_posts_reach_the_decision(posts):
+    """Not vacuous: the form passes the pages' parsing for the installation administrator."""
+    bad = [
+        f"{p} → {a['status']}"
+        for (p, actor), a in posts["answers"].items()
+        if actor == ROOT and a["code"] == "invalid_input"
+    ]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_no_form_post_acts_on_b(posts, actor):
+    """A form post naming B's batch, candidate or objection is refused, and the page it shows
+    again with the reason shows nothing of B (R-PRIV-1)."""
+    leaks = []
+    for path in posts["paths"]:
+        a = posts["answers"][(path, actor)]
+        done = a["done"] and path not in OWN_POSTS  # 303 to the page's flash, or the page in place
+        if a["status"] >= 500 or done or a["found"]:
+            leaks.append(f"POST {a['url']} → {a['status']} {a['found']}")
+    assert not leaks, f"{actor}:\n" + "\n".join(leaks)

@@ -23,97 +23,17 @@ an XPASS, which fails and asks the fixer to remove the entry.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
 
-from proctor.hooks_sign import SIGNATURE_HEADER, sign
-from tests.security.routes import ROOT_CANNOT_REACH, ROUTES, call_for
+from tests.security.routes import ROOT_CANNOT_REACH, ROUTES
+from tests.security.walk import ROOT, cases_of
 from tests.security.world import RouteWorld
-
-ROOT = "installation_admin"
-RECORDER_KEY_HEADER = "X-Examday-Recorder"  # proctor/hooks_sign.py: which recorder key signs the hook
-ACTORS = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "anonymous")
-METHODS = ("get", "post", "put", "patch", "delete")
 
 # (method, path, case, actor) -> what leaks; remove the entry when the leak is fixed.
 KNOWN_LEAKS: dict[tuple[str, str, str, str], str] = {}
-
-
-def cases_of(key: tuple[str, str]) -> list[tuple[str, str]]:
-    """(case, actor) pairs a row is walked with, installation administrator aside."""
-    route = ROUTES[key]
-    out = [("B", a) for a in ACTORS]
-    if route.signed:
-        out.append(("B", "recorder"))
-    if route.room:
-        out.append(("room", "proctor"))
-    if route.examiner:
-        out += [("examiner", "evaluator"), ("examiner", "chief")]
-    return out
-
-
-def operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(m.upper(), p) for p, item in doc["paths"].items() for m in item if m in METHODS]
-
-
-def _answer(resp) -> dict[str, Any]:
-    kind = resp.headers.get("content-type", "")
-    text = resp.text if ("json" in kind or "text" in kind or "csv" in kind) else ""
-    code = None
-    if "json" in kind:
-        try:
-            body = resp.json()
-            code = body.get("code") if isinstance(body, dict) else None
-        except ValueError:
-            pass
-    return {"status": resp.status_code, "code": code, "type": kind, "text": text}
-
-
-def _send(w: RouteWorld, doc: dict[str, Any], method: str, path: str, case: str, actor: str) -> dict[str, Any]:
-    route = ROUTES[(method, path)]
-    ids = {"B": w.b, "room": w.a_room, "examiner": w.a_examiner}[case]
-    op = doc["paths"][path][method.lower()]
-    call = call_for(method, path, op, doc.get("components", {}).get("schemas", {}), ids, route)
-    if actor == "recorder":  # A's recorder: the body signed with A's recorder key
-        kid, secret = w.recorder
-        raw = json.dumps(call.json).encode()
-        headers = {"Content-Type": "application/json", RECORDER_KEY_HEADER: kid} if secret else {}
-        headers[SIGNATURE_HEADER] = sign(raw, secret or "none")
-        resp = w.client.request(method, call.url, content=raw, headers=headers)
-    else:
-        resp = w.client.request(
-            method, call.url, json=call.json, files=call.files, params=call.params, headers=w.headers(actor)
-        )
-    out = _answer(resp)
-    out["request"] = f"{method} {call.url} {call.params or ''} {call.json if call.json is not None else ''}".strip()
-    return out
-
-
-@pytest.fixture(scope="module")
-def walk(route_world) -> dict[str, Any]:
-    """Every classified operation, each case and caller. The installation administrator goes after
-    the calls naming B, so that what they may change there does not change what the others meet,
-    and before the lists, which then also hold what they made of B (an institution of B's province,
-    B suspended, so that B's batches are among the blocked ones)."""
-    app, w = route_world
-    doc = app.openapi_schema.to_schema()
-    ops = operations(doc)
-    answers: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    known = [op for op in ops if op in ROUTES]
-    lists = [op for op in known if ROUTES[op].kind == "own"]
-    for method, path in known:
-        for case, actor in cases_of((method, path)):
-            if (method, path) not in lists:
-                answers[(method, path, case, actor)] = _send(w, doc, method, path, case, actor)
-    for method, path in known:
-        answers[(method, path, "B", ROOT)] = _send(w, doc, method, path, "B", ROOT)
-    for method, path in lists:
-        for case, actor in cases_of((method, path)):
-            answers[(method, path, case, actor)] = _send(w, doc, method, path, case, actor)
-    return {"doc": doc, "ops": ops, "answers": answers, "world": w}
 
 
 def b_markers_in(w: RouteWorld, text: str) -> list[str]:
@@ -152,11 +72,11 @@ def test_every_operation_is_classified(walk):
     """A new operation fails here until routes.py says how to call it (or why it is public)."""
     ops = set(walk["ops"])
     unclassified = sorted(ops - set(ROUTES))
-    stale = sorted(set(ROUTES) - ops)
+    stale = sorted(k for k in set(ROUTES) - ops if not ROUTES[k].pending)
     assert not unclassified, f"operations with no row in tests/security/routes.py: {unclassified}"
     assert not stale, f"rows for operations no longer in the OpenAPI document: {stale}"
     walked = {(m, p) for m, p, _, _ in walk["answers"]}
-    assert walked == ops
+    assert walked == ops, "every operation of the document is walked"
     for key, route in ROUTES.items():
         assert route.kind in ("public", "foreign", "own"), key
         assert (route.kind == "public") == bool(route.why), f"{key}: a public row says why, only it"
@@ -190,6 +110,7 @@ ROOT_SEES_B_IN = [
     ("GET", "/api/v1/institutions"),
     ("GET", "/api/v1/batches"),
     ("GET", "/api/v1/centre/blocked-batches"),
+    ("GET", "/api/v1/centre/notices"),
     ("GET", "/api/v1/holds"),
     ("GET", "/api/v1/retention"),
     ("GET", "/api/v1/checkin-batches"),
@@ -229,6 +150,8 @@ def _params():
 @pytest.mark.parametrize("key", _params())
 def test_no_leak(walk, key):
     answer = walk["answers"].get(key)
+    if answer is None and ROUTES[key[:2]].pending:
+        pytest.skip("not served yet")
     assert answer is not None, f"{key[0]} {key[1]} is no longer in the OpenAPI document: remove its row"
     assert answer["status"] < 500, f"{answer['request']} → {answer['status']}: {answer['text'][:300]}"
     found = leak(walk["world"], key, answer)

@@ -141,8 +141,8 @@ def _check_in(client, engine, kiosk: dict, cand: Candidate, texts: dict[int, str
     return ciid
 
 
-def _incident(client, proctor: dict, bid: int, room: str, cid: int) -> None:
-    body = {"room_code": room, "candidate_id": cid, "kind": "disturbance", "description": "大声喧哗"}
+def _incident(client, proctor: dict, bid: int, room: str, cid: int, kind: str = "disturbance") -> None:
+    body = {"room_code": room, "candidate_id": cid, "kind": kind, "description": "考场事件"}
     _ok(client.post(f"/api/v1/batches/{bid}/incidents", json=body, headers=proctor), 201)
 
 
@@ -260,6 +260,8 @@ def build(client, app, engine, clock) -> RouteWorld:
     # B: a check-in and an incident in T01 today; A: in T02, by T02's proctor.
     b_ciid = _check_in(client, engine, bearer(b_tok["kiosk"]), cands_b[0], texts)
     _incident(client, bearer(b_tok["proctor"]), today_b.id, "T01", b_in_t01[0].id)
+    # Tier (b), treated as cheating: what the centre's notices list (R-DISC-1).
+    _incident(client, bearer(b_tok["proctor"]), today_b.id, "T01", b_in_t01[1].id, "copying")
     a_ciid = _check_in(client, engine, bearer(tokens["kiosk"]), in_t02[0], texts)  # type: ignore[arg-type]
     _incident(client, bearer(a_t02), today_a.id, "T02", in_t02[1].id)
     spare = cands_b[1]

@@ -1,0 +1,72 @@
+"""The form posts of the pages (not in the OpenAPI document), for test_pages_by_role.py (issue #14).
+
+Each form post calls the same service as its API twin; these rows check that the page's own
+wrapping (a refused action shows the page again, with the reason) lets nothing of B through.
+One form carries every field any of these pages reads, ids taken from B; the pages read the
+fields they know and ignore the rest.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from examday.identity import make_id_number
+from tests.security.world import PIN, Ids
+
+PUBLIC_POSTS = {"/login": "signing in", "/logout": "signing out (the caller's own session)"}
+OWN_POSTS = {"/evaluate/pin/set"}  # the caller's own PIN: no id of anyone
+# Pages about a batch's scores name the batch in publicity and its candidate.
+SCORED_PREFIXES = ("/evaluate/", "/office/batches/{bid}/scores")
+
+
+def page_form(i: Ids) -> dict[str, Any]:
+    return {
+        "institution_id": i.iid,
+        "iid": i.iid,
+        "occupation_code": "6-31-01-03",
+        "level": "4",
+        "exam_date": "2027-03-18",
+        "room_code": i.room_code,
+        "reason": "检查",
+        "seed": "3",
+        "confirm": "1",
+        "ticket_number": i.ticket_number,
+        "seat": "29",
+        "code": "T09",
+        "name": "新来的人",
+        "kind": "theory",
+        "seats": "30",
+        "id_number": make_id_number(date(1980, 5, 6), seq=56),
+        "role_staff": "on",
+        "decision": "rejected",
+        "candidate_id": str(i.scored_cid),
+        "part": "skill",
+        "raised_by": "考生本人",
+        "pin": PIN,
+        "pin_again": PIN,
+        "chief": str(i.staff_id),
+        "examiners": str(i.staff_id),
+        "action": "accept",
+        "A1": "40",
+        "A2": "35",
+        "A3": "25",
+    }
+
+
+def page_files(path: str) -> dict[str, Any] | None:
+    if path.endswith("/candidates"):
+        number = make_id_number(date(1992, 3, 4), seq=78)
+        text = f"name,id_number,employer,training_org,phone\n插入者,{number},某厂,某校,13800000000\n"
+        return {"file": ("c.csv", io.BytesIO(text.encode()), "text/csv")}
+    if path.endswith("/theory"):
+        return {"file": ("t.csv", io.BytesIO(b"ticket_number,score\n000100001,99\n"), "text/csv")}
+    return None
+
+
+def page_url(path: str, i: Ids) -> str:
+    scored = path.startswith(SCORED_PREFIXES)
+    return path.format(
+        bid=i.scored_bid if scored else i.bid, cid=i.scored_cid if scored else i.cid, part="skill", oid=i.oid
+    )
