@@ -15,6 +15,7 @@ from examday.records import retention as records_retention
 from examday.registry import retention as registry_retention
 from kiosk import providers as kiosk_providers
 from proctor import retention as proctor_retention
+from proctor.services import incidents_port as proctor_incidents
 from scoring import providers as scoring_providers
 
 
@@ -25,4 +26,5 @@ def register_all() -> None:
     plans_retention.register()
     kiosk_providers.register()
     proctor_retention.register()
+    proctor_incidents.register()
     scoring_providers.register()

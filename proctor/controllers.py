@@ -15,7 +15,7 @@ from examday.errors import not_found
 from examday.web import Ctx, signed_in
 from proctor import rooms as roomstate
 from proctor.access import session_of
-from proctor.services import hand_in, incident, room_record, seat_move, supervision
+from proctor.services import admission, hand_in, incident, room_record, seat_move, supervision
 from proctor.services.common import Outcome
 
 
@@ -66,6 +66,25 @@ def add_incident(ctx: Ctx, bid: FromPath[int], data: JSONBody[IncidentIn]) -> di
             data.description,
             data.session_id,
             data.photo,
+        ),
+    )
+
+
+@dataclass
+class AdmissionIn:
+    room_code: str
+    candidate_id: int
+    reason: str
+    session_id: int | None = None
+
+
+@post("/api/v1/batches/{bid:int}/admissions", guards=[signed_in], sync_to_thread=True, status_code=201)
+def add_admission(ctx: Ctx, bid: FromPath[int], data: JSONBody[AdmissionIn]) -> dict[str, Any]:
+    """A proctor of the room admits a candidate by hand, with the reason (R-ID-1, R-AUDIT-1)."""
+    return _done(
+        ctx,
+        admission.admit_by_hand(
+            ctx.db, ctx.user, ctx.now, bid, data.room_code, data.candidate_id, data.reason, data.session_id
         ),
     )
 
@@ -224,6 +243,7 @@ def supervision_status(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
 ROUTES: list = [
     batch_rooms,
     add_incident,
+    add_admission,
     add_seat_move,
     add_hand_in,
     get_record,

@@ -24,6 +24,8 @@ from scoring.rubric import PART_MAX, has_one_decimal_at_most, quantize_points, t
 PASS_MARK = Decimal(60)
 DEFAULT_TOLERANCE = Decimal(10)
 ABSENT = "absent"
+VOID = "void"  # R-DISC-1 tiers (a) and (c)
+CHEATING = "cheating"  # R-DISC-1 tier (b)
 METHODS = ("mean", "median", "trimmed_mean")
 TRIMMED_MIN = 5
 
@@ -121,10 +123,11 @@ def part_passed(score: object) -> bool:
 
 
 def candidate_result(part_scores: Mapping[str, object], parts: Sequence[str]) -> str:
-    """``pass``, ``fail``, ``absent`` or ``incomplete`` for one candidate.
+    """``pass``, ``fail``, ``cheating``, ``void``, ``absent`` or ``incomplete`` for one candidate.
 
-    Precedence: absent from any part → ``absent`` (not a zero: the candidate
-    did not sit it); else a part without a score yet → ``incomplete`` (no
+    Precedence: a part treated as cheating → ``cheating``, a void part →
+    ``void`` (R-DISC-1, decided in ``scoring.outcome``); absent from any part →
+    ``absent`` (not a zero: the candidate did not sit it); else a part without a score yet → ``incomplete`` (no
     partial verdict is published before every part is in, so every candidate
     of the batch gets a result at the same stage, R-PLAN-2); else every part
     ≥ 60 → ``pass`` (R-SCORE-3); else ``fail``.
@@ -142,6 +145,9 @@ def candidate_result(part_scores: Mapping[str, object], parts: Sequence[str]) ->
             detail={"parts": sorted(stray)},
         )
     values = {p: part_scores.get(p) for p in parts}
+    for verdict in (CHEATING, VOID):
+        if any(v == verdict for v in values.values()):
+            return verdict
     if any(v == ABSENT for v in values.values()):
         return "absent"
     if any(v is None for v in values.values()):

@@ -2,7 +2,8 @@
 
 One row per candidate: ticket number, name, ID number (in full for the
 admin, masked for the centre and the supervisor), each part's score (缺考
-for an absence) and the result. Once the batch is locked, the seal (digest,
+for an absence, 无效 / 作弊 where an incident decided it, R-DISC-1), the result and
+its reason. Once the batch is locked, the seal (digest,
 key id, signature, lock time) is printed under the table; before that the
 file says it is not sealed. CSV is UTF-8 with a BOM so that Excel opens it in
 Chinese. Every cell goes through examday.spreadsheets, so a name such as
@@ -30,7 +31,15 @@ from scoring.results import batch_results
 from scoring.services.lock import seal_body, seal_of
 
 PART_NAMES = {"theory": "理论知识", "skill": "技能操作", "review": "综合评审"}
-RESULT_NAMES = {"pass": "合格", "fail": "不合格", "absent": "缺考", "incomplete": "未完成"}
+RESULT_NAMES = {
+    "pass": "合格",
+    "fail": "不合格",
+    "absent": "缺考",
+    "incomplete": "未完成",
+    "void": "成绩无效",  # R-DISC-1 tiers (a), (c)
+    "cheating": "按作弊处理",  # R-DISC-1 tier (b)
+}
+PART_STATUS_NAMES = {"absent": "缺考", "void": "无效", "cheating": "作弊"}
 EXPORT_ROLES = ("admin", "centre", "supervisor")
 
 
@@ -52,17 +61,18 @@ def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[li
         "身份证号",
         *[f"{PART_NAMES.get(p, p)}成绩 {p}" for p in parts],
         "结果 result",
+        "原因 reason",
     ]
     rows = []
     for n, r in enumerate(batch_results(db, batch), start=1):
         c = r.candidate
         cells = [str(n), c.ticket_number, c.name, c.id_number if actor.role == "admin" else mask_id_number(c.id_number)]
         for p in parts:
-            ps = r.parts.get(p)
-            cells.append(
-                "缺考" if ps and ps.status == "absent" else text(ps.score_tenths) if ps and ps.status == "final" else ""
-            )
+            status = r.status(p)
+            cells.append(PART_STATUS_NAMES.get(status) or (text(r.score_tenths(p)) if status == "final" else ""))
         cells.append(RESULT_NAMES.get(r.result, r.result))
+        reason = r.reason()
+        cells.append(f"{reason['message']} {reason['message_en']}" if reason else "")
         rows.append(cells)
     seal = seal_of(db, batch.id)
     title = [

@@ -1,7 +1,8 @@
 """The public score publicity (成绩公示) of a batch, without login: R-PUB-1, R-PRIV-1.
 
 Shown from the moment publicity starts: ticket number, masked name (张*三),
-masked ID number, each part's score and the result; the seal once the batch
+masked ID number, each part's score and the result with its reason (缺考, or an
+incident's tier, R-DISC-1); the seal once the batch
 is locked. Nothing else about a candidate leaves the server.
 """
 
@@ -15,11 +16,18 @@ from examday.errors import not_found
 from examday.identity import mask_id_number, mask_name
 from examday.registry.models import Institution
 from scoring import access
-from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.exports import PART_NAMES, PART_STATUS_NAMES, RESULT_NAMES
 from scoring.points import show
 from scoring.results import batch_results
 from scoring.services.lock import seal_body, seal_of
 from scoring.services.publicity import publicity_body, publicity_of
+
+
+def _public_reason(reason: dict[str, Any] | None) -> dict[str, Any] | None:
+    # The reason's words and rule; the incident's id and kind stay with the exam office (R-PRIV-1).
+    if reason is None:
+        return None
+    return {k: reason[k] for k in ("code", "rule", "message", "message_en") if k in reason}
 
 
 def public_view(db: Session, batch_id: int) -> dict[str, Any]:
@@ -34,12 +42,8 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
     for r in batch_results(db, batch):
         scores: dict[str, Any] = {}
         for p in parts:
-            ps = r.parts.get(p)
-            scores[p] = (
-                "absent"
-                if ps and ps.status == "absent"
-                else (show(ps.score_tenths) if ps and ps.status == "final" else None)
-            )
+            status = r.status(p)
+            scores[p] = status if status in PART_STATUS_NAMES else show(r.score_tenths(p))
         rows.append(
             {
                 "ticket_number": r.candidate.ticket_number,
@@ -48,6 +52,7 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
                 "parts": scores,
                 "result": r.result,
                 "result_zh": RESULT_NAMES.get(r.result, r.result),
+                "reason": _public_reason(r.reason()),
             }
         )
     seal = seal_of(db, batch.id)

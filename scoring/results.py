@@ -12,7 +12,7 @@ scores or results either. R-PRIV-1: ID numbers in full for the admin only.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -20,10 +20,13 @@ from sqlmodel import Session, col, select
 
 from examday.actor import Actor
 from examday.identity import mask_id_number
+from examday.plans import incidents
+from examday.plans.incidents import IncidentFact
 from examday.plans.models import Batch, Candidate
-from scoring import access
+from scoring import access, admission
 from scoring.aggregate import ABSENT, candidate_result
 from scoring.models import PartScore, ScoreEntry
+from scoring.outcome import RANK, Override, overrides
 from scoring.panel_data import PanelView, load_panel
 from scoring.points import from_tenths, show
 from scoring.services.entries import entry_body
@@ -33,12 +36,42 @@ COMPLETE = ("arbitration", "final")
 
 @dataclass
 class CandidateResult:
+    """A candidate's part scores as stored, what the exam day decided over them (``overrides``:
+    absent, void, cheating — R-ID-1, R-DISC-1) and the result."""
+
     candidate: Candidate
     parts: dict[str, PartScore | None]
     result: str
+    overrides: dict[str, Override] = field(default_factory=dict)
+
+    def status(self, part: str) -> str:
+        """The part's status as shown: the exam day's verdict, else the stored score's."""
+        if part in self.overrides:
+            return self.overrides[part].status
+        ps = self.parts.get(part)
+        return ps.status if ps else "pending"
+
+    def score_tenths(self, part: str) -> int | None:
+        """The part's final score, or None (not final, or absent, void or cheating)."""
+        ps = self.parts.get(part)
+        if part in self.overrides or ps is None or ps.status != "final":
+            return None
+        return ps.score_tenths
+
+    def reason(self, part: str | None = None) -> dict[str, Any] | None:
+        """Why the exam day decided the part (or, with no part, the result); None when it did not."""
+        if part is not None:
+            o = self.overrides.get(part)
+            return dict(o.reason) if o else None
+        if not self.overrides:
+            return None
+        worst = max(self.overrides.values(), key=lambda o: RANK[o.status])
+        return dict(worst.reason)
 
 
-def _value(ps: PartScore | None) -> Decimal | str | None:
+def _value(ps: PartScore | None, override: Override | None) -> Decimal | str | None:
+    if override is not None:
+        return override.status
     if ps is None:
         return None
     if ps.status == "absent":
@@ -47,18 +80,24 @@ def _value(ps: PartScore | None) -> Decimal | str | None:
 
 
 def batch_results(db: Session, batch: Batch) -> list[CandidateResult]:
-    """Every scored candidate with their part scores and result (R-SCORE-3), in ticket order."""
+    """Every scored candidate with their part scores and result (R-SCORE-3), in ticket order;
+    a part they did not sit is absent (R-ID-1), an incident applies its tier (R-DISC-1)."""
     assert batch.id is not None
     parts = batch.part_list()
     scores: dict[int, dict[str, PartScore]] = defaultdict(dict)
     for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id)).all():
         scores[ps.candidate_id][ps.part] = ps
+    with_sessions, sat = admission.sat_parts(db, batch)
+    recorded: dict[int, list[IncidentFact]] = defaultdict(list)
+    for inc in incidents.incidents(db, [batch.id]):
+        recorded[inc.candidate_id].append(inc)
     out = []
     for cand in access.scored_candidates(db, batch.id):
         assert cand.id is not None
         mine = scores.get(cand.id, {})
-        values = {p: _value(mine.get(p)) for p in parts}
-        out.append(CandidateResult(cand, {p: mine.get(p) for p in parts}, candidate_result(values, parts)))
+        decided = overrides(parts, with_sessions, sat.get(cand.id, set()), recorded.get(cand.id, []))
+        values = {p: _value(mine.get(p), decided.get(p)) for p in parts}
+        out.append(CandidateResult(cand, {p: mine.get(p) for p in parts}, candidate_result(values, parts), decided))
     return out
 
 
@@ -92,19 +131,21 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
         parts: dict[str, Any] = {}
         for part in batch.part_list():
             ps = r.parts.get(part)
-            status = ps.status if ps else "pending"
+            status = r.status(part)
+            stored = ps.status if ps else "pending"  # independence follows the entries, not the verdict
             view = panels[part]
             scorers, recused = view.scorers(cand.id) if view else ([], {})
             # A scoring account bound to nobody (made before R-SCORE-1's binding was enforced) is
             # shown only its own entries, which are none.
             scoring_now = actor.role in access.SCORER_ROLES and (me is None or me in scorers)
-            own_only = evaluator or (scoring_now and status not in COMPLETE)
+            own_only = evaluator or (scoring_now and stored not in COMPLETE)
             visible = [e for e in entries.get((cand.id, part), []) if not own_only or e.examiner_staff_id == me]
             body: dict[str, Any] = {"status": status, "entries": [entry_body(e) for e in visible]}
             if not evaluator:
                 body.update(
                     {
-                        "score": show(ps.score_tenths) if ps and ps.status == "final" else None,
+                        "score": show(r.score_tenths(part)),
+                        "reason": r.reason(part),
                         "method": ps.method if ps else None,
                         "round": ps.round if ps else 0,
                         "scorers": scorers,
@@ -123,5 +164,6 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
         }
         if not evaluator:
             row["result"] = r.result
+            row["reason"] = r.reason()
         out.append(row)
     return {"batch_id": batch.id, "status": batch.status, "parts": batch.part_list(), "candidates": out}

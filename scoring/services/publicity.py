@@ -21,11 +21,12 @@ from examday.errors import conflict
 from examday.plans.models import Batch
 from examday.registry import standing
 from scoring import access
-from scoring.models import PartScore, Publicity
+from scoring.models import Publicity
 from scoring.publicity import lock_allowed_from, publicity_window
+from scoring.results import batch_results
 
 FULL_DAY_CUTOFF = time(9, 0)
-SETTLED = ("final", "absent")
+SETTLED = ("final", "absent", "void", "cheating")
 
 
 def first_full_day(now: datetime) -> date:
@@ -34,21 +35,15 @@ def first_full_day(now: datetime) -> date:
 
 
 def unsettled_parts(db: Session, batch: Batch) -> list[dict[str, Any]]:
-    """Every candidate part without a final score or an absence."""
+    """Every candidate part without a final score, an absence, or an incident's verdict (R-ID-1, R-DISC-1)."""
     assert batch.id is not None
-    scores = {
-        (ps.candidate_id, ps.part): ps.status
-        for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id)).all()
-    }
     out = []
-    for cand in access.scored_candidates(db, batch.id):
-        assert cand.id is not None
+    for r in batch_results(db, batch):
         for part in batch.part_list():
-            status = scores.get((cand.id, part), "missing")
+            status = r.status(part) if (part in r.overrides or r.parts.get(part)) else "missing"
             if status not in SETTLED:
-                out.append(
-                    {"candidate_id": cand.id, "ticket_number": cand.ticket_number, "part": part, "status": status}
-                )
+                c = r.candidate
+                out.append({"candidate_id": c.id, "ticket_number": c.ticket_number, "part": part, "status": status})
     return out
 
 

@@ -55,10 +55,10 @@ def test_csv_is_utf8_with_bom_and_lists_every_candidate(locked, engine):
     body = rows[1 : 1 + len(cands)]
     assert [(x[1], x[2], x[3]) for x in body] == [(c.ticket_number, c.name, c.id_number) for c in cands]
     assert [x[4:] for x in body] == [
-        ["55.0", "82.0", "不合格"],
-        ["缺考", "82.0", "缺考"],
-        ["90.0", "82.0", "合格"],
-        ["90.0", "82.0", "合格"],
+        ["55.0", "82.0", "不合格", ""],  # the last column: the exam day's reason (R-ID-1, R-DISC-1), none here
+        ["缺考", "82.0", "缺考", ""],
+        ["90.0", "82.0", "合格", ""],
+        ["90.0", "82.0", "合格", ""],
     ]
 
 
