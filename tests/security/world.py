@@ -1,12 +1,13 @@
 """Two institutions on one installation, for the route-by-role test (issue #14).
 
 A (吉林) is the callers' own institution; B (四川) is the one they must not reach. Each has rooms
-with cameras, staff, a filed batch for today with its sessions, seats, tickets, a check-in and an
-incident; B also has a second batch that was scored and is in publicity with an open objection,
-a hold and a ticket key, so that every path parameter of the API has a real id in B. In A the
-proctor account watches room T01 only, while T02 has its own candidates, check-in and incident,
-and a second examiner of A has declared a conflict: what a proctor or an examiner of A must not
-see of a colleague's room or declarations.
+with cameras, staff, a filed batch for today with its sessions, seats, tickets, a check-in and
+incidents, and a batch sat yesterday and scored. B's is in publicity with an open objection; B
+also has a hold, ticket and recorder keys, accounts with tokens and a room whose camera code is
+its own, so that every path parameter of the API has a real id in B. In A the proctor account
+watches room T01 only, while T02 has its own candidates, check-in and incident; another examiner
+of A has declared a conflict and scored a candidate: what a proctor or an examiner of A must not
+see of a colleague's room, declarations or entries.
 
 Rows come from tests/builders.py and accounts from the services, as in tests/fuzz; everything
 after that goes through the HTTP API as the institution's own people.
