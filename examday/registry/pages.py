@@ -18,6 +18,7 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
+from examday.access import can_write_institution
 from examday.errors import Refusal, forbidden
 from examday.registry.models import Institution
 from examday.registry.services import institutions, rooms, staff
@@ -40,8 +41,7 @@ def _focus(ctx: Ctx, iid: int | None) -> Institution | None:
 
 
 def _can_write(ctx: Ctx, inst: Institution) -> bool:
-    a = ctx.user
-    return a.role == "admin" and (a.is_installation_admin or a.institution_id == inst.id)
+    return can_write_institution(ctx.user, inst)
 
 
 def _base(ctx: Ctx, inst: Institution | None, **extra: Any) -> dict[str, Any]:
