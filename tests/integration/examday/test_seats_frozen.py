@@ -93,6 +93,8 @@ def test_a_broken_desk_moves_one_candidate_recorded_and_only_that_ticket_reprint
     assert after[cid] == ("T02", free) and {c: p for c, p in after.items() if c != cid} == {
         c: p for c, p in seats.items() if c != cid
     }
+    # The allocation still re-derives from its seed once the recorded move is undone.
+    assert client.get(f"/api/v1/batches/{w['bid']}/seating/check", headers=w["admin"]).json()["matches"] is True
     with Session(world.engine) as db:
         change = db.exec(select(SeatChange)).one()
         assert (change.candidate_id, change.from_seat, change.to_seat, change.drop_id) == (cid, seat, free, None)
