@@ -51,9 +51,13 @@ def leak(w: RouteWorld, key: tuple[str, str, str, str], a: dict[str, Any]) -> st
     """What the answer gives away, or None."""
     method, path, case, actor = key
     route = ROUTES[(method, path)]
-    if route.kind == "public" or actor == ROOT or not 200 <= a["status"] < 300:
+    if route.kind == "public" or actor == ROOT:
         return None
     text = a["text"]
+    if case == "B" and a["status"] >= 300 and (found := b_markers_in(w, text)):
+        return f"the refusal carries B's data: {found}"
+    if not 200 <= a["status"] < 300:
+        return None
     if case == "B":
         found = b_markers_in(w, text)
         if route.kind == "own":
