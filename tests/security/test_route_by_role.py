@@ -113,6 +113,19 @@ def test_the_calls_reach_the_authorization_decision(walk):
     assert len(reached) >= 0.8 * len(walk["ops"]), "too few calls get past validation and the role guard"
 
 
+def test_the_office_reads_its_own_through_the_same_calls(walk):
+    """The control: A's exam office, calling every read that names B with A's own ids instead, is
+    never refused (what it meets is a missing photo or a state, not 401 or 403): the refusals to
+    the calls naming B are about B."""
+    refused = [
+        f"{a['request']} → {a['status']} {a['code']}"
+        for (_, _, case, _), a in walk["answers"].items()
+        if case == "A" and a["status"] in (401, 403)
+    ]
+    assert any(case == "A" for _, _, case, _ in walk["answers"])
+    assert not refused, "A's own reads refused to A's office:\n" + "\n".join(refused)
+
+
 # Lists in which the installation administrator sees B: the same lists must not show B to others.
 ROOT_SEES_B_IN = [
     ("GET", "/api/v1/institutions"),
