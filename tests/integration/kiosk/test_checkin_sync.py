@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from examday.clock import iso
+from examday.registry.models import Staff
 from kiosk import offline
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from tests.integration.kiosk.support import body, checkin_world
@@ -177,14 +178,25 @@ def test_attempts_and_conflicts_for_proctors(client, db, clock, world, w, kiosks
     clock.advance(minutes=40)
     client.post("/api/v1/checkins", json=body(w, 0), headers=kiosks[0])
     client.post("/api/v1/checkins", json=body(w, 1, id_number=w.candidates[0].id_number), headers=kiosks[0])
-    proctor = bearer(world.token("proctor1", "proctor", w.institution_id))
-    rows = client.get(f"/api/v1/batches/{w.batch_id}/checkins", headers=proctor).json()
-    assert [(r["status"], r["code"], r["kiosk"]) for r in rows] == [
-        ("accepted", None, "kiosk1"),
-        ("refused", "id_mismatch", "kiosk1"),
+    # builders.batch puts the first two proctors in T01, the next two in T02; candidates sit round-robin.
+    t01, _, t02, _ = db.exec(
+        select(Staff.id).where(Staff.institution_id == w.institution_id, Staff.roles == "proctor,staff")
+    ).all()
+    db.commit()  # SQLite transactions are BEGIN IMMEDIATE: never hold one while the server works
+    supervisor = bearer(world.token("supervisor1", "supervisor", w.institution_id))
+    rows = client.get(f"/api/v1/batches/{w.batch_id}/checkins", headers=supervisor).json()
+    assert [(r["status"], r["code"], r["kiosk"], r["room_code"]) for r in rows] == [
+        ("accepted", None, "kiosk1", "T01"),
+        ("refused", "id_mismatch", "kiosk1", "T02"),
     ]
     assert all(w.candidates[0].id_number not in str(r) for r in rows)
-    refused_only = client.get(f"/api/v1/batches/{w.batch_id}/checkins?status=refused", headers=proctor).json()
+    # Issue #14 finding 9 (R-DAY-3): each room's proctor reads that room's attempts only.
+    proctor = bearer(world.token("proctor1", "proctor", w.institution_id, staff_id=t01))
+    mine = client.get(f"/api/v1/batches/{w.batch_id}/checkins", headers=proctor).json()
+    assert [(r["status"], r["room_code"]) for r in mine] == [("accepted", "T01")]
+    other = bearer(world.token("proctor3", "proctor", w.institution_id, staff_id=t02))
+    refused_only = client.get(f"/api/v1/batches/{w.batch_id}/checkins?status=refused", headers=other).json()
     assert [r["code"] for r in refused_only] == ["id_mismatch"]
+    assert client.get(f"/api/v1/batches/{w.batch_id}/checkins?status=refused", headers=proctor).json() == []
     assert client.get(f"/api/v1/batches/{w.batch_id}/checkins", headers=kiosks[0]).status_code == 403
     assert client.get(f"/api/v1/batches/{w.batch_id}/offline-conflicts", headers=proctor).json() == []
