@@ -1,7 +1,6 @@
 """Loading what a proctor action names: the session, the room, the session in progress
 (R-DAY-3). Who may watch which room and who may act in one is decided in
-:mod:`examday.access` (R-STAFF-4); the names are re-exported here for the
-modules that import them from ``proctor.access``.
+:mod:`examday.access` (R-STAFF-4).
 """
 
 from __future__ import annotations
@@ -10,13 +9,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from examday.access import FULL_VIEW_ROLES as FULL_VIEW_ROLES
-from examday.access import BatchView as BatchView
-from examday.access import assigned_proctor as assigned_proctor
-from examday.access import batch_view as batch_view
-from examday.access import proctor_rooms as proctor_rooms
-from examday.access import sees_institution as sees_institution
-from examday.access import supervisor_of as supervisor_of
 from examday.errors import conflict, not_found
 from examday.plans.models import Batch, ExamSession, SessionRoom
 from examday.registry.models import Room

@@ -260,9 +260,10 @@ async def feed_lifespan(app) -> AsyncIterator[None]:
 # -- the WebSocket ------------------------------------------------------------------------
 
 
-def _open_view(state: State, actor, batch_id: int, session_id: int | None) -> BatchView:
+def _open_view(state: State, socket: WebSocket, batch_id: int, session_id: int | None) -> BatchView:
+    actor = socket.scope.get("user")
     if actor is None:
-        raise unauthenticated()
+        raise unauthenticated(socket)  # an expired token says token_expired, so the tablet asks to sign in
     with Session(state.read_engine) as db:
         view = batch_view(db, actor, batch_id)
         if session_id:
@@ -343,7 +344,7 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
     await socket.accept()
     try:
         session_id = int(socket.query_params.get("session_id") or 0) or None
-        view = await anyio.to_thread.run_sync(_open_view, state, socket.scope.get("user"), bid, session_id)
+        view = await anyio.to_thread.run_sync(_open_view, state, socket, bid, session_id)
     except (Refusal, ValueError) as r:
         r = r if isinstance(r, Refusal) else Refusal("invalid_input", "参数无效", "Bad session_id.", None, 422)
         await socket.send_text(json.dumps({"type": "error", **r.body()}, ensure_ascii=False))

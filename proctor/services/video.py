@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import batch_view
 from examday.actor import SYSTEM, Actor
 from examday.clock import iso
 from examday.plans.config import BatchConfig
@@ -39,7 +40,6 @@ from examday.plans.models import Batch, ExamSession, SessionRoom
 from examday.registry.models import Camera, Room
 from examday.rows import row_id
 from examday.ticker import ticking
-from proctor.access import batch_view
 from proctor.coverage import (
     DEFAULT_MARGIN,
     DEFAULT_TOLERANCE,

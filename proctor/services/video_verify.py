@@ -10,10 +10,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from examday import audit
+from examday.access import batch_view
 from examday.actor import Actor
 from examday.plans.models import ExamSession, SessionRoom
 from examday.registry.models import Camera, Room
-from proctor.access import batch_view
 from proctor.coverage import DEFAULT_MARGIN
 from proctor.rules_hooks import MAX_SEGMENT
 from proctor.services.hook_events import verify_file

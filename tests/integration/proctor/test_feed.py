@@ -147,6 +147,18 @@ def test_who_may_not_connect(client, db, world, clock, who, code):
         assert closed.value.code == code
 
 
+def test_an_expired_token_is_told_so_at_connect_R_STAFF_4(client, db, world, clock):
+    """The tablet must say "sign in again", not "not allowed": the feed answers token_expired."""
+    rw = room_world(db, world, clock.now())
+    clock.advance(days=401)  # past the test tokens' lifetime (tests/support.py)
+    with client.websocket_connect(f"/ws/batches/{rw.batch_id}", headers=rw.h("p1")) as ws:
+        msg = recv(ws)
+        assert (msg["type"], msg["code"], msg["rule"]) == ("error", "token_expired", "R-STAFF-4")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            recv(ws)
+        assert closed.value.code == 4401
+
+
 def test_unknown_session_is_refused(client, db, world, clock):
     rw = room_world(db, world, clock.now())
     with feed(client, rw, "admin", "?session_id=999") as ws:
