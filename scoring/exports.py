@@ -110,7 +110,7 @@ def results_xlsx(db: Session, actor: Actor, batch_id: int) -> bytes:
     header, rows, notes = summary(db, actor, batch)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("成绩汇总表")
-    for column, width in zip("ABCDEFGHI", (6, 14, 10, 20, 14, 14, 14, 10, 10)):
+    for column, width in zip("ABCDEFGHIJ", (6, 14, 10, 20, 14, 14, 14, 10, 10, 10)):
         ws.column_dimensions[column].width = width
     ws.append(xlsx_row(ws, notes[0]))
     bold = Font(bold=True)
@@ -122,7 +122,7 @@ def results_xlsx(db: Session, actor: Actor, batch_id: int) -> bytes:
         ws.append(
             [
                 xlsx_cell(ws, float(v), number_format="0.0")
-                if first_part <= i < last_part and v not in ("", "缺考")
+                if first_part <= i < last_part and v != "" and v not in PART_STATUS_NAMES.values()
                 else xlsx_cell(ws, v)
                 for i, v in enumerate(cells)
             ]

@@ -170,3 +170,5 @@ def test_the_exam_day_decides_the_results_R_ID_1_R_DISC_1(client, world, engine,
     cert = {"kind": "Y", "institution_code": "0000", "site_serial": "000012", "issue_date": "2026-12-10"}
     issued = client.post(f"{url}/certificates", headers=sw.admin, json=cert).json()
     assert [x["candidate_id"] for x in issued["certificates"]] == [d]
+    xlsx = client.get(f"{url}/results.xlsx", headers=sw.admin)
+    assert xlsx.status_code == 200, xlsx.text
