@@ -76,7 +76,7 @@ def refuse_unless_sat(db: Session, batch: Batch, candidate_id: int, part: str, n
     """Raise ``part_not_started`` or ``candidate_not_admitted`` unless the entry may be made."""
     assert batch.id is not None
     starts = part_starts(db, batch.id).get(part, {})
-    admitted = admitted_sessions(db, list(starts)).get(candidate_id, set())
+    admitted = set(attendance.sessions_of(db, candidate_id))  # one candidate's rows, not the session's
     refusal = entry_refusal(starts, admitted, now)
     if refusal is not None:
         raise refusal

@@ -2,9 +2,10 @@
 
 Check-in's tables are kiosk's, and proctor may not import kiosk; proctor
 still needs the arrivals and the offline double check-ins of a session for the
-live room view and the exam-room record. Kiosk registers an
+live room view and the exam-room record, and scoring who sat each part. Kiosk registers an
 :class:`AttendanceReader` at start-up (``kiosk.providers.register``); proctor
-reads through :func:`admitted` and :func:`offline_conflicts`.
+reads through :func:`admitted` and :func:`offline_conflicts`, scoring through
+:func:`admitted` and :func:`sessions_of`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class AttendanceReader(Protocol):
 
     def offline_conflicts(self, db: Session, session_id: int, unresolved_only: bool) -> list[int]: ...
 
+    def sessions_of(self, db: Session, candidate_id: int) -> list[int]: ...
+
 
 _reader: list[AttendanceReader] = []
 
@@ -54,3 +57,8 @@ def admitted(db: Session, session_id: int, room_ids: Collection[int] | None = No
 def offline_conflicts(db: Session, session_id: int, unresolved_only: bool = False) -> list[int]:
     """The candidates of each offline double check-in of the session (one per conflict), by id."""
     return _get().offline_conflicts(db, session_id, unresolved_only)
+
+
+def sessions_of(db: Session, candidate_id: int) -> list[int]:
+    """The sessions the candidate was admitted to, by id (scoring asks this on every entry, R-ID-1)."""
+    return _get().sessions_of(db, candidate_id)

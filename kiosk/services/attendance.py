@@ -23,6 +23,7 @@ _IN_ROOMS = select(*_COLUMNS).where(
     _SESSION,
     or_(col(Attendance.room_id).in_(bindparam("rooms", expanding=True)), col(Attendance.room_id).is_(None)),
 )
+_SESSIONS_OF = select(Attendance.session_id).where(Attendance.candidate_id == bindparam("candidate_id"))
 _CONFLICTS = (
     select(OfflineConflict.candidate_id)
     .where(OfflineConflict.session_id == bindparam("session_id"))
@@ -49,3 +50,6 @@ class KioskAttendance:
     def offline_conflicts(self, db: Session, session_id: int, unresolved_only: bool) -> list[int]:
         stmt = _OPEN_CONFLICTS if unresolved_only else _CONFLICTS
         return [cid for (cid,) in db.connection().execute(stmt, {"session_id": session_id})]
+
+    def sessions_of(self, db: Session, candidate_id: int) -> list[int]:
+        return [sid for (sid,) in db.connection().execute(_SESSIONS_OF, {"candidate_id": candidate_id})]
