@@ -93,7 +93,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/tokens/{tid}/revoke"): Route("foreign", examiner=True),
     ("GET", "/api/v1/institutions"): Route("own"),
     ("GET", "/api/v1/centre/blocked-batches"): Route("own"),
-    ("GET", "/api/v1/centre/notices"): Route("own", pending=True),  # issue #15, the centre's R-DISC-1 notices
+    ("GET", "/api/v1/centre/notices"): Route("own"),
     ("GET", "/api/v1/institutions/{iid}/recorder-keys"): Route("foreign"),
     ("POST", "/api/v1/institutions/{iid}/recorder-keys"): Route("foreign", body=lambda _: {"label": "冒领"}),
     ("POST", "/api/v1/institutions/{iid}/recorder-keys/{kid}/rotate"): Route("foreign"),
@@ -225,7 +225,6 @@ ROUTES: dict[tuple[str, str], Route] = {
         "foreign",
         body=lambda i: {"room_code": i.room_code, "candidate_id": i.cid, "reason": "身份证遗失，核验户籍证明"},
         room=True,
-        pending=True,  # issue #15, a proctor's admission by hand
     ),
     ("POST", "/api/v1/batches/{bid}/seat-moves"): Route(
         "foreign",
