@@ -85,6 +85,13 @@ def is_filing_authority(actor: Actor, inst: Institution) -> bool:
     return actor.is_installation_admin or (actor.role == "centre" and same_province(actor.province, inst.province))
 
 
+def can_enter_calendar_notice(actor: Actor) -> bool:
+    """The working-day calendar counts every institution's deadlines (R-CAL): only the installation
+    administrator (or the operator at the command line) enters a holiday notice, never one
+    institution's office, which would move its own deadlines and everyone else's."""
+    return actor.is_installation_admin or actor.role == "system"
+
+
 def visible_institution_ids(db: Session, actor: Actor) -> list[int] | None:
     """The institutions ``actor`` may read; None: every one."""
     if actor.is_installation_admin:

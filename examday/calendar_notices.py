@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from examday import audit
+from examday.access import can_enter_calendar_notice
 from examday.actor import Actor
 from examday.calendar import DEFAULT_CALENDAR, WorkCalendar, YearNotice
 from examday.clock import iso
@@ -108,8 +109,8 @@ def enter_notice(
     db: Session, actor: Actor, year: int, holidays: Iterable[Any], workdays: Iterable[Any], now: datetime
 ) -> CalendarNotice:
     """Enter (or correct) a year's official notice; audited. The caller commits."""
-    if actor.role != "admin":
-        raise forbidden("Only an admin enters the State Council's holiday notice.")
+    if not can_enter_calendar_notice(actor):
+        raise forbidden("Only the installation administrator enters the State Council's holiday notice.")
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise Refusal(
             "invalid_year",

@@ -45,12 +45,12 @@ def test_entered_notice_makes_2027_official(world, client, root):
     assert before["provisional"] is True and before["notice"] is None
     with Session(world.engine) as db:
         assert load_calendar(db).is_provisional(2027)
-    r = client.post("/api/v1/calendar/notices", headers=office, json=NOTICE_2027)
+    r = client.post("/api/v1/calendar/notices", headers=root, json=NOTICE_2027)
     assert r.status_code == 201, r.text
     after = client.get("/api/v1/calendar/2027", headers=root).json()
     assert (after["provisional"], after["source"]) == (False, "entered")
     assert "2027-02-10" in after["holidays"] and after["workdays"] == ["2027-02-06", "2027-02-20"]
-    assert after["notice"]["entered_by"] == "office"
+    assert after["notice"]["entered_by"] == "root"
     with Session(world.engine) as fresh:
         cal = load_calendar(fresh)
         assert cal.is_provisional(2027) is False
@@ -60,8 +60,14 @@ def test_entered_notice_makes_2027_official(world, client, root):
 
 
 def test_bad_or_unauthorised_notices_change_nothing(world, client, root):
+    """R-CAL: the calendar counts every institution's deadlines, so one institution's office may
+    not enter a notice (it would move its own deadlines and everyone else's)."""
     iid = world.institution()
-    toks = [bearer(world.token("u-centre", "centre", province="吉林")), bearer(world.token("u-p", "proctor", iid))]
+    toks = [
+        bearer(world.token("u-centre", "centre", province="吉林")),
+        bearer(world.token("u-p", "proctor", iid)),
+        bearer(world.token("u-office", "admin", iid)),
+    ]
     before = counts(world.engine)
     for tok in toks:
         assert_refusal(client.post("/api/v1/calendar/notices", headers=tok, json=NOTICE_2027), 403, "forbidden")
