@@ -89,3 +89,17 @@ def test_entries_recorded_in_china_time_still_verify(engine, clock):
         audit.record(db, SYSTEM, "test.cst", "thing", 1, {}, clock.now().astimezone(CST))
         db.commit()
     assert verify(engine) is None
+
+
+def test_replaced_middle_entry_with_its_hash_recomputed_is_caught_by_the_link(engine, clock):
+    # R-AUDIT-1: entry 3 is rewritten and its own hash recomputed, so it checks on its own;
+    # entry 4's prev_hash still names the old entry 3, and the link is what catches it.
+    fill(engine, clock)
+    with Session(engine) as db:
+        e = db.get(audit.AuditEntry, 3)
+        e.diff = '{"n":[null,42]}'
+        e.hash = audit.entry_hash(e)
+        db.add(e)
+        db.commit()
+    brk = verify(engine)
+    assert brk is not None and brk.seq == 4 and "does not follow" in brk.reason

@@ -264,6 +264,22 @@ def test_uscc_check_follows_the_weights():
                 assert uscc_problem(body + wrong) == "bad_check_character"
 
 
+# R-FMT-USCC: the two ends of the check alphabet, written out rather than recomputed. A weighted
+# sum that divides by 31 gives the check character 0 (not index 31); a remainder of 1 gives Y.
+@pytest.mark.parametrize(
+    "code, wrong",
+    [
+        ("911100001016928680", "911100001016928681"),
+        ("9135020077604965A0", "9135020077604965AY"),
+        ("9111000010169286JY", "9111000010169286JX"),
+        ("9135020077604965LY", "9135020077604965L0"),
+    ],
+)
+def test_uscc_check_characters_0_and_y(code, wrong):
+    assert validate_uscc(code) == code
+    assert uscc_problem(wrong) == "bad_check_character"
+
+
 # R-PRIV-1: masks.
 @pytest.mark.parametrize(
     "number, masked",

@@ -286,6 +286,23 @@ def test_skill_examiner_ratio_comes_from_the_batch_config():
     assert "too_few_examiners" not in check(replace(facts, config=replace(B.config, candidates_per_examiner=15)))
 
 
+# R-RATIO-1: one examiner per 5 candidates rounds up, so 6 candidates need two and 9 still two.
+@pytest.mark.parametrize(
+    "candidates, examiners, need",
+    [(1, (5,), None), (5, (5,), None), (6, (5,), 2), (9, (5,), 2), (9, (5, 6), None), (4, (), 1)],
+)
+def test_skill_examiner_ratio_rounds_up_when_candidates_are_not_a_multiple_of_5(candidates, examiners, need):
+    facts = with_session(replace(B, candidates=candidates), 1, staff={S01: examiners})
+    found = [v for v in plan_violations(facts, TODAY, DEFAULT_CALENDAR) if v.code == "too_few_examiners"]
+    if need is None:
+        assert found == []
+    else:
+        assert [(r["have"], r["need"], r["candidates"]) for r in found[0].detail["rooms"]] == [
+            (len(examiners), need, candidates)
+        ]
+        assert found[0].rule == "R-RATIO-1"
+
+
 def test_inactive_staff_do_not_count():
     facts = replace(B, staff={**B.staff, 2: replace(B.staff[2], active=False)})
     assert {"too_few_proctors", "staff_not_active"} <= set(check(facts))

@@ -178,6 +178,10 @@ def test_batch_level_outside_r_level(level):
         (5, 25, 5, True),
         (3, 45, 15, True),
         (3, 46, 15, False),
+        (3, 14, 5, True),
+        (5, 26, 5, False),
+        (5, 24, 5, True),
+        (7, 36, 5, False),
     ],
 )
 def test_examiner_ratio(size, candidates, per, ok):
@@ -275,3 +279,11 @@ def test_recusal_violations_name_each_candidate():
     assert [v.candidate_id for v in violations] == ["C2", "C3"]
     assert violations[0].detail["recused"] == {"E1": "relative"}
     assert violations[1].detail["scorers"] == ["E1", "E2"]
+
+
+# R-RATIO-1: candidates not a multiple of 5 round the examiners needed up (16 need 4, 26 need 6).
+@pytest.mark.parametrize("size, candidates, needed", [(3, 16, 4), (3, 17, 4), (5, 26, 6), (7, 36, 8)])
+def test_examiner_ratio_names_the_examiners_needed_rounded_up(size, candidates, needed):
+    (v,) = panel_violations(panel(size), "E1", 3, OCC, EXAM_DAY, candidate_count=candidates, candidates_per_examiner=5)
+    assert v.code == "examiner_ratio"
+    assert f"at least {needed} examiners" in v.message_en and f"至少需要{needed}名" in v.message
