@@ -33,7 +33,6 @@ from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
 from scoring import access, results, theory_import
 from scoring.exports import PART_NAMES, RESULT_NAMES
-from scoring.publicity import lock_allowed_from
 from scoring.services import lock as lock_service
 from scoring.services import objections as objections_service
 from scoring.services import panels as panels_service
@@ -101,8 +100,9 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
             },
             "panels": panels,
             "objections": objections_service.list_objections(ctx.db, ctx.user, row_id(batch)),
-            "publicity": publicity_service.publicity_body(publicity) if publicity else None,
-            "lock_due": publicity is not None and today >= lock_allowed_from(publicity.ends_on),
+            "publicity": publicity_service.publicity_body(ctx.db, publicity) if publicity else None,
+            # R-CAL: the window on today's calendar, so a notice entered since the start moves it.
+            "lock_due": publicity is not None and today >= publicity_service.window_of(ctx.db, publicity).lock_from,
             "seal": lock_service.seal_body(seal) if seal else None,
             "notice": notice,
             "error": error,

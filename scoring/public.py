@@ -66,7 +66,7 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
         "status": batch.status,
         "parts": parts,
         "part_names": {p: PART_NAMES.get(p, p) for p in parts},
-        "publicity": publicity_body(publicity),
+        "publicity": publicity_body(db, publicity),
         "pass_mark": 60,
         "candidates": rows,
         "seal": seal_body(seal) if seal else None,

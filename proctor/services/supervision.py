@@ -1,11 +1,16 @@
 """The external quality supervisor (质量督导员): findings during the day and the
 supervision report (质量督导报告) within 3 working days after the exam (R-SUP-1).
 The admin and the centre see the deadline and whether it was met.
+
+The deadline is derived on read from the installation's calendar (packages and
+entered holiday notices, R-CAL), so a notice entered later moves it and rejudges
+a report already filed; the report's stored ``deadline``/``met`` are what the
+filing said (and what its archived form shows), kept as the record.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +20,7 @@ from examday import audit
 from examday.access import batch_view, supervisor_of
 from examday.accounts.models import Account
 from examday.actor import Actor
-from examday.calendar import DEFAULT_CALENDAR
+from examday.calendar_notices import load_calendar
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.plans.models import Batch, ExamSession
@@ -27,7 +32,9 @@ from storage.blobs import BlobStore
 READERS = ("admin", "centre", "supervisor")
 
 
-def deadline_of(batch: Batch, calendar=DEFAULT_CALENDAR) -> tuple[Any, bool]:
+def deadline_of(db: Session, batch: Batch) -> tuple[date, bool]:
+    """(deadline, provisional) on the installation's calendar as it is now (R-SUP-1, R-CAL)."""
+    calendar = load_calendar(db)
     deadline = rules.supervision_deadline(batch.exam_date, calendar)  # R-SUP-1
     provisional = bool(calendar.provisional_years_in(batch.exam_date, deadline))
     return deadline, provisional
@@ -106,7 +113,7 @@ def file_report(
         raise Refusal("report_too_long", "每项内容不超过4000字", "Each section is at most 4000 characters.", None, 422)
     if db.exec(select(SupervisionReport.id).where(SupervisionReport.batch_id == batch.id)).first():
         raise conflict("report_already_filed", "督导报告已提交", "The supervision report is already filed.", "R-SUP-1")
-    deadline, provisional = deadline_of(batch)
+    deadline, provisional = deadline_of(db, batch)
     met = bool(rules.supervision_met(deadline, now.astimezone(CST).date(), now.astimezone(CST).date()))
     areas: dict[str, Any] = {a: sections[a].strip() for a in rules.SUPERVISION_AREAS}  # one column per area
     report = SupervisionReport(
@@ -129,7 +136,7 @@ def file_report(
             "report_already_filed", "督导报告已提交", "The supervision report is already filed.", "R-SUP-1"
         ) from None
     doc = {
-        **_report_body(report, actor.username),
+        **_report_body(report, actor.username, deadline),
         "batch": _batch_body(batch),
         "institution": view.institution.name,
         "findings": _findings(db, batch.id),
@@ -158,7 +165,7 @@ def file_report(
         now,
         batch.institution_id,
     )
-    return Outcome(_report_body(report, actor.username))
+    return Outcome(_report_body(report, actor.username, deadline))
 
 
 def _batch_body(batch: Batch) -> dict[str, Any]:
@@ -171,7 +178,8 @@ def _batch_body(batch: Batch) -> dict[str, Any]:
     }
 
 
-def _report_body(r: SupervisionReport, supervisor: str) -> dict[str, Any]:
+def _report_body(r: SupervisionReport, supervisor: str, deadline: date) -> dict[str, Any]:
+    """The report, judged against ``deadline`` (today's calendar), with what its filing recorded."""
     return {
         "id": r.id,
         "batch_id": r.batch_id,
@@ -179,8 +187,9 @@ def _report_body(r: SupervisionReport, supervisor: str) -> dict[str, Any]:
         **{a: getattr(r, a) for a in rules.SUPERVISION_AREAS},
         "opinion": r.opinion,
         "opinion_text": r.opinion_text,
-        "deadline": r.deadline.isoformat(),
-        "met": r.met,
+        "deadline": deadline.isoformat(),
+        "met": bool(rules.supervision_met(deadline, r.filed_at.astimezone(CST).date(), deadline)),
+        "recorded": {"deadline": r.deadline.isoformat(), "met": r.met},
         "filed_at": iso(r.filed_at),
         "document_blob_id": r.document_blob_id,
     }
@@ -192,14 +201,14 @@ def supervision_status(db: Session, actor: Actor, now: datetime, batch_id: int) 
         raise forbidden("Only the exam office, the centre and the supervisor see the supervision.")
     batch = view.batch
     assert batch.id is not None
-    deadline, provisional = deadline_of(batch)
+    deadline, provisional = deadline_of(db, batch)
     report = db.exec(select(SupervisionReport).where(SupervisionReport.batch_id == batch.id)).first()
     filed_on = report.filed_at.astimezone(CST).date() if report else None
     body = None
     if report:
         author = db.get(Account, report.account_id)
         assert author is not None  # a foreign key
-        body = _report_body(report, author.username)
+        body = _report_body(report, author.username, deadline)
     return {
         "batch_id": batch.id,
         "exam_date": batch.exam_date.isoformat(),

@@ -37,11 +37,11 @@ from scoring import access
 from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
 from scoring.points import text
-from scoring.publicity import lock_allowed_from, lock_violations
+from scoring.publicity import lock_violations
 from scoring.results import batch_results
 from scoring.seal import SEAL_V1, SEAL_VERSION, SEAL_VERSIONS, seal_digest
 from scoring.services.entries import as_version, entry_items
-from scoring.services.publicity import publicity_of, unsettled_parts
+from scoring.services.publicity import publicity_of, unsettled_parts, window_of
 
 OPEN_OBJECTIONS = ("open", "rescoring")
 
@@ -157,10 +157,8 @@ def _violations(db: Session, batch: Batch, now: datetime) -> list[dict[str, Any]
     assert batch.id is not None
     publicity = publicity_of(db, batch.id)
     today = now.astimezone(CST).date()
-    found = [
-        v.as_dict()
-        for v in lock_violations(today, publicity.ends_on if publicity else None, open_objection_count(db, batch.id))
-    ]
+    ends_on = window_of(db, publicity).ends_on if publicity else None  # R-CAL: on today's calendar
+    found = [v.as_dict() for v in lock_violations(today, ends_on, open_objection_count(db, batch.id))]
     pending = unsettled_parts(db, batch) if publicity else []
     if pending:
         found.append(
@@ -234,8 +232,8 @@ def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
         return False
     assert batch.id is not None
     publicity = publicity_of(db, batch.id)
-    if publicity is None or now.astimezone(CST).date() < lock_allowed_from(publicity.ends_on):
-        return False
+    if publicity is None or now.astimezone(CST).date() < window_of(db, publicity).lock_from:
+        return False  # R-CAL: a notice entered since the start may have moved the end
     if standing.refusal_for(db, batch.institution_id, now, "lock") is not None:
         return False  # R-INST-2: an institution out of standing is not locked behind its back either
     batch = _for_update(db, batch_id)

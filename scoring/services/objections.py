@@ -26,7 +26,7 @@ from scoring import access
 from scoring.models import Objection
 from scoring.panel_data import load_panel
 from scoring.services.combine import part_score, reopen_for_rescore
-from scoring.services.publicity import publicity_of
+from scoring.services.publicity import publicity_of, window_of
 
 DECISIONS = ("upheld", "rejected")
 
@@ -70,14 +70,15 @@ def raise_objection(
         raise conflict(
             "publicity_not_started", "成绩尚未公示，不能提出异议", "Scores are not published yet.", "R-PUB-1"
         )
-    # R-PUB-1: objections are heard during the publicity, up to its last day.
-    if now.astimezone(CST).date() > publicity.ends_on:
+    # R-PUB-1: objections are heard during the publicity, up to its last day (R-CAL: on today's calendar).
+    ends_on = window_of(db, publicity).ends_on
+    if now.astimezone(CST).date() > ends_on:
         raise conflict(
             "publicity_over",
-            f"公示已于{publicity.ends_on.isoformat()}结束",
-            f"The publicity ended on {publicity.ends_on.isoformat()}.",
+            f"公示已于{ends_on.isoformat()}结束",
+            f"The publicity ended on {ends_on.isoformat()}.",
             "R-PUB-1",
-            ends_on=publicity.ends_on.isoformat(),
+            ends_on=ends_on.isoformat(),
         )
     if part is not None:
         access.refuse_unknown_part(batch, part)

@@ -5,10 +5,17 @@ candidate is marked absent). It runs for 5 working days (``scoring.publicity``)
 counted from the first full day: scores put up by 09:00 China time count that
 day, later ones from the next day — a part of a day is not a day of publicity.
 A year without an official holiday notice makes the dates provisional (R-CAL).
+
+The window is derived on read (``window_of``): from the moment the scores went
+up and the installation's calendar as it is now, so a holiday notice entered
+after the window opened moves its end, the objection deadline and the lock
+(R-CAL). The stored ``starts_on``/``ends_on`` are what was announced at the
+start, shown beside the end when a notice has moved it; nothing enforces them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -51,14 +58,43 @@ def publicity_of(db: Session, batch_id: int) -> Publicity | None:
     return db.exec(select(Publicity).where(Publicity.batch_id == batch_id)).first()
 
 
-def publicity_body(p: Publicity) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Window:
+    """The publicity's days on the current calendar (R-PUB-1, R-CAL)."""
+
+    starts_on: date
+    ends_on: date
+    provisional: bool
+
+    @property
+    def lock_from(self) -> date:
+        return lock_allowed_from(self.ends_on)
+
+
+def _window(published_at: datetime, calendar: Any) -> Window:
+    starts_on, ends_on = publicity_window(first_full_day(published_at), calendar)  # R-PUB-1: 5 working days
+    provisional = (
+        bool(calendar.provisional_years_in(starts_on, ends_on)) if hasattr(calendar, "provisional_years_in") else False
+    )
+    return Window(starts_on, ends_on, provisional)
+
+
+def window_of(db: Session, p: Publicity) -> Window:
+    """R-CAL: the window as the calendar (packages and entered notices) says today, never as stored."""
+    return _window(p.published_at, access.working_calendar(db))
+
+
+def publicity_body(db: Session, p: Publicity) -> dict[str, Any]:
+    w = window_of(db, p)
     return {
         "batch_id": p.batch_id,
-        "starts_on": p.starts_on.isoformat(),
-        "ends_on": p.ends_on.isoformat(),
-        "lock_from": lock_allowed_from(p.ends_on).isoformat(),
-        "provisional": p.provisional,
+        "starts_on": w.starts_on.isoformat(),
+        "ends_on": w.ends_on.isoformat(),
+        "lock_from": w.lock_from.isoformat(),
+        "provisional": w.provisional,
         "published_at": iso(p.published_at),
+        # What was announced when the scores went up, before any notice entered since (R-CAL).
+        "announced_ends_on": p.ends_on.isoformat(),
     }
 
 
@@ -83,24 +119,20 @@ def start_publicity(db: Session, actor: Actor, now: datetime, batch_id: int) -> 
             pending=len(pending),
             examples=pending[:20],
         )
-    calendar = access.working_calendar(db)
-    starts_on, ends_on = publicity_window(first_full_day(now), calendar)  # R-PUB-1: 5 working days
-    provisional = (
-        bool(calendar.provisional_years_in(starts_on, ends_on)) if hasattr(calendar, "provisional_years_in") else False
-    )
+    w = _window(now, access.working_calendar(db))
     p = Publicity(
         batch_id=batch.id,
         published_at=now,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        provisional=provisional,
+        starts_on=w.starts_on,
+        ends_on=w.ends_on,
+        provisional=w.provisional,
         account_id=actor.account_id,
     )
     db.add(p)
     batch.status = "publicity"
     db.add(batch)
     db.flush()
-    body = publicity_body(p)
+    body = publicity_body(db, p)
     audit.record(
         db,
         actor,
