@@ -85,6 +85,12 @@ def is_filing_authority(actor: Actor, inst: Institution) -> bool:
     return actor.is_installation_admin or (actor.role == "centre" and same_province(actor.province, inst.province))
 
 
+def can_review_batch(actor: Actor, inst: Institution) -> bool:
+    """The centre's review (复核) of a locked batch and its receipt of the reported data (R-CERT-1,
+    R-PUB-2): the filing authority, never the institution's own office — it cannot approve itself."""
+    return is_filing_authority(actor, inst) and actor.institution_id != inst.id
+
+
 def can_enter_calendar_notice(actor: Actor) -> bool:
     """The working-day calendar counts every institution's deadlines (R-CAL): only the installation
     administrator (or the operator at the command line) enters a holiday notice, never one

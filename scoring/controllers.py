@@ -275,13 +275,13 @@ def post_certificates(ctx: Ctx, bid: FromPath[int], data: JSONBody[CertificatesI
 
 @get("/api/v1/batches/{bid:int}/certificates", guards=[signed_in], sync_to_thread=True)
 def get_certificates(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
-    return certificates_service.certificate_data(ctx.db, ctx.user, bid)
+    return certificates_service.certificate_data(ctx.db, ctx.user, bid, ctx.now)
 
 
 @get("/api/v1/batches/{bid:int}/certificates.csv", guards=[signed_in], sync_to_thread=True)
 def get_certificates_csv(ctx: Ctx, bid: FromPath[int]) -> Response:
     return _file(
-        certificates_service.certificates_csv(ctx.db, ctx.user, bid),
+        certificates_service.certificates_csv(ctx.db, ctx.user, bid, ctx.now),
         "text/csv; charset=utf-8",
         f"batch-{bid}-certificates.csv",
     )

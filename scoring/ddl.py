@@ -20,7 +20,9 @@ the database refuse them too, for anyone who goes around the API:
   ``certificate`` rows refuse UPDATE and DELETE. INSERT stays open on those:
   certificates are issued after the lock, and a kiosk logs a refused scan of
   a locked batch's ticket (and completes that record's ``response``, the one
-  check-in column left open). Blobs and video segments carry no trigger, so the
+  check-in column left open). The centre's review (``batch_review``) and its
+  receipt of the reported data (``report_receipt``) exist only for a locked
+  batch, so for them this is append-only (R-CERT-1, R-PUB-2). Blobs and video segments carry no trigger, so the
   retention purge still stamps them purged (R-VIDEO-1, R-ARCH-1).
 
 ``install_lock_triggers`` is idempotent: it drops and recreates each trigger
@@ -49,7 +51,7 @@ SEAL_TABLE = "batch_seal"
 # The candidate table is frozen like the scoring tables (INSERT, UPDATE and DELETE).
 CANDIDATE_TABLE = "candidate"
 # UPDATE and DELETE refused once the batch is locked; INSERT stays open.
-KEPT_TABLES = ("seat", "checkin", "attendance", "certificate_issue", "certificate")
+KEPT_TABLES = ("seat", "checkin", "attendance", "certificate_issue", "certificate", "batch_review", "report_receipt")
 # A check-in's every column but ``response``: the kiosk completes a refused offline record's answer with
 # its conflict flag in the transaction that writes it (kiosk/services/checkin.py), also for a locked
 # batch. The answer is what a replay of the nonce gets back, not a fact the results rest on.

@@ -237,3 +237,26 @@ class Certificate(SQLModel, table=True):
     number: str = Field(max_length=22, unique=True)
     prefix: str = Field(max_length=16, index=True)  # the number without its 6-digit serial
     serial: int
+
+
+class BatchReview(SQLModel, table=True):
+    """One decision of the centre's review (复核) of a locked batch: ``approve``, or ``return``
+    with reasons (R-CERT-1). Append-only: a later decision is a new row, never a change."""
+
+    __tablename__ = "batch_review"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    decision: str = Field(max_length=10)  # approve | return
+    reasons: str = Field(default="[]")  # JSON list of the centre's reasons
+    account_id: int | None = None
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReportReceipt(SQLModel, table=True):
+    """The centre received the batch's score and certificate data (数据上报, R-PUB-2)."""
+
+    __tablename__ = "report_receipt"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", unique=True)
+    account_id: int | None = None
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -16,7 +16,7 @@ from litestar import Request, Router
 from litestar.datastructures import State
 from sqlmodel import Session
 
-from scoring import controllers, office_pages, pages
+from scoring import controllers, office_pages, pages, review_controllers
 from scoring.models import Objection
 from scoring.services import lock as lock_service
 
@@ -59,5 +59,5 @@ async def autolock_due(request: Request) -> None:
         await anyio.to_thread.run_sync(_autolock, request.app.state, batch_id, objection_id)
 
 
-api = Router(path="/", route_handlers=controllers.ROUTES, before_request=autolock_due)
+api = Router(path="/", route_handlers=[*controllers.ROUTES, *review_controllers.ROUTES], before_request=autolock_due)
 router = Router(path="/", route_handlers=[api, *pages.ROUTES, *office_pages.ROUTES])

@@ -2,12 +2,13 @@
 R-CERT-1, R-FMT-CERT, R-PUB-2, R-CAL.
 
 Numbers go only to candidates who passed (R-CERT-1), in ticket order, and only
-once the batch is locked: a certificate never rests on a score that can still
-change. The 6-digit serial continues from the highest one already issued
+once the batch is locked — a certificate never rests on a score that can still
+change — and the centre has approved it (``scoring.services.review``), with an
+issue date not before that approval. The 6-digit serial continues from the highest one already issued
 under the same prefix (kind, institution, province, site, year, level), so
 numbers stay unique across batches. The reporting deadline is 30 working
-days after the issue date (R-PUB-2), provisional when a year's holiday notice
-is not known yet (R-CAL).
+days after the issue date (R-PUB-2), computed on read from the current
+calendar, provisional when a year's holiday notice is not known yet (R-CAL).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from scoring.models import Certificate, CertificateIssue
 from scoring.provinces import province_code
 from scoring.publicity import reporting_deadline
 from scoring.results import batch_results
+from scoring.services import review
 
 READ_ROLES = ("admin", "centre", "supervisor")
 
@@ -66,6 +68,7 @@ def issue_certificates(
             "certificates_issued", "该批次证书已生成", "This batch's certificates are already issued.", "R-CERT-1"
         )
     issued_on = issue_date or now.astimezone(CST).date()
+    review.refuse_unless_approved(db, batch.id, issued_on)  # R-CERT-1: after the centre's review
     inst = db.get(Institution, batch.institution_id)
     prov = province or province_code(inst.province if inst else None)
     year = issued_on.year
@@ -126,10 +129,10 @@ def issue_certificates(
         now,
         batch.institution_id,
     )
-    return certificate_data(db, actor, batch.id)
+    return certificate_data(db, actor, batch.id, now)
 
 
-def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
+def certificate_data(db: Session, actor: Actor, batch_id: int, now: datetime) -> dict[str, Any]:
     batch = access.batch_for_read(db, actor, batch_id)
     assert batch.id is not None
     if actor.role not in READ_ROLES:
@@ -142,6 +145,9 @@ def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
             "No certificates have been issued for this batch.",
             "R-CERT-1",
         )
+    # R-PUB-2, R-CAL: the deadline on today's calendar, not the one stored at issue.
+    reporting = review.reporting_of(db, batch.id, now.astimezone(CST).date())
+    assert reporting is not None
     rows = db.exec(
         select(Certificate, Candidate)
         .join(Candidate, col(Candidate.id) == Certificate.candidate_id)
@@ -151,8 +157,9 @@ def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
     return {
         "batch_id": batch.id,
         "issue_date": issue.issue_date.isoformat(),
-        "reporting_deadline": issue.reporting_deadline.isoformat(),
-        "provisional": issue.provisional,
+        "reporting_deadline": reporting["reporting_deadline"],
+        "provisional": reporting["provisional"],
+        "report_received_at": reporting["received_at"],
         "issued_at": iso(issue.at),
         "occupation_code": batch.occupation_code,
         "occupation_name": batch.occupation_name,
@@ -170,8 +177,8 @@ def certificate_data(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]
     }
 
 
-def certificates_csv(db: Session, actor: Actor, batch_id: int) -> bytes:
-    data = certificate_data(db, actor, batch_id)
+def certificates_csv(db: Session, actor: Actor, batch_id: int, now: datetime) -> bytes:
+    data = certificate_data(db, actor, batch_id, now)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(

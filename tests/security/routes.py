@@ -308,6 +308,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         "foreign", body=lambda _: {"kind": "Y", "institution_code": "0000", "site_serial": "000001"}, scored=True
     ),
     ("GET", "/api/v1/batches/{bid}/certificates.csv"): Route("foreign", scored=True),
+    # The centre's review (复核, R-CERT-1) and its receipt of the data (R-PUB-2): the centre of B's province
+    # or the installation administrator, never B's own office; B's office, supervisor and centre read it.
+    ("POST", "/api/v1/batches/{bid}/review"): Route(
+        "foreign", body=lambda _: {"decision": "return", "reasons": ["签到表缺页"]}, scored=True
+    ),
+    ("GET", "/api/v1/batches/{bid}/review"): Route("foreign", scored=True),
+    ("POST", "/api/v1/batches/{bid}/report-received"): Route("foreign", scored=True),
+    ("GET", "/api/v1/centre/reviews"): Route("own"),
 }
 
 # Operations the installation administrator's call cannot get past validation or the role guard

@@ -49,6 +49,7 @@ class ScoringWorld:
     examiners: list[int]
     admin: dict[str, str]
     tokens: dict[int, str] = field(default_factory=dict)
+    centre: dict[str, str] = field(default_factory=dict)
 
     def scorer(self, i: int) -> dict[str, str]:
         return bearer(self.tokens[self.examiners[i]])
@@ -125,6 +126,19 @@ class ScoringWorld:
 
     def lock(self):
         return self.client.post(f"/api/v1/batches/{self.batch_id}/lock", headers=self.admin)
+
+    def review(self, decision: str = "approve", reasons: list[str] | None = None):
+        """The centre of the institution's province (吉林) reviews the locked batch (复核, R-CERT-1)."""
+        if not self.centre:
+            self.centre = bearer(self.world.token("centre-review", "centre", None, province="吉林"))
+        body = {"decision": decision, "reasons": reasons or []}
+        return self.client.post(f"/api/v1/batches/{self.batch_id}/review", json=body, headers=self.centre)
+
+    def approve(self) -> dict:
+        """The centre approves the locked batch: certificates may follow (R-CERT-1)."""
+        r = self.review("approve")
+        assert r.status_code == 201, r.text
+        return r.json()
 
     def sit(self, candidates: list[int] | None = None, parts: tuple[str, ...] | None = None) -> None:
         """Admit candidates (all by default) to their sessions of these parts (all by default), as the door would."""

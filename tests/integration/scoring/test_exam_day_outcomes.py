@@ -167,6 +167,7 @@ def test_the_exam_day_decides_the_results_R_ID_1_R_DISC_1(client, world, engine,
     # Certificates go to the one who passed.
     clock.at = datetime(2026, 12, 4, 9, 0, tzinfo=CST)
     assert sw.lock().status_code == 200
+    sw.approve()  # the centre's review (R-CERT-1)
     cert = {"kind": "Y", "institution_code": "0000", "site_serial": "000012", "issue_date": "2026-12-10"}
     issued = client.post(f"{url}/certificates", headers=sw.admin, json=cert).json()
     assert [x["candidate_id"] for x in issued["certificates"]] == [d]

@@ -37,6 +37,7 @@ def lock_with_results(sw, clock):
     sw.publish()
     clock.at = AFTER_END
     assert sw.lock().status_code == 200
+    sw.approve()  # the centre's review (R-CERT-1): certificates may follow
     return sw
 
 
@@ -153,6 +154,7 @@ def test_serials_continue_across_batches(locked, client, world, engine, clock):
     locked.publish()
     clock.at = AFTER_END
     assert locked.lock().status_code == 200
+    locked.approve()
     second = locked.client.post(f"/api/v1/batches/{bid2}/certificates", headers=locked.admin, json=CERT).json()
     serials = [parse_certificate_number(c["number"]).serial for c in first["certificates"] + second["certificates"]]
     assert serials == [1, 2, 3, 4]

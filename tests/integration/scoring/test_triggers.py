@@ -260,10 +260,14 @@ def test_locked_batch_candidates_and_exam_day_records_are_refused(locked_day, en
 # R-CERT-1 with R-SCORE-3: certificate numbers are issued after the lock, and never changed.
 def test_certificates_of_a_locked_batch_are_refused_changes(locked_day, engine):
     sw, _ = locked_day
+    sw.approve()  # the centre's review comes first (R-CERT-1)
     cert = {"kind": "Y", "institution_code": "0000", "site_serial": "000012", "issue_date": "2026-12-10"}
     r = sw.client.post(f"/api/v1/batches/{sw.batch_id}/certificates", headers=sw.admin, json=cert)
     assert r.status_code == 201, r.text
     assert "locked" in refused(engine, "UPDATE certificate SET candidate_id = candidate_id + 0")
+    # The review is kept the same way (R-CERT-1).
+    assert "locked" in refused(engine, "UPDATE batch_review SET decision = 'return'")
+    assert "locked" in refused(engine, "DELETE FROM batch_review WHERE batch_id = :b", b=sw.batch_id)
     assert "locked" in refused(engine, "DELETE FROM certificate WHERE batch_id = :b", b=sw.batch_id)
     assert "locked" in refused(engine, "UPDATE certificate_issue SET issue_date = issue_date")
 

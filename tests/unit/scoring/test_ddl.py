@@ -8,8 +8,9 @@ from sqlmodel import SQLModel
 import scoring.models
 from scoring.ddl import APPEND_ONLY, LOCKED_TABLES, lock_trigger_statements
 
-# Certificates are made after the lock, from the sealed results; they are not part of the seal.
-AFTER_THE_LOCK = {"certificate", "certificate_issue", "batch_seal"}
+# Certificates are made after the lock, from the sealed results; they are not part of the seal. Nor is the
+# centre's review of the locked batch (R-CERT-1), nor its receipt of the reported data (R-PUB-2).
+AFTER_THE_LOCK = {"certificate", "certificate_issue", "batch_seal", "batch_review", "report_receipt"}
 
 
 def scoring_tables_with_batch_id() -> set[str]:
