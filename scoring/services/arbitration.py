@@ -20,6 +20,7 @@ from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.plans.models import Candidate
+from examday.registry import standing
 from examday.registry.models import Staff
 from scoring import access
 from scoring.models import ArbitrationStep, PartScore
@@ -71,6 +72,7 @@ def arbitrate(
     reason: object,
 ) -> dict[str, Any]:
     batch, cand, scorers = _chief_view(db, actor, batch_id, candidate_id, part)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "arbitration")  # R-INST-2
     if action not in ACTIONS:
         raise Refusal("invalid_action", "仲裁操作须为 rescore 或 accept", "action must be rescore or accept.")
     note = reason.strip() if isinstance(reason, str) else ""

@@ -21,6 +21,7 @@ from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, not_found
 from examday.records.holds import place_hold
+from examday.registry import standing
 from examday.rows import row_id
 from scoring import access
 from scoring.models import Objection
@@ -123,6 +124,7 @@ def resolve_objection(
         raise not_found("objection")
     batch = access.batch_for_admin(db, actor, o.batch_id)
     access.refuse_if_locked(batch)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "objections")  # R-INST-2
     if o.status != "open":
         raise conflict(
             "objection_settled", "该异议已处理", "This objection is already settled.", "R-PUB-1", status=o.status
