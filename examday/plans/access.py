@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from examday.access import batch_for_read as batch_for_read
 from examday.access import institution_for_write
 from examday.actor import Actor
-from examday.calendar import DEFAULT_CALENDAR, WorkCalendar
+from examday.calendar import WorkCalendar
+from examday.calendar_notices import load_calendar
 from examday.clock import CST
 from examday.errors import Refusal, conflict, not_found
 from examday.plans.models import Batch
@@ -26,11 +27,8 @@ def today_of(now: datetime) -> date:
 
 
 def work_calendar(db: Session) -> WorkCalendar:
-    """The installation's calendar with the notices admins entered (R-CAL)."""
-    try:
-        from examday.calendar_notices import load_calendar
-    except ImportError:
-        return DEFAULT_CALENDAR
+    """The installation's calendar with the notices entered (R-CAL): never the packages' alone,
+    so the last filing day (R-PLAN-1) is computed on each read from what is known now."""
     return load_calendar(db)
 
 
