@@ -209,8 +209,10 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
     from scoring import exports, public, results
     from scoring.models import PartScore
     from scoring.services import arbitration as arbitration_service
+    from scoring.services import certificates as certificates_service
     from scoring.services import lock as lock_service
     from scoring.services import publicity as publicity_service
+    from scoring.services import review as review_service
 
     register_all()  # scoring reads who was admitted through kiosk's port (R-ID-1)
     from scoring.theory_import import import_theory
@@ -309,6 +311,20 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
             return public.public_view(db, bid)
 
     timed("public publicity view", public_page)
+
+    def review_and_certify():
+        # R-CERT-1: the province's centre approves the locked batch, then the numbers are issued.
+        with Session(engine, expire_on_commit=False) as db:
+            centre = actor_of(create_account(db, SYSTEM, after, fast, "centre-bench", "centre", None, "吉林"))
+            review_service.review_batch(db, centre, after, bid, "approve", [])
+            out = certificates_service.issue_certificates(
+                db, admin, after, bid, kind="Y", institution_code="0000", site_serial="000001"
+            )
+            db.commit()
+            return out
+
+    issued, _ = timed("centre approves, certificates issued", review_and_certify)
+    print(f"      {len(issued['certificates']):,} certificate numbers")
 
     def chain():
         with Session(engine) as db:
