@@ -22,7 +22,7 @@ it from the server's answers); the server corrects the one by the other, records
 both, and judges the record at the corrected time, never later than its own now
 (``clamped``). A kiosk account could otherwise backdate anyone into attendance,
 so an offline record counts only where an offline kiosk could have been
-(``rules.offline_refusal``: a batch still being run, the session's entry window,
+(``rules_offline.offline_refusal``: a batch still being run, the session's entry window,
 not over by more than the grace, not ahead of the server); anything else is
 stored refused and flagged for the proctors, never turned into attendance.
 """
@@ -52,7 +52,7 @@ from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
 from examday.registry import standing
 from examday.rows import row_id, table_of
-from kiosk import rules
+from kiosk import rules, rules_offline
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
 from storage.blobs import Blob, BlobStore, StoredFile
@@ -193,11 +193,11 @@ def check_in(
         decision = rules.from_refusal(barred) if barred is not None else decision
     if offline and facts.batch is not None and decision.code not in _TICKET_CODES:
         # R-DAY-1, R-TIME-1: a backdated or future-dated record is kept, refused, and admits nobody.
-        late = rules.offline_refusal(facts.batch, facts.sessions, scanned or now, now, offline_grace)
+        late = rules_offline.offline_refusal(facts.batch, facts.sessions, scanned or now, now, offline_grace)
         decision = late or decision
         if decision.accepted and decision.candidate is not None:
             scored_now = scored.scored_parts(db, decision.candidate.candidate_id)
-            decision = rules.scored_refusal(decision, scored_now) or decision
+            decision = rules_offline.scored_refusal(decision, scored_now) or decision
     if offline and attempt.offline_status == "refused" and decision.accepted:
         # The kiosk turned the candidate away; the record says so, and nobody is marked present.
         decision = rules.refused(

@@ -11,7 +11,7 @@ import pytest
 from examday.clock import CST
 from examday.identity import make_id_number
 from examday.ticket_token import TicketClaims, generate_key, id_digest, issue, new_token_id
-from kiosk import rules
+from kiosk import rules, rules_offline
 
 SALT = b"institution-salt-for-tests"
 DAY = date(2026, 11, 26)
@@ -269,7 +269,7 @@ OFFLINE_CASES = [
 
 @pytest.mark.parametrize("case,batch,scanned,now,grace,code", OFFLINE_CASES, ids=[c[0] for c in OFFLINE_CASES])
 def test_offline_record_table(case, batch, scanned, now, grace, code):
-    d = rules.offline_refusal(batch, [THEORY, SKILL], scanned, now, grace)
+    d = rules_offline.offline_refusal(batch, [THEORY, SKILL], scanned, now, grace)
     if code is None:
         assert d is None, (case, d)
         return
