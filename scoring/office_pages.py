@@ -1,5 +1,6 @@
 """The exam office's scoring page (成绩): rubrics, panels, the theory import, the
-score table, publicity, objections, the lock and the exports of one batch.
+score table, publicity, objections, the lock, the exports of one batch and, once
+locked, the centre's review (复核) with the certificates' reporting deadline.
 
 Thin forms over the same services as the API (R-SCORE-3, R-PANEL-1, R-PUB-1),
 so a refusal reads the same here: Chinese first, English beside it, the rule.
@@ -37,6 +38,7 @@ from scoring.services import lock as lock_service
 from scoring.services import objections as objections_service
 from scoring.services import panels as panels_service
 from scoring.services import publicity as publicity_service
+from scoring.services import review as review_service
 from scoring.services import rubrics as rubrics_service
 
 OFFICE = [requires_role("admin")]
@@ -104,6 +106,8 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
             # R-CAL: the window on today's calendar, so a notice entered since the start moves it.
             "lock_due": publicity is not None and today >= publicity_service.window_of(ctx.db, publicity).lock_from,
             "seal": lock_service.seal_body(seal) if seal else None,
+            # R-CERT-1, R-PUB-2: the centre's review of the locked batch and the reporting deadline.
+            "review": review_service.review_body(ctx.db, ctx.user, bid, ctx.now) if seal else None,
             "notice": notice,
             "error": error,
         },

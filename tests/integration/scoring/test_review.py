@@ -159,3 +159,18 @@ def test_r_cert_1_the_supervisor_reads_the_review_and_a_scorer_does_not(locked, 
     supervisor = bearer(world.token("sup", "supervisor", locked.institution_id))
     assert locked.client.get(url(locked, "review"), headers=supervisor).json()["state"] == "approved"
     assert_refusal(locked.client.get(url(locked, "review"), headers=locked.scorer(1)), 403, "forbidden")
+
+
+def test_the_office_page_shows_the_review_and_the_reporting_deadline(locked):
+    page_url = f"/office/batches/{locked.batch_id}/scores"
+    page = locked.client.get(page_url, headers=locked.admin).text
+    assert 'id="review" data-state="awaiting"' in page and "待评价中心复核" in page
+    locked.review("return", ["督导报告未附 the supervision report is missing"])
+    page = locked.client.get(page_url, headers=locked.admin).text
+    assert 'data-state="returned"' in page and "督导报告未附" in page
+    locked.approve()
+    issued = certificates(locked).json()
+    page = locked.client.get(page_url, headers=locked.admin).text
+    assert 'data-state="approved"' in page
+    assert f'<b id="reporting-deadline">{issued["reporting_deadline"]}</b>' in page
+    assert f'<b id="issue-date">{issued["issue_date"]}</b>' in page
