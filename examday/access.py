@@ -303,3 +303,25 @@ def supervisor_of(db: Session, actor: Actor, batch_id: int) -> BatchView:
     if actor.role != "supervisor":
         raise forbidden("Only the quality supervisor may do this.")
     return view
+
+
+# -- the archive and retention ------------------------------------------------------------
+
+ARCHIVE_READ_ROLES = ("admin", "centre", "supervisor")
+
+
+def can_read_archive(actor: Actor, inst: Institution) -> bool:
+    """A batch's archive (存档, R-ARCH-1): its exam office, its supervisor and its province's centre."""
+    return actor.role in ARCHIVE_READ_ROLES and can_read_institution(actor, inst)
+
+
+def can_add_to_archive(actor: Actor, inst: Institution) -> bool:
+    """Scans are uploaded against a batch by the institution's own exam office (R-ARCH-1)."""
+    return actor.role == "admin" and can_write_institution(actor, inst)
+
+
+def can_set_retention_profile(actor: Actor, inst: Institution) -> bool:
+    """The retention profile (R-VIDEO-1: Jilin keeps video 1 year, Sichuan 5) is chosen by the
+    installation administrator or the province's centre, never by the institution's own
+    office, which would shorten the keeping of its own video."""
+    return is_filing_authority(actor, inst)

@@ -18,6 +18,7 @@ from examday.accounts.services.accounts import Passwords
 from examday.clock import Clock
 from examday.events import make_event_bus
 from examday.pages import ROUTES as PAGE_ROUTES
+from examday.records.archive import use_store
 from examday.security import (
     csrf_guard,
     input_error_handlers,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     from proctor.services.video import video_lifespan
 
     install_feed(state)
+    use_store(engine, state.blobs)  # the lock archives its documents without a store handed down (R-ARCH-1)
     logging.getLogger("examday").setLevel(logging.INFO)
     install_log_redaction()  # the access log prints paths and queries: no ID number may reach it (R-PRIV-1)
     return Litestar(

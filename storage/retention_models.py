@@ -28,8 +28,15 @@ class PurgeIntent(SQLModel, table=True):
 
 
 class ArchivedDocument(SQLModel, table=True):
-    """A key document (关键节点材料) archived as a PDF or PNG, kept permanently (R-ARCH-1)."""
+    """A document of a batch's paper trail (存档材料), kept for its retention class: the key
+    documents permanently (R-ARCH-1), a results export as an electronic record, a scan as paper.
 
+    ``ref`` names what an automatic document is of (``session:3:room:7``, ``lock``): one
+    document per batch, kind and ref, so archiving the same thing again finds the first;
+    an upload has none (NULLs are distinct in a unique key, on SQLite and PostgreSQL).
+    """
+
+    __table_args__ = (UniqueConstraint("batch_id", "kind", "ref", name="uq_archiveddocument_ref"),)
     id: int | None = Field(default=None, primary_key=True)
     blob_id: int = Field(foreign_key="blob.id", index=True)
     institution_id: int = Field(foreign_key="institution.id", index=True)
@@ -38,7 +45,9 @@ class ArchivedDocument(SQLModel, table=True):
     filename: str = Field(max_length=200)
     sha256: str = Field(max_length=64)
     size: int
-    content_type: str = Field(max_length=40)
+    content_type: str = Field(max_length=100)
+    retention_class: str = Field(default="key_documents", max_length=40)
+    ref: str | None = Field(default=None, max_length=80)
     archived_at: datetime = Field(sa_type=UTCDateTime)
     archived_by: int | None = None  # account id; None for the system
     archived_by_name: str = Field(default="", max_length=100)

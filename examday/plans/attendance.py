@@ -5,7 +5,8 @@ still needs the arrivals and the offline double check-ins of a session for the
 live room view and the exam-room record, and scoring who sat each part. Kiosk registers an
 :class:`AttendanceReader` at start-up (``kiosk.providers.register``); proctor
 reads through :func:`admitted` and :func:`offline_conflicts`, scoring through
-:func:`admitted` and :func:`sessions_of`.
+:func:`admitted` and :func:`sessions_of`; the archive's sign-in sheet (R-DAY-3) through
+:func:`arrivals`, which adds the kiosk and the photo taken at the door.
 """
 
 from __future__ import annotations
@@ -26,7 +27,22 @@ class Admitted(NamedTuple):
     late: bool
 
 
+class Arrival(NamedTuple):
+    """One admission as the sign-in sheet prints it: when, late or not, by which kiosk or desk
+    account (``via``: kiosk | desk | sync | proctor), and the photo taken at the door (blob id)."""
+
+    candidate_id: int
+    room_id: int | None
+    at: datetime
+    late: bool
+    kiosk: str
+    via: str
+    photo_blob_id: int | None
+
+
 class AttendanceReader(Protocol):
+    def arrivals(self, db: Session, session_id: int) -> list[Arrival]: ...
+
     def admitted(self, db: Session, session_id: int, room_ids: Collection[int] | None) -> list[Admitted]: ...
 
     def offline_conflicts(self, db: Session, session_id: int, unresolved_only: bool) -> list[int]: ...
@@ -62,3 +78,8 @@ def offline_conflicts(db: Session, session_id: int, unresolved_only: bool = Fals
 def sessions_of(db: Session, candidate_id: int) -> list[int]:
     """The sessions the candidate was admitted to, by id (scoring asks this on every entry, R-ID-1)."""
     return _get().sessions_of(db, candidate_id)
+
+
+def arrivals(db: Session, session_id: int) -> list[Arrival]:
+    """Everyone admitted to the session, with the kiosk and the door photo (R-DAY-3)."""
+    return _get().arrivals(db, session_id)

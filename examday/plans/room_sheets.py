@@ -1,8 +1,10 @@
-"""Room papers (考场用表): the seating chart (座位表), the door list (门贴) and the
-sign-in sheet template (签到表), drawn with the ticket's drawing kit.
+"""Room papers (考场用表): the seating chart (座位表), the door list (门贴), the
+sign-in sheet template (签到表) and, after the session, the sign-in sheet filled from the
+check-ins as a PDF for the archive, drawn with the ticket's drawing kit.
 
 Rules: R-SEAT-1 (the chart shows each desk's candidate, kept-free seats
-marked), R-DAY-3 (the sign-in sheet with its blank signature column),
+marked), R-DAY-3 (the sign-in sheet with its blank signature column; after the
+session, produced from what happened: time, photo, kiosk, late marks, absentees),
 R-PRIV-1 (masked names on anything posted up, masked ID numbers only).
 """
 
@@ -10,10 +12,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from examday.plans.ticket_render import _GRAY, Session, _Box, _Canvas, _fit, _label, _Line, _part, _Text, _when
+from fpdf import FPDF
 
-__all__ = ["render_door_list_png", "render_seating_chart_png", "render_signin_sheet_png"]
+from examday.plans.ticket_render import (
+    _GRAY,
+    CST,
+    Session,
+    _Box,
+    _Canvas,
+    _face,
+    _fit,
+    _label,
+    _Line,
+    _part,
+    _pdf_paint,
+    _Photo,
+    _Text,
+    _when,
+)
+
+__all__ = [
+    "SignedIn",
+    "draw_table",
+    "render_door_list_png",
+    "render_pdf",
+    "render_seating_chart_png",
+    "render_signin_record_pdf",
+    "render_signin_sheet_png",
+]
 
 
 def render_seating_chart_png(
@@ -91,6 +120,9 @@ def _table(
     return y + (len(rows) + 1) * row_h
 
 
+draw_table = _table  # for the other papers drawn as PDF (the score summary at the lock)
+
+
 def render_door_list_png(room: str, session: Session | None, entries: Sequence[tuple[str, str, int]]) -> bytes:
     """The list posted on the door, by ticket number: (ticket_number, masked name, seat) (R-PRIV-1)."""
     ordered = sorted(entries, key=lambda e: e[0])
@@ -145,3 +177,95 @@ def render_signin_sheet_png(
         _Text(8, bottom + 16, "监考员签名 Proctors: ______________  ______________    日期 Date: ____________", 9)
     )
     return _Canvas(210, height).paint(ops).png()
+
+
+class SignedIn(NamedTuple):
+    """One line of the sign-in sheet as it happened; ``at`` None: absent (缺考)."""
+
+    seat: int | None
+    ticket_number: str
+    name: str
+    masked_id: str
+    at: datetime | None = None
+    late: bool = False
+    kiosk: str = ""
+    photo: bytes | None = None
+
+
+def render_pdf(pages: Sequence[list], created_at: datetime | None = None, size=(210.0, 297.0)) -> bytes:
+    """Pages of drawing operations as one PDF (A4 portrait), text kept vector."""
+    path, index, bold = _face()
+    pdf = FPDF(orientation="P", unit="mm", format=size)
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.set_creation_date(created_at or datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.add_font("cjk", "", str(path), collection_font_number=index)
+    pdf.add_font("cjk", "B", str(bold or path), collection_font_number=index)
+    for ops in pages or [[]]:
+        pdf.add_page()
+        _pdf_paint(pdf, ops, 0.0, 0.0, 1.0)
+    return bytes(pdf.output())
+
+
+_PER_PAGE = 20
+
+
+def render_signin_record_pdf(
+    room: str, session: Session | None, rows: Sequence[SignedIn], institution: str, produced_at: datetime
+) -> bytes:
+    """签到表 as it happened (R-DAY-3): each candidate's check-in time, the photo taken at the door,
+    the kiosk, late marks, and the absentees (缺考); ID numbers masked (R-PRIV-1)."""
+    ordered = sorted(rows, key=lambda r: (r.seat is None, r.seat or 0, r.ticket_number))
+    present = sum(1 for r in ordered if r.at is not None)
+    late = sum(1 for r in ordered if r.late)
+    chunks = [ordered[i : i + _PER_PAGE] for i in range(0, len(ordered), _PER_PAGE)] or [[]]
+    widths = (12.0, 34.0, 24.0, 36.0, 16.0, 22.0, 28.0, 22.0)
+    header = (
+        ("座位", "Seat"),
+        ("准考证号", "Ticket"),
+        ("姓名", "Name"),
+        ("身份证号", "ID No."),
+        ("照片", "Photo"),
+        ("签到时间", "Time"),
+        ("签到设备", "Kiosk"),
+        ("备注", "Note"),
+    )
+    row_h = 12.0
+    line = room
+    if session:
+        zh, en = _part(session[0])
+        line = f"{room}   {zh} {en}   {_when(session[1], session[2])}"
+    pages = []
+    for n, chunk in enumerate(chunks, start=1):
+        ops: list = []
+        if institution:
+            ops.append(_Text(105, 12, _fit(institution, 180, 10)[0], 10, align="m"))
+        ops.append(_Text(105, 21, "考生签到表（签到记录）  Sign-in sheet as recorded", 14, True, align="m"))
+        text, pt = _fit(line, 190, 9.5)
+        ops.append(_Text(105, 28, text, pt, align="m"))
+        body = []
+        for r in chunk:
+            when = r.at.astimezone(CST).strftime("%H:%M:%S") if r.at else ""
+            note = "缺考 Absent" if r.at is None else ("迟到 Late" if r.late else "")
+            body.append((str(r.seat or ""), r.ticket_number, r.name, r.masked_id, "", when, r.kiosk, note))
+        bottom = _table(ops, 7, 33, widths, header, body, row_h, 9)
+        x_photo = 7 + sum(widths[:4])
+        for i, r in enumerate(chunk, start=1):
+            if r.photo:
+                ops.append(_Photo(x_photo + 1, 33 + i * row_h + 0.8, widths[4] - 2, row_h - 1.6, r.photo))
+        if n == len(chunks):
+            ops.append(
+                _Text(
+                    7,
+                    bottom + 8,
+                    f"应到 Expected: {len(ordered)}    实到 Present: {present}    "
+                    f"缺考 Absent: {len(ordered) - present}    迟到 Late: {late}",
+                    9,
+                )
+            )
+            ops.append(
+                _Text(7, bottom + 15, f"生成于 Produced {produced_at.astimezone(CST):%Y-%m-%d %H:%M} (examday)", 8)
+            )
+        ops.append(_Text(203, 290, f"{n}/{len(chunks)}", 8, gray=_GRAY, align="r"))
+        pages.append(ops)
+    return render_pdf(pages, produced_at)

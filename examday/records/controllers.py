@@ -1,22 +1,29 @@
-"""HTTP routes of legal holds and the retention preview (CONTRACT.md "Video"; R-VIDEO-1, R-ARCH-1).
-
-They are for the exam office (admin) only.
+"""HTTP routes of legal holds and the retention preview (CONTRACT.md "Video"; R-VIDEO-1, R-ARCH-1),
+for the exam office (admin) only; a batch's archive (R-ARCH-1, R-DAY-3), read by the office,
+the supervisor and the centre, added to by the office; an institution's retention profile
+(R-VIDEO-1), chosen by the installation administrator or the centre.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.response import Response
 
 from examday.clock import CST
-from examday.records import holds
+from examday.errors import Refusal
+from examday.records import archive, documents, holds, profile
 from examday.web import Ctx, requires_role
 from storage import purge
 
 office = [requires_role("admin")]
+archive_readers = [requires_role("admin", "centre", "supervisor")]
+profile_setters = [requires_role("admin", "centre")]
 
 
 @dataclass
@@ -61,4 +68,75 @@ def retention(ctx: Ctx, limit: FromQuery[int] = 50) -> dict[str, Any]:
     return out
 
 
-ROUTES = [place_hold, release_hold, list_holds, retention]
+@get("/api/v1/batches/{bid:int}/archive", guards=archive_readers, sync_to_thread=True)
+def list_archive(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
+    """The batch's archived documents, each with its retention class (R-ARCH-1); the sign-in
+    sheets of the sessions that have ended are archived first (R-DAY-3)."""
+    return documents.list_documents(ctx.db, ctx.state.blobs, ctx.user, ctx.now, bid)
+
+
+@dataclass
+class ScanForm:
+    kind: str = ""
+    file: UploadFile | None = None
+
+
+def read_scan(upload: UploadFile | None) -> tuple[bytes, str]:
+    if upload is None or not hasattr(upload, "file"):
+        raise Refusal("file_required", "请选择扫描件", "Send the scan in the field 'file'.", "R-ARCH-1", 422)
+    upload.file.seek(0)
+    return upload.file.read(archive.MAX_BYTES + 1), upload.filename or ""
+
+
+@post(
+    "/api/v1/batches/{bid:int}/archive",
+    guards=office,
+    sync_to_thread=True,
+    status_code=201,
+    request_max_body_size=archive.MAX_BYTES + 1024 * 1024,
+)
+def upload_scan(
+    ctx: Ctx, bid: FromPath[int], data: Annotated[ScanForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> dict[str, Any]:
+    """A paper scan against the batch: registration_form | pledge | signed_sheet | other (R-ARCH-1)."""
+    content, name = read_scan(data.file)
+    return documents.upload(ctx.db, ctx.state.blobs, ctx.user, ctx.now, bid, data.kind, name, content)
+
+
+@get("/api/v1/batches/{bid:int}/archive/{did:int}", guards=archive_readers, sync_to_thread=True)
+def download_document(ctx: Ctx, bid: FromPath[int], did: FromPath[int]) -> Response:
+    doc, blob = documents.document_file(ctx.db, ctx.user, bid, did)
+    ascii_name = f"document-{doc.id}{'.' + doc.filename.rsplit('.', 1)[-1] if '.' in doc.filename else ''}"
+    return Response(
+        ctx.state.blobs.read(blob.key),
+        media_type=doc.content_type,
+        headers={
+            "Cache-Control": "private, no-store",  # personal data (R-PRIV-1)
+            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+            "X-Content-SHA256": doc.sha256,
+        },
+    )
+
+
+@dataclass
+class ProfileIn:
+    profile: str
+
+
+@put("/api/v1/institutions/{iid:int}/retention-profile", guards=profile_setters, sync_to_thread=True)
+def set_retention_profile(ctx: Ctx, iid: FromPath[int], data: JSONBody[ProfileIn]) -> dict[str, Any]:
+    """Choose the institution's retention profile (R-VIDEO-1): the installation administrator
+    or the province's centre, never the institution's own office."""
+    return profile.set_profile(ctx.db, ctx.user, ctx.now, iid, data.profile)
+
+
+ROUTES = [
+    place_hold,
+    release_hold,
+    list_holds,
+    retention,
+    list_archive,
+    upload_scan,
+    download_document,
+    set_retention_profile,
+]

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import bindparam, or_
+from sqlalchemy import select as sa_select  # seven columns: sqlmodel's select() types at most four
 from sqlmodel import Session, col, select
 
-from examday.plans.attendance import Admitted
-from kiosk.models import Attendance, OfflineConflict
+from examday.accounts.models import Account
+from examday.plans.attendance import Admitted, Arrival
+from kiosk.models import Attendance, CheckIn, OfflineConflict
 
 _COLUMNS = (col(Attendance.candidate_id), col(Attendance.room_id), col(Attendance.at), col(Attendance.late))
 _SESSION = Attendance.session_id == bindparam("session_id")
@@ -36,6 +38,23 @@ _OPEN_CONFLICTS = (
 )
 
 
+_ARRIVALS = (
+    sa_select(
+        col(Attendance.candidate_id),
+        col(Attendance.room_id),
+        col(Attendance.at),
+        col(Attendance.late),
+        col(Account.username),
+        col(CheckIn.via),
+        col(CheckIn.photo_blob_id),
+    )
+    .join(CheckIn, col(CheckIn.id) == Attendance.checkin_id)
+    .join(Account, col(Account.id) == CheckIn.kiosk_account_id)
+    .where(col(Attendance.session_id) == bindparam("session_id"))
+    .order_by(col(Attendance.at), col(Attendance.id))
+)
+
+
 class KioskAttendance:
     """:class:`examday.plans.attendance.AttendanceReader` over kiosk's tables."""
 
@@ -53,3 +72,6 @@ class KioskAttendance:
 
     def sessions_of(self, db: Session, candidate_id: int) -> list[int]:
         return [sid for (sid,) in db.connection().execute(_SESSIONS_OF, {"candidate_id": candidate_id})]
+
+    def arrivals(self, db: Session, session_id: int) -> list[Arrival]:
+        return [Arrival._make(r) for r in db.connection().execute(_ARRIVALS, {"session_id": session_id})]

@@ -76,6 +76,10 @@ def _hook(i: Ids) -> dict[str, Any]:
     return {"event": "camera_offline", "camera": i.camera, "room_code": room, "at": "2026-11-26T08:40:00+08:00"}
 
 
+def _scan(_: Ids) -> dict[str, Any]:
+    return {"kind": (None, "pledge"), "file": ("pledge.pdf", io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "application/pdf")}
+
+
 RECORD = "/api/v1/batches/{bid}/sessions/{sid}/rooms/{room_code}/record"
 ROOT_IS_NOT_THE_ROLE = "the operation is for one role the installation administrator does not hold"
 
@@ -198,6 +202,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/holds/{hid}/release"): Route("foreign", body=lambda _: {"reason": "已查清"}),
     ("GET", "/api/v1/retention"): Route("own"),
+    # A batch's archive (R-ARCH-1): its office, supervisor and province's centre read it, its office adds scans.
+    ("GET", "/api/v1/batches/{bid}/archive"): Route("foreign", room=True),
+    ("POST", "/api/v1/batches/{bid}/archive"): Route("foreign", files=_scan),
+    ("GET", "/api/v1/batches/{bid}/archive/{did}"): Route("foreign", room=True),
+    # R-VIDEO-1: the installation administrator or the province's centre, never the office itself.
+    ("PUT", "/api/v1/institutions/{iid}/retention-profile"): Route("foreign", body=lambda _: {"profile": "strict"}),
     ("POST", "/api/v1/checkins"): Route(
         "foreign", body=lambda i: {"ticket": i.ticket, "id_number": i.ticket_id_number, "kiosk_nonce": uuid.uuid4().hex}
     ),
@@ -349,6 +359,7 @@ def fill(path: str, ids: Ids, route: Route) -> str:
         "hid": ids.hid,
         "oid": ids.oid,
         "aid": ids.aid,
+        "did": 1,  # an archived document: the batch decides who may read it, before the document
         "sid": ids.staff_id if path.startswith("/api/v1/staff/") else ids.sid,
         "part": "skill",
         "year": 2026,

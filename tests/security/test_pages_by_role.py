@@ -36,11 +36,13 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/evaluate/{bid}": (True, False),  # scorers' pages: the installation administrator is not one
     "/evaluate/{bid}/arbitration": (True, False),
     "/evaluate/{bid}/results": (True, False),
+    "/evaluate/{bid}/theory-scores": (True, False),
     "/evaluate/{bid}/{part}": (True, False),
     "/evaluate/{bid}/{part}/{cid}": (True, False),
     "/office": (False, True),
     "/office/batches": (False, True),
     "/office/batches/{bid}": (False, True),
+    "/office/batches/{bid}/archive": (False, False),  # documents by kind and room code: no marker of B
     "/office/batches/{bid}/coverage": (False, False),  # cameras and intervals: no marker of B
     "/office/batches/{bid}/scores": (True, True),
     "/office/batches/{bid}/seating": (False, False),  # seat charts as images: no marker in the HTML
