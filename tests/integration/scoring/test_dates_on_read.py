@@ -1,6 +1,8 @@
 """Dates derived on read (R-CAL): a holiday notice the installation administrator enters after a
 publicity window opened moves the window's end, the objection deadline and the auto-lock
-(R-PUB-1), and the plan's last filing day (R-PLAN-1), wherever they are shown or enforced."""
+(R-PUB-1), the plan's last filing day (R-PLAN-1) and the certificates' reporting deadline
+(R-PUB-2), wherever they are shown or enforced. The supervision deadline (R-SUP-1):
+tests/integration/proctor/test_supervision_notice.py."""
 
 from __future__ import annotations
 
@@ -90,6 +92,24 @@ def test_a_notice_entered_after_publicity_opened_moves_every_date_R_CAL_R_PUB_1_
     public = client.get(f"/public/batches/{sw.batch_id}/publicity").json()
     assert public["status"] == "locked" and public["seal"]["trigger"] == "auto"
     assert public["publicity"]["ends_on"] == "2027-03-10"
+
+    # R-PUB-2: the certificates' reporting deadline, 30 working days from the issue date, moves with a
+    # corrected notice entered after the issue (Qingming, 5 April, is already off; 16 April is added).
+    sw.approve()
+    cert = {"kind": "Y", "institution_code": "0000", "site_serial": "000012", "issue_date": "2027-03-11"}
+    issued = client.post(f"{batch}/certificates", headers=sw.admin, json=cert)
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["reporting_deadline"] == "2027-04-23"
+    enter_notice(
+        client,
+        world,
+        notice_of(2027, holidays=(date(2027, 2, 24), date(2027, 3, 3), date(2027, 3, 4), date(2027, 4, 16))),
+        username="root2",
+    )
+    assert client.get(f"{batch}/certificates", headers=sw.admin).json()["reporting_deadline"] == "2027-04-26"
+    assert client.get(f"{batch}/review", headers=sw.admin).json()["report"]["reporting_deadline"] == "2027-04-26"
+    # The dates of the window stay where the first notice put them: the correction touches April only.
+    assert window(sw)["ends_on"] == "2027-03-10"
 
 
 def test_an_adjusted_working_weekend_ends_the_window_earlier_R_CAL_R_PUB_1(client, world, engine, clock):
