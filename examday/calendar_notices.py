@@ -5,8 +5,11 @@ around November of Y-1, and until a package release carries it, Y is
 provisional. An admin types the notice in here; from then on Y is official
 for every deadline this installation computes.
 
-``load_calendar`` is called by every plan check, so the calendar is cached per
-process. The cache key is read from the database (each row's ``stamp``, a
+Every derived date is computed on read from ``load_calendar``, never stored
+for enforcement: the last filing day (R-PLAN-1), the publicity window, its
+objection deadline and the lock (R-PUB-1), the supervision deadline (R-SUP-1)
+and the reporting deadline (R-PUB-2). A notice entered today moves them all.
+It is called on every such read, so the calendar is cached per process. The cache key is read from the database (each row's ``stamp``, a
 fresh random value on every write), so another server process, or another
 database in the same process, never gets a stale calendar.
 """
