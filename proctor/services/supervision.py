@@ -24,6 +24,7 @@ from examday.calendar_notices import load_calendar
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.plans.models import Batch, ExamSession
+from examday.records import archive as records_archive
 from proctor import record_doc, rules
 from proctor.models import SupervisionFinding, SupervisionReport
 from proctor.services.common import Outcome, archive, text_field
@@ -153,6 +154,20 @@ def file_report(
         now,
     )  # R-ARCH-1
     report.document_blob_id = blob.id
+    records_archive.archive(  # the batch's archive lists it (R-ARCH-1)
+        db,
+        None,
+        actor,
+        "supervision_form",
+        batch.institution_id,
+        batch.id,
+        "质量督导报告.png",
+        None,
+        "image/png",
+        now,
+        ref="report",
+        blob=blob,
+    )
     db.add(report)
     db.flush()
     audit.record(

@@ -209,6 +209,9 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
         now,
         batch.institution_id,
     )
+    from scoring.services.lock_archive import archive_at_lock  # it reads exports, which read this module
+
+    archive_at_lock(db, actor, now, batch)  # R-ARCH-1: the summary, the seal and the export, final now
     return {"batch_id": batch.id, "locked_at": body["locked_at"], "seal": body}
 
 
