@@ -270,7 +270,17 @@ def run(n: int, panel_size: int, url: str | None, samples: bool) -> None:
             db.commit()
             return out
 
-    timed(f"theory import ({n:,} rows)", theory)
+    drafted, _ = timed(f"theory import ({n:,} rows)", theory)
+
+    def countersign():
+        from scoring.services.theory_versions import countersign as sign
+
+        with Session(engine) as db:
+            out = sign(db, fast, SECRET, chief, NOW, bid, drafted["import_id"], PIN)
+            db.commit()
+            return out
+
+    timed("chief countersigns theory", countersign)  # R-SCORE-3
 
     def publish():
         with Session(engine) as db:

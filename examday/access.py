@@ -305,6 +305,17 @@ def supervisor_of(db: Session, actor: Actor, batch_id: int) -> BatchView:
     return view
 
 
+def can_countersign_theory(actor: Actor, inst: Institution, chief_staff_ids: Iterable[int]) -> bool:
+    """A theory import becomes the scores only with the countersignature of a chief (考评组长) of one
+    of the batch's panels, signing as themself (R-SCORE-3, R-PANEL-1): never the office that imported it."""
+    return (
+        actor.role == "chief"
+        and actor.institution_id == inst.id
+        and actor.staff_id is not None
+        and actor.staff_id in set(chief_staff_ids)
+    )
+
+
 # -- the archive and retention ------------------------------------------------------------
 
 ARCHIVE_READ_ROLES = ("admin", "centre", "supervisor")

@@ -21,7 +21,7 @@ from litestar.response import Template
 
 from examday.rows import row_id
 from examday.web import Ctx, requires_role, signed_in
-from scoring import exports, public, results, theory_import
+from scoring import exports, public, results, theory_controllers, theory_import
 from scoring.access import batch_for_read
 from scoring.services import absence as absence_service
 from scoring.services import arbitration as arbitration_service
@@ -111,6 +111,7 @@ def get_scores(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
 @dataclass
 class TheoryUpload:
     file: UploadFile
+    reason: str | None = None  # a correction (a version after a countersigned one) says why (R-SCORE-3)
 
 
 @post("/api/v1/batches/{bid:int}/theory-scores", guards=ADMIN, sync_to_thread=True, status_code=201)
@@ -118,7 +119,7 @@ def post_theory(
     ctx: Ctx, bid: FromPath[int], data: Annotated[TheoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> dict[str, Any]:
     raw = data.file.file.read()
-    body = theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, data.file.filename or "", raw)
+    body = theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, data.file.filename or "", raw, data.reason)
     return body
 
 
@@ -311,4 +312,5 @@ ROUTES: list = [
     post_certificates,
     get_certificates,
     get_certificates_csv,
+    *theory_controllers.ROUTES,
 ]

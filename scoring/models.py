@@ -137,7 +137,14 @@ class ArbitrationStep(SQLModel, table=True):
 
 
 class TheoryImport(SQLModel, table=True):
-    """One import of theory scores from the exam system (理论成绩导入), kept with its file."""
+    """One version of a batch's theory scores from the exam system (理论成绩导入), kept with its file.
+
+    Signed by the office account that imported it (``account_id``) and countersigned by the
+    panel's chief with the signing PIN (``signature``); only then does it become the theory
+    scores (R-SCORE-3, R-PANEL-1). ``state``: ``draft`` (awaiting the chief), ``signed``
+    (became the scores), ``superseded`` (a later import came before the chief signed).
+    A version after the first signed one is a correction (更正) with a ``reason``;
+    ``changes`` lists each candidate's score before and after it, as JSON."""
 
     __tablename__ = "theory_import"
     id: int | None = Field(default=None, primary_key=True)
@@ -150,6 +157,14 @@ class TheoryImport(SQLModel, table=True):
     absent: int
     account_id: int | None = None
     at: datetime = Field(sa_type=UTCDateTime)
+    version: int = 1
+    reason: str | None = Field(default=None, max_length=500)
+    state: str = Field(default="draft", max_length=12)
+    countersigned_by: int | None = None  # the chief's account
+    countersigned_staff_id: int | None = None
+    countersigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signature: str | None = Field(default=None, max_length=80)
+    changes: str = "[]"
 
 
 class Publicity(SQLModel, table=True):

@@ -40,6 +40,7 @@ from scoring.services import panels as panels_service
 from scoring.services import publicity as publicity_service
 from scoring.services import review as review_service
 from scoring.services import rubrics as rubrics_service
+from scoring.services import theory_versions
 
 OFFICE = [requires_role("admin")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -56,7 +57,10 @@ OBJECTION_ZH = {"open": "待处理", "rejected": "已驳回", "rescoring": "复�
 DONE = {
     "rubric": ("评分细则已保存", "Rubric saved."),
     "panel": ("考评组已组建", "Panel set."),
-    "theory": ("理论成绩已导入", "Theory scores imported."),
+    "theory": (
+        "理论成绩已导入，待主考签认后生效",
+        "Theory scores imported: they count once the chief countersigns them.",
+    ),
     "publicity": ("成绩已公示", "Scores published."),
     "objection": ("异议已登记", "Objection recorded."),
     "resolved": ("异议已处理", "Objection settled."),
@@ -94,6 +98,8 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
             "result_names": RESULT_NAMES,
             "objection_zh": OBJECTION_ZH,
             "scores": results.scores_view(ctx.db, ctx.user, bid),
+            # R-SCORE-3: each theory version, drafts waiting for the chief and corrections with their reason.
+            "theory_versions": theory_versions.list_imports(ctx.db, ctx.user, bid)["imports"],
             "examiners": examiners,
             "names": names,
             "rubrics": {
@@ -181,6 +187,7 @@ def panel_submit(ctx: Ctx, bid: FromPath[int], data: Form) -> Response:
 @dataclass
 class TheoryForm:
     file: UploadFile | None = None
+    reason: str | None = None
 
 
 @post("/office/batches/{bid:int}/scores/theory", guards=OFFICE, sync_to_thread=True, include_in_schema=False)
@@ -189,7 +196,7 @@ def theory_submit(
 ) -> Response:
     def run() -> None:
         content, filename = read_upload(data.file)
-        theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, filename or "", content)
+        theory_import.import_theory(ctx.db, ctx.user, ctx.now, bid, filename or "", content, data.reason)
 
     return _act(ctx, bid, run, "theory")
 

@@ -24,7 +24,7 @@ from examday.accounts.models import Account
 from examday.accounts.services import accounts, pins
 from examday.errors import Refusal
 from examday.web import Ctx, page_action, requires_role
-from scoring import results, worklist
+from scoring import results, theory_pages, worklist
 from scoring.access import batch_for_read, load_batch
 from scoring.exports import PART_NAMES, RESULT_NAMES
 from scoring.models import PanelMember
@@ -207,5 +207,6 @@ ROUTES = [
     evaluate_part,
     entry_page,
     entry_submit,
+    *theory_pages.ROUTES,
     evaluate_batch,
 ]

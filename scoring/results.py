@@ -29,7 +29,9 @@ from scoring.models import PartScore, ScoreEntry
 from scoring.outcome import RANK, Override, overrides
 from scoring.panel_data import PanelView, load_panel
 from scoring.points import from_tenths, show
+from scoring.services import theory_versions
 from scoring.services.entries import entry_body
+from scoring.theory_import import PART as THEORY
 
 COMPLETE = ("arbitration", "final")
 
@@ -122,6 +124,7 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     candidates = [r.candidate for r in results]
     panels: dict[str, PanelView | None] = {p: load_panel(db, batch.id, p, candidates) for p in batch.part_list()}
     entries = _entries_by_part(db, batch.id)
+    corrected = theory_versions.corrections(db, batch.id)
     evaluator = actor.role == "evaluator"
     me = actor.staff_id if actor.role in access.SCORER_ROLES else None
     out = []
@@ -152,6 +155,9 @@ def scores_view(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
                         "recused": {str(k): v for k, v in recused.items()},
                     }
                 )
+                if part == THEORY:
+                    # R-SCORE-3: a theory score changed after its first signed version says so.
+                    body["corrections"] = corrected.get(cand.id, [])
             elif me in recused:
                 body["recused"] = recused[me]
             parts[part] = body

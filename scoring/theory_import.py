@@ -5,8 +5,14 @@ file with any problem imports nothing (422 ``import_rejected``, the shape of
 the candidate import). Every candidate of the batch must be in the file once;
 an empty score, ``absent`` or ``缺考`` marks the candidate absent — not a zero
 (R-SCORE-3: a part is out of 100; absence is not a score). The file is kept
-with the import record (R-SCORE-2: a full trace). Re-importing replaces the
-theory scores until the scores are published.
+with the import record (R-SCORE-2: a full trace).
+
+Versions (R-SCORE-3, R-PANEL-1): an import is signed by the office account that makes it
+and becomes the theory scores only once the panel's chief countersigns it with the signing
+PIN (``scoring.services.theory_versions``). Importing again before publicity is a
+correction: it needs a reason, and each changed score is shown as a correction (更正) on
+the results and in the audit. From the start of publicity no import is taken: only an
+upheld objection changes a score.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from sqlmodel import Session, select
 from examday import audit
 from examday.actor import Actor
 from examday.errors import Refusal, conflict
-from examday.plans.models import Candidate
+from examday.plans.models import Batch, Candidate
+from examday.registry import standing
 from examday.spreadsheets import read_csv
 from scoring import access
 from scoring.models import PartScore, ScoreEntry, TheoryImport
@@ -134,20 +141,52 @@ def parse_rows(content: str, by_ticket: dict[str, Candidate]) -> tuple[list[dict
     return report, errors
 
 
+def _reason(reason: str | None, correcting: bool) -> str | None:
+    note = (reason or "").strip()
+    if correcting and not note:
+        # R-SCORE-3: nobody alters a score unseen; a correction says why.
+        raise Refusal(
+            "reason_required",
+            "理论成绩已由主考签认，再次导入属于更正，须填写原因",
+            "Theory scores are already countersigned by the chief; importing again is a correction and needs a reason.",
+            "R-SCORE-3",
+            422,
+        )
+    if len(note) > 500:
+        raise Refusal("reason_too_long", "原因不超过500字", "The reason is at most 500 characters.", None, 422)
+    return note or None
+
+
+def refuse_once_published(batch: Batch) -> None:
+    """R-SCORE-3: from the start of publicity only an upheld objection changes a score."""
+    if batch.status != "filed":
+        raise conflict(
+            "scores_published",
+            "成绩已公示，理论成绩不能再导入或更正；异议成立的才能改分",
+            "Scores are published; theory scores can no longer be imported or corrected "
+            "(only an upheld objection changes a score).",
+            "R-SCORE-3",
+        )
+
+
 def import_theory(
-    db: Session, actor: Actor, now: datetime, batch_id: int, filename: str, data: bytes
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    filename: str,
+    data: bytes,
+    reason: str | None = None,
 ) -> dict[str, Any]:
+    """A new version of the batch's theory scores, signed by the importing office account and
+    waiting for the chief's countersignature (``scoring.services.theory_versions``) before it
+    becomes the scores; after the first signed version, a correction with a reason."""
     batch = access.batch_for_admin(db, actor, batch_id)
     assert batch.id is not None
     access.refuse_unless_filed(batch)
     access.refuse_unknown_part(batch, PART)
-    if batch.status != "filed":
-        raise conflict(
-            "scores_published",
-            "成绩已公示，理论成绩不能再导入",
-            "Scores are published; theory scores can no longer be imported.",
-            "R-PUB-1",
-        )
+    refuse_once_published(batch)
+    standing.refuse_unless_in_standing(db, batch.institution_id, now, "theory_import")  # R-INST-2
     if db.exec(select(ScoreEntry.id).where(ScoreEntry.batch_id == batch.id, ScoreEntry.part == PART)).first():
         raise conflict(
             "theory_scored_by_panel",
@@ -155,6 +194,8 @@ def import_theory(
             "The theory part is scored by a panel here; it cannot also be imported.",
             "R-SCORE-2",
         )
+    earlier = db.exec(select(TheoryImport).where(TheoryImport.batch_id == batch.id)).all()
+    note = _reason(reason, any(t.state == "signed" for t in earlier))
     content = _decode(data)
     if content is None:
         raise Refusal(
@@ -174,6 +215,13 @@ def import_theory(
             None,
             detail={"errors": errors},
         )
+    superseded = []
+    for t in earlier:
+        if t.state == "draft":
+            # The chief never signed it: it stays on record, and never becomes the scores.
+            t.state = "superseded"
+            db.add(t)
+            superseded.append(t.id)
     scored = sum(1 for r in report if r["status"] == "scored")
     record = TheoryImport(
         batch_id=batch.id,
@@ -185,33 +233,15 @@ def import_theory(
         absent=len(report) - scored,
         account_id=actor.account_id,
         at=now,
+        version=max((t.version for t in earlier), default=0) + 1,
+        reason=note,
+        state="draft",
     )
     db.add(record)
     db.flush()
-    changed = []
-    existing = {
-        ps.candidate_id: ps
-        for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch.id, PartScore.part == PART)).all()
-    }
+    changes = changes_against_scores(db, batch.id, report)
     for r in report:
-        ps = existing.get(r["candidate_id"]) or PartScore(
-            batch_id=batch.id, candidate_id=r["candidate_id"], part=PART, status="pending", updated_at=now
-        )
-        tenths = to_tenths(r["score"]) if r["status"] == "scored" else None
-        status = "final" if r["status"] == "scored" else "absent"
-        if ps.status != "pending" and (ps.status, ps.score_tenths) != (status, tenths):
-            changed.append(
-                {
-                    "candidate_id": ps.candidate_id,
-                    "before": [ps.status, text(ps.score_tenths)],
-                    "after": [status, text(tenths)],
-                }
-            )
-        ps.status, ps.score_tenths, ps.method, ps.source = status, tenths, "import", "import"
-        ps.theory_import_id, ps.updated_at = record.id, now
-        db.add(ps)
-        r["score"] = show(tenths)
-    db.flush()
+        r["score"] = show(outcome(r)[1])
     audit.record(
         db,
         actor,
@@ -220,19 +250,58 @@ def import_theory(
         record.id,
         {
             "batch_id": batch.id,
+            "version": record.version,
+            "reason": note,
             "sha256": record.sha256,
             "rows": record.rows,
             "scored": scored,
             "absent": record.absent,
-            "changed": changed,
+            "state": "draft",
+            "superseded": superseded,
+            "changes": changes,
         },
         now,
         batch.institution_id,
     )
     return {
         "import_id": record.id,
+        "version": record.version,
+        "state": record.state,
+        "reason": note,
         "imported": len(report),
         "scored": scored,
         "absent": record.absent,
+        "changes": changes,
         "report": [{k: r[k] for k in ("row", "ticket_number", "candidate_id", "status", "score")} for r in report],
     }
+
+
+def outcome(row: dict[str, Any]) -> tuple[str, int | None]:
+    """A report row as the part score it becomes: (status, tenths)."""
+    if row["status"] == "scored":
+        return "final", to_tenths(row["score"])
+    return "absent", None
+
+
+def changes_against_scores(db: Session, batch_id: int, report: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each candidate whose theory score this version would change: before and after."""
+    current = {
+        ps.candidate_id: ps
+        for ps in db.exec(select(PartScore).where(PartScore.batch_id == batch_id, PartScore.part == PART)).all()
+    }
+    out = []
+    for r in report:
+        ps = current.get(r["candidate_id"])
+        if ps is None or ps.status == "pending":
+            continue
+        status, tenths = outcome(r)
+        if (ps.status, ps.score_tenths) != (status, tenths):
+            out.append(
+                {
+                    "candidate_id": r["candidate_id"],
+                    "ticket_number": r["ticket_number"],
+                    "before": [ps.status, text(ps.score_tenths)],
+                    "after": [status, text(tenths)],
+                }
+            )
+    return out

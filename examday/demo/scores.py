@@ -26,6 +26,7 @@ from scoring.services import lock as lock_service
 from scoring.services import panels as panels_service
 from scoring.services import publicity as publicity_service
 from scoring.services import rubrics as rubrics_service
+from scoring.services import theory_versions
 from scoring.theory_import import import_theory
 
 DEMO_RUBRIC: list[dict[str, Any]] = [
@@ -121,7 +122,10 @@ def score_publish_lock(
         f"{c.ticket_number},{'缺考' if i == len(candidates) - 1 else rng.randint(48, 96)}\n"
         for i, c in enumerate(candidates)
     )
-    import_theory(db, admin, scored_at, batch.id, "理论成绩.csv", ("ticket_number,score\n" + rows).encode())
+    draft = import_theory(db, admin, scored_at, batch.id, "理论成绩.csv", ("ticket_number,score\n" + rows).encode())
+    # The panel's chief countersigns the theory version: only then is it the scores (R-SCORE-3).
+    chief = next(a for a in scorers if a.staff_id == chief_staff_id)
+    theory_versions.countersign(db, passwords, secret_key, chief, scored_at, batch.id, draft["import_id"], pin)
     published = publicity_service.start_publicity(
         db, admin, datetime.combine(batch.exam_date + timedelta(days=1), time(8, 30), CST), batch.id
     )

@@ -289,6 +289,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     # The contract: admin and chief read every entry, an evaluator only their own (R-SCORE-1).
     ("GET", "/api/v1/batches/{bid}/scores"): Route("foreign", scored=True, examiner=True, readers=("chief",)),
     ("POST", "/api/v1/batches/{bid}/theory-scores"): Route("foreign", files=_theory_csv, scored=True),
+    # The chief of B's panel countersigns B's theory versions (R-SCORE-3, R-PANEL-1); all may read them who read scores.
+    ("GET", "/api/v1/batches/{bid}/theory-imports"): Route("foreign", scored=True),
+    ("POST", "/api/v1/batches/{bid}/theory-imports/{import_id}/countersign"): Route(
+        "foreign", body=lambda _: {"pin": PIN}, scored=True
+    ),
     ("POST", "/api/v1/batches/{bid}/absences"): Route(
         "foreign", body=lambda i: {"candidate_id": i.scored_cid, "part": "skill"}, scored=True
     ),
@@ -358,6 +363,7 @@ def fill(path: str, ids: Ids, route: Route) -> str:
         "tid": ids.tid,
         "hid": ids.hid,
         "oid": ids.oid,
+        "import_id": ids.import_id,
         "aid": ids.aid,
         "did": 1,  # an archived document: the batch decides who may read it, before the document
         "sid": ids.staff_id if path.startswith("/api/v1/staff/") else ids.sid,

@@ -76,6 +76,7 @@ class Ids:
     tid: int = 0  # that token's id
     rkid: str = ""  # a recorder key (when the installation has them)
     camera: str = ""  # a camera whose code no other institution uses
+    import_id: int = 0  # a theory import (version) of the scored batch
 
 
 @dataclass
@@ -278,7 +279,11 @@ def build(client, app, engine, clock) -> RouteWorld:
             _ok(client.post("/api/v1/score-entries", json=entry, headers=bearer(b_tok[f"x{i}"])), 201)
     csv = "ticket_number,score\n" + "".join(f"{c.ticket_number},80\n" for c in scored_cands)
     files = {"file": ("theory.csv", io.BytesIO(csv.encode()), "text/csv")}
-    _ok(client.post(f"/api/v1/batches/{scored_b.id}/theory-scores", files=files, headers=b_admin), 201)
+    b_import = _ok(client.post(f"/api/v1/batches/{scored_b.id}/theory-scores", files=files, headers=b_admin), 201)
+    # The chief of B's panel countersigns the theory version: only then is it the scores (R-SCORE-3).
+    sign = {"pin": PIN}
+    url = f"/api/v1/batches/{scored_b.id}/theory-imports/{b_import['import_id']}/countersign"
+    _ok(client.post(url, json=sign, headers=bearer(b_tok["x0"])), 200)
     _ok(client.post(f"/api/v1/batches/{scored_b.id}/publicity", headers=b_admin), 201)
     objection = {
         "candidate_id": scored_cands[0].id,
@@ -323,6 +328,7 @@ def build(client, app, engine, clock) -> RouteWorld:
         kid=b_kid,
         hid=hid,
         oid=oid,
+        import_id=b_import["import_id"],
         ticket=b_ticket,
         ticket_id_number=b_ticket_id,
         spare_token=b_tok["spare"],

@@ -15,6 +15,7 @@ from examday.accounts.models import Account
 from examday.accounts.services.accounts import actor_of
 from examday.plans.models import Batch
 from examday.registry.models import Staff
+from scoring.models import Panel, TheoryImport
 from tests import builders
 from tests.support import bearer
 
@@ -85,15 +86,51 @@ class ScoringWorld:
         }
         return self.client.post("/api/v1/score-entries", json=body, headers=self.scorer(i))
 
-    def theory(self, rows: list[tuple[str, str]] | None = None, text: str | None = None):
+    def import_theory(
+        self, rows: list[tuple[str, str]] | None = None, text: str | None = None, reason: str | None = None
+    ):
+        """The office imports a theory file: a draft version until the chief countersigns it."""
         if text is None:
             rows = rows if rows is not None else [(t, "80") for t in self.tickets]
             text = "ticket_number,score\n" + "".join(f"{t},{s}\n" for t, s in rows)
         return self.client.post(
             f"/api/v1/batches/{self.batch_id}/theory-scores",
             files={"file": ("theory.csv", io.BytesIO(text.encode("utf-8")), "text/csv")},
+            data={"reason": reason} if reason is not None else None,
             headers=self.admin,
         )
+
+    def countersign(self, import_id: int, i: int = 0, pin: str = PIN):
+        """The chief (examiner ``i``) countersigns a theory version with the PIN (R-SCORE-3, R-PANEL-1)."""
+        return self.client.post(
+            f"/api/v1/batches/{self.batch_id}/theory-imports/{import_id}/countersign",
+            json={"pin": pin},
+            headers=self.scorer(i),
+        )
+
+    def theory(self, rows: list[tuple[str, str]] | None = None, text: str | None = None, reason: str | None = None):
+        """Import and have the chief countersign: the theory scores as the exam system gave them.
+
+        Before that there must be a chief: without a panel, the skill panel is set. A version
+        after a countersigned one is a correction and names a reason (one is made up here)."""
+        with Session(self.engine) as db:
+            has_panel = db.exec(select(Panel.id).where(Panel.batch_id == self.batch_id)).first() is not None
+            correcting = (
+                db.exec(
+                    select(TheoryImport.id).where(
+                        TheoryImport.batch_id == self.batch_id, TheoryImport.state == "signed"
+                    )
+                ).first()
+                is not None
+            )
+        if not has_panel and self.batch_status() == "filed":
+            self.rubric()
+            self.panel()
+        r = self.import_theory(rows, text, reason if reason is not None or not correcting else "考试系统重新导出")
+        if r.status_code == 201:
+            signed = self.countersign(r.json()["import_id"])
+            assert signed.status_code == 200, signed.text
+        return r
 
     def scores(self, headers: dict[str, str] | None = None) -> dict:
         r = self.client.get(f"/api/v1/batches/{self.batch_id}/scores", headers=headers or self.admin)
