@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 
 from examday.access import SCORE_READ_ROLES, can_read_scores, institution_for_write
 from examday.actor import Actor
+from examday.calendar import WorkCalendar
+from examday.calendar_notices import load_calendar
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate
@@ -108,14 +110,8 @@ def scoring_config(batch: Batch) -> ScoringConfig:
     return ScoringConfig(cfg.aggregation, Decimal(cfg.spread_tolerance), pass_mark, cfg.candidates_per_examiner)
 
 
-def working_calendar(db: Session):
-    """Working days (R-CAL): the institution-corrected calendar when that module is present."""
-    try:
-        from examday.calendar_notices import load_calendar
-    except ImportError:
-        from examday.calendar import DEFAULT_CALENDAR
-
-        return DEFAULT_CALENDAR
+def working_calendar(db: Session) -> WorkCalendar:
+    """Working days (R-CAL): the packages with every notice the installation administrator entered."""
     return load_calendar(db)
 
 
