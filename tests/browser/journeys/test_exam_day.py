@@ -273,7 +273,8 @@ def test_4_three_examiners_score_and_the_chief_sees_the_result(story, person):
     office.set_input_files("#theory input[name=file]", str(theory))
     office.click("#theory button")
     assert notice(office).startswith("理论成绩已导入")
-    assert [_cell(office, cid, "theory") for cid in ids] == theory_cells
+    # R-SCORE-3: a draft until the panel's chief countersigns it with the PIN (below).
+    assert office.get_attribute("#theory-versions tr[data-version='1']", "data-state") == "draft"
 
     for n, (username, pin) in enumerate(SCORERS):
         tablet = person()
@@ -299,6 +300,12 @@ def test_4_three_examiners_score_and_the_chief_sees_the_result(story, person):
             tablet.click("#next")
         if username != "chief1":
             continue
+        # R-SCORE-3: the chief countersigns the office's theory import; only now is it the scores.
+        tablet.click("a[href='/evaluate']")
+        tablet.click(f"a[href='/evaluate/{f['bid']}/theory-scores']")
+        tablet.fill("#theory-v1 input[name=pin]", pin)
+        tablet.click("#theory-v1 button")
+        assert "第1版已签认" in tablet.inner_text("#theory-signed")
         # The chief was last in: the spread of 15 on the fifth candidate waits for arbitration.
         tablet.click("a[href='/evaluate']")
         tablet.click(f"a[href='/evaluate/{f['bid']}/arbitration']")
@@ -316,6 +323,7 @@ def test_4_three_examiners_score_and_the_chief_sees_the_result(story, person):
         assert PEOPLE[0][1] not in tablet.content()  # the chief sees masked numbers (R-PRIV-1)
     office.reload()
     assert [_cell(office, cid, "skill") for cid in ids] == SKILL_FINAL
+    assert [_cell(office, cid, "theory") for cid in ids] == theory_cells
 
 
 def test_5_the_office_publishes_hears_an_objection_locks_and_exports(story, person):
