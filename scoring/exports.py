@@ -28,6 +28,7 @@ from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
 from scoring import access
 from scoring.points import text
 from scoring.results import batch_results
+from scoring.services import theory_versions
 from scoring.services.lock import seal_body, seal_of
 
 PART_NAMES = {"theory": "理论知识", "skill": "技能操作", "review": "综合评审"}
@@ -64,7 +65,8 @@ def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[li
         "原因 reason",
     ]
     rows = []
-    for n, r in enumerate(batch_results(db, batch), start=1):
+    results = batch_results(db, batch)
+    for n, r in enumerate(results, start=1):
         c = r.candidate
         cells = [str(n), c.ticket_number, c.name, c.id_number if actor.role == "admin" else mask_id_number(c.id_number)]
         for p in parts:
@@ -74,6 +76,14 @@ def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[li
         reason = r.reason()
         cells.append(f"{reason['message']} {reason['message_en']}" if reason else "")
         rows.append(cells)
+    # R-SCORE-3: a theory score corrected before publicity says so, with the version and why.
+    by_id = {r.candidate.id: r.candidate.ticket_number for r in results}
+    corrected = [
+        ["更正 correction", by_id.get(cid, str(cid)), f"{PART_NAMES.get('theory', 'theory')} v{k['version']}"]
+        + [f"{_shown(k['before'])} → {_shown(k['after'])}", k["reason"] or ""]
+        for cid, ks in theory_versions.corrections(db, batch.id).items()
+        for k in ks
+    ]
     seal = seal_of(db, batch.id)
     title = [
         f"成绩汇总表 score summary · 批次 {batch.id} · {batch.occupation_code} {batch.occupation_name} · "
@@ -90,7 +100,12 @@ def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[li
             ["密钥 kid", s["kid"]],
             ["签名 signature (Ed25519)", s["signature"]],
         ]
-    return header, rows, [title, *footer]
+    return header, rows, [title, *corrected, *footer]
+
+
+def _shown(value: list[str]) -> str:
+    status, score = value
+    return score or PART_STATUS_NAMES.get(status, status)
 
 
 def results_csv(db: Session, actor: Actor, batch_id: int) -> bytes:

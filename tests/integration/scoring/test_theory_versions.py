@@ -163,3 +163,12 @@ def test_a_suspended_institution_imports_and_countersigns_nothing_R_INST_2(sw):
     assert_refusal(sw.import_theory(), 409, "institution_not_in_standing", "R-INST-2")
     assert_refusal(sw.countersign(draft["import_id"]), 409, "institution_not_in_standing", "R-INST-2")
     assert one(sw, sw.candidates[0])["parts"]["theory"]["status"] == "pending"
+
+
+def test_the_results_export_lists_each_correction_R_SCORE_3(sw):
+    sw.ready_for_publicity()
+    rows = [(t, "59" if i == 0 else "80") for i, t in enumerate(sw.tickets)]
+    assert sw.theory(rows, reason="阅卷复核更正").status_code == 201
+    text = sw.client.get(f"/api/v1/batches/{sw.batch_id}/results.csv", headers=sw.admin).content.decode("utf-8-sig")
+    lines = [line for line in text.splitlines() if line.startswith("更正 correction")]
+    assert lines == [f"更正 correction,{sw.tickets[0]},理论知识 v2,80.0 → 59.0,阅卷复核更正"]
