@@ -4,7 +4,9 @@ The exam office files a plan and prints the tickets (R-PLAN-1, R-PLAN-4, R-SEAT-
 desk checks a candidate in (R-DAY-1, R-TIME-1, R-ID-1); the proctor sees the room live
 and records an incident (R-DAY-3, R-DISC-1); three examiners score alone and sign, the
 chief settles a spread and sees the result (R-SCORE-1, R-PANEL-1, R-SCORE-3); the office
-publishes for 5 working days, hears an objection, locks and exports (R-PUB-1, R-PRIV-1).
+publishes for 5 working days, hears an objection, locks and exports (R-PUB-1, R-PRIV-1);
+the centre reviews the locked batch before any certificate, and the office's page shows
+the reporting deadline (R-CERT-1, R-PUB-2).
 
 Each step is a test; they run in this order on one story (see conftest.py).
 """
@@ -389,3 +391,39 @@ def test_5_the_office_publishes_hears_an_objection_locks_and_exports(story, pers
         assert Decimal(str(r[5])) == Decimal(skill)
         assert r[6] == want_results[result]
     assert any(r and r[0] == "摘要 digest (sha256)" and r[1] == digest for r in rows)
+
+
+def test_6_the_centre_reviews_and_the_office_issues_certificates(story, person):
+    """R-CERT-1: certificates only after the centre's review (复核); R-PUB-2: the reporting deadline shows."""
+    from examday.accounts.services.accounts import create_account
+    from examday.actor import SYSTEM
+    from examday.errors import Refusal
+    from scoring.services import certificates as certificates_service
+    from scoring.services import review as review_service
+
+    bid = story.facts["bid"]
+    page = person()
+    _scores_page(page, story)
+    assert page.get_attribute("#review", "data-state") == "awaiting"
+    now = story.clock.now()
+    with Session(story.engine, expire_on_commit=False) as db:
+        office = actor_of(db.exec(select(Account).where(Account.username == "office")).one())
+        with pytest.raises(Refusal) as refused:  # nothing issued before the review
+            certificates_service.issue_certificates(
+                db, office, now, bid, kind="Y", institution_code="0000", site_serial="000012"
+            )
+        db.rollback()
+        assert refused.value.code == "review_pending"
+        # The centre of 吉林 (the institution's province) approves, as its API call would.
+        centre = actor_of(
+            create_account(db, SYSTEM, now, story.app.state.passwords, "centre-jl", "centre", None, "吉林")
+        )
+        review_service.review_batch(db, centre, now, bid, "approve", [])
+        issued = certificates_service.issue_certificates(
+            db, office, now, bid, kind="Y", institution_code="0000", site_serial="000012"
+        )
+        db.commit()
+    page.reload()
+    assert page.get_attribute("#review", "data-state") == "approved"
+    assert page.inner_text("#reporting-deadline") == issued["reporting_deadline"]
+    assert page.inner_text("#issue-date") == issued["issue_date"]
