@@ -11,6 +11,7 @@ from examday.accounts.services.accounts import actor_of
 from examday.demo.scores import score_publish_lock
 from scoring.services.lock import verify_seals
 from tests.integration.scoring.scoring_world import build
+from tests.support import bearer
 
 
 def test_demo_batch_ends_locked_and_sealed(client, world, engine, clock, app, settings):
@@ -35,3 +36,7 @@ def test_demo_batch_ends_locked_and_sealed(client, world, engine, clock, app, se
         assert verify_seals(db) == []
     public = client.get(f"/public/batches/{sw.batch_id}/publicity").json()
     assert public["status"] == "locked" and public["candidates"][-1]["result"] == "absent"
+    # R-CERT-1: the demo leaves its locked batch awaiting the centre's review: centre-jl approves it in the demo.
+    centre = bearer(world.token("centre-demo", "centre", province="吉林"))
+    listed = client.get("/api/v1/centre/reviews", headers=centre).json()
+    assert [(b["batch_id"], b["state"]) for b in listed] == [(sw.batch_id, "awaiting")]
