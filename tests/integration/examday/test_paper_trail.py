@@ -215,3 +215,38 @@ def test_the_office_uploads_scans_with_their_retention_class_R_ARCH_1(client, wo
         headers=sw.admin,
     )
     assert refused.status_code == 422 and "PDF" in refused.text
+
+
+def test_the_purge_keeps_each_archived_document_for_its_class_R_ARCH_1_R_SCORE_2(
+    client, world, engine, clock, settings
+):
+    from storage.purge import run_purge
+
+    sw = build(client, world, engine, clock, n_candidates=2, exam_day=TODAY, admit=False)
+    url = f"/api/v1/batches/{sw.batch_id}/archive"
+    _at(clock, 8, 0)
+    jpeg = base64.b64decode(_jpeg())
+    sent = {}
+    for kind, name, data, ctype in (
+        ("pledge", "p.pdf", PDF, "application/pdf"),
+        ("other", "o.pdf", PDF + b"other", "application/pdf"),
+        ("work_photo", "w.jpg", jpeg, "image/jpeg"),
+    ):
+        r = client.post(url, data={"kind": kind}, files={"file": (name, data, ctype)}, headers=sw.admin)
+        assert r.status_code == 201, r.text
+        sent[kind] = r.json()
+
+    clock.at = datetime(2028, 1, 10, 9, 0, tzinfo=CST)  # the work photo's year is over, the scan's 3 are not
+    assert run_purge(engine, settings, clock, out=io.StringIO()) == 0
+    office = bearer(world.token("office-2028", "admin", sw.institution_id))
+    docs = {d["kind"]: d for d in _archive(client, sw.batch_id, office)}
+    assert (docs["pledge"]["purged"], docs["other"]["purged"], docs["work_photo"]["purged"]) == (False, False, True)
+    assert_refusal(client.get(sent["work_photo"]["download"], headers=office), 404, "not_found")
+
+    clock.at = datetime(2029, 11, 27, 9, 0, tzinfo=CST)  # the day after the paper scan's 3 years
+    assert run_purge(engine, settings, clock, out=io.StringIO()) == 0
+    office = bearer(world.token("office-2029", "admin", sw.institution_id))
+    docs = {d["kind"]: d for d in _archive(client, sw.batch_id, office)}
+    assert (docs["pledge"]["purged"], docs["other"]["purged"]) == (False, True)
+    assert client.get(sent["pledge"]["download"], headers=office).content == PDF  # permanent
+    assert all(not d["purged"] for d in docs.values() if d["kind"] == "sign_in_sheet")
