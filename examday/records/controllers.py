@@ -17,11 +17,12 @@ from litestar.response import Response
 
 from examday.clock import CST
 from examday.errors import Refusal
-from examday.records import archive, documents, holds, profile
+from examday.records import archive, documents, holds, paper_trail, profile
 from examday.web import Ctx, requires_role
 from storage import purge
 
 office = [requires_role("admin")]
+paper_readers = [requires_role("admin", "proctor", "supervisor")]  # as the room papers' (R-DAY-3)
 archive_readers = [requires_role("admin", "centre", "supervisor")]
 profile_setters = [requires_role("admin", "centre")]
 
@@ -118,6 +119,25 @@ def download_document(ctx: Ctx, bid: FromPath[int], did: FromPath[int]) -> Respo
     )
 
 
+@get(
+    "/api/v1/batches/{bid:int}/sessions/{sid:int}/rooms/{room_code:str}/signin-sheet.pdf",
+    guards=paper_readers,
+    sync_to_thread=True,
+    media_type="application/pdf",
+)
+def room_signin_record(ctx: Ctx, bid: FromPath[int], sid: FromPath[int], room_code: FromPath[str]) -> Response:
+    """The room's sign-in sheet as it happened, after the session (R-DAY-3); before, 409."""
+    pdf = paper_trail.room_sheet(ctx.db, ctx.state.blobs, ctx.user, ctx.now, bid, room_code, sid)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'inline; filename="signin-{bid}-{sid}-{room_code}.pdf"',
+        },
+    )
+
+
 @dataclass
 class ProfileIn:
     profile: str
@@ -138,5 +158,6 @@ ROUTES = [
     list_archive,
     upload_scan,
     download_document,
+    room_signin_record,
     set_retention_profile,
 ]

@@ -2,8 +2,8 @@
 produced from the check-ins as a PDF and archived permanently.
 
 Nothing ticks per session: the sheets of every session that has ended are archived the first
-time the batch's archive is read or listed after the end (:func:`archive_ended`), and again
-finds them there. Check-in's tables are kiosk's, read through :mod:`examday.plans.attendance`.
+time the batch's archive is read or listed after the end (:func:`archive_ended`), or a room's
+sheet is asked for (:func:`room_sheet`), and found there the next time. Check-in's tables are kiosk's, read through :mod:`examday.plans.attendance`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from examday.actor import SYSTEM
+from examday.access import reader_view
+from examday.actor import SYSTEM, Actor
+from examday.clock import iso
+from examday.errors import conflict, not_found
 from examday.identity import mask_id_number
 from examday.plans import attendance
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
@@ -89,6 +92,58 @@ def signin_sheet_pdf(db: Session, blobs: BlobStore, batch: Batch, session: ExamS
     )
 
 
+def _archive_sheet(
+    db: Session, blobs: BlobStore, now: datetime, batch: Batch, session: ExamSession, room: Room
+) -> ArchivedDocument:
+    pdf = signin_sheet_pdf(db, blobs, batch, session, room, now)
+    name = f"签到表 {room.code} {session.part} {session.starts_at.date().isoformat()}.pdf"
+    ref = sheet_ref(row_id(session), row_id(room))
+    return archive.archive(
+        db, blobs, SYSTEM, "sign_in_sheet", batch.institution_id, row_id(batch), name, pdf, "application/pdf", now, ref
+    )
+
+
+def room_sheet(
+    db: Session, blobs: BlobStore, actor: Actor, now: datetime, batch_id: int, room_code: str, session_id: int
+) -> bytes:
+    """One room's sign-in sheet as it happened, once its session has ended (R-DAY-3): archived
+    the first time, read from the archive after. A proctor reads only their own rooms'."""
+    view = reader_view(db, actor, batch_id)
+    view.require_room(room_code)
+    row = db.exec(
+        select(ExamSession, Room)
+        .join(SessionRoom, col(SessionRoom.session_id) == ExamSession.id)
+        .join(Room, col(Room.id) == SessionRoom.room_id)
+        .where(ExamSession.batch_id == batch_id, ExamSession.id == session_id, Room.code == room_code)
+    ).first()
+    if row is None:
+        raise not_found("room of this session")
+    session, room = row
+    if now < session.ends_at:
+        raise conflict(
+            "session_not_ended",
+            "场次尚未结束，签到表尚未生成",
+            "The session has not ended: its sign-in sheet is not produced yet.",
+            "R-DAY-3",
+            ends_at=iso(session.ends_at),
+        )
+    doc = _existing_sheet(db, batch_id, sheet_ref(row_id(session), row_id(room)))
+    if doc is None:
+        doc = _archive_sheet(db, blobs, now, view.batch, session, room)
+    blob = db.get(Blob, doc.blob_id)
+    if blob is None or blob.purged_at is not None:  # a key document is never purged; safe all the same
+        raise not_found("sign-in sheet")
+    return blobs.read(blob.key)
+
+
+def _existing_sheet(db: Session, batch_id: int, ref: str) -> ArchivedDocument | None:
+    return db.exec(
+        select(ArchivedDocument).where(
+            ArchivedDocument.batch_id == batch_id, ArchivedDocument.kind == "sign_in_sheet", ArchivedDocument.ref == ref
+        )
+    ).first()
+
+
 def archive_ended(db: Session, blobs: BlobStore, now: datetime, batch: Batch) -> list[ArchivedDocument]:
     """Archive the sign-in sheet of every room of every session of the batch that has ended
     and has none yet (R-DAY-3, R-ARCH-1). The caller commits."""
@@ -108,24 +163,6 @@ def archive_ended(db: Session, blobs: BlobStore, now: datetime, batch: Batch) ->
     ).all()
     made = []
     for session, room in due:
-        ref = sheet_ref(row_id(session), row_id(room))
-        if ref in done:
-            continue
-        pdf = signin_sheet_pdf(db, blobs, batch, session, room, now)
-        name = f"签到表 {room.code} {session.part} {session.starts_at.date().isoformat()}.pdf"
-        made.append(
-            archive.archive(
-                db,
-                blobs,
-                SYSTEM,
-                "sign_in_sheet",
-                batch.institution_id,
-                batch.id,
-                name,
-                pdf,
-                "application/pdf",
-                now,
-                ref,
-            )
-        )
+        if sheet_ref(row_id(session), row_id(room)) not in done:
+            made.append(_archive_sheet(db, blobs, now, batch, session, room))
     return made

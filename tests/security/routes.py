@@ -206,6 +206,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/batches/{bid}/archive"): Route("foreign", room=True),
     ("POST", "/api/v1/batches/{bid}/archive"): Route("foreign", files=_scan),
     ("GET", "/api/v1/batches/{bid}/archive/{did}"): Route("foreign", room=True),
+    ("GET", "/api/v1/batches/{bid}/sessions/{sid}/rooms/{room_code}/signin-sheet.pdf"): Route("foreign", room=True),
     # R-VIDEO-1: the installation administrator or the province's centre, never the office itself.
     ("PUT", "/api/v1/institutions/{iid}/retention-profile"): Route("foreign", body=lambda _: {"profile": "strict"}),
     ("POST", "/api/v1/checkins"): Route(

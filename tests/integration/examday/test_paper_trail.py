@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from examday.audit import AuditEntry
 from examday.clock import CST
-from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
+from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, Seat, SessionRoom
 from examday.records import paper_trail
 from examday.registry.models import Room
 from tests.integration.scoring.scoring_world import build
@@ -88,8 +88,23 @@ def test_the_sign_in_sheet_is_produced_from_the_check_ins_and_archived_R_DAY_3(c
 
     _at(clock, 10, 0)  # the session is on: nothing of it is final
     assert [x for x in _archive(client, sw.batch_id, sw.admin) if x["kind"] == "sign_in_sheet"] == []
+    with Session(engine) as db:
+        sid = db.exec(
+            select(ExamSession.id).where(ExamSession.batch_id == sw.batch_id, ExamSession.part == "theory")
+        ).one()
+        rows = db.exec(
+            select(ProctorAssignment).where(ProctorAssignment.session_id == sid).order_by(ProctorAssignment.id)
+        ).all()
+        first = rows[0].staff_id
+    t01_proctor = bearer(world.token("proctor-t01", "proctor", sw.institution_id, staff_id=first))
+    sheet_url = f"/api/v1/batches/{sw.batch_id}/sessions/{sid}/rooms/{{}}/signin-sheet.pdf"
+    assert_refusal(client.get(sheet_url.format(room[a]), headers=t01_proctor), 409, "session_not_ended", "R-DAY-3")
 
     _at(clock, 10, 31)
+    # The room's proctor reads their own room's sheet (R-DAY-3), not the other room's.
+    mine = client.get(sheet_url.format(room[a]), headers=t01_proctor)
+    assert mine.status_code == 200 and mine.content.startswith(b"%PDF-"), mine.text
+    assert_refusal(client.get(sheet_url.format(room[b]), headers=t01_proctor), 403, "forbidden")
     sheets = [x for x in _archive(client, sw.batch_id, sw.admin) if x["kind"] == "sign_in_sheet"]
     assert len(sheets) == 2  # T01 and T02 of the theory session; the skill sitting is this afternoon
     assert {(x["retention_class"], x["kept_until"], x["content_type"]) for x in sheets} == {
@@ -117,6 +132,7 @@ def test_the_sign_in_sheet_is_produced_from_the_check_ins_and_archived_R_DAY_3(c
     sheet = next(x for x in sheets if x["ref"] == t01_ref)
     pdf = client.get(sheet["download"], headers=sw.admin)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-") and b"/Subtype /Image" in pdf.content
+    assert pdf.content == mine.content  # the proctor's copy is the archived one
 
     with Session(engine) as db:
         t02 = db.exec(select(Room).where(Room.code == room[b], Room.institution_id == sw.institution_id)).one()
