@@ -305,6 +305,12 @@ def supervisor_of(db: Session, actor: Actor, batch_id: int) -> BatchView:
     return view
 
 
+def can_read_theory_versions(actor: Actor, inst: Institution) -> bool:
+    """The theory versions with their before and after: who reads scores, but not an evaluator,
+    who sees only their own entries (R-SCORE-1; the contract)."""
+    return actor.role != "evaluator" and can_read_scores(actor, inst)
+
+
 def can_countersign_theory(actor: Actor, inst: Institution, chief_staff_ids: Iterable[int]) -> bool:
     """A theory import becomes the scores only with the countersignature of a chief (考评组长) of one
     of the batch's panels, signing as themself (R-SCORE-3, R-PANEL-1): never the office that imported it."""

@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from examday import audit
-from examday.access import can_countersign_theory
+from examday.access import can_countersign_theory, can_read_theory_versions
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict, not_found
@@ -179,6 +179,15 @@ def import_body(t: TheoryImport) -> dict[str, Any]:
 def list_imports(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     """Every version of the batch's theory scores, oldest first (for the office, the chief, the centre)."""
     batch = access.batch_for_read(db, actor, batch_id)
+    inst = db.get(Institution, batch.institution_id)
+    if inst is None or not can_read_theory_versions(actor, inst):
+        raise Refusal(
+            "forbidden",
+            "考评员只能查看本人的评分",
+            "An evaluator sees only their own entries, not the theory versions.",
+            "R-SCORE-1",
+            403,
+        )
     rows = db.exec(
         select(TheoryImport).where(TheoryImport.batch_id == batch.id).order_by(col(TheoryImport.version))
     ).all()

@@ -172,3 +172,12 @@ def test_the_results_export_lists_each_correction_R_SCORE_3(sw):
     text = sw.client.get(f"/api/v1/batches/{sw.batch_id}/results.csv", headers=sw.admin).content.decode("utf-8-sig")
     lines = [line for line in text.splitlines() if line.startswith("更正 correction")]
     assert lines == [f"更正 correction,{sw.tickets[0]},理论知识 v2,80.0 → 59.0,阅卷复核更正"]
+
+
+def test_the_versions_are_read_by_the_office_and_the_chief_not_by_an_evaluator_R_SCORE_1(sw):
+    ready_without_theory(sw)
+    assert sw.theory().status_code == 201
+    url = f"/api/v1/batches/{sw.batch_id}/theory-imports"
+    assert [v["version"] for v in sw.client.get(url, headers=sw.admin).json()["imports"]] == [1]
+    assert sw.client.get(url, headers=sw.scorer(0)).status_code == 200
+    assert_refusal(sw.client.get(url, headers=sw.scorer(1)), 403, "forbidden", "R-SCORE-1")
