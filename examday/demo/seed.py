@@ -16,8 +16,10 @@ from examday.actor import SYSTEM, Actor
 from examday.clock import CST, Clock
 from examday.identity import make_id_number
 from examday.plans.config import BatchConfig
+from examday.records import archive as records_archive
 from examday.registry.models import Institution
 from examday.settings import Settings
+from storage.blobs import open_blob_store
 
 DEMO_USCC = "91350200776049653A"
 DEMO_PASSWORD = "examday-demo"
@@ -97,6 +99,8 @@ def seed_demo(
 ) -> dict | None:
     """Seed an empty database and print what there is to see; on a database with data, only print."""
     passwords = SeedPasswords(settings.password_time_cost, settings.password_memory_kib)
+    # The seeded lock archives its documents as the server's lock does (R-ARCH-1).
+    records_archive.use_store(engine, open_blob_store(settings))
     with Session(engine, expire_on_commit=False) as db:
         if db.exec(select(Institution)).first() is not None:
             out.write("demo: the database already has data; serving it as it is\n")

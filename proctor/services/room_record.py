@@ -16,11 +16,12 @@ from sqlmodel import Session, col, func, select
 
 from examday import audit
 from examday.access import batch_view
-from examday.actor import Actor
+from examday.actor import SYSTEM, Actor
 from examday.clock import iso
 from examday.errors import conflict, forbidden, not_found
 from examday.plans import attendance
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, Seat
+from examday.records import archive as records_archive
 from examday.registry.models import Institution, Room, Staff
 from examday.rows import row_id
 from proctor import record_doc, rules
@@ -243,6 +244,22 @@ def _archive_doc(
         batch.institution_id,
         now,
     )  # R-ARCH-1: kept permanently
+    # Listed in the batch's archive beside the sign-in sheets; each confirmed or amended
+    # version is its own document.
+    records_archive.archive(
+        db,
+        None,
+        SYSTEM,
+        "room_record",
+        batch.institution_id,
+        batch.id,
+        f"考场记录表 {room.code}.png",
+        None,
+        "image/png",
+        now,
+        ref=f"session:{content['session']['id']}:room:{room.id}:{blob.sha256[:12]}",
+        blob=blob,
+    )
     return row_id(blob)
 
 

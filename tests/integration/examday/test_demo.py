@@ -19,6 +19,7 @@ from examday.plans.models import Batch, Candidate, ExamSession, Seat, Ticket
 from examday.registry.models import Room
 from scoring.models import Panel, PanelMember
 from scoring.services.lock import verify_seals
+from storage.retention_models import ArchivedDocument
 
 CJK_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
 
@@ -37,6 +38,9 @@ def test_demo_seeds_two_filed_batches_today_and_a_locked_older_one(engine, setti
         assert (first.level, second.level) == (4, 5)
         assert older.status == "locked" and older.exam_date < first.exam_date
         assert verify(db) is None and verify_seals(db) == []
+        # R-ARCH-1: the seeded lock archived its key documents, as the server's lock does.
+        kinds = set(db.exec(select(ArchivedDocument.kind).where(ArchivedDocument.batch_id == older.id)).all())
+        assert {"score_summary", "seal", "results_export"} <= kinds
 
         rooms = {r.id: r.code for r in db.exec(select(Room)).all()}
         for b in (first, second):

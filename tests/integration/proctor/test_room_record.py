@@ -14,6 +14,7 @@ from examday import audit
 from examday.audit import AuditEntry
 from proctor.models import RoomRecord
 from storage.blobs import Blob
+from storage.retention_models import ArchivedDocument
 from tests.integration.proctor.support import check_in, room_world
 from tests.support import assert_refusal
 
@@ -172,6 +173,14 @@ def test_each_proctor_confirms_then_only_amendments(client, db, world, clock, en
         assert audit.verify(s) is None  # R-AUDIT-1: the chain holds
         record = s.exec(select(RoomRecord)).one()
         assert record.confirmed_at is not None
+        # R-ARCH-1: every version of the record, down to the last amendment, is in the batch's archive.
+        archived = s.exec(
+            select(ArchivedDocument.blob_id).where(
+                ArchivedDocument.batch_id == rw.batch_id, ArchivedDocument.kind == "room_record"
+            )
+        ).all()
+        assert by_admin.json()["document_blob_id"] in archived
+        assert two.json()["document_blob_id"] in archived
 
 
 def test_record_events_reach_the_room(client, db, world, clock):
