@@ -14,15 +14,10 @@ filed rooms only), R-RATIO-1 (proctors and examiners per room), R-SEAT-1
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
-from itertools import pairwise
-from math import ceil
-from typing import Any
+from datetime import date
 
 from examday.calendar import WorkCalendar
-from examday.clock import CST
 from examday.plans.facts import (  # noqa: F401  (re-exported: callers build facts from here)
     Booking,
     FilingFact,
@@ -33,18 +28,28 @@ from examday.plans.facts import (  # noqa: F401  (re-exported: callers build fac
     StaffFact,
     Violation,
 )
+from examday.plans.rules_parts import PART_ZH, PARTS, parts_violations, required_parts
+from examday.plans.rules_parts import violation as _v
+from examday.plans.rules_rooms import MIN_THEORY_ROOMS, room_violations
+from examday.plans.rules_staffing import staffing_violations, time_violations
 
-PARTS = ("theory", "skill", "review")
-PART_ZH = {"theory": "理论知识考试", "skill": "技能操作考核", "review": "综合评审"}
 LEVELS = (5, 4, 3, 2, 1)
 FILING_LEAD_WORKING_DAYS = 10  # R-PLAN-1
 MIN_FULL_TIME_STAFF = 5  # R-STAFF-1
-MIN_THEORY_ROOMS = 2  # R-SITE-1
 
-
-def required_parts(level: int) -> list[str]:
-    """R-PLAN-3: theory and skill; levels 2 and 1 (技师, 高级技师) also the comprehensive review."""
-    return ["theory", "skill", "review"] if level in (1, 2) else ["theory", "skill"]
+__all__ = [
+    "FILING_LEAD_WORKING_DAYS",
+    "LEVELS",
+    "MIN_FULL_TIME_STAFF",
+    "MIN_THEORY_ROOMS",
+    "PARTS",
+    "PART_ZH",
+    "codes",
+    "latest_filing_date",
+    "plan_violations",
+    "provisional_years",
+    "required_parts",
+]
 
 
 def latest_filing_date(exam_date: date, calendar: WorkCalendar) -> date:
@@ -57,18 +62,17 @@ def provisional_years(today: date, exam_date: date, calendar: WorkCalendar) -> l
     return calendar.provisional_years_in(today, exam_date)
 
 
-def _v(code: str, rule: str, zh: str, en: str, **detail: Any) -> Violation:
-    return Violation(code, rule, zh, en, detail)
-
-
 def plan_violations(facts: PlanFacts, today: date, calendar: WorkCalendar) -> list[Violation]:
-    """Every rule the plan breaks, in a stable order (never just the first)."""
+    """Every rule the plan breaks, in a stable order (never just the first).
+
+    Parts in ``rules_parts``, rooms in ``rules_rooms``, times and staff in ``rules_staffing``.
+    """
     out: list[Violation] = []
     out += _institution(facts, today)
-    out += _parts(facts)
-    out += _rooms(facts)
-    out += _times(facts)
-    out += _staffing(facts)
+    out += parts_violations(facts)
+    out += room_violations(facts)
+    out += time_violations(facts)
+    out += staffing_violations(facts)
     out += _candidates(facts)
     out += _deadline(facts, today, calendar)
     return out
@@ -128,355 +132,6 @@ def _institution(f: PlanFacts, today: date) -> list[Violation]:
                 f"At least {MIN_FULL_TIME_STAFF} full-time evaluation staff are needed; there are {f.full_time_staff}.",
                 have=f.full_time_staff,
                 need=MIN_FULL_TIME_STAFF,
-            )
-        )
-    return out
-
-
-# -- parts and sessions (R-PLAN-2, R-PLAN-3) ---------------------------------
-
-
-def _parts(f: PlanFacts) -> list[Violation]:
-    out = []
-    need = required_parts(f.level)
-    if sorted(f.parts) != sorted(need):  # R-PLAN-3
-        out.append(
-            _v(
-                "wrong_parts",
-                "R-PLAN-3",
-                f"{f.level}级须考核：" + "、".join(PART_ZH[p] for p in need),
-                f"Level {f.level} is assessed by: {', '.join(need)}; the plan has {', '.join(f.parts) or 'none'}.",
-                required=need,
-                planned=list(f.parts),
-            )
-        )
-    by_part = _sessions_by_part(f)
-    missing = [p for p in f.parts if not by_part.get(p)]
-    if missing:  # R-PLAN-2: a part without a sitting is a stage some candidates skip
-        out.append(
-            _v(
-                "part_without_session",
-                "R-PLAN-2",
-                "以下考核环节没有安排场次：" + "、".join(PART_ZH.get(p, p) for p in missing),
-                f"These parts have no session: {', '.join(missing)}.",
-                parts=missing,
-            )
-        )
-    stray = sorted({s.part for s in f.sessions} - set(f.parts))
-    if stray:
-        out.append(
-            _v(
-                "session_outside_parts",
-                "R-PLAN-2",
-                "存在不属于本批次考核环节的场次",
-                f"Sessions for parts the batch does not have: {', '.join(stray)}.",
-                parts=stray,
-            )
-        )
-    planned = [p for p in f.parts if by_part.get(p)]
-    for earlier, later in pairwise(planned):
-        last_end = max(s.ends_at for s in by_part[earlier])
-        first_start = min(s.starts_at for s in by_part[later])
-        if first_start < last_end:  # R-PLAN-2: every candidate goes through the parts in one order
-            out.append(
-                _v(
-                    "parts_out_of_order",
-                    "R-PLAN-2",
-                    f"{PART_ZH.get(later, later)}须在{PART_ZH.get(earlier, earlier)}全部结束后开始",
-                    f"The {later} part starts before the {earlier} part has ended; every "
-                    "candidate takes the parts in the same order.",
-                    earlier=earlier,
-                    later=later,
-                )
-            )
-    return out
-
-
-def _sessions_by_part(f: PlanFacts) -> dict[str, list[SessionFact]]:
-    by: dict[str, list[SessionFact]] = defaultdict(list)
-    for s in f.sessions:
-        by[s.part].append(s)
-    return by
-
-
-# -- rooms (R-SITE-1, R-SEAT-1) ----------------------------------------------
-
-
-def _rooms(f: PlanFacts) -> list[Violation]:
-    out = []
-    wrong, closed, blind = set(), set(), set()
-    for s in f.sessions:
-        for rid in s.room_ids:
-            room = f.rooms[rid]
-            if not room.active:
-                closed.add(room.code)
-            if s.part in ("theory", "skill") and room.kind != s.part:
-                wrong.add((room.code, s.part))
-            if s.part == "skill" and room.cameras == 0:
-                blind.add(room.code)
-    if closed:  # R-SITE-1: only filed rooms, no temporary venues
-        out.append(
-            _v(
-                "room_not_filed",
-                "R-SITE-1",
-                "以下考场已停用或未备案：" + "、".join(sorted(closed)),
-                f"These rooms are not in use (not filed): {', '.join(sorted(closed))}.",
-                rooms=sorted(closed),
-            )
-        )
-    if wrong:
-        out.append(
-            _v(
-                "room_kind_mismatch",
-                "R-SITE-1",
-                "考场类型与考核环节不符：" + "、".join(f"{c}（{PART_ZH[p]}）" for c, p in sorted(wrong)),
-                "Room kind does not match the part: " + ", ".join(f"{c} ({p})" for c, p in sorted(wrong)),
-                rooms=[c for c, _ in sorted(wrong)],
-            )
-        )
-    if blind:  # R-SITE-1, R-VIDEO-1: skill venues are video monitored
-        out.append(
-            _v(
-                "skill_room_without_camera",
-                "R-SITE-1",
-                "技能考核场地须有视频监控：" + "、".join(sorted(blind)),
-                f"Skill venues need video monitoring: {', '.join(sorted(blind))}.",
-                rooms=sorted(blind),
-            )
-        )
-    if "theory" in f.parts:
-        monitored = {
-            rid
-            for rid in _part_rooms(f, "theory")
-            if f.rooms[rid].kind == "theory" and f.rooms[rid].cameras > 0 and f.rooms[rid].active
-        }
-        if len(monitored) < MIN_THEORY_ROOMS:  # R-SITE-1
-            out.append(
-                _v(
-                    "too_few_theory_rooms",
-                    "R-SITE-1",
-                    f"理论知识考试须使用至少{MIN_THEORY_ROOMS}个有视频监控的理论考场，现为{len(monitored)}个",
-                    f"A theory part uses at least {MIN_THEORY_ROOMS} theory rooms with video monitoring; "
-                    f"the plan uses {len(monitored)}.",
-                    have=len(monitored),
-                    need=MIN_THEORY_ROOMS,
-                )
-            )
-    for part in ("theory", "skill"):
-        if part not in f.parts or not _part_rooms(f, part):
-            continue
-        seats = sum(_part_capacity(f, part).values())
-        if f.candidates > seats:  # R-SEAT-1, R-DAY-2
-            out.append(
-                _v(
-                    "not_enough_seats",
-                    "R-SEAT-1",
-                    f"{PART_ZH[part]}座位（工位）{seats}个，少于考生{f.candidates}人",
-                    f"The {part} part has {seats} seats for {f.candidates} candidates.",
-                    part=part,
-                    seats=seats,
-                    candidates=f.candidates,
-                )
-            )
-    return out
-
-
-def _part_rooms(f: PlanFacts, part: str) -> list[int]:
-    seen: dict[int, None] = {}
-    for s in f.sessions:
-        if s.part == part:
-            for rid in s.room_ids:
-                seen[rid] = None
-    return list(seen)
-
-
-def _part_capacity(f: PlanFacts, part: str) -> dict[tuple[int, int], int]:
-    """Places per (session, room).
-
-    Theory candidates all sit at once (one seating over the batch's theory
-    rooms), so a room counts once, at most ``max_per_theory_room`` (R-SEAT-1).
-    Skill candidates rotate through sittings, so every session's stations count.
-    """
-    cap: dict[tuple[int, int], int] = {}
-    seen: set[int] = set()
-    for s in f.sessions:
-        if s.part != part:
-            continue
-        for rid in s.room_ids:
-            room = f.rooms[rid]
-            if part == "theory":
-                cap[(s.id, rid)] = 0 if rid in seen else min(room.seats, f.config.max_per_theory_room)
-                seen.add(rid)
-            else:
-                cap[(s.id, rid)] = room.seats
-    return cap
-
-
-def _occupancy(f: PlanFacts, part: str) -> dict[tuple[int, int], int]:
-    """Expected candidates per (session, room): the batch spread in proportion to places."""
-    cap = _part_capacity(f, part)
-    total = sum(cap.values())
-    n = min(f.candidates, total)
-    if total == 0:
-        return dict.fromkeys(cap, 0)
-    occ = {k: n * c // total for k, c in cap.items()}
-    rest = n - sum(occ.values())
-    for k in sorted(cap, key=lambda k: -(n * cap[k] % total))[:rest]:
-        occ[k] += 1
-    if part == "theory":
-        # A theory room used by several sessions holds the same people each time.
-        first = {rid: occ[(sid, rid)] for (sid, rid) in occ if cap[(sid, rid)]}
-        occ = {(sid, rid): first.get(rid, 0) for (sid, rid) in occ}
-    return occ
-
-
-# -- times (R-PLAN-1 names the time; a room or a person is in one place at once) --
-
-
-def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> bool:
-    return a0 < b1 and b0 < a1
-
-
-def _times(f: PlanFacts) -> list[Violation]:
-    out = []
-    outside = [
-        s
-        for s in f.sessions
-        if s.starts_at.astimezone(CST).date() != f.exam_date
-        or s.ends_at.astimezone(CST).date() != f.exam_date
-        or s.ends_at <= s.starts_at
-    ]
-    if outside:
-        out.append(
-            _v(
-                "session_outside_exam_date",
-                "R-PLAN-1",
-                f"场次须在考试日 {f.exam_date.isoformat()} 当天内开始和结束",
-                f"Sessions must start and end on the exam date {f.exam_date.isoformat()} (China time).",
-                sessions=[s.id for s in outside],
-            )
-        )
-    slots = [
-        (s.starts_at, s.ends_at, rid, frozenset(s.staff.get(rid, ())), None) for s in f.sessions for rid in s.room_ids
-    ]
-    others = [(b.starts_at, b.ends_at, b.room_id, b.staff_ids, b.batch_id) for b in f.other_bookings]
-    rooms: set[str] = set()
-    people: set[int] = set()
-    for i, (a0, a1, ar, ast, _) in enumerate(slots):
-        for b0, b1, br, bst, _ in slots[i + 1 :] + others:
-            if not _overlap(a0, a1, b0, b1):
-                continue
-            if ar == br:
-                rooms.add(f.rooms[ar].code if ar in f.rooms else str(ar))
-            people |= ast & bst
-    if rooms:
-        out.append(
-            _v(
-                "room_double_booked",
-                "R-PLAN-1",
-                "考场在同一时间被重复安排：" + "、".join(sorted(rooms)),
-                f"Rooms booked twice at the same time: {', '.join(sorted(rooms))}.",
-                rooms=sorted(rooms),
-            )
-        )
-    if people:
-        names = sorted(f.staff[i].name if i in f.staff else str(i) for i in people)
-        out.append(
-            _v(
-                "staff_double_booked",
-                "R-RATIO-1",
-                "工作人员在同一时间被安排到多个考场：" + "、".join(names),
-                f"{len(people)} staff are assigned to two rooms at the same time.",
-                staff_ids=sorted(people),
-            )
-        )
-    return out
-
-
-# -- staff per room (R-RATIO-1, R-STAFF-3) -------------------------------------
-
-
-def _staffing(f: PlanFacts) -> list[Violation]:
-    cfg = f.config
-    short, short_ex, not_proctor, trainers, inactive = [], [], set(), set(), set()
-    occ = {**_occupancy(f, "theory"), **_occupancy(f, "skill")}
-    for s in f.sessions:
-        for rid in s.room_ids:
-            people = [f.staff[i] for i in s.staff.get(rid, ()) if i in f.staff]
-            inactive |= {p.id for p in people if not p.active}
-            people = [p for p in people if p.active]
-            here = occ.get((s.id, rid), 0)
-            code = f.rooms[rid].code
-            acting_proctors = people if s.part == "theory" else [p for p in people if "examiner" not in p.roles]
-            for p in acting_proctors:
-                # R-STAFF-3: never a trainer, nor anyone from the candidates' training organisations.
-                if p.is_trainer or (p.employer and p.employer in f.training_orgs):
-                    trainers.add(p.id)
-            if s.part == "theory":
-                not_proctor |= {p.id for p in people if "proctor" not in p.roles}
-                have = sum(1 for p in people if "proctor" in p.roles)
-                # R-RATIO-1: at least 2 per theory room and 1 per 15 candidates.
-                need = max(cfg.proctors_per_theory_room, ceil(here / cfg.candidates_per_proctor))
-                if have < need:
-                    short.append({"session_id": s.id, "room": code, "have": have, "need": need, "candidates": here})
-            elif s.part == "skill":
-                have = sum(1 for p in people if "examiner" in p.roles)
-                # R-RATIO-1: at least 1 examiner per 5 candidates (per occupation, in the config).
-                need = max(1, ceil(here / cfg.candidates_per_examiner))
-                if have < need:
-                    short_ex.append({"session_id": s.id, "room": code, "have": have, "need": need, "candidates": here})
-    out = []
-    if short:
-        out.append(
-            _v(
-                "too_few_proctors",
-                "R-RATIO-1",
-                "理论考场监考人员不足：" + "；".join(f"{x['room']} 需{x['need']}名，现{x['have']}名" for x in short),
-                f"Theory rooms need at least {cfg.proctors_per_theory_room} proctors and 1 per "
-                f"{cfg.candidates_per_proctor} candidates: "
-                + "; ".join(f"{x['room']} has {x['have']} of {x['need']}" for x in short),
-                rooms=short,
-            )
-        )
-    if short_ex:
-        out.append(
-            _v(
-                "too_few_examiners",
-                "R-RATIO-1",
-                "技能考核考评员不足：" + "；".join(f"{x['room']} 需{x['need']}名，现{x['have']}名" for x in short_ex),
-                f"Skill rooms need 1 examiner per {cfg.candidates_per_examiner} candidates: "
-                + "; ".join(f"{x['room']} has {x['have']} of {x['need']}" for x in short_ex),
-                rooms=short_ex,
-            )
-        )
-    if not_proctor:
-        out.append(
-            _v(
-                "not_a_proctor",
-                "R-STAFF-3",
-                "理论考场安排了非监考人员（如考评员、督导员）监考",
-                "Staff without the proctor role (examiners, supervisors) are posted as proctors.",
-                staff_ids=sorted(not_proctor),
-            )
-        )
-    if trainers:
-        out.append(
-            _v(
-                "trainer_as_proctor",
-                "R-STAFF-3",
-                "监考人员不得是培训机构工作人员或培训师资：" + "、".join(sorted(f.staff[i].name for i in trainers)),
-                f"{len(trainers)} proctors are trainers or staff of the candidates' training organisations.",
-                staff_ids=sorted(trainers),
-            )
-        )
-    if inactive:
-        out.append(
-            _v(
-                "staff_not_active",
-                "R-RATIO-1",
-                "安排了已停用的工作人员",
-                f"{len(inactive)} assigned staff are no longer active.",
-                staff_ids=sorted(inactive),
             )
         )
     return out
