@@ -19,7 +19,11 @@ LINKS = {
     "supervisor": [("/proctor", "考场监控", "Live rooms")],
     "evaluator": [("/evaluate", "评分", "Scoring")],
     "chief": [("/evaluate", "评分", "Scoring")],
-    "centre": [("/office", "机构一览", "Institutions"), ("/proctor", "考场监控", "Live rooms")],
+    "centre": [
+        ("/centre/reviews", "批次复核", "Batch review"),
+        ("/office", "机构一览", "Institutions"),
+        ("/proctor", "考场监控", "Live rooms"),
+    ],
 }
 
 

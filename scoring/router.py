@@ -16,7 +16,7 @@ from litestar import Request, Router
 from litestar.datastructures import State
 from sqlmodel import Session
 
-from scoring import controllers, office_pages, pages, review_controllers
+from scoring import controllers, office_pages, pages, review_controllers, review_pages
 from scoring.models import Objection
 from scoring.services import lock as lock_service
 
@@ -60,4 +60,4 @@ async def autolock_due(request: Request) -> None:
 
 
 api = Router(path="/", route_handlers=[*controllers.ROUTES, *review_controllers.ROUTES], before_request=autolock_due)
-router = Router(path="/", route_handlers=[api, *pages.ROUTES, *office_pages.ROUTES])
+router = Router(path="/", route_handlers=[api, *pages.ROUTES, *office_pages.ROUTES, *review_pages.ROUTES])

@@ -17,6 +17,13 @@ from tests.security.world import PIN, Ids
 
 PUBLIC_POSTS = {"/login": "signing in", "/logout": "signing out (the caller's own session)"}
 OWN_POSTS = {"/evaluate/pin/set"}  # the caller's own PIN: no id of anyone
+# The centre's review of B's batch (R-CERT-1): only B's province's centre may act on it, and the
+# centre of the callers' province (吉林) is refused before anything else is looked at (forbidden,
+# never batch_not_locked), as are the institution's own office and everyone else.
+CENTRE_POSTS = {
+    "/centre/reviews/{bid}/review": "approve or return (decision, reasons)",
+    "/centre/reviews/{bid}/report-received": "the reported data received",
+}
 # Pages about a batch's scores name the batch in publicity and its candidate.
 SCORED_PREFIXES = ("/evaluate/", "/office/batches/{bid}/scores")
 
@@ -40,7 +47,8 @@ def page_form(i: Ids) -> dict[str, Any]:
         "seats": "30",
         "id_number": make_id_number(date(1980, 5, 6), seq=56),
         "role_staff": "on",
-        "decision": "rejected",
+        "decision": "rejected",  # an objection's; the centre's review reads approve/return
+        "reasons": "签到表缺页\n督导报告未附",
         "candidate_id": str(i.scored_cid),
         "part": "skill",
         "raised_by": "考生本人",

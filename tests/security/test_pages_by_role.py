@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.security.page_forms import OWN_POSTS, PUBLIC_POSTS, page_files, page_form, page_url
+from tests.security.page_forms import CENTRE_POSTS, OWN_POSTS, PUBLIC_POSTS, page_files, page_form, page_url
 from tests.security.walk import ACTORS, ROOT
 from tests.security.world import Ids
 
@@ -30,6 +30,7 @@ PUBLIC = {
 # path -> (uses the scored batch, the installation administrator's answer shows B)
 PAGES: dict[str, tuple[bool, bool]] = {
     "/": (False, False),
+    "/centre/reviews": (False, False),  # B's batches are not locked: nothing of B to review, even for root
     "/desk": (False, False),
     "/evaluate": (False, False),
     "/evaluate/pin": (False, False),
@@ -218,3 +219,13 @@ def test_no_form_post_acts_on_b(posts, actor):
         if a["status"] >= 500 or done or a["found"]:
             leaks.append(f"POST {a['url']} → {a['status']} {a['found']}")
     assert not leaks, f"{actor}:\n" + "\n".join(leaks)
+
+
+@pytest.mark.parametrize("path", sorted(CENTRE_POSTS))
+def test_another_provinces_centre_cannot_review_b(posts, path):
+    """R-CERT-1: the centre of 吉林 is refused B's (四川) batch before anything else is looked at —
+    forbidden, not the batch's state — while the installation administrator gets past the access
+    decision to the batch's own state (not locked yet)."""
+    assert path in posts["paths"], f"{path} is no longer served: remove it from CENTRE_POSTS"
+    assert posts["answers"][(path, "centre")]["status"] == 403
+    assert posts["answers"][(path, ROOT)]["status"] == 409
