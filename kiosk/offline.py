@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from examday.clock import iso, parse_iso
+from examday.clock import parse_iso
 from examday.identity import mask_id_number
-from kiosk import idhash, rules
+from kiosk import answer, idhash, rules
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -150,6 +150,13 @@ def _facts(roster: dict[str, Any], ticket_number: str):
             room_code=row.get("room_code"),
             room_id=row.get("room_id"),
             seat_no=row.get("seat"),
+            room_name=row.get("room_name"),
+            # The skill sitting and workstation drawn (R-SEAT-1): absent from a roster of before issue #15.
+            sitting=row.get("sitting"),
+            station_room_code=row.get("station_room_code"),
+            station_room_id=row.get("station_room_id"),
+            station_room_name=row.get("station_room_name"),
+            station_no=row.get("station"),
         )
         for p in row.get("checked_in", []):
             prior[int(p["session_id"])] = rules.PriorCheckIn(parse_iso(p["at"]), p.get("kiosk", ""))
@@ -195,27 +202,10 @@ def decide(
     d = rules.decide(presented, batch, sessions, cand, id_number, check, now, kiosk_institution_id, prior)
     if not d.accepted:
         return d.status, d.body(), d
-    s = d.session
-    assert s is not None  # an accepted decision names its session
-    return (
-        200,
-        {
-            "status": "accepted",
-            "offline": True,
-            "candidate": {
-                "id": cand.candidate_id,
-                "name": cand.name,
-                "masked_id": mask_id_number(id_number),  # the number typed, now known to be theirs
-                "ticket_number": cand.ticket_number,
-            },
-            "room_code": cand.room_code,
-            "seat": cand.seat_no,
-            "late": d.late,
-            "batch_id": batch.batch_id,
-            "session": {"id": s.session_id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at)},
-        },
-        d,
-    )
+    assert cand is not None  # an accepted decision names its candidate
+    # The number typed, now known to be theirs, masked; the same answer as the server's (kiosk/answer.py).
+    body = answer.accepted(d, batch.batch_id, sessions, mask_id_number(id_number))
+    return 200, {**body, "offline": True}, d
 
 
 def local_acceptances(store: Store) -> dict[tuple[int, int], datetime]:

@@ -125,6 +125,8 @@ class CandidateFacts:
     station_room_code: str | None = None
     station_room_id: int | None = None
     station_no: int | None = None
+    room_name: str | None = None  # the theory room's, or the skill room's once sent to a station
+    station_room_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -352,6 +354,7 @@ def decide(
             candidate,
             room_code=candidate.station_room_code,
             room_id=candidate.station_room_id,
+            room_name=candidate.station_room_name,
             seat_no=candidate.station_no,
         )
     return Decision(True, session=window.session, candidate=candidate, late=now > window.session.starts_at)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from examday.clock import CST, iso
-from kiosk.rules import BatchFacts, Decision, SessionFacts, refused, windows
+from kiosk.rules import SITTING_PART, BatchFacts, CandidateFacts, Decision, SessionFacts, own_windows, refused, windows
 
 # Two honest clocks disagree by seconds, not minutes: a scan time further ahead of the
 # server's than this is refused, not judged at the server's now.
@@ -25,6 +25,7 @@ def offline_refusal(
     now: datetime,
     grace: timedelta | None = None,
     skew: timedelta = OFFLINE_CLOCK_SKEW,
+    candidate: CandidateFacts | None = None,
 ) -> Decision | None:
     """Why an offline record may not become attendance, or None when the usual decision applies.
 
@@ -33,6 +34,10 @@ def offline_refusal(
     publicity or locked), inside a session's entry window that has not closed longer ago
     than ``grace`` (None: the same China-time day as the session), not ahead of the server
     (R-DAY-1, R-TIME-1). A draft batch is left to ``decide`` (plan_not_filed).
+
+    The windows are the candidate's own: theory and the skill sitting drawn for them
+    (``own_windows``, R-SEAT-1), so a record of the 14:00 sitting runs its grace from that
+    sitting's end, and another sitting's window is never theirs.
     """
     if batch.status not in ("filed", "draft"):
         return refused(
@@ -50,6 +55,8 @@ def offline_refusal(
             server_time=iso(now),
         )
     ws = windows(batch, sessions)
+    if candidate is not None:
+        ws = own_windows(ws, windows(batch, sessions, SITTING_PART), candidate)
     opened = [w for w in ws if w.opens_at <= scanned_at]
     if ws and not opened:
         return refused(

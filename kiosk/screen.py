@@ -52,7 +52,20 @@ def from_response(status: int, body: dict[str, Any], offline: bool = False) -> A
     if status == 200 and body.get("status") == "accepted":
         cand = body.get("candidate") or {}
         lines = [(f"{cand.get('name', '')}  {cand.get('masked_id', '')}", "")]
-        if body.get("room_code"):
+        sitting = body.get("sitting") or {}
+        if body.get("room_code") and sitting:
+            # A skill sitting (R-SEAT-1, issue #15): the skill room, the sitting, the workstation.
+            hhmm = str(sitting.get("starts_at") or "")[11:16]
+            room = f"{body.get('room_name') or ''} {body['room_code']}".strip()
+            lines.insert(
+                0,
+                (
+                    f"{room}  ·  第{sitting.get('no')}场（共{sitting.get('of')}场）{hhmm}  ·  {body.get('station')} 号工位",
+                    f"Room {body['room_code']}, sitting {sitting.get('no')} of {sitting.get('of')} at {hhmm}, "
+                    f"workstation {body.get('station')}",
+                ),
+            )
+        elif body.get("room_code"):
             lines.insert(
                 0,
                 (
@@ -75,7 +88,15 @@ def from_response(status: int, body: dict[str, Any], offline: bool = False) -> A
                 f"Your seat: room {detail['room_code']}, seat {detail.get('seat')} (kiosk {detail.get('kiosk', '')})",
             )
         )
-    kind = "warn" if code in ("not_open_yet", "already_checked_in") else "refused"
+    if code == "wrong_sitting" and detail.get("room_code"):
+        lines.append(
+            (
+                f"您的工位：考场 {detail['room_code']} · {detail.get('station')} 号工位",
+                f"Your workstation: room {detail['room_code']}, workstation {detail.get('station')}",
+            )
+        )
+    # Not a dead end: the candidate comes back at their own time.
+    kind = "warn" if code in ("not_open_yet", "already_checked_in", "wrong_sitting") else "refused"
     return Answer(kind, "签到未通过", "Not checked in", lines + note, code)
 
 

@@ -52,7 +52,7 @@ from examday.plans.models import Batch, Candidate
 from examday.plans.tickets import read_ticket
 from examday.registry import standing
 from examday.rows import row_id, table_of
-from kiosk import rules, rules_offline
+from kiosk import answer, rules, rules_offline
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
 from storage.blobs import Blob, BlobStore, StoredFile
@@ -193,7 +193,9 @@ def check_in(
         decision = rules.from_refusal(barred) if barred is not None else decision
     if offline and facts.batch is not None and decision.code not in _TICKET_CODES:
         # R-DAY-1, R-TIME-1: a backdated or future-dated record is kept, refused, and admits nobody.
-        late = rules_offline.offline_refusal(facts.batch, facts.sessions, scanned or now, now, offline_grace)
+        late = rules_offline.offline_refusal(
+            facts.batch, facts.sessions, scanned or now, now, offline_grace, candidate=facts.candidate
+        )
         decision = late or decision
         if decision.accepted and decision.candidate is not None:
             scored_now = scored.scored_parts(db, decision.candidate.candidate_id)
@@ -467,23 +469,12 @@ def _flag_conflict(c: _Ctx, row: dict[str, Any], d: rules.Decision) -> OfflineCo
 
 
 def accepted_body(now: datetime, facts: F.Facts, d: rules.Decision) -> dict[str, Any]:
-    cand, seat, s = d.candidate, facts.seat, d.session
+    """Where an accepted candidate goes (``kiosk/answer.py``): for a skill sitting, the skill
+    room, the sitting and the workstation (R-SEAT-1, issue #15), not the theory seat."""
+    cand = d.candidate
     # Only an accepted decision is answered with this body: it names its candidate, session and batch.
-    assert cand is not None and s is not None and facts.batch is not None
-    return {
-        "status": "accepted",
-        "candidate": {
-            "id": cand.candidate_id,
-            "name": cand.name,
-            "masked_id": cand.masked_id,
-            "ticket_number": cand.ticket_number,
-            "has_photo": facts.has_photo,
-        },
-        "room_code": cand.room_code,
-        "room_name": seat.room_name if seat else None,
-        "seat": cand.seat_no,
-        "session": {"id": s.session_id, "part": s.part, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at)},
-        "batch_id": facts.batch.batch_id,
-        "late": d.late,
-        "at": iso(now),
-    }
+    assert cand is not None and facts.batch is not None
+    body = answer.accepted(d, facts.batch.batch_id, facts.sessions, cand.masked_id)
+    body["candidate"]["has_photo"] = facts.has_photo
+    body["at"] = iso(now)
+    return body

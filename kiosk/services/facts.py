@@ -80,6 +80,18 @@ class Station:
     room_id: int
     room_code: str
     station_no: int
+    room_name: str | None = None
+
+
+def stations(db: Session, batch_id: int) -> dict[int, Station]:
+    """Each candidate's skill sitting and workstation drawn (R-SEAT-1): for the offline roster.
+    A station drawn before sittings were (sitting 0) names no sitting, as in ``candidate_facts``."""
+    q = (
+        select(Seat.candidate_id, Seat.sitting, Room.id, Room.code, Seat.seat_no, Room.name)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        .join(Room, Room.id == Seat.room_id)
+        .where(Seat.batch_id == batch_id, Seat.part == rules.SITTING_PART)
+    )
+    return {cid: Station(sitting, rid, code, no, name) for cid, sitting, rid, code, no, name in db.exec(q).all()}
 
 
 def candidate_facts(c, salt: bytes, seat: Seating | None, station: Station | None = None) -> rules.CandidateFacts:
@@ -99,6 +111,8 @@ def candidate_facts(c, salt: bytes, seat: Seating | None, station: Station | Non
         station_room_code=station.room_code if station else None,
         station_room_id=station.room_id if station else None,
         station_no=station.station_no if station else None,
+        room_name=seat.room_name if seat else None,
+        station_room_name=station.room_name if station else None,
     )
 
 
@@ -157,6 +171,7 @@ def _load_statement():
             station_room.id,
             station_room.code,
             station.seat_no,
+            station_room.name,
         )
         .select_from(Batch)
         .join(Candidate, on_ticket, isouter=True)
@@ -191,7 +206,7 @@ def load(db: Session, batch_id: int, ticket_number: str, secret_key: str) -> Fac
     cand = _Row(*first[1:8])
     facts.seat = Seating(first[8], first[9], first[10], first[11]) if first[8] is not None else None
     facts.has_photo = cand.photo_blob_id is not None
-    station = Station(first[16], first[17], first[18], first[19]) if first[17] is not None else None
+    station = Station(first[16], first[17], first[18], first[19], first[20]) if first[17] is not None else None
     facts.candidate = candidate_facts(cand, facts.salt, facts.seat, station)
     facts.prior = {r[12]: rules.PriorCheckIn(r[13], r[14], r[15]) for r in rows if r[12] is not None}
     return facts

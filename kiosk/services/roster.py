@@ -35,7 +35,9 @@ from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
 from storage.blobs import Blob
 
-ROSTER_FORMAT = 2  # 2: argon2id per candidate; no id_salt, id_digest or masked_id (issue #14)
+# 2: argon2id per candidate; no id_salt, id_digest or masked_id (issue #14).
+# 3: the skill sittings among the sessions, each candidate's sitting and workstation (issue #15).
+ROSTER_FORMAT = 3
 
 # Each hash costs tens of milliseconds on purpose, so a candidate's is made once per server
 # process and kept: kiosks refresh their rosters every few minutes. The key is the candidate
@@ -120,13 +122,15 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
     bf = F.batch_facts(batch)
     salt = id_salt(secret_key, batch.institution_id)
     seats = F.seats(db, batch.id)
+    stations = F.stations(db, batch.id)
+    sessions = F.session_facts(db, batch.id)
     present = _present_by_candidate(db, batch.id)
     people: list[dict[str, Any]] = []
     cands = db.exec(select(Candidate).where(Candidate.batch_id == batch.id).order_by(col(Candidate.id))).all()
     to_hash = [(row_id(c), id_digest(c.id_number, salt), c.id_number) for c in cands]
     for c in cands:
         assert c.id is not None
-        seat = seats.get(c.id)
+        seat, station = seats.get(c.id), stations.get(c.id)
         people.append(
             {
                 "id": c.id,
@@ -138,7 +142,15 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
                 "eligibility": c.eligibility,
                 "room_code": seat.room_code if seat else None,
                 "room_id": seat.room_id if seat else None,
+                "room_name": seat.room_name if seat else None,
                 "seat": seat.seat_no if seat else None,
+                # R-SEAT-1 (issue #15): the skill sitting and workstation drawn, so that an offline
+                # kiosk admits a skill candidate at their own sitting only, as the server does.
+                "sitting": station.sitting or None if station else None,
+                "station_room_code": station.room_code if station else None,
+                "station_room_id": station.room_id if station else None,
+                "station_room_name": station.room_name if station else None,
+                "station": station.station_no if station else None,
                 "checked_in": present.get(c.id, []),
             }
         )
@@ -166,7 +178,11 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
                 "entry_opens_at": iso(w.opens_at),
                 "entry_closes_at": iso(w.closes_at),
             }
-            for w in rules.windows(bf, F.session_facts(db, batch.id))
+            # Theory and every skill sitting: each candidate enters theory and their own sitting.
+            for w in sorted(
+                [*rules.windows(bf, sessions), *rules.windows(bf, sessions, rules.SITTING_PART)],
+                key=lambda w: (w.opens_at, w.session.session_id),
+            )
         ],
         # The kiosk checks a typed number against its candidate's row with these (kiosk/idhash.py).
         "id_hash": idhash.PARAMS,

@@ -62,3 +62,32 @@ def test_render_draws_a_full_screen_frame_with_the_preview():
     # Text was drawn on the panel: not every pixel there is the panel colour.
     panel = img[:, 600:]
     assert (panel != np.array(screen.COLOURS["accepted"][::-1], np.uint8)).any()
+
+
+def test_a_skill_sitting_sends_the_candidate_to_their_workstation_r_seat_1():
+    """Issue #15: the skill room, the sitting and the workstation (工位), not a theory seat."""
+    body = {
+        **ACCEPTED,
+        "room_code": "S01",
+        "room_name": "技能考场1",
+        "seat": 5,
+        "station": 5,
+        "sitting": {"id": 9, "no": 2, "of": 3, "starts_at": "2026-11-26T14:00:00+08:00"},
+    }
+    text = screen.describe(screen.from_response(200, body))
+    assert "技能考场1 S01" in text and "第2场（共3场）14:00" in text and "5 号工位" in text
+    assert "workstation 5" in text and "sitting 2 of 3" in text
+    assert "座位" not in text
+
+
+def test_wrong_sitting_says_where_and_when_r_seat_1():
+    body = {
+        "code": "wrong_sitting",
+        "message": "您不是本场次的考生：您的技能考核场次为 14:00 开始（13:30 起入场）",
+        "message_en": "This is not your sitting: your skill sitting starts at 14:00 (entry from 13:30).",
+        "rule": "R-SEAT-1",
+        "detail": {"session_id": 9, "room_code": "S01", "station": 5},
+    }
+    a = screen.from_response(422, body)
+    text = screen.describe(a)
+    assert a.kind == "warn" and "14:00" in text and "S01" in text and "5 号工位" in text
