@@ -11,8 +11,9 @@ Versions (R-SCORE-3, R-PANEL-1): an import is signed by the office account that 
 and becomes the theory scores only once the panel's chief countersigns it with the signing
 PIN (``scoring.services.theory_versions``). Importing again before publicity is a
 correction: it needs a reason, and each changed score is shown as a correction (更正) on
-the results and in the audit. From the start of publicity no import is taken: only an
-upheld objection changes a score.
+the results and in the audit. From the start of publicity no import is taken, except the
+exam system's re-marked file answering upheld theory objections (R-PUB-1), which may change
+only those candidates' scores (``scoring.services.theory_objections``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from scoring import access
 from scoring.models import PartScore, ScoreEntry, TheoryImport
 from scoring.points import show, text, to_tenths
 from scoring.rubric import PART_MAX, has_one_decimal_at_most, to_points
+from scoring.services import theory_objections
 
 PART = "theory"
 ABSENT_WORDS = frozenset({"", "absent", "缺考", "-"})
@@ -185,7 +187,10 @@ def import_theory(
     assert batch.id is not None
     access.refuse_unless_filed(batch)
     access.refuse_unknown_part(batch, PART)
-    refuse_once_published(batch)
+    # R-PUB-1: during publicity only the upheld theory objections open a version (theory_objections).
+    answering = theory_objections.upheld_open(db, batch.id) if batch.status != "filed" else []
+    if not answering:
+        refuse_once_published(batch)
     standing.refuse_unless_in_standing(db, batch.institution_id, now, "theory_import")  # R-INST-2
     if db.exec(select(ScoreEntry.id).where(ScoreEntry.batch_id == batch.id, ScoreEntry.part == PART)).first():
         raise conflict(
@@ -195,7 +200,10 @@ def import_theory(
             "R-SCORE-2",
         )
     earlier = db.exec(select(TheoryImport).where(TheoryImport.batch_id == batch.id)).all()
-    note = _reason(reason, any(t.state == "signed" for t in earlier))
+    note = _reason(reason, any(t.state == "signed" for t in earlier) or bool(answering))
+    if answering:
+        assert note is not None
+        note = theory_objections.named_reason(answering, note)
     content = _decode(data)
     if content is None:
         raise Refusal(
@@ -215,6 +223,10 @@ def import_theory(
             None,
             detail={"errors": errors},
         )
+    changes = changes_against_scores(db, batch.id, report)
+    if answering:
+        # Only the objectors' scores may change; anybody else's is refused whole (R-SCORE-3).
+        changes = theory_objections.tag_changes(batch, changes, answering)
     superseded = []
     for t in earlier:
         if t.state == "draft":
@@ -239,7 +251,6 @@ def import_theory(
     )
     db.add(record)
     db.flush()
-    changes = changes_against_scores(db, batch.id, report)
     for r in report:
         r["score"] = show(outcome(r)[1])
     audit.record(
@@ -258,6 +269,7 @@ def import_theory(
             "absent": record.absent,
             "state": "draft",
             "superseded": superseded,
+            "objections": [o.id for o in answering],
             "changes": changes,
         },
         now,
@@ -268,6 +280,7 @@ def import_theory(
         "version": record.version,
         "state": record.state,
         "reason": note,
+        "objections": [o.id for o in answering],
         "imported": len(report),
         "scored": scored,
         "absent": record.absent,

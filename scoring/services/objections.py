@@ -5,8 +5,10 @@ published (from the moment they are put up to the last day of publicity). It
 is settled before the lock: ``rejected`` with a reason, or ``upheld`` — the
 panel re-scores that candidate's part (a new round of entries, as after the
 chief's re-score), and the objection counts as open until the re-score is
-final. Theory scores come from the exam system, not a panel, so an objection
-to one cannot be upheld here: the office corrects it at the source.
+final. Theory scores come from the exam system, not a panel: an upheld
+objection to one waits (``rescoring``) for the exam system's re-marked file,
+imported by the office and countersigned by the chief
+(``scoring.services.theory_objections``), which settles it as ``upheld``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ from examday.records.holds import place_hold
 from examday.registry import standing
 from examday.rows import row_id
 from scoring import access
-from scoring.models import Objection
+from scoring.models import Objection, TheoryImport
 from scoring.panel_data import load_panel
 from scoring.services.combine import part_score, reopen_for_rescore
 from scoring.services.publicity import publicity_of, window_of
+from scoring.theory_import import PART as THEORY
 
 DECISIONS = ("upheld", "rejected")
+
+
+def _theory_imported(db: Session, batch_id: int) -> bool:
+    return db.exec(select(TheoryImport.id).where(TheoryImport.batch_id == batch_id)).first() is not None
 
 
 def objection_body(o: Objection) -> dict[str, Any]:
@@ -142,24 +149,28 @@ def resolve_objection(
         access.refuse_unknown_part(batch, part)
         cand = access.candidate_of(db, batch, o.candidate_id)
         view = load_panel(db, row_id(batch), part, [cand])
-        if view is None:
+        # R-PUB-1: an imported theory score is re-marked by the exam system; its re-marked file,
+        # countersigned by the chief, settles the objection (scoring.services.theory_objections).
+        by_exam_system = view is None and part == THEORY and _theory_imported(db, row_id(batch))
+        if view is None and not by_exam_system:
             raise conflict(
                 "no_panel",
-                "该科目没有考评组（理论成绩以考试系统为准）",
-                "This part has no panel to re-score it (theory scores come from the exam system).",
+                "该科目没有考评组，也不是导入的理论成绩",
+                "This part has no panel to re-score it, and it is not an imported theory score.",
                 "R-PUB-1",
                 part=part,
             )
         ps = part_score(db, row_id(batch), row_id(cand), part, now, create=False)
-        if ps is None or ps.status != "final":
+        if ps is None or ps.status not in (("final", "absent") if by_exam_system else ("final",)):
             raise conflict(
                 "part_not_final",
                 "该科目成绩不是已确定状态，不能复评",
                 "This part's score is not final; it cannot be re-scored.",
                 "R-PUB-1",
             )
-        scorers, _ = view.scorers(row_id(cand))
-        reopen_for_rescore(db, actor, now, batch, ps, "objection_rescore", f"objection {o.id}: {note}", scorers)
+        if view is not None:
+            scorers, _ = view.scorers(row_id(cand))
+            reopen_for_rescore(db, actor, now, batch, ps, "objection_rescore", f"objection {o.id}: {note}", scorers)
         o.part, o.status = part, "rescoring"
     o.resolution, o.resolved_at, o.resolved_by = note, now, actor.account_id
     db.add(o)

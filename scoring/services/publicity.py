@@ -1,7 +1,8 @@
 """Start the score publicity (成绩公示): R-PUB-1, R-CAL.
 
 Publicity starts only when every score of the batch is final (or the
-candidate is marked absent). It runs for 5 working days (``scoring.publicity``)
+candidate is marked absent) and no theory version awaits the chief's
+countersignature (``theory_draft_pending``, R-SCORE-3). It runs for 5 working days (``scoring.publicity``)
 counted from the first full day: scores put up by 09:00 China time count that
 day, later ones from the next day — a part of a day is not a day of publicity.
 A year without an official holiday notice makes the dates provisional (R-CAL).
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday import audit
 from examday.actor import Actor
@@ -28,7 +29,7 @@ from examday.errors import conflict
 from examday.plans.models import Batch
 from examday.registry import standing
 from scoring import access
-from scoring.models import Publicity
+from scoring.models import Publicity, TheoryImport
 from scoring.publicity import lock_allowed_from, publicity_window
 from scoring.results import batch_results
 
@@ -52,6 +53,27 @@ def unsettled_parts(db: Session, batch: Batch) -> list[dict[str, Any]]:
                 c = r.candidate
                 out.append({"candidate_id": c.id, "ticket_number": c.ticket_number, "part": part, "status": status})
     return out
+
+
+def refuse_theory_draft_pending(db: Session, batch_id: int) -> None:
+    """R-SCORE-3: a theory version awaiting the chief's countersignature (主考签认) is settled first.
+
+    Publicity puts the scores up; a correction left as a draft could never be countersigned after
+    that (``scores_published``), so the scores shown would not be the ones the office meant."""
+    drafts = db.exec(
+        select(TheoryImport.version)
+        .where(TheoryImport.batch_id == batch_id, TheoryImport.state == "draft")
+        .order_by(col(TheoryImport.version))
+    ).all()
+    if drafts:
+        raise conflict(
+            "theory_draft_pending",
+            f"理论成绩第{'、'.join(str(v) for v in drafts)}版尚待主考签认，不能公示",
+            f"Theory version(s) {', '.join(str(v) for v in drafts)} await the chief's countersignature; "
+            "publicity cannot start.",
+            "R-SCORE-3",
+            versions=list(drafts),
+        )
 
 
 def publicity_of(db: Session, batch_id: int) -> Publicity | None:
@@ -109,6 +131,7 @@ def start_publicity(db: Session, actor: Actor, now: datetime, batch_id: int) -> 
         )
     if not access.scored_candidates(db, batch.id):
         raise conflict("no_candidates", "该批次没有考生", "The batch has no candidates to publish.", "R-PUB-1")
+    refuse_theory_draft_pending(db, batch.id)
     pending = unsettled_parts(db, batch)
     if pending:
         raise conflict(

@@ -6,8 +6,9 @@ The chief of one of the batch's panels reads it and countersigns with the signin
 same PIN and per-examiner secret that sign skill entries (``scoring.entry_chain``) — over a
 hash of the version (the file's sha256, the version, the reason, who imported it, when).
 Only then is it applied to the candidates' theory scores; what it changed is stored with it
-and shown on the results and in the audit. From the start of publicity nothing is
-countersigned: only an upheld objection changes a score.
+and shown on the results and in the audit. From the start of publicity only a version
+answering upheld theory objections is countersigned (R-PUB-1,
+``scoring.services.theory_objections``); countersigning it settles them as upheld.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from examday.registry.models import Institution
 from scoring import access
 from scoring.entry_chain import sign_entry
 from scoring.models import Panel, PartScore, TheoryImport
+from scoring.services import theory_objections
 from scoring.services.entries import check_pin, examiner_secret
 from scoring.theory_import import PART, changes_against_scores, outcome, parse_rows, refuse_once_published
 
@@ -86,7 +88,10 @@ def countersign(
             403,
         )
     access.refuse_if_locked(batch)
-    refuse_once_published(batch)
+    # R-PUB-1: during publicity only a version answering upheld theory objections is countersigned.
+    answering = theory_objections.answered(db, record) if batch.status != "filed" else []
+    if not answering:
+        refuse_once_published(batch)
     standing.refuse_unless_in_standing(db, batch.institution_id, now, "theory_import")  # R-INST-2
     if record.state != "draft":
         raise conflict(
@@ -110,7 +115,12 @@ def countersign(
             errors=errors,
         )
     changes = changes_against_scores(db, batch.id, report)
+    if answering:
+        changes = theory_objections.tag_changes(batch, changes, answering)
     _apply(db, batch.id, record, report, now)
+    settled = theory_objections.settle(answering, record)
+    for o in answering:
+        db.add(o)
     record.state, record.changes = "signed", json.dumps(changes, ensure_ascii=False)
     record.countersigned_by, record.countersigned_staff_id, record.countersigned_at = (
         actor.account_id,
@@ -132,6 +142,7 @@ def countersign(
             "reason": record.reason,
             "imported_by": record.account_id,
             "correction": bool(changes) or record.reason is not None,
+            "objections_settled": settled,
             "changes": changes,
         },
         now,
@@ -172,6 +183,7 @@ def import_body(t: TheoryImport) -> dict[str, Any]:
         "countersigned_staff_id": t.countersigned_staff_id,
         "countersigned_at": iso(t.countersigned_at),
         "signature": t.signature,
+        "objections": theory_objections.named_ids(t.reason),
         "changes": json.loads(t.changes or "[]"),
     }
 
@@ -210,6 +222,7 @@ def corrections(db: Session, batch_id: int) -> dict[int, list[dict[str, Any]]]:
                     "before": c["before"],
                     "after": c["after"],
                     "reason": t.reason,
+                    "objection_id": c.get("objection_id"),  # R-PUB-1: a correction answering an objection
                     "at": iso(t.countersigned_at),
                 }
             )

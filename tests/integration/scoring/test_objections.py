@@ -94,11 +94,14 @@ def test_upheld_objection_rescored_by_the_panel(published, clock, engine):
     assert public["candidates"][0]["parts"]["skill"] == 88.0
 
 
-def test_theory_objection_cannot_be_upheld_by_a_panel(published, engine):
+def test_an_upheld_theory_objection_waits_for_the_exam_systems_re_marking(published, engine):
+    # R-PUB-1: no panel re-scores an imported theory score; the objection stays open (rescoring)
+    # until the re-marked file is countersigned (tests/integration/scoring/test_theory_objections.py).
     oid = objection(published, part="theory").json()["id"]
-    assert_refusal(resolve(published, oid, "upheld"), 409, "no_panel", "R-PUB-1")
+    assert resolve(published, oid, "upheld").json()["status"] == "rescoring"
+    assert published.part(published.candidates[0], "theory")["status"] == "final"
     with Session(engine) as db:
-        assert db.exec(select(Objection.status)).one() == "open"
+        assert db.exec(select(Objection.status)).one() == "rescoring"
 
 
 def test_objections_are_listed(published):
