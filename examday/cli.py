@@ -13,11 +13,17 @@ from examday.settings import Settings
 
 
 def _engine(settings: Settings):
+    from examday.cli_backup import blob_root
     from examday.providers import register_all
-    from storage.db import make_engine, migrate
+    from storage.db import make_engine
+    from storage.upgrade import UpgradeFailed, upgrade
 
     register_all()  # every command on the database may purge, hold or read through a port
-    migrate(settings.database_url)
+    try:
+        # A pending migration on a database with data: a backup first, and no half-applied schema (#19).
+        upgrade(settings.database_url, settings.data_dir, blob_root=blob_root(settings), out=sys.stderr)
+    except UpgradeFailed as exc:
+        raise SystemExit(str(exc)) from exc
     return make_engine(settings.database_url)
 
 
@@ -28,6 +34,11 @@ def cmd_serve(args, settings: Settings) -> int:
 
     _engine(settings).dispose()
     app = create_app(settings)
+    if args.nightly is not None:  # the embedded default's backup, purge and audit check (#19)
+        from examday.cli_backup import start_nightly
+
+        start_nightly(settings, args.nightly, Clock(), sys.stdout)
+        print(f"nightly backup, purge and audit verify at {args.nightly:%H:%M} China time", flush=True)
     print(f"examday serving on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
@@ -194,11 +205,14 @@ def cmd_retention_purge(args, settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from examday.cli_backup import add_commands, hh_mm
+
     p = argparse.ArgumentParser(prog="examday", description="examday 考务系统")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve", help="migrate the database, then serve")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--nightly", type=hh_mm, metavar="HH:MM", help="back up, purge and verify the audit daily then")
     s.set_defaults(fn=cmd_serve)
     d = sub.add_parser("demo", help="seed a demo exam day on an empty database, then serve")
     d.add_argument("--port", type=int, default=8000)
@@ -208,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="serve the seeded day still: no arrivals at the kiosks, no camera segments",
     )
-    d.set_defaults(fn=cmd_demo)
+    d.set_defaults(fn=cmd_demo, nightly=None)
     acc = sub.add_parser("account").add_subparsers(dest="sub", required=True)
     a = acc.add_parser("add")
     a.add_argument("username")
@@ -238,6 +252,7 @@ def parser() -> argparse.ArgumentParser:
     pu = r.add_parser("purge")
     pu.add_argument("--dry-run", action="store_true")
     pu.set_defaults(fn=cmd_retention_purge)
+    add_commands(sub)  # backup, backup verify, restore, migrate (examday/cli_backup.py)
     return p
 
 
