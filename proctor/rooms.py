@@ -77,6 +77,7 @@ _SEATS = (
     select(Seat.room_id, Seat.seat_no, Candidate.id, Candidate.name, Candidate.ticket_number, Candidate.status)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
     .join(Candidate, col(Candidate.id) == Seat.candidate_id)
     .where(Seat.batch_id == bindparam("batch_id"), Seat.part == bindparam("part"), col(Seat.room_id).in_(_rooms))
+    .where(col(Seat.sitting).in_(bindparam("sittings", expanding=True)))
 )
 _STRANGERS = select(Candidate.id, Candidate.name, Candidate.ticket_number).where(
     col(Candidate.id).in_(bindparam("ids", expanding=True))
@@ -94,6 +95,15 @@ _MOVES = (
 _HANDINS = select(HandIn.room_id, HandIn.candidate_id, HandIn.at).where(
     HandIn.session_id == bindparam("session_id"), col(HandIn.room_id).in_(_rooms)
 )
+
+
+def sittings_of(session: ExamSession) -> list[int]:
+    """The seats' ``sitting`` values a session's rooms hold (R-SEAT-1, issue #15).
+
+    A skill room's stations are drawn once per sitting (场次), so station 5 holds one candidate
+    in each: a skill session's rooms list only the candidates drawn for that sitting (and any
+    drawn before sittings were, sitting 0). Theory seats are all sitting 0."""
+    return [0, row_id(session)] if session.part == "skill" else [0]
 
 
 # -- cameras ----------------------------------------------------------------------------
@@ -144,7 +154,7 @@ def rooms_state(
     seat_room: dict[int, int] = {}
     withdrawn: set[int] = set()
     for room_id, seat_no, cid, name, ticket, status in q(
-        _SEATS, {"batch_id": batch.id, "part": session.part, "rooms": ids}
+        _SEATS, {"batch_id": batch.id, "part": session.part, "rooms": ids, "sittings": sittings_of(session)}
     ):
         seated[room_id][cid] = rules.SeatFact(cid, seat_no, ticket, mask_name(name))
         seat_room[cid] = room_id

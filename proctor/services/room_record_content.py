@@ -1,6 +1,8 @@
 """What the exam-room record (考场记录表, R-DAY-3) states: who proctored, who was seated,
 admitted, absent or late, moved, handed in, and every incident of the room in the session —
 gathered from the day's own records, and its hash, which each proctor's confirmation binds.
+A skill room's record is its sitting's (R-SEAT-1, issue #15): only the candidates drawn for it
+are expected, so a later sitting's are never absent from an earlier one's record.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from examday.registry.models import Institution, Room, Staff
 from examday.rows import row_id
 from proctor import rules
 from proctor.models import HandIn, Incident, SeatMove
+from proctor.rooms import sittings_of
 
 
 def hash_of_content(content: dict[str, Any]) -> str:
@@ -47,6 +50,7 @@ def record_content(
             select(Seat, Candidate)
             .join(Candidate, col(Candidate.id) == Seat.candidate_id)
             .where(Seat.batch_id == batch.id, Seat.part == session.part, Seat.room_id == room.id)
+            .where(col(Seat.sitting).in_(sittings_of(session)))  # a skill room: this sitting's (R-SEAT-1)
         ).all()
     }
     arrivals = {
