@@ -1,10 +1,12 @@
 """One exam day walked through the pages, step by step, as the people of the day would.
 
-The steps of ``test_exam_day.py`` are separate tests that share one ``Story``: one
-database (SQLite, and PostgreSQL when EXAMDAY_TEST_POSTGRES_URL is set), one live
-server and one test clock for the whole module. Each step starts where the one before
-left off, so a failed step skips the ones after it instead of failing them for its
-sake.
+The steps of ``test_exam_day.py`` (the day: plan, door, rooms, scoring) and then of
+``test_exam_day_review.py`` (publicity, lock, the centre's review, the archive) are separate
+tests that share one ``Story``: one database (SQLite, and PostgreSQL when
+EXAMDAY_TEST_POSTGRES_URL is set), one live server and one test clock for the whole
+package, the modules in that order. Each step starts where the one before left off, so a
+failed step skips the ones after it, in either module, instead of failing them for its sake.
+``day.py`` says who is who among the candidates and what their results must be.
 
 What a person could not do in the browser in the time is arranged here: the clock
 (the 10-working-day filing rule, the entry window, the 5-working-day publicity) and
@@ -71,9 +73,11 @@ def _accounts(db: Session, app, now: datetime, iid: int, proctors: list[int], ex
     ]
     for username, role, staff_id in people:
         create_account(db, SYSTEM, now, app.state.passwords, username, role, iid, None, staff_id, PASSWORD)
+    # The provincial centre of 吉林 (the institution's province): no institution of its own (R-CERT-1).
+    create_account(db, SYSTEM, now, app.state.passwords, "centre-jl", "centre", None, "吉林", None, PASSWORD)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="package", params=BACKENDS)
 def story(request, tmp_path_factory, pg_schema_url):
     from examday.app import create_app
 
@@ -133,8 +137,9 @@ def notice(page) -> str:
 
 
 def step_of(item) -> tuple[str, str]:
+    """The day a step belongs to: this package's story on one backend."""
     backend = item.callspec.params.get("story", "") if hasattr(item, "callspec") else ""
-    return str(item.fspath), backend
+    return str(Path(str(item.fspath)).parent), backend
 
 
 def pytest_runtest_makereport(item, call):
