@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 from examday.accounts.services.accounts import Passwords
 from examday.clock import Clock
 from examday.events import make_event_bus
+from examday.levels import install_template_filters
 from examday.pages import ROUTES as PAGE_ROUTES
 from examday.records.archive import use_store
 from examday.security import (
@@ -33,6 +34,11 @@ from storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [ROOT / p / "templates" for p in ("examday", "kiosk", "proctor", "scoring")]
+
+
+def _template_engine(engine: JinjaTemplateEngine) -> None:
+    install_template_callables(engine)  # csp_nonce(): page scripts run only with it
+    install_template_filters(engine)  # level_label: "3级", or an enterprise tier's name (R-LEVEL)
 
 
 def package_routers() -> list[Router]:
@@ -93,7 +99,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         template_config=TemplateConfig(
             directory=[d for d in TEMPLATE_DIRS if d.exists()],
             engine=JinjaTemplateEngine,
-            engine_callback=install_template_callables,  # csp_nonce(): page scripts run only with it
+            engine_callback=_template_engine,
         ),
         openapi_config=OpenAPIConfig(title="examday", version="1.0.0", path="/schema"),
         plugins=[events.plugin],

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from examday.actor import Actor
 from examday.errors import forbidden
 from examday.identity import mask_id_number
+from examday.levels import level_label
 from examday.plans.models import Batch
 from examday.spreadsheets import csv_row, xlsx_cell, xlsx_row
 from scoring import access
@@ -87,7 +88,7 @@ def summary(db: Session, actor: Actor, batch: Batch) -> tuple[list[str], list[li
     seal = seal_of(db, batch.id)
     title = [
         f"成绩汇总表 score summary · 批次 {batch.id} · {batch.occupation_code} {batch.occupation_name} · "
-        f"{batch.level}级 · {batch.exam_date.isoformat()} · 合格线 60"
+        f"{level_label(batch.level)} · {batch.exam_date.isoformat()} · 合格线 60"
     ]
     if seal is None:
         footer = [["未锁定封存 not locked: draft, scores may still change"]]

@@ -106,3 +106,4 @@ class PlanFacts:
     ineligible: int
     training_orgs: frozenset[str] = frozenset()
     other_bookings: tuple[Booking, ...] = ()
+    institution_kind: str = "training_org"  # enterprise | training_org | school (R-LEVEL)

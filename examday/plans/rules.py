@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from examday.calendar import WorkCalendar
+from examday.levels import ALL_LEVELS, is_enterprise_tier, is_level, level_label, level_label_en, level_name
 from examday.plans.facts import (  # noqa: F401  (re-exported: callers build facts from here)
     Booking,
     FilingFact,
@@ -33,7 +34,7 @@ from examday.plans.rules_parts import violation as _v
 from examday.plans.rules_rooms import MIN_THEORY_ROOMS, room_violations
 from examday.plans.rules_staffing import staffing_violations, time_violations
 
-LEVELS = (5, 4, 3, 2, 1)
+LEVELS = ALL_LEVELS  # R-LEVEL: 5..1, and an enterprise's 学徒工 (6), 特级技师 (0), 首席技师 (-1)
 FILING_LEAD_WORKING_DAYS = 10  # R-PLAN-1
 MIN_FULL_TIME_STAFF = 5  # R-STAFF-1
 
@@ -46,6 +47,7 @@ __all__ = [
     "PART_ZH",
     "codes",
     "latest_filing_date",
+    "level_violation",
     "plan_violations",
     "provisional_years",
     "required_parts",
@@ -103,6 +105,7 @@ def _institution(f: PlanFacts, today: date) -> list[Violation]:
                 state=state,
             )
         )
+    out += _level(f)
     covered = any(
         s.occupation_code == f.occupation_code
         and f.level in s.levels
@@ -115,9 +118,9 @@ def _institution(f: PlanFacts, today: date) -> list[Violation]:
             _v(
                 "outside_scope",
                 "R-INST-3",
-                f"职业（工种）{what} {f.level}级不在备案认定范围内",
+                f"职业（工种）{what} {level_label(f.level)}不在备案认定范围内",
                 f"Occupation {f.occupation_code}{' / ' + f.work_type if f.work_type else ''} "
-                f"level {f.level} is outside the filed scope.",
+                f"{level_label_en(f.level)} is outside the filed scope.",
                 occupation_code=f.occupation_code,
                 work_type=f.work_type,
                 level=f.level,
@@ -135,6 +138,38 @@ def _institution(f: PlanFacts, today: date) -> list[Violation]:
             )
         )
     return out
+
+
+def level_violation(level: int, institution_kind: str) -> Violation | None:
+    """R-LEVEL: a national level 5..1, or a tier an enterprise (用人单位/企业) added.
+
+    Only an enterprise runs 学徒工, 特级技师 or 首席技师; whether the level is in its
+    filed scope is R-INST-3's check, as for any level. Batch creation asks this too.
+    """
+    if not is_level(level):
+        return _v(
+            "invalid_level",
+            "R-LEVEL",
+            f"等级“{level}”无效：等级为5、4、3、2、1（企业另可设学徒工、特级技师、首席技师）",
+            f"Level {level} is not valid: levels are 5, 4, 3, 2 and 1 (an enterprise may add its tiers).",
+            level=level,
+        )
+    if is_enterprise_tier(level) and institution_kind != "enterprise":
+        zh, en = level_name(level)
+        return _v(
+            "enterprise_tier_needs_enterprise",
+            "R-LEVEL",
+            f"“{zh}”是企业自设等级，只有用人单位（企业）可以设立",
+            f"'{zh}' ({en}) is an enterprise's own tier: only an enterprise (用人单位) runs it.",
+            level=level,
+            institution_kind=institution_kind,
+        )
+    return None
+
+
+def _level(f: PlanFacts) -> list[Violation]:
+    v = level_violation(f.level, f.institution_kind)
+    return [v] if v is not None else []
 
 
 # -- candidates (R-PLAN-1, R-PLAN-4) -------------------------------------------

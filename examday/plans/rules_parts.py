@@ -11,6 +11,7 @@ from collections import defaultdict
 from itertools import pairwise
 from typing import Any
 
+from examday.levels import assessed_as, level_label, level_label_en
 from examday.plans.facts import PlanFacts, SessionFact, Violation
 
 PARTS = ("theory", "skill", "review")
@@ -23,8 +24,12 @@ def violation(code: str, rule: str, zh: str, en: str, **detail: Any) -> Violatio
 
 
 def required_parts(level: int) -> list[str]:
-    """R-PLAN-3: theory and skill; levels 2 and 1 (技师, 高级技师) also the comprehensive review."""
-    return ["theory", "skill", "review"] if level in (1, 2) else ["theory", "skill"]
+    """R-PLAN-3: theory and skill; levels 2 and 1 (技师, 高级技师) also the comprehensive review.
+
+    An enterprise tier (R-LEVEL) takes the parts of the level it is assessed as: 学徒工 those
+    of level 5, 特级技师 and 首席技师 those of level 1 (theory, skill and review).
+    """
+    return ["theory", "skill", "review"] if assessed_as(level) in (1, 2) else ["theory", "skill"]
 
 
 # -- parts and sessions (R-PLAN-2, R-PLAN-3) ---------------------------------
@@ -38,8 +43,8 @@ def parts_violations(f: PlanFacts) -> list[Violation]:
             violation(
                 "wrong_parts",
                 "R-PLAN-3",
-                f"{f.level}级须考核：" + "、".join(PART_ZH[p] for p in need),
-                f"Level {f.level} is assessed by: {', '.join(need)}; the plan has {', '.join(f.parts) or 'none'}.",
+                f"{level_label(f.level)}须考核：" + "、".join(PART_ZH[p] for p in need),
+                f"{level_label_en(f.level).capitalize()} is assessed by: {', '.join(need)}; the plan has {', '.join(f.parts) or 'none'}.",
                 required=need,
                 planned=list(f.parts),
             )

@@ -26,6 +26,7 @@ import zxingcpp
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from examday.levels import level_name, level_title
 from examday.settings import cjk_font_override
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -39,13 +40,6 @@ _FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
-LEVELS = {
-    5: ("初级工", "Elementary"),
-    4: ("中级工", "Intermediate"),
-    3: ("高级工", "Advanced"),
-    2: ("技师", "Technician"),
-    1: ("高级技师", "Senior technician"),
-}
 PARTS = {"theory": ("理论知识考试", "Theory"), "skill": ("技能操作考核", "Skill"), "review": ("综合评审", "Review")}
 _GRAY = 110
 _ONE_MM = DPI / 25.4
@@ -219,14 +213,14 @@ def _variable_ops(view: TicketView) -> list:
     starts = _static_ops()[1]
     text, pt = _fit(view.institution, width - 16, 10.5, True)
     ops: list = [_Text(width / 2, 10.5, text, pt, True, align="m"), _Photo(6, 25, 22, 29, view.photo)]
-    level_zh, level_en = LEVELS.get(view.level, (str(view.level), ""))
     # The door checks ticket number, ID and seat by eye: those shrink but are never cut.
     values = (
         (view.ticket_number, True, False),
         (view.name, True, True),
         (view.masked_id, False, False),
         (f"{view.occupation_name} {view.occupation_code}", False, True),
-        (f"{view.level}级 {level_zh} {level_en}", False, True),
+        # R-LEVEL: "3级 高级工 Advanced", an enterprise tier by its name alone ("首席技师 Chief technician").
+        (f"{level_title(view.level)} {level_name(view.level)[1]}", False, True),
     )
     for i, (value, bold, cut) in enumerate(values):
         text, pt = _fit(value, 78 - starts[i], 9.5, bold, cut=cut)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from litestar import get, post
+from litestar import get, post, put
 from litestar.params import FromPath, JSONBody
 
 from examday import calendar_notices
-from examday.registry.services import institutions, rooms, staff
+from examday.registry.services import filings, institutions, rooms, staff
 from examday.registry.services.institutions import today_of
 from examday.rows import row_id
 from examday.web import Ctx, requires_role, signed_in
@@ -41,6 +41,7 @@ class InstitutionIn:
     filing: FilingIn
     scope: list[ScopeIn]
     uscc_override_reason: str | None = None
+    kind: str = "training_org"  # enterprise | training_org | school (R-LEVEL)
 
 
 @post("/api/v1/institutions", guards=[requires_role("admin", "centre")], sync_to_thread=True, status_code=201)
@@ -55,6 +56,7 @@ def create_institution(ctx: Ctx, data: JSONBody[InstitutionIn]) -> dict[str, Any
         vars(data.filing),
         [vars(s) for s in data.scope],
         data.uscc_override_reason,
+        data.kind,
     )
     return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
 
@@ -75,6 +77,19 @@ def get_institution(ctx: Ctx, iid: FromPath[int]) -> dict[str, Any]:
 
 
 @dataclass
+class KindIn:
+    kind: str
+    reason: str | None = None
+
+
+@put("/api/v1/institutions/{iid:int}/kind", guards=[requires_role("admin")], sync_to_thread=True)
+def change_kind(ctx: Ctx, iid: FromPath[int], data: JSONBody[KindIn]) -> dict[str, Any]:
+    """The installation administrator corrects the institution's kind (R-LEVEL), on the audit chain."""
+    inst = institutions.change_kind(ctx.db, ctx.user, ctx.now, iid, data.kind, data.reason)
+    return institutions.institution_view(ctx.db, inst, today_of(ctx.now))
+
+
+@dataclass
 class FilingChangeIn:
     action: str
     reason: str | None = None
@@ -85,7 +100,7 @@ class FilingChangeIn:
 
 @post("/api/v1/institutions/{iid:int}/filing", guards=[signed_in], sync_to_thread=True, status_code=200)
 def change_filing(ctx: Ctx, iid: FromPath[int], data: JSONBody[FilingChangeIn]) -> dict[str, Any]:
-    institutions.change_filing(
+    filings.change_filing(
         ctx.db, ctx.user, ctx.now, iid, data.action, data.reason, data.number, data.valid_from, data.valid_until
     )
     inst = institutions.get_institution(ctx.db, ctx.user, iid)
@@ -216,6 +231,7 @@ ROUTES: list = [
     create_institution,
     list_institutions,
     get_institution,
+    change_kind,
     change_filing,
     add_room,
     list_rooms,

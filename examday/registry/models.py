@@ -24,6 +24,9 @@ class Institution(SQLModel, table=True):
     province: str = Field(max_length=40, index=True)
     # Which province's retention and timing values apply; "strict" takes the stricter of all.
     profile: str = Field(default="strict", max_length=20)
+    # enterprise (用人单位/企业) | training_org (社会培训评价组织) | school (技工院校). Only an
+    # enterprise may add 学徒工, 特级技师 and 首席技师 to its levels (R-LEVEL).
+    kind: str = Field(default="training_org", max_length=20)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -48,7 +51,7 @@ class ScopeEntry(SQLModel, table=True):
     occupation_code: str = Field(max_length=20)
     occupation_name: str = Field(max_length=100)
     work_type: str | None = Field(default=None, max_length=100)
-    levels: str = Field(max_length=40)  # "5,4,3" as filed
+    levels: str = Field(max_length=40)  # "5,4,3" as filed; tiers by number (examday.levels): "6,5,-1"
 
 
 class Room(SQLModel, table=True):

@@ -22,7 +22,8 @@ from examday.access import can_write_institution
 from examday.errors import Refusal, forbidden
 from examday.registry.models import Institution
 from examday.registry.services import institutions, rooms, staff
-from examday.registry.services.institutions import ACTION_ZH, STATE_ZH, today_of
+from examday.registry.services.filings import ACTION_ZH, STATE_ZH
+from examday.registry.services.institutions import today_of
 from examday.registry.services.rooms import KIND_ZH
 from examday.registry.services.staff import ROLE_ZH, TITLE_ZH
 from examday.rows import row_id

@@ -26,11 +26,14 @@ from examday.registry.filing_rules import (
 )
 from examday.registry.scope_rules import (
     ENTERPRISE_TIERS,
+    INSTITUTION_KINDS,
+    KIND_ZH,
     LEVEL_NAMES,
     levels_text,
     parse_levels,
     scope_covers,
     scope_row_violations,
+    stored_levels,
 )
 from examday.registry.site_rules import (
     MAX_THEORY_SEATS,
@@ -53,6 +56,8 @@ __all__ = [
     "ENTERPRISE_TIERS",
     "FILING_STATUSES",
     "FILING_YEARS",
+    "INSTITUTION_KINDS",
+    "KIND_ZH",
     "LEVELS",
     "LEVEL_NAMES",
     "MAX_THEORY_SEATS",
@@ -84,4 +89,5 @@ __all__ = [
     "staff_count_violations",
     "staff_violations",
     "standing",
+    "stored_levels",
 ]

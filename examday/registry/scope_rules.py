@@ -1,13 +1,13 @@
 """Scope rules (认定范围), pure: the levels (等级) a scope row lists and whether a scope covers an exam.
 
 R-INST-3 (scope rows of occupation, optional work type and levels), R-LEVEL
-(levels 5..1).
+(levels 5..1, written as numbers "5、4、3" or by name; an enterprise may add
+学徒工 below level 5 and 特级技师 / 首席技师 above level 1).
 
-Enterprise tiers (学徒工 below level 5, 特级技师 / 首席技师 above level 1,
-R-LEVEL) are refused by ``parse_levels``: they are an employer's internal
-ladder, outside the five national levels that the filing scope, the plan and
-the certificate number (R-FMT-CERT: one level digit, 1-5) are written in, so
-an exam for them is not a 职业技能等级认定 this system runs.
+The tiers are written by name only (the numbers stay 1-5) and only an
+enterprise (用人单位/企业) files them; a social training and evaluation
+organisation or a technical school listing one is refused row by row with
+``enterprise_tier_needs_enterprise``. Names and numbers: ``examday.levels``.
 """
 
 from __future__ import annotations
@@ -17,34 +17,25 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from examday import levels as lv
 from examday.errors import Refusal
-from examday.registry.violation import LEVELS, OCCUPATION_CODE, Violation, get
+from examday.registry.violation import OCCUPATION_CODE, Violation, get
 
-LEVEL_NAMES = {
-    "初级工": 5,
-    "中级工": 4,
-    "高级工": 3,
-    "技师": 2,
-    "高级技师": 1,
-    "五级": 5,
-    "四级": 4,
-    "三级": 3,
-    "二级": 2,
-    "一级": 1,
-}
-ENTERPRISE_TIERS = ("学徒工", "特级技师", "首席技师")
+LEVEL_NAMES = lv.NATIONAL_TOKENS
+ENTERPRISE_TIERS = tuple(lv.TIER_TOKENS)  # the tiers' names as a scope writes them
+INSTITUTION_KINDS = ("enterprise", "training_org", "school")
+KIND_ZH = {"enterprise": "用人单位（企业）", "training_org": "社会培训评价组织", "school": "技工院校"}
 
 
 # -- levels (R-LEVEL) ----------------------------------------------------------
 
 
 def _level_refusal(token: str) -> Refusal:
-    if token in ENTERPRISE_TIERS:
+    if token in lv.TIER_TOKENS:
         return Refusal(
-            "enterprise_level_not_supported",
-            f"“{token}”是企业自设等级，不属于职业技能等级认定的五个等级（5—1级），本系统不受理",
-            f"'{token}' is an enterprise's own tier, outside the five national levels (5-1) "
-            "that filings, plans and certificate numbers use; examday does not run it.",
+            "enterprise_tier_needs_enterprise",
+            f"“{token}”是企业自设等级，只有用人单位（企业）可在备案范围中增设",
+            f"'{token}' is an enterprise's own tier: only an enterprise (用人单位) may add it to its scope.",
             "R-LEVEL",
             422,
             {"level": token},
@@ -59,8 +50,12 @@ def _level_refusal(token: str) -> Refusal:
     )
 
 
-def parse_levels(value: Any) -> list[int]:
-    """Levels as filed ("5、4、3", "5,4,3", [5, 4, 3], "高级工") → [5, 4, 3], highest number first."""
+def parse_levels(value: Any, enterprise: bool = False) -> list[int]:
+    """Levels as filed ("5、4、3", "5,4,3", [5, 4, 3], "高级工") → [5, 4, 3], highest number first.
+
+    R-LEVEL: numbers are 1-5 only; 学徒工, 特级技师 and 首席技师 are read (as 6, 0
+    and -1, ``examday.levels``) only when ``enterprise`` is true.
+    """
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         items: Iterable[Any] = [value]
     elif value is None:
@@ -72,7 +67,7 @@ def parse_levels(value: Any) -> list[int]:
         if isinstance(item, bool):
             raise _level_refusal(str(item))
         if isinstance(item, int):
-            if item not in LEVELS:
+            if item not in lv.NATIONAL_LEVELS:
                 raise _level_refusal(str(item))
             found.add(item)
             continue
@@ -80,10 +75,12 @@ def parse_levels(value: Any) -> list[int]:
         for token in re.split(r"[、,，;；/\s]+", text.strip()):
             if not token:
                 continue
-            if token.isdigit() and int(token) in LEVELS:
+            if token.isdigit() and int(token) in lv.NATIONAL_LEVELS:
                 found.add(int(token))
-            elif token in LEVEL_NAMES:
-                found.add(LEVEL_NAMES[token])
+            elif token in lv.NATIONAL_TOKENS:
+                found.add(lv.NATIONAL_TOKENS[token])
+            elif enterprise and token in lv.TIER_TOKENS:
+                found.add(lv.TIER_TOKENS[token])
             else:
                 raise _level_refusal(token)
     if not found:
@@ -92,13 +89,15 @@ def parse_levels(value: Any) -> list[int]:
 
 
 def levels_text(levels: Iterable[int]) -> str:
-    return ",".join(str(x) for x in sorted(set(levels), reverse=True))
+    """Levels as a scope row stores them ("5,4,3"; tiers by number, "6,5,-1")."""
+    return lv.stored_text(levels)
 
 
 # -- scope (R-INST-3) ----------------------------------------------------------
 
 
-def scope_row_violations(rows: Sequence[Any]) -> list[Violation]:
+def scope_row_violations(rows: Sequence[Any], kind: str | None = None) -> list[Violation]:
+    """R-INST-3, R-LEVEL: every fault of every row; tiers only for ``kind == "enterprise"``."""
     out: list[Violation] = []
     if not rows:
         out.append(
@@ -134,7 +133,7 @@ def scope_row_violations(rows: Sequence[Any]) -> list[Violation]:
                 )
             )
         try:
-            parse_levels(get(row, "levels"))
+            parse_levels(get(row, "levels"), enterprise=kind == "enterprise")
         except Refusal as r:
             out.append(
                 Violation(
@@ -173,9 +172,19 @@ def scope_covers(scope_rows: Sequence[Any], occupation_code: str, work_type: str
         row_type = (get(row, "work_type") or "").strip()
         if row_type and row_type != wanted:
             continue
-        try:
-            if level in parse_levels(get(row, "levels")):
-                return True
-        except Refusal:
-            continue
+        if level in stored_levels(get(row, "levels")):
+            return True
     return False
+
+
+def stored_levels(value: Any) -> list[int]:
+    """A row's levels as ints: stored ("5,4,-1"), as filed ("5、4、首席技师") or a list of ints.
+
+    What cannot be read is left out: a row covers only the levels it clearly names.
+    """
+    if isinstance(value, str):
+        try:
+            return parse_levels(value, enterprise=True)
+        except Refusal:
+            return lv.parse_stored(value)
+    return [x for x in (value or ()) if lv.is_level(x)]

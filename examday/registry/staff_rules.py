@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from examday.levels import assessed_as
 from examday.registry.violation import LEVELS, OCCUPATION_CODE, Violation, as_set, get
 
 STAFF_ROLES = ("examiner", "proctor", "supervisor", "staff")
@@ -26,8 +27,13 @@ CONFLICT_KINDS = ("relative", "colleague", "trained")
 
 
 def examiner_qualified_for_level(skill_level: int | None, title: str | None, level: int) -> bool:
-    """R-STAFF-2: level 3 or a mid title examines levels 5-3; levels 2 and 1 need level 1 or a senior title."""
-    if level <= 2:
+    """R-STAFF-2: level 3 or a mid title examines levels 5-3; levels 2 and 1 need level 1 or a senior title.
+
+    An enterprise tier (R-LEVEL) takes the examiners of the level it is assessed as:
+    学徒工 those of level 5, 特级技师 and 首席技师 those of level 1. ``skill_level`` is the
+    national level the examiner holds (1-5): a tier is not a qualification here.
+    """
+    if assessed_as(level) <= 2:
         return skill_level == 1 or title == "senior"
     return (skill_level is not None and skill_level <= 3) or title in ("mid", "senior")
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from examday.errors import Refusal
+from examday.levels import NATIONAL_LEVELS
 
-# R-LEVEL: the five national levels, 5 初级工 … 1 高级技师.
-LEVELS = (5, 4, 3, 2, 1)
+# R-LEVEL: the five national levels, 5 初级工 … 1 高级技师 (names and enterprise tiers: examday.levels).
+LEVELS = NATIONAL_LEVELS
 # R-INST-3: 职业分类大典 codes, major group 1-8 then three two-digit groups (6-31-01-03).
 OCCUPATION_CODE = re.compile(r"^[1-8]-\d{2}-\d{2}-\d{2}$")
 

@@ -25,6 +25,7 @@ from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.identity import mask_id_number
+from examday.levels import level_label, level_text
 from examday.plans.models import Candidate
 from examday.registry import standing
 from examday.registry.models import Institution
@@ -164,6 +165,7 @@ def certificate_data(db: Session, actor: Actor, batch_id: int, now: datetime) ->
         "occupation_code": batch.occupation_code,
         "occupation_name": batch.occupation_name,
         "level": batch.level,
+        "level_label": level_label(batch.level),  # R-LEVEL: "3级", or an enterprise tier's name
         "certificates": [
             {
                 "candidate_id": c.id,
@@ -205,7 +207,7 @@ def certificates_csv(db: Session, actor: Actor, batch_id: int, now: datetime) ->
                     c["id_number"],
                     data["occupation_code"],
                     data["occupation_name"],
-                    data["level"],
+                    level_text(data["level"]),  # R-LEVEL: "3", or an enterprise tier's name
                     data["issue_date"],
                     data["reporting_deadline"],
                 ]

@@ -113,6 +113,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         },
     ),
     ("GET", "/api/v1/institutions/{iid}"): Route("foreign"),
+    ("PUT", "/api/v1/institutions/{iid}/kind"): Route("foreign", body=lambda _: {"kind": "enterprise"}),
     ("POST", "/api/v1/institutions/{iid}/filing"): Route(
         "foreign", body=lambda _: {"action": "suspend", "reason": "整改"}
     ),

@@ -24,7 +24,7 @@ from examday.errors import Refusal
 from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, invalid, today_of, work_calendar
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
-from examday.plans.rules import LEVELS, PARTS, latest_filing_date, provisional_years, required_parts
+from examday.plans.rules import PARTS, latest_filing_date, level_violation, provisional_years, required_parts
 from examday.registry.models import Room, ScopeEntry, Staff
 from examday.rows import row_id
 
@@ -194,8 +194,9 @@ def create_batch(db: Session, actor: Actor, now: datetime, spec: BatchSpec) -> d
     inst = institution_for_write(db, actor, spec.institution_id)
     assert inst.id is not None
     errors: list[dict] = []
-    if spec.level not in LEVELS:  # R-LEVEL
-        errors.append(_err("level", "invalid_level", "级别为 5、4、3、2、1", "Levels are 5, 4, 3, 2 and 1."))
+    bad_level = level_violation(spec.level, inst.kind)  # R-LEVEL: 5..1, tiers for an enterprise only
+    if bad_level is not None:
+        errors.append(_err("level", bad_level.code, bad_level.message, bad_level.message_en, rule=bad_level.rule))
     code = (spec.occupation_code or "").strip()
     if not code or len(code) > 20:
         errors.append(_err("occupation_code", "invalid_occupation", "职业编码无效", "Invalid occupation code."))

@@ -19,18 +19,19 @@ from examday import audit
 from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import Refusal, conflict
+from examday.levels import parse_stored
 from examday.plans.access import batch_for_read, batch_for_write, ensure_draft, today_of, work_calendar
 from examday.plans.config import BatchConfig
 from examday.plans.facts import Booking, FilingFact, PlanFacts, RoomFact, ScopeFact, SessionFact, StaffFact
 from examday.plans.models import Batch, Candidate, ExamSession, ProctorAssignment, SessionRoom
 from examday.plans.rules import latest_filing_date, plan_violations, provisional_years
-from examday.registry.models import Camera, Filing, Room, ScopeEntry, Staff
+from examday.registry.models import Camera, Filing, Institution, Room, ScopeEntry, Staff
 from examday.rows import row_id
 
 
 def _levels(text: str) -> frozenset[int]:
-    # Filed scopes write levels as "5、4、3" (R-LEVEL); stored ones as "5,4,3".
-    return frozenset(int(x) for x in text.replace("、", ",").replace("，", ",").split(",") if x.strip().isdigit())
+    # Stored scopes write levels as "5,4,3", an enterprise's tiers by number ("6,5,-1"): R-LEVEL.
+    return frozenset(parse_stored(text))
 
 
 def _sessions(db: Session, batch_ids: list[int]) -> tuple[list[ExamSession], dict, dict]:
@@ -145,7 +146,13 @@ def load_facts(db: Session, batch: Batch) -> PlanFacts:
         ineligible=registered.get("ineligible", 0),
         training_orgs=orgs,
         other_bookings=_bookings(db, batch),
+        institution_kind=_kind(db, iid),
     )
+
+
+def _kind(db: Session, iid: int) -> str:
+    inst = db.get(Institution, iid)
+    return inst.kind if inst is not None else "training_org"
 
 
 def _bookings(db: Session, batch: Batch) -> tuple[Booking, ...]:

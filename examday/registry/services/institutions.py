@@ -1,5 +1,6 @@
 """Institution services: create an institution (机构) with its filing (备案) and
-scope (认定范围), list what the caller may see, change the filing's status.
+scope (认定范围), list what the caller may see, change its kind. Changes of the
+filing's status (suspend, revoke, reinstate, renew) are in ``filings``.
 
 Rules: R-INST-1 and R-FMT-USCC (the USCC checks; only the installation
 administrator may record an override, with a reason, on the audit chain),
@@ -10,6 +11,11 @@ Who acts: the installation administrator on every institution; a provincial
 centre (the filing authority, 省级职业技能鉴定中心) creates institutions of its
 province and suspends, revokes or reinstates their filings; an institution's
 own admin records its renewal (the new 备案回执) and nothing else here.
+
+An institution's kind (R-LEVEL) — enterprise (用人单位/企业), training_org
+(社会培训评价组织) or school (技工院校) — is given when it is registered and
+changed by the installation administrator only, on the audit chain; only an
+enterprise's scope may list 学徒工, 特级技师 and 首席技师.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from examday import audit
-from examday.access import institution_for_read, is_filing_authority, same_province, visible_institution_ids
+from examday import levels as lv
+from examday.access import institution_for_read, same_province, visible_institution_ids
 from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden, not_found
@@ -75,6 +82,8 @@ def summary(inst: Institution, st: rules.Standing, today: date) -> dict[str, Any
         "name": inst.name,
         "uscc": inst.uscc,
         "province": inst.province,
+        "kind": inst.kind,
+        "kind_zh": rules.KIND_ZH.get(inst.kind, inst.kind),
         "uscc_override": inst.uscc_override_reason is not None,
         "filing_state": st.state,
         "filing": filing_view(st.filing, today),
@@ -117,7 +126,8 @@ def institution_view(db: Session, inst: Institution, today: date) -> dict[str, A
                     "occupation_code": s.occupation_code,
                     "occupation_name": s.occupation_name,
                     "work_type": s.work_type,
-                    "levels": rules.parse_levels(s.levels),
+                    "levels": rules.stored_levels(s.levels),
+                    "levels_label": lv.levels_label(rules.stored_levels(s.levels)),
                 }
                 for s in scope_rows(db, inst.id)
             ],
@@ -178,8 +188,12 @@ def create_institution(
     filing: dict[str, Any],
     scope: list[dict[str, Any]],
     uscc_override_reason: str | None = None,
+    kind: str = "training_org",
 ) -> Institution:
-    """One transaction: the institution, its filing and its scope. The caller commits."""
+    """One transaction: the institution, its filing and its scope. The caller commits.
+
+    R-LEVEL: ``kind`` decides whether the scope may list the enterprise tiers.
+    """
     if not (actor.is_installation_admin or actor.role == "centre"):
         raise forbidden("Only the installation administrator or a provincial centre creates institutions.")
     prov = normalise_province(province)
@@ -197,11 +211,12 @@ def create_institution(
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise Refusal("invalid_name", "机构名称须为1至200字", "The institution's name is 1-200 characters.", "R-INST-1")
+    _check_kind(kind)
     code, override = _checked_uscc(actor, uscc, uscc_override_reason)
     problems = rules.filing_violations(
         filing.get("number"), filing.get("valid_from"), filing.get("valid_until"), filing.get("status") or "active"
     )
-    problems += rules.scope_row_violations(scope)
+    problems += rules.scope_row_violations(scope, kind)
     rules.check(problems)
     if db.exec(select(Institution).where(Institution.uscc == code)).first() is not None:
         raise conflict(
@@ -211,7 +226,7 @@ def create_institution(
             "R-INST-1",
             uscc=code,
         )
-    inst = Institution(name=name, uscc=code, province=prov, uscc_override_reason=override, created_at=now)
+    inst = Institution(name=name, uscc=code, province=prov, uscc_override_reason=override, kind=kind, created_at=now)
     db.add(inst)
     try:
         db.flush()
@@ -241,7 +256,7 @@ def create_institution(
             occupation_code=s["occupation_code"].strip(),
             occupation_name=s["occupation_name"].strip(),
             work_type=(s.get("work_type") or "").strip() or None,
-            levels=rules.levels_text(rules.parse_levels(s["levels"])),
+            levels=rules.levels_text(rules.parse_levels(s["levels"], enterprise=kind == "enterprise")),
         )
         db.add(row)
         rows.append(row)
@@ -256,6 +271,7 @@ def create_institution(
             "name": name,
             "uscc": code,
             "province": prov,
+            "kind": kind,
             "filing": {
                 "number": f.number,
                 "valid_from": f.valid_from,
@@ -289,113 +305,65 @@ def create_institution(
     return inst
 
 
-# -- filing status -------------------------------------------------------------
-
-ACTIONS = ("suspend", "revoke", "reinstate", "renew")
-_ALLOWED_FROM = {
-    "suspend": ("active", "not_yet_valid"),
-    "revoke": ("active", "suspended", "not_yet_valid"),
-    "reinstate": ("suspended",),
-}
-_NEW_STATUS = {"suspend": "suspended", "revoke": "revoked", "reinstate": "active"}
-ACTION_ZH = {"suspend": "暂停", "revoke": "撤销", "reinstate": "恢复", "renew": "延续"}
-STATE_ZH = {
-    "active": "有效",
-    "suspended": "暂停评价活动",
-    "revoked": "已撤销",
-    "expired": "已过期",
-    "not_yet_valid": "尚未生效",
-    "none": "无备案",
-}
+# -- kind (R-LEVEL) ------------------------------------------------------------
 
 
-def change_filing(
-    db: Session,
-    actor: Actor,
-    now: datetime,
-    iid: int,
-    action: str,
-    reason: str | None = None,
-    number: str | None = None,
-    valid_from: date | None = None,
-    valid_until: date | None = None,
-) -> Filing:
-    """Suspend (暂停评价活动), revoke (撤销备案), reinstate, or renew (延续) — R-INST-2. The caller commits."""
+def _check_kind(kind: str) -> None:
+    if kind not in rules.INSTITUTION_KINDS:
+        raise Refusal(
+            "invalid_institution_kind",
+            "机构类型须为用人单位（企业）、社会培训评价组织或技工院校",
+            "An institution's kind is enterprise, training_org or school.",
+            "R-LEVEL",
+            422,
+            {"kind": kind, "kinds": list(rules.INSTITUTION_KINDS)},
+        )
+
+
+def change_kind(
+    db: Session, actor: Actor, now: datetime, iid: int, kind: str, reason: str | None = None
+) -> Institution:
+    """The installation administrator corrects an institution's kind (R-LEVEL). The caller commits.
+
+    An institution whose scope lists 学徒工, 特级技师 or 首席技师 stays an enterprise:
+    its scope would no longer be one it may hold (``scope_has_enterprise_tiers``).
+    """
+    if not actor.is_installation_admin:
+        raise forbidden("Only the installation administrator changes an institution's kind.")
     inst = db.get(Institution, iid)
     if inst is None:
         raise not_found("institution")
-    if action not in ACTIONS:
-        raise Refusal(
-            "invalid_filing_action",
-            "操作须为暂停、撤销、恢复或延续",
-            "The action is suspend, revoke, reinstate or renew.",
-            "R-INST-2",
-            422,
-            {"action": action},
-        )
-    own_admin = actor.role == "admin" and actor.institution_id == inst.id
-    if not (is_filing_authority(actor, inst) or (action == "renew" and own_admin)):
-        raise forbidden(
-            "Only the filing authority (centre of the province or installation administrator) "
-            "may do this; an institution's admin may only record its renewal."
-        )
-    today = today_of(now)
-    filings = filings_of(db, iid)
-    st = rules.standing(filings, today)
-    if action == "renew":
-        rules.check(rules.renewal_violations(st, today, number, valid_from, valid_until))
-        # renewal_violations refuses a renewal without its number or either date
-        assert number is not None and valid_from is not None and valid_until is not None
-        new = Filing(
-            institution_id=iid,
-            number=number.strip(),
-            valid_from=valid_from,
-            valid_until=valid_until,
-            status="active",
-            created_at=now,
-        )
-        db.add(new)
-        db.flush()
-        audit.record(
-            db,
-            actor,
-            "filing.renew",
-            "filing",
-            new.id,
-            {"number": new.number, "valid_from": valid_from, "valid_until": valid_until, "renews": st.filing.id},
-            now,
-            iid,
-        )
-        return new
-    reason = (reason or "").strip()
-    if action in ("suspend", "revoke") and not reason:
-        raise Refusal(
-            "reason_required", "暂停或撤销备案须说明原因", "Suspending or revoking a filing needs a reason.", "R-INST-2"
-        )
-    if st.state not in _ALLOWED_FROM[action]:
-        code = {"none": "no_filing", "active": "filing_not_suspended"}.get(st.state, f"filing_{st.state}")
+    _check_kind(kind)
+    before = inst.kind
+    if kind == before:
+        return inst
+    tiers = sorted(
+        {
+            lv.level_name(x)[0]
+            for s in scope_rows(db, iid)
+            for x in rules.stored_levels(s.levels)
+            if lv.is_enterprise_tier(x)
+        }
+    )
+    if kind != "enterprise" and tiers:
         raise conflict(
-            code,
-            f"备案当前状态为“{STATE_ZH.get(st.state, st.state)}”，不能{ACTION_ZH[action]}",
-            f"The filing is {st.state}; it cannot be {action}d.",
-            "R-INST-2",
-            state=st.state,
+            "scope_has_enterprise_tiers",
+            f"该机构的备案范围含企业自设等级（{'、'.join(tiers)}），只能是用人单位（企业）",
+            f"This institution's scope lists enterprise tiers ({', '.join(tiers)}): it stays an enterprise.",
+            "R-LEVEL",
+            tiers=tiers,
         )
-    before = st.filing.status
-    # The governing filing and any renewal after it share the institution's fate.
-    touched = [f for f in filings if f.valid_until >= today]
-    for f in touched:
-        f.status = _NEW_STATUS[action]
-        db.add(f)
+    inst.kind = kind
+    db.add(inst)
     db.flush()
     audit.record(
         db,
         actor,
-        f"filing.{action}",
-        "filing",
-        st.filing.id,
-        {"status": [before, _NEW_STATUS[action]], "reason": reason or None, "filings": [f.id for f in touched]},
+        "institution.kind",
+        "institution",
+        iid,
+        {"kind": [before, kind], "reason": (reason or "").strip() or None},
         now,
         iid,
     )
-    return st.filing
+    return inst

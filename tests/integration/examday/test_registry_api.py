@@ -220,7 +220,7 @@ def test_bad_filing_and_scope_are_all_listed_and_change_nothing(world, client, r
     assert {(v["code"], v["rule"]) for v in got["detail"]["violations"]} == {
         ("filing_too_long", "R-INST-2"),
         ("invalid_occupation_code", "R-INST-3"),
-        ("enterprise_level_not_supported", "R-LEVEL"),
+        ("enterprise_tier_needs_enterprise", "R-LEVEL"),
     }
     b = body()
     b["scope"] = []

@@ -43,9 +43,11 @@ def test_parse_levels_accepts_the_ways_a_scope_writes_them(value, expected):
     [
         ("6", "invalid_level"),
         ([0], "invalid_level"),
-        ("5、学徒工", "enterprise_level_not_supported"),
-        ("特级技师", "enterprise_level_not_supported"),
-        (["首席技师"], "enterprise_level_not_supported"),
+        ("5、学徒工", "enterprise_tier_needs_enterprise"),
+        ("特级技师", "enterprise_tier_needs_enterprise"),
+        (["首席技师"], "enterprise_tier_needs_enterprise"),
+        ("-1", "invalid_level"),
+        ([6], "invalid_level"),
         ("level5", "invalid_level"),
         ([True], "invalid_level"),
         ("", "levels_required"),
@@ -54,7 +56,7 @@ def test_parse_levels_accepts_the_ways_a_scope_writes_them(value, expected):
     ],
 )
 def test_parse_levels_refuses_anything_outside_the_five_levels(value, code):
-    # R-LEVEL: only 5..1; enterprise tiers are refused with their own reason.
+    # R-LEVEL: only 5..1 outside an enterprise; the tiers are refused with their own reason.
     with pytest.raises(Refusal) as e:
         rules.parse_levels(value)
     assert e.value.code == code and e.value.rule == "R-LEVEL"
@@ -203,7 +205,7 @@ def test_scope_covers(occupation, work_type, level, covered):
         ([{"occupation_code": "6-31-01-03", "occupation_name": "", "levels": "5"}], {"occupation_name_required"}),
         (
             [{"occupation_code": "6-31-01-03", "occupation_name": "电工", "levels": "学徒工"}],
-            {"enterprise_level_not_supported"},
+            {"enterprise_tier_needs_enterprise"},
         ),
         (
             [

@@ -16,6 +16,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
+from examday.levels import ALL_LEVELS, level_name
 from examday.plans import ticket_render as tr
 from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.plans.ticket_render import TicketView, find_cjk_font, render_ticket_png, render_tickets_pdf
@@ -119,7 +120,7 @@ def test_font_covers_every_character_the_papers_print():
     path, index, _ = tr._face()
     cmap = TTFont(str(path), fontNumber=index, lazy=True).getBestCmap()
     printed = "".join(
-        [zh + en for zh, en in tr.LEVELS.values()]
+        [zh + en for zh, en in map(level_name, ALL_LEVELS)]  # R-LEVEL: the enterprise tiers too
         + [zh + en for zh, en in tr.PARTS.values()]
         + [
             "准考证 ADMISSION TICKET 准考证号 姓名 身份证号 职业 等级 考场 座位 考试安排 入场签到请出示此码",
