@@ -1,0 +1,147 @@
+"""Issue #19: an upgrade cannot lose a day. Before a pending migration is applied to a database with
+data, a backup is taken; a migration failing halfway leaves the previous schema and data as they
+were; and the pre-upgrade backup restores. The failing migration is injected in a copy of the
+migrations folder, after whatever the real head is (new migrations may appear)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from examday import cli
+from examday.cli_backup import blob_root, installation_checks
+from examday.demo.seed import seed_demo
+from storage import backup_facts as facts
+from storage.backup_restore import restore
+from storage.db import MIGRATIONS, make_engine, migrate
+from storage.upgrade import UpgradeFailed, pending, upgrade
+from tests.integration.storage.backup_support import BACKENDS, installation, new_database
+
+HALFWAY = '''"""an injected migration that fails halfway"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("scratch", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO scratch (id) VALUES (1)")
+    with op.batch_alter_table("institution") as b:
+        b.add_column(sa.Column("nickname", sa.String(20), nullable=True))
+    op.execute("UPDATE institution SET name = 'half-migrated'")
+    {commit}
+    raise RuntimeError("injected failure halfway")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+# A migration that commits what it did before failing (alembic's autocommit_block): the rollback
+# cannot undo it, so the upgrade restores the pre-upgrade backup.
+COMMITS = "with op.get_context().autocommit_block():\n        pass"
+
+
+def migrations_with_failure(folder: Path, commit: bool) -> Path:
+    copy = folder / "migrations"
+    shutil.copytree(MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    (copy / "versions" / "9999_fails_halfway.py").write_text(
+        HALFWAY.format(head=head, commit=COMMITS if commit else "pass")
+    )
+    return copy
+
+
+def state(url: str) -> tuple:
+    engine = make_engine(url)
+    with engine.connect() as c:
+        s = (facts.revision(c), facts.schema_fingerprint(c), facts.row_counts(c), facts.audit_head(c))
+        name = c.execute(text("SELECT name FROM institution WHERE id = 1")).scalar_one()
+    engine.dispose()
+    return (*s, name)
+
+
+@pytest.mark.parametrize("commit", [False, True], ids=["rolled-back", "committed-halfway"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_migration_failing_halfway_leaves_the_database_as_it_was(backend, commit, tmp_path, clock):
+    with new_database(backend, tmp_path / "src") as url, new_database(backend, tmp_path / "again") as again:
+        migrate(url)
+        settings = installation(url, tmp_path / "src")
+        engine = make_engine(url)
+        seed_demo(engine, settings, clock, io.StringIO())
+        engine.dispose()
+        before = state(url)
+        scripts = migrations_with_failure(tmp_path, commit)
+        assert [r for r, _ in pending(url, scripts).revisions] == ["9999"]
+
+        out = io.StringIO()
+        with pytest.raises(UpgradeFailed, match="injected failure halfway") as failed:
+            upgrade(url, settings.data_dir, blob_root=blob_root(settings), out=out, script_location=scripts)
+        saved = next((settings.data_dir / "backups").glob("examday-pre-upgrade-*.tar.gz"))
+        assert f"backup first: {saved}" in out.getvalue()  # said before it began
+        assert str(saved) in str(failed.value)
+        if commit:
+            assert "restored from" in str(failed.value)
+        else:
+            assert "as it was before the upgrade" in str(failed.value)
+        assert state(url) == before  # schema, revision, every table's rows, the audit head, the data
+        assert installation_checks(url) == []
+
+        # The pre-upgrade backup restores into an empty installation and verifies.
+        target = installation(again, tmp_path / "again")
+        v, _ = restore(saved, again, blob_root(target), [installation_checks])
+        assert v.ok, v.problems
+        assert state(again) == before
+
+
+def test_migrate_check_says_what_would_change_and_changes_nothing(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'examday.db'}"
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    previous = ScriptDirectory(str(MIGRATIONS)).get_revision(head).down_revision
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.upgrade(alembic_config(url), str(previous))
+    monkeypatch.setenv("EXAMDAY_DATABASE_URL", url)
+    monkeypatch.setenv("EXAMDAY_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["migrate", "--check"]) == 1
+    said = capsys.readouterr().out
+    assert f"schema at {previous}; would apply:" in said and f"  {head}" in said
+    assert pending(url).current == previous  # nothing changed
+    assert cli.main(["migrate"]) == 0
+    assert f"schema at {head}" in capsys.readouterr().out
+    assert not (tmp_path / "data" / "backups").exists()  # no data yet: nothing to back up
+    assert cli.main(["migrate", "--check"]) == 0
+    assert "nothing to apply" in capsys.readouterr().out
+
+
+def test_a_server_start_on_a_database_with_data_backs_up_before_it_upgrades(tmp_path, monkeypatch, capsys, clock):
+    url = f"sqlite:///{tmp_path / 'examday.db'}"
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    previous = scripts.get_revision(scripts.get_current_head()).down_revision
+    migrate(url)
+    settings = installation(url, tmp_path)
+    engine = make_engine(url)
+    seed_demo(engine, settings, clock, io.StringIO())
+    engine.dispose()
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.downgrade(alembic_config(url), str(previous))  # an installation one release behind
+    monkeypatch.setenv("EXAMDAY_DATABASE_URL", url)
+    monkeypatch.setenv("EXAMDAY_DATA_DIR", str(settings.data_dir))
+    assert cli.main(["migrate"]) == 0  # the same path as `examday serve` (cli._engine)
+    saved = list((settings.data_dir / "backups").glob("examday-pre-upgrade-*.tar.gz"))
+    assert len(saved) == 1 and f"backup first: {saved[0]}" in capsys.readouterr().out
+    assert pending(url).revisions == []
