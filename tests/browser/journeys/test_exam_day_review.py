@@ -203,6 +203,10 @@ def test_6_the_centre_reviews_on_its_page_and_the_office_issues_certificates(sto
     assert "已签收" in centre.locator(f"#batch-{bid} .report").inner_text()
     office.reload()
     assert "评价中心已签收" in office.inner_text("#report-received")
+    # The centre reads the batch's archive from its page (R-ARCH-1), but uploads nothing to it.
+    centre.click(f"#batch-{bid} a.archive")
+    centre.wait_for_url(re.compile(rf"/office/batches/{bid}/archive$"))
+    assert "封存记录" in centre.inner_text("table") and centre.locator("input[type=file]").count() == 0
 
 
 KEPT = {
