@@ -128,9 +128,17 @@ def cmd_backup_verify(args, settings: Settings) -> int:
 def cmd_restore(args, settings: Settings) -> int:
     from examday.providers import register_all
     from storage.backup_archive import BackupDamaged
-    from storage.backup_restore import restore
+    from storage.backup_restore import restore, sealed_secrets
+    from storage.backup_secrets import BadPassphrase
 
     register_all()
+    secrets = None
+    if args.with_secrets:  # unsealed before anything is touched: a wrong passphrase restores nothing
+        try:
+            secrets = sealed_secrets(Path(args.file), sys.stdin.readline().rstrip("\n"))
+        except (BackupDamaged, BadPassphrase) as exc:
+            print(f"restore refused: {exc}", file=sys.stderr)
+            return 1
     try:
         v, copied = restore(
             Path(args.file), settings.database_url, blob_root(settings), [installation_checks], args.force
@@ -142,9 +150,30 @@ def cmd_restore(args, settings: Settings) -> int:
         print(f"restored from {args.file}, but it does NOT verify: {v.problems[0]}", file=sys.stderr)
         return 1
     print(f"restored from {args.file}: {copied} blob files; verified (checksums, counts, audit chain, seals)")
-    if v.manifest.get("with_secrets"):
-        print("the backup holds sealed secrets: set EXAMDAY_SECRET_KEY and EXAMDAY_HOOK_SECRET as they were")
+    if secrets is not None:
+        _write_secrets(settings, secrets)
+    elif v.manifest.get("with_secrets"):
+        print(
+            "the backup holds sealed secrets: restore --with-secrets, or set EXAMDAY_SECRET_KEY and EXAMDAY_HOOK_SECRET"
+        )
+    else:
+        print("set EXAMDAY_SECRET_KEY and EXAMDAY_HOOK_SECRET as they were: tickets and signatures depend on them")
     return 0
+
+
+def _write_secrets(settings: Settings, secrets: dict[str, str]) -> None:
+    """The unsealed secrets into the data folder's files, which a server without them set in its
+    environment reads (examday/settings.py); 0600 (R-PRIV-1)."""
+    import os
+
+    for var, name in (("EXAMDAY_SECRET_KEY", ".secret-key"), ("EXAMDAY_HOOK_SECRET", ".hook-secret")):
+        path = Path(settings.data_dir) / name
+        tmp = path.with_name(name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets[var])
+        os.replace(tmp, path)
+    print(f"the secrets were unsealed into {settings.data_dir}/.secret-key and .hook-secret")
 
 
 def cmd_migrate(args, settings: Settings) -> int:
@@ -240,6 +269,7 @@ def add_commands(sub) -> None:
     r = sub.add_parser("restore", help="restore a backup into an empty installation, then verify it")
     r.add_argument("file")
     r.add_argument("--force", action="store_true", help="replace an installation in use")
+    r.add_argument("--with-secrets", action="store_true", help="unseal the secrets too, passphrase on stdin")
     r.set_defaults(fn=cmd_restore)
     m = sub.add_parser("migrate", help="upgrade the schema (a backup first when there is data)")
     m.add_argument("--check", action="store_true", help="say what would be applied; change nothing (exit 1 if any)")

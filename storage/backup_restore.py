@@ -260,3 +260,18 @@ def _check_blob_files(manifest: dict[str, Any], blob_root: Path) -> list[str]:
         elif sha256_file(p)[0] != want["sha256"]:
             problems.append(f"blob {name} differs from the backup after the restore")
     return problems
+
+
+def sealed_secrets(path: Path, passphrase: str) -> dict[str, str]:
+    """The secrets a ``--with-secrets`` backup sealed, after every file of it checked out."""
+    from storage.backup_secrets import unseal
+
+    checked = check_archive(Path(path))
+    if checked.problems or checked.manifest is None:
+        raise BackupDamaged(checked.problems[0] if checked.problems else "unreadable")
+    if not checked.manifest.get("with_secrets"):
+        raise BackupDamaged("this backup was made without --with-secrets")
+    with tarfile.open(path, "r:gz") as tar:
+        member = tar.extractfile("secrets.sealed")
+        assert member is not None
+        return unseal(member.read(), passphrase)

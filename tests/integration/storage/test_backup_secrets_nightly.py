@@ -1,0 +1,115 @@
+"""Issue #19: the secrets are in a backup only when asked, sealed with a passphrase from standard
+input (R-PRIV-1), and come back only with it; `examday serve --nightly` runs the backup, the purge
+and the audit verification once a day; the last good backup is there for the office page."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from datetime import datetime, time
+
+import pytest
+
+from examday import cli
+from examday.cli_backup import next_run, nightly_once
+from examday.clock import CST
+from examday.demo.seed import seed_demo
+from storage.backup import last_backup
+from storage.db import make_engine, migrate
+from tests.integration.storage.backup_support import installation
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch, clock):
+    url = f"sqlite:///{tmp_path / 'examday.db'}"
+    migrate(url)
+    settings = installation(url, tmp_path)
+    engine = make_engine(url)
+    seed_demo(engine, settings, clock, io.StringIO())
+    engine.dispose()
+    monkeypatch.setenv("EXAMDAY_DATABASE_URL", url)
+    monkeypatch.setenv("EXAMDAY_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EXAMDAY_SECRET_KEY", "the-installation-secret-key-0123456789abcdef")
+    monkeypatch.setenv("EXAMDAY_HOOK_SECRET", "the-installation-hook-secret-0123456789abcd")
+    return settings
+
+
+def everything_in(path) -> bytes:
+    with tarfile.open(path, "r:gz") as tar:
+        return b"".join(tar.extractfile(m).read() for m in tar)  # type: ignore[union-attr]
+
+
+def only_backup(settings):
+    [path] = (settings.data_dir / "backups").glob("examday-backup-*.tar.gz")
+    return path
+
+
+def test_no_secret_is_in_a_backup_unless_asked(seeded, capsys):
+    assert cli.main(["backup"]) == 0
+    path = only_backup(seeded)
+    content = everything_in(path)
+    assert b"the-installation-secret-key" not in content and b"the-installation-hook-secret" not in content
+    with tarfile.open(path, "r:gz") as tar:
+        assert "secrets.sealed" not in tar.getnames()
+    assert path.stat().st_mode & 0o077 == 0  # the server's account only (R-PRIV-1)
+
+
+def test_sealed_secrets_come_back_with_the_passphrase_only(seeded, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    assert cli.main(["backup", "--with-secrets"]) == 0
+    path = only_backup(seeded)
+    content = everything_in(path)
+    assert b"the-installation-secret-key" not in content  # sealed, not copied
+    with tarfile.open(path, "r:gz") as tar:
+        assert "secrets.sealed" in tar.getnames()
+
+    # Into an empty installation whose own secrets are not set: a wrong passphrase restores nothing.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.setenv("EXAMDAY_DATABASE_URL", f"sqlite:///{fresh / 'examday.db'}")
+    monkeypatch.setenv("EXAMDAY_DATA_DIR", str(fresh / "data"))
+    monkeypatch.delenv("EXAMDAY_SECRET_KEY")
+    monkeypatch.delenv("EXAMDAY_HOOK_SECRET")
+    monkeypatch.setattr("sys.stdin", io.StringIO("not the passphrase at all\n"))
+    assert cli.main(["restore", "--with-secrets", str(path)]) == 1
+    assert "wrong passphrase" in capsys.readouterr().err
+    assert not (fresh / "examday.db").exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    assert cli.main(["restore", "--with-secrets", str(path)]) == 0
+    assert (fresh / "data" / ".secret-key").read_text() == "the-installation-secret-key-0123456789abcdef"
+    assert (fresh / "data" / ".hook-secret").read_text() == "the-installation-hook-secret-0123456789abcd"
+    assert (fresh / "data" / ".secret-key").stat().st_mode & 0o077 == 0
+
+
+def test_a_short_passphrase_is_refused(seeded, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["backup", "--with-secrets"]) == 1
+    assert "at least 12 characters" in capsys.readouterr().err
+    assert not list((seeded.data_dir / "backups").glob("examday-backup-*.tar.gz"))
+
+
+def test_the_nightly_job_backs_up_purges_and_verifies(seeded, clock):
+    assert last_backup(seeded.data_dir) is None
+    out = io.StringIO()
+    codes = nightly_once(seeded, clock, out)
+    assert codes == {"backup": 0, "purge": 0, "audit": 0}, out.getvalue()
+    said = out.getvalue()
+    assert "retention purge on" in said and "nightly on 2026-11-26: backup ok, purge ok, audit ok" in said
+    when, path, ok = last_backup(seeded.data_dir)
+    assert ok and path == only_backup(seeded) and when.tzinfo is not None
+    path.write_bytes(b"truncated")  # the file no longer what was written: not a good backup
+    assert last_backup(seeded.data_dir)[2] is False
+
+
+def test_the_nightly_time_is_china_time_and_always_ahead():
+    at = time(2, 30)
+    evening = datetime(2026, 11, 26, 23, 0, tzinfo=CST)
+    assert next_run(evening, at) == datetime(2026, 11, 27, 2, 30, tzinfo=CST)
+    early = datetime(2026, 11, 26, 1, 0, tzinfo=CST)
+    assert next_run(early, at) == datetime(2026, 11, 26, 2, 30, tzinfo=CST)
+    assert next_run(datetime(2026, 11, 26, 2, 30, tzinfo=CST), at) == datetime(2026, 11, 27, 2, 30, tzinfo=CST)
+    assert cli.parser().parse_args(["serve", "--nightly", "02:30"]).nightly == at
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["serve", "--nightly", "25:00"])
