@@ -81,6 +81,12 @@ def _value(ps: PartScore | None, override: Override | None) -> Decimal | str | N
     return from_tenths(ps.score_tenths) if ps.status == "final" else None
 
 
+def stored_result(r: CandidateResult, parts: list[str]) -> str:
+    """The result from the stored part scores alone, as it was computed before issue #15 let the
+    exam day decide (R-ID-1, R-DISC-1): seals v1 and v2 sealed it, and are verified with it."""
+    return candidate_result({p: _value(r.parts.get(p), None) for p in parts}, parts)
+
+
 def batch_results(db: Session, batch: Batch) -> list[CandidateResult]:
     """Every scored candidate with their part scores and result (R-SCORE-3), in ticket order;
     a part they did not sit is absent (R-ID-1), an incident applies its tier (R-DISC-1)."""

@@ -18,6 +18,13 @@ as it was made. v1 covered each candidate's id, ticket number, part scores
 and result; v2 (finding 6 of issue #14) adds what the exports print beside
 them — the name and a keyed digest of the ID number (``id_digest``: never the
 number itself, R-PRIV-1) — so swapping two names or ID numbers breaks it.
+
+v3 (issue #15) follows the exam day's rules (``RULES``): a part the candidate was not
+admitted to is absent (R-ID-1), an incident voids a part or makes it cheating (R-DISC-1),
+and the result follows. Each part carries that verdict (status, reason code, incident), so
+erasing a check-in or an incident after the lock breaks the seal. A v1 or v2 seal was made
+under the earlier rules (the result from the stored scores alone) and is recomputed under
+them: its version marker, not a skipped check, is what keeps an untouched old seal whole.
 """
 
 from __future__ import annotations
@@ -33,8 +40,12 @@ from scoring.rubric import has_one_decimal_at_most, quantize_points
 
 SEAL_V1 = "examday-seal/v1"
 SEAL_V2 = "examday-seal/v2"
-SEAL_VERSION = SEAL_V2  # what a new lock seals
-SEAL_VERSIONS = (SEAL_V1, SEAL_V2)
+SEAL_V3 = "examday-seal/v3"
+SEAL_VERSION = SEAL_V3  # what a new lock seals
+SEAL_VERSIONS = (SEAL_V1, SEAL_V2, SEAL_V3)
+# The rules a version's results follow: before issue #15 a result came from the stored part
+# scores alone; since v3 the exam day decides parts first (attendance R-ID-1, incidents R-DISC-1).
+RULES = {SEAL_V1: "stored-scores", SEAL_V2: "stored-scores", SEAL_V3: "exam-day"}
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,10 @@ entry chain.
 Since seal v2 (finding 6 of issue #14) the seal also covers each candidate's
 name and a digest of their ID number keyed by the signing key (``_id_key``):
 the exports print both, so a swap made in the database behind the triggers
-breaks the seal. A seal is verified in the version it records.
+breaks the seal. Since seal v3 (issue #15) the results follow the exam day's rules
+(attendance, incidents: R-ID-1, R-DISC-1) and carry each part's verdict. A seal is verified in
+the version it records, under that version's rules (``scoring.seal.RULES``): a batch locked
+before issue #15 keeps verifying, and a change to it still breaks it.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
 from scoring.points import text
 from scoring.publicity import lock_violations
-from scoring.results import batch_results
-from scoring.seal import SEAL_V1, SEAL_VERSION, SEAL_VERSIONS, seal_digest
+from scoring.results import batch_results, stored_result
+from scoring.seal import RULES, SEAL_V1, SEAL_VERSION, SEAL_VERSIONS, seal_digest
 from scoring.services.entries import as_version, entry_items
 from scoring.services.publicity import publicity_of, unsettled_parts, window_of
 
@@ -81,11 +84,14 @@ def seal_rows(
             "config": batch.config,
         }
     ]
+    exam_day = RULES[version] == "exam-day"
+    parts = batch.part_list()
     for r in batch_results(db, batch):
         row: dict[str, Any] = {
             "candidate_id": r.candidate.id,
             "ticket_number": r.candidate.ticket_number,
-            "result": r.result,
+            # The rules of the seal's version (scoring.seal.RULES): since v3 the exam day's verdicts.
+            "result": r.result if exam_day else stored_result(r, parts),
             "parts": {
                 p: {
                     "status": ps.status if ps else None,
@@ -100,6 +106,11 @@ def seal_rows(
             assert id_key is not None
             row["name"] = r.candidate.name
             row["id_digest"] = id_digest(r.candidate.id_number, id_key)
+        if exam_day:
+            row["decided"] = {
+                p: {"status": o.status, "code": o.reason.get("code"), "incident_id": o.reason.get("incident_id")}
+                for p, o in sorted(r.overrides.items())
+            }
         results.append(row)
     entries = [
         {

@@ -12,7 +12,7 @@ from examday import keys
 from examday.clock import CST
 from examday.plans.models import Batch
 from scoring.models import BatchSeal
-from scoring.seal import SEAL_V1, SEAL_V2, seal_digest
+from scoring.seal import SEAL_V1, SEAL_VERSION, seal_digest
 from scoring.services.lock import seal_payload, seal_rows, verify_seals
 from tests.integration.scoring.test_triggers import _behind_the_triggers
 from tests.support import assert_refusal
@@ -145,14 +145,15 @@ def test_theory_file_after_the_lock_is_refused_and_nothing_read(published, clock
     assert_refusal(r, 409, "locked")
 
 
-# Finding 6 (issue #14), R-AUDIT-1: a new seal is v2 (names and keyed ID digests, never the numbers);
+# Finding 6 (issue #14), R-AUDIT-1: a new seal records its version (v2 added names and keyed ID digests,
+# never the numbers; v3, issue #15, the exam day's verdicts: tests/integration/scoring/test_seal_versions.py);
 # a seal made before, as v1, still verifies as v1 — and still catches a changed score.
 def test_seals_record_their_version_and_old_v1_seals_still_verify(published, clock, engine):
     clock.at = AFTER_END
-    assert published.lock().json()["seal"]["version"] == SEAL_V2
+    assert published.lock().json()["seal"]["version"] == SEAL_VERSION
     with Session(engine) as db:
         row = db.exec(select(BatchSeal)).one()
-        assert row.version == SEAL_V2
+        assert row.version == SEAL_VERSION
         batch = db.get(Batch, published.batch_id)
         results, entries = seal_rows(db, batch, SEAL_V1)
         assert all("name" not in r and "id_digest" not in r for r in results)
