@@ -13,6 +13,7 @@ from examday.clock import parse_iso
 from examday.errors import Refusal
 from examday.web import Ctx, blob_response, requires_role
 from kiosk.services import checkin as service
+from kiosk.services import door as at_door
 from kiosk.services import roster as R
 from kiosk.services import sync as sync_service
 
@@ -44,17 +45,17 @@ class SyncIn:
 
 @post("/api/v1/checkins", guards=door, sync_to_thread=True)
 def check_in(ctx: Ctx, data: JSONBody[CheckInIn]) -> Response:
-    attempt = service.Attempt(
+    attempt = at_door.Attempt(
         id_number=data.id_number,
         kiosk_nonce=data.kiosk_nonce,
         ticket=data.ticket,
         ticket_number=data.ticket_number,
         candidate_id=data.candidate_id,
         batch_id=data.batch_id,
-        photo=service.decode_photo(data.photo),
+        photo=at_door.decode_photo(data.photo),
     )
-    service.keep_photos(ctx.state.blobs, [attempt])
-    with service.gate(ctx.state.engine):
+    at_door.keep_photos(ctx.state.blobs, [attempt])
+    with at_door.gate(ctx.state.engine):
         out = service.check_in(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
         ctx.queue_events(out.events)  # published after the answer is sent: the candidate does not wait for the feed
         # Committed inside the gate, not at the end of the request: the gate queues this process's
@@ -100,21 +101,21 @@ def _offset(ms: int | None, index: int) -> int | None:
 @post("/api/v1/checkins/sync", guards=door, sync_to_thread=True, status_code=200)
 def sync(ctx: Ctx, data: JSONBody[list[SyncIn]]) -> Response:
     records = [
-        service.Attempt(
+        at_door.Attempt(
             id_number=r.id_number,
             kiosk_nonce=r.kiosk_nonce,
             ticket=r.ticket,
             scanned_at=_scanned_at(r.scanned_at, i),
-            photo=service.decode_photo(r.photo, strict=False),
+            photo=at_door.decode_photo(r.photo, strict=False),
             offline_status=r.offline_status,
             clock_offset_ms=_offset(r.clock_offset_ms, i),
         )
         for i, r in enumerate(data)
     ]
-    service.keep_photos(ctx.state.blobs, records)
+    at_door.keep_photos(ctx.state.blobs, records)
     settings = ctx.state.settings
     grace = settings.offline_sync_grace_minutes
-    with service.gate(ctx.state.engine):
+    with at_door.gate(ctx.state.engine):
         results, events = sync_service.sync(
             ctx.db,
             ctx.user,

@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from examday.actor import Actor
 from examday.errors import Refusal
-from kiosk.services.checkin import Attempt, check_in, check_nonce
+from kiosk.services.checkin import check_in
+from kiosk.services.door import Attempt, check_nonce
 from storage.blobs import BlobStore
 
 MAX_SYNC_RECORDS = 5000

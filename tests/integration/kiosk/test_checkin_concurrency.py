@@ -15,6 +15,7 @@ from examday.accounts.models import Account
 from examday.actor import Actor
 from kiosk.models import Attendance, CheckIn
 from kiosk.services import checkin as service
+from kiosk.services.door import Attempt
 from tests.integration.kiosk.support import body, checkin_world, nonce
 from tests.support import bearer
 
@@ -32,9 +33,9 @@ def actor_of(engine, username: str) -> Actor:
         return Actor(a.id, a.username, a.role, a.institution_id)
 
 
-def attempt(w, i: int) -> service.Attempt:
+def attempt(w, i: int) -> Attempt:
     c = w.candidates[i]
-    return service.Attempt(id_number=c.id_number, kiosk_nonce=nonce(), ticket=w.qr(i))
+    return Attempt(id_number=c.id_number, kiosk_nonce=nonce(), ticket=w.qr(i))
 
 
 def test_second_kiosk_waits_for_the_first_and_is_refused(engine, app, clock, settings, world, w):
