@@ -1,4 +1,7 @@
-"""``examday backup``: one consistent snapshot of an installation while it serves (issue #19).
+"""``examday backup``: one consistent snapshot (备份, backup) of an installation while it serves
+(issue #19). A lost disk must not lose the records kept for years (R-ARCH-1) nor the chain that
+proves them untouched (R-AUDIT-1): the manifest carries the audit head, and a restore is checked
+against it.
 
 The archive (``examday-backup-<UTC time>.tar.gz``, 0600) holds
 
@@ -105,7 +108,7 @@ class _Archive:
     """A tar.gz being written, and the SHA-256 and size of each file put in it."""
 
     def __init__(self, path: Path) -> None:
-        self.tar = tarfile.open(path, "w:gz", compresslevel=6)  # noqa: SIM115 - closed by close()
+        self.tar = tarfile.open(path, "w:gz", compresslevel=1)  # noqa: SIM115 - closed by close()
         self.files: dict[str, dict[str, Any]] = {}
 
     def add_bytes(self, name: str, data: bytes) -> None:
@@ -214,6 +217,8 @@ def take_backup(
     now = now or datetime.now(UTC)
     folder = private_dir(Path(to) if to else Path(data_dir) / "backups")
     final = folder / backup_name(now, prefix)
+    if final.exists():
+        raise BackupFailed(f"{final} exists already (two backups in one second): try again")
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="examday-backup-", dir=folder) as tmp:
         work = Path(tmp)

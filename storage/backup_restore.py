@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from storage import backup_facts as facts
 from storage.backup import PG_MEMBER, SQLITE_MEMBER, pg_conninfo, sqlalchemy_url, sqlite_path
@@ -103,7 +104,9 @@ def _scratch_postgres(url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _check_restored(url: str, manifest: dict[str, Any], checks: list[Check]) -> list[str]:
+def _check_restored(url: str, manifest: dict[str, Any], checks: list[Check], upgrade: bool = False) -> list[str]:
+    """The restored database against its manifest, then — on a scratch copy, ``upgrade`` — brought
+    to this examday's schema as a server start would, then the caller's checks."""
     engine = create_engine(sqlalchemy_url(url))
     try:
         problems = compare_database(engine, manifest)
@@ -112,9 +115,17 @@ def _check_restored(url: str, manifest: dict[str, Any], checks: list[Check]) -> 
     unknown = known_revision((manifest.get("database") or {}).get("revision"))
     if unknown:
         problems.append(unknown)
-    if not problems:
-        for check in checks:
-            problems += check(url)
+    if problems:
+        return problems
+    if upgrade:
+        from storage.db import migrate
+
+        try:
+            migrate(url)
+        except Exception as exc:
+            return [f"the backup's database does not upgrade to this examday's schema ({type(exc).__name__}: {exc})"]
+    for check in checks:
+        problems += check(url)
     return problems
 
 
@@ -128,7 +139,7 @@ def verify_backup(path: Path, checks: list[Check], postgres_url: str | None = No
             return Verified({}, [str(exc)])
         member = manifest["database"]["member"]
         if member == SQLITE_MEMBER:
-            return Verified(manifest, _check_restored(f"sqlite:///{dbfile}", manifest, checks))
+            return Verified(manifest, _check_restored(f"sqlite:///{dbfile}", manifest, checks, upgrade=True))
         if member != PG_MEMBER:
             return Verified(manifest, [f"unknown database file {member}"])
         if not postgres_url or not postgres_url.startswith("postgresql"):
@@ -138,9 +149,14 @@ def verify_backup(path: Path, checks: list[Check], postgres_url: str | None = No
         try:
             with _scratch_postgres(postgres_url) as scratch:
                 _pg_restore(dbfile, scratch, manifest["database"].get("schema"))
-                return Verified(manifest, _check_restored(scratch, manifest, checks))
+                return Verified(manifest, _check_restored(scratch, manifest, checks, upgrade=True))
         except BackupDamaged as exc:
             return Verified(manifest, [str(exc)])
+        except DBAPIError as exc:  # most often: the account may not CREATE DATABASE
+            return Verified(
+                manifest,
+                [f"no scratch database to verify in (the account needs CREATEDB): {str(exc.orig).strip()[:200]}"],
+            )
 
 
 def in_use(url: str, blob_root: Path | None) -> str | None:

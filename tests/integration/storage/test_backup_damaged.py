@@ -164,3 +164,20 @@ def test_the_command_exits_non_zero_with_the_reason(good, tmp_path, monkeypatch,
     assert "REFUSED" in err and f"{blob}: listed in the manifest, missing from the archive" in err
     assert cli.main(["backup", "verify", str(good)]) == 0
     assert "holds" in capsys.readouterr().out
+
+
+def test_a_backup_from_a_newer_examday_is_refused(good, tmp_path):
+    def newer(files: Members) -> None:
+        db = tmp_path / "newer.sqlite3"
+        db.write_bytes(files[SQLITE_MEMBER])
+        c = sqlite3.connect(db)
+        c.execute("UPDATE alembic_version SET version_num = 'f00d'")
+        c.commit()
+        c.close()
+        files[SQLITE_MEMBER] = db.read_bytes()
+        manifest = json.loads(files[MANIFEST])
+        manifest["database"]["revision"] = "f00d"
+        files[MANIFEST] = json.dumps(manifest).encode()
+
+    reason = refused(rebuild(good, tmp_path / "b.tar.gz", newer, fix_checksums=True))
+    assert reason == "schema revision f00d is unknown to this examday (a newer version made the backup)"

@@ -145,3 +145,27 @@ def test_a_server_start_on_a_database_with_data_backs_up_before_it_upgrades(tmp_
     saved = list((settings.data_dir / "backups").glob("examday-pre-upgrade-*.tar.gz"))
     assert len(saved) == 1 and f"backup first: {saved[0]}" in capsys.readouterr().out
     assert pending(url).revisions == []
+
+
+def test_a_backup_one_release_old_verifies_by_upgrading_a_scratch_copy(tmp_path, clock):
+    # `backup verify` opens, migrates and audits the snapshot (CONTRACT.md); the backup is untouched.
+    from alembic import command
+
+    from storage.backup import take_backup
+    from storage.backup_restore import verify_backup
+    from storage.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'examday.db'}"
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    previous = scripts.get_revision(scripts.get_current_head()).down_revision
+    migrate(url)
+    settings = installation(url, tmp_path)
+    engine = make_engine(url)
+    seed_demo(engine, settings, clock, io.StringIO())
+    engine.dispose()
+    command.downgrade(alembic_config(url), str(previous))
+    made = take_backup(url, settings.data_dir, blob_root=blob_root(settings))
+    assert made.manifest["database"]["revision"] == previous
+    v = verify_backup(made.path, [installation_checks])
+    assert v.ok, v.problems
+    assert pending(url).current == previous  # the installation itself was not upgraded
