@@ -84,3 +84,11 @@ def test_r_pub_2_the_centre_marks_the_data_received_after_the_certificates(locke
     assert body["report"]["received_at"] is not None
     page = locked.client.get(f"{PAGE}?done=received", headers=locked.centre).text
     assert "已签收该批次上报数据" in page and "数据已收到" not in page.split(f'id="batch-{locked.batch_id}"')[1]
+
+
+def test_r_inst_2_the_page_says_when_the_institutions_filing_blocks_its_exam_days(locked):
+    url = f"/api/v1/institutions/{locked.institution_id}/filing"
+    r = locked.client.post(url, headers=locked.centre, json={"action": "suspend", "reason": "监考安排不规范，整改"})
+    assert r.status_code == 200, r.text
+    section = locked.client.get(PAGE, headers=locked.centre).text.split(f'id="batch-{locked.batch_id}"')[1]
+    assert 'data-filing="suspended"' in section and "R-INST-2" in section
