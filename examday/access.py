@@ -85,6 +85,12 @@ def is_filing_authority(actor: Actor, inst: Institution) -> bool:
     return actor.is_installation_admin or (actor.role == "centre" and same_province(actor.province, inst.province))
 
 
+def can_change_institution_kind(actor: Actor) -> bool:
+    """Whether an institution is an enterprise decides whether it may add 学徒工, 特级技师 and 首席技师
+    (R-LEVEL): only the installation administrator corrects it, never the institution itself or a centre."""
+    return actor.is_installation_admin
+
+
 def can_review_batch(actor: Actor, inst: Institution) -> bool:
     """The centre's review (复核) of a locked batch and its receipt of the reported data (R-CERT-1,
     R-PUB-2): the filing authority, never the institution's own office — it cannot approve itself."""

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from examday import audit
 from examday import levels as lv
-from examday.access import institution_for_read, same_province, visible_institution_ids
+from examday.access import can_change_institution_kind, institution_for_read, same_province, visible_institution_ids
 from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden, not_found
@@ -328,7 +328,7 @@ def change_kind(
     An institution whose scope lists 学徒工, 特级技师 or 首席技师 stays an enterprise:
     its scope would no longer be one it may hold (``scope_has_enterprise_tiers``).
     """
-    if not actor.is_installation_admin:
+    if not can_change_institution_kind(actor):
         raise forbidden("Only the installation administrator changes an institution's kind.")
     inst = db.get(Institution, iid)
     if inst is None:
