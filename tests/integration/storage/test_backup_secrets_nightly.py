@@ -1,12 +1,14 @@
 """Issue #19: the secrets are in a backup only when asked, sealed with a passphrase from standard
 input (R-PRIV-1), and come back only with it; `examday serve --nightly` runs the backup, the purge
-and the audit verification once a day; the last good backup is there for the office page."""
+and the audit verification once a day; the last good backup is there for the office page; blobs in
+S3 are listed by reference."""
 
 from __future__ import annotations
 
 import io
 import tarfile
 from datetime import datetime, time
+from time import monotonic, sleep
 
 import pytest
 
@@ -113,3 +115,46 @@ def test_the_nightly_time_is_china_time_and_always_ahead():
     assert cli.parser().parse_args(["serve", "--nightly", "02:30"]).nightly == at
     with pytest.raises(SystemExit):
         cli.parser().parse_args(["serve", "--nightly", "25:00"])
+
+
+def test_serve_nightly_runs_the_job_in_a_thread_at_its_time(seeded, monkeypatch):
+    from examday.cli_backup import start_nightly
+    from examday.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 11, 26, 2, 29, 59, tzinfo=CST))  # a second before 02:30
+    out = io.StringIO()
+    stop = start_nightly(seeded, time(2, 30), clock, out)
+    try:
+        deadline = monotonic() + 60
+        while "nightly on" not in out.getvalue() and monotonic() < deadline:
+            sleep(0.1)
+    finally:
+        stop.set()
+    assert "backup ok, purge ok, audit ok" in out.getvalue()
+    assert last_backup(seeded.data_dir)[2] is True
+
+
+def test_blobs_in_s3_are_listed_by_reference_with_their_checksums(tmp_path, s3, clock):
+    import json
+
+    from examday.cli_backup import blob_root, installation_checks
+    from storage.backup import take_backup
+    from storage.backup_restore import verify_backup
+
+    url = f"sqlite:///{tmp_path / 'examday.db'}"
+    migrate(url)
+    settings = installation(url, tmp_path)
+    settings.blob_url, settings.s3 = f"s3://{s3.bucket}/prod", s3.config
+    engine = make_engine(url)
+    seed_demo(engine, settings, clock, io.StringIO())
+    engine.dispose()
+    assert blob_root(settings) is None
+    made = take_backup(url, settings.data_dir, blob_root=None)
+    assert made.manifest["blobs"]["store"] == "by_reference" and made.manifest["blobs"]["copied"] == 0
+    with tarfile.open(made.path, "r:gz") as tar:
+        names = tar.getnames()
+        listed = json.loads(tar.extractfile("blobs/by-reference.json").read())  # type: ignore[union-attr]
+    assert [n for n in names if n.startswith("blobs/")] == ["blobs/by-reference.json"]
+    assert listed and len(listed) == made.manifest["blobs"]["count"]
+    assert all(s3.has(f"prod/{b['key']}") and len(b["sha256"]) == 64 for b in listed)
+    assert verify_backup(made.path, [installation_checks]).ok
