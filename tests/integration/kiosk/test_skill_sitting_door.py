@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 from sqlmodel import func, select
 
 from examday.clock import iso
-from kiosk import offline, rules
+from kiosk import offline, rules, screen
+from kiosk.client import Kiosk
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
 from tests.integration.kiosk.skill_world import SkillWorld, at, skill_world
@@ -205,3 +207,31 @@ def test_a_late_sittings_record_is_measured_against_its_own_sitting_r_day_1(clie
     late = {**record, "ticket": sw.tickets[third.id], "id_number": third.id_number, "kiosk_nonce": uuid.uuid4().hex}
     got = client.post("/api/v1/checkins/sync", json=[late], headers=kiosk).json()[0]
     assert (got["code"], got["rule"]) == ("offline_sync_too_late", "R-DAY-1")
+
+
+def test_the_kiosk_program_offline_sends_each_to_their_own_sitting_r_seat_1(world, client, db, clock, sw, tmp_path):
+    """kiosk.program's Kiosk, cut off from the server: the cached roster decides as the server
+    would (wrong_sitting, or the workstation drawn), and the sync makes only the right one present."""
+    token = world.token("kiosk1", "kiosk", sw.institution_id)
+    kiosk = Kiosk("http://testserver.local", token, offline.Store(tmp_path / "kiosk"), start=at(10, 45))
+    kiosk.http.close()
+    client.headers["Authorization"] = f"Bearer {token}"
+    clock.at = at(10, 45)  # the first sitting's entry
+    kiosk.http = client  # the real server, in process: the roster
+    kiosk.prepare()
+    kiosk.http = httpx.Client(base_url="http://127.0.0.1:9", timeout=httpx.Timeout(1.0, connect=0.5))  # gone
+    first, second = sw.of_sitting(0)[0], sw.of_sitting(1)[0]
+    turned_away = kiosk.check_in(sw.tickets[second.id], second.id_number, None)
+    assert (turned_away.kind, turned_away.code) == ("warn", "wrong_sitting")
+    assert f"{sw.station[second.id][1]} 号工位" in screen.describe(turned_away)
+    let_in = kiosk.check_in(sw.tickets[first.id], first.id_number, None)
+    text = screen.describe(let_in)
+    assert let_in.kind == "accepted" and "第1场（共3场）" in text and f"{sw.station[first.id][1]} 号工位" in text
+    assert not kiosk.online and len(kiosk.store.pending()) == 2
+    kiosk.http.close()
+    kiosk.http = client  # back
+    kiosk.sync()
+    assert not kiosk.store.pending()
+    present = db.exec(select(Attendance.candidate_id, Attendance.session_id, Attendance.room_id)).all()
+    db.commit()
+    assert present == [(first.id, sw.sittings[0], sw.rooms["S01"].id)]
