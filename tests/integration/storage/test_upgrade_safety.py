@@ -169,3 +169,43 @@ def test_a_backup_one_release_old_verifies_by_upgrading_a_scratch_copy(tmp_path,
     v = verify_backup(made.path, [installation_checks])
     assert v.ok, v.problems
     assert pending(url).current == previous  # the installation itself was not upgraded
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="EXAMDAY_TEST_POSTGRES_URL not set")
+def test_processes_starting_together_take_one_pre_upgrade_backup(tmp_path, clock):
+    # Four `examday serve` behind the proxy start at once on a database one release behind: one
+    # backs up and upgrades, the others wait for it and find nothing to do.
+    import subprocess
+    import sys
+
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    with new_database("postgres", tmp_path / "pg") as url:
+        scripts = ScriptDirectory(str(MIGRATIONS))
+        previous = scripts.get_revision(scripts.get_current_head()).down_revision
+        migrate(url)
+        settings = installation(url, tmp_path / "pg")
+        engine = make_engine(url)
+        seed_demo(engine, settings, clock, io.StringIO())
+        engine.dispose()
+        command.downgrade(alembic_config(url), str(previous))
+        code = (
+            "import sys; from pathlib import Path; from storage.upgrade import upgrade;"
+            " upgrade(sys.argv[1], Path(sys.argv[2]), blob_root=Path(sys.argv[2]) / 'blobs', out=sys.stdout)"
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, url, str(settings.data_dir)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+        assert [rc for rc, _, _ in results] == [0, 0, 0], [err[-2000:] for _, _, err in results]
+        assert sum("backup first" in out for _, out, _ in results) == 1
+        assert len(list((settings.data_dir / "backups").glob("examday-pre-upgrade-*.tar.gz"))) == 1
+        assert pending(url).revisions == []
