@@ -13,6 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from examday.levels import level_text
 from examday.plans.ticket_render import find_cjk_font
 
 WIDTH = 1240  # A4 at 150 dpi
@@ -139,7 +140,7 @@ def room_record_form(
     form = Form(title="考场记录表  Exam-room record")
     form.lines = [
         f"{c.get('institution', '')}",
-        f"职业 Occupation：{b['occupation_name']}（{b['occupation_code']}）  等级 Level：{b['level']}",
+        f"职业 Occupation：{b['occupation_name']}（{b['occupation_code']}）  等级 Level：{level_text(b['level'])}",
         f"考场 Room：{r['code']} {r['name']}   科目 Part：{s['part']}   时间 Time：{_t(s['starts_at'])} — {_t(s['ends_at'])[11:]}",
         f"监考员 Proctors：{'、'.join(p['name'] for p in c['proctors'])}",
         f"应到 Expected {c['expected']}   实到 Present {c['present']}   缺考 Absent {c['absent']}   "
@@ -204,7 +205,7 @@ def supervision_form(body: dict[str, Any]) -> Form:
     form = Form(title="质量督导报告  Supervision report")
     form.lines = [
         f"{body.get('institution', '')}",
-        f"职业 Occupation：{b['occupation_name']}（{b['occupation_code']}）  等级 Level：{b['level']}  "
+        f"职业 Occupation：{b['occupation_name']}（{b['occupation_code']}）  等级 Level：{level_text(b['level'])}  "
         f"考试日期 Exam date：{b['exam_date']}",
         f"督导员 Supervisor：{body['supervisor']}   提交 Filed：{_t(body['filed_at'])}   "
         f"截止 Deadline：{body['deadline']}（{'按时 on time' if body['met'] else '逾期 late'}）",

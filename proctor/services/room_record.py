@@ -15,11 +15,12 @@ from sqlmodel import Session, col, func, select
 
 from examday import audit
 from examday.access import batch_view
-from examday.actor import SYSTEM, Actor
+from examday.actor import Actor
 from examday.clock import iso
 from examday.errors import conflict, forbidden, not_found
 from examday.plans.models import Batch, ExamSession
 from examday.records import archive as records_archive
+from examday.records import paper_trail
 from examday.registry.models import Room, Staff
 from examday.rows import row_id
 from proctor import record_doc
@@ -107,6 +108,7 @@ def _find(db: Session, session: ExamSession, room: Room) -> RoomRecord | None:
 def _archive_doc(
     db: Session,
     blobs: BlobStore,
+    actor: Actor,
     batch: Batch,
     room: Room,
     content: dict,
@@ -128,10 +130,11 @@ def _archive_doc(
     )  # R-ARCH-1: kept permanently
     # Listed in the batch's archive beside the sign-in sheets; each confirmed or amended
     # version is its own document.
+    # The archive names who produced or amended this version, as the audit chain does.
     records_archive.archive(
         db,
         None,
-        SYSTEM,
+        actor,
         "room_record",
         batch.institution_id,
         batch.id,
@@ -208,7 +211,10 @@ def produce_record(
             produced_at=now,
             produced_by=_signer(actor),
         )
-    record.document_blob_id = _archive_doc(db, blobs, place.batch, place.room, content, now)
+    record.document_blob_id = _archive_doc(db, blobs, actor, place.batch, place.room, content, now)
+    # R-DAY-3: the sign-in sheets of the sessions that have ended go to the archive now, as they
+    # happened, rather than on the day someone first opens the archive.
+    paper_trail.archive_ended(db, blobs, now, place.batch)
     db.add(record)
     try:
         db.flush()
@@ -353,7 +359,7 @@ def amend_record(
         ) from None
     amendments = _amendments(db, record)
     amendment.document_blob_id = _archive_doc(
-        db, blobs, batch, room, json.loads(record.content), now, confirmations, amendments
+        db, blobs, actor, batch, room, json.loads(record.content), now, confirmations, amendments
     )
     db.add(amendment)
     db.flush()

@@ -140,6 +140,40 @@ def test_the_sign_in_sheet_is_produced_from_the_check_ins_and_archived_R_DAY_3(c
     assert late[tickets[b]].late is True and late[tickets[d]].at is None
 
 
+def test_producing_the_exam_room_record_archives_the_ended_sessions_sheets_under_the_proctors_name_R_DAY_3(
+    client, world, engine, clock
+):
+    """Found by the browser journey: the sign-in sheets reached the archive only when someone first
+    read it (a week later, dated then), and the exam-room record was listed as made by "system".
+    Now the proctor producing the record archives the ended sessions' sheets at that moment, and
+    the record's version is theirs (R-DAY-3, R-ARCH-1)."""
+    sw = build(client, world, engine, clock, n_candidates=2, exam_day=TODAY, admit=False)
+    _seat(engine, sw)
+    with Session(engine) as db:
+        sid = db.exec(
+            select(ExamSession.id).where(ExamSession.batch_id == sw.batch_id, ExamSession.part == "theory")
+        ).one()
+        first = db.exec(
+            select(ProctorAssignment).where(ProctorAssignment.session_id == sid).order_by(ProctorAssignment.id)
+        ).first()
+        room_code = db.get(Room, first.room_id).code
+    proctor = bearer(world.token("proctor-t01", "proctor", sw.institution_id, staff_id=first.staff_id))
+    _at(clock, 10, 35)
+    r = client.post(f"/api/v1/batches/{sw.batch_id}/sessions/{sid}/rooms/{room_code}/record", headers=proctor, json={})
+    assert r.status_code in (200, 201), r.text
+    with Session(engine) as db:  # what the archive holds before anyone has read it
+        from storage.retention_models import ArchivedDocument
+
+        held = db.exec(select(ArchivedDocument).where(ArchivedDocument.batch_id == sw.batch_id)).all()
+    sheets = [d for d in held if d.kind == "sign_in_sheet"]
+    assert len(sheets) == 2  # T01 and T02 of the theory session
+    assert {d.archived_at.astimezone(CST).strftime("%H:%M") for d in sheets} == {"10:35"}
+    _at(clock, 16, 0)
+    listed = _archive(client, sw.batch_id, sw.admin)
+    record = [x for x in listed if x["kind"] == "room_record"]
+    assert [x["made_by"] for x in record] == ["proctor-t01"]
+
+
 def test_the_archive_is_read_by_the_office_the_supervisor_and_the_centre_only_R_ARCH_1(client, world, engine, clock):
     sw = build(client, world, engine, clock, n_candidates=2, exam_day=TODAY, admit=False)
     url = f"/api/v1/batches/{sw.batch_id}/archive"
