@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 
 from examday.access import can_write_institution
 from examday.errors import Refusal, forbidden
+from examday.records.backup_status import backup_status
 from examday.registry.models import Institution
 from examday.registry.services import institutions, rooms, staff
 from examday.registry.services.filings import ACTION_ZH, STATE_ZH
@@ -71,9 +72,16 @@ def office(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
             institutions.summary(i, institutions.current_standing(ctx.db, row_id(i), today), today)
             for i in institutions.list_institutions(ctx.db, ctx.user)
         ]
-        return Template("office.html", context=_base(ctx, None, institutions=listed, view=None))
+        return Template("office.html", context=_base(ctx, None, institutions=listed, view=None, backup=_backup(ctx)))
     view = institutions.institution_view(ctx.db, inst, today)
-    return Template("office.html", context=_base(ctx, inst, view=view, institutions=[]))
+    return Template("office.html", context=_base(ctx, inst, view=view, institutions=[], backup=_backup(ctx)))
+
+
+def _backup(ctx: Ctx) -> dict[str, Any] | None:
+    """The installation's last backup, for those who keep the installation running: its admins."""
+    if ctx.user.role != "admin":
+        return None
+    return backup_status(ctx.state.settings.data_dir, ctx.now)
 
 
 # -- rooms -----------------------------------------------------------------------
