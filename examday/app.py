@@ -14,6 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from examday import glossary
 from examday.accounts.services.accounts import Passwords
 from examday.clock import Clock
 from examday.events import make_event_bus
@@ -39,6 +40,7 @@ TEMPLATE_DIRS = [ROOT / p / "templates" for p in ("examday", "kiosk", "proctor",
 def _template_engine(engine: JinjaTemplateEngine) -> None:
     install_template_callables(engine)  # csp_nonce(): page scripts run only with it
     install_template_filters(engine)  # level_label: "3级", or an enterprise tier's name (R-LEVEL)
+    glossary.install_template_filters(engine)  # term, zh, en, local_time: no bare code or ISO time
 
 
 def package_routers() -> list[Router]:
