@@ -12,6 +12,8 @@ scores or results either. R-PRIV-1: ID numbers in full for the admin only.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -87,9 +89,38 @@ def stored_result(r: CandidateResult, parts: list[str]) -> str:
     return candidate_result({p: _value(r.parts.get(p), None) for p in parts}, parts)
 
 
+_HELD = "scoring.results.held"
+
+
+@contextmanager
+def computed_once(db: Session, batch: Batch) -> Iterator[list[CandidateResult]]:
+    """Within the block every ``batch_results(db, batch)`` answers the same results, computed once on
+    entry: for a step that reads them many times and changes no score — the lock checks them, seals
+    them and archives the summary and the export made from them (R-SCORE-3, R-ARCH-1), all in one
+    transaction, so every document states the results the seal covers."""
+    assert batch.id is not None
+    held: dict[int, list[CandidateResult]] = db.info.setdefault(_HELD, {})
+    if batch.id in held:  # already inside such a block
+        yield held[batch.id]
+        return
+    held[batch.id] = _compute(db, batch)
+    try:
+        yield held[batch.id]
+    finally:
+        held.pop(batch.id, None)
+
+
 def batch_results(db: Session, batch: Batch) -> list[CandidateResult]:
     """Every scored candidate with their part scores and result (R-SCORE-3), in ticket order;
     a part they did not sit is absent (R-ID-1), an incident applies its tier (R-DISC-1)."""
+    assert batch.id is not None
+    held = db.info.get(_HELD)
+    if held and batch.id in held:
+        return held[batch.id]
+    return _compute(db, batch)
+
+
+def _compute(db: Session, batch: Batch) -> list[CandidateResult]:
     assert batch.id is not None
     parts = batch.part_list()
     scores: dict[int, dict[str, PartScore]] = defaultdict(dict)

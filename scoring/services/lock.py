@@ -41,7 +41,7 @@ from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
 from scoring.points import text
 from scoring.publicity import lock_violations
-from scoring.results import batch_results, stored_result
+from scoring.results import batch_results, computed_once, stored_result
 from scoring.seal import RULES, SEAL_V1, SEAL_VERSION, SEAL_VERSIONS, seal_digest
 from scoring.services.entries import as_version, entry_items
 from scoring.services.publicity import publicity_of, unsettled_parts, window_of
@@ -112,7 +112,12 @@ def seal_rows(
                 for p, o in sorted(r.overrides.items())
             }
         results.append(row)
-    entries = [
+    return results, seal_entries(db, batch)
+
+
+def seal_entries(db: Session, batch: Batch) -> list[dict[str, Any]]:
+    """Every score entry version of the batch as the seal covers it (the same in every version)."""
+    return [
         {
             "id": e.id,
             "candidate_id": e.candidate_id,
@@ -129,7 +134,6 @@ def seal_rows(
         }
         for e in db.exec(select(ScoreEntry).where(ScoreEntry.batch_id == batch.id)).all()
     ]
-    return results, entries
 
 
 def seal_payload(batch_id: int, digest: str, locked_at: datetime, version: str = SEAL_VERSION) -> bytes:
@@ -231,12 +235,14 @@ def lock_batch(db: Session, actor: Actor, now: datetime, batch_id: int) -> dict[
     batch = _for_update(db, batch_id)
     access.refuse_if_locked(batch)
     standing.refuse_unless_in_standing(db, batch.institution_id, now, "lock")  # R-INST-2
-    found = _violations(db, batch, now)
-    if found:
-        first = found[0]
-        # R-PUB-1: not before the publicity ends, not while an objection is open.
-        raise conflict(first["code"], first["message"], first["message_en"], first["rule"], violations=found)
-    return _seal(db, actor, now, batch, "command")
+    # The results are computed once: the checks, the seal and every archived document read them.
+    with computed_once(db, batch):
+        found = _violations(db, batch, now)
+        if found:
+            first = found[0]
+            # R-PUB-1: not before the publicity ends, not while an objection is open.
+            raise conflict(first["code"], first["message"], first["message_en"], first["rule"], violations=found)
+        return _seal(db, actor, now, batch, "command")
 
 
 def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
@@ -251,9 +257,12 @@ def autolock_if_due(db: Session, batch_id: int, now: datetime) -> bool:
     if standing.refusal_for(db, batch.institution_id, now, "lock") is not None:
         return False  # R-INST-2: an institution out of standing is not locked behind its back either
     batch = _for_update(db, batch_id)
-    if batch.status != "publicity" or _violations(db, batch, now):
+    if batch.status != "publicity":
         return False
-    _seal(db, SYSTEM, now, batch, "auto")
+    with computed_once(db, batch):
+        if _violations(db, batch, now):
+            return False
+        _seal(db, SYSTEM, now, batch, "auto")
     return True
 
 

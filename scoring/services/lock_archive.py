@@ -6,6 +6,8 @@ with its hash and signature, JSON) in their own class, kept at least 1 year (R-S
 Called once by :mod:`scoring.services.lock` in the lock's own transaction, after the seal: the
 files carry the seal, and a lock that rolls back archives nothing. Without a blob store for the
 database (a command run outside the application) nothing is archived and nothing fails.
+The lock holds the batch's results computed once (``scoring.results.computed_once``): the
+summary and the export read the very results the seal covers, not a recomputation each.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ from examday.plans.room_sheets import draw_table, render_pdf
 from examday.plans.ticket_render import _fit, _Text
 from examday.records import archive
 from scoring import exports
-from scoring.seal import SEAL_V1
-from scoring.services.lock import seal_body, seal_of, seal_rows
+from scoring.services.lock import seal_body, seal_entries, seal_of
 
 _LANDSCAPE = (297.0, 210.0)
 _PER_PAGE = 26
@@ -62,7 +63,7 @@ def archive_at_lock(db: Session, actor: Actor, now: datetime, batch: Batch) -> N
     assert batch.id is not None
     iid, bid = batch.institution_id, batch.id
     seal_doc = {"batch_id": bid, "institution_id": iid, "exam_date": batch.exam_date.isoformat(), **seal_body(seal)}
-    _, entries = seal_rows(db, batch, SEAL_V1)  # every entry version, signed; no personal data
+    entries = seal_entries(db, batch)  # every entry version, signed; no personal data
     scoring = {"batch_id": bid, "institution_id": iid, "seal_digest": seal.digest, "entries": entries}
     files = (
         ("score_summary", f"成绩汇总表 batch {bid}.pdf", summary_pdf(db, batch, now), "application/pdf"),
