@@ -14,7 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from examday import glossary
+from examday import error_pages, glossary
 from examday.accounts.services.accounts import Passwords
 from examday.clock import Clock
 from examday.events import make_event_bus
@@ -41,6 +41,7 @@ def _template_engine(engine: JinjaTemplateEngine) -> None:
     install_template_callables(engine)  # csp_nonce(): page scripts run only with it
     install_template_filters(engine)  # level_label: "3级", or an enterprise tier's name (R-LEVEL)
     glossary.install_template_filters(engine)  # term, zh, en, local_time: no bare code or ISO time
+    error_pages.install_template_globals(engine)  # next_steps, previous_page: error.html's way on
 
 
 def package_routers() -> list[Router]:

@@ -20,6 +20,15 @@ from markupsafe import Markup, escape
 from storage.types import CST
 
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "role": {
+        "admin": ("考务管理员", "Exam office"),
+        "kiosk": ("签到机", "Check-in kiosk"),
+        "proctor": ("监考员", "Proctor"),
+        "evaluator": ("考评员", "Evaluator"),
+        "chief": ("考评组长", "Chief evaluator"),
+        "supervisor": ("质量督导员", "Quality supervisor"),
+        "centre": ("评价中心", "Evaluation centre"),
+    },
     "part": {
         "theory": ("理论知识考试", "Theory"),
         "skill": ("技能操作考核", "Skill"),
@@ -30,6 +39,51 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "filed": ("已报送", "Filed"),
         "publicity": ("公示中", "In publicity"),
         "locked": ("已锁定", "Locked"),
+    },
+    # -- the exam office's and the installation administrator's pages (examday/plans, registry) --
+    "candidate_status": {
+        "registered": ("已报名", "Registered"),
+        "withdrawn": ("已退考", "Withdrawn"),
+    },
+    "eligibility": {
+        "pending": ("待审核", "Pending review"),
+        "eligible": ("符合条件", "Eligible"),
+        "ineligible": ("不符合条件", "Not eligible"),
+    },
+    "day_state": {
+        "registered": ("已报名", "Expected"),
+        "checked_in": ("已签到", "Checked in"),
+        "absent": ("缺考", "Absent"),
+        "withdrawn": ("已退考", "Withdrawn"),
+    },
+    "staff_role": {
+        "examiner": ("考评员", "Examiner"),
+        "proctor": ("监考员", "Proctor"),
+        "supervisor": ("内部质量督导员", "Internal quality supervisor"),
+        "staff": ("工作人员", "Staff"),
+    },
+    "room_kind": {
+        "theory": ("理论考场", "Theory room"),
+        "skill": ("技能考场", "Skill room"),
+        "waiting": ("候考室", "Waiting room"),
+        "affairs": ("考务室", "Exam-affairs room"),
+    },
+    "institution_kind": {
+        "enterprise": ("用人单位（企业）", "Employer (enterprise)"),
+        "training_org": ("社会培训评价组织", "Training and evaluation organisation"),
+        "school": ("技工院校", "Technical school"),
+    },
+    "filing_state": {
+        "active": ("有效", "Active"),
+        "suspended": ("暂停评价活动", "Suspended"),
+        "revoked": ("已撤销", "Revoked"),
+        "expired": ("已过期", "Expired"),
+        "not_yet_valid": ("尚未生效", "Not yet valid"),
+        "none": ("无备案", "Not filed"),
+    },
+    "profile": {
+        "strict": ("从严（各省最严）", "Strict (the strictest of all provinces)"),
+        "national": ("全国通用", "National"),
     },
     "camera_state": {
         "recording": ("录像中", "Recording"),
@@ -43,6 +97,140 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "absent": ("缺考", "Absent"),
         "cheating": ("按作弊处理", "Treated as cheating"),
         "void": ("成绩无效", "Void"),
+        "incomplete": ("未完成", "Incomplete"),
+    },
+    # Scoring (issue #16): a part's state on the score table, the worklist and the chief's pages.
+    "score_status": {
+        "pending": ("待评", "To score"),
+        "rescore": ("重评", "Re-scoring"),
+        "arbitration": ("仲裁中", "In arbitration"),
+        "final": ("已确定", "Final"),
+        "absent": ("缺考", "Absent"),
+        "missing": ("无成绩", "No score"),
+        "void": ("无效", "Void"),
+        "cheating": ("作弊", "Cheating"),
+    },
+    "objection_status": {
+        "open": ("待处理", "Open"),
+        "rejected": ("已驳回", "Rejected"),
+        "rescoring": ("复评中", "Re-scoring"),
+        "upheld": ("已维持", "Upheld"),
+    },
+    "objection_decision": {
+        "rejected": ("驳回", "Reject"),
+        "upheld": ("维持并复评", "Uphold and re-score"),
+    },
+    "theory_version": {
+        "draft": ("待主考签认", "Awaiting the chief"),
+        "signed": ("主考已签认", "Countersigned"),
+        "superseded": ("已被新版本取代", "Superseded"),
+    },
+    "review_state": {
+        "awaiting": ("待复核", "Awaiting review"),
+        "returned": ("已退回", "Returned"),
+        "approved": ("已复核通过", "Approved"),
+        "not_locked": ("未锁定", "Not locked"),
+    },
+    "arbitration_reason": {
+        "spread": ("分差超过允许范围", "Spread over tolerance"),
+        "split_pass_fail": ("合格与否意见不一", "Split on pass or fail"),
+    },
+    "arbitration_step": {
+        "opened": ("提交仲裁", "Sent to arbitration"),
+        "rescore": ("要求重新评分", "Re-score asked"),
+        "accept": ("确认现有评分", "Scores accepted"),
+        "objection_rescore": ("因异议重新评分", "Re-score after an objection"),
+    },
+    "score_method": {
+        "mean": ("平均分", "Mean"),
+        "median": ("中位数", "Median"),
+        "trimmed_mean": ("去掉最高最低后平均", "Trimmed mean"),
+    },
+    "seal_trigger": {
+        "auto": ("公示期满自动锁定", "Locked automatically"),
+        "command": ("考务办公室锁定", "Locked by the office"),
+    },
+    # R-FMT-CERT: the first letter of a certificate number.
+    "certificate_kind": {
+        "Y": ("Y 用人单位（企业）", "Y employer"),
+        "S": ("S 社会培训评价组织、院校", "S social organisation or school"),
+    },
+    "certificate_part": {
+        "kind": ("类别", "Kind"),
+        "institution_code": ("机构代码", "Institution code"),
+        "province_code": ("省份代码", "Province code"),
+        "site_serial": ("考点序号", "Site serial"),
+        "year": ("年份", "Year"),
+        "level": ("等级", "Level"),
+        "serial": ("流水号", "Serial"),
+    },
+    # proctor/: the live rooms, the exam-room record, video coverage and supervision (issue #16)
+    "seat_status": {
+        "expected": ("应到", "Expected"),
+        "present": ("已到", "Present"),
+        "late": ("迟到", "Late"),
+        "absent": ("缺考", "Absent"),
+        "incident": ("违纪", "Incident"),
+    },
+    "room_alert": {
+        "camera_down": ("摄像头异常", "Camera down"),
+        "over_capacity": ("超员", "Over capacity"),
+        "offline_conflict": ("离线签到冲突", "Offline check-in conflict"),
+    },
+    "coverage_cause": {
+        "camera_offline": ("摄像头掉线", "Camera offline"),
+        "no_hook_received": ("录像机未报告录像", "The recorder reported no footage"),
+        "invalid_segment": ("录像片段无效", "Invalid segment"),
+        "file_missing": ("录像文件缺失", "File missing"),
+        "checksum_mismatch": ("录像文件校验不符", "File does not match its checksum"),
+        "purged": ("已按保存期限清理", "Deleted at the end of its retention"),
+    },
+    "incident_kind": {  # R-DISC-1, the examples RULES.md gives for each tier
+        "banned_items_after_warning": ("经警告仍携带违禁物品", "Banned items kept after a warning"),
+        "wrong_seat": ("未按指定座位就座", "Not in the assigned seat"),
+        "leaving_without_leave": ("未经许可擅自离开考场", "Left the room without leave"),
+        "disturbance": ("扰乱考场秩序", "Disturbance"),
+        "whispering_or_signalling": ("交头接耳、打手势", "Whispering or signalling"),
+        "copying": ("抄袭他人答案", "Copying"),
+        "passing_material": ("传递纸条、材料", "Passing material"),
+        "false_identity": ("冒名顶替", "False identity"),
+        "taking_papers_out": ("将试卷带出考场", "Taking papers out"),
+        "identical_answers": ("答案雷同", "Identical answers"),
+        "banned_device": ("携带违禁电子设备", "Carrying a banned device"),
+        "using_electronic_device": ("使用电子设备作弊", "Using an electronic device"),
+        "damaging_papers_or_work": ("损毁试卷或工件", "Damaging papers or work pieces"),
+        "taking_content_out": ("将考试内容带出考场", "Taking exam content out"),
+    },
+    "incident_tier": {  # R-DISC-1: what the tier does to the candidate's result
+        "a": ("该科目成绩无效", "This part's score is void"),
+        "b": ("该科目按作弊处理", "This part is treated as cheating"),
+        "c": ("本次考试各科目成绩均无效", "Every part of this sitting is void"),
+    },
+    "coverage_verdict": {  # R-VIDEO-1, proctor/video_controllers.py verdict()
+        "not_started": ("未开始", "Not started"),
+        "gaps": ("有缺口", "Gaps"),
+        "unconfirmed": ("未确认（录像机未报告）", "Unconfirmed: no recorder has reported"),
+        "complete": ("完整", "Complete"),
+        "so_far": ("目前完整", "Complete so far"),
+    },
+    "record_status": {
+        "not_produced": ("未生成", "Not produced"),
+        "produced": ("已生成，待确认", "Produced, awaiting confirmation"),
+        "confirming": ("部分监考员已确认", "Confirmed by some proctors"),
+        "confirmed": ("已确认", "Confirmed"),
+    },
+    "supervision_area": {  # R-SUP-1
+        "organisation": ("考务组织", "Exam organisation"),
+        "eligibility": ("考生资格", "Candidate eligibility"),
+        "questions_examiners": ("试题与考评人员", "Questions and examiners"),
+        "rooms_equipment": ("考场与设备", "Rooms and equipment"),
+        "fees": ("收费", "Fees"),
+        "other": ("其他", "Other"),
+    },
+    "validity_opinion": {
+        "valid": ("本批次有效", "The batch is valid"),
+        "partly_valid": ("本批次部分有效", "The batch is partly valid"),
+        "invalid": ("本批次无效", "The batch is invalid"),
     },
 }
 

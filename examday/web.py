@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from examday.accounts.services import accounts
 from examday.actor import Actor
+from examday.error_pages import error_page
 from examday.errors import Refusal, forbidden
 from examday.events import Queued, committed_events, publish_all, queue_event
 
@@ -248,11 +249,20 @@ def blob_response(ctx: Ctx, blob: Any) -> Response:
     )
 
 
+_NOT_PAGES = ("/api/", "/public/api", "/schema", "/static/", "/ws/")
+
+
 def _wants_html(request: Request) -> bool:
+    """A page, not the API: the route is one of the pages the OpenAPI document leaves out
+    (``include_in_schema=False``), or the path is no API's and the browser asks for HTML (an
+    address that matches no route at all). The API's answers stay JSON, whatever is asked."""
     path = request.url.path
-    return not path.startswith(("/api/", "/public/api", "/schema")) and (
-        "text/html" in request.headers.get("accept", "")
-    )
+    if path.startswith(_NOT_PAGES):
+        return False
+    handler = request.scope.get("route_handler")
+    if handler is not None and not getattr(handler, "include_in_schema", True):
+        return True
+    return "text/html" in request.headers.get("accept", "")
 
 
 def error_body(
@@ -261,10 +271,16 @@ def error_body(
     return {"code": code, "message": message, "message_en": message_en, "rule": rule, "detail": detail or {}}
 
 
+def _answer(request: Request, body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
+    if _wants_html(request):
+        return error_page(request, body, status, headers)
+    return Response(body, status_code=status, headers=headers)
+
+
 def handle_refusal(request: Request, exc: Refusal) -> Response:
     if exc.status == 401 and _wants_html(request):
         return Redirect(f"/login?next={request.url.path}")
-    return Response(exc.body(), status_code=exc.status)
+    return _answer(request, exc.body(), exc.status)
 
 
 def handle_http(request: Request, exc: HTTPException) -> Response:
@@ -290,7 +306,7 @@ def handle_http(request: Request, exc: HTTPException) -> Response:
         body = error_body("too_many_requests", "请求过于频繁，请稍后再试", "Too many requests; try again shortly.")
     else:
         body = error_body("http_error", "请求无法处理", str(exc.detail))
-    return Response(body, status_code=status, headers=getattr(exc, "headers", None) or None)
+    return _answer(request, body, status, getattr(exc, "headers", None) or None)
 
 
 def _database_unreachable(exc: Exception) -> bool:
@@ -308,17 +324,18 @@ def handle_crash(request: Request, exc: Exception) -> Response:
     # Never echo the exception: it can carry personal data (R-PRIV-1).
     if _database_unreachable(exc):
         log.error("database unreachable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
-        return Response(
+        return _answer(
+            request,
             error_body(
                 "service_unavailable",
                 "数据库暂时无法访问，请稍后重试",
                 "The database is unreachable for the moment; try again shortly.",
             ),
-            status_code=503,
-            headers={"Retry-After": "5"},
+            503,
+            {"Retry-After": "5"},
         )
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return Response(error_body("internal_error", "服务器内部错误", "Internal server error."), status_code=500)
+    return _answer(request, error_body("internal_error", "服务器内部错误", "Internal server error."), 500)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

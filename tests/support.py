@@ -87,9 +87,29 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def page_refusal(resp) -> dict:
+    """The refusal an HTML error page shows (examday/templates/error.html, issue #16), as the API's
+    body: pages answer refusals with a page; the API (``/api/``) never does."""
+    import html
+    import re
+
+    assert not resp.request.url.path.startswith("/api/"), f"the API answered with a page: {resp.text[:200]}"
+    text = resp.text
+    message = re.search(r'<h1 class="refusal">(.*?)</h1>', text, re.S)
+    message_en = re.search(r'<p lang="en"><small>(.*?)</small></p>', text, re.S)
+    rule = re.search(r'<span class="rule">.*?<code class="code">(.*?)</code>', text, re.S)
+    return {
+        "code": resp.headers.get("x-refusal-code"),
+        "message": html.unescape(message.group(1).strip()) if message else "",
+        "message_en": html.unescape(message_en.group(1).strip()) if message_en else "",
+        "rule": rule.group(1) if rule else None,
+        "detail": {},
+    }
+
+
 def assert_refusal(resp, status: int, code: str, rule: str | None = ...) -> dict:
     assert resp.status_code == status, resp.text
-    body = resp.json()
+    body = page_refusal(resp) if resp.headers.get("content-type", "").startswith("text/html") else resp.json()
     assert body["code"] == code, body
     assert body["message"] and body["message_en"], body
     assert set(body) >= {"code", "message", "message_en", "rule", "detail"}
