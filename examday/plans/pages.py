@@ -8,9 +8,7 @@ shown in full to the admin only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from litestar import get, post
@@ -20,30 +18,21 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import col, select
 
+from examday.access import institution_for_write
 from examday.errors import Refusal
-from examday.plans.rules import PART_ZH
+from examday.identity import mask_id_number
+from examday.plans import batch_form, day_view
+from examday.plans.access import today_of
+from examday.plans.models import Batch
 from examday.plans.services import batches as service
 from examday.plans.services import candidates as candidate_service
 from examday.plans.services import filing as filing_service
-from examday.plans.services.batches import BatchSpec, SessionSpec
-from examday.registry.models import Institution, Room, Staff
+from examday.registry.models import Institution
 from examday.web import Ctx, page_action, requires_role
 
 readers = [requires_role("admin", "centre")]
 office_only = [requires_role("admin")]
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
-STATUS_ZH = {"draft": "草稿", "filed": "已报送", "publicity": "公示中", "locked": "已锁定"}
-CANDIDATE_ZH = {
-    "registered": "已报名",
-    "withdrawn": "已退考",
-    "pending": "待审核",
-    "eligible": "符合条件",
-    "ineligible": "不符合条件",
-}
-
-
-def hm(text: str | None) -> str:
-    return "" if not text else text[:16].replace("T", " ")
 
 
 def _institutions(ctx: Ctx) -> list[Institution]:
@@ -56,26 +45,6 @@ def _institutions(ctx: Ctx) -> list[Institution]:
     return list(ctx.db.exec(q).all())
 
 
-def _resources(ctx: Ctx, iid: int | None) -> dict[str, Any]:
-    """The rooms and staff a form may name, so the office can type codes and ids."""
-    if iid is None:
-        return {"rooms": [], "staff": []}
-    rooms = ctx.db.exec(
-        select(Room)
-        .where(Room.institution_id == iid, Room.active == True)  # noqa: E712
-        .order_by(Room.code)
-    ).all()
-    staff = ctx.db.exec(
-        select(Staff)
-        .where(Staff.institution_id == iid, Staff.active == True)  # noqa: E712
-        .order_by(col(Staff.id))
-    ).all()
-    return {
-        "rooms": rooms,
-        "staff": [{"id": s.id, "name": s.name, "roles": s.roles, "is_trainer": s.is_trainer} for s in staff],
-    }
-
-
 def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None, iid: int | None = None) -> Template:
     institutions = _institutions(ctx)
     batches = service.list_batches(ctx.db, ctx.user)
@@ -84,26 +53,21 @@ def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None,
     for b in batches:
         # Drafts show what still stands between them and filing; filed plans were checked then.
         b["check"] = filing_service.check_plan(ctx.db, ctx.user, ctx.now, b["id"]) if b["status"] == "draft" else None
-    chosen = (
-        iid
-        or (form or {}).get("institution_id")
-        or ctx.user.institution_id
-        or (institutions[0].id if institutions else None)
-    )
-    if chosen not in {i.id for i in institutions}:
-        chosen = None
+    chosen = iid or ctx.user.institution_id or (institutions[0].id if institutions else None)
+    inst = next((i for i in institutions if i.id == chosen), None)
+    form = form or {}
     return Template(
         "plans_batches.html",
         context={
             "actor": ctx.user,
             "batches": batches,
             "institutions": institutions,
-            "chosen": chosen,
-            "status_zh": STATUS_ZH,
+            "inst": inst,
             "error": error,
-            "form": form or {},
-            **_resources(ctx, chosen),
-            "can_create": ctx.user.role == "admin" and bool(institutions),
+            "form": form,
+            "sessions": batch_form.sessions_of_form(form) if form else batch_form.default_sessions(),
+            **batch_form.form_context(ctx.db, inst, ctx.now),
+            "can_create": ctx.user.role == "admin" and inst is not None,
         },
     )
 
@@ -113,116 +77,67 @@ def batches_page(ctx: Ctx, iid: FromQuery[int | None] = None) -> Template:
     return _list_page(ctx, iid=iid)
 
 
-@dataclass
-class BatchForm:
-    institution_id: int
-    occupation_code: str
-    level: int
-    exam_date: date
-    work_type: str = ""
-    theory_start: str = ""
-    theory_end: str = ""
-    theory_rooms: str = ""
-    theory_staff: str = ""
-    skill_start: str = ""
-    skill_end: str = ""
-    skill_rooms: str = ""
-    skill_staff: str = ""
-    review_start: str = ""
-    review_end: str = ""
-    review_rooms: str = ""
-    review_staff: str = ""
-
-
-def _codes(text: str) -> list[str]:
-    return [c for c in re.split(r"[\s,，、;；]+", text.strip()) if c]
-
-
-def _staff_map(text: str, where: str) -> dict[str, list[int]]:
-    """``T01:3,4; T02:5,6`` → {"T01": [3, 4], "T02": [5, 6]}."""
-    out: dict[str, list[int]] = {}
-    for chunk in re.split(r"[;；\n]+", text.replace("：", ":")):
-        if not chunk.strip():
-            continue
-        code, sep, ids = chunk.partition(":")
-        try:
-            numbers = [int(x) for x in _codes(ids)]
-        except ValueError:
-            numbers = None
-        if not sep or not code.strip() or numbers is None:
-            raise Refusal(
-                "invalid_batch",
-                f"{where}人员格式应为 考场:编号,编号；例如 T01:1,2; T02:3,4",
-                f"Write the {where} staff as ROOM:id,id; e.g. T01:1,2; T02:3,4",
-                None,
-                422,
-            )
-        out[code.strip()] = numbers
-    return out
-
-
-def spec_of(form: BatchForm) -> BatchSpec:
-    sessions, parts = [], []
-    day = form.exam_date.isoformat()
-    for part in ("theory", "skill", "review"):
-        start, end = getattr(form, f"{part}_start").strip(), getattr(form, f"{part}_end").strip()
-        rooms = _codes(getattr(form, f"{part}_rooms"))
-        if not (start or end or rooms):
-            continue
-        parts.append(part)
-        sessions.append(
-            SessionSpec(
-                part=part,
-                rooms=rooms,
-                starts_at=f"{day}T{start}",
-                ends_at=f"{day}T{end}",
-                proctors=_staff_map(getattr(form, f"{part}_staff"), PART_ZH[part]),
-            )
-        )
-    return BatchSpec(
-        institution_id=form.institution_id,
-        occupation_code=form.occupation_code.strip(),
-        level=form.level,
-        exam_date=form.exam_date,
-        parts=parts or None,
-        sessions=sessions,
-        work_type=form.work_type.strip() or None,
-    )
-
-
 # Not POST /office/batches: Litestar 2.25 wraps a sync GET handler twice when another
 # method shares its path, and a page (Template) answer then comes back as a coroutine.
 @post("/office/batches/new", guards=office_only, sync_to_thread=True, include_in_schema=False)
-def create_batch_page(ctx: Ctx, data: Annotated[BatchForm, FORM]) -> Response:
+def create_batch_page(ctx: Ctx, data: Annotated[dict[str, Any], FORM]) -> Response:
+    def run() -> dict[str, Any]:
+        spec = batch_form.spec_of_form(data)
+        institution_for_write(ctx.db, ctx.user, spec.institution_id)  # who may, before what the date allows
+        batch_form.refuse_too_soon(ctx.db, ctx.now, spec.exam_date)  # R-PLAN-1, before anything is saved
+        return service.create_batch(ctx.db, ctx.user, ctx.now, spec)
+
+    def chosen() -> int | None:
+        try:
+            return int(data.get("institution_id") or "")
+        except (TypeError, ValueError):
+            return None
+
     return page_action(
         ctx,
-        lambda: service.create_batch(ctx.db, ctx.user, ctx.now, spec_of(data)),
+        run,
         lambda result: f"/office/batches/{result['id']}",
-        lambda r: _list_page(ctx, r, data.__dict__),
+        lambda r: _list_page(ctx, r, data, chosen()),
     )
+
+
+def _filing_note(batch: dict[str, Any], check: dict[str, Any]) -> dict[str, Any] | None:
+    """R-PLAN-1 on a filed plan: the filing stands. The check run today would say the last filing
+    day has passed (it has: the plan was filed before it), so the page explains rather than alarms."""
+    if batch["status"] == "draft" or not batch.get("filed_at"):
+        return None
+    filed_on = batch["filed_at"][:10]
+    return {
+        "filed_at": batch["filed_at"],
+        "latest": check["latest_filing_date"],
+        "in_time": filed_on <= check["latest_filing_date"],
+        # What today's check finds besides the deadline the filing already met.
+        "others": [v for v in check["violations"] if v["code"] != "filed_too_late"],
+    }
 
 
 def _batch_page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refusal | None = None) -> Template:
     batch = service.get_batch(ctx.db, ctx.user, ctx.now, bid)
-    for s in batch["sessions"]:
-        s["when"] = f"{hm(s['starts_at'])} – {hm(s['ends_at'])[11:]}"
-        s["part_zh"] = PART_ZH.get(s["part"], s["part"])
     check = filing_service.check_plan(ctx.db, ctx.user, ctx.now, bid)
     candidates = candidate_service.list_candidates(ctx.db, ctx.user, bid)
+    row = ctx.db.get(Batch, bid)
+    assert row is not None  # get_batch read it
+    days = day_view.candidate_day(ctx.db, row, [c["id"] for c in candidates], ctx.now) if candidates else {}
     for c in candidates:
-        c["reviewed_at_hm"] = hm(c["reviewed_at"])
+        c["day"] = days.get(c["id"], [])
+        c["masked"] = mask_id_number(c["id_number"]) if ctx.user.role == "admin" else c["id_number"]
     return Template(
         "plans_batch.html",
         context={
             "actor": ctx.user,
             "batch": batch,
             "check": check,
+            "filing": _filing_note(batch, check),
             "candidates": candidates,
+            "tally": day_view.tally(days),
+            "is_exam_day": batch["exam_date"] == today_of(ctx.now).isoformat(),
             "notice": notice,
             "error": error,
-            "status_zh": STATUS_ZH,
-            "part_zh": PART_ZH,
-            "cand_zh": CANDIDATE_ZH,
             "can_edit": ctx.user.role == "admin" and batch["status"] == "draft",
             "can_withdraw": ctx.user.role == "admin" and batch["status"] == "filed",
         },

@@ -19,12 +19,13 @@ from typing import Any
 
 from examday import levels as lv
 from examday.errors import Refusal
+from examday.glossary import TERMS
 from examday.registry.violation import OCCUPATION_CODE, Violation, get
 
 LEVEL_NAMES = lv.NATIONAL_TOKENS
 ENTERPRISE_TIERS = tuple(lv.TIER_TOKENS)  # the tiers' names as a scope writes them
 INSTITUTION_KINDS = ("enterprise", "training_org", "school")
-KIND_ZH = {"enterprise": "用人单位（企业）", "training_org": "社会培训评价组织", "school": "技工院校"}
+KIND_ZH = {code: words[0] for code, words in TERMS["institution_kind"].items()}  # the one glossary (issue #16)
 
 
 # -- levels (R-LEVEL) ----------------------------------------------------------

@@ -16,6 +16,7 @@ from examday import audit
 from examday.access import is_filing_authority
 from examday.actor import Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
+from examday.glossary import TERMS
 from examday.registry import rules
 from examday.registry.models import Filing, Institution
 from examday.registry.services.institutions import filings_of, today_of
@@ -30,14 +31,7 @@ _ALLOWED_FROM = {
 }
 _NEW_STATUS = {"suspend": "suspended", "revoke": "revoked", "reinstate": "active"}
 ACTION_ZH = {"suspend": "暂停", "revoke": "撤销", "reinstate": "恢复", "renew": "延续"}
-STATE_ZH = {
-    "active": "有效",
-    "suspended": "暂停评价活动",
-    "revoked": "已撤销",
-    "expired": "已过期",
-    "not_yet_valid": "尚未生效",
-    "none": "无备案",
-}
+STATE_ZH = {code: words[0] for code, words in TERMS["filing_state"].items()}  # the one glossary (issue #16)
 
 
 def change_filing(

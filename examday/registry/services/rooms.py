@@ -16,11 +16,12 @@ from examday import audit
 from examday.access import institution_for_read, institution_for_write
 from examday.actor import Actor
 from examday.errors import conflict
+from examday.glossary import TERMS
 from examday.registry import rules
 from examday.registry.models import Camera, Room
 from examday.rows import row_id
 
-KIND_ZH = {"theory": "理论考场", "skill": "技能考场", "waiting": "候考室", "affairs": "考务室"}
+KIND_ZH = {code: words[0] for code, words in TERMS["room_kind"].items()}  # the one glossary (issue #16)
 
 
 def room_view(room: Room, cameras: list[Camera]) -> dict[str, Any]:

@@ -18,12 +18,13 @@ from examday import audit
 from examday.access import institution_for_read, institution_for_write
 from examday.actor import Actor
 from examday.errors import Refusal, conflict, forbidden, not_found
+from examday.glossary import TERMS
 from examday.identity import mask_id_number, validate_id_number
 from examday.registry import rules
 from examday.registry.models import Staff, StaffConflict
 from examday.registry.services.institutions import today_of
 
-ROLE_ZH = {"examiner": "考评员", "proctor": "监考员", "supervisor": "内部质量督导员", "staff": "工作人员"}
+ROLE_ZH = {code: words[0] for code, words in TERMS["staff_role"].items()}  # the one glossary (issue #16)
 TITLE_ZH = {"none": "无", "mid": "中级", "senior": "高级"}
 CONFLICT_READERS = ("admin", "centre", "chief", "supervisor")
 

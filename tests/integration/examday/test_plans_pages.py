@@ -6,26 +6,26 @@ from examday.identity import mask_id_number
 from tests.integration.examday.plans_world import batch_row, counts, csv_bytes, office, person, ready
 from tests.support import bearer
 
-FORM = {
-    "occupation_code": "6-31-01-03",
-    "level": "4",
-    "exam_date": "2026-12-14",
-    "theory_start": "09:00",
-    "theory_end": "10:30",
-    "theory_rooms": "T01, T02",
-    "skill_start": "13:30",
-    "skill_end": "16:00",
-    "skill_rooms": "S01",
-}
-
 
 def form(o, **over):
+    """The new-batch form as a person fills it (issue #16): the occupation from the filed scope,
+    the level by name, rooms ticked and staff picked per room, one theory session, one skill sitting."""
     p, e = o.proctors, o.examiners
     return {
-        **FORM,
         "institution_id": str(o.iid),
-        "theory_staff": f"T01:{p[0]},{p[1]}; T02：{p[2]}，{p[3]}",
-        "skill_staff": f"S01:{e[0]},{e[1]}",
+        "occupation": "6-31-01-03|",
+        "level": "4",
+        "exam_date": "2026-12-14",
+        "s0_part": "theory",
+        "s0_start": "09:00",
+        "s0_end": "10:30",
+        "s0_rooms": ["T01", "T02"],
+        "s0_staff": [f"T01:{p[0]}", f"T01:{p[1]}", f"T02:{p[2]}", f"T02:{p[3]}"],
+        "s1_part": "skill",
+        "s1_start": "13:30",
+        "s1_end": "16:00",
+        "s1_rooms": ["S01"],
+        "s1_staff": [f"S01:{e[0]}", f"S01:{e[1]}"],
         **over,
     }
 
@@ -98,10 +98,8 @@ def test_a_refused_filing_lists_every_violation(world, client, clock):
 def test_a_bad_create_form_shows_the_errors(world, client, clock):
     o = office(world, clock)
     before = counts(world.engine)
-    page = client.post("/office/batches/new", data=form(o, theory_rooms="T01, T77"), headers=o.headers)
+    page = client.post("/office/batches/new", data=form(o, s0_rooms=["T01", "T77"]), headers=o.headers)
     assert page.status_code == 422 and "T77" in page.text and "unknown_room" not in page.text
-    page = client.post("/office/batches/new", data=form(o, theory_staff="T01 1 2"), headers=o.headers)
-    assert page.status_code == 422 and "T01:1,2" in page.text
     assert counts(world.engine) == before
 
 
