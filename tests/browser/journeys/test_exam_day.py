@@ -53,18 +53,21 @@ def test_1_office_files_the_plan_and_prints_tickets(story, person):
     sign_in(page, story, "office")
     page.click("a[href='/office/batches']")
     p, e = story.proctors, story.examiners
-    assert "T01" in page.locator("details").text_content()  # the rooms and staff the form may name
-    page.fill("input[name=occupation_code]", "6-31-01-03")
-    page.select_option("select[name=level]", "4")
+    assert "T01" in page.locator("#batch-form").text_content()  # the rooms and staff the form may name
+    page.select_option("select[name=occupation]", label=re.compile("6-31-01-03"))  # from the filed scope
+    page.select_option("select[name=level]", "4")  # 四级 / 中级工
     page.fill("input[name=exam_date]", "2026-12-14")
-    page.fill("input[name=theory_start]", "09:00")
-    page.fill("input[name=theory_end]", "10:30")
-    page.fill("input[name=theory_rooms]", "T01, T02")
-    page.fill("input[name=theory_staff]", f"T01:{p[0]},{p[1]}; T02:{p[2]},{p[3]}")
-    page.fill("input[name=skill_start]", "13:30")
-    page.fill("input[name=skill_end]", "16:00")
-    page.fill("input[name=skill_rooms]", "S01")
-    page.fill("input[name=skill_staff]", f"S01:{e[0]},{e[1]},{e[2]}")  # the panel of three (R-PLAN-1)
+    page.fill("input[name=s0_start]", "09:00")
+    page.fill("input[name=s0_end]", "10:30")
+    for room, staff in (("T01", p[:2]), ("T02", p[2:4])):  # staff picked by name per room
+        page.check(f"input[name=s0_rooms][value={room}]")
+        for sid in staff:
+            page.check(f"input[name=s0_staff][value='{room}:{sid}']")
+    page.fill("input[name=s1_start]", "13:30")
+    page.fill("input[name=s1_end]", "16:00")
+    page.check("input[name=s1_rooms][value=S01]")
+    for sid in e[:3]:  # the panel of three (R-PLAN-1)
+        page.check(f"input[name=s1_staff][value='S01:{sid}']")
     page.click("text=创建草稿")
     page.wait_for_url(re.compile(r"/office/batches/\d+$"))
     bid = int(page.url.rsplit("/", 1)[1])
