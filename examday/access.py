@@ -348,3 +348,22 @@ def can_set_retention_profile(actor: Actor, inst: Institution) -> bool:
     installation administrator or the province's centre, never by the institution's own
     office, which would shorten the keeping of its own video."""
     return is_filing_authority(actor, inst)
+
+
+# -- the report to the centre (issue #17) -------------------------------------------------
+
+
+def can_fetch_report_package(actor: Actor, inst: Institution) -> bool:
+    """A batch's signed report package (上报数据包, R-PUB-2) carries full ID numbers for the centre's
+    certificate data: the institution's own exam office, its province's centre and the installation
+    administrator fetch it; never the supervisor, a scorer, a proctor or a kiosk (R-PRIV-1)."""
+    return actor.role in ("admin", "centre") and can_read_institution(actor, inst)
+
+
+def can_act_as_centre_for(actor: Actor, province: str | None) -> bool:
+    """On a centre's installation: registering an institution's public keys, issuing its report
+    token, receiving its packages and reading what was received (R-PUB-2) — the centre of the
+    institution's province, or the installation administrator."""
+    if actor.is_installation_admin or actor.role == "system":
+        return True
+    return actor.role == "centre" and same_province(actor.province, province)

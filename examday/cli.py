@@ -39,6 +39,11 @@ def cmd_serve(args, settings: Settings) -> int:
 
         start_nightly(settings, args.nightly, Clock(), sys.stdout)
         print(f"nightly backup, purge and audit verify at {args.nightly:%H:%M} China time", flush=True)
+    from scoring import report_push  # the report to the centre and the hourly checkpoint (issue #17)
+
+    report_push.start(settings, Clock())
+    if settings.centre_url:
+        print(f"reporting approved batches to {settings.centre_url}", flush=True)
     print(f"examday serving on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
@@ -175,6 +180,7 @@ def cmd_token_revoke(args, settings: Settings) -> int:
 def cmd_audit_verify(args, settings: Settings) -> int:
     from examday import audit
 
+    held = getattr(args, "checkpoints", None)  # --checkpoints FILE (issue #17)
     engine = _engine(settings)
     with Session(engine) as db:
         problem = audit.verify(db)
@@ -183,6 +189,11 @@ def cmd_audit_verify(args, settings: Settings) -> int:
             from scoring.services.lock import verify_seals  # every lock's signed seal (R-SCORE-3)
 
             extra = verify_seals(db)
+        if problem is None and not extra and held:
+            from examday.cli_report import verify_checkpoints  # R-AUDIT-1: the centre's copies (#17)
+
+            broken = verify_checkpoints(db, held)
+            extra = [broken] if broken else []
     if problem is not None:
         print(str(problem))
         return 1
@@ -190,7 +201,7 @@ def cmd_audit_verify(args, settings: Settings) -> int:
         for line in extra:
             print(line)
         return 1
-    print("audit chain holds")
+    print("audit chain holds" + (" and passes through every checkpoint" if held else ""))
     return 0
 
 
@@ -247,12 +258,17 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("id", type=int)
     tr.set_defaults(fn=cmd_token_revoke)
     au = sub.add_parser("audit").add_subparsers(dest="sub", required=True)
-    au.add_parser("verify").set_defaults(fn=cmd_audit_verify)
+    av = au.add_parser("verify")
+    av.add_argument("--checkpoints", metavar="FILE", help="the centre's checkpoints (JSON) the chain must pass through")
+    av.set_defaults(fn=cmd_audit_verify)
     r = sub.add_parser("retention").add_subparsers(dest="sub", required=True)
     pu = r.add_parser("purge")
     pu.add_argument("--dry-run", action="store_true")
     pu.set_defaults(fn=cmd_retention_purge)
     add_commands(sub)  # backup, backup verify, restore, migrate (examday/cli_backup.py)
+    from examday.cli_report import add_commands as add_report_commands
+
+    add_report_commands(sub)  # report export, import, keys, token, checkpoints (issue #17)
     return p
 
 

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import examday.accounts.models
 import examday.audit
 import examday.calendar_notices
+import examday.checkpoints
 import examday.plans.models
 import examday.plans.seating_models
 import examday.registry.models  # noqa: F401
@@ -16,6 +17,7 @@ import kiosk.models  # noqa: F401
 import proctor.models
 import proctor.video_models  # noqa: F401
 import scoring.models  # noqa: F401
+import scoring.report_models  # noqa: F401
 import storage.blobs
 import storage.holds
 import storage.retention_models  # noqa: F401

@@ -58,14 +58,22 @@ class Settings:
     # these days, a person's (a tablet's, a script's) after these hours; one may be issued shorter.
     kiosk_token_days: int = 30
     person_token_hours: int = 14
+    # The report to the evaluation centre (scoring/report_push.py, R-PUB-2, issue #17): the centre's
+    # examday URL and the report token it issued to this institution; unset, nothing is pushed
+    # (the package still goes by ``examday report export`` and a USB stick). The push loop looks
+    # for approved batches to send (and signs the hourly audit checkpoint) every so many seconds.
+    centre_url: str = ""
+    centre_report_token: str = ""
+    report_push_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The server's settings: EXAMDAY_DATABASE_URL, EXAMDAY_DATA_DIR, EXAMDAY_REDIS_URL,
         EXAMDAY_HOOK_SECRET, EXAMDAY_SECRET_KEY, EXAMDAY_BLOB_URL, the S3 connection
         (:func:`s3_config`), EXAMDAY_VIDEO_DIRS, EXAMDAY_VIDEO_S3_PREFIXES,
-        EXAMDAY_TRUSTED_PROXIES, EXAMDAY_SECURE_COOKIES, EXAMDAY_KIOSK_TOKEN_DAYS and
-        EXAMDAY_PERSON_TOKEN_HOURS."""
+        EXAMDAY_TRUSTED_PROXIES, EXAMDAY_SECURE_COOKIES, EXAMDAY_KIOSK_TOKEN_DAYS,
+        EXAMDAY_PERSON_TOKEN_HOURS, EXAMDAY_CENTRE_URL, EXAMDAY_CENTRE_REPORT_TOKEN and
+        EXAMDAY_REPORT_PUSH_SECONDS."""
         env = dict(os.environ if env is None else env)
         s = cls(
             database_url=env.get("EXAMDAY_DATABASE_URL", ""),
@@ -81,6 +89,9 @@ class Settings:
             secure_cookies=env.get("EXAMDAY_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes", "on"),
             kiosk_token_days=_positive(env, "EXAMDAY_KIOSK_TOKEN_DAYS", 30),
             person_token_hours=_positive(env, "EXAMDAY_PERSON_TOKEN_HOURS", 14),
+            centre_url=env.get("EXAMDAY_CENTRE_URL", "").strip().rstrip("/"),
+            centre_report_token=env.get("EXAMDAY_CENTRE_REPORT_TOKEN", "").strip(),
+            report_push_seconds=_positive(env, "EXAMDAY_REPORT_PUSH_SECONDS", 60),
         )
         return s.resolved()
 

@@ -33,7 +33,6 @@ from examday.registry.models import Staff
 from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
 from scoring import access, results, theory_import
-from scoring.exports import PART_NAMES, RESULT_NAMES
 from scoring.services import lock as lock_service
 from scoring.services import objections as objections_service
 from scoring.services import panels as panels_service
@@ -44,16 +43,6 @@ from scoring.services import theory_versions
 
 OFFICE = [requires_role("admin")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-STATUS_ZH = {"draft": "草稿", "filed": "已报送", "publicity": "公示中", "locked": "已锁定"}
-PART_STATUS = {
-    "pending": "待评",
-    "rescore": "重评",
-    "arbitration": "仲裁中",
-    "final": "已确定",
-    "absent": "缺考",
-    "missing": "无成绩",
-}
-OBJECTION_ZH = {"open": "待处理", "rejected": "已驳回", "rescoring": "复评中", "upheld": "已维持"}
 DONE = {
     "rubric": ("评分细则已保存", "Rubric saved."),
     "panel": ("考评组已组建", "Panel set."),
@@ -92,11 +81,6 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
             "actor": ctx.user,
             "batch": batch,
             "parts": parts,
-            "part_names": PART_NAMES,
-            "status_zh": STATUS_ZH,
-            "part_status": PART_STATUS,
-            "result_names": RESULT_NAMES,
-            "objection_zh": OBJECTION_ZH,
             "scores": results.scores_view(ctx.db, ctx.user, bid),
             # R-SCORE-3: each theory version, drafts waiting for the chief and corrections with their reason.
             "theory_versions": theory_versions.list_imports(ctx.db, ctx.user, bid)["imports"],

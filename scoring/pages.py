@@ -8,6 +8,8 @@ when both are left out of the schema, and the GET then fails.
 Server-rendered forms, no script: a tablet on the exam-room Wi-Fi posts the
 form and gets the answer — accepted with the entry's version and hash, or
 the refusal's reason — as a page. The pages call the same services as the API.
+Every code they show (a part, a status, a result, an arbitration's reason) goes through
+the one glossary, ``examday/glossary.py`` (issue #16).
 """
 
 from __future__ import annotations
@@ -26,18 +28,16 @@ from examday.errors import Refusal
 from examday.web import Ctx, page_action, requires_role
 from scoring import results, theory_pages, worklist
 from scoring.access import batch_for_read, load_batch
-from scoring.exports import PART_NAMES, RESULT_NAMES
 from scoring.models import PanelMember
 from scoring.services import arbitration as arbitration_service
 from scoring.services import entries as entries_service
 
 SCORERS = [requires_role("evaluator", "chief")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-STATUS_NAMES = {"pending": "待评", "rescore": "重评", "arbitration": "仲裁中", "final": "已确定", "absent": "缺考"}
 
 
 def _ctx(ctx: Ctx, **extra: Any) -> dict[str, Any]:
-    return {"actor": ctx.actor, "part_names": PART_NAMES, "status_names": STATUS_NAMES, **extra}
+    return {"actor": ctx.actor, **extra}
 
 
 def _pin_set(ctx: Ctx) -> bool:
@@ -184,8 +184,6 @@ def results_page(ctx: Ctx, bid: FromPath[int]) -> Template:
             ctx,
             batch=batch,
             scores=results.scores_view(ctx.db, ctx.user, bid),
-            part_status=STATUS_NAMES,
-            result_names=RESULT_NAMES,
             # R-SCORE-1: a cleared PIN is when the office could have signed as a panel member.
             pin_resets=pins.pin_resets_of_staff(ctx.db, batch.institution_id, panel_staff(ctx.db, bid)),
         ),

@@ -4,17 +4,21 @@ Shown from the moment publicity starts: ticket number, masked name (张*三),
 masked ID number, each part's score and the result with its reason (缺考, or an
 incident's tier, R-DISC-1); the seal once the batch
 is locked. Nothing else about a candidate leaves the server.
+
+It also says how, where and until when to object (R-PUB-1, 异议): in writing to the
+institution's exam office — its exam-affairs room (考务室) as filed, the only place and contact
+the registry holds — by the last day of the publicity on today's calendar (R-CAL).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from examday.errors import not_found
 from examday.identity import mask_id_number, mask_name
-from examday.registry.models import Institution
+from examday.registry.models import Institution, Room
 from scoring import access
 from scoring.exports import PART_NAMES, PART_STATUS_NAMES, RESULT_NAMES
 from scoring.points import show
@@ -56,6 +60,7 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
             }
         )
     seal = seal_of(db, batch.id)
+    window = publicity_body(db, publicity)
     return {
         "batch_id": batch.id,
         "institution": inst.name if inst else "",
@@ -66,8 +71,26 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
         "status": batch.status,
         "parts": parts,
         "part_names": {p: PART_NAMES.get(p, p) for p in parts},
-        "publicity": publicity_body(db, publicity),
+        "publicity": window,
+        "objections": objection_notice(db, batch.institution_id, inst, window["ends_on"], batch.status),
         "pass_mark": 60,
         "candidates": rows,
         "seal": seal_body(seal) if seal else None,
+    }
+
+
+def objection_notice(
+    db: Session, institution_id: int, inst: Institution | None, until: str, status: str
+) -> dict[str, Any]:
+    """Where and until when to object (R-PUB-1): the exam office's rooms of kind ``affairs``."""
+    rooms = db.exec(
+        select(Room)
+        .where(Room.institution_id == institution_id, Room.kind == "affairs", Room.active == True)  # noqa: E712
+        .order_by(col(Room.code))
+    ).all()
+    return {
+        "open": status == "publicity",  # once locked, objections are closed
+        "until": until,
+        "institution": inst.name if inst else "",
+        "places": [{"code": r.code, "name": r.name} for r in rooms],
     }

@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from sqlmodel import Session
 
 from scoring import controllers, office_pages, pages, review_controllers, review_pages
+from scoring import report_controllers  # the report to the centre (issue #17)
 from scoring.models import Objection
 from scoring.services import lock as lock_service
 
@@ -59,5 +60,9 @@ async def autolock_due(request: Request) -> None:
         await anyio.to_thread.run_sync(_autolock, request.app.state, batch_id, objection_id)
 
 
-api = Router(path="/", route_handlers=[*controllers.ROUTES, *review_controllers.ROUTES], before_request=autolock_due)
+api = Router(
+    path="/",
+    route_handlers=[*controllers.ROUTES, *review_controllers.ROUTES, *report_controllers.ROUTES],
+    before_request=autolock_due,
+)
 router = Router(path="/", route_handlers=[api, *pages.ROUTES, *office_pages.ROUTES, *review_pages.ROUTES])

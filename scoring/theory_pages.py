@@ -19,7 +19,6 @@ from scoring.services import theory_versions
 
 CHIEF = [requires_role("chief")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-STATE_NAMES = {"draft": "待签认", "signed": "已签认", "superseded": "已被新版本取代"}
 
 
 def _page(ctx: Ctx, bid: int, done: dict[str, Any] | None = None, error: Refusal | None = None) -> Template:
@@ -31,7 +30,6 @@ def _page(ctx: Ctx, bid: int, done: dict[str, Any] | None = None, error: Refusal
             "actor": ctx.actor,
             "batch": batch,
             "versions": list(reversed(versions)),
-            "state_names": STATE_NAMES,
             "done": done,
             "error": error,
         },

@@ -36,6 +36,7 @@ def page_form(i: Ids) -> dict[str, Any]:
         "level": "4",
         "exam_date": "2027-03-18",
         "room_code": i.room_code,
+        "session_id": str(i.sid),  # the exam-room record's forms (issue #16)
         "reason": "检查",
         "seed": "3",
         "confirm": "1",
@@ -52,6 +53,8 @@ def page_form(i: Ids) -> dict[str, Any]:
         "candidate_id": str(i.scored_cid),
         "part": "skill",
         "raised_by": "考生本人",
+        "institution_code": "0000",  # the certificates' form (R-FMT-CERT)
+        "site_serial": "000012",
         "pin": PIN,
         "pin_again": PIN,
         "chief": str(i.staff_id),

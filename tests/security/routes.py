@@ -333,6 +333,21 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/batches/{bid}/review"): Route("foreign", scored=True),
     ("POST", "/api/v1/batches/{bid}/report-received"): Route("foreign", scored=True),
     ("GET", "/api/v1/centre/reviews"): Route("own"),
+    # The report to the centre (数据上报, R-PUB-2, issue #17): B's package (full ID numbers) goes to B's
+    # office, B's province's centre and the installation administrator only (R-PRIV-1).
+    ("GET", "/api/v1/batches/{bid}/report.zip"): Route("foreign", scored=True),
+    ("GET", "/api/v1/batches/{bid}/report-push"): Route("foreign", scored=True),
+    # Hashes of the installation's chain only, no entry's content (R-AUDIT-1, R-PRIV-1).
+    ("GET", "/api/v1/audit/proof"): Route("own", query=lambda _: {"since": 1}),
+    # A centre's side: an unreadable body is refused before anything names an institution.
+    ("POST", "/api/v1/centre/reports"): Route("own"),
+    ("POST", "/api/v1/centre/institution-keys"): Route(
+        "own", body=lambda _: {"uscc": "91350200776049653A", "province": "四川", "keys": []}
+    ),
+    ("GET", "/api/v1/centre/institution-keys"): Route("own", query=lambda _: {"uscc": "91350200776049653A"}),
+    ("POST", "/api/v1/centre/report-tokens"): Route("own", body=lambda _: {"uscc": "91350200776049653A"}),
+    ("GET", "/api/v1/centre/checkpoints"): Route("own", query=lambda _: {"uscc": "91350200776049653A"}),
+    ("GET", "/api/v1/centre/received-reports"): Route("own"),
 }
 
 # Operations the installation administrator's call cannot get past validation or the role guard

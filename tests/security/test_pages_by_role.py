@@ -44,6 +44,7 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/office/batches": (False, True),
     "/office/batches/{bid}": (False, True),
     "/office/batches/{bid}/archive": (False, False),  # documents by kind and room code: no marker of B
+    "/office/batches/{bid}/certificates": (True, False),  # B's scored batch is not locked: no numbers to show
     "/office/batches/{bid}/coverage": (False, False),  # cameras and intervals: no marker of B
     "/office/batches/{bid}/scores": (True, True),
     "/office/batches/{bid}/seating": (False, False),  # seat charts as images: no marker in the HTML
@@ -51,6 +52,8 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/office/staff": (False, False),  # B's staff carry no marker of B; the page names the institution
     "/proctor": (False, False),
     "/proctor/batches/{bid}": (False, True),
+    "/proctor/batches/{bid}/records": (False, True),  # names the institution; a record only when chosen
+    "/proctor/batches/{bid}/supervision": (False, True),  # names the institution (R-SUP-1)
 }
 
 

@@ -1,0 +1,220 @@
+"""The signed report package and the centre's verification of it (issue #17, R-PUB-2, R-CERT-1, R-AUDIT-1).
+
+One installation plays both parts here (an installation may be an institution and a centre);
+tests/e2e/test_report_two_servers.py runs them as two real server processes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlmodel import Session, select
+
+from examday import keys
+from examday.registry.models import Institution
+from scoring.report_models import ReceivedReport
+from tests.integration.scoring.test_exports import AFTER_END
+from tests.support import assert_refusal, bearer
+
+PROVINCE = "吉林"
+
+
+@pytest.fixture
+def approved(sw, clock):
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200
+    sw.approve()
+    return sw
+
+
+def fetch(sw, headers=None):
+    return sw.client.get(f"/api/v1/batches/{sw.batch_id}/report.zip", headers=headers or sw.admin)
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def rezip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in files.items():
+            z.writestr(n, d)
+    return buf.getvalue()
+
+
+def uscc_of(sw) -> str:
+    with Session(sw.engine) as db:
+        return db.get(Institution, sw.institution_id).uscc
+
+
+def register(sw, world) -> dict[str, str]:
+    """The centre of 吉林 registers the institution's public keys, as its ticket-keys lists them."""
+    centre = bearer(world.token("centre-reports", "centre", None, province=PROVINCE))
+    listed = sw.client.get(f"/api/v1/institutions/{sw.institution_id}/ticket-keys", headers=sw.admin).json()
+    r = sw.client.post(
+        "/api/v1/centre/institution-keys",
+        headers=centre,
+        json={"uscc": uscc_of(sw), "province": PROVINCE, "name": "机构", "keys": listed["keys"]},
+    )
+    assert r.status_code == 201, r.text
+    return centre
+
+
+def send(sw, data: bytes, headers):
+    return sw.client.post(
+        "/api/v1/centre/reports", content=data, headers={**headers, "Content-Type": "application/zip"}
+    )
+
+
+def test_r_pub_2_no_package_before_the_centre_approves(sw, clock):
+    sw.ready_for_publicity()
+    sw.publish()
+    assert_refusal(fetch(sw), 409, "batch_not_locked", "R-PUB-2")
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200
+    assert_refusal(fetch(sw), 409, "review_pending", "R-CERT-1")
+
+
+def test_r_pub_2_the_package_is_signed_and_lists_every_file(approved):
+    r = fetch(approved)
+    assert r.status_code == 200, r.text
+    files = members(r.content)
+    manifest, sig = json.loads(files["manifest.json"]), json.loads(files["manifest.sig"])
+    assert {"results.csv", "results.xlsx", "certificates.csv"} <= set(files)
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    assert set(listed) == set(files) - {"manifest.json", "manifest.sig"}
+    import hashlib
+
+    assert all(hashlib.sha256(files[p]).hexdigest() == h for p, h in listed.items())
+    assert manifest["institution"]["uscc"] == uscc_of(approved)
+    assert manifest["counts"]["candidates"] == 4 and manifest["counts"]["sealed_results"] == 4
+    assert manifest["seal"]["digest"] in files["results.csv"].decode("utf-8-sig")
+    assert manifest["checkpoint"]["reason"] == "lock" and manifest["checkpoint"]["seq"] > 0
+    # Verified with nothing but the public key the institution publishes (docs/report-format.md).
+    published = approved.client.get(
+        f"/api/v1/institutions/{approved.institution_id}/ticket-keys", headers=approved.admin
+    ).json()
+    public = next(k["public_key"] for k in published["keys"] if k["kid"] == sig["kid"])
+    s = sig["signature"]
+    Ed25519PublicKey.from_public_bytes(base64.b64decode(public)).verify(
+        base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)), files["manifest.json"]
+    )
+
+
+def test_r_priv_1_who_may_fetch_the_package(approved, world):
+    assert fetch(approved, approved.centre).status_code == 200  # the province's centre
+    other = bearer(world.token("centre-sc", "centre", None, province="四川"))
+    assert_refusal(fetch(approved, other), 403, "forbidden")
+    assert_refusal(fetch(approved, approved.scorer(0)), 403, "forbidden")
+    supervisor = bearer(world.token("sup", "supervisor", approved.institution_id))
+    assert_refusal(fetch(approved, supervisor), 403, "forbidden")
+
+
+def test_r_pub_2_the_centre_accepts_a_sound_package_once(approved, world):
+    centre = register(approved, world)
+    data = fetch(approved).content
+    r = send(approved, data, centre)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "accepted" and r.json()["batch_ref"] == approved.batch_id
+    again = send(approved, data, centre)
+    assert again.status_code == 201 and again.json()["id"] == r.json()["id"]
+    held = approved.client.get("/api/v1/centre/checkpoints", params={"uscc": uscc_of(approved)}, headers=centre).json()
+    assert any(c["reason"] == "lock" for c in held)
+
+
+def test_r_pub_2_a_report_token_sends_its_own_institution_only(approved, world):
+    centre = register(approved, world)
+    token = approved.client.post(
+        "/api/v1/centre/report-tokens", json={"uscc": uscc_of(approved)}, headers=centre
+    ).json()["report_token"]
+    assert send(approved, fetch(approved).content, bearer(token)).status_code == 201
+    assert_refusal(send(approved, fetch(approved).content, bearer("rpt_nonsense")), 401, "unauthenticated")
+
+
+def test_r_pub_2_one_byte_changed_is_refused(approved, world):
+    centre = register(approved, world)
+    files = members(fetch(approved).content)
+    files["results.csv"] = files["results.csv"].replace("合格".encode(), "不合格".encode(), 1)
+    assert_refusal(send(approved, rezip(files), centre), 422, "package_file_mismatch", "R-PUB-2")
+    raw = bytearray(fetch(approved).content)
+    raw[len(raw) // 2] ^= 0x01  # a byte flipped inside the ZIP itself
+    r = send(approved, bytes(raw), centre)
+    assert r.status_code == 422 and r.json()["code"] in (
+        "package_file_mismatch",
+        "package_signature_invalid",
+        "package_unreadable",
+    )
+    with Session(approved.engine) as db:  # the refusals are kept for the centre's dashboard
+        refused = db.exec(select(ReceivedReport).where(ReceivedReport.status == "refused")).all()
+    assert {r.code for r in refused} >= {"package_file_mismatch"}
+
+
+def test_r_pub_2_an_unknown_key_is_refused(approved, world):
+    centre = register(approved, world)
+    files = members(fetch(approved).content)
+    stranger = Ed25519PrivateKey.generate()
+    sig = json.loads(files["manifest.sig"])
+    sig["signature"] = base64.urlsafe_b64encode(stranger.sign(files["manifest.json"])).decode().rstrip("=")
+    sig["kid"] = "0" * 16
+    files["manifest.sig"] = json.dumps(sig).encode()
+    assert_refusal(send(approved, rezip(files), centre), 422, "unknown_institution_key", "R-PUB-2")
+    # The registered kid with another key's signature: the signature does not verify.
+    files = members(fetch(approved).content)
+    sig = json.loads(files["manifest.sig"])
+    sig["signature"] = base64.urlsafe_b64encode(stranger.sign(files["manifest.json"])).decode().rstrip("=")
+    files["manifest.sig"] = json.dumps(sig).encode()
+    assert_refusal(send(approved, rezip(files), centre), 422, "package_signature_invalid", "R-PUB-2")
+
+
+def resign(sw, files: dict[str, bytes], change) -> bytes:
+    """The institution itself signs a manifest it changed: a signature proves who, not what is true."""
+    manifest = json.loads(files["manifest.json"])
+    change(manifest)
+    body = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    with Session(sw.engine) as db:
+        kid, signature = keys.sign(db, sw.institution_id, body, manifest_time(manifest))
+        db.commit()
+    files = {**files, "manifest.json": body, "manifest.sig": json.dumps({"kid": kid, "signature": signature}).encode()}
+    return rezip(files)
+
+
+def manifest_time(manifest):
+    from datetime import datetime
+
+    return datetime.fromisoformat(manifest["created_at"])
+
+
+def test_r_pub_2_counts_that_disagree_with_the_files_are_refused(approved, world):
+    centre = register(approved, world)
+    files = members(fetch(approved).content)
+
+    def more(m):
+        m["counts"]["passed"] += 1
+
+    assert_refusal(send(approved, resign(approved, files, more), centre), 422, "package_counts_mismatch", "R-PUB-2")
+
+    def other_seal(m):
+        m["seal"]["digest"] = "0" * 64
+
+    assert_refusal(send(approved, resign(approved, files, other_seal), centre), 422, "package_seal_invalid")
+
+
+def test_r_pub_2_only_the_provinces_centre_registers_and_receives(approved, world):
+    register(approved, world)
+    other = bearer(world.token("centre-sc2", "centre", None, province="四川"))
+    assert_refusal(send(approved, fetch(approved).content, other), 403, "forbidden")
+    r = approved.client.post(
+        "/api/v1/centre/institution-keys",
+        headers=other,
+        json={"uscc": uscc_of(approved), "province": "四川", "keys": []},
+    )
+    assert_refusal(r, 403, "forbidden")
