@@ -16,8 +16,15 @@ from litestar import Request, Router
 from litestar.datastructures import State
 from sqlmodel import Session
 
-from scoring import controllers, office_pages, pages, review_controllers, review_pages
-from scoring import report_controllers  # the report to the centre (issue #17)
+from scoring import (
+    certificate_pages,
+    controllers,
+    office_pages,
+    pages,
+    report_controllers,  # the report to the centre (issue #17)
+    review_controllers,
+    review_pages,
+)
 from scoring.models import Objection
 from scoring.services import lock as lock_service
 
@@ -65,4 +72,6 @@ api = Router(
     route_handlers=[*controllers.ROUTES, *review_controllers.ROUTES, *report_controllers.ROUTES],
     before_request=autolock_due,
 )
-router = Router(path="/", route_handlers=[api, *pages.ROUTES, *office_pages.ROUTES, *review_pages.ROUTES])
+router = Router(
+    path="/", route_handlers=[api, *pages.ROUTES, *office_pages.ROUTES, *certificate_pages.ROUTES, *review_pages.ROUTES]
+)
