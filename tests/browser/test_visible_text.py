@@ -1,0 +1,239 @@
+"""Every page of the demo, as every role of the demo, read as a person reads it (issue #16).
+
+The demo's day (``examday demo``'s seed: two filed batches today, a locked one before) is served
+live; each role signs in on the login page's service and opens every GET page the app has (the
+route handlers outside the OpenAPI document, path parameters filled with the demo's ids: today's
+first batch and the locked one, both parts, a candidate). A page that answers is rendered in
+Chromium and its visible text (Playwright's ``inner_text`` of the body) is read:
+
+- no bare code: a snake_case word anywhere, or — in the Chinese text, outside the English lines
+  beneath (``<small>``, ``[lang=en]``) and the user name — a code of the glossary or an enum
+  value (``theory``, ``recording``, ``proctor`` …) as a lowercase word;
+- no ISO time (``2026-12-06T11:25``): times are China time, in words or ``09:05``.
+
+Refusal codes belong in the refusal's own block, in ``<code class="code">``: those elements are
+left out. Each refused page is read once per role and status (the one error page).
+
+The same walk opens each page at 1024×768 (tablet) and 390×844 (phone); a page that scrolls
+sideways fails (wide tables scroll in their own container, ``.table-wrap``).
+
+Both tests report every offending page at once.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, col, select
+
+from examday.clock import CST, FixedClock
+from examday.demo.seed import DEMO_PASSWORD, seed_demo
+from examday.glossary import TERMS
+from examday.plans.models import Candidate
+from examday.registry.site_rules import ROOM_KINDS
+from examday.settings import Settings
+from tests.browser.conftest import tablet_context
+from tests.conftest import empty_database
+from tests.e2e.live import live
+
+# The demo's people (examday/demo/seed.py ACCOUNTS, DEMO_STAFF); None: not signed in.
+ROLES = {
+    "anonymous": None,
+    "office": "office",  # the exam office: admin of the demo institution
+    "installation-admin": "root",  # admin of no institution
+    "centre": "centre-jl",
+    "proctor": "proctor1",
+    "supervisor": "supervisor1",
+    "evaluator": "evaluator1",
+    "chief": "chief1",
+    "kiosk": "kiosk1",
+}
+WIDTHS = {"tablet": (1024, 768), "phone": (390, 844)}
+AT = datetime(2026, 11, 26, 9, 40, tzinfo=CST)  # the demo's morning: theory in progress, skill to come
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+SNAKE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/])")
+ROLE_CODES = ("admin", "kiosk", "proctor", "evaluator", "chief", "supervisor", "centre", "staff", "examiner")
+
+
+def _codes() -> set[str]:
+    """Codes and enum values a person must never read bare: the glossary's, the roles, room kinds."""
+    out = {c for group in TERMS.values() for c in group if re.fullmatch(r"[a-z][a-z0-9_]*", c) and len(c) > 1}
+    return out | set(ROLE_CODES) | set(ROOM_KINDS)
+
+
+CODES = _codes()
+CODE_WORD = re.compile(
+    r"(?<![\w./@:-])(" + "|".join(sorted(map(re.escape, CODES), key=len, reverse=True)) + r")(?![\w@/])"
+)
+
+# Run in the page: hide (display:none takes an element out of the rendered text) and show again.
+HIDE = """(sel) => { for (const e of document.querySelectorAll(sel)) { e.dataset.vtHidden = e.style.display || '-'; e.style.display = 'none'; } }"""
+SHOW = """() => { for (const e of document.querySelectorAll('[data-vt-hidden]')) { e.style.display = e.dataset.vtHidden === '-' ? '' : e.dataset.vtHidden; delete e.dataset.vtHidden; } }"""
+WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+
+
+def read(pg) -> dict[str, str]:
+    """The rendered text of the body without the refusal's codes (``all``), and without the English
+    lines and the user name as well (``zh``)."""
+    pg.evaluate(HIDE, "code.code")
+    every = pg.inner_text("body")
+    pg.evaluate(HIDE, "small, [lang=en], .username")
+    zh = pg.inner_text("body")
+    pg.evaluate(SHOW)
+    return {"all": every, "zh": zh}
+
+
+@dataclass
+class Seen:
+    role: str
+    url: str
+    status: int
+    text: dict[str, Any] = field(default_factory=dict)
+    widths: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def page_paths(app) -> list[str]:
+    """Every GET page: the route handlers the OpenAPI document leaves out (static files and the
+    document's own pages aside)."""
+    out = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.include_in_schema or "GET" not in getattr(handler, "http_methods", ()):
+                continue
+            if not route.path.startswith(("/schema", "/static")):
+                out.add(re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
+    return sorted(out)
+
+
+def fill(path: str, ids: dict[str, list[Any]]) -> list[str]:
+    """The path with each parameter given each of the demo's values (all combinations)."""
+    urls = [path]
+    for name in re.findall(r"\{(\w+)\}", path):
+        values = ids.get(name)
+        if not values:
+            return []  # a parameter the demo has no value for: reported as unvisited
+        urls = [u.replace(f"{{{name}}}", str(v)) for u in urls for v in values]
+    return urls
+
+
+def _sign_in(url: str, username: str | None) -> dict[str, str]:
+    if username is None:
+        return {}
+    with httpx.Client(base_url=url, follow_redirects=False) as http:
+        r = http.post(
+            "/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"}, headers={"Origin": url}
+        )
+        assert r.status_code in (302, 303), (username, r.status_code, r.text[:300])
+        return dict(http.cookies)
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory, browser) -> dict[str, Any]:
+    from examday.app import create_app
+
+    folder = tmp_path_factory.mktemp("visible-text")
+    settings = Settings(
+        database_url=empty_database("sqlite", folder, None),
+        data_dir=folder / "data",
+        hook_secret="visible-hook-secret",
+        secret_key="visible-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()
+    clock = FixedClock(AT)
+    app = create_app(settings, clock)
+    made = seed_demo(app.state.engine, settings, clock, io.StringIO())
+    assert made is not None
+    today, older = made["today"][0], made["older"]
+    with Session(app.state.engine) as db:
+        cids = [
+            db.exec(select(Candidate.id).where(Candidate.batch_id == b).order_by(col(Candidate.id))).first()
+            for b in (today, older)
+        ]
+    ids: dict[str, list[Any]] = {"bid": [today, older], "part": ["theory", "skill"], "cid": cids, "iid": [1]}
+    paths = page_paths(app)
+    unfilled = [p for p in paths if not fill(p, ids)]
+    seen: list[Seen] = []
+    with live(app) as url:
+        for role, username in ROLES.items():
+            cookies = _sign_in(url, username)
+            refused_once: set[int] = set()
+            todo: list[tuple[str, int]] = []
+            with httpx.Client(base_url=url, cookies=cookies, headers={"Accept": "text/html"}) as http:
+                for path in paths:
+                    for u in fill(path, ids):
+                        if path == "/login" and username is not None:
+                            continue
+                        if username == "root" and path in (
+                            "/office",
+                            "/office/batches",
+                            "/office/rooms",
+                            "/office/staff",
+                        ):
+                            todo.append((f"{u}?iid=1", http.get(f"{u}?iid=1").status_code))
+                        r = http.get(u, follow_redirects=False)
+                        if r.status_code in (301, 302, 303, 307):
+                            continue  # to /login (signed out) or on to another page, read there
+                        if r.status_code >= 400:
+                            if r.status_code in refused_once:
+                                continue
+                            refused_once.add(r.status_code)
+                        todo.append((u, r.status_code))
+            for name, size in WIDTHS.items():
+                context = tablet_context(browser, size)
+                context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
+                pg = context.new_page()
+                try:
+                    for u, status in todo:
+                        pg.goto(url + u, wait_until="load")
+                        if u.startswith(("/proctor/", "/desk")):
+                            pg.wait_for_timeout(700)  # the live pages draw from their feed
+                        item = next((s for s in seen if s.role == role and s.url == u), None)
+                        if item is None:
+                            item = Seen(role, u, status)
+                            seen.append(item)
+                        if name == "tablet":
+                            item.text = read(pg)
+                        scroll, inner = pg.evaluate(WIDTH)
+                        item.widths[name] = (scroll, inner)
+                finally:
+                    context.close()
+    return {"seen": seen, "paths": paths, "unfilled": unfilled}
+
+
+def offences(text: dict[str, str]) -> list[str]:
+    found = [f"ISO time {m}" for m in ISO_TIME.findall(text.get("all", ""))]
+    found += [f"code {m}" for m in SNAKE.findall(text.get("all", ""))]
+    found += [f"code {m}" for m in CODE_WORD.findall(text.get("zh", ""))]
+    return sorted(set(found))
+
+
+def test_every_page_is_reached(walk):
+    """Not vacuous: every page path was filled with the demo's ids, and most answered someone."""
+    assert not walk["unfilled"], f"pages the walk has no ids for (add them to ids): {walk['unfilled']}"
+    answered = {s.url for s in walk["seen"] if s.status == 200}
+    assert len(answered) >= len(walk["paths"]) // 2, sorted(answered)
+
+
+def test_no_bare_code_or_iso_time_in_visible_text(walk):
+    bad = []
+    for s in walk["seen"]:
+        if found := offences(s.text):
+            bad.append(f"{s.url} as {s.role} ({s.status}): {', '.join(found)}")
+    assert not bad, f"{len(bad)} pages show codes or ISO times:\n" + "\n".join(bad)
+
+
+def test_no_page_scrolls_sideways(walk):
+    bad = []
+    for s in walk["seen"]:
+        for name, (scroll, inner) in s.widths.items():
+            if scroll > inner:
+                bad.append(f"{s.url} as {s.role} at {name} ({inner} px): {scroll} px wide")
+    assert not bad, f"{len(bad)} pages scroll sideways:\n" + "\n".join(bad)
