@@ -20,6 +20,30 @@ from markupsafe import Markup, escape
 from storage.types import CST
 
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    # The archive (存档, R-ARCH-1): what a document is and how long it is kept (examday/records).
+    "archive_kind": {
+        "sign_in_sheet": ("签到表", "Sign-in sheet"),
+        "room_record": ("考场记录", "Exam-room record"),
+        "score_summary": ("成绩汇总表", "Score summary"),
+        "seal": ("封存记录", "Seal"),
+        "results_export": ("成绩导出", "Results export"),
+        "supervision_form": ("质量督导报告", "Supervision report"),
+        "registration_form": ("报名表", "Registration form"),
+        "pledge": ("诚信承诺书", "Integrity pledge"),
+        "signed_sheet": ("签字材料", "Signed sheet"),
+        "other": ("其他纸质材料", "Other paper"),
+        "scoring_record": ("评分记录", "Scoring record"),
+        "scoring_sheet": ("签字评分表", "Signed scoring sheet"),
+        "work_photo": ("考件及图片", "Candidates' work and photos"),
+    },
+    "retention_class": {
+        "key_documents": ("永久保存", "Kept permanently"),
+        "electronic_records": ("电子资料（5年）", "Electronic records (5 years)"),
+        "paper_scans": ("纸质资料（3年）", "Paper scans (3 years)"),
+        "scoring_records": ("评分材料（1年）", "Scoring records (1 year)"),
+        "candidate_answers": ("考件及图片（1年）", "Candidates' work (1 year)"),
+        "exam_video": ("考试全过程视频", "Exam video"),
+    },
     "role": {
         "admin": ("考务管理员", "Exam office"),
         "kiosk": ("签到机", "Check-in kiosk"),
@@ -81,9 +105,18 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "not_yet_valid": ("尚未生效", "Not yet valid"),
         "none": ("无备案", "Not filed"),
     },
-    "profile": {
-        "strict": ("从严（各省最严）", "Strict (the strictest of all provinces)"),
+    "profile": {  # the institution's retention and timing profile (R-VIDEO-1, R-TIME-1)
+        "strict": ("从严（取各省最严）", "Strict (the strictest of all provinces)"),
         "national": ("全国通用", "National"),
+        "jilin": ("吉林省", "Jilin"),
+        "sichuan": ("四川省", "Sichuan"),
+        "fujian": ("福建省", "Fujian"),
+    },
+    "filing_action": {
+        "suspend": ("暂停评价活动", "Suspend"),
+        "revoke": ("撤销备案", "Revoke"),
+        "reinstate": ("恢复", "Reinstate"),
+        "renew": ("延续备案", "Renew"),
     },
     "camera_state": {
         "recording": ("录像中", "Recording"),

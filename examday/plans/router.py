@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.plans import controllers, pages, seating_controllers
+from examday.plans import candidate_pages, controllers, pages, seating_controllers
 
-router = Router(path="/", route_handlers=[*controllers.ROUTES, *seating_controllers.ROUTES, *pages.ROUTES])
+router = Router(
+    path="/",
+    route_handlers=[*controllers.ROUTES, *seating_controllers.ROUTES, *pages.ROUTES, *candidate_pages.ROUTES],
+)

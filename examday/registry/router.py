@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.registry import controllers, pages, standing_controllers
+from examday.registry import admin_pages, controllers, pages, standing_controllers
 
-router = Router(path="/", route_handlers=[*controllers.ROUTES, *pages.ROUTES, *standing_controllers.ROUTES])
+router = Router(
+    path="/",
+    route_handlers=[*controllers.ROUTES, *pages.ROUTES, *standing_controllers.ROUTES, *admin_pages.ROUTES],
+)

@@ -71,6 +71,12 @@ def page_files(path: str) -> dict[str, Any] | None:
         number = make_id_number(date(1992, 3, 4), seq=78)
         text = f"name,id_number,employer,training_org,phone\n插入者,{number},某厂,某校,13800000000\n"
         return {"file": ("c.csv", io.BytesIO(text.encode()), "text/csv")}
+    if path.endswith("/photo"):  # the office's candidate page (issue #16): a real JPEG
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("RGB", (60, 80), (200, 180, 160)).save(out, "JPEG")
+        return {"file": ("p.jpg", io.BytesIO(out.getvalue()), "image/jpeg")}
     if path.endswith("/theory"):
         return {"file": ("t.csv", io.BytesIO(b"ticket_number,score\n000100001,99\n"), "text/csv")}
     return None
@@ -79,5 +85,9 @@ def page_files(path: str) -> dict[str, Any] | None:
 def page_url(path: str, i: Ids) -> str:
     scored = path.startswith(SCORED_PREFIXES)
     return path.format(
-        bid=i.scored_bid if scored else i.bid, cid=i.scored_cid if scored else i.cid, part="skill", oid=i.oid
+        bid=i.scored_bid if scored else i.bid,
+        cid=i.scored_cid if scored else i.cid,
+        part="skill",
+        oid=i.oid,
+        iid=i.iid,  # the installation administrator's institution pages (issue #16)
     )

@@ -30,6 +30,8 @@ PUBLIC = {
 # path -> (uses the scored batch, the installation administrator's answer shows B)
 PAGES: dict[str, tuple[bool, bool]] = {
     "/": (False, False),
+    "/admin/calendar": (False, False),  # the installation's holiday notices: nothing of any institution
+    "/admin/institutions": (False, True),  # the installation administrator's list of every institution
     "/centre/reviews": (False, False),  # B's batches are not locked: nothing of B to review, even for root
     "/desk": (False, False),
     "/evaluate": (False, False),
@@ -48,6 +50,7 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/office/batches/{bid}/coverage": (False, False),  # cameras and intervals: no marker of B
     "/office/batches/{bid}/scores": (True, True),
     "/office/batches/{bid}/seating": (False, False),  # seat charts as images: no marker in the HTML
+    "/office/candidates/{cid}": (True, True),  # one candidate's photo and ticket (issue #16)
     "/office/rooms": (False, True),
     "/office/staff": (False, False),  # B's staff carry no marker of B; the page names the institution
     "/proctor": (False, False),
