@@ -17,13 +17,6 @@ from examday.web import Ctx, page_action, requires_role
 
 readers = [requires_role("admin", "centre", "supervisor")]
 office = [requires_role("admin")]
-CLASS_ZH = {
-    "key_documents": "永久保存",
-    "electronic_records": "电子资料（5年）",
-    "paper_scans": "纸质资料（3年）",
-    "scoring_records": "评分材料（1年）",
-    "candidate_answers": "考件及图片（1年）",
-}
 
 
 def _page(ctx: Ctx, bid: int, error: Refusal | None = None, done: bool = False) -> Template:
@@ -33,8 +26,6 @@ def _page(ctx: Ctx, bid: int, error: Refusal | None = None, done: bool = False) 
         "actor": ctx.user,
         "bid": bid,
         "listing": listing,
-        "kinds": {k: v[0] for k, v in archive.KINDS.items()},
-        "class_zh": CLASS_ZH,
         "error": error.body() if error else None,
         "done": done,
     }

@@ -16,6 +16,7 @@ from examday.access import reader_view
 from examday.actor import SYSTEM, Actor
 from examday.clock import iso
 from examday.errors import conflict, not_found
+from examday.glossary import zh
 from examday.identity import mask_id_number
 from examday.plans import attendance
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom
@@ -96,7 +97,8 @@ def _archive_sheet(
     db: Session, blobs: BlobStore, now: datetime, batch: Batch, session: ExamSession, room: Room
 ) -> ArchivedDocument:
     pdf = signin_sheet_pdf(db, blobs, batch, session, room, now)
-    name = f"签到表 {room.code} {session.part} {session.starts_at.date().isoformat()}.pdf"
+    # The part in words: a person reads the file's name in the archive's list (issue #16).
+    name = f"签到表 {room.code} {zh(session.part, 'part')} {session.starts_at.date().isoformat()}.pdf"
     ref = sheet_ref(row_id(session), row_id(room))
     return archive.archive(
         db, blobs, SYSTEM, "sign_in_sheet", batch.institution_id, row_id(batch), name, pdf, "application/pdf", now, ref
