@@ -1,0 +1,146 @@
+"""A rewrite before a checkpoint the centre holds is detected (issue #17, R-AUDIT-1).
+
+Whoever operates the institution's database can change a score behind the triggers, recompute
+the seal and sign it with the institution's own key, rewrite the lock's audit entry and
+recompute every later hash: ``examday audit verify`` passes, as it must on its own (the chain
+and the seals are consistent again). ``audit verify --checkpoints`` with the checkpoints the
+centre received in the report package fails, naming the first checkpoint broken; so does the
+proof a checkpoint holder reads from ``GET /api/v1/audit/proof``.
+"""
+
+from __future__ import annotations
+
+import json
+from argparse import Namespace
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from examday import audit, checkpoints, keys
+from examday.plans.models import Batch
+from scoring.models import BatchSeal, PartScore
+from scoring.seal import seal_digest
+from scoring.services.lock import _id_key, seal_payload, seal_rows
+from tests.integration.scoring.test_exports import AFTER_END
+from tests.integration.scoring.test_report_package import fetch, register, send, uscc_of
+from tests.integration.scoring.test_triggers import _behind_the_triggers, first_id
+
+
+@pytest.fixture
+def approved(sw, clock):
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200
+    sw.approve()
+    return sw
+
+
+def _verify(settings, monkeypatch, capsys, checkpoints_file=None) -> tuple[int, str]:
+    from examday import cli
+    from storage.db import make_engine
+
+    monkeypatch.setattr(cli, "_engine", lambda s: make_engine(s.database_url))
+    code = cli.cmd_audit_verify(Namespace(checkpoints=checkpoints_file), settings)
+    return code, capsys.readouterr().out
+
+
+def _rewrite_history(engine, batch_id: int) -> int:
+    """The operator's full rewrite: a score, the seal (re-signed), the lock's entry, every later hash."""
+    _behind_the_triggers(
+        engine, "UPDATE part_score SET score_tenths = 990 WHERE id = :i", i=first_id(engine, PartScore)
+    )
+    with Session(engine) as db:
+        seal = db.exec(select(BatchSeal).where(BatchSeal.batch_id == batch_id)).one()
+        batch = db.get(Batch, batch_id)
+        results, entries = seal_rows(db, batch, seal.version, _id_key(db, seal.kid))
+        digest = seal_digest(results, entries, seal.version)
+        kid, signature = keys.sign(
+            db, batch.institution_id, seal_payload(batch_id, digest, seal.locked_at), seal.locked_at
+        )
+        assert kid == seal.kid
+        lock = db.exec(
+            select(audit.AuditEntry).where(
+                audit.AuditEntry.action == "batch.lock", audit.AuditEntry.object_id == str(batch_id)
+            )
+        ).one()
+        lock_seq = lock.seq
+        diff = json.loads(lock.diff)
+        diff["seal"]["digest"], diff["seal"]["signature"] = digest, signature
+        new_lock_diff = audit.canonical(diff)
+    statements = [
+        "UPDATE batch_seal SET digest = :d, signature = :s WHERE batch_id = :b",
+    ]
+    _behind_the_triggers(engine, statements, d=digest, s=signature, b=batch_id)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE auditentry SET diff = :d WHERE seq = :q"), {"d": new_lock_diff, "q": lock_seq})
+    with Session(engine) as db:  # every later hash recomputed, and the head
+        prev = db.get(audit.AuditEntry, lock_seq - 1).hash
+        for e in db.exec(
+            select(audit.AuditEntry).where(audit.AuditEntry.seq >= lock_seq).order_by(col(audit.AuditEntry.seq))
+        ).all():
+            e.prev_hash = prev
+            e.hash = audit.entry_hash(e)
+            prev = e.hash
+            db.add(e)
+        head = db.get(audit.AuditHead, 1)
+        head.hash = prev
+        db.add(head)
+        db.commit()
+    return lock_seq
+
+
+def test_r_audit_1_a_rewrite_before_a_held_checkpoint_is_detected(
+    approved, world, engine, settings, monkeypatch, capsys, tmp_path
+):
+    centre = register(approved, world)
+    assert send(approved, fetch(approved).content, centre).status_code == 201
+    held = approved.client.get("/api/v1/centre/checkpoints", params={"uscc": uscc_of(approved)}, headers=centre).json()
+    path = tmp_path / "checkpoints.json"
+    path.write_text(json.dumps(held))
+    assert _verify(settings, monkeypatch, capsys, str(path))[0] == 0
+
+    lock_seq = _rewrite_history(engine, approved.batch_id)
+
+    code, out = _verify(settings, monkeypatch, capsys)
+    assert (code, out) == (0, "audit chain holds\n")  # the chain and the seal, recomputed, hold alone
+    code, out = _verify(settings, monkeypatch, capsys, str(path))
+    assert code == 1
+    first = min(int(c["seq"]) for c in held if int(c["seq"]) >= lock_seq)
+    assert out.startswith(f"checkpoint broken: entry {first} ") and "rewritten" in out
+
+    # The holder's own check of the proof: the chain no longer passes through its checkpoint.
+    cp = next(c for c in held if int(c["seq"]) == first)
+    proof = approved.client.get("/api/v1/audit/proof", params={"since": first}, headers=centre).json()
+    assert proof["chain_holds"] is True
+    assert not checkpoints.links_pass_through(proof["links"], first, cp["hash"])
+
+
+def test_r_audit_1_the_chain_passes_through_untouched_checkpoints(approved, world, engine):
+    centre = register(approved, world)
+    assert send(approved, fetch(approved).content, centre).status_code == 201
+    held = approved.client.get("/api/v1/centre/checkpoints", params={"uscc": uscc_of(approved)}, headers=centre).json()
+    assert {c["reason"] for c in held} >= {"lock", "report"}
+    for c in held:
+        proof = approved.client.get("/api/v1/audit/proof", params={"since": c["seq"]}, headers=centre).json()
+        assert checkpoints.links_pass_through(proof["links"], int(c["seq"]), c["hash"])
+    with Session(engine) as db:
+        assert checkpoints.verify_through(db, held) is None
+        # A checkpoint beyond the head: entries were removed since.
+        beyond = {**held[-1], "seq": checkpoints.head(db)[0] + 5}
+        broken = checkpoints.verify_through(db, [beyond])
+        assert broken is not None and "shorter" in str(broken)
+
+
+def test_r_audit_1_a_checkpoint_conflicting_with_one_held_refuses_the_package(approved, world, engine):
+    """The operator also replaces the institution's own checkpoints: the new package signs the
+    rewritten chain, and its checkpoints contradict the ones the centre holds."""
+    centre = register(approved, world)
+    assert send(approved, fetch(approved).content, centre).status_code == 201
+    _rewrite_history(engine, approved.batch_id)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_checkpoint"))
+    r = send(approved, fetch(approved).content, centre)
+    assert r.status_code == 422 and r.json()["code"] == "audit_checkpoint_conflict"
+    assert r.json()["rule"] == "R-AUDIT-1"
