@@ -140,7 +140,8 @@ def _check_in(page, ticket: str, id_number: str) -> str:
     page.fill("#id_number", id_number)
     page.click("#checkin button[type=submit]")
     expect(page.locator("#answer")).not_to_have_text(before, timeout=30_000)
-    expect(page.locator("#ticket")).to_have_value("", timeout=30_000)  # the desk is ready for the next person
+    # The desk is ready for the next person; after a refusal it keeps the ticket number (issue #16).
+    expect(page.locator("#id_number")).to_have_value("", timeout=30_000)
     return page.inner_text("#answer")
 
 
