@@ -102,6 +102,8 @@ def sign_at(db: Session, inst: Institution, seq: int, head_hash: str, now: datet
 
 
 def sign_head(db: Session, inst: Institution, now: datetime, reason: str) -> AuditCheckpoint:
+    assert inst.id is not None
+    keys.active_key(db, inst.id, now)  # a first key's own audit entry goes in before the head is read
     seq, head_hash = head(db)
     return sign_at(db, inst, seq, head_hash, now, reason)
 
@@ -109,9 +111,13 @@ def sign_head(db: Session, inst: Institution, now: datetime, reason: str) -> Aud
 def hourly(db: Session, now: datetime) -> list[AuditCheckpoint]:
     """Every hour with activity: a checkpoint for each institution whose last one is an hour old
     and behind the head. Called by the report pusher's loop (``examday serve``)."""
+    institutions = db.exec(select(Institution).order_by(col(Institution.id))).all()
+    for inst in institutions:  # a first key is made (and audited) before the head is read
+        assert inst.id is not None
+        keys.active_key(db, inst.id, now)
     seq, head_hash = head(db)
     made = []
-    for inst in db.exec(select(Institution).order_by(col(Institution.id))).all():
+    for inst in institutions:
         last = latest(db, inst.id)
         if last is not None and (last.seq >= seq or now - last.at.astimezone(UTC) < HOURLY):
             continue
