@@ -56,7 +56,7 @@ def next_steps(refusal: Any, status: int | None = None) -> tuple[str, str]:
 def previous_page(request: Request | None) -> str | None:
     """The page the person came from, when it was one of ours: its path and query only."""
     referer = request.headers.get("referer", "") if request is not None else ""
-    if not referer:
+    if request is None or not referer:
         return None
     ref = urlsplit(referer)
     if ref.netloc != request.url.netloc or not ref.path.startswith("/") or ref.path == request.url.path:
