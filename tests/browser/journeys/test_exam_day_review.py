@@ -19,10 +19,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session, select
 
-from examday.accounts.models import Account
-from examday.accounts.services.accounts import actor_of
 from examday.identity import mask_id_number
 from tests.browser.journeys.conftest import notice, sign_in
 from tests.browser.journeys.day import ABSENT_WORDS, INCIDENT_WORDS, PEOPLE, at, profiles, scores_page
@@ -120,23 +117,19 @@ def test_5_the_office_publishes_hears_an_objection_locks_and_exports(story, pers
 
 def test_6_the_centre_reviews_on_its_page_and_the_office_issues_certificates(story, person):
     """R-CERT-1: certificates only after the centre's review (复核); R-PUB-2: the reporting deadline."""
-    from examday.errors import Refusal
-    from scoring.services import certificates as certificates_service
-
     f = story.facts
     bid, role = f["bid"], f["role"]
     story.set_time(at(22, 10, 0))
     office = person()
     scores_page(office, story)
     assert office.get_attribute("#review", "data-state") == "awaiting"
-    with Session(story.engine, expire_on_commit=False) as db:  # there is no certificate page
-        clerk = actor_of(db.exec(select(Account).where(Account.username == "office")).one())
-        with pytest.raises(Refusal) as refused:  # nothing issued before the review
-            certificates_service.issue_certificates(
-                db, clerk, story.clock.now(), bid, kind="Y", institution_code="0000", site_serial="000012"
-            )
-        db.rollback()
-    assert refused.value.code == "review_pending"
+    assert office.locator("#certificates-link").count() == 0  # linked once the centre has approved
+    # The certificates page refuses as the API does: nothing issued before the review.
+    office.goto(story.at(f"/office/batches/{bid}/certificates"))
+    _issue_certificates(office)
+    assert office.get_attribute("#refusal", "data-code") == "review_pending"
+    assert "评价中心尚未复核通过" in office.inner_text("#refusal")
+    office.goto(story.at(f"/office/batches/{bid}/scores"))
 
     centre = person()
     centre.goto(story.at("/"))
@@ -184,13 +177,16 @@ def test_6_the_centre_reviews_on_its_page_and_the_office_issues_certificates(sto
     ]
     office.reload()
     assert office.get_attribute("#review", "data-state") == "approved"
-    with Session(story.engine, expire_on_commit=False) as db:
-        clerk = actor_of(db.exec(select(Account).where(Account.username == "office")).one())
-        issued = certificates_service.issue_certificates(
-            db, clerk, story.clock.now(), bid, kind="Y", institution_code="0000", site_serial="000012"
-        )
-        db.commit()
-    office.reload()
+    office.click("#certificates-link")  # R-CERT-1, R-FMT-CERT: the office issues on its page
+    _issue_certificates(office)
+    assert notice(office).startswith("证书编号已生成")
+    numbers = office.locator("#certificates td.cert-no").all_inner_texts()
+    assert len(numbers) == 3 and all(re.fullmatch(r"S000022000012264\d{6}", n) for n in numbers)  # the 3 passes
+    issued = {
+        "reporting_deadline": office.inner_text("#reporting-deadline"),
+        "issue_date": office.inner_text("#issue-date"),
+    }
+    office.goto(story.at(f"/office/batches/{bid}/scores"))
     assert office.inner_text("#reporting-deadline") == issued["reporting_deadline"]
     assert office.inner_text("#issue-date") == issued["issue_date"] == "2026-12-22"
 
@@ -207,6 +203,15 @@ def test_6_the_centre_reviews_on_its_page_and_the_office_issues_certificates(sto
     centre.click(f"#batch-{bid} a.archive")
     centre.wait_for_url(re.compile(rf"/office/batches/{bid}/archive$"))
     assert "封存记录" in centre.inner_text("table") and centre.locator("input[type=file]").count() == 0
+
+
+def _issue_certificates(office) -> None:
+    """The form as the clerk fills it: the kind preselected from the institution's kind (a training
+    organisation: S), the institution code of a provincially filed institution, the site's serial."""
+    assert office.locator("input[name=kind][value=S]").is_checked()
+    office.fill("input[name=institution_code]", "0000")
+    office.fill("input[name=site_serial]", "000012")
+    office.click("#f-certificates button[type=submit]")
 
 
 KEPT = {
