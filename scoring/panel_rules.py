@@ -34,8 +34,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from examday.levels import ALL_LEVELS, NATIONAL_LEVELS, level_label, level_label_en
+
 MIN_PANEL = 3
-VALID_LEVELS = frozenset({1, 2, 3, 4, 5})
+VALID_LEVELS = frozenset(NATIONAL_LEVELS)  # what an examiner can hold (R-STAFF-2)
+# What a batch can be at: the five levels and an enterprise's tiers (R-LEVEL), each judged as the
+# level it is assessed as (学徒工 as 5, 特级技师 and 首席技师 as 1).
+BATCH_LEVELS = frozenset(ALL_LEVELS)
 EXAMINER_ROLE = "examiner"
 
 
@@ -195,14 +200,14 @@ def panel_violations(
                 f"{candidate_count} candidates need at least {needed} examiners (1 per {candidates_per_examiner}).",
             )
         )
-    level_ok = _valid_level(batch_level)
+    level_ok = isinstance(batch_level, int) and not isinstance(batch_level, bool) and batch_level in BATCH_LEVELS
     if not level_ok:
         out.append(
             _v(
                 "level_invalid",
                 "R-LEVEL",
-                f"等级{batch_level!r}无效，应为5、4、3、2、1",
-                f"Level {batch_level!r} is not one of 5, 4, 3, 2, 1.",
+                f"等级{batch_level!r}无效，应为5、4、3、2、1或企业设立的学徒工、特级技师、首席技师",
+                f"Level {batch_level!r} is not one of 5, 4, 3, 2, 1 or an enterprise tier.",
             )
         )
 
@@ -234,8 +239,8 @@ def panel_violations(
                 _v(
                     "examiner_unqualified",
                     "R-STAFF-2",
-                    f"{who}不具备{batch_level}级考评资格，须{need_zh}",
-                    f"{who} may not examine level {batch_level}: needs {need_en}.",
+                    f"{who}不具备{level_label(batch_level)}考评资格，须{need_zh}",
+                    f"{who} may not examine {level_label_en(batch_level)}: needs {need_en}.",
                     e.staff_id,
                 )
             )

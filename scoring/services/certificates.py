@@ -25,7 +25,7 @@ from examday.actor import Actor
 from examday.clock import CST, iso
 from examday.errors import Refusal, conflict, forbidden
 from examday.identity import mask_id_number
-from examday.levels import level_label, level_text
+from examday.levels import is_enterprise_tier, level_label, level_name, level_text
 from examday.plans.models import Candidate
 from examday.registry import standing
 from examday.registry.models import Institution
@@ -67,6 +67,18 @@ def issue_certificates(
     if _issue_of(db, batch.id) is not None:
         raise conflict(
             "certificates_issued", "该批次证书已生成", "This batch's certificates are already issued.", "R-CERT-1"
+        )
+    if is_enterprise_tier(batch.level):
+        # R-FMT-CERT codes the five national levels in one digit (1–5); an enterprise's own tier
+        # (R-LEVEL: 学徒工, 特级技师, 首席技师) has no place in the unified number, so examday
+        # issues none rather than print the digit of the level it was assessed as.
+        name_zh, name_en = level_name(batch.level)
+        raise conflict(
+            "tier_has_no_unified_certificate",
+            f"{name_zh}为企业自主设立的层次，统一证书编码只含五个等级（1–5），不生成统一编码证书",
+            f"{name_en} is an enterprise's own tier: the unified certificate number codes levels 1–5 only.",
+            "R-FMT-CERT",
+            level=batch.level,
         )
     issued_on = issue_date or now.astimezone(CST).date()
     review.refuse_unless_approved(db, batch.id, issued_on)  # R-CERT-1: after the centre's review

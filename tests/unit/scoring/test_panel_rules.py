@@ -163,10 +163,31 @@ def test_examiner_role(roles, ok):
     assert codes(panel_violations(members, "E1", 3, OCC, EXAM_DAY)) == ([] if ok else ["not_an_examiner"])
 
 
-# R-LEVEL: batch levels are 5, 4, 3, 2, 1.
-@pytest.mark.parametrize("level", [0, 6, -1, True])
+# R-LEVEL: batch levels are 5, 4, 3, 2, 1, and an enterprise's tiers 6 (学徒工), 0 (特级技师), -1 (首席技师).
+@pytest.mark.parametrize("level", [7, -2, 10, True, None])
 def test_batch_level_outside_r_level(level):
     assert codes(panel_violations(panel(3), "E1", level, OCC, EXAM_DAY)) == ["level_invalid"]
+
+
+# R-LEVEL with R-STAFF-2: a tier is examined as the level it is assessed as — 学徒工 as level 5
+# (a level-3 examiner will do), 特级技师 and 首席技师 as level 1 (level 1 or a senior title).
+@pytest.mark.parametrize(
+    "tier, skill_level, title, ok",
+    [
+        (6, 3, "none", True),
+        (6, 4, "none", False),
+        (0, 1, "none", True),
+        (0, 3, "mid", False),
+        (-1, 2, "senior", True),
+        (-1, 2, "mid", False),
+    ],
+)
+def test_enterprise_tier_examined_as_its_assessed_level(tier, skill_level, title, ok):
+    members = panel(2) + [examiner("E3", skill_level=skill_level, title=title)]
+    violations = panel_violations(members, "E1", tier, OCC, EXAM_DAY)
+    assert codes(violations) == ([] if ok else ["examiner_unqualified"])
+    if not ok:
+        assert "-1级" not in violations[0].message and "0级" not in violations[0].message
 
 
 # R-RATIO-1: at least 1 examiner per 5 candidates (configurable per occupation).
