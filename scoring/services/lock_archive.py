@@ -22,7 +22,7 @@ from examday.clock import CST
 from examday.plans.models import Batch
 from examday.plans.room_sheets import draw_table, render_pdf
 from examday.plans.ticket_render import _fit, _Text
-from examday.records import archive
+from examday.records import archive, paper_trail
 from scoring import exports
 from scoring.services.lock import seal_body, seal_entries, seal_of
 
@@ -88,3 +88,6 @@ def archive_at_lock(db: Session, actor: Actor, now: datetime, batch: Batch) -> N
     )
     for kind, name, data, ctype in files:
         archive.archive(db, blobs, actor, kind, iid, bid, name, data, ctype, now, ref="lock")
+    # R-DAY-3: every session has ended by the lock; a sign-in sheet nobody asked for yet is
+    # produced now, so a batch whose archive nobody opened still has its sheets.
+    paper_trail.archive_ended(db, blobs, now, batch)

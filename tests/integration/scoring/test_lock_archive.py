@@ -85,3 +85,18 @@ def test_the_autolock_archives_too_as_the_system_R_ARCH_1(sw, clock):
     docs = _lock_docs(_archive(sw))
     assert set(docs) == {"score_summary", "seal", "results_export", "scoring_record"}
     assert {d["made_by"] for d in docs.values()} == {"system"}
+
+
+def test_the_lock_archives_the_sign_in_sheets_nobody_asked_for_R_DAY_3(sw, clock, engine):
+    """Found by the browser journey: a batch whose archive nobody opened had no sign-in sheets.
+    The lock produces every ended session's sheets, in its own transaction."""
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    with Session(engine) as db:
+        assert db.exec(select(ArchivedDocument).where(ArchivedDocument.kind == "sign_in_sheet")).all() == []
+    assert sw.lock().status_code == 200
+    with Session(engine) as db:  # read before anyone lists the archive, which would produce them too
+        sheets = db.exec(select(ArchivedDocument).where(ArchivedDocument.kind == "sign_in_sheet")).all()
+    assert sheets and {s.batch_id for s in sheets} == {sw.batch_id}
+    assert {s.archived_at.astimezone(CST) for s in sheets} == {AFTER_END}
