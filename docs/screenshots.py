@@ -178,6 +178,7 @@ def proctor(s: Shots, d: Demo) -> None:
         p.select_option("#f-incident select[name=kind]", "whispering_or_signalling")
     p.fill("#f-incident input[name=description]", "与邻座交头接耳，警告后仍继续")
     p.click("#f-incident button")
+    p.click("#incident-yes")  # the confirmation step (issue #16)
     p.wait_for_selector("#p-msg.accepted, #p-msg.refusal")
     p.wait_for_timeout(500)
     s.save(p, "proctor-incident", top=False)

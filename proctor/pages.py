@@ -3,6 +3,7 @@ live dashboard (R-DAY-3). The dashboard draws itself from the WebSocket feed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from litestar import get
@@ -13,10 +14,31 @@ from sqlmodel import col, select
 from examday.access import WATCH_ROLES, batch_view, sees_institution
 from examday.clock import CST
 from examday.errors import Refusal
+from examday.glossary import TERMS
 from examday.plans.models import Batch, ExamSession, ProctorAssignment
 from examday.registry.models import Institution
 from examday.web import Ctx, signed_in
 from proctor.rules import INCIDENT_LABELS, INCIDENT_TIERS, SUPERVISION_AREA_LABELS, SUPERVISION_AREAS
+
+
+def refused(ctx: Ctx, r: Refusal) -> Template:
+    return Template("proctor_refused.html", context={"actor": ctx.actor, "refusal": r}, status_code=r.status)
+
+
+def again(ctx: Ctx, first: Refusal | None, build: Callable[[], Template]) -> Template:
+    """A proctor page, or — when the caller may not read it at all — the refusal page: a page
+    shown again after a refused form (``first``) keeps the first refusal's status."""
+    try:
+        page = build()
+    except Refusal as r:
+        return refused(ctx, r)
+    if first is not None:
+        page.status_code = first.status
+    return page
+
+
+# The glossary's groups the live page's script turns codes into words with (issue #16).
+DASHBOARD_TERMS = ("part", "camera_state", "seat_status", "room_alert", "incident_kind", "incident_tier")
 
 
 @get("/proctor", guards=[signed_in], sync_to_thread=True, include_in_schema=False)
@@ -54,8 +76,12 @@ def dashboard(ctx: Ctx, bid: FromPath[int]) -> Template:
     try:
         view = batch_view(ctx.db, ctx.user, bid)
     except Refusal as r:
-        return Template("proctor_refused.html", context={"actor": ctx.actor, "refusal": r}, status_code=r.status)
-    kinds = [{"kind": k, "tier": t, "label": INCIDENT_LABELS[k]} for k, t in INCIDENT_TIERS.items()]
+        return refused(ctx, r)
+    # R-DISC-1: the kinds grouped by tier, each tier saying what it does to the candidate's result.
+    tiers = [
+        {"tier": t, "kinds": [{"kind": k, "label": INCIDENT_LABELS[k]} for k, kt in INCIDENT_TIERS.items() if kt == t]}
+        for t in ("a", "b", "c")
+    ]
     return Template(
         "dashboard.html",
         context={
@@ -63,7 +89,8 @@ def dashboard(ctx: Ctx, bid: FromPath[int]) -> Template:
             "batch": view.batch,
             "institution": view.institution.name,
             "is_proctor": ctx.user.role == "proctor",
-            "kinds": kinds,
+            "tiers": tiers,
+            "words": {g: {k: list(v) for k, v in TERMS[g].items()} for g in DASHBOARD_TERMS},
             "is_supervisor": ctx.user.role == "supervisor",
             "areas": [(a, SUPERVISION_AREA_LABELS[a]) for a in (*SUPERVISION_AREAS, "other")],
         },

@@ -83,7 +83,15 @@ _STRANGERS = select(Candidate.id, Candidate.name, Candidate.ticket_number).where
     col(Candidate.id).in_(bindparam("ids", expanding=True))
 )
 _INCIDENTS = (
-    select(Incident.id, Incident.room_id, Incident.candidate_id, Incident.kind, Incident.tier, Incident.at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    select(
+        Incident.id,
+        Incident.room_id,
+        Incident.candidate_id,
+        Incident.kind,
+        Incident.tier,
+        Incident.at,
+        Incident.description,
+    )  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
     .where(Incident.session_id == bindparam("session_id"), col(Incident.room_id).in_(_rooms))
     .order_by(col(Incident.at), col(Incident.id))
 )
@@ -176,8 +184,8 @@ def rooms_state(
         else {}
     )
     incidents: dict[int, list[rules.IncidentFact]] = defaultdict(list)
-    for iid, room_id, cid, kind, tier, at in q(_INCIDENTS, sid):
-        incidents[room_id].append(rules.IncidentFact(iid, cid, kind, tier, at))
+    for iid, room_id, cid, kind, tier, at, description in q(_INCIDENTS, sid):
+        incidents[room_id].append(rules.IncidentFact(iid, cid, kind, tier, at, description or ""))
     moved: dict[int, dict[int, int]] = defaultdict(dict)
     for room_id, cid, to_seat in q(_MOVES, sid):
         moved[room_id][cid] = to_seat

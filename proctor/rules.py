@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from examday.glossary import zh
+
 # -- R-DISC-1 ------------------------------------------------------------------------
 
 # kind -> tier. The kinds are the examples RULES.md gives for each tier.
@@ -45,22 +47,8 @@ INCIDENT_TIERS: dict[str, str] = {
     "taking_content_out": "c",
 }
 
-INCIDENT_LABELS: dict[str, str] = {
-    "banned_items_after_warning": "经警告仍携带违禁物品",
-    "wrong_seat": "未按指定座位就座",
-    "leaving_without_leave": "未经许可擅自离开考场",
-    "disturbance": "扰乱考场秩序",
-    "whispering_or_signalling": "交头接耳、打手势",
-    "copying": "抄袭他人答案",
-    "passing_material": "传递纸条、材料",
-    "false_identity": "冒名顶替",
-    "taking_papers_out": "将试卷带出考场",
-    "identical_answers": "答案雷同",
-    "banned_device": "携带违禁电子设备",
-    "using_electronic_device": "使用电子设备作弊",
-    "damaging_papers_or_work": "损毁试卷或工件",
-    "taking_content_out": "将考试内容带出考场",
-}
+# The words are the glossary's (examday/glossary.py, issue #16): one source for pages and documents.
+INCIDENT_LABELS: dict[str, str] = {k: zh(k, "incident_kind") for k in INCIDENT_TIERS}
 
 
 @dataclass(frozen=True)
@@ -73,9 +61,9 @@ class TierEffect:
 
 
 TIER_EFFECTS: dict[str, TierEffect] = {
-    "a": TierEffect("a", "part", False, "该科目成绩无效", "this part's score is void"),
-    "b": TierEffect("b", "part", True, "该科目按作弊处理", "this part is treated as cheating"),
-    "c": TierEffect("c", "sitting", False, "本次考试各科目成绩均无效", "every part of this sitting is void"),
+    "a": TierEffect("a", "part", False, zh("a", "incident_tier"), "this part's score is void"),
+    "b": TierEffect("b", "part", True, zh("b", "incident_tier"), "this part is treated as cheating"),
+    "c": TierEffect("c", "sitting", False, zh("c", "incident_tier"), "every part of this sitting is void"),
 }
 
 
@@ -119,15 +107,8 @@ def handin_refusal(
 
 SUPERVISION_DAYS = 3
 SUPERVISION_AREAS = ("organisation", "eligibility", "questions_examiners", "rooms_equipment", "fees")
-SUPERVISION_AREA_LABELS = {
-    "organisation": "考务组织",
-    "eligibility": "考生资格",
-    "questions_examiners": "试题与考评人员",
-    "rooms_equipment": "考场与设备",
-    "fees": "收费",
-    "other": "其他",
-}
-VALIDITY_OPINIONS = {"valid": "本批次有效", "partly_valid": "本批次部分有效", "invalid": "本批次无效"}
+SUPERVISION_AREA_LABELS = {a: zh(a, "supervision_area") for a in (*SUPERVISION_AREAS, "other")}
+VALIDITY_OPINIONS = {o: zh(o, "validity_opinion") for o in ("valid", "partly_valid", "invalid")}
 
 
 class WorkingDays(Protocol):
@@ -175,6 +156,7 @@ class IncidentFact:
     kind: str
     tier: str
     at: datetime
+    description: str = ""  # shown on the room's tile (issue #16)
 
 
 @dataclass(frozen=True)
@@ -253,6 +235,7 @@ def room_state(f: RoomFacts, now: datetime) -> dict[str, Any]:
                 "kind": i.kind,
                 "tier": i.tier,
                 "label": INCIDENT_LABELS.get(i.kind, i.kind),
+                "description": i.description,
                 "at": i.at,
             }
             for i in f.incidents

@@ -26,16 +26,6 @@ from storage.video_files import VideoPlaces
 watchers = [requires_role("admin", "supervisor", "centre", "proctor")]
 office = [requires_role("admin")]
 
-CAUSE_ZH = {
-    "camera_offline": "摄像头掉线",
-    "no_hook_received": "未收到录像回调",
-    "invalid_segment": "录像片段无效",
-    "file_missing": "录像文件缺失",
-    "checksum_mismatch": "录像文件校验不符",
-    "purged": "已按保存期限清理",
-}
-STATE_ZH = {"recording": "录像中", "offline": "掉线", "stale": "无新录像", "unknown": "未知"}
-
 
 @post("/api/v1/hooks/recorder", sync_to_thread=True, status_code=200)
 def recorder_hook(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
@@ -103,12 +93,53 @@ def verify_files(ctx: Ctx, bid: FromPath[int], data: JSONBody[VerifyIn | None] =
 # -- the exam office's page --------------------------------------------------------------------------
 
 
+def verdict(camera: dict[str, Any], final: bool) -> str:
+    """What the page says of one camera in one session (issue #16): ``not_started`` while nothing
+    of the session can be judged yet (never a green 完整 over 0 minutes); ``gaps``; ``unconfirmed``
+    while the session runs and the camera's state is 未知 (no recorder has spoken: a camera nobody
+    has heard from is not complete); ``complete`` once the session is over, ``so_far`` before (R-VIDEO-1)."""
+    if camera["window_seconds"] <= 0:
+        return "not_started"
+    if not camera["complete"]:
+        return "gaps"
+    if not final and camera["state"] == "unknown":
+        return "unconfirmed"
+    return "complete" if final else "so_far"
+
+
+def _with_verdicts(data: dict[str, Any]) -> dict[str, Any]:
+    for s in data["sessions"]:
+        for r in s["rooms"]:
+            for c in r["cameras"]:
+                c["verdict"] = verdict(c, s["final"])
+        found = {c["verdict"] for r in s["rooms"] for c in r["cameras"]}
+        no_camera = any(not r["cameras"] for r in s["rooms"])
+        s["verdict"] = (
+            "not_started"
+            if not s["started"]
+            else "gaps"
+            if "gaps" in found or no_camera
+            else "unconfirmed"
+            if "unconfirmed" in found
+            else ("complete" if s["final"] else "so_far")
+        )
+    started = [s for s in data["sessions"] if s["started"]]
+    data["verdict"] = (
+        "not_started"
+        if not started
+        else "gaps"
+        if any(s["verdict"] == "gaps" for s in started)
+        else "unconfirmed"
+        if any(s["verdict"] == "unconfirmed" for s in started)
+        else ("complete" if data["final"] else "so_far")
+    )
+    return data
+
+
 @get("/office/batches/{bid:int}/coverage", guards=watchers, sync_to_thread=True, include_in_schema=False)
 def coverage_page(ctx: Ctx, bid: FromPath[int]) -> Template:
-    data = video.batch_coverage(ctx.db, ctx.user, bid, ctx.now)
-    return Template(
-        "coverage.html", context={"actor": ctx.user, "cov": data, "cause_zh": CAUSE_ZH, "state_zh": STATE_ZH}
-    )
+    data = _with_verdicts(video.batch_coverage(ctx.db, ctx.user, bid, ctx.now))
+    return Template("coverage.html", context={"actor": ctx.user, "cov": data})
 
 
 ROUTES = [recorder_hook, coverage, verify_files, coverage_page]

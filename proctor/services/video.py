@@ -210,6 +210,7 @@ def batch_coverage(
                 "window_end": iso(we),
                 "judged_until": iso(max(judged_until, ws)),
                 "final": now >= we,
+                "started": now > ws,  # before it, nothing is judged: the page says 未开始 (issue #16)
                 "segments": n,
                 "rooms": room_out,
                 "complete": all(r["complete"] for r in room_out),

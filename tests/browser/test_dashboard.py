@@ -93,13 +93,28 @@ def test_proctor_records_an_incident_from_the_tablet(page, live_server, rooms, c
     sign_in(page, live_server, rw)
     n = rw.seat_of[cand.id][1]
     seat(page, "T01", n).click()
-    page.select_option("#f-incident select[name=kind]", "copying")
+    # No kind is chosen for the proctor (issue #16): the placeholder cannot be submitted.
+    assert page.input_value("#f-incident select[name=kind]") == ""
     page.fill("#f-incident input[name=description]", "抄袭邻座")
     page.click("#f-incident button")
+    assert page.locator("#incident-confirm").is_hidden()
+    # Each kind says beside it what its tier does to the result (R-DISC-1).
+    options = page.locator("#f-incident select[name=kind] option[value=copying]").inner_text()
+    assert "抄袭他人答案" in options and "该科目按作弊处理" in options
+    page.select_option("#f-incident select[name=kind]", "copying")
+    assert "treated as cheating" in page.inner_text("#tier-note")
+    page.click("#f-incident button")
+    # A confirmation step before anything is recorded.
+    assert "抄袭他人答案" in page.inner_text("#incident-confirm") and "该科目按作弊处理" in page.inner_text(
+        "#incident-confirm"
+    )
+    assert seat(page, "T01", n).get_attribute("data-status") != "incident"
+    page.click("#incident-yes")
     page.wait_for_selector("#p-msg.accepted")
     page.wait_for_selector(f'.seat[data-room="T01"][data-seat="{n}"][data-status="incident"]')
     assert colour(seat(page, "T01", n)) == PURPLE
-    assert "抄袭他人答案" in page.locator('.tile[data-room="T01"] .incidents').inner_text()
+    listed = page.locator('.tile[data-room="T01"] .incidents').inner_text()
+    assert "抄袭他人答案" in listed and "抄袭邻座" in listed  # the description on the tile
 
 
 @pytest.mark.parametrize("page_size", [(768, 1024), (1024, 768)])
