@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from litestar import Router
 
-from proctor import controllers, feed, pages, recorder_keys_controllers, video_controllers
+from proctor import (
+    controllers,
+    feed,
+    pages,
+    record_pages,
+    recorder_keys_controllers,
+    supervision_pages,
+    video_controllers,
+)
 
 router = Router(
     path="/",
@@ -14,5 +22,7 @@ router = Router(
         *recorder_keys_controllers.ROUTES,
         *feed.ROUTES,
         *pages.ROUTES,
+        *record_pages.ROUTES,
+        *supervision_pages.ROUTES,
     ],
 )

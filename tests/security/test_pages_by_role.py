@@ -50,6 +50,8 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/office/batches/{bid}/coverage": (False, False),  # cameras and intervals: no marker of B
     "/office/batches/{bid}/scores": (True, True),
     "/office/batches/{bid}/seating": (False, False),  # seat charts as images: no marker in the HTML
+    "/office/batches/{bid}/tickets/print/{job_id}": (False, False),  # a print job: its starter's only
+    "/office/batches/{bid}/tickets/print/{job_id}/tickets.pdf": (False, False),
     "/office/candidates/{cid}": (True, True),  # one candidate's photo and ticket (issue #16)
     "/office/rooms": (False, True),
     "/office/staff": (False, False),  # B's staff carry no marker of B; the page names the institution
@@ -68,7 +70,7 @@ def get_pages(app) -> set[str]:
             if handler.include_in_schema or "GET" not in getattr(handler, "http_methods", ()):
                 continue
             path = route.path
-            for name in ("bid", "cid", "part", "iid"):
+            for name in ("bid", "cid", "part", "iid", "job_id"):
                 path = path.replace(f"{{{name}:int}}", f"{{{name}}}").replace(f"{{{name}:str}}", f"{{{name}}}")
             if not path.startswith(("/schema", "/static")):
                 out.add(path)
@@ -76,7 +78,9 @@ def get_pages(app) -> set[str]:
 
 
 def url(path: str, ids: Ids, scored: bool) -> str:
-    filled = path.format(bid=ids.scored_bid if scored else ids.bid, cid=ids.scored_cid, part="skill")
+    filled = path.format(
+        bid=ids.scored_bid if scored else ids.bid, cid=ids.scored_cid, part="skill", job_id="no-such-job"
+    )
     return filled + (
         f"?iid={ids.iid}" if path in ("/office", "/office/batches", "/office/rooms", "/office/staff") else ""
     )

@@ -54,7 +54,7 @@ def test_1_office_files_the_plan_and_prints_tickets(story, person):
     page.click("a[href='/office/batches']")
     p, e = story.proctors, story.examiners
     assert "T01" in page.locator("#batch-form").text_content()  # the rooms and staff the form may name
-    page.select_option("select[name=occupation]", label=re.compile("6-31-01-03"))  # from the filed scope
+    page.select_option("select[name=occupation]", "6-31-01-03|")  # from the filed scope (no work type)
     page.select_option("select[name=level]", "4")  # 四级 / 中级工
     page.fill("input[name=exam_date]", "2026-12-14")
     page.fill("input[name=s0_start]", "09:00")
@@ -107,10 +107,13 @@ def test_1_office_files_the_plan_and_prints_tickets(story, person):
     filled = [int(t.split("/")[0]) for t in page.locator(".room .fill").all_inner_texts()]
     assert sum(filled) == n and all(k <= 30 for k in filled)  # R-SEAT-1
 
-    with page.expect_download(timeout=90_000) as got:  # the first PDF loads the CJK font
-        page.click("a[href$='/tickets.pdf']")
+    page.click("#print-tickets button")  # drawn in the background: the page shows the count, then the link
+    page.wait_for_selector("#pdf-link", timeout=90_000)  # the first PDF loads the CJK font
+    with page.expect_download(timeout=90_000) as got:
+        page.click("#pdf-link")
     pdf = story.folder / "tickets.pdf"
     got.value.save_as(pdf)
+    page.click("a[href$='/seating']")
     assert pdf.read_bytes().startswith(b"%PDF")
     if shutil.which("pdfinfo"):
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
@@ -182,6 +185,7 @@ def _record_incident(page, story, i: int, when, description: str) -> None:
     page.select_option("#f-incident select[name=kind]", kind)
     page.fill("#f-incident input[name=description]", description)
     page.click("#f-incident button")
+    page.click("#incident-yes")  # the confirmation step (issue #16)
     page.wait_for_selector("#p-msg.accepted")
     page.wait_for_selector(f'.seat[data-room="T01"][data-seat="{f["seats"][i][1]}"][data-status="incident"]')
     listed = page.inner_text('.tile[data-room="T01"] .incidents')
@@ -223,24 +227,22 @@ def test_3_the_proctor_sees_the_room_live_and_records_an_incident_of_each_tier(s
     _record_incident(page, story, c, at(14, 9, 50), "考试中使用手机查询答案")  # (c)
     assert page.inner_text('.tile[data-room="T01"] [data-count="incidents"]') == "3"
 
-    # After the session the proctor produces the exam-room record (考场记录表, R-DAY-3), as the
-    # page's own script calls the API; it goes to the batch's archive (R-ARCH-1).
+    # After the session the proctor produces the exam-room record (考场记录表, R-DAY-3) on its
+    # page, reads it and confirms it under their own account (R-STAFF-4); it goes to the batch's
+    # archive (R-ARCH-1).
     story.set_time(at(14, 10, 35))
-    record = f"/api/v1/batches/{f['bid']}/sessions/{f['sessions']['theory']}/rooms/T01/record"
-    status, body = page.evaluate(
-        """async (url) => {
-            const r = await fetch(url, {method: 'POST', credentials: 'same-origin',
-              headers: {'Content-Type': 'application/json'}, body: JSON.stringify({remarks: '三起违纪，已当场处理'})});
-            return [r.status, await r.json()];
-        }""",
-        record,
-    )
-    assert status == 201, body
-    assert {i["kind"] for i in body["content"]["incidents"]} == {
-        "copying",
-        "leaving_without_leave",
-        "using_electronic_device",
-    }
+    page.click("#records-link")
+    page.click(f'#pairs a[data-session="{f["sessions"]["theory"]}"][data-room="T01"]')
+    page.fill("#f-produce textarea[name=remarks]", "三起违纪，已当场处理")
+    page.click("#f-produce button")
+    expect(page.locator("#notice")).to_contain_text("考场记录表已生成")
+    incidents = page.inner_text("#incidents")
+    for kind in ("copying", "leaving_without_leave", "using_electronic_device"):
+        assert INCIDENT_WORDS[kind][0] in incidents
+    assert "抄袭邻座答案" in incidents and page.inner_text("#remarks") == "三起违纪，已当场处理"
+    page.click("#f-confirm button")
+    expect(page.locator("#notice")).to_contain_text("已确认")
+    assert page.locator("#confirmations li").count() == 1
 
 
 def _the_rest_came_through_the_door(story) -> None:
