@@ -53,20 +53,21 @@ def render_seating_chart_png(
     seats: dict[int, tuple[str, str]],
     blocked: Iterable[int] = (),
     seat_count: int | None = None,
+    skill: bool = False,
 ) -> bytes:
     """The room's seating chart (R-SEAT-1), posted at the door: masked names only (R-PRIV-1).
 
-    ``seat_count`` leaves out grid cells past the room's last seat.
+    ``seat_count`` leaves out grid cells past the room's last seat. ``skill``: a skill room's
+    workstations (工位表): no lectern and blackboard at the front (issue #16).
     """
     cell_w, cell_h, margin, top = 30.0, 17.0, 8.0, 34.0
     width = max(180.0, 2 * margin + cols * cell_w)
     height = top + rows * cell_h + margin + 6
     stop = set(blocked)
-    ops: list = [
-        _Text(width / 2, 12, f"{room_name} {room_code}  座位表 Seating chart", 14, True, align="m"),
-        _Box(width / 2 - 40, 17, 80, 8, 0.3, 235),
-        _Text(width / 2, 22.8, "讲台 · 黑板  Front", 9, align="m"),
-    ]
+    title = "工位表 Workstations" if skill else "座位表 Seating chart"
+    ops: list = [_Text(width / 2, 12, f"{room_name} {room_code}  {title}", 14, True, align="m")]
+    if not skill:
+        ops += [_Box(width / 2 - 40, 17, 80, 8, 0.3, 235), _Text(width / 2, 22.8, "讲台 · 黑板  Front", 9, align="m")]
     left = (width - cols * cell_w) / 2
     last = rows * cols if seat_count is None else min(seat_count, rows * cols)
     for seat in range(1, last + 1):

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.plans import candidate_pages, controllers, pages, seating_controllers
+from examday.plans import candidate_pages, controllers, pages, seating_controllers, ticket_pages
 
 router = Router(
     path="/",
-    route_handlers=[*controllers.ROUTES, *seating_controllers.ROUTES, *pages.ROUTES, *candidate_pages.ROUTES],
+    route_handlers=[
+        *controllers.ROUTES,
+        *seating_controllers.ROUTES,
+        *pages.ROUTES,
+        *candidate_pages.ROUTES,
+        *ticket_pages.ROUTES,
+    ],
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections import namedtuple
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -69,6 +69,12 @@ class TicketView:
     # Where the candidate sits a part held in several sittings, by part: the skill sitting's
     # workstation, e.g. {"skill": "S01 工位 5"}, its own schedule line (R-SEAT-1, issue #15).
     places: Mapping[str, str] = field(default_factory=dict)
+    # Issue #16: the room's name beside its code, the exam site's address, and the entry window
+    # of the filed plan (R-TIME-1: from the institution's timing profile, kept with the plan).
+    room_name: str = ""
+    address: str = ""
+    entry_open_minutes: int = 30
+    entry_close_minutes: int = 30
 
 
 def find_cjk_font() -> Path:
@@ -200,12 +206,20 @@ def _static_ops() -> tuple[tuple, tuple[float, ...]]:
     ops.append(_Text(112, 87.2, "入场签到请出示此码", 7.5, align="m"))
     ops.append(_Text(112, 90.6, "Show this code at check-in", 6, gray=_GRAY, align="m"))
     ops.append(_Line(6, 93.5, width - 6, 93.5, 0.2))
-    notes = "须知：凭本证和本人身份证原件入场，对号入座，不得调换座位。"
-    ops.append(_Text(6, 97, _fit(notes, width - 12, 7)[0], 7))
-    ops.append(
-        _Text(6, 100.3, "Bring this ticket and your original ID card; sit only at the seat shown.", 6, gray=_GRAY)
-    )
     return tuple(ops), tuple(starts)
+
+
+def entry_notes(view: TicketView) -> tuple[str, str]:
+    """The notes line: the entry window in minutes from the filed plan (R-TIME-1), and what to bring."""
+    zh = (
+        f"须知：开考前{view.entry_open_minutes}分钟起入场，开考{view.entry_close_minutes}分钟后不得入场；"
+        "凭本证和本人身份证原件入场，对号入座。"
+    )
+    en = (
+        f"Entry from {view.entry_open_minutes} min before the start until {view.entry_close_minutes} min after; "
+        "bring this ticket and your ID card."
+    )
+    return zh, en
 
 
 def _variable_ops(view: TicketView) -> list:
@@ -227,6 +241,13 @@ def _variable_ops(view: TicketView) -> list:
         ops.append(_Text(starts[i], 29 + i * 6.4, text, pt, bold))
     text, pt = _fit(view.room_code, 28, 15, True, cut=False)
     ops.append(_Text(starts[5], 65, text, pt, True))
+    # The room's name and the site's address above the room line (issue #16).
+    site = "  ".join(x for x in (view.room_name, f"地址 {view.address}" if view.address else "") if x)
+    if site:
+        ops.append(_Text(6, 60.2, *_fit(site, 72, 8)))
+    zh, en = entry_notes(view)
+    ops.append(_Text(6, 97, *_fit(zh, width - 12, 7)))
+    ops.append(_Text(6, 100.3, *_fit(en, width - 12, 6), gray=_GRAY))
     ops.append(_Text(starts[6], 65, "—" if view.seat is None else str(view.seat), 15, True))
     timed = {p for p, _, _ in view.sessions}
     lines = [(_part(p), _when(a, b)) for p, a, b in sorted(view.sessions, key=lambda s: s[1])]
@@ -344,8 +365,14 @@ def render_ticket_png(view: TicketView) -> bytes:
     return _Canvas(*TICKET_MM, base=_ticket_template()).paint(_variable_ops(view)).png()
 
 
-def render_tickets_pdf(views: Iterable[TicketView], per_page: int = 4, created_at: datetime | None = None) -> bytes:
-    """Every ticket, four to an A4 landscape page (or one per A6 page); text stays vector."""
+def render_tickets_pdf(
+    views: Iterable[TicketView],
+    per_page: int = 4,
+    created_at: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """Every ticket, four to an A4 landscape page (or one per A6 page); text stays vector.
+    ``progress(n)`` is told after each ticket drawn (the office's page shows it, issue #16)."""
     if per_page not in (1, 4):
         raise ValueError("per_page is 1 or 4")
     path, index, bold = _face()
@@ -370,6 +397,8 @@ def render_tickets_pdf(views: Iterable[TicketView], per_page: int = 4, created_a
             ox = gap_x + (slot % 2) * (width * scale + gap_x)
             oy = gap_y + (slot // 2) * (height * scale + gap_y)
         _pdf_paint(pdf, ticket_ops(view), ox, oy, scale)
+        if progress is not None:
+            progress(i + 1)
     if pdf.page == 0:
         pdf.add_page()
     return bytes(pdf.output())

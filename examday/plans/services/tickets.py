@@ -30,6 +30,7 @@ from examday.clock import iso
 from examday.errors import Refusal, conflict, forbidden, not_found
 from examday.identity import mask_id_number, mask_name
 from examday.plans.access import batch_for_read, batch_for_write
+from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat, SessionRoom, Ticket
 from examday.plans.room_sheets import render_door_list_png, render_seating_chart_png, render_signin_sheet_png
 from examday.plans.services.seating import OPEN_STATUSES, latest_run, layout, part_rooms
@@ -93,14 +94,14 @@ def _sessions(db: Session, batch_id: int) -> list[tuple[str, datetime, datetime,
     return list(by_id.values())
 
 
-def _places(db: Session, batch_id: int) -> dict[tuple[int, str], tuple[int, str, int, int]]:
-    """(candidate, part) → (room id, room code, seat, sitting: the skill session id, else 0)."""
+def _places(db: Session, batch_id: int) -> dict[tuple[int, str], tuple[int, str, int, int, str]]:
+    """(candidate, part) → (room id, room code, seat, sitting: the skill session id, else 0, room name)."""
     rows = db.exec(
-        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no, Seat.sitting)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        select(Seat.candidate_id, Seat.part, Room.id, Room.code, Seat.seat_no, Seat.sitting, Room.name)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
         .join(Room, col(Room.id) == Seat.room_id)
         .where(Seat.batch_id == batch_id)
     ).all()
-    return {(cid, part): (rid, code, no, sitting) for cid, part, rid, code, no, sitting in rows}
+    return {(cid, part): (rid, code, no, sitting, name) for cid, part, rid, code, no, sitting, name in rows}
 
 
 def _view(
@@ -116,6 +117,7 @@ def _view(
         if place is not None and place[3] == session_id:
             where[part] = f"{place[1]} 工位 {place[2]}"
     theory = places.get((cand.id, "theory"))
+    config = BatchConfig.from_json(batch.config)  # R-TIME-1: the filed plan's entry window, not a constant
     return TicketView(
         institution=inst.name,
         ticket_number=cand.ticket_number,
@@ -131,6 +133,10 @@ def _view(
         qr_text=ticket.qr_text,
         photo=photo,
         places=where,
+        room_name=theory[4] if theory else "",
+        address=getattr(inst, "address", None) or "",
+        entry_open_minutes=config.entry_open_minutes,
+        entry_close_minutes=config.entry_close_minutes,
     )
 
 
@@ -364,6 +370,7 @@ def room_paper(
             {no: (cand.ticket_number, mask_name(cand.name)) for no, cand in rows},
             kept_free,
             room.seats,
+            room.kind == "skill",  # 工位表 (issue #16)
         )
     if paper == "door-list":
         return partial(

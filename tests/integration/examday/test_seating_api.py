@@ -362,7 +362,7 @@ def test_the_office_page_shows_each_room_filled(world, client):
     assert page.status_code == 200
     assert "12 / 28" in page.text and "12 / 30" in page.text  # filled / places per room
     assert f"/api/v1/batches/{w['bid']}/rooms/T01/chart.png" in page.text
-    assert f"/api/v1/batches/{w['bid']}/tickets.pdf" in page.text and "<code>31</code>" in page.text
+    assert f"/office/batches/{w['bid']}/tickets/print" in page.text and "<code>31</code>" in page.text
     assert "matches</small>" in page.text  # re-derived from the recorded seed
     bad = client.post(
         f"/office/batches/{w['bid']}/seating/run", data={"seed": "", "blocked": "T01 1"}, headers=w["admin"]
