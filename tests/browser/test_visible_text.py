@@ -221,10 +221,28 @@ def walk(tmp_path_factory, browser) -> dict[str, Any]:
     return {"seen": seen, "paths": paths, "unfilled": unfilled}
 
 
+def _around(text: str, m: re.Match[str]) -> str:
+    start, end = max(0, m.start() - 18), min(len(text), m.end() + 18)
+    return " ".join(text[start:end].split())
+
+
+ENGLISH_BEFORE = re.compile(r"[A-Za-z]{2,}[ (\"'-]*$")
+
+
+def _in_english(text: str, m: re.Match[str]) -> bool:
+    """The word is part of an English phrase ("Exam organisation", "The batch is invalid",
+    "Employer (enterprise)") — an English line where <small> cannot be (an <option>) — rather
+    than a code standing alone beside Chinese, a number or a comma ("理论考场 theory",
+    "应到 expected 0", "proctor,staff")."""
+    return ENGLISH_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) is not None
+
+
 def offences(text: dict[str, str]) -> list[str]:
-    found = [f"ISO time {m}" for m in ISO_TIME.findall(text.get("all", ""))]
-    found += [f"code {m}" for m in SNAKE.findall(text.get("all", ""))]
-    found += [f"code {m}" for m in CODE_WORD.findall(text.get("zh", ""))]
+    """Each offending string with the words around it, once."""
+    every, zh = text.get("all", ""), text.get("zh", "")
+    found = [f"ISO time {m.group(0)!r} in «{_around(every, m)}»" for m in ISO_TIME.finditer(every)]
+    found += [f"code {m.group(0)!r} in «{_around(every, m)}»" for m in SNAKE.finditer(every)]
+    found += [f"code {m.group(0)!r} in «{_around(zh, m)}»" for m in CODE_WORD.finditer(zh) if not _in_english(zh, m)]
     return sorted(set(found))
 
 
@@ -239,7 +257,7 @@ def test_no_bare_code_or_iso_time_in_visible_text(walk):
     bad = []
     for s in walk["seen"]:
         if found := offences(s.text):
-            bad.append(f"{s.url} as {s.role} ({s.status}): {', '.join(found)}")
+            bad.append(f"{s.url} as {s.role} ({s.status}):\n    " + "\n    ".join(found))
     assert not bad, f"{len(bad)} pages show codes or ISO times:\n" + "\n".join(bad)
 
 
@@ -250,3 +268,20 @@ def test_no_page_scrolls_sideways(walk):
             if scroll > inner:
                 bad.append(f"{s.url} as {s.role} at {name} ({inner} px): {scroll} px wide")
     assert not bad, f"{len(bad)} pages scroll sideways:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    "text, bad",
+    [
+        ("理论 theory 11:45–13:15", True),  # the issue's session buttons
+        ("T01-C1 recording", True),  # camera chips
+        ("人员 proctor,staff", True),
+        ("覆盖 no_hook_received", True),
+        ("签到 2026-12-06T11:25:21.343086+08:00", True),
+        ("考务组织 · Exam organisation", False),  # an English line in an <option>
+        ("已报送 2026-12-06 09:05", False),
+    ],
+)
+def test_the_check_catches_the_issues_examples(text, bad):
+    """The detector itself: the bare codes and ISO times issue #16 found, and no English phrase."""
+    assert bool(offences({"all": text, "zh": text})) is bad, offences({"all": text, "zh": text})
