@@ -25,9 +25,9 @@ from examday.identity import mask_id_number
 from examday.plans import incidents
 from examday.plans.incidents import IncidentFact
 from examday.plans.models import Batch, Candidate
-from scoring import access, admission
+from scoring import access, admission, seal
 from scoring.aggregate import ABSENT, candidate_result
-from scoring.models import PartScore, ScoreEntry
+from scoring.models import BatchSeal, PartScore, ScoreEntry
 from scoring.outcome import RANK, Override, overrides
 from scoring.panel_data import PanelView, load_panel
 from scoring.points import from_tenths, show
@@ -130,14 +130,27 @@ def _compute(db: Session, batch: Batch) -> list[CandidateResult]:
     recorded: dict[int, list[IncidentFact]] = defaultdict(list)
     for inc in incidents.incidents(db, [batch.id]):
         recorded[inc.candidate_id].append(inc)
+    # A batch sealed before the exam day decided results (seal v1, v2) is shown as it was sealed:
+    # the sealed results are final (R-SCORE-3), and rules that came later do not rewrite them.
+    by_exam_day = _sealed_rules(db, batch) != "stored-scores"
     out = []
     for cand in access.scored_candidates(db, batch.id):
         assert cand.id is not None
         mine = scores.get(cand.id, {})
-        decided = overrides(parts, with_sessions, sat.get(cand.id, set()), recorded.get(cand.id, []))
+        decided = (
+            overrides(parts, with_sessions, sat.get(cand.id, set()), recorded.get(cand.id, [])) if by_exam_day else {}
+        )
         values = {p: _value(mine.get(p), decided.get(p)) for p in parts}
         out.append(CandidateResult(cand, {p: mine.get(p) for p in parts}, candidate_result(values, parts), decided))
     return out
+
+
+def _sealed_rules(db: Session, batch: Batch) -> str | None:
+    """The rules the batch's seal follows (``scoring.seal.RULES``), or None before the lock."""
+    if batch.status != "locked":
+        return None
+    version = db.exec(select(BatchSeal.version).where(BatchSeal.batch_id == batch.id)).first()
+    return seal.RULES.get(version) if version is not None else None
 
 
 def _entries_by_part(db: Session, batch_id: int) -> dict[tuple[int, str], list[ScoreEntry]]:

@@ -162,3 +162,24 @@ def test_a_new_seal_covers_the_exam_days_verdicts_R_ID_1(locked, engine):
     _behind_the_triggers(engine, "DELETE FROM attendance WHERE candidate_id = :c", c=locked.candidates[0])
     with Session(engine) as db:
         assert verify_seals(db) == [f"batch {locked.batch_id}: {BROKEN}"]
+
+
+def test_a_batch_sealed_before_issue_15_is_shown_as_it_was_sealed_R_SCORE_3(locked, engine):
+    """A locked batch's results are final: one sealed under the earlier rules (the first candidate a
+    pass, their check-in never asked) is not rewritten as absent on the pages and exports by rules
+    that came later; a batch sealed now shows the exam day's verdict."""
+    sealed_before_issue_15(locked, engine)
+    first = locked.candidates[0]
+    with Session(engine) as db:
+        shown = {r.candidate.id: r for r in batch_results(db, db.get(Batch, locked.batch_id))}
+    assert shown[first].result == "pass" and shown[first].overrides == {}
+    body = locked.client.get(f"/api/v1/batches/{locked.batch_id}/scores", headers=locked.admin).json()
+    row = next(c for c in body["candidates"] if c["id"] == first)
+    assert row["result"] == "pass"
+
+    _behind_the_triggers(
+        engine, "UPDATE batch_seal SET version = :v WHERE batch_id = :b", v=SEAL_VERSION, b=locked.batch_id
+    )
+    with Session(engine) as db:  # the same records under a v3 seal: the door's record decides
+        shown = {r.candidate.id: r for r in batch_results(db, db.get(Batch, locked.batch_id))}
+    assert shown[first].result == "absent"
