@@ -86,6 +86,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "supervisor": ("内部质量督导员", "Internal quality supervisor"),
         "staff": ("工作人员", "Staff"),
     },
+    "title": {  # a staff member's professional title (R-STAFF-2)
+        "none": ("无职称", "None"),
+        "mid": ("中级", "Intermediate"),
+        "senior": ("高级", "Senior"),
+    },
     "room_kind": {
         "theory": ("理论考场", "Theory room"),
         "skill": ("技能考场", "Skill room"),

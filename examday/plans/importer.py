@@ -15,6 +15,7 @@ are the ones a spreadsheet shows: the header is row 1.
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,15 @@ ALIASES = {
     "手机号": "phone",
     "手机号码": "phone",
 }
+# A column's name in a file whose header is Chinese (the form's own words).
+_ZH_NAMES = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "employer": "工作单位",
+    "training_org": "培训机构",
+    "phone": "电话",
+}
+_EN_NAMES = {"name": "name", "id_number": "ID number"}
 MAX_LEN = {"name": 50, "employer": 200, "training_org": 200, "phone": 30}
 FREE_TEXT = ("name", "employer", "training_org")
 # Bidirectional overrides and isolates reorder what a reader sees (a name shown reversed).
@@ -69,6 +79,17 @@ class ParsedFile:
     rows: list[CandidateRow] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     encoding: str | None = None
+    # The header as the file wrote it, by column ("id_number" → "身份证号"), so that an error names
+    # the column the way the office's own file does (issue #16); ``column`` stays the code.
+    headers: dict[str, str] = field(default_factory=dict)
+    chinese: bool = False
+
+    def name_columns(self) -> None:
+        """Give each error the column's name as the file wrote it; a missing column in the file's language."""
+        for e in self.errors:
+            col = e.get("column")
+            if col and "header" not in e:
+                e["header"] = self.headers.get(col) or (_ZH_NAMES.get(col, col) if self.chinese else col)
 
     def error(self, row: int | None, column: str | None, code: str, zh: str, en: str, **extra: Any) -> None:
         self.errors.append({"row": row, "column": column, "code": code, "message": zh, "message_en": en, **extra})
@@ -85,6 +106,7 @@ def parse_candidates(content: bytes, today: date, filename: str | None = None) -
     if table is None:
         return result
     _read_table(table, today, result)
+    result.name_columns()
     return result
 
 
@@ -149,10 +171,12 @@ def _cell(value: Any) -> str:
 
 def _header(cells: Sequence[Any], result: ParsedFile) -> dict[str, int] | None:
     index: dict[str, int] = {}
+    result.chinese = any(re.search(r"[\u4e00-\u9fff]", _cell(raw)) for raw in cells)
     for i, raw in enumerate(cells):
         key = ALIASES.get(_cell(raw).lower().replace(" ", "_"))
         if key is None:
             continue
+        result.headers.setdefault(key, _cell(raw))
         if key in index:
             result.error(1, key, "duplicate_column", f"表头重复：{_cell(raw)}", f"Column {key} appears twice.")
             return None
@@ -164,8 +188,9 @@ def _header(cells: Sequence[Any], result: ParsedFile) -> dict[str, int] | None:
             1,
             c,
             "missing_column",
-            f"缺少“{zh}”列（表头须为 {','.join(COLUMNS)} 或中文列名）",
-            f"The column {c} is missing (header: {','.join(COLUMNS)} or the Chinese names).",
+            f"缺少“{zh}”列（表头须有“姓名”“身份证号”，可另有“工作单位”“培训机构”“电话”）",
+            f"The {_EN_NAMES[c]} column is missing: the header names 姓名 (name) and 身份证号 (ID number), "
+            "and may name 工作单位, 培训机构 and 电话.",
         )
     return None if missing else index
 

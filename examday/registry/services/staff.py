@@ -25,7 +25,7 @@ from examday.registry.models import Staff, StaffConflict
 from examday.registry.services.institutions import today_of
 
 ROLE_ZH = {code: words[0] for code, words in TERMS["staff_role"].items()}  # the one glossary (issue #16)
-TITLE_ZH = {"none": "无", "mid": "中级", "senior": "高级"}
+TITLE_ZH = {code: words[0] for code, words in TERMS["title"].items()}  # the one glossary (issue #16)
 CONFLICT_READERS = ("admin", "centre", "chief", "supervisor")
 
 

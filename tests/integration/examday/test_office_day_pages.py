@@ -101,3 +101,19 @@ def test_the_batch_page_shows_each_candidates_day_and_that_the_filing_stands(wor
     assert 'id="candidate-search"' in page and f'data-search="{first.ticket_number} {first.name}' in page
     for link in ("/proctor/batches/", "/coverage", "/desk", "/scores"):
         assert link in page
+
+
+def test_an_import_error_names_the_column_as_the_file_named_it(world, client, clock):
+    """R-ID-1 errors by row and column: a file with Chinese headers reads 身份证号, not id_number."""
+    o = office(world, clock)
+    r = client.post("/office/batches/new", data=form(o), headers=o.headers, follow_redirects=False)
+    url = r.headers["location"]
+    text = "姓名,身份证号码,工作单位\n张三,123,某厂\n"
+    page = client.post(f"{url}/candidates", files={"file": ("名单.csv", text.encode(), "text/csv")}, headers=o.headers)
+    assert page.status_code == 422
+    cells = re.findall(r"<tr><td>2</td><td>([^<]*)</td>", page.text)
+    assert cells == ["身份证号码"]  # as the file wrote it
+    page = client.post(
+        f"{url}/candidates", files={"file": ("名单.csv", "姓名\n张三\n".encode(), "text/csv")}, headers=o.headers
+    )
+    assert "<td>身份证号</td>" in page.text and "id_number" not in page.text.split('id="refusal"')[1].split("</div>")[0]

@@ -110,7 +110,9 @@ def test_room_form_adds_a_room_with_cameras(world, client):
         assert (room.code, room.seats, room.rows, room.cols) == ("T01", 30, 5, 6)
         assert [(c.code, c.name) for c in cams] == [("T01-C1", "前方"), ("T01-C2", "后方")]
     r = page(client, office, "/office/rooms")
-    assert "T01-C1 前方" in r.text and "理论考场 <small>theory</small>" in r.text
+    assert (
+        "T01-C1 前方" in r.text and "理论考场 <small>Theory room</small>" in r.text
+    )  # words, not the code (issue #16)
 
 
 def test_room_form_refusal_is_shown_in_both_languages_and_changes_nothing(world, client):
