@@ -28,7 +28,7 @@ from examday import checkpoints
 from examday.errors import Refusal, forbidden
 from examday.records import archive
 from examday.web import Ctx, credentials, requires_role, signed_in
-from scoring import exports, report_package, report_push, report_receive
+from scoring import centre_pages, exports, report_package, report_push, report_receive
 
 CENTRE = [requires_role("centre", "admin")]
 
@@ -116,4 +116,5 @@ ROUTES: list = [
     post_report_token,
     get_checkpoints,
     get_received,
+    *centre_pages.ROUTES,  # the centre's dashboard (pages, outside the OpenAPI document)
 ]

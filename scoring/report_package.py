@@ -160,6 +160,26 @@ def results_seal_digest(data: bytes) -> str | None:
     return None
 
 
+SUPERVISION_WORKING_DAYS = 3  # R-SUP-1: the supervisor's report within 3 working days of the exam
+
+
+def exam_day_facts(db: Session, batch: Batch) -> dict[str, Any]:
+    """What the centre's dashboard reads of the exam day: the incidents of tier (b) and (c) it is
+    told of (R-DISC-1), and when the supervision report was filed against its deadline (R-SUP-1)."""
+    from examday.plans import incidents
+    from scoring import access
+
+    bid = row_id(batch)
+    tiers = [i.tier for i in incidents.incidents(db, [bid])]
+    filed = [d.archived_at for d in archive.documents_of(db, bid) if d.kind == "supervision_form"]
+    due = access.working_calendar(db).add_working_days(batch.exam_date, SUPERVISION_WORKING_DAYS)
+    return {
+        "incidents": {"b": tiers.count("b"), "c": tiers.count("c")},
+        "supervision_filed_at": iso(min(filed)) if filed else None,
+        "supervision_due": due.isoformat(),
+    }
+
+
 def build(db: Session, batch: Batch, inst: Institution, now: datetime, blobs: BlobStore | None) -> bytes:
     """The package's bytes. Signs the checkpoint at the lock and one at this report."""
     bid = row_id(batch)
@@ -205,6 +225,7 @@ def build(db: Session, batch: Batch, inst: Institution, now: datetime, blobs: Bl
             "parts": batch.part_list(),
         },
         "review": {"approved_at": iso(approval.at) if approval else None},
+        "exam_day": exam_day_facts(db, batch),
         "reporting": {
             "issue_date": reporting["issue_date"] if reporting else None,
             "reporting_deadline": reporting["reporting_deadline"] if reporting else None,

@@ -32,6 +32,10 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/": (False, False),
     "/admin/calendar": (False, False),  # the installation's holiday notices: nothing of any institution
     "/admin/institutions": (False, True),  # the installation administrator's list of every institution
+    # The centre's dashboard of the packages received (issue #17): no institution registers keys in
+    # the security world, so nothing of B, even for root.
+    "/centre/reports": (False, False),
+    "/centre/reports.xlsx": (False, False),
     "/centre/reviews": (False, False),  # B's batches are not locked: nothing of B to review, even for root
     "/desk": (False, False),
     "/evaluate": (False, False),
