@@ -106,7 +106,8 @@ def test_the_proctor_produces_confirms_and_amends_the_record_on_the_page(client,
     office = page(client, rw, "admin", records(rw))
     assert 'data-room="T01"' in office.text and 'data-room="T02"' in office.text
     assert page(client, rw, "evaluator", records(rw)).status_code == 403
-    # Linked from the live page.
+    # Linked from the proctor's home and the live page.
+    assert f'href="/proctor/batches/{rw.batch_id}/records"' in page(client, rw, "p1", "/proctor").text
     assert (
         f'href="/proctor/batches/{rw.batch_id}/records"'
         in page(client, rw, "p1", f"/proctor/batches/{rw.batch_id}").text
@@ -119,6 +120,7 @@ def test_the_supervisor_notes_findings_and_files_the_report_on_the_page(client, 
     rw = room_world(db, world, clock.now())
     url = f"/proctor/batches/{rw.batch_id}/supervision"
     deadline = DEFAULT_CALENDAR.add_working_days(EXAM_DAY, 3)
+    assert f'href="{url}"' in page(client, rw, "supervisor", "/proctor").text  # linked from their home
     first = page(client, rw, "supervisor", url)
     assert first.status_code == 200 and deadline.isoformat() in first.text
     assert 'id="f-report"' not in first.text and "考试结束后" in first.text
