@@ -23,7 +23,7 @@ from examday import calendar_notices
 from examday.errors import Refusal, forbidden
 from examday.levels import NATIONAL_TOKENS, is_enterprise_tier, level_name
 from examday.records import profile
-from examday.registry.services import filings, institutions
+from examday.registry.services import address, filings, institutions
 from examday.registry.services.institutions import today_of
 from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
@@ -36,6 +36,7 @@ DONE = {
     "kind": ("机构类型已更正", "Kind corrected."),
     "filing": ("备案状态已更新", "Filing updated."),
     "profile": ("保存期限配置已更新", "Retention profile updated."),
+    "address": ("考点地址已更新，准考证将印此地址", "Address updated: tickets print it."),
     "notice": ("放假通知已录入，工作日从现在起按此计算", "Notice entered: working days count by it from now on."),
 }
 
@@ -69,7 +70,9 @@ def _institutions_page(
     rows = []
     for inst in institutions.list_institutions(ctx.db, ctx.user):
         view = institutions.summary(inst, institutions.current_standing(ctx.db, row_id(inst), today), today)
-        rows.append({**view, "profile": inst.profile, "profiles": profile.allowed_profiles(inst)})
+        rows.append(
+            {**view, "profile": inst.profile, "profiles": profile.allowed_profiles(inst), "address": inst.address}
+        )
     return Template(
         "admin_institutions.html",
         context={
@@ -124,7 +127,7 @@ def _date(text: Any) -> date | None:
 def create_institution_page(ctx: Ctx, data: Annotated[dict[str, Any], FORM]) -> Response:
     def run() -> Any:
         _installation_admin(ctx)
-        return institutions.create_institution(
+        inst = institutions.create_institution(
             ctx.db,
             ctx.user,
             ctx.now,
@@ -141,6 +144,7 @@ def create_institution_page(ctx: Ctx, data: Annotated[dict[str, Any], FORM]) -> 
             str(data.get("uscc_override_reason") or "").strip() or None,
             str(data.get("kind") or "training_org"),
         )
+        return address.set_address(ctx.db, ctx.user, ctx.now, row_id(inst), str(data.get("address") or ""))
 
     return page_action(
         ctx, run, "/admin/institutions?done=created", lambda r: _institutions_page(ctx, error=r, form=data)
@@ -174,6 +178,15 @@ def filing_page(ctx: Ctx, iid: FromPath[int], data: Annotated[dict[str, Any], FO
         )
 
     return page_action(ctx, run, "/admin/institutions?done=filing", lambda r: _institutions_page(ctx, error=r))
+
+
+@post("/admin/institutions/{iid:int}/address", guards=GUARD, sync_to_thread=True, include_in_schema=False)
+def address_page(ctx: Ctx, iid: FromPath[int], data: Annotated[dict[str, Any], FORM]) -> Response:
+    def run() -> Any:
+        _installation_admin(ctx)
+        return address.set_address(ctx.db, ctx.user, ctx.now, iid, str(data.get("address") or ""))
+
+    return page_action(ctx, run, "/admin/institutions?done=address", lambda r: _institutions_page(ctx, error=r))
 
 
 @post("/admin/institutions/{iid:int}/profile", guards=GUARD, sync_to_thread=True, include_in_schema=False)
@@ -246,6 +259,7 @@ ROUTES = [
     create_institution_page,
     kind_page,
     filing_page,
+    address_page,
     profile_page,
     calendar_page,
     notice_page,

@@ -27,6 +27,8 @@ class Institution(SQLModel, table=True):
     # enterprise (用人单位/企业) | training_org (社会培训评价组织) | school (技工院校). Only an
     # enterprise may add 学徒工, 特级技师 and 首席技师 to its levels (R-LEVEL).
     kind: str = Field(default="training_org", max_length=20)
+    # The exam site's address (考点地址), printed on the admission ticket (issue #16); optional.
+    address: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -134,7 +134,7 @@ def _view(
         photo=photo,
         places=where,
         room_name=theory[4] if theory else "",
-        address=getattr(inst, "address", None) or "",
+        address=inst.address or "",  # the exam site (issue #16)
         entry_open_minutes=config.entry_open_minutes,
         entry_close_minutes=config.entry_close_minutes,
     )

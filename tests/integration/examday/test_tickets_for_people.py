@@ -42,6 +42,19 @@ def test_the_ticket_names_the_room_and_the_plans_entry_window(world, client, vie
         db.commit()
     client.get(f"/api/v1/candidates/{cid}/ticket.png", headers=w["admin"])
     assert "开考20分钟后不得入场" in texts(views[-1])
+    assert "地址" not in texts(views[-1])  # no address entered: no address line
+    # The installation administrator enters the exam site's address; the ticket prints it.
+    root = bearer(world.token("root", "admin"))
+    r = client.post(
+        f"/admin/institutions/{w['iid']}/address",
+        data={"address": "长春市朝阳区 示范路 1 号"},
+        headers=root,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert "长春市朝阳区 示范路 1 号" in client.get("/admin/institutions", headers=root).text
+    client.get(f"/api/v1/candidates/{cid}/ticket.png", headers=w["admin"])
+    assert "地址 长春市朝阳区 示范路 1 号" in texts(views[-1])
 
 
 def test_every_ticket_is_printed_in_the_background_with_a_link_when_done(world, client):
