@@ -260,8 +260,8 @@ def _wants_html(request: Request) -> bool:
     if path.startswith(_NOT_PAGES):
         return False
     handler = request.scope.get("route_handler")
-    if handler is not None and not getattr(handler, "include_in_schema", True):
-        return True
+    if handler is not None:  # a route of the OpenAPI document is the API, whatever is asked for
+        return not getattr(handler, "include_in_schema", True)
     return "text/html" in request.headers.get("accept", "")
 
 
