@@ -44,7 +44,7 @@ def test_the_forms_set_the_rubric_and_the_panel(sw):
     panels = sw.client.get(f"/api/v1/batches/{sw.batch_id}/panels", headers=sw.admin).json()
     assert panels[0]["examiner_ids"] == sw.examiners[:3] and panels[0]["chief_id"] == sw.examiners[1]
     page = sw.client.get(f"{url}?done=panel", headers=sw.admin).text
-    assert "考评组已组建" in page and "A2 接线工艺 35" in page and "主考 chief" in page
+    assert "考评组已组建" in page and "A2 接线工艺 35" in page and "主考 <small>chief</small>" in page
 
 
 def test_only_the_office_opens_it_and_only_the_chief_the_results(sw):
