@@ -22,7 +22,7 @@ from examday.access import can_write_institution
 from examday.errors import Refusal, forbidden
 from examday.records.backup_status import backup_status
 from examday.registry.models import Institution
-from examday.registry.services import institutions, rooms, staff
+from examday.registry.services import address, institutions, rooms, staff
 from examday.registry.services.filings import ACTION_ZH, STATE_ZH
 from examday.registry.services.institutions import today_of
 from examday.registry.services.rooms import KIND_ZH
@@ -231,4 +231,29 @@ def office_staff_add(ctx: Ctx, data: Annotated[StaffForm, Form]) -> Any:
     )
 
 
-ROUTES = [office, office_rooms, office_rooms_add, office_staff, office_staff_add]
+@dataclass
+class AddressForm:
+    iid: str = ""
+    address: str = ""
+
+
+@post("/office/address", guards=GUARD, sync_to_thread=True, include_in_schema=False, media_type=MediaType.HTML)
+def office_address(ctx: Ctx, data: Annotated[AddressForm, Form]) -> Any:
+    """The exam site's address the tickets print (issue #16); the office's own, or the installation's admin."""
+    inst = _form_institution(ctx, data.iid)
+
+    def refused(r: Refusal) -> Template:
+        view = institutions.institution_view(ctx.db, inst, today_of(ctx.now))
+        return Template(
+            "office.html", context=_base(ctx, inst, view=view, institutions=[], backup=_backup(ctx), error=r)
+        )
+
+    return page_action(
+        ctx,
+        lambda: address.set_address(ctx.db, ctx.user, ctx.now, row_id(inst), data.address),
+        f"/office?iid={row_id(inst)}",
+        refused,
+    )
+
+
+ROUTES = [office, office_rooms, office_rooms_add, office_staff, office_staff_add, office_address]

@@ -14,7 +14,7 @@ from examday.calendar_notices import load_calendar
 from examday.plans.models import Candidate, Ticket
 from examday.registry.models import Filing, Institution
 from tests.integration.examday.plans_world import office, ready
-from tests.support import bearer
+from tests.support import OTHER_USCC, bearer
 
 
 def test_root_registers_an_institution_and_changes_its_filing_kind_and_profile(world, client, clock):
@@ -139,3 +139,20 @@ def test_the_office_uploads_a_photo_and_reissues_a_ticket_from_the_candidates_pa
     assert "旧准考证即时作废" in client.get(r.headers["location"], headers=o.headers).text
     # The batch page links each candidate's page for the office.
     assert f"/office/candidates/{cid}" in client.get(f"/office/batches/{bid}", headers=o.headers).text
+
+
+def test_the_office_enters_its_own_exam_site_address(world, client, clock):
+    o = office(world, clock)
+    r = client.post(
+        "/office/address",
+        data={"iid": str(o.iid), "address": "长春市 示范路1号"},
+        headers=o.headers,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert "长春市 示范路1号" in client.get(f"/office?iid={o.iid}", headers=o.headers).text
+    other = office(world, clock, uscc=OTHER_USCC, username="office-b")
+    r = client.post("/office/address", data={"iid": str(o.iid), "address": "别处"}, headers=other.headers)
+    assert r.status_code == 403
+    with Session(world.engine) as db:
+        assert db.get(Institution, o.iid).address == "长春市 示范路1号"
