@@ -97,6 +97,8 @@ class Seen:
     status: int
     text: dict[str, Any] = field(default_factory=dict)
     widths: dict[str, tuple[int, int]] = field(default_factory=dict)
+    icon: bool = False  # links the favicon
+    refusal: bool = False  # shows the refusal's block (#refusal)
 
 
 def page_paths(app) -> list[str]:
@@ -214,6 +216,8 @@ def walk(tmp_path_factory, browser) -> dict[str, Any]:
                             seen.append(item)
                         if name == "tablet":
                             item.text = read(pg)
+                            item.icon = pg.locator("link[rel~=icon]").count() > 0
+                            item.refusal = pg.locator("#refusal").count() > 0
                         scroll, inner = pg.evaluate(WIDTH)
                         item.widths[name] = (scroll, inner)
                 finally:
@@ -251,6 +255,19 @@ def test_every_page_is_reached(walk):
     assert not walk["unfilled"], f"pages the walk has no ids for (add them to ids): {walk['unfilled']}"
     answered = {s.url for s in walk["seen"] if s.status == 200}
     assert len(answered) >= len(walk["paths"]) // 2, sorted(answered)
+
+
+def test_every_page_has_the_favicon(walk):
+    missing = sorted({s.url for s in walk["seen"] if not s.icon})
+    assert not missing, f"pages without the favicon: {missing}"
+
+
+def test_every_refusal_on_a_page_is_a_page(walk):
+    """A refused page (403, 404, 409 …) shows the refusal's block — Chinese, English, code, rule,
+    what to do next, a way back — never raw JSON (issue #16)."""
+    raw = sorted(f"{s.url} as {s.role} ({s.status})" for s in walk["seen"] if s.status >= 400 and not s.refusal)
+    assert not raw, "refusals not shown as a page:\n" + "\n".join(raw)
+    assert any(s.status == 403 for s in walk["seen"]) and any(s.status == 404 for s in walk["seen"])
 
 
 def test_no_bare_code_or_iso_time_in_visible_text(walk):
