@@ -83,14 +83,14 @@ def cmd_import(args, settings: Settings) -> int:
 
 def cmd_keys(args, settings: Settings) -> int:
     from examday.errors import Refusal
-    from scoring import report_receive
+    from scoring import report_keys
 
     engine, _ = _setup(settings)
     doc = json.loads(Path(args.file).read_text())
     listed = doc.get("keys", doc) if isinstance(doc, dict) else doc
     with Session(engine) as db:
         try:
-            body = report_receive.register_keys(
+            body = report_keys.register_keys(
                 db, OPERATOR, Clock().now(), args.uscc, args.name or "", args.province, list(listed)
             )
         except Refusal as r:
@@ -103,12 +103,12 @@ def cmd_keys(args, settings: Settings) -> int:
 
 def cmd_token(args, settings: Settings) -> int:
     from examday.errors import Refusal
-    from scoring import report_receive
+    from scoring import report_keys
 
     engine, _ = _setup(settings)
     with Session(engine) as db:
         try:
-            body = report_receive.issue_token(db, OPERATOR, Clock().now(), args.uscc)
+            body = report_keys.issue_token(db, OPERATOR, Clock().now(), args.uscc)
         except Refusal as r:
             return _refused(r)
         db.commit()

@@ -28,7 +28,7 @@ from examday import checkpoints
 from examday.errors import Refusal, forbidden
 from examday.records import archive
 from examday.web import Ctx, credentials, requires_role, signed_in
-from scoring import centre_pages, exports, report_package, report_push, report_receive
+from scoring import centre_pages, exports, report_keys, report_package, report_push, report_receive
 
 CENTRE = [requires_role("centre", "admin")]
 
@@ -53,7 +53,7 @@ def audit_proof(ctx: Ctx, since: FromQuery[int] = 0) -> dict[str, Any]:
 @post("/api/v1/centre/reports", sync_to_thread=True, status_code=201, opt={"autolock": False})
 def post_report(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
     data = bytes(body)
-    token_for = report_receive.token_uscc(ctx.db, credentials(request)) if ctx.actor is None else None
+    token_for = report_keys.token_uscc(ctx.db, credentials(request)) if ctx.actor is None else None
     if ctx.actor is None and token_for is None:
         ctx.user  # noqa: B018 — 401: neither an account nor a report token
     via = "token" if token_for is not None else "api"
@@ -76,12 +76,12 @@ class KeysIn:
 
 @post("/api/v1/centre/institution-keys", guards=CENTRE, sync_to_thread=True, status_code=201)
 def post_keys(ctx: Ctx, data: JSONBody[KeysIn]) -> dict[str, Any]:
-    return report_receive.register_keys(ctx.db, ctx.user, ctx.now, data.uscc, data.name, data.province, data.keys)
+    return report_keys.register_keys(ctx.db, ctx.user, ctx.now, data.uscc, data.name, data.province, data.keys)
 
 
 @get("/api/v1/centre/institution-keys", guards=CENTRE, sync_to_thread=True)
 def get_keys(ctx: Ctx, uscc: FromQuery[str]) -> dict[str, Any]:
-    return report_receive.keys_of(ctx.db, ctx.user, uscc)
+    return report_keys.keys_of(ctx.db, ctx.user, uscc)
 
 
 @dataclass
@@ -91,7 +91,7 @@ class TokenIn:
 
 @post("/api/v1/centre/report-tokens", guards=CENTRE, sync_to_thread=True, status_code=201)
 def post_report_token(ctx: Ctx, data: JSONBody[TokenIn]) -> dict[str, Any]:
-    return report_receive.issue_token(ctx.db, ctx.user, ctx.now, data.uscc)
+    return report_keys.issue_token(ctx.db, ctx.user, ctx.now, data.uscc)
 
 
 @get("/api/v1/centre/checkpoints", guards=CENTRE, sync_to_thread=True)

@@ -1,8 +1,7 @@
 """The centre's side of the report (数据上报): verify a package and keep it, R-PUB-2, R-AUDIT-1, issue #17.
 
 An installation acts as a centre: it registers each institution's public keys once (and their
-rotations, :func:`register_keys`), issues the institution a report token (:func:`issue_token`),
-and takes packages (:func:`receive`): by ``POST /api/v1/centre/reports`` from the centre's own
+rotations) and issues the institution a report token (``scoring.report_keys``), and takes packages (:func:`receive`): by ``POST /api/v1/centre/reports`` from the centre's own
 account or the institution's token, or by ``examday report import FILE`` from a USB stick.
 
 A package is refused, with a stable reason code, when its manifest's signature does not verify
@@ -19,10 +18,8 @@ its files (``package_counts_mismatch``), when a checkpoint it carries is not sig
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
-import secrets
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
@@ -37,140 +34,17 @@ from examday.actor import Actor
 from examday.checkpoints import signature_holds
 from examday.clock import iso
 from examday.errors import Refusal, forbidden
-from examday.identity import uscc_problem
-from examday.ticket_token import key_id
+from scoring import report_keys
 from scoring import report_package as pkg
-from scoring.report_models import ReceivedCheckpoint, ReceivedReport, ReportKey, ReportToken
+from scoring.report_models import ReceivedCheckpoint, ReceivedReport, ReportKey
 from scoring.services.lock import seal_payload
 from storage.blobs import BlobStore
 
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024
-TOKEN_PREFIX = "rpt_"
 
 
 def _refuse(code: str, zh: str, en: str, status: int = 422, **detail: Any) -> Refusal:
     return Refusal(code, zh, en, "R-PUB-2", status, detail)
-
-
-# -- keys and tokens ------------------------------------------------------------------------
-
-
-def _raw_key(public_key: str) -> bytes:
-    try:
-        raw = base64.b64decode(public_key, validate=True)
-    except (ValueError, TypeError):
-        raw = b""
-    if len(raw) != 32:
-        raise _refuse("public_key_invalid", "公钥格式不正确", "A public key is 32 raw Ed25519 bytes in base64.")
-    return raw
-
-
-def register_keys(
-    db: Session, actor: Actor, now: datetime, uscc: str, name: str, province: str, keys: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Register an institution's public keys (as ``GET /institutions/{iid}/ticket-keys`` lists them);
-    a key listed ``revoked`` is retired. Registering again adds the new keys of a rotation."""
-    if uscc_problem(uscc) is not None:
-        raise _refuse("invalid_uscc", "统一社会信用代码不正确", "The USCC is not valid.", rule_detail="R-INST-1")
-    known = list(db.exec(select(ReportKey).where(ReportKey.uscc == uscc)).all())
-    held_province = known[0].province if known else province
-    if not can_act_as_centre_for(actor, held_province) or not can_act_as_centre_for(actor, province):
-        raise forbidden("Only the centre of the institution's province registers its keys.")
-    by_kid = {k.kid: k for k in known}
-    added, retired = [], []
-    for entry in keys:
-        kid, public = str(entry.get("kid", "")), str(entry.get("public_key", ""))
-        raw = _raw_key(public)
-        if key_id(raw) != kid:
-            raise _refuse("public_key_invalid", "公钥与其编号不符", f"Key {kid!r} is not the id of its public key.")
-        row = by_kid.get(kid)
-        if row is None:
-            row = ReportKey(
-                uscc=uscc,
-                name=name,
-                province=held_province,
-                kid=kid,
-                public_key=public,
-                registered_at=now,
-                registered_by=actor.account_id,
-            )
-            db.add(row)
-            by_kid[kid] = row
-            added.append(kid)
-        elif row.public_key != public:
-            raise _refuse("public_key_invalid", "同一编号的公钥不同", f"Key {kid!r} is registered with another value.")
-        if entry.get("revoked") and row.retired_at is None:
-            row.retired_at = now
-            db.add(row)
-            retired.append(kid)
-    db.flush()
-    audit.record(
-        db,
-        actor,
-        "centre.keys",
-        "institution_key",
-        uscc,
-        {"added": added, "retired": retired, "province": province},
-        now,
-    )
-    return keys_of(db, actor, uscc)
-
-
-def keys_of(db: Session, actor: Actor, uscc: str) -> dict[str, Any]:
-    rows = list(db.exec(select(ReportKey).where(ReportKey.uscc == uscc).order_by(col(ReportKey.id))).all())
-    if rows and not can_act_as_centre_for(actor, rows[0].province):
-        raise forbidden("Only the centre of the institution's province reads its keys.")
-    return {
-        "uscc": uscc,
-        "keys": [
-            {
-                "kid": k.kid,
-                "public_key": k.public_key,
-                "registered_at": iso(k.registered_at),
-                "retired_at": iso(k.retired_at),
-            }
-            for k in rows
-        ],
-    }
-
-
-def _province_of(db: Session, uscc: str) -> str | None:
-    key = db.exec(select(ReportKey).where(ReportKey.uscc == uscc)).first()
-    return key.province if key else None
-
-
-def issue_token(db: Session, actor: Actor, now: datetime, uscc: str) -> dict[str, Any]:
-    """A report token for the institution's installation to push its packages with; shown once."""
-    province = _province_of(db, uscc)
-    if province is None:
-        raise _refuse(
-            "unknown_institution_key",
-            "尚未登记该机构的公钥",
-            "Register the institution's public keys first.",
-            404,
-            uscc=uscc,
-        )
-    if not can_act_as_centre_for(actor, province):
-        raise forbidden("Only the centre of the institution's province issues its report token.")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.add(ReportToken(uscc=uscc, token_hash=_hash(token), created_at=now, created_by=actor.account_id))
-    db.flush()
-    audit.record(db, actor, "centre.report_token", "institution_key", uscc, {"issued": True}, now)
-    return {"uscc": uscc, "report_token": token}
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_uscc(db: Session, token: str | None) -> str | None:
-    """The institution a report token was issued to; None for anything else."""
-    if not token or not token.startswith(TOKEN_PREFIX):
-        return None
-    row = db.exec(
-        select(ReportToken).where(ReportToken.token_hash == _hash(token), col(ReportToken.revoked_at).is_(None))
-    ).first()
-    return row.uscc if row else None
 
 
 # -- verifying a package --------------------------------------------------------------------
@@ -337,6 +211,8 @@ def receive(
     via: str,
 ) -> dict[str, Any]:
     """Verify and keep a package; a refusal raises (the caller keeps a record of it)."""
+    if token_for is None and (actor is None or not (actor.is_installation_admin or actor.role in ("centre", "system"))):
+        raise forbidden("Only a centre, or an institution with the report token its centre issued, sends packages.")
     if len(data) > MAX_PACKAGE_BYTES:
         raise _refuse("package_too_large", "数据包过大", "The package is too large.", 413)
     manifest, _ = verify(db, data)
@@ -344,7 +220,7 @@ def receive(
     if token_for is not None:
         if token_for != uscc:
             raise forbidden("This report token was issued to another institution.")
-    elif actor is None or not can_act_as_centre_for(actor, _province_of(db, uscc)):
+    elif actor is None or not can_act_as_centre_for(actor, report_keys.province_of(db, uscc)):
         raise forbidden("Only the centre of the institution's province receives its reports.")
     _checkpoint_conflicts(db, uscc, manifest)
     digest = pkg.sha256(data)
@@ -448,7 +324,7 @@ def keep_refusal(engine: Any, refusal: Refusal, data: bytes, now: datetime, acto
 def held_checkpoints(db: Session, actor: Actor, uscc: str) -> list[dict[str, Any]]:
     """The checkpoints the centre holds for an institution, as ``examday audit verify --checkpoints``
     reads them (docs/report-format.md)."""
-    if not can_act_as_centre_for(actor, _province_of(db, uscc)):
+    if not can_act_as_centre_for(actor, report_keys.province_of(db, uscc)):
         raise forbidden("Only the centre of the institution's province reads its checkpoints.")
     rows = db.exec(
         select(ReceivedCheckpoint).where(ReceivedCheckpoint.uscc == uscc).order_by(col(ReceivedCheckpoint.seq))

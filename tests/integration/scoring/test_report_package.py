@@ -212,6 +212,12 @@ def test_r_pub_2_only_the_provinces_centre_registers_and_receives(approved, worl
     register(approved, world)
     other = bearer(world.token("centre-sc2", "centre", None, province="四川"))
     assert_refusal(send(approved, fetch(approved).content, other), 403, "forbidden")
+    # An institution's office or a scorer is no centre: refused before the package is read, and
+    # nothing is kept of it (no refused rows from anyone signed in).
+    assert_refusal(send(approved, b"not a zip", approved.admin), 403, "forbidden")
+    assert_refusal(send(approved, b"not a zip", approved.scorer(0)), 403, "forbidden")
+    with Session(approved.engine) as db:
+        assert db.exec(select(ReceivedReport)).all() == []
     r = approved.client.post(
         "/api/v1/centre/institution-keys",
         headers=other,
