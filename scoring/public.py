@@ -6,8 +6,9 @@ incident's tier, R-DISC-1); the seal once the batch
 is locked. Nothing else about a candidate leaves the server.
 
 It also says how, where and until when to object (R-PUB-1, 异议): in writing to the
-institution's exam office — its exam-affairs room (考务室) as filed, the only place and contact
-the registry holds — by the last day of the publicity on today's calendar (R-CAL).
+institution's exam office — at the exam site's address and its exam-affairs room (考务室) as
+filed, the place the registry holds (it keeps no telephone) — by the last day of the publicity
+on today's calendar (R-CAL).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
 def objection_notice(
     db: Session, institution_id: int, inst: Institution | None, until: str, status: str
 ) -> dict[str, Any]:
-    """Where and until when to object (R-PUB-1): the exam office's rooms of kind ``affairs``."""
+    """Where and until when to object (R-PUB-1): the exam site's address and the exam office's
+    rooms of kind ``affairs``."""
     rooms = db.exec(
         select(Room)
         .where(Room.institution_id == institution_id, Room.kind == "affairs", Room.active == True)  # noqa: E712
@@ -92,5 +94,6 @@ def objection_notice(
         "open": status == "publicity",  # once locked, objections are closed
         "until": until,
         "institution": inst.name if inst else "",
+        "address": inst.address if inst else None,
         "places": [{"code": r.code, "name": r.name} for r in rooms],
     }

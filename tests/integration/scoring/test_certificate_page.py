@@ -106,11 +106,14 @@ def test_r_pub_1_the_public_page_says_until_when_where_and_how_to_object(sw, eng
     window = sw.publish()
     with Session(engine) as db:
         db.add(Room(institution_id=sw.institution_id, code="A01", name="考务室", kind="affairs"))
+        inst = db.get(Institution, sw.institution_id)
+        inst.address = "吉林省长春市示范路1号"
+        db.add(inst)
         db.commit()
     html = sw.client.get(f"/public/batches/{sw.batch_id}/publicity.html").text
     assert f'<b id="objection-until">{window["ends_on"]}</b>' in html
     place = re.search(r'id="objection-place">(.*?)</p>', html, re.S)
-    assert place and "考务室（A01）" in place.group(1)
+    assert place and "考务室（A01）" in place.group(1) and "吉林省长春市示范路1号" in place.group(1)
     assert "书面" in html and "准考证号" in html
     body = sw.client.get(f"/public/batches/{sw.batch_id}/publicity").json()
     assert body["objections"]["until"] == window["ends_on"] and body["objections"]["open"] is True
