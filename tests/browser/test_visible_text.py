@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -55,7 +55,7 @@ ROLES = {
     "kiosk": "kiosk1",
 }
 WIDTHS = {"tablet": (1024, 768), "phone": (390, 844)}
-AT = datetime(2026, 11, 26, 9, 40, tzinfo=CST)  # the demo's morning: theory in progress, skill to come
+AT = datetime(2026, 11, 26, 9, 40, tzinfo=CST)  # the demo's morning: played on to 20 min into theory
 
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 SNAKE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/])")
@@ -136,6 +136,23 @@ def _sign_in(url: str, username: str | None) -> dict[str, str]:
         return dict(http.cookies)
 
 
+def _play_the_morning(app, settings: Settings, clock: FixedClock, url: str, until: datetime) -> None:
+    """The demo's moving day up to ``until``: candidates at the kiosks (some late, some refused,
+    some absent after the cutoff), cameras reporting segments, one falling silent — so that the
+    desk, the live rooms and the coverage show what a real morning shows."""
+    from examday.demo.live import DemoDay
+    from proctor.services.video import check_stale
+
+    sim = DemoDay(settings, url, engine=app.state.engine, now=clock.now(), segment_seconds=120, out=io.StringIO())
+    try:
+        while clock.now() < until:
+            clock.advance(seconds=20)
+            sim.run_due(clock.now())
+            check_stale(app.state, clock.now())
+    finally:
+        sim.client.close()
+
+
 def _print_job(url: str, bid: int) -> list[str]:
     """The office prints today's first batch's tickets: the job's page is a page of the day."""
     cookies = _sign_in(url, ROLES["office"])
@@ -173,6 +190,7 @@ def walk(tmp_path_factory, browser) -> dict[str, Any]:
     unfilled = [p for p in paths if not fill(p, ids)]
     seen: list[Seen] = []
     with live(app) as url:
+        _play_the_morning(app, settings, clock, url, made["start"] + timedelta(minutes=20))
         ids["job_id"] = _print_job(url, today)
         unfilled = [p for p in paths if not fill(p, ids)]
         for role, username in ROLES.items():
