@@ -51,6 +51,7 @@ def _list_page(ctx: Ctx, error: Refusal | None = None, form: dict | None = None,
     if iid is not None:  # the registry's office page links here with ?iid=
         batches = [b for b in batches if b["institution_id"] == iid]
     for b in batches:
+        b["level_words"] = batch_form.level_choice(b["level"])  # 四级 / 中级工 (R-LEVEL)
         # Drafts show what still stands between them and filing; filed plans were checked then.
         b["check"] = filing_service.check_plan(ctx.db, ctx.user, ctx.now, b["id"]) if b["status"] == "draft" else None
     chosen = iid or ctx.user.institution_id or (institutions[0].id if institutions else None)
@@ -133,6 +134,7 @@ def _batch_page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error
             "batch": batch,
             "check": check,
             "filing": _filing_note(batch, check),
+            "level_words": batch_form.level_choice(batch["level"]),  # 四级 / 中级工 (R-LEVEL)
             "candidates": candidates,
             "tally": day_view.tally(days),
             "is_exam_day": batch["exam_date"] == today_of(ctx.now).isoformat(),
