@@ -29,13 +29,14 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from examday import audit, keys
+from examday import audit, checkpoints, keys
 from examday.actor import SYSTEM, Actor
 from examday.clock import CST, iso
 from examday.errors import conflict, not_found
 from examday.identity import id_digest
 from examday.plans.models import Batch, TicketKey
 from examday.registry import standing
+from examday.registry.models import Institution
 from scoring import access
 from scoring.entry_chain import verify_chain
 from scoring.models import BatchSeal, Objection, ScoreEntry
@@ -214,7 +215,7 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
     db.add(batch)
     db.flush()
     body = seal_body(seal)
-    audit.record(
+    locked = audit.record(
         db,
         actor,
         "batch.lock",
@@ -227,6 +228,11 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
     from scoring.services.lock_archive import archive_at_lock  # it reads exports, which read this module
 
     archive_at_lock(db, actor, now, batch)  # R-ARCH-1: the summary, the seal and the export, final now
+    # Issue #17, R-AUDIT-1: the institution signs its chain as it stood at the lock, in the lock's
+    # own transaction; the report package carries this very checkpoint to the centre.
+    inst = db.get(Institution, batch.institution_id)
+    assert inst is not None
+    checkpoints.sign_at(db, inst, locked.seq, locked.hash, now, "lock")
     return {"batch_id": batch.id, "locked_at": body["locked_at"], "seal": body}
 
 

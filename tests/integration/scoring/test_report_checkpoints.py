@@ -23,7 +23,7 @@ from scoring.models import BatchSeal, PartScore
 from scoring.seal import seal_digest
 from scoring.services.lock import _id_key, seal_payload, seal_rows
 from tests.integration.scoring.test_exports import AFTER_END
-from tests.integration.scoring.test_report_package import fetch, register, send, uscc_of
+from tests.integration.scoring.test_report_package import fetch, members, register, send, uscc_of
 from tests.integration.scoring.test_triggers import _behind_the_triggers, first_id
 
 
@@ -144,3 +144,26 @@ def test_r_audit_1_a_checkpoint_conflicting_with_one_held_refuses_the_package(ap
     r = send(approved, fetch(approved).content, centre)
     assert r.status_code == 422 and r.json()["code"] == "audit_checkpoint_conflict"
     assert r.json()["rule"] == "R-AUDIT-1"
+
+
+def test_r_audit_1_the_lock_signs_its_checkpoint_in_its_own_transaction(sw, clock, engine):
+    """Issue #17: "every lock … the institution signs a checkpoint". Signed with the lock, at the
+    lock's own audit entry, before any package is built; the package carries that same one."""
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200
+    with Session(engine) as db:
+        lock_entry = db.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "batch.lock")).one()
+        held = db.exec(select(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.reason == "lock")).all()
+    assert [(c.seq, c.hash) for c in held] == [(lock_entry.seq, lock_entry.hash)]
+    sw.approve()
+    r = fetch(sw)
+    assert r.status_code == 200, r.text
+    manifest = json.loads(members(r.content)["manifest.json"])
+    assert (manifest["checkpoint"]["seq"], manifest["checkpoint"]["hash"]) == (lock_entry.seq, lock_entry.hash)
+    with Session(engine) as db:
+        assert (
+            len(db.exec(select(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.reason == "lock")).all())
+            == 1
+        )
