@@ -75,6 +75,25 @@ def body(cp: AuditCheckpoint, uscc: str) -> dict[str, Any]:
     }
 
 
+def at_lock(db: Session, institution_id: int, batch_id: int) -> AuditCheckpoint | None:
+    """The checkpoint the institution signed at a batch's lock (at the ``batch.lock`` entry), if any:
+    printed on the public page so that candidates hold a copy of it too (issue #17)."""
+    seq = db.exec(
+        select(audit.AuditEntry.seq).where(
+            audit.AuditEntry.action == "batch.lock", audit.AuditEntry.object_id == str(batch_id)
+        )
+    ).first()
+    if seq is None:
+        return None
+    return db.exec(
+        select(AuditCheckpoint).where(
+            AuditCheckpoint.institution_id == institution_id,
+            AuditCheckpoint.seq == seq,
+            AuditCheckpoint.reason == "lock",
+        )
+    ).first()
+
+
 def head(db: Session) -> tuple[int, str]:
     h = db.get(audit.AuditHead, 1)
     return (h.seq, h.hash) if h is not None else (0, audit.GENESIS)

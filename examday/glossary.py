@@ -163,6 +163,13 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "signed": ("主考已签认", "Countersigned"),
         "superseded": ("已被新版本取代", "Superseded"),
     },
+    "report_push_state": {
+        "not_sent": ("未上报", "Not sent"),
+        "pending": ("待上报", "To be sent"),
+        "sent": ("已发送，待评价中心确认", "Sent, awaiting the centre"),
+        "acknowledged": ("评价中心已确认接收", "Acknowledged by the centre"),
+        "refused": ("评价中心拒收", "Refused by the centre"),
+    },
     "review_state": {
         "awaiting": ("待复核", "Awaiting review"),
         "returned": ("已退回", "Returned"),

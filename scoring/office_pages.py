@@ -32,7 +32,7 @@ from examday.plans.pages import read_upload
 from examday.registry.models import Staff
 from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
-from scoring import access, results, theory_import
+from scoring import access, report_push, results, theory_import
 from scoring.services import lock as lock_service
 from scoring.services import objections as objections_service
 from scoring.services import panels as panels_service
@@ -98,6 +98,8 @@ def _page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error: Refu
             "seal": lock_service.seal_body(seal) if seal else None,
             # R-CERT-1, R-PUB-2: the centre's review of the locked batch and the reporting deadline.
             "review": review_service.review_body(ctx.db, ctx.user, bid, ctx.now) if seal else None,
+            # Issue #17: the push of the signed report package to the centre, beside the deadline.
+            "report_push": report_push.state_of(ctx.db, batch, ctx.now) if seal else None,
             "notice": notice,
             "error": error,
         },

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from examday import checkpoints
 from examday.errors import not_found
 from examday.identity import mask_id_number, mask_name
 from examday.registry.models import Institution, Room
@@ -61,6 +62,7 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
             }
         )
     seal = seal_of(db, batch.id)
+    checkpoint = checkpoints.at_lock(db, batch.institution_id, batch.id) if seal else None
     window = publicity_body(db, publicity)
     return {
         "batch_id": batch.id,
@@ -77,6 +79,8 @@ def public_view(db: Session, batch_id: int) -> dict[str, Any]:
         "pass_mark": 60,
         "candidates": rows,
         "seal": seal_body(seal) if seal else None,
+        # Issue #17: the audit checkpoint signed at the lock, as the centre received it.
+        "checkpoint": checkpoints.body(checkpoint, inst.uscc) if checkpoint and inst else None,
     }
 
 

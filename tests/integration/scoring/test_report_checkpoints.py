@@ -167,3 +167,29 @@ def test_r_audit_1_the_lock_signs_its_checkpoint_in_its_own_transaction(sw, cloc
             len(db.exec(select(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.reason == "lock")).all())
             == 1
         )
+
+
+def test_r_audit_1_the_public_page_prints_the_seal_and_the_lock_checkpoint(sw, clock, engine):
+    """Issue #17: candidates hold a copy of the checkpoint too — the public page (and its JSON)
+    prints the seal digest and the checkpoint signed at the lock."""
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200
+    with Session(engine) as db:
+        cp = db.exec(select(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.reason == "lock")).one()
+    public = sw.client.get(f"/public/batches/{sw.batch_id}/publicity").json()
+    assert (public["checkpoint"]["seq"], public["checkpoint"]["hash"]) == (cp.seq, cp.hash)
+    assert public["checkpoint"]["signature"] == cp.signature
+    page = sw.client.get(f"/public/batches/{sw.batch_id}/publicity.html")
+    assert page.status_code == 200 and cp.hash in page.text and public["seal"]["digest"] in page.text
+
+
+def test_r_pub_2_the_scores_page_shows_the_push_state_beside_the_deadline(sw, clock):
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200
+    page = sw.client.get(f"/office/batches/{sw.batch_id}/scores", headers={**sw.admin, "Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'id="report-push" data-state="not_sent"' in page.text and "未上报" in page.text
