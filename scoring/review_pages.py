@@ -35,7 +35,7 @@ from examday.registry.services.institutions import list_institutions
 from examday.rows import row_id
 from examday.web import Ctx, page_action, requires_role
 from scoring import results
-from scoring.exports import PART_NAMES, RESULT_NAMES
+from scoring.exports import RESULT_NAMES
 from scoring.outcome import TIER_TEXT
 from scoring.services import lock as lock_service
 from scoring.services import review as review_service
@@ -44,11 +44,6 @@ CENTRE = [requires_role("centre", "admin")]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NOTIFIED_TIERS = ("b", "c")  # what the centre is told of (R-DISC-1), as GET /api/v1/centre/notices
 STATE_ORDER = {"awaiting": 0, "returned": 1, "approved": 2}
-STATE_ZH = {
-    "awaiting": ("待复核", "Awaiting review"),
-    "returned": ("已退回", "Returned"),
-    "approved": ("已复核通过", "Approved"),
-}
 DONE = {
     "approve": ("已复核通过，机构可生成证书", "Approved: the office may issue the certificates."),
     "return": ("已退回，机构补正后再次报请复核", "Returned: the office puts it right and asks again."),
@@ -117,9 +112,6 @@ def _page(ctx: Ctx, notice: tuple[str, str] | None = None, error: Refusal | None
         context={
             "actor": ctx.user,
             "rows": _rows(ctx),
-            "state_zh": STATE_ZH,
-            "result_names": RESULT_NAMES,
-            "part_names": PART_NAMES,
             "notice": notice,
             "error": error,
             "error_bid": bid,
