@@ -34,6 +34,7 @@ from examday.actor import Actor
 from examday.error_pages import error_page
 from examday.errors import Refusal, forbidden
 from examday.events import Queued, committed_events, publish_all, queue_event
+from examday.glossary import en
 
 log = logging.getLogger("examday.web")
 
@@ -130,7 +131,7 @@ def check_role(actor: Actor | None, roles: tuple[str, ...] | list[str]) -> Actor
     if actor is None:
         raise unauthenticated()
     if actor.role not in roles:
-        raise forbidden(f"The role {actor.role!r} may not do this.")
+        raise forbidden(f"{en(actor.role, 'role')} may not do this.")  # the role in words: shown on pages
     return actor
 
 
