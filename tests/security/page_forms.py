@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from examday.identity import make_id_number
-from tests.security.world import PIN, Ids
+from tests.security.world import OTHER_USCC, PIN, Ids
 
 PUBLIC_POSTS = {"/login": "signing in", "/logout": "signing out (the caller's own session)"}
 OWN_POSTS = {"/evaluate/pin/set"}  # the caller's own PIN: no id of anyone
@@ -23,6 +23,13 @@ OWN_POSTS = {"/evaluate/pin/set"}  # the caller's own PIN: no id of anyone
 CENTRE_POSTS = {
     "/centre/reviews/{bid}/review": "approve or return (decision, reasons)",
     "/centre/reviews/{bid}/report-received": "the reported data received",
+}
+# The centre's forms on its dashboard (issue #17, R-PUB-2): the keys form names B (四川), so the
+# centre of 吉林 is refused (forbidden) and the installation administrator gets past the access
+# decision to the keys file's own fault; the package form's file is no package (package_unreadable).
+CENTRE_FORMS = {
+    "/centre/reports/keys": ("register B's public keys (uscc, province, the ticket-keys JSON)", 403, 422),
+    "/centre/reports/package": ("a package brought on a USB stick", 422, 422),
 }
 # Pages about a batch's scores name the batch in publicity and its candidate.
 SCORED_PREFIXES = ("/evaluate/", "/office/batches/{bid}/scores")
@@ -63,6 +70,8 @@ def page_form(i: Ids) -> dict[str, Any]:
         "A1": "40",
         "A2": "35",
         "A3": "25",
+        "uscc": OTHER_USCC,  # the centre's keys form names B (四川): only B's province's centre may register
+        "province": "四川",
     }
 
 
@@ -77,6 +86,12 @@ def page_files(path: str) -> dict[str, Any] | None:
         out = io.BytesIO()
         Image.new("RGB", (60, 80), (200, 180, 160)).save(out, "JPEG")
         return {"file": ("p.jpg", io.BytesIO(out.getvalue()), "image/jpeg")}
+    if path == "/centre/reports/keys":  # a key not matching its id: past the access decision, still refused
+        return {
+            "file": ("keys.json", io.BytesIO(b'{"keys": [{"kid": "00000000", "public_key": "AAAA"}]}'), "text/json")
+        }
+    if path == "/centre/reports/package":  # no package at all: refused as unreadable, nothing received
+        return {"file": ("report.zip", io.BytesIO(b"PK not a package"), "application/zip")}
     if path.endswith("/theory"):
         return {"file": ("t.csv", io.BytesIO(b"ticket_number,score\n000100001,99\n"), "text/csv")}
     return None

@@ -18,7 +18,15 @@ from typing import Any
 
 import pytest
 
-from tests.security.page_forms import CENTRE_POSTS, OWN_POSTS, PUBLIC_POSTS, page_files, page_form, page_url
+from tests.security.page_forms import (
+    CENTRE_FORMS,
+    CENTRE_POSTS,
+    OWN_POSTS,
+    PUBLIC_POSTS,
+    page_files,
+    page_form,
+    page_url,
+)
 from tests.security.walk import ACTORS, ROOT
 from tests.security.world import Ids
 
@@ -243,3 +251,14 @@ def test_another_provinces_centre_cannot_review_b(posts, path):
     assert path in posts["paths"], f"{path} is no longer served: remove it from CENTRE_POSTS"
     assert posts["answers"][(path, "centre")]["status"] == 403
     assert posts["answers"][(path, ROOT)]["status"] == 409
+
+
+@pytest.mark.parametrize("path", sorted(CENTRE_FORMS))
+def test_the_centres_forms_reach_their_service(posts, path):
+    """R-PUB-2 (issue #17): the centre of 吉林 may not register B's (四川) keys (forbidden, by
+    examday.access.can_act_as_centre_for); the installation administrator passes the access decision
+    and is refused for the file's own fault; a file that is no package is refused as one."""
+    assert path in posts["paths"], f"{path} is no longer served: remove it from CENTRE_FORMS"
+    _, centre, root = CENTRE_FORMS[path]
+    assert posts["answers"][(path, "centre")]["status"] == centre
+    assert posts["answers"][(path, ROOT)]["status"] == root
