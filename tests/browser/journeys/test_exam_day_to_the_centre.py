@@ -83,6 +83,9 @@ def test_8_the_centre_receives_the_batchs_package_on_time(story, person):
     assert inst.locator("td.late").inner_text() == "0" and inst.locator("td.refused").inner_text() == "1"
     row = centre.locator(f"#batch-{uscc}-{bid}")
     assert row.get_attribute("data-on-time") == "True" and "按期" in row.inner_text()
+    for width, height in ((1024, 768), (390, 844)):  # no sideways scrolling on a tablet or a phone
+        centre.set_viewport_size({"width": width, "height": height})
+        assert centre.evaluate("document.documentElement.scrollWidth <= innerWidth"), width
 
 
 def upload(page, name: str, data: bytes) -> None:
