@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from argparse import Namespace
 
-import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -25,16 +24,6 @@ from scoring.services.lock import _id_key, seal_payload, seal_rows
 from tests.integration.scoring.test_exports import AFTER_END
 from tests.integration.scoring.test_report_package import fetch, members, register, send, uscc_of
 from tests.integration.scoring.test_triggers import _behind_the_triggers, first_id
-
-
-@pytest.fixture
-def approved(sw, clock):
-    sw.ready_for_publicity()
-    sw.publish()
-    clock.at = AFTER_END
-    assert sw.lock().status_code == 200
-    sw.approve()
-    return sw
 
 
 def _verify(settings, monkeypatch, capsys, checkpoints_file=None) -> tuple[int, str]:

@@ -18,16 +18,6 @@ from tests.integration.scoring.test_exports import AFTER_END
 
 
 @pytest.fixture
-def approved(sw, clock):
-    sw.ready_for_publicity()
-    sw.publish()
-    clock.at = AFTER_END
-    assert sw.lock().status_code == 200
-    sw.approve()
-    return sw
-
-
-@pytest.fixture
 def run(settings, monkeypatch, capsys):
     from examday import cli
     from storage.db import make_engine

@@ -11,7 +11,6 @@ import io
 import json
 import zipfile
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlmodel import Session, select
 
@@ -22,16 +21,6 @@ from tests.integration.scoring.test_exports import AFTER_END
 from tests.support import assert_refusal, bearer
 
 PROVINCE = "吉林"
-
-
-@pytest.fixture
-def approved(sw, clock):
-    sw.ready_for_publicity()
-    sw.publish()
-    clock.at = AFTER_END
-    assert sw.lock().status_code == 200
-    sw.approve()
-    return sw
 
 
 def fetch(sw, headers=None):

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-import pytest
-from jinja2 import Environment, FileSystemLoader
 from sqlmodel import Session, select
 
 from examday.audit import AuditEntry
@@ -20,16 +18,6 @@ from tests.integration.scoring.test_exports import AFTER_END
 from tests.integration.scoring.test_report_package import register, uscc_of
 
 URL = "http://centre.test"
-
-
-@pytest.fixture
-def approved(sw, clock):
-    sw.ready_for_publicity()
-    sw.publish()
-    clock.at = AFTER_END
-    assert sw.lock().status_code == 200
-    sw.approve()
-    return sw
 
 
 def through(client):
@@ -125,9 +113,11 @@ def test_r_audit_1_the_hourly_checkpoint_only_with_activity(sw, engine, clock):
         assert len(db.exec(select(AuditCheckpoint).where(AuditCheckpoint.reason == "hourly")).all()) == 2
 
 
-def test_the_state_renders_beside_the_deadline(approved, engine, clock):
-    env = Environment(loader=FileSystemLoader("scoring/templates"), autoescape=True)
-    with Session(engine) as db:
-        state = report_push.state_of(db, db.get(Batch, approved.batch_id), clock.now())
-    html = env.get_template("_report_push.html").render(report_push=state)
-    assert "未上报 not sent" in html and "report.zip" in html
+def test_the_state_renders_beside_the_deadline(approved):
+    """On the office's scores page, through the glossary, with the package's link."""
+    page = approved.client.get(
+        f"/office/batches/{approved.batch_id}/scores", headers={**approved.admin, "Accept": "text/html"}
+    )
+    assert page.status_code == 200
+    assert 'data-state="not_sent"' in page.text and "未上报" in page.text
+    assert f"/api/v1/batches/{approved.batch_id}/report.zip" in page.text
