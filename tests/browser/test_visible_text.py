@@ -288,13 +288,6 @@ def test_every_refusal_on_a_page_is_a_page(walk):
     assert any(s.status == 403 for s in walk["seen"]) and any(s.status == 404 for s in walk["seen"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #16, remaining at 13:07 UTC: /proctor/batches/{bid} (every watcher: office, installation "
-    "admin, centre, proctor, supervisor) — the room tile's counters print their English label beside the "
-    "Chinese, not in <small>: '应到 expected', '实到 present', '迟到 late', '缺考 absent', '未到 waiting' "
-    "(proctor/templates/dashboard.html tile()). Remove this mark once they are in <small>.",
-)
 def test_no_bare_code_or_iso_time_in_visible_text(walk):
     bad = []
     for s in walk["seen"]:
