@@ -41,6 +41,7 @@ LINKS: dict[str, list[Link]] = {
     "chief": [("/evaluate", "评分与仲裁", "Scoring and arbitration")],
     "centre": [
         ("/centre/reviews", "批次复核", "Batch review"),
+        ("/centre/reports", "上报情况", "Reports received"),
         ("/office", "机构一览", "Institutions"),
         ("/proctor", "考场监控", "Live rooms"),
     ],

@@ -50,3 +50,10 @@ def test_each_role_home_links_its_pages(world, client):
     for role, href in [("kiosk", "/desk"), ("proctor", "/proctor"), ("supervisor", "/proctor"), ("chief", "/evaluate")]:
         tok = world.token(f"{role}-h", role, iid)
         assert f'href="{href}"' in client.get("/", headers={**bearer(tok), **HTML}).text, role
+
+
+def test_the_centres_home_links_its_reviews_and_the_reports_received(world, client):
+    """Issue #17: the centre's dashboard of reports is reached from its home, beside its reviews."""
+    tok = world.token("centre-h", "centre", None, province="吉林")
+    page = client.get("/", headers={**bearer(tok), **HTML}).text
+    assert 'href="/centre/reviews"' in page and 'href="/centre/reports"' in page
