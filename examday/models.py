@@ -16,7 +16,7 @@ import examday.registry.models  # noqa: F401
 import kiosk.models  # noqa: F401
 import proctor.models
 import proctor.video_models  # noqa: F401
-import scoring.models  # noqa: F401
+import scoring.models
 import scoring.report_models  # noqa: F401
 import storage.blobs
 import storage.holds
