@@ -9,7 +9,7 @@ import json
 from sqlmodel import Session, select
 
 from scoring.report_models import ReceivedReport, ReportKey
-from tests.integration.scoring.test_report_package import PROVINCE, approved, fetch, uscc_of  # noqa: F401
+from tests.integration.scoring.test_report_package import PROVINCE, fetch, uscc_of
 from tests.support import bearer
 
 HTML = {"Accept": "text/html"}
@@ -36,7 +36,7 @@ def post_package(sw, headers, data: bytes):
     )
 
 
-def test_r_pub_2_the_centre_registers_keys_and_imports_a_package_on_its_page(approved, world):  # noqa: F811
+def test_r_pub_2_the_centre_registers_keys_and_imports_a_package_on_its_page(approved, world):
     sw = approved
     centre = bearer(world.token("centre-forms", "centre", None, province=PROVINCE))
     uscc = uscc_of(sw)
@@ -57,7 +57,7 @@ def test_r_pub_2_the_centre_registers_keys_and_imports_a_package_on_its_page(app
         assert [(x.status, x.via) for x in rows] == [("accepted", "page")]
 
 
-def test_r_pub_2_a_changed_package_is_refused_on_the_page_and_kept_as_refused(approved, world):  # noqa: F811
+def test_r_pub_2_a_changed_package_is_refused_on_the_page_and_kept_as_refused(approved, world):
     sw = approved
     centre = bearer(world.token("centre-forms", "centre", None, province=PROVINCE))
     assert post_keys(sw, centre, uscc_of(sw), keys_json(sw)).status_code == 200
@@ -72,7 +72,7 @@ def test_r_pub_2_a_changed_package_is_refused_on_the_page_and_kept_as_refused(ap
         assert [x.status for x in rows] == ["refused"]  # the refusal is kept; nothing was received
 
 
-def test_r_pub_2_the_keys_form_refuses_what_is_not_a_keys_file_and_changes_nothing(approved, world):  # noqa: F811
+def test_r_pub_2_the_keys_form_refuses_what_is_not_a_keys_file_and_changes_nothing(approved, world):
     sw = approved
     centre = bearer(world.token("centre-forms", "centre", None, province=PROVINCE))
     r = post_keys(sw, centre, uscc_of(sw), b"not json")
@@ -84,7 +84,7 @@ def test_r_pub_2_the_keys_form_refuses_what_is_not_a_keys_file_and_changes_nothi
         assert db.exec(select(ReportKey)).first() is None
 
 
-def test_r_pub_2_another_provinces_centre_is_refused_on_both_forms(approved, world):  # noqa: F811
+def test_r_pub_2_another_provinces_centre_is_refused_on_both_forms(approved, world):
     """R-PUB-2 via examday.access.can_act_as_centre_for: the centre of 四川 registers nothing of a 吉林
     institution and receives none of its packages."""
     sw = approved
