@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
@@ -23,7 +22,7 @@ from examday.errors import Refusal, conflict, not_found
 from examday.identity import mask_id_number
 from examday.plans.access import batch_for_read
 from examday.plans.models import Candidate
-from examday.plans.pages import read_upload
+from examday.plans.pages import UploadForm, read_upload
 from examday.plans.services import tickets
 from examday.plans.tickets import current_ticket
 from examday.web import Ctx, page_action, requires_role
@@ -65,11 +64,6 @@ def candidate_page(ctx: Ctx, cid: FromPath[int], done: FromQuery[str | None] = N
     return _page(ctx, cid, DONE.get(done or ""))
 
 
-@dataclass
-class PhotoForm:
-    file: UploadFile | None = None
-
-
 @post(
     "/office/candidates/{cid:int}/photo",
     guards=office_only,
@@ -78,7 +72,7 @@ class PhotoForm:
     request_max_body_size=6 * 1024 * 1024,
 )
 def photo_page(
-    ctx: Ctx, cid: FromPath[int], data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+    ctx: Ctx, cid: FromPath[int], data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Response:
     def run() -> dict[str, Any]:
         content, _ = read_upload(data.file)
