@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,12 @@ def check_archive(path: Path, extract_to: Path | None = None, extract: tuple[str
                     if out is not None:
                         out.close()
                 seen[m.name] = {"sha256": sha.hexdigest(), "size": size}
-    except (tarfile.TarError, OSError, EOFError) as exc:
+            # tarfile stops quietly at a damaged header after the first member, before gzip has
+            # read its trailer; reading to the end makes gzip check its CRC, so a flipped byte
+            # anywhere is named as damage instead of as a member gone missing.
+            while tar.fileobj is not None and tar.fileobj.read(1 << 20):
+                pass
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         return ArchiveCheck(None, [f"the archive cannot be read ({type(exc).__name__}: {exc})"])
     if manifest_bytes is None:
         return ArchiveCheck(None, ["manifest.json is missing"])

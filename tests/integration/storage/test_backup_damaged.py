@@ -4,11 +4,13 @@ and a non-zero exit."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
 import sqlite3
 import tarfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,13 +88,26 @@ def test_one_byte_changed_in_the_database_is_refused(good, tmp_path):
     assert reason.startswith(f"{SQLITE_MEMBER}: SHA-256") and "differs from the manifest" in reason
 
 
-def test_one_byte_changed_in_the_archive_file_is_refused(good, tmp_path):
+@pytest.mark.parametrize("at", [i / 40 for i in range(1, 40)] + [0.999999])
+def test_one_byte_changed_in_the_archive_file_is_refused(good, tmp_path, at):
+    """A flipped byte that changes what the archive holds is named as damage: a CI run once met a
+    flip that made tarfile stop early, and the reason read 'manifest.json is missing'. Deflate has
+    bits no output depends on (and gzip's header has a date no checksum covers); a flip there
+    leaves the backup whole, and it verifies."""
     data = bytearray(good.read_bytes())
-    data[len(data) // 2] ^= 0x01
+    pos = min(len(data) - 1, int(len(data) * at))
+    data[pos] ^= 0x01
     damaged = tmp_path / "b.tar.gz"
     damaged.write_bytes(bytes(data))
+    try:
+        same = gzip.decompress(bytes(data)) == gzip.decompress(good.read_bytes())
+    except (OSError, EOFError, zlib.error):
+        same = False
+    if same:
+        assert verify_backup(damaged, [installation_checks]).ok
+        return
     reason = refused(damaged)
-    assert "cannot be read" in reason or "SHA-256" in reason, reason
+    assert "cannot be read" in reason or "SHA-256" in reason, (pos, reason)
 
 
 def test_a_missing_blob_is_refused(good, tmp_path):
