@@ -153,7 +153,7 @@ def offline_conflicts(ctx: Ctx, bid: FromPath[int]) -> list[dict[str, Any]]:
 
 @get("/api/v1/batches/{bid:int}/candidates/search", guards=door, sync_to_thread=True)
 def search(ctx: Ctx, bid: FromPath[int], q: FromQuery[str] = "") -> list[dict[str, Any]]:
-    return R.search(ctx.db, ctx.user, bid, q)
+    return R.search(ctx.db, ctx.user, bid, q, ctx.now)
 
 
 @get("/api/v1/checkin-batches", guards=door, sync_to_thread=True)

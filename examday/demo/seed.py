@@ -24,6 +24,8 @@ from storage.blobs import open_blob_store
 DEMO_USCC = "91350200776049653A"
 DEMO_PASSWORD = "examday-demo"
 DEMO_NAME = "长春示范职业技能评价中心"
+# The exam site's address its tickets print (issue #16); a made-up street of a real district.
+DEMO_ADDRESS = "吉林省长春市朝阳区示范路 88 号 长春示范职业技能评价中心考点"
 
 DEMO_FILING = {
     "number": "吉人社技评备〔2025〕018号",
@@ -161,10 +163,11 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
 
 def seed_registry(db: Session, root: Actor, now) -> tuple[Institution, dict[str, int]]:
     """The institution with its filing and scope, rooms with cameras, and staff, through the services."""
-    from examday.registry.services import institutions, rooms, staff
+    from examday.registry.services import address, institutions, rooms, staff
 
     inst = institutions.create_institution(db, root, now, DEMO_NAME, DEMO_USCC, "吉林", DEMO_FILING, DEMO_SCOPE)
     assert inst.id is not None
+    address.set_address(db, root, now, inst.id, DEMO_ADDRESS)
     for code, name, kind, seats, rows, cols, cams in DEMO_ROOMS:
         rooms.add_room(
             db, root, now, inst.id, code, name, kind, seats, rows, cols, [{"code": c, "name": n} for c, n in cams]

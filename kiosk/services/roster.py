@@ -31,6 +31,7 @@ from examday.registry.models import Institution, Room
 from examday.rows import row_id
 from examday.ticket_token import id_digest, public_keys_document
 from kiosk import idhash, rules
+from kiosk.answer import sitting_of
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
 from storage.blobs import Blob
@@ -273,9 +274,24 @@ def conflicts(db: Session, actor: Actor, batch_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Candidates by name or ticket number, for someone who lost the ticket; the ID check still applies."""
-    batch_for(db, actor, batch_id)
+def _place(
+    now: datetime, ws: list[rules.Window], sittings: list[rules.Window], facts: rules.CandidateFacts
+) -> tuple[rules.SessionFacts | None, bool]:
+    """The candidate's current session — the one whose entry is open, else the next, else the
+    last — and whether it is their skill sitting (R-SEAT-1): then the desk names the skill room
+    and workstation, as the door's answer does on check-in."""
+    own = rules.own_windows(ws, sittings, facts)
+    if not own:
+        return None, False
+    w = next((w for w in own if now <= w.closes_at), own[-1])
+    return w.session, w.session.part == rules.SITTING_PART and facts.station_room_code is not None
+
+
+def search(db: Session, actor: Actor, batch_id: int, q: str, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """Candidates by name or ticket number, for someone who lost the ticket; the ID check still applies.
+    Each names where the candidate goes now: the theory seat, or the skill sitting's room and
+    workstation (issue #16)."""
+    batch = batch_for(db, actor, batch_id)
     q = (q or "").strip()
     if not q:
         return []
@@ -292,22 +308,34 @@ def search(db: Session, actor: Actor, batch_id: int, q: str, limit: int = 20) ->
         .limit(max(1, min(limit, 50)))
     ).all()
     seats = F.seats(db, batch_id, [row_id(c) for c in rows])
+    stations = F.stations(db, batch_id)
+    sessions = F.session_facts(db, batch_id)
+    bf = F.batch_facts(batch)
+    ws, sittings = rules.windows(bf, sessions), rules.windows(bf, sessions, rules.SITTING_PART)
     present = _present_by_candidate(db, batch_id)
     full_names = actor.role == "admin"
-    return [
-        {
-            "id": c.id,
-            "name": c.name if full_names else mask_name(c.name),
-            "masked_id": mask_id_number(c.id_number),
-            "ticket_number": c.ticket_number,
-            "status": c.status,
-            "room_code": seats[c.id].room_code if c.id in seats else None,
-            "seat": seats[c.id].seat_no if c.id in seats else None,
-            "checked_in": bool(present.get(row_id(c))),
-            "has_photo": c.photo_blob_id is not None,
-        }
-        for c in rows
-    ]
+    out = []
+    for c in rows:
+        facts = F.candidate_facts(c, b"-", seats.get(row_id(c)), stations.get(row_id(c)))
+        session, skill = _place(now, ws, sittings, facts)
+        out.append(
+            {
+                "id": c.id,
+                "name": c.name if full_names else mask_name(c.name),
+                "masked_id": mask_id_number(c.id_number),
+                "ticket_number": c.ticket_number,
+                "status": c.status,
+                "part": session.part if session else None,
+                "room_code": facts.station_room_code if skill else facts.room_code,
+                "room_name": facts.station_room_name if skill else facts.room_name,
+                "seat": facts.station_no if skill else facts.seat_no,
+                "station": facts.station_no if skill else None,
+                "sitting": sitting_of(session, sessions) if skill and session else None,
+                "checked_in": bool(present.get(row_id(c))),
+                "has_photo": c.photo_blob_id is not None,
+            }
+        )
+    return out
 
 
 def checkin_photo(db: Session, actor: Actor, checkin_id: int) -> Blob:
