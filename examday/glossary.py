@@ -272,6 +272,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "fees": ("收费", "Fees"),
         "other": ("其他", "Other"),
     },
+    "ticket_key_state": {  # R-DAY-1: an institution's signing keys (examday/plans/key_pages.py)
+        "active": ("在用（签发新准考证）", "Active: signs new tickets"),
+        "verifying": ("仅核验已发出的准考证", "Verifies tickets already out"),
+        "revoked": ("已撤销", "Revoked"),
+    },
     "validity_opinion": {
         "valid": ("本批次有效", "The batch is valid"),
         "partly_valid": ("本批次部分有效", "The batch is partly valid"),

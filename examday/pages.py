@@ -16,7 +16,7 @@ from litestar.response import Template
 from sqlmodel import Session, col, select
 
 from examday.actor import Actor
-from examday.calendar_notices import CalendarNotice
+from examday.calendar_notices import CalendarNotice, load_calendar
 from examday.clock import CST
 from examday.plans.models import Batch
 from examday.registry.models import Institution
@@ -99,8 +99,9 @@ def installation_day(db: Session, now: Any) -> dict[str, Any]:
         for inst in db.exec(select(Institution).order_by(col(Institution.province), col(Institution.id))).all()
     ]
     notices = db.exec(select(CalendarNotice).order_by(col(CalendarNotice.year).desc())).all()
-    years = {n.year for n in notices}
-    missing = [y for y in (today.year, today.year + 1) if y not in years]
+    # Warn only of a year the calendar does not know: a year the package carries needs no notice (R-CAL).
+    calendar = load_calendar(db)
+    missing = [y for y in (today.year, today.year + 1) if calendar.is_provisional(y)]
     return {"institutions": institutions, "notices": notices, "missing_years": missing, "date": today}
 
 

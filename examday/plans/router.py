@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from examday.plans import candidate_pages, controllers, pages, seating_controllers, ticket_pages
+from examday.plans import candidate_pages, controllers, key_pages, pages, seating_controllers, ticket_pages
 
 router = Router(
     path="/",
@@ -14,5 +14,6 @@ router = Router(
         *pages.ROUTES,
         *candidate_pages.ROUTES,
         *ticket_pages.ROUTES,
+        *key_pages.ROUTES,
     ],
 )

@@ -65,6 +65,7 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/office/batches/{bid}/tickets/print/{job_id}": (False, False),  # a print job: its starter's only
     "/office/batches/{bid}/tickets/print/{job_id}/tickets.pdf": (False, False),
     "/office/candidates/{cid}": (True, True),  # one candidate's photo and ticket (issue #16)
+    "/office/keys": (False, True),  # the institution's signing keys (issue #16); names the institution
     "/office/rooms": (False, True),
     "/office/staff": (False, False),  # B's staff carry no marker of B; the page names the institution
     "/proctor": (False, False),
@@ -94,7 +95,9 @@ def url(path: str, ids: Ids, scored: bool) -> str:
         bid=ids.scored_bid if scored else ids.bid, cid=ids.scored_cid, part="skill", job_id="no-such-job"
     )
     return filled + (
-        f"?iid={ids.iid}" if path in ("/office", "/office/batches", "/office/rooms", "/office/staff") else ""
+        f"?iid={ids.iid}"
+        if path in ("/office", "/office/batches", "/office/keys", "/office/rooms", "/office/staff")
+        else ""
     )
 
 

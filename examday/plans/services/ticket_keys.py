@@ -30,6 +30,25 @@ def ticket_keys(db: Session, actor: Actor, institution_id: int) -> dict[str, Any
     return {"institution_id": inst.id, **public_keys_document(public, revoked)}
 
 
+def list_keys(db: Session, actor: Actor, institution_id: int) -> list[dict[str, Any]]:
+    """The institution's keys, newest first, each with its state for the office's page: ``active``
+    (the newest unrevoked key signs new tickets and seals), ``verifying`` (an older unrevoked key
+    still verifies what it signed, R-DAY-1) or ``revoked``. Public halves only."""
+    inst = institution_for_read(db, actor, institution_id)
+    rows = db.exec(
+        select(TicketKey)
+        .where(TicketKey.institution_id == inst.id)
+        .order_by(col(TicketKey.created_at).desc(), col(TicketKey.id).desc())
+    ).all()
+    out, signing = [], None
+    for key in rows:
+        if key.revoked_at is None and signing is None:
+            signing = key.kid
+        state = "revoked" if key.revoked_at is not None else ("active" if key.kid == signing else "verifying")
+        out.append({"kid": key.kid, "created_at": key.created_at, "revoked_at": key.revoked_at, "state": state})
+    return out
+
+
 def _key_body(key: TicketKey) -> dict[str, Any]:
     return {
         "kid": key.kid,
