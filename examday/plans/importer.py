@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -95,11 +95,14 @@ class ParsedFile:
         self.errors.append({"row": row, "column": column, "code": code, "message": zh, "message_en": en, **extra})
 
 
-def parse_candidates(content: bytes, today: date, filename: str | None = None) -> ParsedFile:
-    """Rows and every error: a header problem, each bad row, each duplicate."""
+def parse_candidates(
+    content: bytes, today: date, filename: str | None = None, progress: Callable[[int], None] | None = None
+) -> ParsedFile:
+    """Rows and every error: a header problem, each bad row, each duplicate. ``progress``: the
+    XLSX rows read so far (the office's page shows them, issue #16)."""
     result = ParsedFile()
     if content[:4] == b"PK\x03\x04" or (filename or "").lower().endswith(".xlsx"):
-        table = _xlsx_rows(content, result)
+        table = _xlsx_rows(content, result, progress)
         result.encoding = "xlsx"
     else:
         table = _csv_rows(content, result)
@@ -148,10 +151,12 @@ def _csv_rows(content: bytes, result: ParsedFile) -> Sequence[Sequence[Any]] | N
         return None
 
 
-def _xlsx_rows(content: bytes, result: ParsedFile) -> Sequence[Sequence[Any]] | None:
+def _xlsx_rows(
+    content: bytes, result: ParsedFile, progress: Callable[[int], None] | None = None
+) -> Sequence[Sequence[Any]] | None:
     try:
         # R-PLAN-1: a file past the reader's limits is refused whole (file_too_large), not reported by row.
-        return read_xlsx(content, "R-PLAN-1")
+        return read_xlsx(content, "R-PLAN-1", progress)
     except UnreadableSpreadsheet:
         result.error(None, None, "unreadable_file", "无法读取 XLSX 文件", "The XLSX file cannot be read.")
         return None

@@ -21,8 +21,8 @@ from sqlmodel import col, select
 from examday.access import institution_for_write
 from examday.errors import Refusal
 from examday.identity import mask_id_number
-from examday.plans import batch_form, day_view
-from examday.plans.access import today_of
+from examday.plans import batch_form, day_view, import_pages
+from examday.plans.access import batch_for_write, ensure_draft, today_of
 from examday.plans.models import Batch
 from examday.plans.services import batches as service
 from examday.plans.services import candidates as candidate_service
@@ -146,6 +146,11 @@ def _batch_page(ctx: Ctx, bid: int, notice: tuple[str, str] | None = None, error
     )
 
 
+def batch_page_with(ctx: Ctx, bid: int, error: Refusal) -> Template:
+    """The batch page showing a refusal: a background import's (:mod:`examday.plans.import_pages`)."""
+    return _batch_page(ctx, bid, error=error)
+
+
 @get("/office/batches/{bid:int}", guards=readers, sync_to_thread=True, include_in_schema=False)
 def batch_page(
     ctx: Ctx, bid: FromPath[int], imported: FromQuery[int | None] = None, done: FromQuery[str | None] = None
@@ -198,16 +203,20 @@ class UploadForm:
 def import_page(
     ctx: Ctx, bid: FromPath[int], data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Response:
-    def run() -> dict[str, Any]:
+    """A CSV, or a small XLSX, imports in the request; a large XLSX in the background (issue #16,
+    :mod:`examday.plans.import_pages`)."""
+
+    def run() -> dict[str, Any] | Response:
         content, filename = read_upload(data.file)
+        if import_pages.wants_background(content, filename):
+            ensure_draft(batch_for_write(ctx.db, ctx.user, bid))  # refused now, not on the job's page
+            return import_pages.start(ctx, bid, content, filename)
         return candidate_service.import_candidates(ctx.db, ctx.user, ctx.now, bid, content, filename)
 
-    return page_action(
-        ctx,
-        run,
-        lambda result: f"/office/batches/{bid}?imported={result['imported']}",
-        lambda r: _batch_page(ctx, bid, error=r),
-    )
+    def done(result: dict[str, Any] | Response) -> str | Response:
+        return result if isinstance(result, Response) else f"/office/batches/{bid}?imported={result['imported']}"
+
+    return page_action(ctx, run, done, lambda r: _batch_page(ctx, bid, error=r))
 
 
 @post("/office/batches/{bid:int}/eligibility", guards=office_only, sync_to_thread=True, include_in_schema=False)
@@ -232,4 +241,13 @@ def withdraw_page(ctx: Ctx, bid: FromPath[int]) -> Response:
     )
 
 
-ROUTES = [batches_page, create_batch_page, batch_page, import_page, eligibility_page, file_page, withdraw_page]
+ROUTES = [
+    batches_page,
+    create_batch_page,
+    batch_page,
+    import_page,
+    eligibility_page,
+    file_page,
+    withdraw_page,
+    *import_pages.ROUTES,
+]

@@ -63,6 +63,7 @@ PAGES: dict[str, tuple[bool, bool]] = {
     "/office/batches/{bid}/scores": (True, True),
     "/office/batches/{bid}/seating": (False, False),  # seat charts as images: no marker in the HTML
     "/office/batches/{bid}/tickets/print/{job_id}": (False, False),  # a print job: its starter's only
+    "/office/batches/{bid}/candidates/import/{job_id}": (False, False),  # an import job: its starter's only
     "/office/batches/{bid}/tickets/print/{job_id}/tickets.pdf": (False, False),
     "/office/candidates/{cid}": (True, True),  # one candidate's photo and ticket (issue #16)
     "/office/keys": (False, True),  # the institution's signing keys (issue #16); names the institution

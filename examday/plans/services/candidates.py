@@ -9,6 +9,7 @@ the import's entry holds the count and the file's digest).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -43,12 +44,19 @@ def _next_seq(batch: Batch, tickets: list[str]) -> int:
 
 
 def import_candidates(
-    db: Session, actor: Actor, now: datetime, batch_id: int, content: bytes, filename: str | None = None
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    batch_id: int,
+    content: bytes,
+    filename: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Every row or none (R-ID-1): one bad row, and the answer names each bad row."""
+    """Every row or none (R-ID-1): one bad row, and the answer names each bad row. ``progress``:
+    the rows read so far, for the office's page of a long import (issue #16)."""
     batch = batch_for_write(db, actor, batch_id)
     ensure_draft(batch)  # R-PLAN-1: a filed plan's candidates are frozen with it
-    parsed = parse_candidates(content, today_of(now), filename)
+    parsed = parse_candidates(content, today_of(now), filename, progress)
     existing = db.exec(select(Candidate.id_number, Candidate.ticket_number).where(Candidate.batch_id == batch.id)).all()
     known = {n for n, _ in existing}
     errors = list(parsed.errors)
