@@ -6,7 +6,8 @@ headless Chromium page on a tablet-sized window.
   yields ``LiveServer(url, app)``; stops it after the test.
 - ``browser`` (session): Playwright's Chromium from ``/usr/bin/chromium``.
 - ``page``: a fresh context per test, 1024×768 with touch, zh-CN. Use
-  ``page_size`` to parametrize another window (e.g. (800, 1280)).
+  ``page_size`` to parametrize another window (``PHONE``, 390×844, or e.g. (800, 1280)).
+- ``WIDTHS``: the two windows every page must fit without sideways scrolling (issue #16).
 
 Every test here is marked ``browser``; it is skipped when Chromium is absent.
 """
@@ -33,6 +34,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TABLET = (1024, 768)
+PHONE = (390, 844)
+WIDTHS = {"tablet": TABLET, "phone": PHONE}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,11 +11,18 @@ failed step skips the ones after it, in either module, instead of failing them f
 What a person could not do in the browser in the time is arranged here: the clock
 (the 10-working-day filing rule, the entry window, the 5-working-day publicity) and
 the registry — institution, rooms, staff and accounts — through the services, as
-``tests/builders.py`` does. Everything else happens on the pages.
+``tests/builders.py`` does. Everything else happens on the pages: no step calls the API
+of its own (issue #16); files come from the pages' links (``expect_download``).
+
+Widths (issue #16): a day is walked in one window, a tablet (1024×768) or a phone (390×844),
+and every page any step opens is measured after it loads, and again when the step ends: a page
+wider than the window (``document.documentElement.scrollWidth > innerWidth``) fails the step.
+Which days run is ``DAYS``: each width once and each backend once (see there for why not all four).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,13 +36,35 @@ from examday.actor import SYSTEM
 from examday.clock import CST, FixedClock
 from examday.settings import Settings
 from tests import builders
-from tests.browser.conftest import tablet_context
+from tests.browser.conftest import WIDTHS, tablet_context
 from tests.conftest import BACKENDS, empty_database
 from tests.e2e.live import live
 
 PASSWORD = "journey-pass-2026"
 START = datetime(2026, 11, 26, 8, 0, tzinfo=CST)  # a Thursday, 12 working days before the exam
 _failed: dict[tuple[str, str], str] = {}
+
+
+def _days() -> list[tuple[str, str]]:
+    """(backend, width) of each day walked. The width changes only what the browser lays out and the
+    backend only what the server stores, so a day per width and a day per backend cover both: with
+    PostgreSQL, SQLite on a phone and PostgreSQL on a tablet; without it, SQLite at both widths. All
+    four days would cost about three more minutes of a suite that must stay under 45 (measured: the
+    report of issue #16); ``EXAMDAY_TEST_JOURNEY_DAYS=all`` walks all four."""
+    widths = list(WIDTHS)
+    if len(BACKENDS) == 1 or os.environ.get("EXAMDAY_TEST_JOURNEY_DAYS") == "all":
+        return [(b, w) for b in BACKENDS for w in widths]
+    return [("sqlite", "phone"), ("postgres", "tablet")]
+
+
+DAYS = _days()
+# The page's own measurement, run after each load (and once more when late content has come in).
+_WATCH_WIDTH = """(() => {
+  const measure = () => { if (window.__examdayWidth) window.__examdayWidth(location.href,
+    document.documentElement.scrollWidth, window.innerWidth); };
+  addEventListener('load', () => { measure(); setTimeout(measure, 700); });
+})();"""
+_MEASURE = "() => [location.href, document.documentElement.scrollWidth, window.innerWidth]"
 
 
 @dataclass
@@ -49,7 +78,12 @@ class Story:
     institution_id: int
     proctors: list[int]
     examiners: list[int]
+    width: str = "tablet"  # the window every person of this day uses (WIDTHS)
     facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return WIDTHS[self.width]
 
     def at(self, path: str) -> str:
         return self.url + path
@@ -70,20 +104,24 @@ def _accounts(db: Session, app, now: datetime, iid: int, proctors: list[int], ex
         ("evaluator1", "evaluator", examiners[0]),
         ("evaluator2", "evaluator", examiners[1]),
         ("chief1", "chief", examiners[2]),
+        ("supervisor1", "supervisor", None),  # the quality supervisor (质量督导员, R-SUP-1)
     ]
     for username, role, staff_id in people:
         create_account(db, SYSTEM, now, app.state.passwords, username, role, iid, None, staff_id, PASSWORD)
+    # The installation's administrator (系统管理员): an admin of no institution.
+    create_account(db, SYSTEM, now, app.state.passwords, "root", "admin", None, None, None, PASSWORD)
     # The provincial centre of 吉林 (the institution's province): no institution of its own (R-CERT-1).
     create_account(db, SYSTEM, now, app.state.passwords, "centre-jl", "centre", None, "吉林", None, PASSWORD)
 
 
-@pytest.fixture(scope="package", params=BACKENDS)
+@pytest.fixture(scope="package", params=DAYS, ids=[f"{b}-{w}" for b, w in DAYS])
 def story(request, tmp_path_factory, pg_schema_url):
     from examday.app import create_app
 
-    folder = tmp_path_factory.mktemp(f"journey-{request.param}")
+    backend, width = request.param
+    folder = tmp_path_factory.mktemp(f"journey-{backend}-{width}")
     settings = Settings(
-        database_url=empty_database(request.param, folder, pg_schema_url),
+        database_url=empty_database(backend, folder, pg_schema_url),
         data_dir=folder / "data",
         hook_secret="journey-hook-secret",
         secret_key="journey-secret",
@@ -102,24 +140,45 @@ def story(request, tmp_path_factory, pg_schema_url):
         db.commit()
         iid = inst.id
     with live(app) as url:
-        yield Story(url, app, clock, folder, iid, proctors, examiners)
+        yield Story(url, app, clock, folder, iid, proctors, examiners, width)
 
 
 @pytest.fixture
-def person(browser):
-    """``person()`` opens a new browser profile (a tablet of its own); all are closed after the step."""
-    contexts = []
+def person(browser, story):
+    """``person()`` opens a new browser profile (a device of its own, at the day's width); all are
+    closed after the step, which fails if any page it opened scrolled sideways (issue #16)."""
+    contexts, pages = [], []
+    wide: dict[str, tuple[int, int]] = {}
+
+    def measured(_source, url: str, scroll: int, inner: int) -> None:
+        if scroll > inner:
+            wide.setdefault(url, (scroll, inner))
 
     def open_page():
-        context = tablet_context(browser)
+        context = tablet_context(browser, story.size)
         # The suite shares a small machine: a step waits for its page, however busy the machine is.
         context.set_default_timeout(30_000)
+        context.expose_binding("__examdayWidth", measured)
+        context.add_init_script(_WATCH_WIDTH)
         contexts.append(context)
-        return context.new_page()
+        pages.append(context.new_page())
+        return pages[-1]
 
     yield open_page
+    for page in pages:
+        if not page.is_closed() and page.url.startswith(story.url):
+            measured(None, *page.evaluate(_MEASURE))
     for context in contexts:
         context.close()
+    assert not wide, f"pages wider than the {story.width}'s {story.size[0]} px: " + "; ".join(
+        f"{url} is {scroll} px" for url, (scroll, _) in wide.items()
+    )
+
+
+def fits(page) -> None:
+    """The page as it is now fits its window: no sideways scrolling (issue #16)."""
+    url, scroll, inner = page.evaluate(_MEASURE)
+    assert scroll <= inner, f"{url} is {scroll} px wide in a window of {inner}"
 
 
 def sign_in(page, story: Story, username: str) -> None:
@@ -137,13 +196,14 @@ def notice(page) -> str:
 
 
 def step_of(item) -> tuple[str, str]:
-    """The day a step belongs to: this package's story on one backend."""
-    backend = item.callspec.params.get("story", "") if hasattr(item, "callspec") else ""
-    return str(Path(str(item.fspath)).parent), backend
+    """The day a step belongs to: this package's story on one backend, at one width."""
+    day = item.callspec.params.get("story", "") if hasattr(item, "callspec") else ""
+    return str(Path(str(item.fspath)).parent), str(day)
 
 
 def pytest_runtest_makereport(item, call):
-    if call.excinfo is not None and call.when == "call" and "story" in getattr(item, "fixturenames", ()):
+    # A page too wide fails the step at its teardown (the person fixture): the day stops there too.
+    if call.excinfo is not None and call.when in ("call", "teardown") and "story" in getattr(item, "fixturenames", ()):
         _failed.setdefault(step_of(item), item.name)
 
 

@@ -1,13 +1,16 @@
 """An exam day from plan to scores, walked through the pages in headless Chromium.
 
-The exam office files a plan and prints the tickets (R-PLAN-1, R-PLAN-4, R-SEAT-1); the
-desk checks candidates in (R-DAY-1, R-TIME-1, R-ID-1); the proctor sees the room live and
-records an incident of each tier — (a) leaving without leave, (b) copying, (c) using an
-electronic device — on three candidates and produces the exam-room record (R-DAY-3,
-R-DISC-1); one candidate never comes (缺考, R-ID-1); three examiners score alone and sign,
-the chief settles a spread and sees the results with each tier applied (R-SCORE-1,
-R-PANEL-1, R-SCORE-3). ``test_exam_day_review.py`` goes on with the same day: publicity,
-lock, export, the centre's review and the archive.
+The installation's administrator sets the exam site's address and enters next year's holiday
+notice (R-CAL); the exam office files a plan, prints the tickets with that address and sees the
+room's seating chart (R-PLAN-1, R-PLAN-4, R-SEAT-1); the desk checks candidates in, at the
+door of each part (R-DAY-1, R-TIME-1, R-ID-1); the proctor sees the room live and records an
+incident of each tier — (a) leaving without leave, (b) copying, (c) using an electronic
+device — on three candidates and produces the exam-room record (R-DAY-3, R-DISC-1), which the
+office's exam-day view shows; one candidate never comes (缺考, R-ID-1); three examiners score
+alone and sign, the chief settles a spread and sees the results with each tier applied
+(R-SCORE-1, R-PANEL-1, R-SCORE-3); the quality supervisor notes a finding and files the
+supervision report (R-SUP-1). ``test_exam_day_review.py`` goes on with the same day:
+publicity, lock, export, the centre's review and the archive.
 
 Each step is a test; they run in this order on one story (see conftest.py).
 """
@@ -22,13 +25,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, col, select
 
-from examday.accounts.models import Account
-from examday.accounts.services.accounts import actor_of
 from examday.identity import mask_id_number
 from examday.plans.models import Candidate, ExamSession
 from examday.plans.services.seating import seats_now
-from tests import builders
-from tests.browser.journeys.conftest import notice, sign_in
+from tests.browser.journeys.conftest import START, notice, sign_in
 from tests.browser.journeys.day import (
     INCIDENT_WORDS,
     PEOPLE,
@@ -45,6 +45,42 @@ from tests.integration.examday.plans_world import person as candidate_person
 
 pytestmark = pytest.mark.browser
 GREEN = "rgb(27, 127, 58)"
+
+
+ADDRESS = "长春市人民大街1号"
+# Next year's notice as the administrator types it: days off, a run as FROM~TO, and a weekend worked.
+NOTICE_2027 = ("2027-01-01\n2027-02-08~2027-02-12", "2027-02-20")
+
+
+def test_0_the_installation_admin_sets_the_site_and_the_calendar(story, person):
+    """R-CAL, issue #16: the installation's administrator (系统管理员) on their own pages."""
+    year = START.year + 1
+    page = person()
+    page.goto(story.at("/"))
+    sign_in(page, story, "root")
+    row = page.locator("#institutions tbody tr", has_text="示范职业技能评价中心")
+    assert "有效" in row.inner_text()  # the filing's state, in words
+    assert str(year) in page.inner_text("#notices .warn")  # next year is provisional until entered
+
+    page.click("a[href='/admin/institutions']")
+    page.locator(f"#inst-{story.institution_id} + tr.inst-actions summary").click()
+    form = page.locator(f"form[action='/admin/institutions/{story.institution_id}/address']")
+    form.locator("input[name=address]").fill(ADDRESS)
+    form.locator("button").click()
+    assert notice(page).startswith("考点地址已更新")
+    assert ADDRESS in page.inner_text(f"#inst-{story.institution_id}")
+
+    page.click("a[href='/admin/calendar']")
+    assert "暂定日历" in page.inner_text(f"#year-{year}")
+    page.fill("#enter input[name=year]", str(year))
+    page.fill("#enter textarea[name=holidays]", NOTICE_2027[0])
+    page.fill("#enter textarea[name=workdays]", NOTICE_2027[1])
+    page.click("#enter button")
+    assert notice(page).startswith("放假通知已录入")
+    entered = page.inner_text(f"#year-{year}")
+    assert "已录入放假通知" in entered and "2027-02-10" in entered and "2027-02-20" in entered
+    page.click("a[href='/']")
+    assert page.locator("#notices .warn").count() == 0 and f"{year} 年" in page.inner_text("#notices")
 
 
 def test_1_office_files_the_plan_and_prints_tickets(story, person):
@@ -106,6 +142,12 @@ def test_1_office_files_the_plan_and_prints_tickets(story, person):
     assert page.inner_text("#seated") == str(n)
     filled = [int(t.split("/")[0]) for t in page.locator(".room .fill").all_inner_texts()]
     assert sum(filled) == n and all(k <= 30 for k in filled)  # R-SEAT-1
+    # The skill part's workstations, drawn by lot before the tickets print them (R-SEAT-1): the
+    # desk checks a candidate in for the skill part at their own sitting only.
+    page.fill("#stations form input[name=seed]", "20261214")
+    page.click("#stations form button")
+    assert notice(page).startswith("技能工位已抽签")
+    assert page.locator("#sittings tr.sitting td").nth(2).inner_text() == f"{n} / 10"
 
     page.click("#print-tickets button")  # drawn in the background: the page shows the count, then the link
     page.wait_for_selector("#pdf-link", timeout=90_000)  # the first PDF loads the CJK font
@@ -120,15 +162,17 @@ def test_1_office_files_the_plan_and_prints_tickets(story, person):
         assert re.search(r"^Pages:\s+2$", info, re.M), info  # four tickets to an A4 page
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
         assert all(t in text for t in story.facts["tickets"])
+        assert ADDRESS in text  # the site's address the installation's administrator set (issue #16)
     else:
         assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) == 2
 
-    # The chart the seating page links to, fetched with the office's own session as the link would
-    # (a click navigates to the image, and Chromium drops a navigated response's body).
+    # The seating page shows each room's chart, the picture its link opens (a person looks, prints).
     href = page.locator("a[href$='/rooms/T01/chart.png']").first.get_attribute("href")
-    chart = page.request.get(story.at(href))
-    assert chart.status == 200 and chart.headers["content-type"] == "image/png"
-    assert chart.body().startswith(b"\x89PNG")
+    chart = page.locator(f"#rooms .charts img[src='{href}']")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    width, height = chart.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert width > 300 and height > 300, (width, height)  # a chart drawn to print, not a broken-image icon
     with Session(story.engine) as db:
         ids = {c.ticket_number: c.id for c in db.exec(select(Candidate).where(Candidate.batch_id == bid)).all()}
         seats = seats_now(db, bid)
@@ -155,11 +199,7 @@ def test_2_the_desk_checks_a_candidate_in(story, person):
     f["a"], f["b"] = f["role"]["a"], f["role"]["b"]  # the first two seats of T01
     a, b = f["a"], f["b"]
     story.set_time(at(14, 8, 20))  # 40 minutes before the theory session
-    page = person()
-    page.goto(story.at("/desk"))
-    sign_in(page, story, "kiosk1")
-    page.wait_for_url(re.compile(r"/desk$"))
-    page.select_option("#batch", str(f["bid"]))
+    page = _desk(story, person)
     answer = _check_in(page, f["tickets"][a], PEOPLE[a][1])
     assert "入场时间未到" in answer and "Entry has not opened yet" in answer  # R-TIME-1
 
@@ -190,8 +230,11 @@ def _record_incident(page, story, i: int, when, description: str) -> None:
     page.click("#incident-yes")  # the confirmation step (issue #16)
     page.wait_for_selector("#p-msg.accepted")
     page.wait_for_selector(f'.seat[data-room="T01"][data-seat="{f["seats"][i][1]}"][data-status="incident"]')
-    listed = page.inner_text('.tile[data-room="T01"] .incidents')
-    assert INCIDENT_WORDS[kind][0] in listed and f["tickets"][i] in listed
+    # The tile lists it in words: the ticket, the kind, what its tier does, and the proctor's description.
+    item = page.locator('.tile[data-room="T01"] .incidents li', has_text=f["tickets"][i])
+    listed = item.inner_text()
+    assert INCIDENT_WORDS[kind][0] in listed and INCIDENT_WORDS[kind][2].removeprefix("违纪：") in listed
+    assert item.locator(".desc").inner_text() == description
     page.click("#p-close")  # the panel covers the lower seats
 
 
@@ -213,12 +256,13 @@ def test_3_the_proctor_sees_the_room_live_and_records_an_incident_of_each_tier(s
     assert seat(a).evaluate("e => getComputedStyle(e).backgroundColor") == GREEN
     assert seat(b).get_attribute("data-status") == "expected"
 
-    desk = person()
-    desk.goto(story.at("/desk"))
-    sign_in(desk, story, "kiosk1")
-    desk.select_option("#batch", str(f["bid"]))
+    desk = _desk(story, person)
     for i in (b, v, c):
         assert "签到成功" in _check_in(desk, f["tickets"][i], PEOPLE[i][1])
+    # T02's three come through the same door; its fourth never comes (缺考, R-ID-1).
+    for r in ("f", "s", "p"):
+        i = f["role"][r]
+        assert f"考场 T02 · {f['seats'][i][1]} 号座位" in _check_in(desk, f["tickets"][i], PEOPLE[i][1])
     # The proctor's page turns the seats green by themselves, without a reload.
     page.wait_for_selector(f'.seat[data-room="T01"][data-seat="{f["seats"][b][1]}"][data-status="present"]')
     expect(page.locator('.tile[data-room="T01"] [data-count="present"]')).to_have_text("4")
@@ -228,6 +272,7 @@ def test_3_the_proctor_sees_the_room_live_and_records_an_incident_of_each_tier(s
     _record_incident(page, story, v, at(14, 9, 40), "未经监考员许可离开考场约十分钟")  # (a)
     _record_incident(page, story, c, at(14, 9, 50), "考试中使用手机查询答案")  # (c)
     assert page.inner_text('.tile[data-room="T01"] [data-count="incidents"]') == "3"
+    _the_office_sees_the_day(story, person)
 
     # After the session the proctor produces the exam-room record (考场记录表, R-DAY-3) on its
     # page, reads it and confirms it under their own account (R-STAFF-4); it goes to the batch's
@@ -247,27 +292,59 @@ def test_3_the_proctor_sees_the_room_live_and_records_an_incident_of_each_tier(s
     assert page.locator("#confirmations li").count() == 1
 
 
-def _the_rest_came_through_the_door(story) -> None:
-    """Arranged, as a person could not do it in the time: the candidates the desk did not check in
-    came in at the door of each part (R-ID-1) — but not the no-show, to either part, nor to the
-    skill part the one sent home for using a phone (tier c)."""
+def _desk(story, person):
+    """The check-in desk (签到台) on its own device, signed in, the day's batch chosen."""
+    desk = person()
+    desk.goto(story.at("/desk"))
+    sign_in(desk, story, "kiosk1")
+    desk.wait_for_url(re.compile(r"/desk$"))
+    desk.select_option("#batch", str(story.facts["bid"]))
+    return desk
+
+
+def _the_office_sees_the_day(story, person) -> None:
+    """The office's exam-day view (issue #16): today's batch on its home page, with its links; on the
+    batch page who came and the incidents' tiers (R-DISC-1); the live rooms with each incident's words."""
     f = story.facts
-    ids, role = f["ids"], f["role"]
-    at_desk = {role[r] for r in ("a", "b", "v", "c")}
-    theory = [cid for i, cid in enumerate(ids) if i not in at_desk | {role["x"]}]
-    skill = [cid for i, cid in enumerate(ids) if i not in {role["x"], role["c"]}]
-    with Session(story.engine) as db:
-        office = actor_of(db.exec(select(Account).where(Account.username == "office")).one())
-        builders.admit(db, office, f["bid"], theory, ("theory",))
-        builders.admit(db, office, f["bid"], skill, ("skill",))
+    office = person()
+    office.goto(story.at("/"))
+    sign_in(office, story, "office")
+    today = office.locator(f"#today-batch-{f['bid']}")
+    today.locator(f"a[href='/office/batches/{f['bid']}']").click()
+    tally = office.inner_text("#day-tally")
+    assert "已签到 7" in tally and "缺考 1" in tally and "违纪 3" in tally, tally  # the entry closed at 09:15
+    for r in ("b", "v", "c"):
+        i = f["role"][r]
+        row = office.locator("#candidate-table tbody tr", has_text=f["tickets"][i])
+        assert INCIDENT_WORDS[profiles(f)[i].incident][2] in row.locator("td.day").inner_text()
+    office.fill("#candidate-search", f["tickets"][f["role"]["x"]])  # who is the one missing?
+    shown = office.locator("#candidate-table tbody tr[data-search]:visible")
+    expect(shown).to_have_count(1)
+    assert "缺考" in shown.locator("td.day").inner_text()
+    office.go_back()
+    office.locator(f"#today-batch-{f['bid']} a[href='/proctor/batches/{f['bid']}']").click()
+    office.wait_for_selector("#live[data-state=live]")
+    assert office.locator(".tile").count() == 2  # the office sees every room
+    listed = office.inner_text('.tile[data-room="T01"] .incidents')
+    assert all(words in listed for words in ("抄袭邻座答案", "考试中使用手机查询答案", "该科目按作弊处理"))
+
+
+def _skill_check_in(story, person) -> None:
+    """The skill part's door (R-ID-1): everyone who sat the theory but the one sent home (tier c)."""
+    f = story.facts
+    story.set_time(at(14, 13, 10))  # 20 minutes before the skill session
+    desk = _desk(story, person)
+    for r in ("a", "b", "v", "f", "s", "p"):
+        i = f["role"][r]
+        assert "签到成功" in _check_in(desk, f["tickets"][i], PEOPLE[i][1]), r
 
 
 def test_4_three_examiners_score_and_the_chief_sees_the_result(story, person):
     f = story.facts
     ids, e = f["ids"], story.examiners
     day = profiles(f)
+    _skill_check_in(story, person)
     story.set_time(at(14, 16, 10))  # the skill session is over
-    _the_rest_came_through_the_door(story)
     office = person()
     scores_page(office, story)
     office.select_option("#f-rubric select[name=part]", "skill")
@@ -355,3 +432,37 @@ def test_4_three_examiners_score_and_the_chief_sees_the_result(story, person):
     for role, words in (("b", "按作弊处理"), ("v", "该科目成绩无效"), ("c", "各科目成绩均无效"), ("x", "缺考")):
         reason = office.inner_text(f"#scores tr[data-candidate='{ids[f['role'][role]]}'] .result")
         assert words in reason, (role, reason)
+
+
+REPORT = {
+    "organisation": "考务组织有序，签到、入场与考场记录均按规定进行",
+    "eligibility": "抽查考生申报材料，均符合申报条件",
+    "questions_examiners": "三名考评员独立评分并签名，分差超限一例由考评组长仲裁",
+    "rooms_equipment": "理论考场 T01、T02 与技能考场 S01 设备完好，录像正常",
+    "fees": "按备案标准收费，无额外收费",
+}
+
+
+def test_5_the_supervisor_notes_a_finding_and_files_the_report(story, person):
+    """R-SUP-1: the quality supervisor (质量督导员) notes what they saw and, once the exam is over,
+    files the supervision report — due within 3 working days — which goes to the batch's archive."""
+    f = story.facts
+    story.set_time(at(14, 16, 20))
+    page = person()
+    page.goto(story.at("/"))
+    sign_in(page, story, "supervisor1")
+    page.click("a[href='/proctor']")
+    page.click(f"a[href='/proctor/batches/{f['bid']}/supervision']")
+    assert page.inner_text("#deadline-date") == "2026-12-17"  # Monday 14th + 3 working days
+    page.select_option("#f-note select[name=area]", "rooms_equipment")
+    page.fill("#f-note textarea[name=text]", "技能考场 S01 第3工位照明偏暗，已告知考务办公室")
+    page.click("#f-note button")
+    listed = page.inner_text("#finding-list")
+    assert "考场与设备" in listed and "第3工位照明偏暗" in listed
+    for area, text in REPORT.items():
+        page.fill(f"#f-report textarea[name={area}]", text)
+    page.select_option("#f-report select[name=opinion]", "valid")
+    page.click("#f-report button")
+    expect(page.locator("#notice")).to_contain_text("督导报告已提交并存档")
+    assert "已按时提交" in page.inner_text("#report-state")
+    assert page.inner_text("#opinion").startswith("本批次有效")

@@ -6,8 +6,8 @@ R-DISC-1, R-ID-1); the centre of the province signs in, is told of the tier (b) 
 incidents, returns the batch with a reason and then approves it on its review page — only then
 may certificates be issued, and the centre marks the reported data received (R-CERT-1,
 R-PUB-2); the office opens the batch's archive: the sign-in sheets, the exam-room record, the
-score summary, the seal and the results export, each with its retention class (R-ARCH-1,
-R-DAY-3).
+supervision report, the score summary, the seal and the results export, each with its retention
+class (R-ARCH-1, R-DAY-3, R-SUP-1).
 
 Each step is a test; they run in this order on one story (see conftest.py).
 """
@@ -42,7 +42,7 @@ def the_day_so_far(story):
         pytest.skip("the day's first steps (test_exam_day.py) did not run on this story")
 
 
-def test_5_the_office_publishes_hears_an_objection_locks_and_exports(story, person):
+def test_6_the_office_publishes_hears_an_objection_locks_and_exports(story, person):
     f = story.facts
     ids, role, day = f["ids"], f["role"], profiles(f)
     story.set_time(at(15, 8, 30))  # Tuesday morning: today counts as the first day of publicity
@@ -115,7 +115,7 @@ def test_5_the_office_publishes_hears_an_objection_locks_and_exports(story, pers
     assert any(r and r[0] == "摘要 digest (sha256)" and r[1] == digest for r in rows)
 
 
-def test_6_the_centre_reviews_on_its_page_and_the_office_issues_certificates(story, person):
+def test_7_the_centre_reviews_on_its_page_and_the_office_issues_certificates(story, person):
     """R-CERT-1: certificates only after the centre's review (复核); R-PUB-2: the reporting deadline."""
     f = story.facts
     bid, role = f["bid"], f["role"]
@@ -158,13 +158,13 @@ def test_6_the_centre_reviews_on_its_page_and_the_office_issues_certificates(sto
     assert "退回须写明理由" in centre.inner_text("#refusal") and "R-CERT-1" in centre.inner_text("#refusal")
     batch = centre.locator(f"#batch-{bid}")
     assert batch.get_attribute("data-state") == "awaiting"
-    batch.locator("textarea[name=reasons]").fill("质量督导报告未随批次报送")
+    batch.locator("textarea[name=reasons]").fill("技能考场签到表缺少考评员签字")
     batch.locator("button[value=return]").click()
     assert notice(centre).startswith("已退回")
     assert centre.locator(f"#batch-{bid}").get_attribute("data-state") == "returned"
     office.reload()
     assert office.get_attribute("#review", "data-state") == "returned"
-    assert office.inner_text("#review-reasons") == "质量督导报告未随批次报送"
+    assert office.inner_text("#review-reasons") == "技能考场签到表缺少考评员签字"
 
     # The office puts it right outside the seal; the centre reviews again and approves.
     centre.locator(f"#batch-{bid} button[value=approve]").click()
@@ -217,13 +217,14 @@ def _issue_certificates(office) -> None:
 KEPT = {
     "签到表": "永久保存",  # R-DAY-3: produced from the check-ins when each session ended
     "考场记录": "永久保存",
+    "质量督导报告": "永久保存",  # filed by the supervisor on its page (R-SUP-1)
     "成绩汇总表": "永久保存",
     "封存记录": "永久保存",
     "成绩导出": "电子资料（5年）",
 }
 
 
-def test_7_the_office_opens_the_batchs_archive(story, person):
+def test_8_the_office_opens_the_batchs_archive(story, person):
     """R-ARCH-1: the key documents of the day archived by themselves, each with its retention class."""
     f = story.facts
     page = person()
