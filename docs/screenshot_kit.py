@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 CST = timezone(timedelta(hours=8))
 PIN = "2468"
+PHONE = (390, 844)  # a phone held upright
 RUBRIC = [
     {"code": "A1", "title": "安全文明操作", "max_points": 20},
     {"code": "A2", "title": "线路敷设与接线工艺", "max_points": 40},
@@ -63,17 +64,70 @@ def wait_healthy(url: str, proc: subprocess.Popen | None, log: Path | None, seco
     raise SystemExit(f"the demo did not answer at {url} within {seconds:.0f} s")
 
 
-def start_demo(workdir: Path, port: int) -> subprocess.Popen:
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")  # Debian's libfaketime
+
+
+def china_time_wanted(asked: str | None) -> str | None:
+    """The China time of day the demo should start at (``HH:MM``), or None for the real one.
+
+    The demo's first theory sitting starts 20 minutes after it starts, but not after the day is
+    out: late in the evening (China time) its check-in is closed and the desk's shots cannot be
+    taken. Then, when libfaketime is installed, the demo starts at 09:00 of the same day."""
+    if asked:
+        return asked
+    hour = datetime.now(CST).hour
+    if (hour >= 20 or hour < 7) and FAKETIME_LIB.exists():
+        return "09:00"
+    return None
+
+
+class DemoClock:
+    """The demo server's clock, through libfaketime's timestamp file: an offset from the real time
+    that the server re-reads every second, so the script can move the demo on to the afternoon's
+    skill sitting (the examiners score only once their part has started, R-SCORE-1)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset = path, 0.0
+
+    def env(self) -> dict[str, str]:
+        return {
+            "LD_PRELOAD": str(FAKETIME_LIB),
+            "FAKETIME_TIMESTAMP_FILE": str(self.path),
+            "FAKETIME_CACHE_DURATION": "1",
+            "TZ": "UTC",
+        }
+
+    def now(self) -> datetime:
+        return datetime.now(CST) + timedelta(seconds=self.offset)
+
+    def set(self, when: datetime) -> None:
+        self.offset = max(self.offset, (when - datetime.now(CST)).total_seconds())  # never backwards
+        self.path.write_text(f"{self.offset:+.0f}\n")
+        time.sleep(2.5)  # the server reads the file again within a second
+
+
+def start_demo(workdir: Path, port: int, china_time: str | None = None) -> tuple[DemoClock | None, subprocess.Popen]:
     env = {
         **os.environ,
         "EXAMDAY_DATABASE_URL": f"sqlite:///{workdir / 'examday.db'}",
         "EXAMDAY_DATA_DIR": str(workdir / "data"),
     }
+    clock = None
+    if FAKETIME_LIB.exists():
+        clock = DemoClock(workdir / "faketime")
+        clock.path.write_text("+0\n")
+        if china_time:
+            hh, mm = (int(v) for v in china_time.split(":"))
+            clock.offset = (datetime.now(CST).replace(hour=hh, minute=mm, second=0) - datetime.now(CST)).total_seconds()
+            clock.path.write_text(f"{clock.offset:+.0f}\n")
+        env |= clock.env()
+    elif china_time:
+        raise SystemExit(f"--china-time needs libfaketime ({FAKETIME_LIB}): apt-get install faketime")
     for name in ("EXAMDAY_REDIS_URL", "EXAMDAY_SECRET_KEY", "EXAMDAY_HOOK_SECRET"):
         env.pop(name, None)  # a fresh, self-contained demo
     # The child gets its own copy of the descriptor: ours can close once it has started.
     with open(workdir / "demo.log", "wb") as log:
-        return subprocess.Popen(
+        return clock, subprocess.Popen(
             [sys.executable, "-m", "examday.cli", "demo", "--port", str(port)],
             cwd=workdir,
             env=env,
@@ -113,6 +167,7 @@ class Demo:
     candidates: list[dict[str, Any]] = field(default_factory=list)  # today's, with full ID numbers (office view)
     scorers: dict[int, str] = field(default_factory=dict)  # staff id -> username, evaluators and chiefs
     chiefs: set[str] = field(default_factory=set)
+    clock: DemoClock | None = None  # the demo server's clock, when the script may move it
 
     def expected(self) -> list[dict[str, Any]]:
         """Today's candidates that are seated in a theory room and not in yet, one room after another."""
@@ -172,10 +227,38 @@ def check_in_some(d: Demo, how_many: int) -> None:
             )
 
 
+def open_skill_sitting(d: Demo) -> None:
+    """Today's first skill sitting under way, its candidates checked in at its door: examiners
+    score a part only once it has started (R-SCORE-1), and the demo starts hours before it."""
+    if d.clock is None:
+        raise RuntimeError("scoring waits for the skill part: install libfaketime (apt-get install faketime)")
+    with api(d.url, "office") as o:
+        sessions = o.get(f"/api/v1/batches/{d.today}").json()["sessions"]
+    first = min(datetime.fromisoformat(s["starts_at"]) for s in sessions if s["part"] == "skill")
+    d.clock.set(first + timedelta(minutes=5))
+    answers: dict[str, int] = {}
+    with api(d.url, "kiosk2") as k:
+        for c in d.candidates:  # those drawn to a later sitting are told its time (wrong_sitting)
+            r = k.post(
+                "/api/v1/checkins",
+                json={
+                    "ticket_number": c["ticket_number"],
+                    "batch_id": d.today,
+                    "id_number": c["id_number"],
+                    "kiosk_nonce": os.urandom(12).hex(),
+                },
+            )
+            code = "accepted" if r.is_success else r.json().get("code", str(r.status_code))
+            answers[code] = answers.get(code, 0) + 1
+    if not answers.get("accepted"):
+        raise RuntimeError(f"nobody got into the skill sitting at {d.clock.now():%H:%M}: {answers}")
+
+
 def set_pins(d: Demo, usernames: list[str]) -> None:
     for username in usernames:
         with api(d.url, username) as c:
-            c.post("/api/v1/me/pin", json={"pin": PIN}).raise_for_status()
+            # The demo's examiners of the older batch have this PIN already: changing it asks for it.
+            c.post("/api/v1/me/pin", json={"pin": PIN, "old_pin": PIN}).raise_for_status()
 
 
 def split(total: float, items: list[dict[str, Any]]) -> dict[str, float]:
@@ -213,9 +296,10 @@ class Shots:
         self.taken: list[str] = []
         self.skipped: list[str] = []
 
-    def page(self, username: str | None):
+    def page(self, username: str | None, size: tuple[int, int] | None = None):
+        width, height = size or self.size
         ctx = self.browser.new_context(
-            viewport={"width": self.size[0], "height": self.size[1]},
+            viewport={"width": width, "height": height},
             has_touch=True,
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
@@ -248,9 +332,8 @@ class Shots:
                 "Math.ceil(document.querySelector('main').getBoundingClientRect().bottom + window.scrollY)"
             )
             height = max(320, min(max_height, bottom + 16))
-            page.screenshot(
-                path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": self.size[0], "height": height}
-            )
+            width = page.viewport_size["width"] if page.viewport_size else self.size[0]
+            page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
         else:
             page.screenshot(path=str(path))
         shrink(path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -29,14 +30,17 @@ from screenshot_kit import (
     CHROMIUM,
     CHROMIUM_ARGS,
     HERE,
+    PHONE,
     PIN,
     RUBRIC,
     Demo,
     Shots,
     api,
     check_in_some,
+    china_time_wanted,
     disagree,
     free_port,
+    open_skill_sitting,
     set_pins,
     split,
     start_demo,
@@ -56,6 +60,10 @@ def anonymous(s: Shots, d: Demo) -> None:
     if d.older:
         p.goto(f"{s.url}/public/batches/{d.older}/publicity.html")
         s.save(p, "public-publicity")
+        phone = s.page(None, PHONE)  # the page a candidate opens from a link on their phone
+        phone.goto(f"{s.url}/public/batches/{d.older}/publicity.html")
+        s.save(phone, "public-publicity-phone", max_height=1400)
+        phone.context.close()
     p.context.close()
 
 
@@ -73,6 +81,8 @@ def office(s: Shots, d: Demo) -> None:
         s.save(p, name)
     p.locator("#check").scroll_into_view_if_needed()
     s.save(p, "office-batch-check", top=False)
+    p.goto(f"{s.url}/office/candidates/{d.candidates[0]['id']}")
+    s.save(p, "office-candidate")
     p.goto(f"{s.url}/office/batches/{d.today}/seating")
     s.save(p, "office-seating")
     p.locator(".charts figure").first.scroll_into_view_if_needed()
@@ -122,10 +132,12 @@ def office_scores(s: Shots, d: Demo, p) -> None:
     if d.older and s.visit(p, f"/office/batches/{d.older}/scores"):
         p.locator("#publicity").scroll_into_view_if_needed()
         s.save(p, "office-scores-locked", top=False)
+    if d.older and s.visit(p, f"/office/batches/{d.older}/certificates"):
+        s.save(p, "office-certificates")
 
 
 def desk(s: Shots, d: Demo) -> None:
-    first, second, third = d.expected()[:3]
+    waiting = d.expected()
     p = s.page("kiosk1")
     p.goto(s.url + "/desk")
     p.select_option("#batch", str(d.today))
@@ -139,9 +151,14 @@ def desk(s: Shots, d: Demo) -> None:
         p.click("#checkin button[type=submit]")
         p.wait_for_selector("#answer.ok, #answer.no")
 
-    check_in(first["ticket_number"], first["id_number"])
-    if p.locator("#answer.ok").count() == 0:  # late in the day (China time) the demo's check-in is closed
+    # The demo's own kiosks are at work too: a candidate they took first is passed over.
+    for first in waiting[:6]:
+        check_in(first["ticket_number"], first["id_number"])
+        if p.locator("#answer.ok").count():
+            break
+    else:  # late in the day (China time) the demo's check-in is closed
         raise RuntimeError("the demo refused a check-in: " + p.inner_text("#answer").replace("\n", " "))
+    second, third = (c for c in waiting[waiting.index(first) + 1 :][:2])
     s.save(p, "desk-accepted")
     check_in(second["ticket_number"], make_wrong_id(second["id_number"]))
     s.save(p, "desk-refused")
@@ -149,7 +166,9 @@ def desk(s: Shots, d: Demo) -> None:
     s.save(p, "desk-already")
     p.fill("#q", third["name"])
     p.press("#q", "Enter")
-    p.wait_for_selector("#results li button")
+    p.wait_for_selector("#results li")
+    if p.locator("#results li button").count() == 0:
+        raise RuntimeError("the desk found nobody by name: " + p.inner_text("#results"))
     p.locator("#results").scroll_into_view_if_needed()
     s.save(p, "desk-search", top=False)
     p.context.close()
@@ -185,6 +204,28 @@ def proctor(s: Shots, d: Demo) -> None:
     p.click("#p-close")
     p.wait_for_timeout(300)
     s.save(p, "proctor-after-incident")
+    p.goto(f"{s.url}/proctor/batches/{d.today}/records")
+    s.save(p, "proctor-records")
+    if d.older and s.visit(p, f"/proctor/batches/{d.older}/records"):
+        if p.locator("#f-produce").count():
+            p.fill("#f-produce textarea[name=remarks]", "考试秩序良好")
+            p.click("#f-produce button")
+            p.wait_for_load_state()
+        if p.locator("#f-confirm").count():
+            p.click("#f-confirm button")
+            p.wait_for_load_state()
+        s.save(p, "proctor-record")
+    p.context.close()
+
+
+def office_day(s: Shots, d: Demo) -> None:
+    """The batch page as the office's day view, once the door is busy: each candidate's state at
+    the door, and the search over the list (a name's first character finds a few)."""
+    p = s.page("office")
+    p.goto(f"{s.url}/office/batches/{d.today}")
+    p.fill("#candidate-search", d.candidates[0]["name"][:1])
+    p.locator("#candidates").scroll_into_view_if_needed()
+    s.save(p, "office-batch-day", top=False)
     p.context.close()
 
 
@@ -200,6 +241,16 @@ def supervisor(s: Shots, d: Demo) -> None:
     p.wait_for_selector("#finding-msg.accepted, #finding-msg.refusal")
     p.locator("#f-finding").scroll_into_view_if_needed()
     s.save(p, "supervisor-dashboard", top=False)
+    p.goto(f"{s.url}/proctor/batches/{d.today}/supervision")
+    s.save(p, "supervisor-findings")
+    if d.older and s.visit(p, f"/proctor/batches/{d.older}/supervision") and p.locator("#f-report").count():
+        for area in p.locator("#f-report textarea[required]").all():
+            area.fill("符合要求")
+        p.select_option("#f-report select[name=opinion]", "valid")
+        p.locator("#f-report").scroll_into_view_if_needed()
+        s.save(p, "supervisor-report", top=False)
+    p.goto(s.url + "/office")  # not the supervisor's page: the refusal as a page (issue #16)
+    s.save(p, "refusal-page")
     p.context.close()
 
 
@@ -207,11 +258,19 @@ def evaluators(s: Shots, d: Demo) -> None:
     panel = d.panel()
     if panel is None:
         raise RuntimeError("today's skill part has no panel: run the office journey first")
+    try:
+        open_skill_sitting(d)
+        admitted = True
+    except RuntimeError as e:  # nobody at the skill part's door: no score can be signed
+        print(f"evaluators: {e}", file=sys.stderr)
+        admitted = False
     on_panel = [d.scorers[sid] for sid in panel["examiner_ids"]]
     examiner = next(u for u in on_panel if u not in d.chiefs)
     set_pins(d, [u for u in on_panel if u != examiner])
     p = s.page(examiner)
     p.goto(s.url + "/evaluate/pin")  # the PIN that signs every score (R-SCORE-1), set on the tablet
+    if p.locator("input[name=old_pin]").count():  # scored the older batch: the PIN is being changed
+        p.fill("input[name=old_pin]", PIN)
     p.fill("input[name=pin]", PIN)
     p.fill("input[name=pin_again]", PIN)
     p.click("form button[type=submit]")
@@ -229,19 +288,23 @@ def evaluators(s: Shots, d: Demo) -> None:
         p.fill(f"#item-{i}", str(points))
     p.fill("#pin", PIN)
     s.save(p, "evaluate-entry")
-    p.click("#submit")
-    p.wait_for_selector("#accepted, #refusal")
-    s.save(p, "evaluate-signed")
+    if admitted:
+        p.click("#submit")
+        p.wait_for_selector("#accepted, #refusal")
+        s.save(p, "evaluate-signed")
+    else:
+        s.skipped.append("evaluate-signed (no candidate admitted to the skill part)")
     p.context.close()
 
-    with api(d.url, "office") as o:
-        rows = o.get(f"/api/v1/batches/{d.today}/scores").json()["candidates"]
-    target = next(
-        r["id"]
-        for r in reversed(rows)
-        if r["parts"]["skill"]["status"] == "pending" and not r["parts"]["skill"]["entries"]
-    )
-    disagree(d, panel, target)
+    if admitted:
+        with api(d.url, "office") as o:
+            rows = o.get(f"/api/v1/batches/{d.today}/scores").json()["candidates"]
+        target = next(
+            r["id"]
+            for r in reversed(rows)
+            if r["parts"]["skill"]["status"] == "pending" and not r["parts"]["skill"]["entries"]
+        )
+        disagree(d, panel, target)
     chief = next(u for u in on_panel if u in d.chiefs)
     p = s.page(chief)
     p.goto(f"{s.url}/evaluate/{d.today}/arbitration")
@@ -252,10 +315,26 @@ def evaluators(s: Shots, d: Demo) -> None:
 
 
 def centre(s: Shots, d: Demo) -> None:
-    for username, name in (("centre-jl", "centre-institutions"), ("root", "root-institutions")):
+    for username, pages in (
+        (
+            "centre-jl",
+            (("/", "centre-home"), ("/office", "centre-institutions"), ("/centre/reviews", "centre-reviews")),
+        ),
+        ("centre-jl", (("/centre/reports", "centre-reports"),)),
+        (
+            "root",
+            (
+                ("/", "root-home"),
+                ("/office", "root-institutions"),
+                ("/admin/institutions", "admin-institutions"),
+                ("/admin/calendar", "admin-calendar"),
+            ),
+        ),
+    ):
         p = s.page(username)
-        p.goto(s.url + "/office")
-        s.save(p, name)
+        for path, name in pages:
+            if s.visit(p, path):
+                s.save(p, name)
         p.context.close()
 
 
@@ -264,6 +343,7 @@ JOURNEYS: dict[str, Callable[[Shots, Demo], None]] = {
     "office": office,
     "desk": desk,
     "proctor": proctor,
+    "office_day": office_day,
     "supervisor": supervisor,
     "evaluators": evaluators,
     "centre": centre,
@@ -277,11 +357,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated journeys: " + ",".join(JOURNEYS))
     ap.add_argument("--size", default="1024x768", help="window size, WIDTHxHEIGHT")
     ap.add_argument("--start-timeout", type=float, default=600, help="seconds to wait for the demo to be seeded")
+    ap.add_argument(
+        "--china-time",
+        metavar="HH:MM",
+        help="the China time of day the fresh demo believes it is (needs libfaketime); "
+        "by default 09:00 when it is evening or night in China and libfaketime is installed",
+    )
     args = ap.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x"))
     chosen = args.only.split(",") if args.only else list(JOURNEYS)
     args.out.mkdir(parents=True, exist_ok=True)
-    proc, tmp = None, None
+    proc, tmp, clock = None, None, None
+    began = time.monotonic()
     try:
         if args.url:
             url = args.url.rstrip("/")
@@ -289,10 +376,13 @@ def main(argv: list[str] | None = None) -> int:
             tmp = tempfile.TemporaryDirectory(prefix="examday-shots-")
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            print(f"seeding the demo in {tmp.name}, serving on {url} …", flush=True)
-            proc = start_demo(Path(tmp.name), port)
+            china_time = china_time_wanted(args.china_time)
+            told = f" at {china_time} China time" if china_time else ""
+            print(f"seeding the demo in {tmp.name}{told}, serving on {url} …", flush=True)
+            clock, proc = start_demo(Path(tmp.name), port, china_time)
         wait_healthy(url, proc, Path(tmp.name) / "demo.log" if tmp else None, args.start_timeout)
         demo = survey(url)
+        demo.clock = clock
         from playwright.sync_api import sync_playwright
 
         failed = []
@@ -306,9 +396,11 @@ def main(argv: list[str] | None = None) -> int:
                     failed.append(name)
                     traceback.print_exc()
             browser.close()
-        print(f"{len(shots.taken)} screenshots in {args.out}: {', '.join(shots.taken)}")
+        print(
+            f"{len(shots.taken)} screenshots in {args.out} in {time.monotonic() - began:.0f} s: {', '.join(shots.taken)}"
+        )
         if shots.skipped:
-            print(f"pages this version does not have (their shots skipped): {', '.join(shots.skipped)}")
+            print(f"shots skipped (their old pictures stay): {', '.join(shots.skipped)}")
         if failed:
             print(f"FAILED journeys: {', '.join(failed)}", file=sys.stderr)
             return 1

@@ -117,3 +117,7 @@ def page(browser, page_size):
         yield pg
     finally:
         context.close()
+
+
+# The demo's day walked page by page, once per session for every module that reads it.
+from tests.browser.demo_walk import walk  # noqa: E402, F401

@@ -51,6 +51,19 @@ def test_every_screenshot_is_shown():
     assert not unused, f"screenshots the guide does not show: {unused}"
 
 
+def test_screenshots_py_takes_every_picture_the_guide_shows():
+    """Issue #16: docs/screenshots.py retakes every screenshot. Each picture the guide shows is one
+    the script saves (``s.save(page, "name")`` or the ticket), and it saves none the guide leaves out."""
+    script = text(DOCS / "screenshots.py")
+    taken = set(re.findall(r"\bs\.save\(\s*\w+,\s*\"([\w-]+)\"", script))
+    taken |= {name for _path, name in re.findall(r'\(f?"(/[^"]*)", "([\w-]+)"\)', script)}  # (path, name) lists
+    taken |= {"ticket"} if 's.taken.append("ticket")' in script else set()
+    shown = {Path(i).stem for i in re.findall(r"\(img/([^)\s]+)\.png\)", text(GUIDE))}
+    assert len(taken) >= 40, sorted(taken)
+    assert not shown - taken, f"pictures the guide shows that screenshots.py does not take: {sorted(shown - taken)}"
+    assert not taken - shown, f"pictures screenshots.py takes that the guide does not show: {sorted(taken - shown)}"
+
+
 def test_pictures_stay_small():
     for png in (DOCS / "img").glob("*.png"):
         assert png.stat().st_size < 400_000, f"{png.name} is large: run docs/screenshots.py again"
