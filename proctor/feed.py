@@ -29,8 +29,9 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -277,6 +278,51 @@ def _parse(raw: bytes) -> dict[str, Any]:
     return json.loads(raw)
 
 
+_SEQ_HEAD = b'{"seq":'
+
+
+@lru_cache(maxsize=256)
+def _text(raw: bytes) -> str:
+    """The event as published, as text: one per event for every client that forwards it (issue #18)."""
+    return raw.decode()
+
+
+@lru_cache(maxsize=1024)
+def _renumbered(raw: bytes, seq: int) -> str:
+    """The event under a connection's own number: made once per (event, number), so the proctors
+    of one room, numbered alike, share one string (issue #18).
+
+    examday/events.py publishes ``{"seq":N,…}`` with the number first: the rest of the text is
+    kept as it is and only the number replaced, so the event is never encoded again.
+    """
+    if raw.startswith(_SEQ_HEAD):
+        comma = raw.find(b",", len(_SEQ_HEAD))
+        if comma > 0 and raw[len(_SEQ_HEAD) : comma].isdigit():
+            return f'{{"seq":{seq},{_text(raw)[comma + 1 :]}'
+    return json.dumps({**_parse(raw), "seq": seq}, ensure_ascii=False)
+
+
+# One per event loop (a server process has one; tests make many).
+_subscribing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def subscription(bus: Any, batch_id: int) -> AsyncIterator[Any]:
+    """The batch's events, subscribed one connection at a time (issue #18).
+
+    redis-py's pub/sub object opens its connection on its first SUBSCRIBE; two first
+    subscriptions at once (two batches' screens connecting to a fresh process) each open one,
+    the object keeps the last, and the other batch's events arrive on a connection nobody reads:
+    its screens get their snapshot and then nothing. Taking turns costs one round trip.
+    """
+    loop = asyncio.get_running_loop()
+    lock = _subscribing.setdefault(loop, asyncio.Lock())
+    async with AsyncExitStack() as stack:
+        async with lock:
+            subscriber = await stack.enter_async_context(bus.plugin.start_subscription(bus.channel(batch_id)))
+        yield subscriber
+
+
 class _Connection:
     """One client: what it may see, and the numbers it has been sent."""
 
@@ -305,10 +351,10 @@ class _Connection:
         if not self.view.sees(msg.get("room_code")):
             return
         self.sent_seq += 1
-        if self.sent_seq == n:  # the batch's own numbering: forward the bytes as published
-            await self.socket.send_text(raw.decode())
+        if self.sent_seq == n:  # the batch's own numbering: forward the event as published
+            await self.socket.send_text(_text(raw))
         else:
-            await self.socket.send_text(json.dumps({**msg, "seq": self.sent_seq}, ensure_ascii=False))
+            await self.socket.send_text(_renumbered(raw, self.sent_seq))
 
     async def on_client(self, data: str) -> None:
         try:
@@ -358,7 +404,7 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
     conn = _Connection(socket, state, view, session_id)
     inbox: asyncio.Queue = asyncio.Queue()
 
-    async with bus.plugin.start_subscription(bus.channel(bid)) as subscriber:
+    async with subscription(bus, bid) as subscriber:
 
         async def pump_events() -> None:
             async for raw in subscriber.iter_events():
