@@ -114,6 +114,11 @@ def expire(data_dir: Path, now: datetime) -> int:
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
         gone += 1
+    for tmp in where.glob(".*.tmp"):  # a write cut short when its process stopped
+        # Its age by the file's own time: no job names it, so the application's clock has no say.
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - tmp.stat().st_mtime > KEEP.total_seconds():
+                tmp.unlink()
     return gone
 
 

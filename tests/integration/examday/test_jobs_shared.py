@@ -5,6 +5,7 @@ deleted an hour after it finished."""
 
 from __future__ import annotations
 
+import os
 import stat
 import time
 
@@ -74,3 +75,11 @@ def test_a_job_whose_process_stopped_is_shown_as_failed(settings, clock):
     assert jobs.find(settings.data_dir, clock.now(), job.id, bid, account).failed
     assert jobs.find(settings.data_dir, clock.now(), job.id, bid + 1, account) is None  # another batch's
     assert jobs.find(settings.data_dir, clock.now(), job.id, bid, account + 1) is None  # another account's
+    # A write cut short by a stopped process leaves a temporary file: gone once it is an hour old.
+    stale = settings.data_dir / jobs.FOLDER / f".{job.id}.json.1.2.tmp"
+    stale.write_bytes(b"{")
+    jobs.expire(settings.data_dir, clock.now())
+    assert stale.exists()
+    os.utime(stale, (time.time() - 3700, time.time() - 3700))
+    jobs.expire(settings.data_dir, clock.now())
+    assert not stale.exists()
