@@ -47,7 +47,7 @@ def _job(ctx: Ctx, bid: int, job_id: str) -> jobs.Job:
     batch = batch_for_read(ctx.db, ctx.user, bid)
     institution_for_write(ctx.db, ctx.user, batch.institution_id)  # the batch's exam office only
     job = jobs.find(ctx.state.settings.data_dir, ctx.now, job_id, bid, ctx.user.account_id)
-    if job is None:
+    if job is None or job.kind != "tickets":  # an import job's id is no print job
         raise not_found("print job")
     return job
 

@@ -68,6 +68,9 @@ def test_a_large_xlsx_imports_in_the_background_read_through_another_process(wor
         status, where, page = follow(second, job, o.headers)
     assert status == 200 and where == f"/office/batches/{bid}?imported=800", page[-500:]
     assert "已导入 800 名考生" in page
+    # An import job is no print job: its id on the tickets' path finds nothing.
+    job_id = job.rsplit("/", 1)[1]
+    assert client.get(f"/office/batches/{bid}/tickets/print/{job_id}", headers=o.headers).status_code == 404
     assert counts(world.engine)["candidates"] == before["candidates"] + 800
 
 
