@@ -6,9 +6,15 @@ candidates with issued tickets; 8 kiosk clients (threads, one httpx client and
 one kiosk account each) check every candidate in once, as fast as the server
 answers. Each request is a real check-in: signature, revocation, windows, ID
 digest, the attempt row, the Attendance row, the audit entry, the live event.
-Prints p50/p90/p99/max latency and throughput per database. Target: p99 < 50 ms.
+Prints p50/p90/p99/max latency, throughput and the server process's CPU per
+check-in (utime + stime from /proc) per database. Target: p99 < 50 ms.
 
-    .venv/bin/python bench/checkin.py [--candidates 2000] [--kiosks 8] [--photo]
+``--against <git-ref>`` runs the same bench on that ref's code too (a temporary
+``git worktree``, removed at the end: it seeds and serves with its own code) and
+prints both side by side; ``--profile`` writes py-spy flame graphs of the
+server's back-to-back half to bench/out/ (``pip install py-spy``).
+
+    .venv/bin/python bench/checkin.py [--candidates 2000] [--kiosks 8] [--photo] [--against b838c08] [--profile]
     EXAMDAY_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/checkin.py
 """
 
@@ -17,8 +23,10 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import math
+import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -26,7 +34,8 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,70 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx
 
-from examday.clock import CST
-
-AT = datetime(2026, 11, 26, 8, 40, tzinfo=CST)  # entry for the 09:00 session opened at 08:30
-
-
-def serve(db_url: str, data_dir: str, port: int, enrich: bool = True) -> None:
-    """The server process: the app on a fixed clock, one uvicorn worker."""
-    import uvicorn
-
-    from examday.app import create_app
-    from examday.clock import FixedClock
-    from examday.settings import Settings
-
-    settings = Settings(
-        database_url=db_url, data_dir=Path(data_dir), hook_secret="bench", secret_key="bench-secret"
-    ).resolved()
-    app = create_app(settings, FixedClock(AT))
-    if not enrich:  # diagnosis: the check-in alone, without the live feed's room state per event
-        app.state.events.set_enricher(None)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def seed(db_url: str, n: int, kiosks: int) -> tuple[list[dict], list[str]]:
-    """A filed batch with n seated, ticketed candidates; kiosk tokens. Straight into the database."""
-    from sqlmodel import Session
-
-    from examday.accounts.services.accounts import Passwords, create_account, issue_token
-    from examday.actor import SYSTEM
-    from examday.app import package_routers
-    from examday.models import install_extras, metadata
-    from examday.plans.models import Seat
-    from examday.plans.tickets import current_ticket, issue_batch_tickets
-    from storage.db import make_engine
-    from tests import builders
-
-    package_routers()  # every package's tables on the metadata
-    engine = make_engine(db_url)
-    metadata.create_all(engine)
-    install_extras(engine)
-    now = AT.replace(hour=7)
-    with Session(engine, expire_on_commit=False) as db:
-        inst = builders.institution(db, now)
-        rooms = builders.rooms(db, inst, theory=math.ceil(n / 30))
-        theory = [r for r in rooms if r.kind == "theory"]
-        people = builders.staff(db, inst, n_proctors=2 * len(theory))
-        batch = builders.batch(db, inst, AT.date(), theory, people["proctor"], now=now)
-        cands = builders.candidates(db, batch, n, now=now)
-        for i, c in enumerate(cands):
-            db.add(
-                Seat(
-                    batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id, seat_no=i % 30 + 1
-                )
-            )
-        issue_batch_tickets(db, SYSTEM, batch, "bench-secret", now)
-        db.commit()
-        people_out = [{"ticket": current_ticket(db, c.id).qr_text, "id_number": c.id_number} for c in cands]
-        tokens = []
-        pw = Passwords(1, 1024)
-        for k in range(kiosks):
-            acc = create_account(db, SYSTEM, now, pw, f"kiosk{k + 1}", "kiosk", inst.id, None, None, None)
-            tokens.append(issue_token(db, acc, now, by=SYSTEM))
-        db.commit()
-    engine.dispose()
-    return people_out, tokens
+WORLD = ROOT / "bench" / "checkin_world.py"  # seeding and serving, run with the code tree under test
+OUT = ROOT / "bench" / "out"
 
 
 def photo_b64() -> str:
@@ -171,33 +118,76 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_db(label: str, db_url: str, n: int, kiosks: int, photo: bool, pace: float, enrich: bool) -> list[dict]:
-    people, tokens = seed(db_url, n, kiosks)
+def run_db(root: Path, label: str, db_url: str, args: argparse.Namespace, profile: Path | None = None) -> list[dict]:
+    """Seed and serve with the code under ``root`` (this tree, or a ref's worktree); the clients are the same."""
+    world = [sys.executable, str(WORLD)]
+    seeded = subprocess.run(
+        [*world, "seed", str(root), db_url, str(args.candidates), str(args.kiosks)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    sown = json.loads(seeded.stdout)
+    people, tokens = sown["people"], sown["tokens"]
     data_dir = tempfile.mkdtemp(prefix="examday-bench-data-")
     port = _free_port()
+    enrich = str(int(not args.no_feed_state))
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", db_url, data_dir, str(port), str(int(enrich))], cwd=ROOT
+        [*world, "serve", str(root), db_url, data_dir, str(port), enrich, args.http, args.loop], cwd=root
     )
     base = f"http://127.0.0.1:{port}"
-    pic = photo_b64() if photo else None
+    pic = photo_b64() if args.photo else None
+    spy = None
     try:
         _wait(base)
-        half = n // 2
+        half = args.candidates // 2
         cpu0 = cpu_seconds(proc.pid)
-        paced = phase(base, tokens, people[:half], pace, pic)
+        paced = phase(base, tokens, people[:half], args.pace, pic)
+        if profile is not None:  # the back-to-back half only; its CPU figure then counts the sampling too
+            profile.parent.mkdir(parents=True, exist_ok=True)
+            py_spy = Path(sys.executable).with_name("py-spy")
+            spy = subprocess.Popen(
+                [str(py_spy), "record", "--pid", str(proc.pid), "--rate", "250", "--gil", "--format", "flamegraph"]
+                + ["--output", str(profile)],
+                stdout=subprocess.DEVNULL,
+            )
+            time.sleep(1)  # py-spy attached before the first request
         cpu1 = cpu_seconds(proc.pid)
         burst = phase(base, tokens, people[half:], None, pic)
         cpu2 = cpu_seconds(proc.pid)
-        warm = 10 * kiosks  # the warm-up refusals ran inside each phase too
+        warm = 10 * args.kiosks  # the warm-up refusals ran inside each phase too
         paced["cpu_ms"] = (cpu1 - cpu0) * 1000 / (paced["requests"] + warm)
         burst["cpu_ms"] = (cpu2 - cpu1) * 1000 / (burst["requests"] + warm)
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes the flame graph on its way out
+            spy.wait(60)
         proc.terminate()
         proc.wait(10)
     return [
-        {"db": label, "mode": f"paced {pace * 1000:.0f} ms", **paced},
-        {"db": label, "mode": "back to back", **burst},
+        {"code": label, "db": label_db, "mode": mode, **r}
+        for label_db, mode, r in (
+            (_db_name(db_url), f"paced {args.pace * 1000:.0f} ms", paced),
+            (_db_name(db_url), "back to back", burst),
+        )
     ]
+
+
+def _db_name(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+@contextmanager
+def worktree(ref: str) -> Iterator[Path]:
+    """The ref's code in a temporary ``git worktree``, removed at the end."""
+    path = Path(tempfile.mkdtemp(prefix="examday-bench-ref-"))
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), ref], cwd=ROOT, check=True, capture_output=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, check=False)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _free_port() -> int:
@@ -240,9 +230,6 @@ def _pg_schema_url(base: str) -> tuple[str, callable]:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1")
-        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--candidates", type=int, default=2000)
     ap.add_argument("--kiosks", type=int, default=8)
@@ -258,48 +245,77 @@ def main() -> int:
         action="store_true",
         help="diagnosis: publish events without the live feed's room state (proctor/feed.py enrich)",
     )
+    ap.add_argument(
+        "--against",
+        metavar="GIT_REF",
+        help="also run the same bench on this ref's code (a temporary git worktree), side by side",
+    )
+    ap.add_argument(
+        "--http",
+        choices=("h11", "httptools"),
+        default="h11",
+        help="uvicorn's HTTP parser for every server of the run (httptools must be importable)",
+    )
+    ap.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="uvicorn's event loop for every server of the run (uvloop must be importable)",
+    )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy flame graph of the server's back-to-back half, under bench/out/ (CPU figures then include it)",
+    )
     args = ap.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="examday-bench-") as tmp:
-        results += run_db(
-            "sqlite",
-            f"sqlite:///{tmp}/bench.db",
-            args.candidates,
-            args.kiosks,
-            args.photo,
-            args.pace,
-            not args.no_feed_state,
-        )
     pg = os.environ.get("EXAMDAY_BENCH_POSTGRES_URL")
-    if pg:
-        url, drop = _pg_schema_url(pg)
-        try:
-            results += run_db(
-                "postgresql", url, args.candidates, args.kiosks, args.photo, args.pace, not args.no_feed_state
-            )
-        finally:
-            drop()
+    results: list[dict] = []
+    with ExitStack() as stack:
+        codes = [("this tree", ROOT)]
+        if args.against:
+            codes.insert(0, (args.against, stack.enter_context(worktree(args.against))))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="examday-bench-"))
+        for db in ("sqlite", "postgresql") if pg else ("sqlite",):
+            for i, (label, root) in enumerate(codes):
+                svg = OUT / f"checkin-{db}-{_slug(label)}.svg" if args.profile else None
+                if db == "sqlite":
+                    results += run_db(root, label, f"sqlite:///{tmp}/bench{i}.db", args, svg)
+                    continue
+                assert pg is not None
+                url, drop = _pg_schema_url(pg)
+                try:
+                    results += run_db(root, label, url, args, svg)
+                finally:
+                    drop()
     print(
         f"\ncheck-in: {args.candidates} candidates, {args.kiosks} concurrent kiosks, one uvicorn process"
         f"{', with photo' if args.photo else ''}{', events without room state' if args.no_feed_state else ''};"
-        f" {os.cpu_count()} CPUs shared by server and clients"
+        f" {os.cpu_count()} CPUs shared by server and clients; uvicorn {args.http}, {args.loop}"
+        f"{'; PROFILED: CPU figures include py-spy sampling' if args.profile else ''}"
     )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at the end: {load:.1f}")
     print(
-        f"{'db':<11}{'mode':<15}{'requests':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}"
-        f"{'cpu ms/req':>11}  status"
+        f"{'code':<12}{'db':<11}{'mode':<15}{'requests':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'req/s':>8}{'cpu ms/req':>11}  status"
     )
     for r in results:
         print(
-            f"{r['db']:<11}{r['mode']:<15}{r['requests']:>9}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
+            f"{r['code'][:11]:<12}{r['db']:<11}{r['mode']:<15}{r['requests']:>9}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
             f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['throughput']:>8.0f}{r['cpu_ms']:>11.1f}  {r['status']}"
         )
-    ok = all(r["p99_ms"] < 50 for r in results if r["mode"].startswith("paced")) and all(
-        set(r["status"]) == {200} for r in results
+    if args.profile:
+        print(f"flame graphs: {OUT}/checkin-<db>-<code>.svg")
+    mine = [r for r in results if r["code"] == "this tree"]
+    ok = all(r["p99_ms"] < 50 for r in mine if r["mode"].startswith("paced")) and all(
+        set(r["status"]) == {200} for r in mine
     )
     print("target p99 < 50 ms at the paced door:", "met" if ok else "NOT met")
     return 0 if ok else 1
+
+
+def _slug(label: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in label)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -75,6 +75,12 @@ def _is_trusted_proxy(peer: str, trusted: tuple[str, ...]) -> bool:
     return False
 
 
+_LOOKUP_OPTIONS: dict[str, dict[str, Any]] = {
+    "sqlite": {"read_only": True},  # storage/db.py: a deferred BEGIN, a snapshot without the write lock
+    "postgresql": {"isolation_level": "AUTOCOMMIT"},
+}
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``connection.user`` to the Actor, or None; the guards decide what that means."""
 
@@ -85,8 +91,11 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         state = connection.app.state
 
         def lookup() -> Actor | str | None:
-            with Session(state.engine) as db:
-                return accounts.check_token(db, token, state.clock.now())
+            # One Core read (one statement) on a connection of its own: on SQLite it takes no write
+            # lock, so a sign-in check never queues behind a check-in; on PostgreSQL it runs in
+            # autocommit, without the BEGIN and ROLLBACK round trips of a transaction.
+            with state.engine.connect().execution_options(**_LOOKUP_OPTIONS.get(state.engine.dialect.name, {})) as conn:
+                return accounts.check_token(conn, token, state.clock.now())
 
         found = await anyio.to_thread.run_sync(lookup)
         if isinstance(found, Actor):
@@ -115,10 +124,12 @@ def token_expired() -> Refusal:
     )
 
 
-def requires_role(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def requires_role(*roles: str) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
     """A guard for HTTP and WebSocket routes alike."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    # Async although it awaits nothing: Litestar runs a plain function guard in a worker thread,
+    # a thread hop per request for a comparison of two strings.
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if connection.user is None:
             raise unauthenticated(connection)
         check_role(connection.user, roles)
@@ -135,8 +146,8 @@ def check_role(actor: Actor | None, roles: tuple[str, ...] | list[str]) -> Actor
     return actor
 
 
-def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if connection.user is None:
+async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if connection.user is None:  # async, as requires_role's guard: no worker thread for this
         raise unauthenticated(connection)
 
 
@@ -182,7 +193,7 @@ def _end(db: Session, commit: bool) -> None:
 Ctx = NamedDependency[RequestContext]
 
 
-async def provide_ctx(request: Request, state: State) -> AsyncGenerator[RequestContext, None]:
+async def provide_ctx(request: Request) -> AsyncGenerator[RequestContext, None]:
     """The request's one unit of work: a handler that returns has its transaction committed
     here, and one that raises (a ``Refusal`` among others) has it rolled back, so a refusal
     changes nothing and no handler commits for itself.
@@ -192,6 +203,8 @@ async def provide_ctx(request: Request, state: State) -> AsyncGenerator[RequestC
     shielded from cancellation so that a connection is never left half-finished. The events
     the transaction queued are published by ``publish_committed`` once the answer is sent.
     """
+    # The app's State itself: a ``state: State`` parameter would be a fresh copy of it per request.
+    state = request.app.state
     db = Session(state.engine, expire_on_commit=False)
     try:
         expired = request.scope.get("auth") == TOKEN_EXPIRED
@@ -202,8 +215,11 @@ async def provide_ctx(request: Request, state: State) -> AsyncGenerator[RequestC
             if events := committed_events(db):  # committed early by the handler, before it failed
                 await anyio.to_thread.run_sync(publish_all, state.events, events)
         raise
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_end, db, True)
+    if db.in_transaction():
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_end, db, True)
+    else:  # the handler committed for itself (a check-in, inside its gate): nothing left to wait for
+        db.close()
     if events := committed_events(db):
         request.scope[_EVENTS_KEY] = events  # type: ignore[literal-required]
 

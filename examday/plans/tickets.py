@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from examday import audit, keys
@@ -126,13 +127,19 @@ def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str
     return len(rows)
 
 
+# Built once and run through Core: read_ticket runs them on every check-in (issue #18).
+_ALL_KEYS = select(TicketKey.kid, TicketKey.public_key, TicketKey.revoked_at)
+_KEYS_OF = _ALL_KEYS.where(TicketKey.institution_id == bindparam("institution_id"))
+_TICKET_REVOKED = select(Ticket.revoked_at).where(Ticket.token_id == bindparam("token_id"))
+
+
 def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, str], set[str]]:
     """Public keys (kid → raw base64) and the revoked kids, for verifying tokens."""
     # Only the public half: this runs on every check-in, and private keys need not leave the table for it.
-    q = select(TicketKey.kid, TicketKey.public_key, TicketKey.revoked_at)
-    if institution_id is not None:
-        q = q.where(TicketKey.institution_id == institution_id)
-    rows = db.exec(q).all()
+    if institution_id is None:
+        rows = db.connection().execute(_ALL_KEYS).all()
+    else:
+        rows = db.connection().execute(_KEYS_OF, {"institution_id": institution_id}).all()
     return (
         {kid: pub for kid, pub, revoked in rows if revoked is None},
         {kid for kid, _, revoked in rows if revoked is not None},
@@ -153,7 +160,7 @@ def read_ticket(db: Session, text: str) -> TicketClaims:
     public, revoked_kids = key_set(db)
     claims = verify(text, public, revoked_kids)
     # Revocation of the single token is checked against the database, which knows every reissue.
-    t = db.exec(select(Ticket).where(Ticket.token_id == claims.token_id)).first()
+    t = db.connection().execute(_TICKET_REVOKED, {"token_id": claims.token_id}).first()
     if t is None:
         # Signed by our key yet never issued: treat as forged rather than explain.
         raise Refusal(

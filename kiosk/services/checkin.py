@@ -128,7 +128,7 @@ _BY_NONCE = select(CheckIn.http_status, CheckIn.response).where(
 
 
 def _by_nonce(db: Session, actor: Actor, nonce: str) -> Outcome | None:
-    row = db.exec(_BY_NONCE, params={"kiosk": actor.account_id, "nonce": nonce}).first()
+    row = db.connection().execute(_BY_NONCE, {"kiosk": actor.account_id, "nonce": nonce}).first()
     return Outcome(row[0], json.loads(row[1]), replay=True) if row else None
 
 

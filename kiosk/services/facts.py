@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select  # twenty columns: sqlmodel's select() types at most four
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -27,7 +29,13 @@ from kiosk.models import Attendance, CheckIn
 
 def entry_minutes(batch: Batch) -> tuple[int, int]:
     """R-TIME-1 values the plan was filed with (national defaults when the stored plan has none)."""
-    cfg = BatchConfig.from_json(batch.config)
+    return _entry_minutes(batch.config)
+
+
+@lru_cache(maxsize=256)
+def _entry_minutes(config: str | None) -> tuple[int, int]:
+    # By the stored text itself: a changed plan is another key, so nothing stale is ever read.
+    cfg = BatchConfig.from_json(config)
     return int(cfg.entry_open_minutes), int(cfg.entry_close_minutes)
 
 
@@ -47,7 +55,7 @@ _SESSIONS = (
 
 
 def session_facts(db: Session, batch_id: int) -> list[rules.SessionFacts]:
-    return [rules.SessionFacts(*r) for r in db.exec(_SESSIONS, params={"batch_id": batch_id}).all()]
+    return [rules.SessionFacts(*r) for r in db.connection().execute(_SESSIONS, {"batch_id": batch_id})]
 
 
 @dataclass
@@ -138,6 +146,10 @@ class Facts:
     prior: dict[int, rules.PriorCheckIn] = field(default_factory=dict)
 
 
+# Columns, not the Batch entity: the facts are plain values, and the ORM's identity map is not needed.
+_BATCH_COLUMNS = (Batch.id, Batch.institution_id, Batch.exam_date, Batch.config, Batch.status)
+_B = len(_BATCH_COLUMNS)  # the candidate's columns follow the batch's
+
 _CANDIDATE_COLUMNS = (
     Candidate.id,
     Candidate.name,
@@ -156,8 +168,8 @@ def _load_statement():
     station, station_room = aliased(Seat), aliased(Room)
     on_station = (station.candidate_id == Candidate.id) & (station.batch_id == Batch.id) & (station.part == "skill")
     return (
-        select(
-            Batch,
+        sa_select(
+            *_BATCH_COLUMNS,
             *_CANDIDATE_COLUMNS,
             Room.id,
             Room.code,
@@ -193,22 +205,28 @@ def load(db: Session, batch_id: int, ticket_number: str, secret_key: str) -> Fac
     """Everything ``rules.decide`` needs about one presented ticket, in two reads: the batch with
     the candidate, the seat and any check-in on record (one row per session checked in), and the sessions."""
     facts = Facts()
-    rows = db.exec(_LOAD, params={"batch_id": batch_id, "ticket_number": ticket_number}).all()
+    rows = db.connection().execute(_LOAD, {"batch_id": batch_id, "ticket_number": ticket_number}).all()
     if not rows:
         return facts
-    batch = rows[0][0]
-    facts.batch = batch_facts(batch)
-    facts.sessions = session_facts(db, batch_id)
-    facts.salt = id_salt(secret_key, batch.institution_id)
     first = rows[0]
-    if first[1] is None:  # no such ticket number in this batch
+    bid, institution_id, exam_date, config, status = first[:_B]
+    opens, closes = _entry_minutes(config)
+    facts.batch = rules.BatchFacts(bid, institution_id, exam_date, opens, closes, status)
+    facts.sessions = session_facts(db, batch_id)
+    facts.salt = id_salt(secret_key, institution_id)
+    r = first[_B:]  # the candidate's columns, then the seat, the check-in on record, the station
+    if r[0] is None:  # no such ticket number in this batch
         return facts
-    cand = _Row(*first[1:8])
-    facts.seat = Seating(first[8], first[9], first[10], first[11]) if first[8] is not None else None
+    cand = _Row(*r[0:7])
+    facts.seat = Seating(r[7], r[8], r[9], r[10]) if r[7] is not None else None
     facts.has_photo = cand.photo_blob_id is not None
-    station = Station(first[16], first[17], first[18], first[19], first[20]) if first[17] is not None else None
+    station = Station(r[15], r[16], r[17], r[18], r[19]) if r[16] is not None else None
     facts.candidate = candidate_facts(cand, facts.salt, facts.seat, station)
-    facts.prior = {r[12]: rules.PriorCheckIn(r[13], r[14], r[15]) for r in rows if r[12] is not None}
+    facts.prior = {
+        row[_B + 11]: rules.PriorCheckIn(row[_B + 12], row[_B + 13], row[_B + 14])
+        for row in rows
+        if row[_B + 11] is not None
+    }
     return facts
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -68,7 +68,15 @@ def _human(d: timedelta) -> str:
     return f"{d.days} days" if d.days and not d.seconds else f"{d.total_seconds() / 3600:g} hours"
 
 
-def expires_at(tok: AccessToken, role: str) -> datetime:
+class _Lifetime(Protocol):
+    """What a token's end is computed from: the ORM row, or the columns the request's lookup reads."""
+
+    kind: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def expires_at(tok: _Lifetime, role: str) -> datetime:
     """When ``tok`` stops working. A token issued before tokens expired has no ``expires_at``: it
     lasts the default lifetime of its kind from its issue, so none lives for ever."""
     if tok.expires_at is not None:
