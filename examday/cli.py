@@ -32,8 +32,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from examday.app import create_app
 
-    _engine(settings).dispose()
-    app = create_app(settings)
+    workers = getattr(args, "workers", 1)
+    if workers > 1 and not settings.redis_url:
+        # Without the shared bus a check-in served by one process never reaches a screen on another.
+        print("--workers above 1 needs EXAMDAY_REDIS_URL (the live feed across processes)", file=sys.stderr)
+        return 2
+    _engine(settings).dispose()  # migrate once, before any worker starts
+    app = create_app(settings) if workers == 1 else None
     if args.nightly is not None:  # the embedded default's backup, purge and audit check (#19)
         from examday.cli_backup import start_nightly
 
@@ -44,8 +49,24 @@ def cmd_serve(args, settings: Settings) -> int:
     report_push.start(settings, Clock())
     if settings.centre_url:
         print(f"reporting approved batches to {settings.centre_url}", flush=True)
-    print(f"examday serving on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    if app is not None:
+        print(f"examday serving on http://{args.host}:{args.port}", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        return 0
+    # N processes on one socket, bound here and inherited by each worker (the kernel hands each
+    # connection to one of them); uvicorn restarts a worker that dies. Each worker builds its app
+    # from the same environment (the secrets are on disk by now); the background jobs above
+    # (nightly, report push) run once, in this supervising process.
+    print(f"examday serving on http://{args.host}:{args.port} with {workers} processes", flush=True)
+    uvicorn.run(
+        "examday.app:create_app",
+        factory=True,
+        workers=workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
     return 0
 
 
@@ -183,7 +204,8 @@ def cmd_audit_verify(args, settings: Settings) -> int:
     held = getattr(args, "checkpoints", None)  # --checkpoints FILE (issue #17)
     engine = _engine(settings)
     with Session(engine) as db:
-        problem = audit.verify(db)
+        breaks = audit.verify_all(db)  # every chain: the installation's and each institution's (#18)
+        problem = "\n".join(str(b) for b in breaks) or None
         extra: list[str] = []
         if problem is None:
             from scoring.services.lock import verify_seals  # every lock's signed seal (R-SCORE-3)
@@ -201,7 +223,7 @@ def cmd_audit_verify(args, settings: Settings) -> int:
         for line in extra:
             print(line)
         return 1
-    print("audit chain holds" + (" and passes through every checkpoint" if held else ""))
+    print("audit chain holds" + (" and passes through every checkpoint" if held else ""))  # every chain
     return 0
 
 
@@ -224,6 +246,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--nightly", type=hh_mm, metavar="HH:MM", help="back up, purge and verify the audit daily then")
+    s.add_argument(
+        "--workers", type=int, default=1, help="server processes sharing the port (above 1 needs EXAMDAY_REDIS_URL)"
+    )
     s.set_defaults(fn=cmd_serve)
     d = sub.add_parser("demo", help="seed a demo exam day on an empty database, then serve")
     d.add_argument("--port", type=int, default=8000)
