@@ -80,6 +80,36 @@ def feed_delays(
     return delays, missed
 
 
+def spread(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max of latencies in seconds, as milliseconds."""
+    return {
+        "p50_ms": pct(values, 50) * 1000,
+        "p99_ms": pct(values, 99) * 1000,
+        "max_ms": max(values, default=float("nan")) * 1000,
+    }
+
+
+def tally_errors(people: list[dict], result, hooks, screens: Screens, missed: int, leftovers: int, db: dict) -> dict:
+    """Everything that must be 0 (see the module docstring); shared with bench/province.py."""
+    present = db["attendance"]
+    return {
+        "checkin_5xx": sum(n for s, n in result.statuses.items() if s >= 500),
+        "kiosk_offline": sum(result.offline.values()),
+        "unexpected_answers": sum(result.unexpected.values()),
+        "left_in_kiosk_queue": leftovers,
+        "sequence_gaps": sum(s.gaps for s in screens.screens),
+        "events_missed": missed,
+        "screens_dropped": sum(s.dropped for s in screens.screens),
+        "lost": sum(1 for p in people if p["id"] not in present),
+        "doubled": sum(1 for n in present.values() if n > 1),
+        "offline_conflicts": db["conflicts"],
+        "hook_5xx": sum(n for s, n in hooks.statuses.items() if s >= 500),
+        "hook_errors": sum(hooks.errors.values()),
+        "hooks_not_stored": (hooks.started - sum(db["segments"].values()))
+        + (hooks.finished - db["segments"].get("valid", 0)),
+    }
+
+
 def say(what: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
 
@@ -131,26 +161,7 @@ def run(args) -> dict:
     pg_cpu = sum(v - cpu0.pg.get(pid, 0.0) for pid, v in cpu1.pg.items())
     server_cpu = [b - a for a, b in zip(cpu0.servers, cpu1.servers)]
     present = db["attendance"]
-    lost = sum(1 for p in world.people if p["id"] not in present)
-    doubled = sum(1 for n in present.values() if n > 1)
-    checkin_5xx = sum(n for s, n in result.statuses.items() if s >= 500)
-    hook_5xx = sum(n for s, n in hooks.statuses.items() if s >= 500)
-    errors = {
-        "checkin_5xx": checkin_5xx,
-        "kiosk_offline": sum(result.offline.values()),
-        "unexpected_answers": sum(result.unexpected.values()),
-        "left_in_kiosk_queue": leftovers,
-        "sequence_gaps": sum(s.gaps for s in screens.screens),
-        "events_missed": missed,
-        "screens_dropped": sum(s.dropped for s in screens.screens),
-        "lost": lost,
-        "doubled": doubled,
-        "offline_conflicts": db["conflicts"],
-        "hook_5xx": hook_5xx,
-        "hook_errors": sum(hooks.errors.values()),
-        "hooks_not_stored": (hooks.started - sum(db["segments"].values()))
-        + (hooks.finished - db["segments"].get("valid", 0)),
-    }
+    errors = tally_errors(world.people, result, hooks, screens, missed, leftovers, db)
     n_req = len(result.latencies)
     return {
         "setup": {

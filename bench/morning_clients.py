@@ -76,6 +76,7 @@ class _Offline(logging.Handler):
 @dataclass
 class DoorResult:
     latencies: list[float] = field(default_factory=list)  # every check-in request, seconds
+    sent_at: list[float] = field(default_factory=list)  # wall time each of them was sent (the plot)
     waits: list[float] = field(default_factory=list)  # scheduled arrival to the kiosk being free
     accepted_at: dict[int, float] = field(default_factory=dict)  # candidate -> wall time of the answer
     outcomes: Counter = field(default_factory=Counter)  # accepted / refusal codes
@@ -87,10 +88,14 @@ class DoorResult:
 
 
 class Door:
-    def __init__(self, servers: list[str], tokens: list[str], batch_id: int, folder: Path) -> None:
+    """The kiosks of one batch, or (``batch_id`` a list, one per kiosk: bench/province.py) of many
+    batches, each kiosk taking the people of its own batch (their ``"batch"``)."""
+
+    def __init__(self, servers: list[str], tokens: list[str], batch_id: int | list[int], folder: Path) -> None:
+        self.batches: list[int | None] = [None] * len(tokens) if isinstance(batch_id, int) else list(batch_id)
         self.kiosks = [
-            Kiosk(servers[k % len(servers)], t, offline.Store(folder / f"kiosk{k + 1}"), [batch_id])
-            for k, t in enumerate(tokens)
+            Kiosk(servers[k % len(servers)], t, offline.Store(folder / f"kiosk{k + 1}"), [b or batch_id])
+            for k, (t, b) in enumerate(zip(tokens, self.batches, strict=True))
         ]
         self.result = DoorResult()
         self._lock = threading.Lock()
@@ -113,28 +118,31 @@ class Door:
 
     def run(self, queue: list[Arrival]) -> DoorResult:
         """Each kiosk takes the next person in the queue once free, at the earliest at their arrival."""
-        todo = list(queue)
+        todo: dict[int | None, list[Arrival]] = {b: [] for b in self.batches}
+        for a in queue:
+            todo[a.person.get("batch") if None not in todo else None].append(a)
         t0 = time.monotonic()
         r = self.result
 
         def ask(k: Kiosk, ticket: str, id_number: str, due: str) -> str:
-            t = time.perf_counter()
+            t, wall = time.perf_counter(), time.time()
             answer = k.check_in(ticket, id_number, None)
             took = time.perf_counter() - t
             got = "accepted" if answer.kind == "accepted" else (answer.code or answer.kind)
             with self._lock:
                 r.latencies.append(took)
+                r.sent_at.append(wall)
                 r.outcomes[got] += 1
                 if got != due:
                     r.unexpected[got] += 1
             return got
 
-        def kiosk(k: Kiosk) -> None:
+        def kiosk(k: Kiosk, mine: list[Arrival]) -> None:
             while True:
                 with self._lock:
-                    if not todo:
+                    if not mine:
                         return
-                    a = todo.pop(0)
+                    a = mine.pop(0)
                 delay = t0 + a.at - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
@@ -149,7 +157,7 @@ class Door:
                 if a.again:
                     ask(k, p["ticket"], p["id_number"], "already_checked_in")
 
-        threads = [threading.Thread(target=kiosk, args=(k,)) for k in self.kiosks]
+        threads = [threading.Thread(target=kiosk, args=(k, todo[b])) for k, b in zip(self.kiosks, self.batches)]
         for t in threads:
             t.start()
         for t in threads:
@@ -174,6 +182,7 @@ class Screen:
     url: str
     token: str
     room: str | None
+    batch_id: int
     received: dict[int, float] = field(default_factory=dict)  # candidate -> wall time of the event
     gaps: int = 0
     resyncs: int = 0
@@ -182,13 +191,14 @@ class Screen:
 
 
 class Screens:
-    """WebSocket clients of ``/ws/batches/{bid}``, all on one event loop in a thread."""
+    """WebSocket clients of ``/ws/batches/{bid}``, all on one event loop in a thread; ``batch_id``
+    a list: each watcher's own batch (bench/province.py)."""
 
-    def __init__(self, servers: list[str], watchers: list[tuple[str, str | None]], batch_id: int) -> None:
-        self.batch_id = batch_id
+    def __init__(self, servers: list[str], watchers: list[tuple[str, str | None]], batch_id: int | list[int]) -> None:
+        bids = [batch_id] * len(watchers) if isinstance(batch_id, int) else batch_id
         self.screens = [
-            Screen(servers[i % len(servers)].replace("http://", "ws://"), tok, room)
-            for i, (tok, room) in enumerate(watchers)
+            Screen(servers[i % len(servers)].replace("http://", "ws://"), tok, room, bid)
+            for i, ((tok, room), bid) in enumerate(zip(watchers, bids, strict=True))
         ]
         self.loop = asyncio.new_event_loop()
         self.stop = asyncio.Event()
@@ -199,7 +209,7 @@ class Screens:
 
         try:
             async with connect(
-                f"{s.url}/ws/batches/{self.batch_id}",
+                f"{s.url}/ws/batches/{s.batch_id}",
                 max_queue=None,
                 additional_headers={"Authorization": f"Bearer {s.token}"},
             ) as ws:

@@ -46,6 +46,14 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def pids(self) -> list[int]:
+        """The process and, with ``serve --workers N``, its workers (uvicorn's children)."""
+        try:
+            kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            kids = []
+        return [self.proc.pid, *map(int, kids)]
+
 
 # -- the schema -------------------------------------------------------------------------------------
 
@@ -90,59 +98,74 @@ def make_schema(base: str) -> tuple[str, str, callable]:
 def seed(url: str, n: int, kiosks: int, watchers: int, offices: int, cameras: int) -> World:
     """n seated, ticketed candidates, 30 to a room, in today's batch; the accounts of the door
     (kiosks), of the exam office (whole batch) and of the proctors (two per room, as assigned)."""
-    from examday.accounts.services.accounts import Passwords, create_account, issue_token
-    from examday.actor import SYSTEM
-    from examday.plans.models import ExamSession, Seat
-    from examday.plans.tickets import current_ticket, issue_batch_tickets
     from storage.db import make_engine
-    from tests import builders
 
     engine = make_engine(url)
-    now = datetime.now(CST)
-    pw = Passwords(1, 1024)
     with Session(engine, expire_on_commit=False) as db:
-        inst = builders.institution(db, now)
-        n_rooms = max(math.ceil(n / 30), math.ceil(cameras / 2), math.ceil(watchers / 2))
-        theory = [r for r in builders.rooms(db, inst, theory=n_rooms) if r.kind == "theory"]
-        staff = builders.staff(db, inst, n_proctors=2 * n_rooms, n_examiners=0)["proctor"]
-        start = (now + timedelta(minutes=20)).time()  # moved to the run's own start by set_start()
-        batch = builders.batch(db, inst, now.date(), theory, staff, start=start, now=now)
-        cands = builders.candidates(db, batch, n, now=now)
-        for i, c in enumerate(cands):
-            db.add(
-                Seat(
-                    batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id, seat_no=i % 30 + 1
-                )
-            )
-        issue_batch_tickets(db, SYSTEM, batch, SECRET_KEY, now)
-        db.commit()
-        people = [
-            {
-                "id": c.id,
-                "ticket": current_ticket(db, c.id).qr_text,
-                "id_number": c.id_number,
-                "room": theory[i // 30].code,
-            }
-            for i, c in enumerate(cands)
-        ]
-
-        def token(name: str, role: str, staff_id: int | None = None) -> str:
-            acc = create_account(db, SYSTEM, now, pw, name, role, inst.id, None, staff_id, None)
-            return issue_token(db, acc, now, by=SYSTEM)
-
-        kiosk_tokens = [token(f"kiosk{k + 1}", "kiosk") for k in range(kiosks)]
-        office = token("office", "admin")
-        seen: list[tuple[str, str | None]] = [(office, None)] * min(offices, watchers)
-        # builders.batch assigns proctors 2i and 2i+1 to room i.
-        seen += [
-            (token(f"proctor{j + 1}", "proctor", staff[j].id), theory[j // 2].code) for j in range(watchers - len(seen))
-        ]
-        cams = [(r.code, f"{r.code}-C{k}") for r in theory for k in (1, 2)][:cameras]
-        session = db.exec(select(ExamSession).where(ExamSession.batch_id == batch.id)).one()
-        db.commit()
-        world = World(batch.id, session.id, people, kiosk_tokens, seen, cams)
+        world = seed_institution(db, datetime.now(CST), n, kiosks, watchers, offices, cameras)
     engine.dispose()
     return world
+
+
+def seed_institution(
+    db: Session, now: datetime, n: int, kiosks: int, watchers: int, offices: int, cameras: int, k: int | None = None
+) -> World:
+    """One institution's morning (see ``seed``); ``k`` numbers it among several on one installation
+    (bench/province.py): its USCC, account names and camera codes then carry the number, since
+    those are unique across the installation."""
+    from examday.accounts.services.accounts import Passwords, create_account, issue_token
+    from examday.actor import SYSTEM
+    from examday.plans.models import ExamSession, Seat, Ticket
+    from examday.plans.tickets import issue_batch_tickets
+    from examday.registry.models import Camera
+    from tests import builders
+
+    pw = Passwords(1, 1024)
+    tag = "" if k is None else f"i{k:02d}-"
+    inst = builders.institution(db, now) if k is None else builders.institution(db, now, uscc=f"91350200{k:09d}A")
+    n_rooms = max(math.ceil(n / 30), math.ceil(cameras / 2), math.ceil(watchers / 2))
+    theory = [r for r in builders.rooms(db, inst, theory=n_rooms) if r.kind == "theory"]
+    if k is not None:
+        for cam in db.exec(select(Camera).where(Camera.room_id.in_([r.id for r in theory]))).all():
+            cam.code = tag + cam.code
+        db.flush()
+    staff = builders.staff(db, inst, n_proctors=2 * n_rooms, n_examiners=0)["proctor"]
+    start = (now + timedelta(minutes=20)).time()  # moved to the run's own start by set_start()
+    batch = builders.batch(db, inst, now.date(), theory, staff, start=start, now=now)
+    cands = builders.candidates(db, batch, n, now=now)
+    db.add_all(
+        Seat(batch_id=batch.id, part="theory", candidate_id=c.id, room_id=theory[i // 30].id, seat_no=i % 30 + 1)
+        for i, c in enumerate(cands)
+    )
+    issue_batch_tickets(db, SYSTEM, batch, SECRET_KEY, now)
+    db.commit()
+    qr = dict(
+        db.exec(
+            select(Ticket.candidate_id, Ticket.qr_text).where(
+                Ticket.candidate_id.in_([c.id for c in cands]), Ticket.revoked_at.is_(None)
+            )
+        ).all()
+    )
+    people = [
+        {"id": c.id, "ticket": qr[c.id], "id_number": c.id_number, "room": theory[i // 30].code, "batch": batch.id}
+        for i, c in enumerate(cands)
+    ]
+
+    def token(name: str, role: str, staff_id: int | None = None) -> str:
+        acc = create_account(db, SYSTEM, now, pw, tag + name, role, inst.id, None, staff_id, None)
+        return issue_token(db, acc, now, by=SYSTEM)
+
+    kiosk_tokens = [token(f"kiosk{j + 1}", "kiosk") for j in range(kiosks)]
+    office = token("office", "admin")
+    seen: list[tuple[str, str | None]] = [(office, None)] * min(offices, watchers)
+    # builders.batch assigns proctors 2i and 2i+1 to room i.
+    seen += [
+        (token(f"proctor{j + 1}", "proctor", staff[j].id), theory[j // 2].code) for j in range(watchers - len(seen))
+    ]
+    cams = [(r.code, f"{tag}{r.code}-C{j}") for r in theory for j in (1, 2)][:cameras]
+    session = db.exec(select(ExamSession).where(ExamSession.batch_id == batch.id)).one()
+    db.commit()
+    return World(batch.id, session.id, people, kiosk_tokens, seen, cams)
 
 
 def set_start(url: str, world: World, starts_at: datetime) -> None:
@@ -171,8 +194,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_servers(url: str, redis_url: str, data_dir: Path, tag: str, n: int = 2) -> list[Server]:
-    """``examday serve`` n times, one port each, sharing the database, the data folder and Redis."""
+def start_servers(
+    url: str, redis_url: str, data_dir: Path, tag: str, n: int = 2, workers: int = 1, env_extra: dict | None = None
+) -> list[Server]:
+    """``examday serve`` n times, one port each (each ``--workers`` processes on its port), sharing
+    the database, the data folder and Redis."""
     exe = Path(sys.executable).with_name("examday")
     cmd = (
         [str(exe)]
@@ -193,9 +219,11 @@ def start_servers(url: str, redis_url: str, data_dir: Path, tag: str, n: int = 2
             "EXAMDAY_HOOK_SECRET": HOOK_SECRET,
             "EXAMDAY_SECRET_KEY": SECRET_KEY,
             "PYTHONPATH": str(ROOT),
+            **(env_extra or {}),
         }
         port = _free_port()
-        proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        argv = [*cmd, "serve", "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         servers.append(Server(proc, port, name))
     return servers
 
@@ -272,21 +300,20 @@ def count(url: str, world: World) -> dict:
     from proctor.video_models import Segment
     from storage.db import make_engine
 
+    ids = world.batch_id if isinstance(world.batch_id, list) else [world.batch_id]  # bench/province: many
     engine = make_engine(url)
     with Session(engine) as db:
         per = dict(
             db.exec(
                 select(Attendance.candidate_id, func.count())
-                .where(Attendance.batch_id == world.batch_id)
+                .where(Attendance.batch_id.in_(ids))
                 .group_by(Attendance.candidate_id)
             ).all()
         )
         by_status = dict(db.exec(select(CheckIn.status, func.count()).group_by(CheckIn.status)).all())
         offline = db.exec(select(func.count()).select_from(CheckIn).where(CheckIn.offline.is_(True))).one()
         late = db.exec(
-            select(func.count())
-            .select_from(Attendance)
-            .where(Attendance.batch_id == world.batch_id, Attendance.late.is_(True))
+            select(func.count()).select_from(Attendance).where(Attendance.batch_id.in_(ids), Attendance.late.is_(True))
         ).one()
         conflicts = db.exec(select(func.count()).select_from(OfflineConflict)).one()
         segs = dict(db.exec(select(Segment.state, func.count()).group_by(Segment.state)).all())
