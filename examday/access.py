@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from examday.actor import Actor
-from examday.errors import forbidden, not_found
+from examday.errors import Refusal, forbidden, not_found
 from examday.plans.models import Batch, ExamSession, ProctorAssignment, Seat
 from examday.registry.models import Institution, Room
 from examday.registry.provinces import normalise_province
@@ -367,3 +367,35 @@ def can_act_as_centre_for(actor: Actor, province: str | None) -> bool:
     if actor.is_installation_admin or actor.role == "system":
         return True
     return actor.role == "centre" and same_province(actor.province, province)
+
+
+def audit_chain_for(db: Session, actor: Actor, institution_id: int | None, installation: bool) -> int:
+    """Issue #18, R-AUDIT-1: whose audit chain's hashes (``GET /api/v1/audit/proof``) the actor
+    reads — an institution's own chain for those who may read the institution (its office, its
+    province's centre, the installation administrator). The installation's chain (0) holds the
+    checkpoints signed before issue #18: the installation administrator, or a reader of the
+    institution named beside it. Without a name: the office's own institution, the administrator's
+    installation chain, or the one institution of the centre's province hosted here."""
+    if institution_id is None and not actor.is_installation_admin:
+        if actor.institution_id is not None:
+            institution_id = actor.institution_id
+        elif actor.role == "centre":
+            ids = [i.id for i in db.exec(select(Institution)).all() if same_province(actor.province, i.province)]
+            if len(ids) != 1:
+                raise Refusal(
+                    "institution_required",
+                    "请指明机构：本系统承载本省多个机构，每个机构有自己的审计链",
+                    "Name the institution: each institution hosted here has an audit chain of its own.",
+                    "R-AUDIT-1",
+                    400,
+                )
+            institution_id = ids[0]
+    if institution_id is None:
+        if actor.is_installation_admin:
+            return 0
+        raise forbidden()
+    inst = db.get(Institution, institution_id)
+    if inst is None or not can_read_institution(actor, inst):
+        raise forbidden("Only the institution's office, its province's centre or the administrator read its chain.")
+    assert inst.id is not None
+    return 0 if installation else inst.id

@@ -1,10 +1,21 @@
-"""The audit chain (审计日志, R-AUDIT-1): every state change, hash-linked.
+"""The audit chain (审计日志, R-AUDIT-1): every state change, hash-linked — one chain per institution.
 
-Each entry's hash covers its content and the previous entry's hash, so an
-edited, deleted or reordered row breaks the chain at that position.
-``AuditHead`` holds the last sequence number and hash; appending locks it, so
-concurrent transactions queue up instead of forking the chain, and deleting
-the newest rows is caught by comparing the head with the last entry.
+Each entry's hash covers its content and the previous entry's hash, so an edited, deleted or
+reordered row breaks the chain at that position. Issue #18: there is no installation-wide queue.
+Every institution has a chain of its own (``chain`` = the institution's id) and the
+installation's own actions (accounts of root and centres, the registry, calendar notices,
+settings: no institution) have theirs (``chain`` = 0, :data:`INSTALLATION`). Each chain counts
+its entries from 1 (``chain_seq``), starts from :data:`GENESIS` and has its own ``AuditHead`` row;
+appending locks only that row, so two institutions' writers never wait on each other while two
+writers of one institution still queue instead of forking its chain. Deleting a chain's newest
+rows is caught by comparing its head with its last entry.
+
+``seq`` is the installation-wide surrogate key (the order of writing, for readers); it is not what
+a chain is walked by. Hash versions (``hv``): v1 — the single chain before issue #18 — covers
+``seq``; migration 0015 left those entries as they were, as the beginning of the installation's
+chain (``chain_seq`` = ``seq``), so old checkpoints and seals still verify. v2 covers the chain
+and ``chain_seq`` instead. A v1 entry is accepted only on chain 0 and only before its first v2
+entry: a later rewrite cannot fall back to the old formula.
 """
 
 from __future__ import annotations
@@ -15,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import UniqueConstraint, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from examday.actor import Actor
@@ -23,12 +35,19 @@ from examday.rows import table_of
 from storage.types import UTCDateTime
 
 GENESIS = "0" * 64
+INSTALLATION = 0  # the chain of the installation's own actions
+HASH_V1 = 1  # before issue #18: one chain, the hash over the installation-wide seq
+HASH_V2 = 2  # one chain per institution: the hash over the chain and its own sequence
 
 
 class AuditEntry(SQLModel, table=True):
     """One audit record (审计记录)."""
 
-    seq: int = Field(primary_key=True)
+    __table_args__ = (UniqueConstraint("chain", "chain_seq", name="uq_auditentry_chain_seq"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    chain: int = Field(default=INSTALLATION, sa_column_kwargs={"server_default": "0"})
+    chain_seq: int
+    hv: int = Field(default=HASH_V2, sa_column_kwargs={"server_default": "1"})
     at: datetime = Field(sa_type=UTCDateTime)
     account_id: int | None = None
     username: str = Field(max_length=100)
@@ -43,7 +62,9 @@ class AuditEntry(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    id: int = Field(default=1, primary_key=True)
+    """A chain's head (链头): its last sequence number and hash."""
+
+    chain: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int = 0
     hash: str = Field(default=GENESIS, max_length=64)
 
@@ -53,22 +74,29 @@ def canonical(value: Any) -> str:
 
 
 def entry_hash(e: AuditEntry) -> str:
-    payload = canonical(
-        [
-            e.seq,
-            e.at.isoformat(),
-            e.account_id,
-            e.username,
-            e.role,
-            e.institution_id,
-            e.action,
-            e.object_type,
-            e.object_id,
-            e.diff,
-            e.prev_hash,
-        ]
-    )
+    content = [
+        e.at.isoformat(),
+        e.account_id,
+        e.username,
+        e.role,
+        e.institution_id,
+        e.action,
+        e.object_type,
+        e.object_id,
+        e.diff,
+        e.prev_hash,
+    ]
+    if e.hv == HASH_V1:
+        payload = canonical([e.seq, *content])
+    else:
+        payload = canonical(["audit/v2", e.chain, e.chain_seq, *content])
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def chain_of(actor: Actor, institution_id: int | None = None) -> int:
+    """The chain an entry goes on: the institution it concerns, else the actor's, else the installation's."""
+    inst = institution_id if institution_id is not None else actor.institution_id
+    return inst if inst is not None else INSTALLATION
 
 
 def record(
@@ -83,19 +111,27 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (committed with the change it describes).
 
-    The head row is locked from here to the commit, so every writer of the installation queues
-    on it: Core statements keep that stretch short (at the door, check-ins wait on it)."""
+    Only the head of the entry's chain is locked from here to the commit: writers of one
+    institution queue on it, other institutions do not. Core statements keep that stretch short
+    (at the door, check-ins wait on it)."""
     # The hash is over the value as it reads back: UTC, whatever zone the caller used.
     at = at.astimezone(UTC)
+    chain = chain_of(actor, institution_id)
     conn = db.connection()
-    head = conn.execute(_HEAD_FOR_UPDATE).first()
+    head = conn.execute(_HEAD_FOR_UPDATE, {"chain": chain}).first()
     if head is None:
-        conn.execute(insert(table_of(AuditHead)).values(id=1, seq=0, hash=GENESIS))
-        head_seq, head_hash = 0, GENESIS
-    else:
-        head_seq, head_hash = head
+        # A chain's first entry: two first writers may race; the second one's insert does nothing.
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(
+            dialect.insert(table_of(AuditHead)).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing()
+        )
+        head = conn.execute(_HEAD_FOR_UPDATE, {"chain": chain}).first()
+        assert head is not None
+    head_seq, head_hash = head
     entry = AuditEntry(
-        seq=head_seq + 1,
+        chain=chain,
+        chain_seq=head_seq + 1,
+        hv=HASH_V2,
         at=at,
         account_id=actor.account_id,
         username=actor.username,
@@ -110,53 +146,98 @@ def record(
     )
     # Hash over the value as it will read back from the database (microseconds kept).
     entry.hash = entry_hash(entry)
-    conn.execute(_INSERT_ENTRY, {c: getattr(entry, c) for c in _ENTRY_COLUMNS})
-    conn.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
+    entry.seq = conn.execute(_INSERT_ENTRY, {c: getattr(entry, c) for c in _ENTRY_COLUMNS}).scalar_one()
+    conn.execute(_MOVE_HEAD, {"b_chain": chain, "b_seq": entry.chain_seq, "b_hash": entry.hash})
     return entry
 
 
-_HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-_ENTRY_COLUMNS = [c.name for c in table_of(AuditEntry).columns]
-_INSERT_ENTRY = insert(table_of(AuditEntry))
+_HEADS = table_of(AuditHead)
+_HEAD_FOR_UPDATE = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == bindparam("chain")).with_for_update()
+_ENTRY_COLUMNS = [c.name for c in table_of(AuditEntry).columns if c.name != "seq"]
+_INSERT_ENTRY = insert(table_of(AuditEntry)).returning(table_of(AuditEntry).c.seq)
 _MOVE_HEAD = (
-    update(table_of(AuditHead))
-    .where(table_of(AuditHead).c.id == 1)
-    .values(seq=bindparam("seq"), hash=bindparam("hash"))
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("b_chain"))
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
 
 
 @dataclass(frozen=True)
 class ChainBreak:
-    seq: int
+    seq: int  # the position in its chain (chain_seq)
     reason: str
+    chain: int = INSTALLATION
 
     def __str__(self) -> str:
-        return f"audit chain broken at entry {self.seq}: {self.reason}"
+        return f"audit chain {chain_name(self.chain)} broken at entry {self.seq}: {self.reason}"
 
 
-def verify(db: Session, batch: int = 5000) -> ChainBreak | None:
-    """Walk the chain in order; name the first entry that does not hold."""
-    prev_hash, expected_seq, last = GENESIS, 1, 0
-    after = 0
+def chain_name(chain: int) -> str:
+    return "of the installation" if chain == INSTALLATION else f"of institution {chain}"
+
+
+def chains(db: Session) -> list[int]:
+    """Every chain that has an entry or a head, the installation's first."""
+    found = set(db.exec(select(AuditHead.chain)).all()) | set(db.exec(select(AuditEntry.chain).distinct()).all())
+    return sorted(found)
+
+
+def head(db: Session, chain: int = INSTALLATION) -> tuple[int, str]:
+    h = db.get(AuditHead, chain)
+    return (h.seq, h.hash) if h is not None else (0, GENESIS)
+
+
+def heads(db: Session) -> dict[int, tuple[int, str]]:
+    return {h.chain: (h.seq, h.hash) for h in db.exec(select(AuditHead).order_by(col(AuditHead.chain))).all()}
+
+
+def entry_at(db: Session, chain: int, chain_seq: int) -> AuditEntry | None:
+    return db.exec(select(AuditEntry).where(AuditEntry.chain == chain, AuditEntry.chain_seq == chain_seq)).first()
+
+
+def verify_chain(db: Session, chain: int, batch: int = 5000) -> ChainBreak | None:
+    """Walk one chain in order; name the first entry that does not hold."""
+    prev_hash, expected, last, v2_seen = GENESIS, 1, 0, False
     while True:
         rows = db.exec(
-            select(AuditEntry).where(AuditEntry.seq > after).order_by(col(AuditEntry.seq)).limit(batch)
+            select(AuditEntry)
+            .where(AuditEntry.chain == chain, AuditEntry.chain_seq > last)
+            .order_by(col(AuditEntry.chain_seq))
+            .limit(batch)
         ).all()
         if not rows:
             break
         for e in rows:
-            if e.seq != expected_seq:
-                return ChainBreak(expected_seq, "entry missing (deleted)")
+            if e.chain_seq != expected:
+                return ChainBreak(expected, "entry missing (deleted)", chain)
             if e.prev_hash != prev_hash:
-                return ChainBreak(e.seq, "does not follow the entry before it (reordered or replaced)")
-            if entry_hash(e) != e.hash:
-                return ChainBreak(e.seq, "content does not match its hash (edited)")
-            prev_hash, expected_seq, last = e.hash, e.seq + 1, e.seq
-        after = rows[-1].seq
+                return ChainBreak(e.chain_seq, "does not follow the entry before it (reordered or replaced)", chain)
+            if e.hv == HASH_V1 and (chain != INSTALLATION or v2_seen or e.seq != e.chain_seq):
+                return ChainBreak(e.chain_seq, "an entry of the old single chain out of its place (moved)", chain)
+            if e.hv not in (HASH_V1, HASH_V2) or entry_hash(e) != e.hash:
+                return ChainBreak(e.chain_seq, "content does not match its hash (edited)", chain)
+            v2_seen = v2_seen or e.hv == HASH_V2
+            prev_hash, expected, last = e.hash, e.chain_seq + 1, e.chain_seq
         db.expunge_all()
-    head = db.get(AuditHead, 1)
-    if head is not None and (head.seq != last or head.hash != prev_hash):
-        return ChainBreak(last + 1, "newest entries missing (deleted after the last one shown)")
+    h = db.get(AuditHead, chain)
+    if h is None and last > 0:
+        return ChainBreak(last + 1, "the chain's head is missing (deleted)", chain)
+    if h is not None and (h.seq != last or h.hash != prev_hash):
+        return ChainBreak(last + 1, "newest entries missing (deleted after the last one shown)", chain)
+    return None
+
+
+def verify_all(db: Session, batch: int = 5000) -> list[ChainBreak]:
+    """Every chain of the installation; the first break of each chain that does not hold."""
+    return [b for c in chains(db) if (b := verify_chain(db, c, batch)) is not None]
+
+
+def verify(db: Session, batch: int = 5000) -> ChainBreak | None:
+    """Every chain; the first break found (the installation's chain first, then by institution)."""
+    for c in chains(db):
+        broken = verify_chain(db, c, batch)
+        if broken is not None:
+            return broken
     return None
 
 

@@ -48,9 +48,9 @@ def installation_checks(url: str) -> list[str]:
     problems: list[str] = []
     try:
         with Session(engine) as db:
-            broken = audit.verify(db)
-            if broken is not None:
-                problems.append(str(broken))
+            broken = audit.verify_all(db)  # every chain (issue #18)
+            if broken:
+                problems += [str(b) for b in broken]
             else:
                 problems += verify_seals(db)
         with engine.connect() as c:
@@ -86,10 +86,10 @@ def run_backup(settings: Settings, to: Path | None, passphrase: str | None, out:
     m = r.manifest
     for w in r.warnings:
         print(f"WARNING {w}", file=out)
-    head = m["audit_head"] or {}
+    heads = m.get("audit_heads") or {}
     print(
         f"backup {r.path}: {r.size:,} bytes in {r.seconds:.1f} s; revision {m['database']['revision']},"
-        f" audit head {head.get('seq')}, {sum(m['tables'].values()):,} rows, {m['blobs']['copied']} blobs,"
+        f" {len(heads)} audit chains ({sum(h['seq'] for h in heads.values()):,} entries), {sum(m['tables'].values()):,} rows, {m['blobs']['copied']} blobs,"
         f" {m['video']['segments']} video segments by reference{', secrets sealed' if m['with_secrets'] else ''}",
         file=out,
     )
@@ -118,9 +118,11 @@ def cmd_backup_verify(args, settings: Settings) -> int:
             print(f"  also: {p}", file=sys.stderr)
         return 1
     head = v.manifest.get("audit_head") or {}
+    heads = v.manifest.get("audit_heads") or {"0": head}  # a backup made before issue #18: the one chain
     print(
         f"backup {args.file} holds: every file matches its checksum, {len(v.manifest['tables'])} tables as counted,"
-        f" revision {v.manifest['database']['revision']}, audit chain to {head.get('seq')} and the seals verified"
+        f" revision {v.manifest['database']['revision']}, {len(heads)} audit chains to their heads"
+        f" ({sum(int(h.get('seq') or 0) for h in heads.values()):,} entries) and the seals verified"
     )
     return 0
 

@@ -5,7 +5,8 @@ and ``examday.checkpoints``.
 On the institution's installation:
 ``GET /api/v1/batches/{bid}/report.zip`` — the signed package (office, province's centre, admin);
 ``GET /api/v1/batches/{bid}/report-push`` — the push's state beside the R-PUB-2 deadline;
-``GET /api/v1/audit/proof?since=SEQ`` — the chain's links from SEQ on, for a checkpoint holder.
+``GET /api/v1/audit/proof?since=SEQ&institution=ID`` — the institution's chain's links from SEQ on,
+for a checkpoint holder (``chain=installation``: the installation's chain, for checkpoints before #18).
 
 On the centre's installation:
 ``POST /api/v1/centre/reports`` — a package (the raw ZIP as the body), verified and kept;
@@ -24,7 +25,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, RawBody
 
-from examday import checkpoints
+from examday import access, checkpoints
 from examday.errors import Refusal, forbidden
 from examday.records import archive
 from examday.web import Ctx, credentials, requires_role, signed_in
@@ -45,9 +46,13 @@ def report_push_state(ctx: Ctx, bid: FromPath[int]) -> dict[str, Any]:
 
 
 @get("/api/v1/audit/proof", guards=CENTRE, sync_to_thread=True)
-def audit_proof(ctx: Ctx, since: FromQuery[int] = 0) -> dict[str, Any]:
-    """Only hashes (R-PRIV-1): the centre, the office and the installation administrator."""
-    return checkpoints.proof(ctx.db, since)
+def audit_proof(
+    ctx: Ctx, since: FromQuery[int] = 0, institution: FromQuery[int | None] = None, chain: FromQuery[str | None] = None
+) -> dict[str, Any]:
+    """Only hashes (R-PRIV-1), of one institution's chain (issue #18): its office, its province's
+    centre, the installation administrator; ``chain=installation`` for checkpoints signed before."""
+    which = access.audit_chain_for(ctx.db, ctx.user, institution, chain == checkpoints.INSTALLATION_CHAIN)
+    return checkpoints.proof(ctx.db, since, chain=which)
 
 
 @post("/api/v1/centre/reports", sync_to_thread=True, status_code=201, opt={"autolock": False})

@@ -71,6 +71,11 @@ class ReceivedCheckpoint(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("uscc", "seq", "hash", "reason", name="uq_received_checkpoint"),)
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(max_length=18, index=True)
+    # Issue #18: v1 signed the installation's single chain, v2 the institution's own; a sequence
+    # number is compared only with checkpoints of the same chain.
+    version: str = Field(
+        default="examday-checkpoint/v1", max_length=40, sa_column_kwargs={"server_default": "examday-checkpoint/v1"}
+    )
     seq: int
     hash: str = Field(max_length=64)
     at: str = Field(max_length=40)

@@ -197,7 +197,7 @@ def build(db: Session, batch: Batch, inst: Institution, now: datetime, blobs: Bl
     ]
     lock = _lock_entry(db, bid)
     at_lock = (
-        checkpoints.sign_at(db, inst, lock.seq, lock.hash, seal.locked_at, "lock")
+        checkpoints.sign_at(db, inst, lock.chain_seq, lock.hash, seal.locked_at, "lock", lock.chain)
         if lock is not None
         else checkpoints.sign_head(db, inst, now, "lock")
     )

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from examday import audit
 from examday.access import can_act_as_centre_for
 from examday.actor import Actor
-from examday.checkpoints import signature_holds
+from examday.checkpoints import CHECKPOINT_V1, INSTALLATION_CHAIN, signature_holds
 from examday.clock import iso
 from examday.errors import Refusal, forbidden
 from scoring import report_keys
@@ -186,6 +186,7 @@ def _checkpoint_conflicts(db: Session, uscc: str, manifest: dict[str, Any]) -> N
         other = db.exec(
             select(ReceivedCheckpoint).where(
                 ReceivedCheckpoint.uscc == uscc,
+                ReceivedCheckpoint.version == str(cp.get("version", CHECKPOINT_V1)),
                 ReceivedCheckpoint.seq == int(cp["seq"]),
                 ReceivedCheckpoint.hash != cp["hash"],
             )
@@ -249,6 +250,7 @@ def receive(
         exists = db.exec(
             select(ReceivedCheckpoint.id).where(
                 ReceivedCheckpoint.uscc == uscc,
+                ReceivedCheckpoint.version == str(cp.get("version", CHECKPOINT_V1)),
                 ReceivedCheckpoint.seq == int(cp["seq"]),
                 ReceivedCheckpoint.hash == cp["hash"],
                 ReceivedCheckpoint.reason == cp["reason"],
@@ -258,6 +260,7 @@ def receive(
             db.add(
                 ReceivedCheckpoint(
                     uscc=uscc,
+                    version=str(cp.get("version", CHECKPOINT_V1)),
                     seq=int(cp["seq"]),
                     hash=str(cp["hash"]),
                     at=str(cp["at"]),
@@ -327,12 +330,15 @@ def held_checkpoints(db: Session, actor: Actor, uscc: str) -> list[dict[str, Any
     if not can_act_as_centre_for(actor, report_keys.province_of(db, uscc)):
         raise forbidden("Only the centre of the institution's province reads its checkpoints.")
     rows = db.exec(
-        select(ReceivedCheckpoint).where(ReceivedCheckpoint.uscc == uscc).order_by(col(ReceivedCheckpoint.seq))
+        select(ReceivedCheckpoint)
+        .where(ReceivedCheckpoint.uscc == uscc)
+        .order_by(col(ReceivedCheckpoint.version), col(ReceivedCheckpoint.seq))
     ).all()
     return [
         {
-            "version": "examday-checkpoint/v1",
+            "version": r.version,
             "uscc": r.uscc,
+            "chain": INSTALLATION_CHAIN if r.version == CHECKPOINT_V1 else r.uscc,
             "seq": r.seq,
             "hash": r.hash,
             "at": r.at,

@@ -1,7 +1,7 @@
 """``examday backup``: one consistent snapshot (备份, backup) of an installation while it serves
 (issue #19). A lost disk must not lose the records kept for years (R-ARCH-1) nor the chain that
-proves them untouched (R-AUDIT-1): the manifest carries the audit head, and a restore is checked
-against it.
+proves them untouched (R-AUDIT-1): the manifest carries the head of every audit chain (one per
+institution and the installation's, issue #18), and a restore is checked against them.
 
 The archive (``examday-backup-<UTC time>.tar.gz``, 0600) holds
 
@@ -237,7 +237,8 @@ def take_backup(
                         "schema": conn.info.get("schema"),
                         "revision": facts.revision(conn),
                     },
-                    "audit_head": facts.audit_head(conn),
+                    "audit_head": facts.audit_head(conn),  # the installation's chain, as before #18
+                    "audit_heads": facts.audit_heads(conn),  # every chain (issue #18)
                     "tables": facts.row_counts(conn),
                 }
                 blobs = facts.live_blobs(conn)

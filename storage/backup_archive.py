@@ -112,11 +112,12 @@ def _compare_files(manifest: dict[str, Any], seen: dict[str, dict[str, Any]]) ->
 
 
 def compare_database(engine: Engine, manifest: dict[str, Any]) -> list[str]:
-    """The restored database against the manifest: every table's rows, the audit head, the revision."""
+    """The restored database against the manifest: every table's rows, every audit chain's head, the revision."""
     problems = []
     with engine.connect() as conn:
         counts = facts.row_counts(conn)
         head = facts.audit_head(conn)
+        heads = facts.audit_heads(conn)
         revision = facts.revision(conn)
     want = manifest.get("tables") or {}
     for table in sorted(set(want) | set(counts)):
@@ -124,6 +125,14 @@ def compare_database(engine: Engine, manifest: dict[str, Any]) -> list[str]:
             problems.append(f"table {table}: {counts.get(table)} rows, the manifest says {want.get(table)}")
     if head != manifest.get("audit_head"):
         problems.append(f"audit head {head} differs from the manifest's {manifest.get('audit_head')}")
+    if "audit_heads" in manifest:  # a backup made before issue #18 names the one chain above
+        want_heads = manifest["audit_heads"] or {}
+        for chain in sorted(set(want_heads) | set(heads or {}), key=lambda c: int(c)):
+            if (heads or {}).get(chain) != want_heads.get(chain):
+                problems.append(
+                    f"audit head of chain {chain} {(heads or {}).get(chain)} differs from the manifest's"
+                    f" {want_heads.get(chain)}"
+                )
     if revision != (manifest.get("database") or {}).get("revision"):
         problems.append(
             f"schema revision {revision} differs from the manifest's {manifest['database'].get('revision')}"

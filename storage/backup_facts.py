@@ -1,6 +1,6 @@
 """What a backup's manifest states about its database, read the same way when the backup is
-made and when it is checked (issue #19): the rows of every table, the audit chain's head
-(sequence and hash), the schema revision, the blobs and video segments it refers to and the
+made and when it is checked (issue #19): the rows of every table, the audit chains' heads
+(sequence and hash of each: one chain per institution and the installation's, issue #18), the schema revision, the blobs and video segments it refers to and the
 institutions' public signing keys.
 
 Plain SQL on one connection: at backup time the connection reads the snapshot itself (the
@@ -43,12 +43,31 @@ def revision(conn: Connection) -> str | None:
     return ",".join(sorted(rows)) or None
 
 
+def _chain_key(conn: Connection) -> tuple[str, int]:
+    """The head's key column and the installation chain's key: ``id`` = 1 before migration 0015
+    (the single chain), ``chain`` = 0 since."""
+    columns = {c["name"] for c in inspect(conn).get_columns(AUDIT_HEAD)}
+    return ("chain", 0) if "chain" in columns else ("id", 1)
+
+
 def audit_head(conn: Connection) -> dict[str, Any] | None:
-    """The chain's last sequence number and hash (R-AUDIT-1), None on a database without one."""
+    """The installation chain's last sequence number and hash (R-AUDIT-1) — before issue #18 the
+    only chain — None on a database without one."""
     if AUDIT_HEAD not in table_names(conn):
         return None
-    row = conn.execute(text(f"SELECT seq, hash FROM {AUDIT_HEAD} WHERE id = 1")).first()
+    key, installation = _chain_key(conn)
+    row = conn.execute(text(f"SELECT seq, hash FROM {AUDIT_HEAD} WHERE {key} = :k"), {"k": installation}).first()
     return {"seq": int(row[0]), "hash": str(row[1])} if row else {"seq": 0, "hash": None}
+
+
+def audit_heads(conn: Connection) -> dict[str, dict[str, Any]] | None:
+    """Every chain's head by chain ("0": the installation's, else the institution's id), None on a
+    database without them. A database before migration 0015 has the one chain, named "0"."""
+    if AUDIT_HEAD not in table_names(conn):
+        return None
+    key, installation = _chain_key(conn)
+    rows = conn.execute(text(f"SELECT {key}, seq, hash FROM {AUDIT_HEAD} ORDER BY {key}")).all()
+    return {str(0 if k == installation else k): {"seq": int(s), "hash": str(h)} for k, s, h in rows}
 
 
 def live_blobs(conn: Connection) -> list[dict[str, Any]]:

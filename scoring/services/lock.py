@@ -232,7 +232,7 @@ def _seal(db: Session, actor: Actor, now: datetime, batch: Batch, trigger: str) 
     # own transaction; the report package carries this very checkpoint to the centre.
     inst = db.get(Institution, batch.institution_id)
     assert inst is not None
-    checkpoints.sign_at(db, inst, locked.seq, locked.hash, now, "lock")
+    checkpoints.sign_at(db, inst, locked.chain_seq, locked.hash, now, "lock", locked.chain)
     return {"batch_id": batch.id, "locked_at": body["locked_at"], "seal": body}
 
 

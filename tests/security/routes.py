@@ -338,7 +338,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/batches/{bid}/report.zip"): Route("foreign", scored=True),
     ("GET", "/api/v1/batches/{bid}/report-push"): Route("foreign", scored=True),
     # Hashes of the installation's chain only, no entry's content (R-AUDIT-1, R-PRIV-1).
-    ("GET", "/api/v1/audit/proof"): Route("own", query=lambda _: {"since": 1}),
+    ("GET", "/api/v1/audit/proof"): Route("foreign", query=lambda i: {"since": 1, "institution": i.iid}),
     # A centre's side: an unreadable body is refused before anything names an institution.
     ("POST", "/api/v1/centre/reports"): Route("own"),
     ("POST", "/api/v1/centre/institution-keys"): Route(

@@ -54,7 +54,7 @@ def _rewrite_history(engine, batch_id: int) -> int:
                 audit.AuditEntry.action == "batch.lock", audit.AuditEntry.object_id == str(batch_id)
             )
         ).one()
-        lock_seq = lock.seq
+        lock_chain, lock_seq = lock.chain, lock.chain_seq  # issue #18: the institution's own chain
         diff = json.loads(lock.diff)
         diff["seal"]["digest"], diff["seal"]["signature"] = digest, signature
         new_lock_diff = audit.canonical(diff)
@@ -63,21 +63,31 @@ def _rewrite_history(engine, batch_id: int) -> int:
     ]
     _behind_the_triggers(engine, statements, d=digest, s=signature, b=batch_id)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE auditentry SET diff = :d WHERE seq = :q"), {"d": new_lock_diff, "q": lock_seq})
-    with Session(engine) as db:  # every later hash recomputed, and the head
-        prev = db.get(audit.AuditEntry, lock_seq - 1).hash
+        conn.execute(
+            text("UPDATE auditentry SET diff = :d WHERE chain = :c AND chain_seq = :q"),
+            {"d": new_lock_diff, "c": lock_chain, "q": lock_seq},
+        )
+    with Session(engine) as db:  # every later hash of the chain recomputed, and its head
+        prev = audit.entry_at(db, lock_chain, lock_seq - 1).hash
         for e in db.exec(
-            select(audit.AuditEntry).where(audit.AuditEntry.seq >= lock_seq).order_by(col(audit.AuditEntry.seq))
+            select(audit.AuditEntry)
+            .where(audit.AuditEntry.chain == lock_chain, audit.AuditEntry.chain_seq >= lock_seq)
+            .order_by(col(audit.AuditEntry.chain_seq))
         ).all():
             e.prev_hash = prev
             e.hash = audit.entry_hash(e)
             prev = e.hash
             db.add(e)
-        head = db.get(audit.AuditHead, 1)
+        head = db.get(audit.AuditHead, lock_chain)
         head.hash = prev
         db.add(head)
         db.commit()
     return lock_seq
+
+
+def _institution(engine, batch_id: int) -> int:
+    with Session(engine) as db:
+        return db.get(Batch, batch_id).institution_id
 
 
 def test_r_audit_1_a_rewrite_before_a_held_checkpoint_is_detected(
@@ -101,8 +111,9 @@ def test_r_audit_1_a_rewrite_before_a_held_checkpoint_is_detected(
 
     # The holder's own check of the proof: the chain no longer passes through its checkpoint.
     cp = next(c for c in held if int(c["seq"]) == first)
-    proof = approved.client.get("/api/v1/audit/proof", params={"since": first}, headers=centre).json()
-    assert proof["chain_holds"] is True
+    params = {"since": first, "institution": _institution(engine, approved.batch_id)}
+    proof = approved.client.get("/api/v1/audit/proof", params=params, headers=centre).json()
+    assert proof["chain_holds"] is True and proof["chain"] == uscc_of(approved)
     assert not checkpoints.links_pass_through(proof["links"], first, cp["hash"])
 
 
@@ -111,13 +122,16 @@ def test_r_audit_1_the_chain_passes_through_untouched_checkpoints(approved, worl
     assert send(approved, fetch(approved).content, centre).status_code == 201
     held = approved.client.get("/api/v1/centre/checkpoints", params={"uscc": uscc_of(approved)}, headers=centre).json()
     assert {c["reason"] for c in held} >= {"lock", "report"}
+    inst = _institution(engine, approved.batch_id)
     for c in held:
-        proof = approved.client.get("/api/v1/audit/proof", params={"since": c["seq"]}, headers=centre).json()
+        assert c["version"] == checkpoints.CHECKPOINT_V2 and c["chain"] == uscc_of(approved)  # issue #18
+        params = {"since": c["seq"], "institution": inst}
+        proof = approved.client.get("/api/v1/audit/proof", params=params, headers=centre).json()
         assert checkpoints.links_pass_through(proof["links"], int(c["seq"]), c["hash"])
     with Session(engine) as db:
         assert checkpoints.verify_through(db, held) is None
-        # A checkpoint beyond the head: entries were removed since.
-        beyond = {**held[-1], "seq": checkpoints.head(db)[0] + 5}
+        # A checkpoint beyond the head of the institution's chain: entries were removed since.
+        beyond = {**held[-1], "seq": checkpoints.head(db, inst)[0] + 5}
         broken = checkpoints.verify_through(db, [beyond])
         assert broken is not None and "shorter" in str(broken)
 
@@ -145,12 +159,12 @@ def test_r_audit_1_the_lock_signs_its_checkpoint_in_its_own_transaction(sw, cloc
     with Session(engine) as db:
         lock_entry = db.exec(select(audit.AuditEntry).where(audit.AuditEntry.action == "batch.lock")).one()
         held = db.exec(select(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.reason == "lock")).all()
-    assert [(c.seq, c.hash) for c in held] == [(lock_entry.seq, lock_entry.hash)]
+    assert [(c.chain, c.seq, c.hash) for c in held] == [(lock_entry.chain, lock_entry.chain_seq, lock_entry.hash)]
     sw.approve()
     r = fetch(sw)
     assert r.status_code == 200, r.text
     manifest = json.loads(members(r.content)["manifest.json"])
-    assert (manifest["checkpoint"]["seq"], manifest["checkpoint"]["hash"]) == (lock_entry.seq, lock_entry.hash)
+    assert (manifest["checkpoint"]["seq"], manifest["checkpoint"]["hash"]) == (lock_entry.chain_seq, lock_entry.hash)
     with Session(engine) as db:
         assert (
             len(db.exec(select(checkpoints.AuditCheckpoint).where(checkpoints.AuditCheckpoint.reason == "lock")).all())

@@ -161,12 +161,16 @@ def test_an_audit_entry_edited_in_the_snapshot_is_refused_even_with_checksums_to
         db.write_bytes(files[SQLITE_MEMBER])
         c = sqlite3.connect(db)
         c.execute("UPDATE auditentry SET action = 'batch.nothing' WHERE seq = 5")
+        where.extend(c.execute("SELECT chain, chain_seq FROM auditentry WHERE seq = 5").fetchone())
         c.commit()
         c.close()
         files[SQLITE_MEMBER] = db.read_bytes()
 
+    where: list[int] = []
     reason = refused(rebuild(good, tmp_path / "b.tar.gz", edit, fix_checksums=True))
-    assert reason == "audit chain broken at entry 5: content does not match its hash (edited)"
+    chain, at = where  # issue #18: the break is named with its chain and its place in it
+    of = "of the installation" if chain == 0 else f"of institution {chain}"
+    assert reason == f"audit chain {of} broken at entry {at}: content does not match its hash (edited)"
 
 
 def test_the_command_exits_non_zero_with_the_reason(good, tmp_path, monkeypatch, capsys):
