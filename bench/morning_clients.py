@@ -204,9 +204,10 @@ class Screens:
         self.stop = asyncio.Event()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
-    async def _watch(self, s: Screen) -> None:
+    async def _watch(self, s: Screen, delay: float = 0.0) -> None:
         from websockets.asyncio.client import connect
 
+        await asyncio.sleep(delay)
         try:
             async with connect(
                 f"{s.url}/ws/batches/{s.batch_id}",
@@ -230,9 +231,13 @@ class Screens:
             if not self.stop.is_set():
                 s.dropped += 1
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60, stagger: float = 0.0) -> None:
+        """Connect every screen, ``stagger`` s apart (screens are switched on over minutes, not in
+        one instant), and wait for all their snapshots."""
         self.thread.start()
-        self.tasks = [asyncio.run_coroutine_threadsafe(self._watch(s), self.loop) for s in self.screens]
+        self.tasks = [
+            asyncio.run_coroutine_threadsafe(self._watch(s, i * stagger), self.loop) for i, s in enumerate(self.screens)
+        ]
         deadline = time.monotonic() + timeout
         while not all(s.ready for s in self.screens):
             if time.monotonic() > deadline:

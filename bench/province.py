@@ -108,7 +108,9 @@ def run(args) -> dict:
         screens = Screens(
             urls, [x for w in worlds for x in w.watchers], [w.batch_id for w in worlds for _ in w.watchers]
         )
-        screens.start()
+        # 4 workers x (10 + 20 pooled connections) may exceed PostgreSQL's default 100: screens
+        # switched on all in one instant would each hold one for their snapshot.
+        screens.start(timeout=300, stagger=0.05)
         seconds = args.minutes * 60
         lead = 5 + args.candidates / 500  # time for the kiosks to load their rosters
         starts = after(lead + seconds * START_AT)
