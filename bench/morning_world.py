@@ -169,12 +169,18 @@ def seed_institution(
 
 
 def set_start(url: str, world: World, starts_at: datetime) -> None:
-    """The session starts at the compressed morning's start: those arriving after it are late."""
-    from examday.plans.models import ExamSession
+    """The session starts at the compressed morning's start: those arriving after it are late.
+    The batch's exam day follows it (a run across midnight China time is refused ``wrong_day``)."""
+    from examday.plans.models import Batch, ExamSession
     from storage.db import make_engine
 
     engine = make_engine(url)
     with engine.begin() as c:
+        c.execute(
+            update(Batch.__table__)
+            .where(Batch.__table__.c.id == world.batch_id)
+            .values(exam_date=starts_at.astimezone(CST).date())
+        )
         c.execute(
             update(ExamSession.__table__)
             .where(ExamSession.__table__.c.id == world.session_id)
