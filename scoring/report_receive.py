@@ -21,6 +21,7 @@ import base64
 import io
 import json
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,8 @@ def _member(z: zipfile.ZipFile, name: str) -> bytes | None:
         return z.read(name)
     except KeyError:
         return None
-    except (zipfile.BadZipFile, OSError, ValueError):  # CRC error: the bytes were changed in the ZIP
+    # A CRC error, or zlib's own when a flipped bit breaks the compressed stream itself.
+    except (zipfile.BadZipFile, OSError, ValueError, zlib.error):
         raise _refuse(
             "package_file_mismatch",
             f"数据包中的文件 {name} 已被改动",
