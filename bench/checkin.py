@@ -198,7 +198,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(base: str, timeout: float = 60) -> None:
+def _wait(base: str, timeout: float = 180) -> None:  # a loaded machine imports slowly
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
