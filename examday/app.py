@@ -60,7 +60,7 @@ def package_routers() -> list[Router]:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).resolved() if settings is None else settings
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.db_connections)
     from examday.providers import register_all  # composes the packages, like package_routers()
 
     register_all()

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from examday.actor import ROLES, SYSTEM
 from examday.clock import Clock
-from examday.settings import Settings
+from examday.settings import Settings, share_connections
 
 
 def _engine(settings: Settings):
@@ -57,7 +57,12 @@ def cmd_serve(args, settings: Settings) -> int:
     # connection to one of them); uvicorn restarts a worker that dies. Each worker builds its app
     # from the same environment (the secrets are on disk by now); the background jobs above
     # (nightly, report push) run once, in this supervising process.
-    print(f"examday serving on http://{args.host}:{args.port} with {workers} processes", flush=True)
+    each = share_connections(workers)
+    print(
+        f"examday serving on http://{args.host}:{args.port} with {workers} processes"
+        f" (up to {each} database connections each)",
+        flush=True,
+    )
     uvicorn.run(
         "examday.app:create_app",
         factory=True,

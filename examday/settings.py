@@ -65,6 +65,10 @@ class Settings:
     centre_url: str = ""
     centre_report_token: str = ""
     report_push_seconds: int = 60
+    # PostgreSQL connections one server process may hold (a third kept open, the rest opened
+    # under load). ``serve --workers N`` divides 90 among its processes when this is unset, so
+    # four of them stay under PostgreSQL's default max_connections of 100 (issue #18).
+    db_connections: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -72,8 +76,8 @@ class Settings:
         EXAMDAY_HOOK_SECRET, EXAMDAY_SECRET_KEY, EXAMDAY_BLOB_URL, the S3 connection
         (:func:`s3_config`), EXAMDAY_VIDEO_DIRS, EXAMDAY_VIDEO_S3_PREFIXES,
         EXAMDAY_TRUSTED_PROXIES, EXAMDAY_SECURE_COOKIES, EXAMDAY_KIOSK_TOKEN_DAYS,
-        EXAMDAY_PERSON_TOKEN_HOURS, EXAMDAY_CENTRE_URL, EXAMDAY_CENTRE_REPORT_TOKEN and
-        EXAMDAY_REPORT_PUSH_SECONDS."""
+        EXAMDAY_PERSON_TOKEN_HOURS, EXAMDAY_CENTRE_URL, EXAMDAY_CENTRE_REPORT_TOKEN,
+        EXAMDAY_REPORT_PUSH_SECONDS and EXAMDAY_DB_CONNECTIONS."""
         env = dict(os.environ if env is None else env)
         s = cls(
             database_url=env.get("EXAMDAY_DATABASE_URL", ""),
@@ -92,6 +96,7 @@ class Settings:
             centre_url=env.get("EXAMDAY_CENTRE_URL", "").strip().rstrip("/"),
             centre_report_token=env.get("EXAMDAY_CENTRE_REPORT_TOKEN", "").strip(),
             report_push_seconds=_positive(env, "EXAMDAY_REPORT_PUSH_SECONDS", 60),
+            db_connections=_positive(env, "EXAMDAY_DB_CONNECTIONS", 30),
         )
         return s.resolved()
 
@@ -112,6 +117,15 @@ class Settings:
         if not self.secret_key:
             self.secret_key = _persisted_secret(self.data_dir / ".secret-key")
         return self
+
+
+def share_connections(workers: int) -> int:
+    """``serve --workers N``: each worker builds its settings from the environment, and 30
+    connections each would take four of them past PostgreSQL's default max_connections of 100
+    (bench/province met "too many clients", issue #18); unless set, each gets 90 ÷ N."""
+    if not os.environ.get("EXAMDAY_DB_CONNECTIONS"):
+        os.environ["EXAMDAY_DB_CONNECTIONS"] = str(max(6, 90 // workers))
+    return _positive(os.environ, "EXAMDAY_DB_CONNECTIONS", 30)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

@@ -35,7 +35,7 @@ def _private_sqlite_file(url: str) -> None:
         tighten(path.with_name(path.name + companion), PRIVATE_FILE)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connections: int = 30) -> Engine:
     # hide_parameters: a failed statement's message would otherwise carry its values, ID numbers
     # among them, into whatever logs the error (R-PRIV-1).
     if url.startswith("sqlite"):
@@ -65,11 +65,13 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # A database that stops answering must give a quick error (a 503, and the kiosks go offline),
     # not a hang: connecting gives up after 3 s, a connection whose packets go unanswered for 10 s
-    # is dropped, and a request waits at most 10 s for a free connection.
+    # is dropped, and a request waits at most 10 s for a free connection. ``connections`` caps what
+    # this process holds: several processes must stay under the server's max_connections together.
+    kept = max(2, connections // 3)
     return create_engine(
         url,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=kept,
+        max_overflow=max(0, connections - kept),
         pool_pre_ping=True,
         pool_timeout=10,
         hide_parameters=True,

@@ -65,6 +65,9 @@ def test_two_workers_share_one_port(tmp_path):
                 pass
             time.sleep(0.3)
         assert len(kids) == 2
+        # Four workers of 30 connections would pass PostgreSQL's 100: each is given its share of 90.
+        for kid in kids:
+            assert b"EXAMDAY_DB_CONNECTIONS=45\x00" in Path(f"/proc/{kid}/environ").read_bytes()
         assert all(httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200 for _ in range(10))
     finally:
         proc.terminate()
