@@ -8,8 +8,9 @@ of 30 once its theory part is over (R-PLAN-2), six examiners a sitting
 (R-RATIO-1, 1:5), one of the seven resting in turn.
 
 Services take the time as an argument, so the demo files its plans when an
-exam office would have: twelve working days before the exam (R-PLAN-1), seats
-and tickets two days after filing, the panels the day after that.
+exam office would have: twelve working days before the exam (R-PLAN-1), the
+workstations drawn (工位抽签), then seats and tickets two days after filing, the
+panels the day after that.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def seed_batches(
 ) -> dict[str, Any]:
     from examday.demo.scores import DEMO_RUBRIC, score_publish_lock
     from examday.plans.services.seating import run_seating
+    from examday.plans.services.seating_stations import draw_batch_stations
     from scoring.services.panels import set_panel
     from scoring.services.rubrics import set_rubric
 
@@ -175,6 +177,9 @@ def seed_batches(
     for i, plan in enumerate(timetable(start, proctors, examiners)):
         bid = file_batch(db, office, inst_id, today, plan)
         at = prepared_at(today)
+        # R-SEAT-1: workstations are drawn by lot before the tickets name them; once tickets are out the
+        # draw is refused, so a batch seeded without one could never admit anyone to its skill part.
+        draw_batch_stations(db, office, at, bid, 3026 + i)
         run_seating(db, office, at, bid, 2026 + i, None, secret_key)
         # The 考评组 is named before the exam: all seven examiners, since six watch each sitting of 30
         # (R-RATIO-1) and a panel is odd (R-PANEL-1).
@@ -207,6 +212,7 @@ def seed_batches(
         ],
     )
     bid_old = file_batch(db, office, inst_id, older_day, older)
+    draw_batch_stations(db, office, prepared_at(older_day), bid_old, 3025)
     run_seating(db, office, prepared_at(older_day), bid_old, 2025, None, secret_key)
     sealed = score_publish_lock(
         db,

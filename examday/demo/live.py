@@ -10,7 +10,9 @@ sign-in sheet and the coverage page show what the server really decided.
 
 Who comes when, for every theory sitting whose entry window (R-TIME-1) has
 not closed: most candidates arrive over the window before the start, a few
-start late, one after the cutoff (``too_late``); two show someone else's ID
+start late, one after the cutoff (refused; since every demo candidate also
+holds a later skill sitting, the door answers ``not_open_yet`` with that
+sitting's entry time rather than ``too_late``); two show someone else's ID
 card first and fix it (``id_mismatch``, then accepted), one never gets past it;
 two scan again at the other door (``already_checked_in``); a few never come
 and count as absent after the cutoff. ID numbers travel only in the request
@@ -193,7 +195,9 @@ def _script(
     for cand, ticket in specials["late"]:
         out.append(come(late_from + (late_until - late_from) * rng.random(), cand, ticket, "accepted"))
     for cand, ticket in specials["too_late"]:
-        out.append(come(cutoff + timedelta(seconds=rng.randint(40, 100)), cand, ticket, "too_late"))
+        # Past the theory cutoff (R-TIME-1), never admitted to it. The door names the next entry open to
+        # them, their skill sitting's (R-SEAT-1: drawn before the tickets), so it answers not_open_yet.
+        out.append(come(cutoff + timedelta(seconds=rng.randint(40, 100)), cand, ticket, "not_open_yet"))
         sitting.stay_away += 1
     return out
 

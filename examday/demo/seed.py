@@ -134,7 +134,7 @@ _LEVEL_ZH = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
 
 def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
     """Today's batches with their timetable, and the batches already closed."""
-    from examday.plans.models import Batch, Candidate, ExamSession
+    from examday.plans.models import Batch, Candidate, ExamSession, Seat
 
     today = now.astimezone(CST).date()
     for b in db.exec(select(Batch).order_by(col(Batch.id))).all():
@@ -154,10 +154,14 @@ def print_day(db: Session, now, out: TextIO, base_url: str) -> None:
         for s in sessions:
             start, end = s.starts_at.astimezone(CST), s.ends_at.astimezone(CST)
             line = f"  {s.part:<6} {start:%H:%M}–{end:%H:%M}"
+            opens = start - timedelta(minutes=cfg.entry_open_minutes)
+            closes = start + timedelta(minutes=cfg.entry_close_minutes)
             if s.part == "theory":
-                opens = start - timedelta(minutes=cfg.entry_open_minutes)
-                closes = start + timedelta(minutes=cfg.entry_close_minutes)
                 line += f" in T01–T03; check-in {opens:%H:%M}–{closes:%H:%M}"
+            else:
+                # Each skill sitting admits only the candidates drawn to it (R-SEAT-1).
+                drawn = len(db.exec(select(Seat.id).where(Seat.batch_id == b.id, Seat.sitting == s.id)).all())
+                line += f" in S01, {drawn} drawn to workstations; check-in {opens:%H:%M}–{closes:%H:%M}"
             out.write(line + "\n")
 
 
