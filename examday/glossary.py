@@ -277,6 +277,11 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "verifying": ("仅核验已发出的准考证", "Verifies tickets already out"),
         "revoked": ("已撤销", "Revoked"),
     },
+    # A page's one name wherever it is linked or headed (issue #16). The coverage page answers the
+    # regulations' "完整监控视频" (R-VIDEO-1): whether every camera's video of a session is complete.
+    "page": {
+        "coverage": ("监控视频完整性", "Video coverage"),
+    },
     "validity_opinion": {
         "valid": ("本批次有效", "The batch is valid"),
         "partly_valid": ("本批次部分有效", "The batch is partly valid"),

@@ -1,10 +1,12 @@
 """The landing page (首页): what the signed-in role does today, today's work first (issue #16).
 
 The exam office sees today's batches with their live rooms, video coverage, the desk and the
-batch page, then the next two weeks; the installation administrator sees the institutions with
-their filing state and the holiday notices entered; every role's home links every page of its
-day. Only what the role may read is listed: the office's own institution, all for the
-installation administrator (examday.access)."""
+batch page, then the next two weeks; the centre sees the batches awaiting its review and the
+reports due, received and overdue (R-CERT-1, R-PUB-2, through the port examday.plans.centre_work);
+the installation administrator sees the institutions with their filing state and the holiday
+notices entered; every role's home links every page of its day. Only what the role may read is
+listed: the office's own institution, the centre's province, all for the installation
+administrator (examday.access)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from sqlmodel import Session, col, select
 from examday.actor import Actor
 from examday.calendar_notices import CalendarNotice, load_calendar
 from examday.clock import CST
+from examday.glossary import words
+from examday.plans import centre_work
 from examday.plans.models import Batch
 from examday.registry.models import Institution
 from examday.registry.services.institutions import current_standing
@@ -64,7 +68,7 @@ def batch_links(bid: int) -> list[Link]:
     """Where the office goes for a batch on its day."""
     return [
         (f"/proctor/batches/{bid}", "考场监控", "Live rooms"),
-        (f"/office/batches/{bid}/coverage", "视频覆盖", "Video coverage"),
+        (f"/office/batches/{bid}/coverage", *words("page", "coverage")),
         ("/desk", "签到台", "Check-in desk"),
         (f"/office/batches/{bid}", "批次详情", "Batch page"),
         (f"/office/batches/{bid}/seating", "座位表", "Seating"),
@@ -108,11 +112,19 @@ def installation_day(db: Session, now: Any) -> dict[str, Any]:
 @get("/", guards=[signed_in], sync_to_thread=True, include_in_schema=False)
 def home(ctx: Ctx) -> Template:
     actor = ctx.user
-    context: dict[str, Any] = {"actor": actor, "links": links_for(actor), "office": None, "installation": None}
+    context: dict[str, Any] = {
+        "actor": actor,
+        "links": links_for(actor),
+        "office": None,
+        "installation": None,
+        "centre": None,
+    }
     if actor.is_installation_admin:
         context["installation"] = installation_day(ctx.db, ctx.now)
     elif actor.role == "admin" and actor.institution_id is not None:
         context["office"] = office_day(ctx.db, actor, ctx.now)
+    elif actor.role == "centre":
+        context["centre"] = centre_work.centre_work(ctx.db, actor, ctx.now)
     return Template("home.html", context=context)
 
 

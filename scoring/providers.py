@@ -1,10 +1,12 @@
-"""What scoring hands to the rest of the application at start-up: which parts are scored."""
+"""What scoring hands to the rest of the application at start-up: which parts are scored, and the
+centre's work for its home page (issue #16)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from examday.plans import scored
+from examday.plans import centre_work, scored
+from scoring.centre_home import CentreWork
 from scoring.models import PartScore, ScoreEntry
 
 
@@ -21,3 +23,4 @@ class ScoringReader:
 
 def register() -> None:
     scored.provide(ScoringReader())
+    centre_work.provide(CentreWork())

@@ -212,9 +212,10 @@ def mark_report_received(db: Session, actor: Actor, now: datetime, batch_id: int
     return review_body(db, actor, row_id(batch), now)
 
 
-def centre_list(db: Session, actor: Actor, now: datetime) -> list[dict[str, Any]]:
+def centre_list(db: Session, actor: Actor, now: datetime, received: bool = False) -> list[dict[str, Any]]:
     """The centre's to-do list: locked batches awaiting review or returned, and approved ones whose
-    data is not received yet (R-CERT-1, R-PUB-2); awaiting first."""
+    data is not received yet (R-CERT-1, R-PUB-2); awaiting first. ``received``: the batches whose data
+    is received too, for the centre's home to count received against due (issue #16)."""
     names = {row_id(i): i.name for i in list_institutions(db, actor) if can_review_batch(actor, i)}
     if not names:
         return []
@@ -229,7 +230,7 @@ def centre_list(db: Session, actor: Actor, now: datetime) -> list[dict[str, Any]
         reviews = reviews_of(db, row_id(b))
         state = state_of(reviews)
         report = reporting_of(db, row_id(b), today)
-        if state == "approved" and report is not None and report["received_at"] is not None:
+        if state == "approved" and report is not None and report["received_at"] is not None and not received:
             continue
         out.append(
             {
