@@ -116,3 +116,25 @@ def assert_refusal(resp, status: int, code: str, rule: str | None = ...) -> dict
     if rule is not ...:
         assert body["rule"] == rule, body
     return body
+
+
+def run_coroutine(coro) -> None:
+    """``asyncio.run`` in a thread of its own: a pytest-xdist worker that ran a browser test keeps
+    Playwright's event loop running in its main thread, where ``asyncio.run`` is refused."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        import asyncio
+
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]

@@ -14,6 +14,7 @@ import pytest
 
 from examday.events import EventBus
 from proctor import feed
+from tests.support import run_coroutine
 
 REDIS_URL = os.environ.get("EXAMDAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
@@ -60,5 +61,5 @@ def test_first_subscriptions_to_many_batches_at_once_all_receive():
         finally:
             await bus.plugin._on_shutdown()
 
-    asyncio.run(main())
+    run_coroutine(main())
     assert {b: sorted(v) for b, v in got.items()} == {b: [1, 1, 2, 2, 3, 3] for b in batches}

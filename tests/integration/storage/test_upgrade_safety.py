@@ -125,6 +125,23 @@ def test_migrate_check_says_what_would_change_and_changes_nothing(tmp_path, monk
     assert "nothing to apply" in capsys.readouterr().out
 
 
+def one_release_behind(url: str, previous: str) -> None:
+    """The seeded database as an installation one release behind would hold it. The demo's audit
+    history is written at head, on per-institution chains that 0014 cannot hold (0015 refuses to
+    go back over them, issue #18), so it is cleared before the downgrade; the demo's other rows
+    stay. Upgrading old chains themselves is tests/integration/storage/test_migration_0015.py's."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    engine = make_engine(url)
+    with engine.begin() as c:
+        for table in ("audit_checkpoint", "auditentry", "audithead"):
+            c.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+    command.downgrade(alembic_config(url), previous)
+
+
 def test_a_server_start_on_a_database_with_data_backs_up_before_it_upgrades(tmp_path, monkeypatch, capsys, clock):
     url = f"sqlite:///{tmp_path / 'examday.db'}"
     scripts = ScriptDirectory(str(MIGRATIONS))
@@ -134,11 +151,8 @@ def test_a_server_start_on_a_database_with_data_backs_up_before_it_upgrades(tmp_
     engine = make_engine(url)
     seed_demo(engine, settings, clock, io.StringIO())
     engine.dispose()
-    from alembic import command
 
-    from storage.db import alembic_config
-
-    command.downgrade(alembic_config(url), str(previous))  # an installation one release behind
+    one_release_behind(url, str(previous))
     monkeypatch.setenv("EXAMDAY_DATABASE_URL", url)
     monkeypatch.setenv("EXAMDAY_DATA_DIR", str(settings.data_dir))
     assert cli.main(["migrate"]) == 0  # the same path as `examday serve` (cli._engine)
@@ -149,11 +163,9 @@ def test_a_server_start_on_a_database_with_data_backs_up_before_it_upgrades(tmp_
 
 def test_a_backup_one_release_old_verifies_by_upgrading_a_scratch_copy(tmp_path, clock):
     # `backup verify` opens, migrates and audits the snapshot (CONTRACT.md); the backup is untouched.
-    from alembic import command
 
     from storage.backup import take_backup
     from storage.backup_restore import verify_backup
-    from storage.db import alembic_config
 
     url = f"sqlite:///{tmp_path / 'examday.db'}"
     scripts = ScriptDirectory(str(MIGRATIONS))
@@ -163,7 +175,7 @@ def test_a_backup_one_release_old_verifies_by_upgrading_a_scratch_copy(tmp_path,
     engine = make_engine(url)
     seed_demo(engine, settings, clock, io.StringIO())
     engine.dispose()
-    command.downgrade(alembic_config(url), str(previous))
+    one_release_behind(url, str(previous))
     made = take_backup(url, settings.data_dir, blob_root=blob_root(settings))
     assert made.manifest["database"]["revision"] == previous
     v = verify_backup(made.path, [installation_checks])
@@ -178,10 +190,6 @@ def test_processes_starting_together_take_one_pre_upgrade_backup(tmp_path, clock
     import subprocess
     import sys
 
-    from alembic import command
-
-    from storage.db import alembic_config
-
     with new_database("postgres", tmp_path / "pg") as url:
         scripts = ScriptDirectory(str(MIGRATIONS))
         previous = scripts.get_revision(scripts.get_current_head()).down_revision
@@ -190,7 +198,7 @@ def test_processes_starting_together_take_one_pre_upgrade_backup(tmp_path, clock
         engine = make_engine(url)
         seed_demo(engine, settings, clock, io.StringIO())
         engine.dispose()
-        command.downgrade(alembic_config(url), str(previous))
+        one_release_behind(url, str(previous))
         code = (
             "import sys; from pathlib import Path; from storage.upgrade import upgrade;"
             " upgrade(sys.argv[1], Path(sys.argv[2]), blob_root=Path(sys.argv[2]) / 'blobs', out=sys.stdout)"

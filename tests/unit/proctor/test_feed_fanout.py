@@ -6,12 +6,12 @@ be the published text with only its number replaced."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from types import SimpleNamespace
 
 from examday.events import encode
 from proctor import feed
+from tests.support import run_coroutine
 
 
 class Socket:
@@ -59,7 +59,7 @@ def test_one_encoding_per_event_for_many_clients(monkeypatch):
         for c in offices + proctors:
             await c.on_event(raw)
 
-    asyncio.run(fan_out())
+    run_coroutine(fan_out())
     assert calls == []
     office_texts = [c.socket.sent[0] for c in offices]
     proctor_texts = [c.socket.sent[0] for c in proctors]
@@ -78,7 +78,7 @@ def test_a_proctor_skips_other_rooms_and_keeps_its_own_numbers():
         await conn.on_event(published(11, "T02", 1))
         await conn.on_event(published(12, "T01", 2))
 
-    asyncio.run(run())
+    run_coroutine(run())
     assert [json.loads(t)["seq"] for t in conn.socket.sent] == [4]
     assert json.loads(conn.socket.sent[0])["candidate_id"] == 2 and conn.batch_seq == 12
 
