@@ -18,6 +18,7 @@ from examday.clock import CST, FixedClock
 from examday.models import metadata
 from examday.settings import Settings
 from storage.db import make_engine
+from tests.support import fast_settings
 
 PG_URL = os.environ.get("EXAMDAY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -176,15 +177,7 @@ def clock():
 
 @pytest.fixture
 def settings(db_url, tmp_path) -> Settings:
-    s = Settings(
-        database_url=db_url,
-        data_dir=tmp_path / "data",
-        hook_secret="test-hook-secret",
-        secret_key="test-secret",
-        password_time_cost=1,
-        password_memory_kib=1024,
-    )
-    return s.resolved()
+    return fast_settings(db_url, tmp_path / "data")
 
 
 @pytest.fixture

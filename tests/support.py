@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -11,6 +12,7 @@ from examday.accounts.services.tokens import TokenLifetimes
 from examday.actor import SYSTEM
 from examday.identity import make_id_number
 from examday.registry.models import Institution, Staff
+from examday.settings import Settings
 
 DEMO_USCC = "91350200776049653A"
 OTHER_USCC = "91440101MA5CJQ4N59"
@@ -138,3 +140,15 @@ def run_coroutine(coro) -> None:
     t.join()
     if errors:
         raise errors[0]
+
+
+def fast_settings(url: str, data_dir: Path) -> Settings:
+    """An installation's settings for tests: fixed secrets and a cheap password hash."""
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        hook_secret="test-hook-secret",
+        secret_key="test-secret",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    ).resolved()

@@ -31,6 +31,7 @@ from examday.settings import Settings
 from tests.browser.conftest import tablet_context
 from tests.conftest import empty_database
 from tests.e2e.live import live
+from tests.support import fast_settings
 
 # The demo's people (examday/demo/seed.py ACCOUNTS, DEMO_STAFF); None: not signed in.
 ROLES = {
@@ -143,14 +144,7 @@ def walk(tmp_path_factory, browser) -> dict[str, Any]:
     from examday.app import create_app
 
     folder = tmp_path_factory.mktemp("visible-text")
-    settings = Settings(
-        database_url=empty_database("sqlite", folder, None),
-        data_dir=folder / "data",
-        hook_secret="visible-hook-secret",
-        secret_key="visible-secret",
-        password_time_cost=1,
-        password_memory_kib=1024,
-    ).resolved()
+    settings = fast_settings(empty_database("sqlite", folder, None), folder / "data")
     clock = FixedClock(AT)
     app = create_app(settings, clock)
     made = seed_demo(app.state.engine, settings, clock, io.StringIO())

@@ -35,11 +35,11 @@ from sqlmodel import Session
 from examday.accounts.services.accounts import create_account
 from examday.actor import SYSTEM
 from examday.clock import CST, FixedClock
-from examday.settings import Settings
 from tests import builders
 from tests.browser.conftest import WIDTHS, tablet_context
 from tests.conftest import BACKENDS, empty_database
 from tests.e2e.live import live
+from tests.support import fast_settings
 
 PASSWORD = "journey-pass-2026"
 START = datetime(2026, 11, 26, 8, 0, tzinfo=CST)  # a Thursday, 12 working days before the exam
@@ -123,14 +123,7 @@ def story(request, tmp_path_factory, pg_schema_url):
 
     backend, width = request.param
     folder = tmp_path_factory.mktemp(f"journey-{backend}-{width}")
-    settings = Settings(
-        database_url=empty_database(backend, folder, pg_schema_url),
-        data_dir=folder / "data",
-        hook_secret="journey-hook-secret",
-        secret_key="journey-secret",
-        password_time_cost=1,
-        password_memory_kib=1024,
-    ).resolved()
+    settings = fast_settings(empty_database(backend, folder, pg_schema_url), folder / "data")
     clock = FixedClock(START)
     app = create_app(settings, clock)
     with Session(app.state.engine, expire_on_commit=False) as db:

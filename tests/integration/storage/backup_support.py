@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from examday.settings import Settings
+from tests.support import fast_settings
 
 PG_URL = os.environ.get("EXAMDAY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -46,11 +47,4 @@ def new_database(backend: str, folder: Path) -> Iterator[str]:
 
 
 def installation(url: str, folder: Path) -> Settings:
-    return Settings(
-        database_url=url,
-        data_dir=folder / "data",
-        hook_secret="test-hook-secret",
-        secret_key="test-secret",
-        password_time_cost=1,
-        password_memory_kib=1024,
-    ).resolved()
+    return fast_settings(url, folder / "data")
