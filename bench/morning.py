@@ -40,6 +40,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,6 +269,26 @@ def report(r: dict) -> None:
         print(f"{name:<10} {a:<44} {b}")
 
 
+def shared_arguments(p: argparse.ArgumentParser) -> None:
+    """The options bench/morning and bench/province share: the cameras' pace, the services, the output."""
+    p.add_argument("--hook-every", type=float, default=10.0, help="seconds of real time between a camera's segments")
+    p.add_argument(
+        "--postgres", default=os.environ.get("EXAMDAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
+    p.add_argument("--redis", default=os.environ.get("EXAMDAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--keep", action="store_true", help="keep the schema (examday_morning_*) to look at")
+
+
+def finish(args: argparse.Namespace, r: dict, report: Callable[[dict], None]) -> int:
+    """Print the figures, write them to ``--json`` if asked; exit status 0 only without errors."""
+    report(r)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(r, indent=1, default=str))
+    return 0 if sum(r["errors"].values()) == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--candidates", type=int, default=2000)
@@ -276,20 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--screens", type=int, default=40, help="live-feed clients: --offices of them see every room")
     p.add_argument("--offices", type=int, default=2)
     p.add_argument("--cameras", type=int, default=40)
-    p.add_argument("--hook-every", type=float, default=10.0, help="seconds of real time between a camera's segments")
     p.add_argument("--segment-kb", type=int, default=1024)
-    p.add_argument(
-        "--postgres", default=os.environ.get("EXAMDAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    )
-    p.add_argument("--redis", default=os.environ.get("EXAMDAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
-    p.add_argument("--json", help="also write the figures to this file")
-    p.add_argument("--keep", action="store_true", help="keep the schema (examday_morning_*) to look at")
+    shared_arguments(p)
     args = p.parse_args(argv)
-    r = run(args)
-    report(r)
-    if args.json:
-        Path(args.json).write_text(json.dumps(r, indent=1, default=str))
-    return 0 if sum(r["errors"].values()) == 0 else 1
+    return finish(args, run(args), report)
 
 
 if __name__ == "__main__":

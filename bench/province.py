@@ -22,7 +22,6 @@ JSON (bench/out/province.png by default). Exit status 0 when there were no error
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from sqlmodel import Session
 
 from bench import morning_world as W
 from bench import province_probe as P
-from bench.morning import MORNING_MINUTES, START_AT, say, spread, tally_errors
+from bench.morning import MORNING_MINUTES, START_AT, finish, say, shared_arguments, spread, tally_errors
 from bench.morning_clients import Door, Recorders, Screens, after, arrivals
 from bench.province_plot import plot
 from examday.clock import CST
@@ -278,21 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--screens", type=int, default=200, help="in all; one per institution is its exam office")
     p.add_argument("--cameras", type=int, default=400)
     p.add_argument("--workers", type=int, default=4, help="examday serve --workers")
-    p.add_argument("--hook-every", type=float, default=10.0, help="seconds of real time between a camera's segments")
     p.add_argument("--segment-kb", type=int, default=64, help="segment files the server hashes (64 KB: disk)")
-    p.add_argument(
-        "--postgres", default=os.environ.get("EXAMDAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    )
-    p.add_argument("--redis", default=os.environ.get("EXAMDAY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
-    p.add_argument("--json", help="also write the figures to this file (the plot goes next to it)")
-    p.add_argument("--keep", action="store_true", help="keep the schema (examday_morning_*) to look at")
+    shared_arguments(p)  # --json: the plot goes next to the figures
     args = p.parse_args(argv)
-    r = run(args)
-    report(r)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(r, indent=1, default=str))
-    return 0 if sum(r["errors"].values()) == 0 else 1
+    return finish(args, run(args), report)
 
 
 if __name__ == "__main__":
