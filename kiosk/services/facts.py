@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import bindparam
@@ -41,8 +42,12 @@ def _entry_minutes(config: str | None) -> tuple[int, int]:
 
 def batch_facts(batch: Batch) -> rules.BatchFacts:
     assert batch.id is not None
-    opens, closes = entry_minutes(batch)
-    return rules.BatchFacts(batch.id, batch.institution_id, batch.exam_date, opens, closes, batch.status)
+    return _batch_facts(batch.id, batch.institution_id, batch.exam_date, batch.config, batch.status)
+
+
+def _batch_facts(bid: int, institution_id: int, exam_date: date, config: str | None, status: str) -> rules.BatchFacts:
+    opens, closes = _entry_minutes(config)
+    return rules.BatchFacts(bid, institution_id, exam_date, opens, closes, status)
 
 
 # Column selects rather than ORM objects: a check-in reads a handful of values, at the door, under load.
@@ -209,11 +214,9 @@ def load(db: Session, batch_id: int, ticket_number: str, secret_key: str) -> Fac
     if not rows:
         return facts
     first = rows[0]
-    bid, institution_id, exam_date, config, status = first[:_B]
-    opens, closes = _entry_minutes(config)
-    facts.batch = rules.BatchFacts(bid, institution_id, exam_date, opens, closes, status)
+    facts.batch = _batch_facts(*first[:_B])
     facts.sessions = session_facts(db, batch_id)
-    facts.salt = id_salt(secret_key, institution_id)
+    facts.salt = id_salt(secret_key, facts.batch.institution_id)
     r = first[_B:]  # the candidate's columns, then the seat, the check-in on record, the station
     if r[0] is None:  # no such ticket number in this batch
         return facts
