@@ -16,6 +16,8 @@ SIZES = [(1024, 768), (390, 844)]
 
 
 def fits(page) -> None:
+    # A click that navigates returns before the new document exists; measure the page once loaded.
+    page.wait_for_load_state("load")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
@@ -62,6 +64,7 @@ def test_the_supervisor_notes_a_finding_and_sees_the_deadline(page, live_server,
     page.click("button[type=submit]")
     page.wait_for_selector("#live[data-state=live]")
     page.click("#supervision-link")
+    page.wait_for_url(re.compile(r"/supervision"))
     fits(page)
     assert re.match(r"\d{4}-\d{2}-\d{2}$", page.inner_text("#deadline-date"))
     page.select_option("#f-note select[name=area]", "rooms_equipment")
