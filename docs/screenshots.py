@@ -259,11 +259,10 @@ def evaluators(s: Shots, d: Demo) -> None:
     if panel is None:
         raise RuntimeError("today's skill part has no panel: run the office journey first")
     try:
-        open_skill_sitting(d)
-        admitted = True
+        admitted = open_skill_sitting(d)
     except RuntimeError as e:  # nobody at the skill part's door: no score can be signed
         print(f"evaluators: {e}", file=sys.stderr)
-        admitted = False
+        admitted = []
     on_panel = [d.scorers[sid] for sid in panel["examiner_ids"]]
     examiner = next(u for u in on_panel if u not in d.chiefs)
     set_pins(d, [u for u in on_panel if u != examiner])
@@ -280,7 +279,9 @@ def evaluators(s: Shots, d: Demo) -> None:
     s.save(p, "evaluate-home")
     p.goto(f"{s.url}/evaluate/{d.today}/skill")
     s.save(p, "evaluate-part")
-    p.click("table.worklist a >> nth=0")
+    # One who came in at the skill sitting's door: the others answer candidate_not_admitted.
+    links = [p.locator("table.worklist tbody tr", has_text=n).locator("a") for n in admitted]
+    next((a for a in links if a.count()), p.locator("table.worklist a")).first.click()
     p.wait_for_selector("form input#pin")
     inputs = p.locator("input[id^=item-]")
     maxima = [float(inputs.nth(i).get_attribute("max")) for i in range(inputs.count())]
