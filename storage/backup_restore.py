@@ -105,8 +105,9 @@ def _scratch_postgres(url: str) -> Iterator[str]:
 
 
 def _check_restored(url: str, manifest: dict[str, Any], checks: list[Check], upgrade: bool = False) -> list[str]:
-    """The restored database against its manifest, then — on a scratch copy, ``upgrade`` — brought
-    to this examday's schema as a server start would, then the caller's checks."""
+    """The restored database against its manifest, then — ``upgrade`` — brought to this examday's
+    schema as a server start would (the caller's checks read it through this examday's models),
+    then the caller's checks."""
     engine = create_engine(sqlalchemy_url(url))
     try:
         problems = compare_database(engine, manifest)
@@ -249,7 +250,9 @@ def restore(
     path: Path, url: str, blob_root: Path | None, checks: list[Check], force: bool = False
 ) -> tuple[Verified, int]:
     """Restore database and blobs into the installation, then verify it as ``backup verify``
-    verifies a backup, plus every blob file against its checksum."""
+    verifies a backup, plus every blob file against its checksum. A backup made by an older
+    release (the pre-upgrade one) is brought to this examday's schema, as the next server start
+    would, before examday's checks read it: the backup file itself stays as it was."""
     why = in_use(url, blob_root)
     if why and not force:
         raise BackupDamaged(f"the installation is in use ({why}): restore --force replaces it")
@@ -257,7 +260,7 @@ def restore(
     copied = 0
     if blob_root is not None and (manifest.get("blobs") or {}).get("store") == "local":
         copied = restore_blobs(path, blob_root)
-    problems = _check_restored(url, manifest, checks)
+    problems = _check_restored(url, manifest, checks, upgrade=True)
     if blob_root is not None:
         problems += _check_blob_files(manifest, blob_root)
     return Verified(manifest, problems), copied

@@ -6,15 +6,19 @@ chain (R-AUDIT-1), the results export, the video coverage and every table's rows
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
+import tarfile
 import threading
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from examday.accounts.models import Account
 from examday.accounts.services.accounts import actor_of
@@ -186,3 +190,89 @@ def test_restore_refuses_an_installation_in_use_and_changes_nothing(tmp_path, cl
     with engine.connect() as c:
         assert c.execute(text("SELECT name FROM institution WHERE id = 1")).scalar_one() != "changed since"
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_backup_lists_the_video_segments_and_public_keys_as_the_installation_holds_them(backend, tmp_path, clock):
+    """R-AUDIT-1 / issue #19: what a backup keeps by reference is the installation's own record. Its
+    ``video/segments.json`` lists every stored segment with the path and SHA-256 the recorder hooks
+    gave (and each file on disk still has that SHA-256); its ``keys/public-keys.json`` holds the
+    public keys the installation serves to kiosks, a revoked one marked so, with which every admission
+    ticket and every lock's seal verifies — and no private half."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from litestar.testing import TestClient
+
+    from examday import ticket_token
+    from examday.accounts.services.accounts import find_account, issue_token
+    from examday.actor import SYSTEM
+    from proctor.video_models import Segment
+    from scoring.models import BatchSeal
+    from scoring.services.lock import seal_payload
+
+    with new_database(backend, tmp_path / "src") as url:
+        migrate(url)
+        settings = installation(url, tmp_path / "src")
+        app = create_app(settings, clock)
+        engine = app.state.engine
+        made = seed_demo(engine, settings, clock, io.StringIO())
+        assert made and made["live"]
+        with TestClient(app) as client:
+            sim = DemoDay(settings, "", engine=engine, now=clock.now(), segment_seconds=120, client=client)
+            play(sim, clock, made["start"], step=60.0)  # the theory rooms' cameras from 08:00 to the start
+            with Session(engine) as db:
+                office = issue_token(db, find_account(db, "office"), clock.now(), by=SYSTEM)
+                iid = db.exec(select(Batch)).first().institution_id  # type: ignore[union-attr]
+                db.commit()
+            # A key rotated in and revoked through the office's API: listed in the backup as revoked.
+            admin = {"Authorization": f"Bearer {office}"}
+            new = client.post(f"/api/v1/institutions/{iid}/ticket-keys/rotate", headers=admin)
+            assert new.status_code == 200, new.text
+            gone = client.post(f"/api/v1/institutions/{iid}/ticket-keys/{new.json()['kid']}/revoke", headers=admin)
+            assert gone.status_code == 200, gone.text
+            served = client.get(f"/api/v1/institutions/{iid}/ticket-keys", headers=admin).json()
+
+        result = take_backup(settings.database_url, settings.data_dir, blob_root=blob_root(settings))
+        with tarfile.open(result.path, "r:gz") as tar:
+            raw_segments = tar.extractfile("video/segments.json").read()  # type: ignore[union-attr]
+            raw_keys = tar.extractfile("keys/public-keys.json").read()  # type: ignore[union-attr]
+        listed, listed_keys = json.loads(raw_segments), json.loads(raw_keys)
+
+        with Session(engine) as db:
+            stored = db.exec(
+                select(Segment).where(col(Segment.purged_at).is_(None), Segment.path != "").order_by(col(Segment.id))
+            ).all()
+            seals = db.exec(select(BatchSeal)).all()
+        engine.dispose()
+
+        # The segments: one entry per stored segment, its path and SHA-256 the row's, the file still that.
+        finished = [s for s in stored if s.sha256]
+        assert len(finished) >= 10 and len(listed) == len(stored) == result.manifest["video"]["segments"]
+        assert [(s["id"], s["camera_id"], s["path"], s["sha256"], s["size"], s["state"]) for s in listed] == [
+            (s.id, s.camera_id, s.path, s.sha256, s.size, s.state) for s in stored
+        ]
+        assert result.manifest["video"]["bytes"] == sum(s.size or 0 for s in stored)
+        for s in listed:
+            if s["sha256"]:
+                data = Path(s["path"]).read_bytes()
+                assert Path(s["path"]).is_relative_to(settings.data_dir / "video")
+                assert (hashlib.sha256(data).hexdigest(), len(data)) == (s["sha256"], s["size"])
+
+        # The keys: those the installation serves, the revoked one marked, no private half.
+        assert b"PRIVATE" not in raw_keys and all("private_key_pem" not in k for k in listed_keys)
+        assert len(listed_keys) == result.manifest["public_keys"] >= 2
+        assert {k["kid"]: k["public_key"] for k in listed_keys if k["revoked_at"] is None} == {
+            k["kid"]: k["public_key"] for k in served["keys"]
+        }
+        assert [k["kid"] for k in listed_keys if k["revoked_at"] is not None] == served["revoked_kids"]
+        assert served["revoked_kids"] == [new.json()["kid"]]
+        revoked = next(k for k in listed_keys if k["revoked_at"] is not None)
+        assert revoked["public_key"] == new.json()["public_key"] and revoked["institution_id"] == iid
+        public = {k["kid"]: k["public_key"] for k in listed_keys if k["revoked_at"] is None}
+        revoked_kids = {k["kid"] for k in listed_keys if k["revoked_at"] is not None}
+        for a in sim.arrivals:  # every admission ticket of the day verifies offline with the backup's keys
+            assert ticket_token.verify(a.qr, public, revoked_kids).ticket_number == a.ticket_number
+        assert seals  # every lock's seal verifies with the backup's key of its kid (R-SCORE-3)
+        for seal in seals:
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public[seal.kid]))
+            signature = base64.urlsafe_b64decode(seal.signature + "=" * (-len(seal.signature) % 4))
+            key.verify(signature, seal_payload(seal.batch_id, seal.digest, seal.locked_at, seal.version))

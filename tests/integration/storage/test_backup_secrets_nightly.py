@@ -1,7 +1,8 @@
 """Issue #19: the secrets are in a backup only when asked, sealed with a passphrase from standard
 input (R-PRIV-1), and come back only with it; `examday serve --nightly` runs the backup, the purge
 and the audit verification once a day; the last good backup is there for the office page; blobs in
-S3 are listed by reference."""
+S3 are listed by reference. The command line's `backup --to DIR`, its rotation of old backups,
+and `restore`'s refusal of an installation in use without `--force`."""
 
 from __future__ import annotations
 
@@ -158,3 +159,98 @@ def test_blobs_in_s3_are_listed_by_reference_with_their_checksums(tmp_path, s3, 
     assert listed and len(listed) == made.manifest["blobs"]["count"]
     assert all(s3.has(f"prod/{b['key']}") and len(b["sha256"]) == 64 for b in listed)
     assert verify_backup(made.path, [installation_checks]).ok
+
+
+def test_backup_to_a_folder_puts_the_archive_there_and_it_verifies(seeded, tmp_path, capsys):
+    """R-AUDIT-1 / issue #19: `examday backup --to DIR` writes the archive into DIR (a disk kept
+    apart), not the data folder's backups, records it as the last good backup, and `backup verify`
+    finds it whole."""
+    elsewhere = tmp_path / "usb-disk" / "examday"
+    assert cli.main(["backup", "--to", str(elsewhere)]) == 0
+    [path] = elsewhere.glob("examday-backup-*.tar.gz")
+    assert f"backup {path}:" in capsys.readouterr().out
+    assert not list(seeded.data_dir.rglob("examday-backup-*.tar.gz"))
+    assert elsewhere.stat().st_mode & 0o077 == 0 and path.stat().st_mode & 0o077 == 0  # R-PRIV-1
+    assert [p.name for p in elsewhere.iterdir()] == [path.name]  # no temporary file left beside it
+    assert cli.main(["backup", "verify", str(path)]) == 0
+    assert f"backup {path} holds: every file matches its checksum" in capsys.readouterr().out
+    _, recorded, ok = last_backup(seeded.data_dir)
+    assert recorded == path and ok
+
+
+def test_backup_rotates_out_the_backups_the_policy_no_longer_keeps(seeded, capsys):
+    """R-AUDIT-1 / issue #19: `examday backup` ends by rotating its folder (the newest of each of the
+    last 14 days, the first of each of the last 12 months), says each archive it deletes, and leaves
+    a pre-upgrade backup alone."""
+    from datetime import UTC, timedelta
+
+    from storage.backup import PRE_UPGRADE, take_backup
+    from storage.backup_rotation import CHINA
+
+    url, folder = seeded.database_url, seeded.data_dir / "backups"
+    now = datetime.now(UTC)
+    day = (now - timedelta(days=40)).astimezone(CHINA).date()  # past the 14 days, within the 12 months
+
+    def made(when: datetime, prefix: str | None = None):
+        kw = {"prefix": prefix} if prefix else {}
+        return take_backup(url, seeded.data_dir, blob_root=seeded.data_dir / "blobs", now=when, **kw).path
+
+    too_old = made(now - timedelta(days=400))  # before the last 12 months
+    first_of_month = made(datetime.combine(day, time(1, 0), CHINA))  # the first of its month: kept
+    later_that_day = made(datetime.combine(day, time(2, 0), CHINA))  # the month keeps its first only
+    yesterday = made(now - timedelta(days=1))  # the newest of a recent day: kept
+    pre_upgrade = made(now - timedelta(days=400), PRE_UPGRADE)  # never rotates
+    assert cli.main(["backup"]) == 0
+    said = capsys.readouterr().out
+    assert f"rotated out {too_old.name}" in said and f"rotated out {later_that_day.name}" in said
+    assert said.count("rotated out") == 2
+    newest = max(folder.glob("examday-backup-*.tar.gz"))
+    assert newest not in (too_old, first_of_month, later_that_day, yesterday)
+    assert sorted(p.name for p in folder.glob("*.tar.gz")) == sorted(
+        p.name for p in (first_of_month, yesterday, newest, pre_upgrade)
+    )
+
+
+def test_restore_refuses_an_installation_in_use_without_force_and_changes_nothing(seeded, tmp_path, capsys):
+    """R-AUDIT-1 / issue #19: `examday restore FILE` into an installation whose database holds data,
+    or whose blob folder holds files, exits 1 with the reason and touches nothing; `--force` then
+    replaces it."""
+    from sqlalchemy import text
+
+    from storage import backup_facts as facts
+    from storage.blobs import sha256_file
+
+    assert cli.main(["backup"]) == 0
+    path = only_backup(seeded)
+    engine = make_engine(seeded.database_url)
+    with engine.begin() as c:
+        c.execute(text("UPDATE institution SET name = 'changed since the backup' WHERE id = 1"))
+
+    def state() -> tuple:
+        with engine.connect() as c:
+            db = (facts.row_counts(c), facts.audit_heads(c), c.execute(text("SELECT name FROM institution")).all())
+        blobs = sorted((str(p), sha256_file(p)[0]) for p in (seeded.data_dir / "blobs").rglob("*") if p.is_file())
+        return db, blobs
+
+    before = state()
+    assert before[1]  # the seeded lock archived its documents: blob files to lose
+    capsys.readouterr()
+    assert cli.main(["restore", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "restore refused: the installation is in use (its database holds data): restore --force replaces it" in err
+    assert state() == before
+
+    # An empty database beside a blob folder with files is in use too.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EXAMDAY_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+        assert cli.main(["restore", str(path)]) == 1
+    assert f"the installation is in use (its blob folder {seeded.data_dir / 'blobs'} holds files)" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "empty.db").exists() and state() == before
+
+    assert cli.main(["restore", "--force", str(path)]) == 0
+    assert "verified (checksums, counts, audit chain, seals)" in capsys.readouterr().out
+    with engine.connect() as c:
+        assert c.execute(text("SELECT name FROM institution WHERE id = 1")).scalar_one() != "changed since the backup"
+    engine.dispose()
