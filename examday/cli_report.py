@@ -88,10 +88,11 @@ def cmd_keys(args, settings: Settings) -> int:
     engine, _ = _setup(settings)
     doc = json.loads(Path(args.file).read_text())
     listed = doc.get("keys", doc) if isinstance(doc, dict) else doc
+    revoked = doc.get("revoked_kids", []) if isinstance(doc, dict) else []
     with Session(engine) as db:
         try:
             body = report_keys.register_keys(
-                db, OPERATOR, Clock().now(), args.uscc, args.name or "", args.province, list(listed)
+                db, OPERATOR, Clock().now(), args.uscc, args.name or "", args.province, list(listed), list(revoked)
             )
         except Refusal as r:
             return _refused(r)

@@ -65,21 +65,28 @@ def _file(upload: UploadFile | None, what_zh: str, what_en: str) -> bytes:
     return bytes(upload.file.read())
 
 
-def _listed_keys(raw: bytes) -> list[dict[str, Any]]:
-    """The keys of a ticket-keys JSON document (``{"keys": [...]}``) or of a bare list, as the CLI reads it."""
+def _listed_keys(raw: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    """The keys and the revoked key ids of a ticket-keys JSON document (``{"keys": [...],
+    "revoked_kids": [...]}``), or the keys of a bare list, as the CLI reads it."""
     try:
         doc = json.loads(raw)
     except ValueError:
         doc = None
     listed = doc.get("keys") if isinstance(doc, dict) else doc
-    if not isinstance(listed, list) or not all(isinstance(k, dict) for k in listed):
+    revoked = doc.get("revoked_kids", []) if isinstance(doc, dict) else []
+    if (
+        not isinstance(listed, list)
+        or not all(isinstance(k, dict) for k in listed)
+        or not isinstance(revoked, list)
+        or not all(isinstance(k, str) for k in revoked)
+    ):
         raise Refusal(
             "keys_file_invalid",
             "公钥文件不是机构的准考证公钥 JSON",
             "The file is not the institution's ticket-keys JSON.",
             "R-PUB-2",
         )
-    return listed
+    return listed, revoked
 
 
 @dataclass
@@ -93,9 +100,11 @@ class KeysForm:
 @post("/centre/reports/keys", guards=CENTRE, sync_to_thread=True, include_in_schema=False)
 def keys_submit(ctx: Ctx, data: Annotated[KeysForm, MULTIPART]) -> Response:
     def run() -> dict[str, Any]:
-        listed = _listed_keys(_file(data.file, "机构的准考证公钥 JSON 文件", "institution's ticket-keys JSON file"))
+        listed, revoked = _listed_keys(
+            _file(data.file, "机构的准考证公钥 JSON 文件", "institution's ticket-keys JSON file")
+        )
         return report_keys.register_keys(
-            ctx.db, ctx.user, ctx.now, data.uscc.strip(), data.name.strip(), data.province.strip(), listed
+            ctx.db, ctx.user, ctx.now, data.uscc.strip(), data.name.strip(), data.province.strip(), listed, revoked
         )
 
     return page_action(ctx, run, lambda body: _page(ctx, keys=body), lambda r: _page(ctx, error=r, form="keys"))

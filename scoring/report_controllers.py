@@ -77,11 +77,14 @@ class KeysIn:
     province: str
     name: str = ""
     keys: list[dict[str, Any]] = field(default_factory=list)
+    revoked_kids: list[str] = field(default_factory=list)  # as the ticket-keys listing names them
 
 
 @post("/api/v1/centre/institution-keys", guards=CENTRE, sync_to_thread=True, status_code=201)
 def post_keys(ctx: Ctx, data: JSONBody[KeysIn]) -> dict[str, Any]:
-    return report_keys.register_keys(ctx.db, ctx.user, ctx.now, data.uscc, data.name, data.province, data.keys)
+    return report_keys.register_keys(
+        ctx.db, ctx.user, ctx.now, data.uscc, data.name, data.province, data.keys, data.revoked_kids
+    )
 
 
 @get("/api/v1/centre/institution-keys", guards=CENTRE, sync_to_thread=True)

@@ -1,8 +1,9 @@
 """The centre's register of institutions' public keys and report tokens (登记公钥, 上报令牌): R-PUB-2, issue #17.
 
 The centre registers each institution's public keys once — as the institution's
-``GET /api/v1/institutions/{iid}/ticket-keys`` lists them — and again at a rotation (a key
-listed ``revoked`` is retired: it keeps verifying what it signed before). It issues the
+``GET /api/v1/institutions/{iid}/ticket-keys`` lists them — and again at a rotation (a key the
+listing names in ``revoked_kids``, or lists ``revoked``, is retired: it keeps verifying what it
+signed before, and nothing it signs afterwards). It issues the
 institution a report token, kept only as its SHA-256, with which the institution's own
 installation pushes its packages (``scoring.report_push``). Only the centre of the
 institution's province (or the installation administrator) does either
@@ -46,10 +47,19 @@ def _raw_key(public_key: str) -> bytes:
 
 
 def register_keys(
-    db: Session, actor: Actor, now: datetime, uscc: str, name: str, province: str, keys: list[dict[str, Any]]
+    db: Session,
+    actor: Actor,
+    now: datetime,
+    uscc: str,
+    name: str,
+    province: str,
+    keys: list[dict[str, Any]],
+    revoked_kids: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Register an institution's public keys (as ``GET /institutions/{iid}/ticket-keys`` lists them);
-    a key listed ``revoked`` is retired. Registering again adds the new keys of a rotation."""
+    a key listed ``revoked`` or named in ``revoked_kids`` is retired. Registering again adds the new
+    keys of a rotation. (The listing drops a revoked key from ``keys`` and names it in
+    ``revoked_kids`` only: reading ``keys`` alone, a revocation never reached the centre.)"""
     if uscc_problem(uscc) is not None:
         raise _refuse("invalid_uscc", "统一社会信用代码不正确", "The USCC is not valid.", rule_detail="R-INST-1")
     known = list(db.exec(select(ReportKey).where(ReportKey.uscc == uscc)).all())
@@ -83,6 +93,12 @@ def register_keys(
             row.retired_at = now
             db.add(row)
             retired.append(kid)
+    for kid in revoked_kids:  # a key revoked but never registered here signed nothing accepted here
+        row = by_kid.get(str(kid))
+        if row is not None and row.retired_at is None:
+            row.retired_at = now
+            db.add(row)
+            retired.append(row.kid)
     db.flush()
     audit.record(
         db,

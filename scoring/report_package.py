@@ -110,12 +110,32 @@ def _records(db: Session, blobs: BlobStore | None, batch_id: int) -> list[tuple[
         blob = db.get(Blob, doc.blob_id)
         if blob is None or blob.purged_at is not None:
             continue
-        name = f"records/{doc.kind}-{doc.id}-{doc.filename}".replace("\\", "_")
+        stem = doc.filename.rsplit(".", 1)[0] if "." in doc.filename else doc.filename
+        name = f"records/{doc.kind}-{doc.id}-{stem}.pdf".replace("\\", "_")
         if name in names:
             continue
         names.add(name)
-        out.append((name, blobs.read(blob.key)))
+        out.append((name, _as_pdf(blobs.read(blob.key), doc.archived_at)))
     return out
+
+
+def _as_pdf(data: bytes, at: datetime) -> bytes:
+    """A record as PDF (issue #17, docs/report-format.md): the sign-in sheets are archived as PDF,
+    the exam-room records and the supervision report as PNG forms, each put on an A4 page here."""
+    if data.startswith(b"%PDF-"):
+        return data
+    from fpdf import FPDF
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
+    scale = min(210.0 / width, 297.0 / height)
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_creation_date(at)  # the archived record's time: the same record, the same bytes
+    pdf.set_margin(0)
+    pdf.add_page()
+    pdf.image(io.BytesIO(data), x=(210.0 - width * scale) / 2, y=0, w=width * scale, h=height * scale)
+    return bytes(pdf.output())
 
 
 def _counts(db: Session, batch_id: int, results: bytes, certificates: bytes) -> dict[str, int]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from examday.clock import CST
 from tests.integration.scoring.test_exports import AFTER_END, CERT
 from tests.integration.scoring.test_report_package import fetch, members, register, rezip, send, uscc_of
 from tests.support import bearer
@@ -72,3 +74,58 @@ def test_another_provinces_centre_sees_none_of_it(issued, world):
     assert page.status_code == 200 and uscc_of(issued) not in page.text
     office = issued.client.get("/centre/reports", headers=issued.admin)
     assert uscc_of(issued) not in office.text  # an institution's office is no centre
+
+
+def test_r_pub_2_tier_b_c_incidents_late_supervision_and_the_last_verification(client, world, engine, clock):
+    """Issue #17, R-PUB-2 (with R-DISC-1, R-SUP-1): the centre's dashboard counts the incidents of
+    tier (b) and (c) its packages report — not (a) — and the supervision reports filed after their 3
+    working days, and shows each batch's last verification, on the page and in the XLSX."""
+    from tests.integration.scoring.scoring_world import build
+    from tests.integration.scoring.test_exam_day_outcomes import TODAY, _at, _desk, _proctors, _seat
+    from tests.integration.scoring.test_report_package import file_supervision_report
+
+    sw = build(client, world, engine, clock, n_candidates=4, exam_day=TODAY, admit=False)
+    room, proctor = _seat(engine, sw), _proctors(engine, world, sw)
+    kiosk = bearer(world.token("kiosk1", "kiosk", sw.institution_id))
+    _at(clock, 8, 40)
+    for cid in sw.candidates:
+        _desk(client, sw, kiosk, cid)
+    _at(clock, 9, 30)
+    kinds = ("copying", "using_electronic_device", "disturbance")  # tiers (b), (c), (a)
+    for cid, kind in zip(sw.candidates, kinds, strict=False):
+        body = {"room_code": room[cid], "candidate_id": cid, "kind": kind, "description": "监考记录"}
+        r = client.post(f"/api/v1/batches/{sw.batch_id}/incidents", json=body, headers=proctor[room[cid]])
+        assert r.status_code == 201, r.text
+    sw.sit(parts=("skill",))
+    _at(clock, 14, 30)
+    sw.ready_for_publicity()
+    _at(clock, 17, 0)
+    sw.publish()
+    clock.at = datetime(2026, 12, 2, 10, 0, tzinfo=CST)  # due 2026-12-01, 3 working days after the exam
+    file_supervision_report(sw, world)
+    clock.at = datetime(2026, 12, 4, 9, 0, tzinfo=CST)
+    assert sw.lock().status_code == 200
+    sw.approve()
+
+    centre = register(sw, world)
+    package = fetch(sw).content
+    exam_day = json.loads(members(package)["manifest.json"])["exam_day"]
+    assert (exam_day["incidents"], exam_day["supervision_due"]) == ({"b": 1, "c": 1}, "2026-12-01")
+    assert send(sw, package, centre).status_code == 201
+    files = members(package)
+    files["results.csv"] += b" "  # the same batch again, changed: its last verification is the refusal
+    assert send(sw, rezip(files), centre).status_code == 422
+
+    uscc = uscc_of(sw)
+    html = sw.client.get("/centre/reports", headers=centre).text
+    assert '<td class="tier-b">1</td><td class="tier-c">1</td><td class="late-supervision">1</td>' in html
+    last = html.split(f'id="batch-{uscc}-{sw.batch_id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="last-verification" data-status="refused"' in last and "package_file_mismatch" in last
+    assert '<td class="blocked">0</td>' in html  # accepted once: not blocked
+
+    book = load_workbook(io.BytesIO(sw.client.get("/centre/reports.xlsx", headers=centre).content))
+    row = next(r for r in book["上报情况"].iter_rows(values_only=True) if r[0] == uscc)
+    # reported, on time, late, refused, blocked, tier b, tier c, late supervision
+    assert row[2:10] == (1, 1, 0, 1, 0, 1, 1, 1)
+    (batch,) = [r for r in book["批次 batches"].iter_rows(min_row=2, values_only=True) if r[0] == uscc]
+    assert batch[1] == sw.batch_id and batch[8:10] == ("refused", "package_file_mismatch")

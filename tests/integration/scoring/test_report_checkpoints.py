@@ -67,22 +67,27 @@ def _rewrite_history(engine, batch_id: int) -> int:
             text("UPDATE auditentry SET diff = :d WHERE chain = :c AND chain_seq = :q"),
             {"d": new_lock_diff, "c": lock_chain, "q": lock_seq},
         )
-    with Session(engine) as db:  # every later hash of the chain recomputed, and its head
-        prev = audit.entry_at(db, lock_chain, lock_seq - 1).hash
+    _recompute_from(engine, lock_chain, lock_seq)
+    return lock_seq
+
+
+def _recompute_from(engine, chain: int, seq: int) -> None:
+    """Every hash of the chain from ``seq`` on recomputed, and its head: the rewrite covered up."""
+    with Session(engine) as db:
+        prev = audit.entry_at(db, chain, seq - 1).hash if seq > 1 else audit.GENESIS
         for e in db.exec(
             select(audit.AuditEntry)
-            .where(audit.AuditEntry.chain == lock_chain, audit.AuditEntry.chain_seq >= lock_seq)
+            .where(audit.AuditEntry.chain == chain, audit.AuditEntry.chain_seq >= seq)
             .order_by(col(audit.AuditEntry.chain_seq))
         ).all():
             e.prev_hash = prev
             e.hash = audit.entry_hash(e)
             prev = e.hash
             db.add(e)
-        head = db.get(audit.AuditHead, lock_chain)
+        head = db.get(audit.AuditHead, chain)
         head.hash = prev
         db.add(head)
         db.commit()
-    return lock_seq
 
 
 def _institution(engine, batch_id: int) -> int:
@@ -115,6 +120,42 @@ def test_r_audit_1_a_rewrite_before_a_held_checkpoint_is_detected(
     proof = approved.client.get("/api/v1/audit/proof", params=params, headers=centre).json()
     assert proof["chain_holds"] is True and proof["chain"] == uscc_of(approved)
     assert not checkpoints.links_pass_through(proof["links"], first, cp["hash"])
+
+
+def test_r_audit_1_a_rewrite_earlier_than_the_first_held_checkpoint_is_detected(
+    approved, world, engine, settings, monkeypatch, capsys, tmp_path
+):
+    """Issue #17, R-AUDIT-1: an entry strictly before the first checkpoint the centre holds (not a
+    checkpoint's own entry) rewritten — a score entry's recorded total — and every later hash and
+    the head recomputed: ``audit verify`` alone passes, ``audit verify --checkpoints`` with the
+    centre's checkpoints fails and names the first checkpoint held as the one broken."""
+    centre = register(approved, world)
+    assert send(approved, fetch(approved).content, centre).status_code == 201
+    held = approved.client.get("/api/v1/centre/checkpoints", params={"uscc": uscc_of(approved)}, headers=centre).json()
+    path = tmp_path / "checkpoints.json"
+    path.write_text(json.dumps(held))
+    first = min(int(c["seq"]) for c in held)
+    chain = _institution(engine, approved.batch_id)
+    with Session(engine) as db:
+        entry = db.exec(
+            select(audit.AuditEntry)
+            .where(audit.AuditEntry.chain == chain, audit.AuditEntry.action == "score_entry.create")
+            .order_by(col(audit.AuditEntry.chain_seq))
+        ).first()
+        seq, diff = entry.chain_seq, json.loads(entry.diff)
+    assert 1 < seq < first
+    diff["total"] = "99.0"
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE auditentry SET diff = :d WHERE chain = :c AND chain_seq = :q"),
+            {"d": audit.canonical(diff), "c": chain, "q": seq},
+        )
+    _recompute_from(engine, chain, seq)
+
+    assert _verify(settings, monkeypatch, capsys) == (0, "audit chain holds\n")
+    code, out = _verify(settings, monkeypatch, capsys, str(path))
+    assert code == 1
+    assert out.startswith(f"checkpoint broken: entry {first} ") and "rewritten" in out, out
 
 
 def test_r_audit_1_the_chain_passes_through_untouched_checkpoints(approved, world, engine):

@@ -45,14 +45,21 @@ def uscc_of(sw) -> str:
         return db.get(Institution, sw.institution_id).uscc
 
 
-def register(sw, world) -> dict[str, str]:
-    """The centre of 吉林 registers the institution's public keys, as its ticket-keys lists them."""
-    centre = bearer(world.token("centre-reports", "centre", None, province=PROVINCE))
+def register(sw, world, centre: dict[str, str] | None = None) -> dict[str, str]:
+    """The centre of 吉林 registers the institution's public keys, as its ticket-keys lists them
+    (again, with ``centre``'s headers, after a rotation)."""
+    centre = centre or bearer(world.token("centre-reports", "centre", None, province=PROVINCE))
     listed = sw.client.get(f"/api/v1/institutions/{sw.institution_id}/ticket-keys", headers=sw.admin).json()
     r = sw.client.post(
         "/api/v1/centre/institution-keys",
         headers=centre,
-        json={"uscc": uscc_of(sw), "province": PROVINCE, "name": "机构", "keys": listed["keys"]},
+        json={
+            "uscc": uscc_of(sw),
+            "province": PROVINCE,
+            "name": "机构",
+            "keys": listed["keys"],
+            "revoked_kids": listed["revoked_kids"],
+        },
     )
     assert r.status_code == 201, r.text
     return centre
@@ -228,3 +235,66 @@ def test_r_pub_2_only_the_provinces_centre_registers_and_receives(approved, worl
         json={"uscc": uscc_of(approved), "province": "四川", "keys": []},
     )
     assert_refusal(r, 403, "forbidden")
+
+
+def file_room_record(sw, world, part: str = "theory") -> None:
+    """The first proctor of the part's first room produces its exam-room record (R-DAY-3): archived
+    with the ended session's sign-in sheets."""
+    from examday.plans.models import ExamSession, ProctorAssignment
+    from examday.registry.models import Room
+
+    with Session(sw.engine) as db:
+        sid = db.exec(
+            select(ExamSession.id).where(ExamSession.batch_id == sw.batch_id, ExamSession.part == part)
+        ).first()
+        first = db.exec(
+            select(ProctorAssignment).where(ProctorAssignment.session_id == sid).order_by(ProctorAssignment.id)
+        ).first()
+        code = db.get(Room, first.room_id).code
+    proctor = bearer(world.token("proctor-record", "proctor", sw.institution_id, staff_id=first.staff_id))
+    url = f"/api/v1/batches/{sw.batch_id}/sessions/{sid}/rooms/{code}/record"
+    r = sw.client.post(url, headers=proctor, json={})
+    assert r.status_code == 201, r.text
+
+
+def file_supervision_report(sw, world) -> None:
+    """The quality supervisor files the report (R-SUP-1), archived as the batch's supervision_form."""
+    from tests.integration.proctor.test_supervision import REPORT
+
+    supervisor = bearer(world.token("supervisor", "supervisor", sw.institution_id))
+    r = sw.client.post(f"/api/v1/batches/{sw.batch_id}/supervision/report", headers=supervisor, json=REPORT)
+    assert r.status_code == 201, r.text
+
+
+def test_r_pub_2_the_package_holds_the_records_as_pdf_and_names_the_filing(sw, world, clock):
+    """Issue #17, R-PUB-2: the package carries the sign-in sheets, the exam-room records and the
+    supervision report as PDF under ``records/``, each listed in the manifest with its SHA-256;
+    the manifest names the filing number, the occupation and the level."""
+    import hashlib
+
+    file_room_record(sw, world)
+    file_supervision_report(sw, world)
+    sw.ready_for_publicity()
+    sw.publish()
+    clock.at = AFTER_END
+    assert sw.lock().status_code == 200  # the lock archives every ended session's sign-in sheets
+    sw.approve()
+    r = fetch(sw)
+    assert r.status_code == 200, r.text
+    files = members(r.content)
+    manifest = json.loads(files["manifest.json"])
+    listed = {f["path"]: f for f in manifest["files"]}
+    records = sorted(p for p in files if p.startswith("records/"))
+    kinds = {p.removeprefix("records/").split("-", 1)[0] for p in records}
+    assert kinds == {"sign_in_sheet", "room_record", "supervision_form"}, records
+    for path in records:
+        assert files[path].startswith(b"%PDF-") and path.endswith(".pdf"), path
+        assert listed[path]["sha256"] == hashlib.sha256(files[path]).hexdigest()
+        assert listed[path]["size"] == len(files[path])
+    assert manifest["institution"]["filing_number"] == "JL-2025-001"  # tests/builders.py's filing
+    batch = manifest["batch"]
+    assert (batch["occupation_code"], batch["occupation_name"], batch["level"]) == ("6-31-01-03", "电工", 4)
+    centre = register(sw, world)
+    assert send(sw, r.content, centre).status_code == 201  # and the centre verifies it whole
+    html = sw.client.get("/centre/reports", headers=centre).text  # filed on time, no incident
+    assert '<td class="tier-b">0</td><td class="tier-c">0</td><td class="late-supervision">0</td>' in html
