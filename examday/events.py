@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from litestar.channels import ChannelsPlugin
 
+    from examday.event_publisher import Publisher
+
 log = logging.getLogger("examday.events")
 
 Listener = Callable[[int, dict[str, Any]], None]
@@ -103,6 +105,7 @@ class EventBus:
         self._queues: dict[int, deque[_Pending]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._enricher: Enricher | None = None
+        self._publisher: Publisher | None = None
         self._redis = None
         self._script = None
         if redis_url:
@@ -149,10 +152,15 @@ class EventBus:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[EventBus]:
         """Bind to the app's event loop for the app's lifetime (threads hand events to it)."""
+        from examday.event_publisher import Publisher
+
         self._loop = asyncio.get_running_loop()
+        self._publisher = Publisher(self.publish_many)
         try:
             yield self
         finally:
+            publisher, self._publisher = self._publisher, None
+            publisher.stop()  # what was handed over is still sent
             self._loop = None
 
     # -- sequence -----------------------------------------------------------------
@@ -184,23 +192,44 @@ class EventBus:
 
     def publish(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> int | None:
         """Sequence and send one event of ``batch_id``; returns its number (None if it was lost)."""
-        item = _Pending({"type": "event", "event": event, "room_code": room_code, **data})
+        return self.publish_many([(batch_id, event, room_code, data)])[0]
+
+    def publish_many(self, events: list[Queued]) -> list[int | None]:
+        """``publish`` for each ``(batch_id, event, room_code, data)``, in order, each batch's
+        events drained together (one state read per room for all of them)."""
+        items: list[tuple[int, _Pending]] = []
         with self._lock:
-            self._queues.setdefault(batch_id, deque()).append(item)
-        try:
-            with self._batch_lock(batch_id):
-                if not item.done:  # else a publisher ahead of us sent it with its own batch
-                    self._drain(batch_id)
-        except Exception as exc:  # the change is committed; a client resyncs at its next event
-            log.error("live feed: event %s of batch %s not published (%s)", event, batch_id, type(exc).__name__)
-        if item.seq is None:
-            return None
-        for listener in list(self._listeners):
+            for batch_id, event, room_code, data in events:
+                item = _Pending({"type": "event", "event": event, "room_code": room_code, **data})
+                self._queues.setdefault(batch_id, deque()).append(item)
+                items.append((batch_id, item))
+        for batch_id in dict.fromkeys(b for b, _ in items):
             try:
-                listener(batch_id, {"seq": item.seq, **item.message})
-            except Exception as exc:
-                log.error("live feed listener failed: %s", type(exc).__name__)
-        return item.seq
+                with self._batch_lock(batch_id):
+                    if any(not i.done for b, i in items if b == batch_id):  # else sent by a publisher ahead
+                        self._drain(batch_id)
+            except Exception as exc:  # the change is committed; a client resyncs at its next event
+                log.error("live feed: events of batch %s not published (%s)", batch_id, type(exc).__name__)
+        for batch_id, item in items:
+            if item.seq is None:
+                continue
+            for listener in list(self._listeners):
+                try:
+                    listener(batch_id, {"seq": item.seq, **item.message})
+                except Exception as exc:
+                    log.error("live feed listener failed: %s", type(exc).__name__)
+        return [item.seq for _, item in items]
+
+    async def publish_committed(self, events: list[Queued]) -> None:
+        """Publish a request's committed events off the event loop, and return once they are sent:
+        through the process's one publishing thread while the bus runs (concurrent requests' events
+        go out together), else in a worker thread."""
+        if self._publisher is not None:
+            await self._publisher.submit(events)
+        else:
+            import anyio
+
+            await anyio.to_thread.run_sync(self.publish_many, events)
 
     def _drain(self, batch_id: int) -> None:
         """Send every event of the batch waiting in this process, in arrival order.
@@ -304,8 +333,7 @@ def committed_events(db: Any) -> list[Queued]:
 
 
 def publish_all(bus: EventBus, events: list[Queued]) -> None:
-    for batch_id, event, room_code, data in events:
-        bus.publish(batch_id, event, room_code, **data)
+    bus.publish_many(events)
 
 
 def _install_transaction_hooks() -> None:

@@ -134,7 +134,8 @@ def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[
         batch, batch_sessions = facts
         assert batch.id is not None
         by_id = {s.id: s for s in batch_sessions}
-        cameras = roomstate.camera_states(db, batch.id, now, batch)
+        # The cameras of the rooms these events name only, not of every room of the batch.
+        cameras = roomstate.camera_states(db, batch.id, now, batch, {messages[i]["room_code"] for i in wanted})
         rooms: dict[tuple[int, str], dict | None] = {}
         for i in wanted:
             m = messages[i]
@@ -145,7 +146,7 @@ def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[
             assert session.id is not None
             key = (session.id, m["room_code"])
             if key not in rooms:
-                found_rooms = roomstate.rooms_state(db, batch, session, now, {m["room_code"]}, cameras)
+                found_rooms = roomstate.rooms_state(db, batch, session, now, {m["room_code"]}, cameras, as_json=False)
                 rooms[key] = found_rooms[0] if found_rooms else None
             found = rooms[key]
             if found is not None:
@@ -154,14 +155,15 @@ def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[
 
 
 def _with_state(message: dict[str, Any], session_id: int, room: dict[str, Any]) -> dict[str, Any]:
-    message = {**message, "session_id": session_id, "room": rules.counts_only(room)}
+    # Times become strings here, in the parts the event carries, not in the whole room's seat list.
+    message = {**message, "session_id": session_id, "room": roomstate.jsonable(rules.counts_only(room))}
     cid = message.get("candidate_id")
     if cid is not None:
         seat = next((s for s in room["seats"] if s["candidate_id"] == cid), None)
         if seat is not None:
-            message["seat_state"] = seat
+            message["seat_state"] = roomstate.jsonable(seat)
     if message.get("event") == "absent":
-        message["seats"] = [s for s in room["seats"] if s["status"] == "absent"]
+        message["seats"] = roomstate.jsonable([s for s in room["seats"] if s["status"] == "absent"])
     return message
 
 

@@ -118,11 +118,11 @@ def sittings_of(session: ExamSession) -> list[int]:
 
 
 def camera_states(
-    db: Session, batch_id: int, now: datetime, batch: Batch | None = None
+    db: Session, batch_id: int, now: datetime, batch: Batch | None = None, room_codes: Collection[str] | None = None
 ) -> dict[str, list[dict[str, str]]]:
-    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms, as the video
-    hooks report them; "unknown" until a recorder speaks."""
-    return camera_state_map(db, batch_id, now, batch)
+    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (or of
+    ``room_codes``), as the video hooks report them; "unknown" until a recorder speaks."""
+    return camera_state_map(db, batch_id, now, batch, room_codes)
 
 
 # -- rooms ------------------------------------------------------------------------------
@@ -146,8 +146,10 @@ def rooms_state(
     now: datetime,
     room_codes: Collection[str] | None = None,
     cameras: Mapping[str, list[dict[str, str]]] | None = None,
+    as_json: bool = True,
 ) -> list[dict[str, Any]]:
-    """The state of each room of ``session`` (only ``room_codes`` when given)."""
+    """The state of each room of ``session`` (only ``room_codes`` when given); times as
+    strings unless ``as_json`` is false (the feed converts only the part an event carries)."""
     q = db.connection().execute
     rooms = [r for r in q(_SESSION_ROOMS, {"session_id": session.id}) if room_codes is None or r.code in room_codes]
     if not rooms:
@@ -156,7 +158,7 @@ def rooms_state(
     sid = {"session_id": session.id, "rooms": ids}
     cfg = batch_config(batch)
     cutoff = rules.entry_cutoff(session.starts_at, cfg.entry_close_minutes)
-    cameras = camera_states(db, row_id(batch), now, batch) if cameras is None else cameras
+    cameras = camera_states(db, row_id(batch), now, batch, room_codes) if cameras is None else cameras
 
     seated: dict[int, dict[int, rules.SeatFact]] = defaultdict(dict)
     seat_room: dict[int, int] = {}
@@ -220,7 +222,7 @@ def rooms_state(
         state.update(
             {"room_name": r.name, "rows": r.rows, "cols": r.cols, "session_id": session.id, "part": session.part}
         )
-        out.append(jsonable(state))
+        out.append(jsonable(state) if as_json else state)
     return out
 
 

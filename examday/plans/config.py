@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from examday.errors import Refusal
@@ -64,6 +65,12 @@ class BatchConfig:
         A stored plan without a value gets the national default, not today's
         institution default: the filed values are what they were.
         """
+        if isinstance(text, str) and cls is BatchConfig:
+            return _stored(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str | dict | None) -> BatchConfig:
         data = json.loads(text) if isinstance(text, str) and text.strip() else (text or {})
         if not isinstance(data, dict):
             data = {}
@@ -134,3 +141,10 @@ def _invalid(problems: list[dict[str, Any]]) -> Refusal:
         422,
         {"errors": problems},
     )
+
+
+@lru_cache(maxsize=256)
+def _stored(text: str) -> BatchConfig:
+    # Read for every live event and check-in: parsed once per stored text (frozen, so shared), and
+    # a changed plan is another key, so nothing stale is ever read.
+    return BatchConfig._parse(text)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import bindparam
@@ -23,8 +25,14 @@ STALE_GRACE = timedelta(seconds=10)
 
 def stale_after(batch: Batch) -> timedelta:
     """The batch's silence limit: ``camera_stale_seconds`` in its config, else 30 s."""
+    return _stale_after(batch.config)
+
+
+@lru_cache(maxsize=256)
+def _stale_after(config: str | None) -> timedelta:
+    # By the stored text (read for every live event): a changed plan is another key.
     try:
-        value = json.loads(batch.config or "{}").get("camera_stale_seconds")
+        value = json.loads(config or "{}").get("camera_stale_seconds")
     except (ValueError, AttributeError):
         value = None
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
@@ -98,12 +106,14 @@ _CAMERA_HEALTH = (
     .where(ExamSession.batch_id == bindparam("batch_id"))
     .order_by(Room.code, Camera.code)
 )
+_CAMERA_HEALTH_OF_ROOMS = _CAMERA_HEALTH.where(col(Room.code).in_(bindparam("room_codes", expanding=True)))
 
 
 def camera_state_map(
-    db: Session, batch_id: int, now: datetime, batch: Batch | None = None
+    db: Session, batch_id: int, now: datetime, batch: Batch | None = None, room_codes: Collection[str] | None = None
 ) -> dict[str, list[dict[str, str]]]:
-    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1).
+    """{room_code: [{code, state, reason}]} for every camera of the batch's rooms (R-VIDEO-1),
+    or of ``room_codes`` only.
 
     The live feed calls this for every event, so cameras and their health come in one query.
     """
@@ -111,7 +121,11 @@ def camera_state_map(
     if batch is None:
         return {}
     limit = stale_after(batch)
-    rows = db.connection().execute(_CAMERA_HEALTH, {"batch_id": batch_id}).all()
+    if room_codes is None:
+        rows = db.connection().execute(_CAMERA_HEALTH, {"batch_id": batch_id}).all()
+    else:
+        params = {"batch_id": batch_id, "room_codes": list(room_codes)}
+        rows = db.connection().execute(_CAMERA_HEALTH_OF_ROOMS, params).all()
     running: set[int] = {r.room_id for r in rows if r.starts_at <= now < r.ends_at}
     out: dict[str, list[dict[str, str]]] = defaultdict(list)
     seen: set[int] = set()

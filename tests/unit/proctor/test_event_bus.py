@@ -69,3 +69,56 @@ def test_a_failing_enricher_still_sends_the_event():
     bus.subscribe(lambda bid, m: got.append(m))
     assert bus.publish(3, "incident", "T02", candidate_id=5) == 1
     assert got[0]["event"] == "incident" and "room" not in got[0]
+
+
+def test_requests_events_go_out_through_one_thread_in_order_and_batched():
+    """R-DAY-3: while the bus runs, a request's committed events are handed to one publishing
+    thread; each request returns only once its events carry their numbers, and what queued
+    while that thread was busy goes out with one enrichment."""
+    import asyncio
+
+    bus = EventBus()
+    calls: list[list[int]] = []
+
+    def enricher(bid, messages):
+        calls.append([m["i"] for m in messages])
+        time.sleep(0.02)
+        return messages
+
+    bus.set_enricher(enricher)
+    sent: list[dict] = []
+    bus.subscribe(lambda bid, m: sent.append(m))
+
+    async def main() -> list[int]:
+        async with bus.running():
+            returned: list[int] = []
+
+            async def request(i: int) -> None:
+                await bus.publish_committed([(3, "checkin", "T01", {"i": i})])
+                returned.append(i)
+                assert any(m["i"] == i for m in sent)  # sent before the request went on
+
+            await asyncio.gather(*(request(i) for i in range(20)))
+            return returned
+
+    returned = asyncio.run(main())
+    assert sorted(returned) == list(range(20))
+    assert [m["seq"] for m in sent] == list(range(1, 21))
+    assert sorted(m["i"] for m in sent) == list(range(20))
+    assert len(calls) < 20  # batched: fewer room reads than events
+
+
+def test_events_handed_over_at_shutdown_are_still_sent():
+    import asyncio
+
+    bus = EventBus()
+    sent: list[dict] = []
+    bus.subscribe(lambda bid, m: sent.append(m))
+
+    async def main() -> None:
+        async with bus.running():
+            assert bus._publisher is not None
+            bus._publisher._queue.put(([(4, "note", None, {"i": 1})], None))  # nobody waits for it
+
+    asyncio.run(main())
+    assert [m["i"] for m in sent] == [1]
