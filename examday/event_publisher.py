@@ -3,7 +3,7 @@
 A request's events used to be published from a worker thread of their own, one thread hop and
 one room-state read per check-in. One long-lived thread per process takes them instead, in the
 order they were handed over: what queued while it was busy goes out in one ``publish_many``, so
-a burst at the door costs one read per room (``proctor.feed.enrich``), not one per check-in. The
+a burst at the door costs one read per room (``proctor.feed_state``), not one per check-in. The
 request still waits until its events are sent, as before: a client that gets its answer and then
 asks the feed finds the event there.
 """

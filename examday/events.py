@@ -53,6 +53,8 @@ log = logging.getLogger("examday.events")
 Listener = Callable[[int, dict[str, Any]], None]
 # (batch id, events in order) -> the same events with the state they carry added
 Enricher = Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]]
+# (batch id, the numbers the drained events got, None for one lost)
+Sent = Callable[[int, list["int | None"]], None]
 
 # KEYS[1] the batch's counter, KEYS[2] the channel; ARGV[1] the event as a JSON object
 # without "seq". The number goes in front of the other fields, so the script needs no
@@ -105,6 +107,7 @@ class EventBus:
         self._queues: dict[int, deque[_Pending]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._enricher: Enricher | None = None
+        self._sent: Sent | None = None
         self._publisher: Publisher | None = None
         self._redis = None
         self._script = None
@@ -141,8 +144,10 @@ class EventBus:
     def _seq_key(self, batch_id: int) -> str:
         return f"{self.namespace}:seq:{batch_id}"
 
-    def set_enricher(self, enricher: Enricher | None) -> None:
-        self._enricher = enricher
+    def set_enricher(self, enricher: Enricher | None, sent: Sent | None = None) -> None:
+        """``enricher`` adds state to the events of a drain; ``sent`` then hears the numbers they
+        got (None for one lost), so an enricher that keeps state knows what it has seen."""
+        self._enricher, self._sent = enricher, sent
 
     def subscribe(self, listener: Listener) -> None:
         """An in-process listener, called with every sequenced event this process publishes."""
@@ -255,6 +260,11 @@ class EventBus:
                     log.error(
                         "live feed: event %s of batch %s lost (%s)", message.get("event"), batch_id, type(exc).__name__
                     )
+            if self._sent is not None and items:
+                try:
+                    self._sent(batch_id, [i.seq for i in items])
+                except Exception as exc:
+                    log.error("live feed: after sending events of batch %s (%s)", batch_id, type(exc).__name__)
 
     def _enrich(self, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self._enricher is None or not messages:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -56,6 +55,7 @@ from examday.web import unauthenticated
 from proctor import credentials, rules
 from proctor import rooms as roomstate
 from proctor.access import session_of
+from proctor.feed_state import FeedState
 from proctor.feed_wire import _parse, _renumbered, _text, subscription
 from proctor.models import CutoffNotice
 
@@ -97,76 +97,6 @@ def snapshot(state: State, view: BatchView, session_id: int | None = None) -> di
         }
 
 
-# A filed batch and its sessions are frozen (R-PLAN-1), so the feed keeps them for a few seconds
-# instead of reading them again for every check-in at the door.
-BATCH_FACTS_SECONDS = 5.0
-_batch_facts: dict[int, tuple[float, Batch, list[ExamSession]]] = {}
-
-
-def _facts(db: Session, batch_id: int) -> tuple[Batch, list[ExamSession]] | None:
-    hit = _batch_facts.get(batch_id)
-    if hit is not None and hit[0] > time.monotonic() and hit[1].status != "draft":
-        return hit[1], hit[2]
-    batch = db.get(Batch, batch_id)
-    if batch is None:
-        return None
-    sessions = roomstate.sessions_of(db, batch_id)
-    db.expunge_all()  # detached, they outlive this read
-    _batch_facts[batch_id] = (time.monotonic() + BATCH_FACTS_SECONDS, batch, sessions)
-    return batch, sessions
-
-
-def enrich(state: State, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add each room's absolute state (counts, and the seat's status) to its events.
-
-    Runs inside the bus's critical section, after the publishers' commits; events of one
-    room that went out together share one read.
-    """
-    out = list(messages)
-    wanted = [i for i, m in enumerate(messages) if m.get("room_code") and "room" not in m]
-    if not wanted:
-        return out
-    now = state.clock.now()
-    with Session(state.read_engine) as db:
-        facts = _facts(db, batch_id)
-        if facts is None:
-            return out
-        batch, batch_sessions = facts
-        assert batch.id is not None
-        by_id = {s.id: s for s in batch_sessions}
-        # The cameras of the rooms these events name only, not of every room of the batch.
-        cameras = roomstate.camera_states(db, batch.id, now, batch, {messages[i]["room_code"] for i in wanted})
-        rooms: dict[tuple[int, str], dict | None] = {}
-        for i in wanted:
-            m = messages[i]
-            sid = m.get("session_id")
-            session = by_id.get(sid) if sid else roomstate.pick_current(batch_sessions, batch, now)
-            if session is None:
-                continue
-            assert session.id is not None
-            key = (session.id, m["room_code"])
-            if key not in rooms:
-                found_rooms = roomstate.rooms_state(db, batch, session, now, {m["room_code"]}, cameras, as_json=False)
-                rooms[key] = found_rooms[0] if found_rooms else None
-            found = rooms[key]
-            if found is not None:
-                out[i] = _with_state(m, session.id, found)
-    return out
-
-
-def _with_state(message: dict[str, Any], session_id: int, room: dict[str, Any]) -> dict[str, Any]:
-    # Times become strings here, in the parts the event carries, not in the whole room's seat list.
-    message = {**message, "session_id": session_id, "room": roomstate.jsonable(rules.counts_only(room))}
-    cid = message.get("candidate_id")
-    if cid is not None:
-        seat = next((s for s in room["seats"] if s["candidate_id"] == cid), None)
-        if seat is not None:
-            message["seat_state"] = roomstate.jsonable(seat)
-    if message.get("event") == "absent":
-        message["seats"] = roomstate.jsonable([s for s in room["seats"] if s["status"] == "absent"])
-    return message
-
-
 def read_engine(database_url: str, engine: Engine) -> Engine:
     """Where the feed reads: on SQLite a read-only engine whose transactions start with a
     deferred BEGIN, so a snapshot or an event's state never queues behind a writer (WAL
@@ -192,7 +122,8 @@ def read_engine(database_url: str, engine: Engine) -> Engine:
 
 def install_feed(state: State) -> None:
     state.read_engine = read_engine(state.settings.database_url, state.engine)
-    state.events.set_enricher(lambda batch_id, messages: enrich(state, batch_id, messages))
+    feed_state = FeedState(state)  # the room state each event carries (proctor/feed_state.py)
+    state.events.set_enricher(feed_state.enrich, sent=feed_state.sent)
 
 
 # -- the entry cutoff ---------------------------------------------------------------------

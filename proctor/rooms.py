@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,6 +140,18 @@ def session_rooms(db: Session, session: ExamSession) -> list[Room]:
     )
 
 
+@dataclass
+class RoomLoad:
+    """One room's facts as read for a session (``rooms_state`` turns them into its state): the
+    live feed keeps them between events and reads again only what an event changed."""
+
+    room_id: int
+    name: str
+    rows: int | None
+    cols: int | None
+    facts: rules.RoomFacts
+
+
 def rooms_state(
     db: Session,
     batch: Batch,
@@ -150,6 +163,27 @@ def rooms_state(
 ) -> list[dict[str, Any]]:
     """The state of each room of ``session`` (only ``room_codes`` when given); times as
     strings unless ``as_json`` is false (the feed converts only the part an event carries)."""
+    loads = room_facts(db, batch, session, now, room_codes, cameras)
+    return [state_of(load, session, now, as_json) for load in loads]
+
+
+def state_of(load: RoomLoad, session: ExamSession, now: datetime, as_json: bool = True) -> dict[str, Any]:
+    state = rules.room_state(load.facts, now)
+    state.update(
+        {"room_name": load.name, "rows": load.rows, "cols": load.cols, "session_id": session.id, "part": session.part}
+    )
+    return jsonable(state) if as_json else state
+
+
+def room_facts(
+    db: Session,
+    batch: Batch,
+    session: ExamSession,
+    now: datetime,
+    room_codes: Collection[str] | None = None,
+    cameras: Mapping[str, list[dict[str, str]]] | None = None,
+) -> list[RoomLoad]:
+    """What the state of each room of ``session`` (only ``room_codes`` when given) is made of."""
     q = db.connection().execute
     rooms = [r for r in q(_SESSION_ROOMS, {"session_id": session.id}) if room_codes is None or r.code in room_codes]
     if not rooms:
@@ -170,12 +204,7 @@ def rooms_state(
         seat_room[cid] = room_id
         if status == "withdrawn":
             withdrawn.add(cid)
-    arrivals: dict[int, dict[int, rules.Arrival]] = defaultdict(dict)
-    # Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
-    for cid, a_room, at, late in attendance.admitted(db, row_id(session), ids):
-        room_id = a_room or seat_room.get(cid)
-        if room_id is not None and room_id in ids:
-            arrivals[room_id][cid] = rules.Arrival(cid, at, late)
+    arrivals = room_arrivals(db, row_id(session), ids, seat_room)
     strangers = [cid for rid, arr in arrivals.items() for cid in arr if cid not in seated[rid]]
     stranger_facts = (
         {
@@ -218,12 +247,22 @@ def rooms_state(
             conflicts=conflicts[r.id],
             strangers={cid: stranger_facts[cid] for cid in arrivals[r.id] if cid in stranger_facts},
         )
-        state = rules.room_state(facts, now)
-        state.update(
-            {"room_name": r.name, "rows": r.rows, "cols": r.cols, "session_id": session.id, "part": session.part}
-        )
-        out.append(jsonable(state) if as_json else state)
+        out.append(RoomLoad(r.id, r.name, r.rows, r.cols, facts))
     return out
+
+
+def room_arrivals(
+    db: Session, session_id: int, room_ids: list[int], seat_room: Mapping[int, int]
+) -> dict[int, dict[int, rules.Arrival]]:
+    """{room id: {candidate: arrival}}: who came into each of ``room_ids``, a check-in that names
+    no room counting in the candidate's seat's room (``seat_room``)."""
+    arrivals: dict[int, dict[int, rules.Arrival]] = defaultdict(dict)
+    # Only the rooms asked for: an event reads one room, not the whole morning's arrivals.
+    for cid, a_room, at, late in attendance.admitted(db, session_id, room_ids):
+        room_id = a_room or seat_room.get(cid)
+        if room_id is not None and room_id in room_ids:
+            arrivals[room_id][cid] = rules.Arrival(cid, at, late)
+    return arrivals
 
 
 def room_state(db: Session, batch: Batch, session: ExamSession, room_code: str, now: datetime) -> dict | None:

@@ -1,0 +1,153 @@
+"""The room state each live event carries (考场实时状态, R-DAY-3).
+
+Every event of a room carries the room's absolute state (its counts, the seat's status), read
+after every lower-numbered event of the batch was sent, so the newest event always carries the
+newest state (``examday.events``). Reading the whole room for each check-in cost about a
+millisecond of CPU per check-in (issue #18). So the feed keeps each room's facts
+(``proctor.rooms.RoomLoad``) between events and, for a check-in, reads again only what a check-in
+changes — the room's arrivals — and its cameras, as long as this process has seen every event of
+the batch since it read them (the batch's number is still the one it left it at).
+
+It reads the room whole again for any other kind of event (an incident, a seat move, a cutoff,
+a withdrawal, an offline conflict … any of which may touch another room), for an event another
+server process published, for a candidate who came in without a seat in the room, and when the
+facts are older than ``FRESH_SECONDS``, which bounds what a change without an event could leave
+unseen. A client's snapshot always reads the rooms whole (``proctor.feed.snapshot``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from litestar.datastructures import State
+from sqlmodel import Session
+
+from examday.plans.models import Batch, ExamSession
+from examday.rows import row_id
+from proctor import rooms as roomstate
+from proctor import rules
+
+FRESH_SECONDS = 5.0
+# A filed batch and its sessions are frozen (R-PLAN-1): kept a few seconds, not read for every event.
+BATCH_FACTS_SECONDS = 5.0
+# The one kind of event whose change the kept facts can take in by reading the room's arrivals.
+_FOLDABLE = frozenset({"checkin"})
+
+
+class FeedState:
+    """One server process's enricher (``EventBus.set_enricher``): called under the batch's
+    publishing lock, so one thread at a time touches a batch's entries."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self._batches: dict[int, tuple[float, Batch, list[ExamSession]]] = {}
+        self._rooms: dict[int, dict[tuple[int, str], tuple[float, roomstate.RoomLoad]]] = {}
+        self._seen: dict[int, int] = {}  # batch -> its number after the last events this process sent
+
+    def enrich(self, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = self._rooms.setdefault(batch_id, {})
+        if self._seen.get(batch_id) != self.state.events.current_seq(batch_id) or not all(
+            m.get("event") in _FOLDABLE for m in messages
+        ):
+            kept.clear()
+        out = list(messages)
+        wanted = [i for i, m in enumerate(messages) if m.get("room_code") and "room" not in m]
+        if not wanted:
+            return out
+        now = self.state.clock.now()
+        with Session(self.state.read_engine) as db:
+            facts = self._batch_facts(db, batch_id)
+            if facts is None:
+                return out
+            batch, batch_sessions = facts
+            by_id = {s.id: s for s in batch_sessions}
+            # The cameras of the rooms these events name only, read for every event: a recorder's
+            # segments move a camera's state without an event of their own.
+            cameras = roomstate.camera_states(db, row_id(batch), now, batch, {messages[i]["room_code"] for i in wanted})
+            states: dict[tuple[int, str], dict[str, Any] | None] = {}
+            for i in wanted:
+                m = messages[i]
+                sid = m.get("session_id")
+                session = by_id.get(sid) if sid else roomstate.pick_current(batch_sessions, batch, now)
+                if session is None:
+                    continue
+                key = (row_id(session), m["room_code"])
+                if key not in states:
+                    load = self._room(db, kept, batch, session, key, now, cameras)
+                    states[key] = roomstate.state_of(load, session, now, as_json=False) if load else None
+                found = states[key]
+                if found is not None:
+                    out[i] = _with_state(m, key[0], found)
+        return out
+
+    def sent(self, batch_id: int, seqs: list[int | None]) -> None:
+        """After a drain: the batch's number this process left it at (forgotten if one was lost)."""
+        if seqs and all(s is not None for s in seqs):
+            self._seen[batch_id] = max(s for s in seqs if s is not None)
+        else:
+            self._seen.pop(batch_id, None)
+            self._rooms.pop(batch_id, None)
+
+    def _room(
+        self,
+        db: Session,
+        kept: dict[tuple[int, str], tuple[float, roomstate.RoomLoad]],
+        batch: Batch,
+        session: ExamSession,
+        key: tuple[int, str],
+        now: Any,
+        cameras: dict[str, list[dict[str, str]]],
+    ) -> roomstate.RoomLoad | None:
+        hit = kept.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            load = _with_arrivals(db, session, hit[1], cameras)
+            if load is not None:
+                kept[key] = (hit[0], load)
+                return load
+        loads = roomstate.room_facts(db, batch, session, now, {key[1]}, cameras)
+        if not loads:
+            kept.pop(key, None)
+            return None
+        kept[key] = (time.monotonic() + FRESH_SECONDS, loads[0])
+        return loads[0]
+
+    def _batch_facts(self, db: Session, batch_id: int) -> tuple[Batch, list[ExamSession]] | None:
+        hit = self._batches.get(batch_id)
+        if hit is not None and hit[0] > time.monotonic() and hit[1].status != "draft":
+            return hit[1], hit[2]
+        batch = db.get(Batch, batch_id)
+        if batch is None:
+            return None
+        sessions = roomstate.sessions_of(db, batch_id)
+        db.expunge_all()  # detached, they outlive this read
+        self._batches[batch_id] = (time.monotonic() + BATCH_FACTS_SECONDS, batch, sessions)
+        return batch, sessions
+
+
+def _with_arrivals(
+    db: Session, session: ExamSession, load: roomstate.RoomLoad, cameras: dict[str, list[dict[str, str]]]
+) -> roomstate.RoomLoad | None:
+    """The kept facts with the room's arrivals and cameras read again; None when someone came in
+    who has no seat here (the room is then read whole, for their masked name and ticket)."""
+    facts = load.facts
+    seat_room = {s.candidate_id: load.room_id for s in facts.seats}
+    arrivals = roomstate.room_arrivals(db, row_id(session), [load.room_id], seat_room).get(load.room_id, {})
+    if any(cid not in seat_room and cid not in facts.strangers for cid in arrivals):
+        return None
+    fresh = dataclasses.replace(facts, arrivals=arrivals, cameras=cameras.get(facts.room_code, []))
+    return dataclasses.replace(load, facts=fresh)
+
+
+def _with_state(message: dict[str, Any], session_id: int, room: dict[str, Any]) -> dict[str, Any]:
+    # Times become strings here, in the parts the event carries, not in the whole room's seat list.
+    message = {**message, "session_id": session_id, "room": roomstate.jsonable(rules.counts_only(room))}
+    cid = message.get("candidate_id")
+    if cid is not None:
+        seat = next((s for s in room["seats"] if s["candidate_id"] == cid), None)
+        if seat is not None:
+            message["seat_state"] = roomstate.jsonable(seat)
+    if message.get("event") == "absent":
+        message["seats"] = roomstate.jsonable([s for s in room["seats"] if s["status"] == "absent"])
+    return message
