@@ -69,11 +69,33 @@ class AuditHead(SQLModel, table=True):
     hash: str = Field(default=GENESIS, max_length=64)
 
 
+@dataclass
+class Appended:
+    """An entry as ``record`` appended it: the row's values, without the cost of building the
+    ORM object (a tenth of a check-in's CPU, issue #18)."""
+
+    chain: int
+    chain_seq: int
+    hv: int
+    at: datetime
+    account_id: int | None
+    username: str
+    role: str
+    institution_id: int | None
+    action: str
+    object_type: str
+    object_id: str
+    diff: str
+    prev_hash: str
+    hash: str = ""
+    seq: int | None = None
+
+
 def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def entry_hash(e: AuditEntry) -> str:
+def entry_hash(e: AuditEntry | Appended) -> str:
     content = [
         e.at.isoformat(),
         e.account_id,
@@ -108,7 +130,7 @@ def record(
     diff: dict[str, Any] | None,
     at: datetime,
     institution_id: int | None = None,
-) -> AuditEntry:
+) -> Appended:
     """Append one entry in the caller's transaction (committed with the change it describes).
 
     Only the head of the entry's chain is locked from here to the commit: writers of one
@@ -128,7 +150,7 @@ def record(
         head = conn.execute(_HEAD_FOR_UPDATE, {"chain": chain}).first()
         assert head is not None
     head_seq, head_hash = head
-    entry = AuditEntry(
+    entry = Appended(
         chain=chain,
         chain_seq=head_seq + 1,
         hv=HASH_V2,
