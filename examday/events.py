@@ -46,8 +46,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from litestar.channels import ChannelsPlugin
 
-    from examday.event_publisher import Publisher
-
 log = logging.getLogger("examday.events")
 
 Listener = Callable[[int, dict[str, Any]], None]
@@ -108,7 +106,6 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._enricher: Enricher | None = None
         self._sent: Sent | None = None
-        self._publisher: Publisher | None = None
         self._redis = None
         self._script = None
         if redis_url:
@@ -157,15 +154,10 @@ class EventBus:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[EventBus]:
         """Bind to the app's event loop for the app's lifetime (threads hand events to it)."""
-        from examday.event_publisher import Publisher
-
         self._loop = asyncio.get_running_loop()
-        self._publisher = Publisher(self.publish_many)
         try:
             yield self
         finally:
-            publisher, self._publisher = self._publisher, None
-            publisher.stop()  # what was handed over is still sent
             self._loop = None
 
     # -- sequence -----------------------------------------------------------------
@@ -226,15 +218,13 @@ class EventBus:
         return [item.seq for _, item in items]
 
     async def publish_committed(self, events: list[Queued]) -> None:
-        """Publish a request's committed events off the event loop, and return once they are sent:
-        through the process's one publishing thread while the bus runs (concurrent requests' events
-        go out together), else in a worker thread."""
-        if self._publisher is not None:
-            await self._publisher.submit(events)
-        else:
-            import anyio
+        """Publish a request's committed events in a worker thread of their own, and return once
+        they are sent. One thread per request, not one per process: with several processes on
+        Redis, a publisher waits for other processes' batch locks, and one thread per process
+        made every batch of the process wait behind that (bench/province, issue #18)."""
+        import anyio
 
-            await anyio.to_thread.run_sync(self.publish_many, events)
+        await anyio.to_thread.run_sync(self.publish_many, events)
 
     def _drain(self, batch_id: int) -> None:
         """Send every event of the batch waiting in this process, in arrival order.
