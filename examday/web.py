@@ -81,33 +81,6 @@ _LOOKUP_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-# A route whose ``opt`` holds this key checks its caller's token in its own worker thread, on
-# the request's own connection where it can (``RequestContext.user``), instead of in a thread
-# hop of the middleware's before it: the check-in at the door, where the hop, a connection of its
-# own and a guard (Litestar copies the route handler for every guard call) were a tenth of the
-# request's CPU (issue #18). Such a route names its roles with ``ctx.require(...)``, not a guard.
-AUTH_IN_HANDLER = "examday_auth_in_handler"
-
-
-@dataclass(frozen=True)
-class DeferredToken:
-    """``connection.auth`` of a route that authenticates in its handler: the token, unchecked."""
-
-    token: str
-
-
-def lookup_token(state: State, token: str, db: Session | None = None) -> Actor | str | None:
-    """``accounts.check_token`` on the request's own connection (``db``) where it can share it,
-    else one Core read on a connection of its own: on SQLite it takes no write lock, so a sign-in
-    check never queues behind a check-in; on PostgreSQL it runs in autocommit, without the BEGIN
-    and ROLLBACK round trips of a transaction."""
-    if db is not None and state.engine.dialect.name != "sqlite":
-        return accounts.check_token(db, token, state.clock.now())
-    options = _LOOKUP_OPTIONS.get(state.engine.dialect.name, {})
-    with state.engine.connect().execution_options(**options) as conn:
-        return accounts.check_token(conn, token, state.clock.now())
-
-
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``connection.user`` to the Actor, or None; the guards decide what that means."""
 
@@ -115,9 +88,16 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         token = credentials(connection)
         if not token:
             return AuthenticationResult(user=None, auth=None)
-        if connection.route_handler.opt.get(AUTH_IN_HANDLER):
-            return AuthenticationResult(user=None, auth=DeferredToken(token))
-        found = await anyio.to_thread.run_sync(lookup_token, connection.app.state, token)
+        state = connection.app.state
+
+        def lookup() -> Actor | str | None:
+            # One Core read (one statement) on a connection of its own: on SQLite it takes no write
+            # lock, so a sign-in check never queues behind a check-in; on PostgreSQL it runs in
+            # autocommit, without the BEGIN and ROLLBACK round trips of a transaction.
+            with state.engine.connect().execution_options(**_LOOKUP_OPTIONS.get(state.engine.dialect.name, {})) as conn:
+                return accounts.check_token(conn, token, state.clock.now())
+
+        found = await anyio.to_thread.run_sync(lookup)
         if isinstance(found, Actor):
             return AuthenticationResult(user=found, auth=token)
         return AuthenticationResult(user=None, auth=TOKEN_EXPIRED if found == accounts.EXPIRED else None)
@@ -183,22 +163,12 @@ class RequestContext:
     now: datetime
     state: State
     expired: bool = False  # the caller's token was past its time
-    deferred: str | None = None  # a token the route checks itself (AUTH_IN_HANDLER)
 
     @property
     def user(self) -> Actor:
-        if self.deferred is not None:  # checked here, in the handler's thread, once
-            found, self.deferred = lookup_token(self.state, self.deferred, self.db), None
-            self.actor = found if isinstance(found, Actor) else None
-            self.expired = found == accounts.EXPIRED
         if self.actor is None:
             raise token_expired() if self.expired else unauthenticated()
         return self.actor
-
-    def require(self, *roles: str) -> Actor:
-        """The caller, if their role is one of ``roles``: a route that authenticates in its
-        handler says here what a guard would have said."""
-        return check_role(self.user, roles)
 
     def queue_event(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> None:
         """A live event, published once this request's transaction commits (never if it rolls back)."""
@@ -237,16 +207,8 @@ async def provide_ctx(request: Request) -> AsyncGenerator[RequestContext, None]:
     state = request.app.state
     db = Session(state.engine, expire_on_commit=False)
     try:
-        auth = request.scope.get("auth")
-        deferred = auth.token if isinstance(auth, DeferredToken) else None
-        yield RequestContext(
-            db=db,
-            actor=request.user,
-            now=state.clock.now(),
-            state=state,
-            expired=auth == TOKEN_EXPIRED,
-            deferred=deferred,
-        )
+        expired = request.scope.get("auth") == TOKEN_EXPIRED
+        yield RequestContext(db=db, actor=request.user, now=state.clock.now(), state=state, expired=expired)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_end, db, False)

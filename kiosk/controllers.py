@@ -11,14 +11,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from examday.clock import parse_iso
 from examday.errors import Refusal
-from examday.web import AUTH_IN_HANDLER, Ctx, blob_response, requires_role
+from examday.web import Ctx, blob_response, requires_role
 from kiosk.services import checkin as service
 from kiosk.services import door as at_door
 from kiosk.services import roster as R
 from kiosk.services import sync as sync_service
 
-DOOR = ("kiosk", "admin")
-door = [requires_role(*DOOR)]
+door = [requires_role("kiosk", "admin")]
 watchers = [requires_role("admin", "proctor", "supervisor")]
 
 
@@ -44,10 +43,8 @@ class SyncIn:
     clock_offset_ms: int | None = None  # the server's clock minus the kiosk's, as the kiosk last learnt it
 
 
-# The door's hot path: the caller's token is checked in this handler's thread (AUTH_IN_HANDLER).
-@post("/api/v1/checkins", sync_to_thread=True, opt={AUTH_IN_HANDLER: True})
+@post("/api/v1/checkins", guards=door, sync_to_thread=True)
 def check_in(ctx: Ctx, data: JSONBody[CheckInIn]) -> Response:
-    actor = ctx.require(*DOOR)
     attempt = at_door.Attempt(
         id_number=data.id_number,
         kiosk_nonce=data.kiosk_nonce,
@@ -59,7 +56,7 @@ def check_in(ctx: Ctx, data: JSONBody[CheckInIn]) -> Response:
     )
     at_door.keep_photos(ctx.state.blobs, [attempt])
     with at_door.gate(ctx.state.engine):
-        out = service.check_in(ctx.db, actor, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
+        out = service.check_in(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
         ctx.queue_events(out.events)  # published after the answer is sent: the candidate does not wait for the feed
         # Committed inside the gate, not at the end of the request: the gate queues this process's
         # SQLite writers, and the next check-in must not begin before this transaction has ended.
