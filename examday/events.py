@@ -217,15 +217,6 @@ class EventBus:
                     log.error("live feed listener failed: %s", type(exc).__name__)
         return [item.seq for _, item in items]
 
-    async def publish_committed(self, events: list[Queued]) -> None:
-        """Publish a request's committed events in a worker thread of their own, and return once
-        they are sent. One thread per request, not one per process: with several processes on
-        Redis, a publisher waits for other processes' batch locks, and one thread per process
-        made every batch of the process wait behind that (bench/province, issue #18)."""
-        import anyio
-
-        await anyio.to_thread.run_sync(self.publish_many, events)
-
     def _drain(self, batch_id: int) -> None:
         """Send every event of the batch waiting in this process, in arrival order.
 

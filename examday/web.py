@@ -33,7 +33,7 @@ from examday.accounts.services import accounts
 from examday.actor import Actor
 from examday.error_pages import error_page
 from examday.errors import Refusal, forbidden
-from examday.events import Queued, committed_events, queue_event
+from examday.events import Queued, committed_events, publish_all, queue_event
 from examday.glossary import en
 
 log = logging.getLogger("examday.web")
@@ -213,7 +213,7 @@ async def provide_ctx(request: Request) -> AsyncGenerator[RequestContext, None]:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_end, db, False)
             if events := committed_events(db):  # committed early by the handler, before it failed
-                await state.events.publish_committed(events)
+                await anyio.to_thread.run_sync(publish_all, state.events, events)
         raise
     if db.in_transaction():
         with anyio.CancelScope(shield=True):
@@ -229,7 +229,7 @@ async def publish_committed(request: Request) -> None:
     answer is sent, so that a kiosk's candidate does not wait for the proctors' feed."""
     events = cast("list[Queued] | None", request.scope.get(_EVENTS_KEY))
     if events:
-        await request.app.state.events.publish_committed(events)
+        await anyio.to_thread.run_sync(publish_all, request.app.state.events, events)
 
 
 T = TypeVar("T")

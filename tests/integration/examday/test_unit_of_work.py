@@ -34,6 +34,9 @@ class Bus:
         self.published.append((batch_id, event, room_code, data))
         return len(self.published)
 
+    def publish_many(self, events: list[tuple[int, str, str | None, dict[str, Any]]]) -> list[int | None]:
+        return [self.publish(b, e, r, **d) for b, e, r, d in events]
+
 
 def rows(engine) -> list[str]:
     with engine.connect() as c:
