@@ -159,15 +159,15 @@ def rooms_state(
     now: datetime,
     room_codes: Collection[str] | None = None,
     cameras: Mapping[str, list[dict[str, str]]] | None = None,
-    as_json: bool = True,
 ) -> list[dict[str, Any]]:
-    """The state of each room of ``session`` (only ``room_codes`` when given); times as
-    strings unless ``as_json`` is false (the feed converts only the part an event carries)."""
+    """The state of each room of ``session`` (only ``room_codes`` when given), times as strings."""
     loads = room_facts(db, batch, session, now, room_codes, cameras)
-    return [state_of(load, session, now, as_json) for load in loads]
+    return [state_of(load, session, now) for load in loads]
 
 
 def state_of(load: RoomLoad, session: ExamSession, now: datetime, as_json: bool = True) -> dict[str, Any]:
+    """One room's state from its facts; times stay datetimes unless ``as_json`` (the feed converts
+    only the part an event carries)."""
     state = rules.room_state(load.facts, now)
     state.update(
         {"room_name": load.name, "rows": load.rows, "cols": load.cols, "session_id": session.id, "part": session.part}
