@@ -4,15 +4,19 @@ Every event of a room carries the room's absolute state (its counts, the seat's 
 after every lower-numbered event of the batch was sent, so the newest event always carries the
 newest state (``examday.events``). Reading the whole room for each check-in cost about a
 millisecond of CPU per check-in (issue #18). So the feed keeps each room's facts
-(``proctor.rooms.RoomLoad``) between events and, for a check-in, reads again only what a check-in
-changes — the room's arrivals — and its cameras, as long as this process has seen every event of
-the batch since it read them (the batch's number is still the one it left it at).
+(``proctor.rooms.RoomLoad``) between events, and a check-in's event adds its own arrival (the
+candidate, the time, whether late) to them without reading anything, as long as this process has
+seen every event of the batch since it read them (the batch's number is still the one it left
+it at).
 
 It reads the room whole again for any other kind of event (an incident, a seat move, a cutoff,
-a withdrawal, an offline conflict … any of which may touch another room), for an event another
-server process published, for a candidate who came in without a seat in the room, and when the
-facts are older than ``FRESH_SECONDS``, which bounds what a change without an event could leave
-unseen. A client's snapshot always reads the rooms whole (``proctor.feed.snapshot``).
+a withdrawal, a camera's change, an offline conflict … any of which may touch another room), for
+an event another server process published, for a candidate who came in without a seat in the
+room, for a check-in event that does not say when, and when the facts are older than
+``FRESH_SECONDS``, which bounds what a change without an event could leave unseen: a camera's
+state is computed from the time of its last segment, so a camera falling silent shows within
+that bound (its ``camera`` event, when the stale check marks it, clears the facts at once). A
+client's snapshot always reads the rooms whole (``proctor.feed.snapshot``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from litestar.datastructures import State
 from sqlmodel import Session
 
+from examday.clock import parse_iso
 from examday.plans.models import Batch, ExamSession
 from examday.rows import row_id
 from proctor import rooms as roomstate
@@ -63,23 +68,22 @@ class FeedState:
                 return out
             batch, batch_sessions = facts
             by_id = {s.id: s for s in batch_sessions}
-            # The cameras of the rooms these events name only, read for every event: a recorder's
-            # segments move a camera's state without an event of their own.
-            cameras = roomstate.camera_states(db, row_id(batch), now, batch, {messages[i]["room_code"] for i in wanted})
-            states: dict[tuple[int, str], dict[str, Any] | None] = {}
+            keyed: list[tuple[int, ExamSession, tuple[int, str]]] = []
             for i in wanted:
                 m = messages[i]
                 sid = m.get("session_id")
                 session = by_id.get(sid) if sid else roomstate.pick_current(batch_sessions, batch, now)
-                if session is None:
-                    continue
-                key = (row_id(session), m["room_code"])
+                if session is not None:
+                    keyed.append((i, session, (row_id(session), m["room_code"])))
+            states: dict[tuple[int, str], dict[str, Any] | None] = {}
+            for i, session, key in keyed:
                 if key not in states:
-                    load = self._room(db, kept, batch, session, key, now, cameras)
+                    mine = [messages[j] for j, _, k in keyed if k == key]
+                    load = self._room(db, kept, batch, session, key, now, mine)
                     states[key] = roomstate.state_of(load, session, now, as_json=False) if load else None
                 found = states[key]
                 if found is not None:
-                    out[i] = _with_state(m, key[0], found)
+                    out[i] = _with_state(messages[i], key[0], found)
         return out
 
     def sent(self, batch_id: int, seqs: list[int | None]) -> None:
@@ -98,15 +102,15 @@ class FeedState:
         session: ExamSession,
         key: tuple[int, str],
         now: Any,
-        cameras: dict[str, list[dict[str, str]]],
+        messages: list[dict[str, Any]],
     ) -> roomstate.RoomLoad | None:
         hit = kept.get(key)
         if hit is not None and hit[0] > time.monotonic():
-            load = _with_arrivals(db, session, hit[1], cameras)
+            load = _with_arrivals(hit[1], messages)
             if load is not None:
                 kept[key] = (hit[0], load)
                 return load
-        loads = roomstate.room_facts(db, batch, session, now, {key[1]}, cameras)
+        loads = roomstate.room_facts(db, batch, session, now, {key[1]})
         if not loads:
             kept.pop(key, None)
             return None
@@ -126,18 +130,20 @@ class FeedState:
         return batch, sessions
 
 
-def _with_arrivals(
-    db: Session, session: ExamSession, load: roomstate.RoomLoad, cameras: dict[str, list[dict[str, str]]]
-) -> roomstate.RoomLoad | None:
-    """The kept facts with the room's arrivals and cameras read again; None when someone came in
-    who has no seat here (the room is then read whole, for their masked name and ticket)."""
+def _with_arrivals(load: roomstate.RoomLoad, messages: list[dict[str, Any]]) -> roomstate.RoomLoad | None:
+    """The kept facts with each check-in's arrival added, as ``proctor.rooms.room_arrivals`` would
+    read it; None when one names nobody seated here or no time (the room is then read whole, for
+    a stranger's masked name and ticket)."""
     facts = load.facts
-    seat_room = {s.candidate_id: load.room_id for s in facts.seats}
-    arrivals = roomstate.room_arrivals(db, row_id(session), [load.room_id], seat_room).get(load.room_id, {})
-    if any(cid not in seat_room and cid not in facts.strangers for cid in arrivals):
-        return None
-    fresh = dataclasses.replace(facts, arrivals=arrivals, cameras=cameras.get(facts.room_code, []))
-    return dataclasses.replace(load, facts=fresh)
+    seated = {s.candidate_id for s in facts.seats}
+    arrivals = dict(facts.arrivals)
+    for m in messages:
+        cid, at = m.get("candidate_id"), m.get("at")
+        if cid not in seated or not isinstance(at, str):
+            return None
+        if cid not in arrivals:  # one acceptance per candidate and session: a repeat changes nothing
+            arrivals[cid] = rules.Arrival(cid, parse_iso(at), bool(m.get("late")))
+    return dataclasses.replace(load, facts=dataclasses.replace(facts, arrivals=arrivals))
 
 
 def _with_state(message: dict[str, Any], session_id: int, room: dict[str, Any]) -> dict[str, Any]:

@@ -143,6 +143,7 @@ def record(
                     seat=cand.seat_no,
                     late=d.late,
                     status="present",
+                    at=iso(judged_at),  # the arrival's time: the feed adds it to the room it keeps
                 ),
             )
         )

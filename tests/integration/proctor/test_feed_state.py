@@ -1,6 +1,6 @@
 """The room state the live feed's events carry, kept between events (R-DAY-3, issue #18): a
-check-in reads again only the room's arrivals and cameras, yet every event carries what a whole
-read of the room gives — after an incident, and after an event another server process sent."""
+check-in's event adds its arrival to the kept room without reading anything, yet every event
+carries what a whole read of the room gives — after an incident, and after an event another server process sent."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def test_check_in_events_read_little_and_carry_what_a_whole_read_gives(client, d
             assert ev["candidate_id"] == cand.id and ev["seat_state"]["status"] == "present"
             assert ev["room"] == whole_read(app, rw, "T01")
             assert ev["room"]["present"] == n
-        # The first reads the room whole; the next ones only its arrivals and cameras.
-        assert per_event[0] >= 6 and all(k <= 2 for k in per_event[1:]), per_event
+        # The first reads the room whole; the next ones read nothing.
+        assert per_event[0] >= 6 and all(k == 0 for k in per_event[1:]), per_event
 
         clock.advance(minutes=25)  # 09:05: the session has started
         incident(client, rw, t01[0])
