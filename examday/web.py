@@ -81,6 +81,30 @@ _LOOKUP_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# A route whose ``opt`` holds this key checks its caller's token itself, in the one worker thread
+# that does all of its work (``examday.hot_path``), instead of in a thread hop of the middleware's
+# before it: the check-in at the door (issue #18). It names its roles to ``hot_path.run``.
+AUTH_IN_HANDLER = "examday_auth_in_handler"
+
+
+@dataclass(frozen=True)
+class DeferredToken:
+    """``connection.auth`` of a route that checks its token itself: the token, not yet checked."""
+
+    token: str
+
+
+def lookup_token(state: State, token: str, db: Session | None = None) -> Actor | str | None:
+    """``accounts.check_token``: on PostgreSQL on the request's own transaction where there is
+    one (``db``), else as one Core read on a connection of its own: on SQLite it takes no write
+    lock, so a sign-in check never queues behind a check-in; on PostgreSQL it runs in autocommit,
+    without the BEGIN and ROLLBACK round trips of a transaction."""
+    if db is not None and state.engine.dialect.name != "sqlite":
+        return accounts.check_token(db, token, state.clock.now())
+    with state.engine.connect().execution_options(**_LOOKUP_OPTIONS.get(state.engine.dialect.name, {})) as conn:
+        return accounts.check_token(conn, token, state.clock.now())
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``connection.user`` to the Actor, or None; the guards decide what that means."""
 
@@ -88,16 +112,9 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         token = credentials(connection)
         if not token:
             return AuthenticationResult(user=None, auth=None)
-        state = connection.app.state
-
-        def lookup() -> Actor | str | None:
-            # One Core read (one statement) on a connection of its own: on SQLite it takes no write
-            # lock, so a sign-in check never queues behind a check-in; on PostgreSQL it runs in
-            # autocommit, without the BEGIN and ROLLBACK round trips of a transaction.
-            with state.engine.connect().execution_options(**_LOOKUP_OPTIONS.get(state.engine.dialect.name, {})) as conn:
-                return accounts.check_token(conn, token, state.clock.now())
-
-        found = await anyio.to_thread.run_sync(lookup)
+        if connection.route_handler.opt.get(AUTH_IN_HANDLER):
+            return AuthenticationResult(user=None, auth=DeferredToken(token))
+        found = await anyio.to_thread.run_sync(lookup_token, connection.app.state, token)
         if isinstance(found, Actor):
             return AuthenticationResult(user=found, auth=token)
         return AuthenticationResult(user=None, auth=TOKEN_EXPIRED if found == accounts.EXPIRED else None)
@@ -163,12 +180,22 @@ class RequestContext:
     now: datetime
     state: State
     expired: bool = False  # the caller's token was past its time
+    deferred: str | None = None  # a token the route checks itself (AUTH_IN_HANDLER)
 
     @property
     def user(self) -> Actor:
+        if self.deferred is not None:  # checked here, in the handler's thread, once
+            found, self.deferred = lookup_token(self.state, self.deferred, self.db), None
+            self.actor = found if isinstance(found, Actor) else None
+            self.expired = found == accounts.EXPIRED
         if self.actor is None:
             raise token_expired() if self.expired else unauthenticated()
         return self.actor
+
+    def require(self, *roles: str) -> Actor:
+        """The caller, if their role is one of ``roles``: what a guard says, for a route that
+        checks its token itself."""
+        return check_role(self.user, roles)
 
     def queue_event(self, batch_id: int, event: str, room_code: str | None = None, **data: Any) -> None:
         """A live event, published once this request's transaction commits (never if it rolls back)."""

@@ -78,3 +78,57 @@ def test_the_async_guards_still_refuse_R_STAFF_4(client, world, clock, w):
     proctor = world.token("proctor9", "proctor", w.institution_id)
     r = _check_in(client, bearer(proctor), w, 0)
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
+
+
+def _stored_attempts(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM checkin")).scalar_one()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b'{"ticket": "x"}', b'{"ticket": 5, "id_number": "y", "kiosk_nonce": "n"}', b"[]"],
+    ids=["malformed", "missing-fields", "wrong-type", "not-an-object"],
+)
+def test_a_bad_body_gets_invalid_input_and_stores_nothing_R_DAY_1(client, world, clock, w, engine, raw):
+    """Issue #18: the check-in reads its body itself (examday/hot_path.py), after the token; a
+    body that is not a check-in gets the 422 ``invalid_input`` of every route, and nothing is stored."""
+    clock.advance(minutes=40)
+    token = world.token("kiosk1", "kiosk", w.institution_id)
+    headers = {**bearer(token), "content-type": "application/json"}
+    r = client.post("/api/v1/checkins", content=raw, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid_input" and r.json()["message_en"]
+    assert _stored_attempts(engine) == 0
+    # The token is checked before the body is looked at: no token, a bad body, still 401.
+    r = client.post("/api/v1/checkins", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
+
+
+def test_the_check_in_event_is_on_the_feed_when_the_answer_comes_R_DAY_3(client, world, clock, w, app):
+    """Issue #18: the event is published in the check-in's own worker thread, after the commit and
+    before the answer: it is on the feed, with the arrival's time, when the kiosk reads its 200."""
+    clock.advance(minutes=40)
+    seen: list[dict] = []
+    app.state.events.subscribe(lambda bid, m: seen.append(m))
+    token = world.token("kiosk1", "kiosk", w.institution_id)
+    r = _check_in(client, bearer(token), w, 0)
+    assert r.status_code == 200, r.text
+    events = [m for m in seen if m.get("event") == "checkin"]
+    assert len(events) == 1 and events[0]["candidate_id"] == w.candidates[0].id
+    assert events[0]["at"] == r.json()["at"]  # the arrival's time travels with it (proctor/feed_state.py)
+
+
+def test_a_refused_check_in_publishes_nothing_and_a_replay_stores_nothing_R_DAY_1(client, world, clock, w, app, engine):
+    """Issue #18: the one-thread path keeps the unit of work: a refusal's attempt is stored (R-DAY-1)
+    but announces nobody; the same nonce again answers from the store and adds no row."""
+    clock.advance(minutes=40)
+    seen: list[dict] = []
+    app.state.events.subscribe(lambda bid, m: seen.append(m))
+    token = world.token("kiosk1", "kiosk", w.institution_id)
+    wrong = body(w, 0, id_number="110101199001011237")
+    r = client.post("/api/v1/checkins", json=wrong, headers=bearer(token))
+    assert r.status_code != 200 and not [m for m in seen if m.get("event") == "checkin"]
+    again = client.post("/api/v1/checkins", json=wrong, headers=bearer(token))
+    assert again.status_code == r.status_code and again.json()["code"] == r.json()["code"]
+    assert _stored_attempts(engine) == 1
