@@ -237,6 +237,22 @@ def _pack_ticket(ticket: str) -> bytes:
     return b"\x00" + encoded
 
 
+def peek(text: object) -> tuple[str, str] | None:
+    """The key id and token id a code names, read WITHOUT checking its signature: only to fetch
+    the one key and ticket ``verify`` then checks it against (issue #18). None for anything
+    ``verify`` would refuse as malformed anyway."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if len(text) > _MAX_TEXT or not text.startswith(PREFIX):
+        return None
+    blob = _b64decode(text[len(PREFIX) :])
+    if blob is None or len(blob) < _MIN_BODY + _SIG_BYTES:
+        return None
+    claims = _unpack(blob[:-_SIG_BYTES])
+    return (blob[:KID_BYTES].hex(), claims.token_id) if claims is not None else None
+
+
 def _unpack(body: bytes) -> TicketClaims | None:
     try:
         pos = KID_BYTES

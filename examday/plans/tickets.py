@@ -18,7 +18,7 @@ from examday import audit, keys
 from examday.actor import Actor
 from examday.errors import Refusal
 from examday.plans.models import Batch, Candidate, Ticket, TicketKey
-from examday.ticket_token import TicketClaims, id_digest, issue, new_token_id, verify
+from examday.ticket_token import TicketClaims, id_digest, issue, new_token_id, peek, verify
 
 
 def id_salt(secret_key: str, institution_id: int) -> bytes:
@@ -130,7 +130,17 @@ def issue_batch_tickets(db: Session, actor: Actor, batch: Batch, secret_key: str
 # Built once and run through Core: read_ticket runs them on every check-in (issue #18).
 _ALL_KEYS = select(TicketKey.kid, TicketKey.public_key, TicketKey.revoked_at)
 _KEYS_OF = _ALL_KEYS.where(TicketKey.institution_id == bindparam("institution_id"))
-_TICKET_REVOKED = select(Ticket.revoked_at).where(Ticket.token_id == bindparam("token_id"))
+_KEY_AND_TICKET = (
+    select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        TicketKey.kid,
+        TicketKey.public_key,
+        col(TicketKey.revoked_at).label("key_revoked_at"),
+        col(Ticket.id).label("ticket_id"),
+        col(Ticket.revoked_at).label("ticket_revoked_at"),
+    )
+    .outerjoin(Ticket, col(Ticket.token_id) == bindparam("token_id"))
+    .where(TicketKey.kid == bindparam("kid"))
+)
 
 
 def key_set(db: Session, institution_id: int | None = None) -> tuple[dict[str, str], set[str]]:
@@ -156,11 +166,21 @@ def revoked_token_ids(db: Session, batch_id: int) -> set[str]:
 
 
 def read_ticket(db: Session, text: str) -> TicketClaims:
-    """Verify a scanned code against every institution's keys; revoked keys and tokens refused."""
-    public, revoked_kids = key_set(db)
+    """Verify a scanned code against every institution's keys; revoked keys and tokens refused.
+
+    The key the code names and its ticket come in one read (issue #18): the code's key id and
+    token id are peeked at first, unverified, only to fetch them; ``verify`` then judges the code
+    against that key exactly as against the whole key set."""
+    named = peek(text)
+    if named is None:
+        verify(text, {})  # malformed: refused as such
+    assert named is not None
+    row = db.connection().execute(_KEY_AND_TICKET, {"kid": named[0], "token_id": named[1]}).first()
+    public = {row.kid: row.public_key} if row is not None and row.key_revoked_at is None else {}
+    revoked_kids = {row.kid} if row is not None and row.key_revoked_at is not None else set()
     claims = verify(text, public, revoked_kids)
     # Revocation of the single token is checked against the database, which knows every reissue.
-    t = db.connection().execute(_TICKET_REVOKED, {"token_id": claims.token_id}).first()
+    t = row if row is not None and row.ticket_id is not None else None  # the same body verify read
     if t is None:
         # Signed by our key yet never issued: treat as forged rather than explain.
         raise Refusal(
@@ -171,6 +191,6 @@ def read_ticket(db: Session, text: str) -> TicketClaims:
             422,
             {"reason": "not_issued"},
         )
-    if t.revoked_at is not None:
+    if t.ticket_revoked_at is not None:
         verify(text, public, revoked_kids, {claims.token_id})
     return claims
