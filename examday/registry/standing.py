@@ -69,6 +69,12 @@ _FILINGS_OF = select(col(Filing.id), col(Filing.status), col(Filing.valid_from),
 
 def refusal_for(db: Session, institution_id: int, now: datetime, action: str) -> Refusal | None:
     filings = db.connection().execute(_FILINGS_OF, {"institution_id": institution_id}).all()
+    return refusal_among(filings, now, action)
+
+
+def refusal_among(filings: Sequence[Any], now: datetime, action: str) -> Refusal | None:
+    """``refusal_for`` on filings already read (id, status, valid_from, valid_until): the check-in
+    reads them with its other facts, in one round trip (issue #18)."""
     return exam_day_refusal(filings, now.astimezone(CST).date(), action)
 
 

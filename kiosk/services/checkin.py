@@ -78,7 +78,7 @@ def check_in(
     presented, facts, decision = _judge(c, attempt, judged_at)
     if facts.batch is not None and decision.code not in _TICKET_CODES:
         # R-INST-2: a suspended, revoked or expired filing runs no exam; the attempt is still stored.
-        barred = standing.refusal_for(db, facts.batch.institution_id, now, "checkin")
+        barred = standing.refusal_among(facts.filings, now, "checkin")
         decision = rules.from_refusal(barred) if barred is not None else decision
     if offline and facts.batch is not None and decision.code not in _TICKET_CODES:
         # R-DAY-1, R-TIME-1: a backdated or future-dated record is kept, refused, and admits nobody.

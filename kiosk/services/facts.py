@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select  # twenty columns: sqlmodel's select() types at most four
@@ -22,7 +23,7 @@ from examday.identity import mask_id_number
 from examday.plans.config import BatchConfig
 from examday.plans.models import Batch, Candidate, ExamSession, Seat
 from examday.plans.tickets import id_salt
-from examday.registry.models import Room
+from examday.registry.models import Filing, Room
 from examday.ticket_token import id_digest
 from kiosk import rules
 from kiosk.models import Attendance, CheckIn
@@ -140,6 +141,13 @@ def prior_checkins(db: Session, candidate_id: int) -> dict[int, rules.PriorCheck
     return {sid: rules.PriorCheckIn(at, kiosk, ciid) for sid, at, kiosk, ciid in rows}
 
 
+class FilingFacts(NamedTuple):
+    id: int
+    status: str
+    valid_from: date
+    valid_until: date
+
+
 @dataclass
 class Facts:
     batch: rules.BatchFacts | None = None
@@ -149,11 +157,17 @@ class Facts:
     has_photo: bool = False  # the registration photo, for the desk
     salt: bytes = b"-"
     prior: dict[int, rules.PriorCheckIn] = field(default_factory=dict)
+    filings: list[FilingFacts] = field(default_factory=list)  # the institution's, for its standing (R-INST-2)
 
 
 # Columns, not the Batch entity: the facts are plain values, and the ORM's identity map is not needed.
 _BATCH_COLUMNS = (Batch.id, Batch.institution_id, Batch.exam_date, Batch.config, Batch.status)
 _B = len(_BATCH_COLUMNS)  # the candidate's columns follow the batch's
+
+_SESSION_COLUMNS = (ExamSession.id, ExamSession.part, ExamSession.starts_at, ExamSession.ends_at)
+_FILING_COLUMNS = (Filing.id, Filing.status, Filing.valid_from, Filing.valid_until)
+_S = -len(_SESSION_COLUMNS) - len(_FILING_COLUMNS)  # where the session's columns begin, from the end
+_F = -len(_FILING_COLUMNS)
 
 _CANDIDATE_COLUMNS = (
     Candidate.id,
@@ -189,6 +203,8 @@ def _load_statement():
             station_room.code,
             station.seat_no,
             station_room.name,
+            *_SESSION_COLUMNS,
+            *_FILING_COLUMNS,
         )
         .select_from(Batch)
         .join(Candidate, on_ticket, isouter=True)
@@ -199,6 +215,10 @@ def _load_statement():
         .join(Attendance, Attendance.candidate_id == Candidate.id, isouter=True)
         .join(CheckIn, CheckIn.id == Attendance.checkin_id, isouter=True)
         .join(Account, Account.id == CheckIn.kiosk_account_id, isouter=True)
+        # The batch's sessions and the institution's filings ride along (a row for each
+        # combination, a handful): one round trip instead of three (issue #18).
+        .join(ExamSession, ExamSession.batch_id == Batch.id, isouter=True)
+        .join(Filing, Filing.institution_id == Batch.institution_id, isouter=True)
         .where(Batch.id == bindparam("batch_id"))
     )
 
@@ -207,15 +227,20 @@ _LOAD = _load_statement()
 
 
 def load(db: Session, batch_id: int, ticket_number: str, secret_key: str) -> Facts:
-    """Everything ``rules.decide`` needs about one presented ticket, in two reads: the batch with
-    the candidate, the seat and any check-in on record (one row per session checked in), and the sessions."""
+    """Everything ``rules.decide`` needs about one presented ticket, in one read: the batch with
+    the candidate, the seat, any check-in on record, the batch's sessions and the institution's
+    filings (a row for each combination of the last three)."""
     facts = Facts()
     rows = db.connection().execute(_LOAD, {"batch_id": batch_id, "ticket_number": ticket_number}).all()
     if not rows:
         return facts
     first = rows[0]
     facts.batch = _batch_facts(*first[:_B])
-    facts.sessions = session_facts(db, batch_id)
+    sessions = {row[_S]: row[_S:_F] for row in rows if row[_S] is not None}
+    facts.sessions = sorted(
+        (rules.SessionFacts(*v) for v in sessions.values()), key=lambda s: (s.starts_at, s.session_id)
+    )
+    facts.filings = list({row[_F]: FilingFacts(*row[_F:]) for row in rows if row[_F] is not None}.values())
     facts.salt = id_salt(secret_key, facts.batch.institution_id)
     r = first[_B:]  # the candidate's columns, then the seat, the check-in on record, the station
     if r[0] is None:  # no such ticket number in this batch
