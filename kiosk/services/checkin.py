@@ -14,7 +14,9 @@ serialisation comes earlier, from ``BEGIN IMMEDIATE`` (and, within one
 process, from ``gate``).
 
 A kiosk nonce answers once: the same nonce again gets the stored answer and
-stores nothing new (the unique key on (kiosk, nonce) settles a race there too).
+stores nothing new. The unique key on (kiosk, nonce) decides it: a repeat is judged like any
+attempt, its insert fails in the savepoint, and the answer on record is returned — no read
+ahead of every check-in for the rare repeat (issue #18), and a race settled the same way.
 
 Time: the server's clock decides. An offline record carries the kiosk's scan
 time and the kiosk's clock offset (server minus kiosk, as the kiosk last learnt
@@ -70,9 +72,6 @@ def check_in(
     (None: until the end of the session's China-time day)."""
     nonce = check_nonce(attempt.kiosk_nonce)
     c = Ctx(db, actor, now, secret_key, blobs)
-    stored = _by_nonce(db, actor, nonce)
-    if stored is not None:
-        return stored
     scanned = attempt.scan_time
     judged_at = now if scanned is None else min(scanned, now)
     presented, facts, decision = _judge(c, attempt, judged_at)
