@@ -168,8 +168,13 @@ def record(
     )
     # Hash over the value as it will read back from the database (microseconds kept).
     entry.hash = entry_hash(entry)
+    moved = {"b_chain": chain, "b_seq": entry.chain_seq, "b_hash": entry.hash}
+    if conn.dialect.name == "postgresql":  # the entry and the head's move in one round trip (issue #18)
+        params = {f"e_{c}": getattr(entry, c) for c in _ENTRY_COLUMNS}
+        entry.seq = conn.execute(_APPEND_MOVING_HEAD, {**params, **moved}).scalar_one()
+        return entry
     entry.seq = conn.execute(_INSERT_ENTRY, {c: getattr(entry, c) for c in _ENTRY_COLUMNS}).scalar_one()
-    conn.execute(_MOVE_HEAD, {"b_chain": chain, "b_seq": entry.chain_seq, "b_hash": entry.hash})
+    conn.execute(_MOVE_HEAD, moved)
     return entry
 
 
@@ -181,6 +186,14 @@ _MOVE_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.chain == bindparam("b_chain"))
     .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+)
+# PostgreSQL runs a data-modifying WITH once and to completion even though nothing reads it. The
+# entry's parameters are named apart (e_*) so that none of them is taken for a SET of the head.
+_APPEND_MOVING_HEAD = (
+    insert(table_of(AuditEntry))
+    .values({c: bindparam(f"e_{c}") for c in _ENTRY_COLUMNS})
+    .add_cte(_MOVE_HEAD.cte("moved_head"))
+    .returning(table_of(AuditEntry).c.seq)
 )
 
 
