@@ -66,7 +66,10 @@ def _check_in(ctx: RequestContext, body: bytes) -> Response:
     )
     at_door.keep_photos(ctx.state.blobs, [attempt])
     with at_door.gate(ctx.state.engine):
-        out = service.check_in(ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt)
+        actor = ctx.user
+        out = service.check_in(
+            ctx.db, actor, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt, alone=True
+        )
         ctx.queue_events(out.events)  # published once committed, before the answer (hot_path.run)
         # Committed inside the gate, not at the end of the request: the gate queues this process's
         # SQLite writers, and the next check-in must not begin before this transaction has ended.

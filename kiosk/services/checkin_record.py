@@ -9,6 +9,7 @@ skill sitting, the skill room, the sitting and the workstation, R-SEAT-1). The j
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,8 +78,10 @@ def record(
     facts: F.Facts,
     d: rules.Decision,
     offline: bool,
+    savepoint: bool = True,
 ) -> Outcome:
     """Store the attempt with the answer it gets (one INSERT), the acceptance, the audit entry.
+    Without ``savepoint`` a conflict aborts the caller's whole transaction (``check_in(alone=True)``).
 
     Plain INSERTs rather than ORM objects: nothing here is read back, and at the door the
     unit of work cost more than the database did."""
@@ -110,7 +113,7 @@ def record(
         http_status=d.status,
         response=json.dumps(body, ensure_ascii=False, default=str),
     )
-    with c.db.begin_nested():  # a lost race takes the photo's row back too: a replay stores nothing
+    with c.db.begin_nested() if savepoint else nullcontext():  # a lost race takes the photo's row back too
         conn = c.db.connection()  # taken inside, so that the SAVEPOINT covers these statements
         row["photo_blob_id"] = _store_photo(c, attempt, facts)
         row["id"] = conn.execute(_INSERT_CHECKIN, row).scalar_one()
