@@ -1,4 +1,5 @@
-"""The door's hot path (issue #18): a request done whole in one worker thread.
+"""The hot paths (issue #18): a request done whole in one worker thread — the check-in at the
+door, and the recorders' segment hooks, a province's busiest writers.
 
 A check-in through the ordinary route crossed threads three times — the middleware's token
 check, the handler, the publishing of its event after the answer — and ran beside every other
@@ -46,9 +47,12 @@ def _lane(request: Request, name: str) -> anyio.CapacityLimiter:
     return lane
 
 
-async def run(request: Request, roles: tuple[str, ...], work: Callable[[RequestContext, bytes], Response]) -> Response:
-    """``work(ctx, body)`` for a caller of one of ``roles``, in one worker thread of the route's
-    lane; its transaction committed if it returns, rolled back if it raises."""
+async def run(
+    request: Request, roles: tuple[str, ...] | None, work: Callable[[RequestContext, bytes], Response]
+) -> Response:
+    """``work(ctx, body)`` for a caller of one of ``roles`` (None: a route that authenticates its
+    body itself, as the recorders' hook does by its signature), in one worker thread of the
+    route's lane; its transaction committed if it returns, rolled back if it raises."""
     body = await request.body()
     state = request.app.state
     auth = request.scope.get("auth")
@@ -64,7 +68,8 @@ async def run(request: Request, roles: tuple[str, ...], work: Callable[[RequestC
                 expired=auth == TOKEN_EXPIRED,
                 deferred=auth.token if isinstance(auth, DeferredToken) else None,
             )
-            ctx.require(*roles)
+            if roles is not None:
+                ctx.require(*roles)
             answer = work(ctx, body)
             if db.in_transaction():
                 db.commit()

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, RawBody
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
+from examday import hot_path
 from examday.errors import Refusal
-from examday.web import Ctx, requires_role
+from examday.web import Ctx, RequestContext, requires_role
 from proctor.coverage import DEFAULT_MARGIN, DEFAULT_TOLERANCE
 from proctor.hooks_sign import KEY_HEADER, SIGNATURE_HEADER
 from proctor.services import hooks, video, video_verify
@@ -27,8 +28,9 @@ watchers = [requires_role("admin", "supervisor", "centre", "proctor")]
 office = [requires_role("admin")]
 
 
-@post("/api/v1/hooks/recorder", sync_to_thread=True, status_code=200)
-def recorder_hook(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
+# A hot path (examday/hot_path.py): body, signature, segment, commit and event in one worker thread.
+@post("/api/v1/hooks/recorder", status_code=200)
+async def recorder_hook(request: Request) -> Response:
     """200 ``{status: "stored"|"duplicate", outcome, segment_id?, segment_state?}``; 401
     ``bad_signature`` or ``recorder_key_inactive``; 403 ``recorder_not_of_institution`` (a key of
     another institution) or ``recorder_key_required`` (the installation secret, for an institution
@@ -37,16 +39,16 @@ def recorder_hook(ctx: Ctx, request: Request, body: RawBody) -> dict[str, Any]:
     ``hook_time_before_camera`` or ``path_outside_video_dirs``; 503 ``video_store_unavailable``
     when an ``s3://`` segment cannot be checked now (the recorder sends the hook again)."""
     peer = request.client.host if request.client else None
-    settings = ctx.state.settings
-    auth = hooks.HookAuth(
-        settings.hook_secret,
-        settings.secret_key,
-        request.headers.get(SIGNATURE_HEADER),
-        request.headers.get(KEY_HEADER) or None,
-    )
-    result = hooks.receive(ctx.db, auth, body, ctx.now, peer, places=VideoPlaces.from_settings(settings))
-    ctx.queue_events(result.events)
-    return result.body()
+    signature, key = request.headers.get(SIGNATURE_HEADER), request.headers.get(KEY_HEADER) or None
+
+    def hook(ctx: RequestContext, body: bytes) -> Response:
+        settings = ctx.state.settings
+        auth = hooks.HookAuth(settings.hook_secret, settings.secret_key, signature, key)
+        result = hooks.receive(ctx.db, auth, body, ctx.now, peer, places=VideoPlaces.from_settings(settings))
+        ctx.queue_events(result.events)
+        return Response(result.body(), status_code=200)
+
+    return await hot_path.run(request, None, hook)
 
 
 def _seconds(value: float | None, default: timedelta, name: str, upper: float) -> timedelta:
