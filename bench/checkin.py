@@ -252,15 +252,15 @@ def main() -> int:
     )
     ap.add_argument(
         "--http",
-        choices=("h11", "httptools"),
-        default="h11",
-        help="uvicorn's HTTP parser for every server of the run (httptools must be importable)",
+        choices=("auto", "h11", "httptools"),
+        default="auto",
+        help="uvicorn's HTTP parser for every server of the run; auto, as examday serve: httptools when installed",
     )
     ap.add_argument(
         "--loop",
-        choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="uvicorn's event loop for every server of the run (uvloop must be importable)",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="uvicorn's event loop for every server of the run; auto, as examday serve: uvloop when installed",
     )
     ap.add_argument(
         "--profile",

@@ -28,7 +28,7 @@ def _use(root: str) -> None:
         raise SystemExit(f"examday imported from {where}, not from {root}")
 
 
-def serve(db_url: str, data_dir: str, port: int, enrich: bool, http: str = "h11", loop: str = "asyncio") -> None:
+def serve(db_url: str, data_dir: str, port: int, enrich: bool, http: str = "auto", loop: str = "auto") -> None:
     """The server process: the app on a fixed clock, one uvicorn worker; uvicorn's HTTP parser
     and event loop named, so that both trees of a comparison are served alike."""
     import uvicorn
