@@ -26,7 +26,7 @@ from litestar.exceptions import ValidationException
 from sqlmodel import Session
 
 from examday.events import committed_events, publish_all
-from examday.web import TOKEN_EXPIRED, DeferredToken, RequestContext
+from examday.web import TOKEN_EXPIRED, DeferredToken, RequestContext, unauthenticated
 
 T = TypeVar("T")
 
@@ -35,15 +35,15 @@ T = TypeVar("T")
 LANE_WIDTH = {"sqlite": 1}
 DEFAULT_WIDTH = 2
 
-_lanes: dict[tuple[int, str], anyio.CapacityLimiter] = {}
+_LANES = "examday_hot_path_lanes"  # on the app's State: one set of lanes per app, made on its loop
 
 
 def _lane(request: Request, name: str) -> anyio.CapacityLimiter:
     state = request.app.state
-    key = (id(state), name)
-    lane = _lanes.get(key)
+    lanes: dict[str, anyio.CapacityLimiter] = state.setdefault(_LANES, {})
+    lane = lanes.get(name)
     if lane is None:
-        lane = _lanes[key] = anyio.CapacityLimiter(LANE_WIDTH.get(state.engine.dialect.name, DEFAULT_WIDTH))
+        lane = lanes[name] = anyio.CapacityLimiter(LANE_WIDTH.get(state.engine.dialect.name, DEFAULT_WIDTH))
     return lane
 
 
@@ -53,9 +53,11 @@ async def run(
     """``work(ctx, body)`` for a caller of one of ``roles`` (None: a route that authenticates its
     body itself, as the recorders' hook does by its signature), in one worker thread of the
     route's lane; its transaction committed if it returns, rolled back if it raises."""
+    auth = request.scope.get("auth")
+    if roles is not None and auth is None:  # no credentials at all: refused here, never queued in the lane
+        raise unauthenticated()
     body = await request.body()
     state = request.app.state
-    auth = request.scope.get("auth")
 
     def whole() -> Response:
         db = Session(state.engine, expire_on_commit=False)

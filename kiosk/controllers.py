@@ -18,7 +18,8 @@ from kiosk.services import door as at_door
 from kiosk.services import roster as R
 from kiosk.services import sync as sync_service
 
-door = [requires_role("kiosk", "admin")]  # the door's other routes; the check-in names DOOR itself
+DOOR = ("kiosk", "admin")
+door = [requires_role(*DOOR)]  # the door's other routes; the check-in names DOOR to hot_path.run
 watchers = [requires_role("admin", "proctor", "supervisor")]
 
 
@@ -44,9 +45,6 @@ class SyncIn:
     clock_offset_ms: int | None = None  # the server's clock minus the kiosk's, as the kiosk last learnt it
 
 
-DOOR = ("kiosk", "admin")
-
-
 # The door's hot path: token, role, body, check-in, commit and event in one worker thread.
 @post("/api/v1/checkins", opt={AUTH_IN_HANDLER: True}, dependencies=hot_path.documented_body(CheckInIn))
 async def check_in(request: Request) -> Response:
@@ -66,9 +64,8 @@ def _check_in(ctx: RequestContext, body: bytes) -> Response:
     )
     at_door.keep_photos(ctx.state.blobs, [attempt])
     with at_door.gate(ctx.state.engine):
-        actor = ctx.user
         out = service.check_in(
-            ctx.db, actor, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt, alone=True
+            ctx.db, ctx.user, ctx.now, ctx.state.settings.secret_key, ctx.state.blobs, attempt, alone=True
         )
         ctx.queue_events(out.events)  # published once committed, before the answer (hot_path.run)
         # Committed inside the gate, not at the end of the request: the gate queues this process's
