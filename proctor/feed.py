@@ -29,7 +29,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -291,18 +291,6 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
             async for raw in subscriber.iter_events():
                 await inbox.put(("event", raw))
 
-        async def watch_credentials() -> None:
-            while True:
-                await anyio.sleep(credentials.RECHECK_SECONDS)
-                try:
-                    ok = await anyio.to_thread.run_sync(credentials.still_valid, state, token, account_id)
-                except Exception as exc:  # the database is away: the next check decides
-                    log.warning("feed credentials check failed: %s", type(exc).__name__)
-                    continue
-                if not ok:
-                    await inbox.put(("revoked", None))
-                    return
-
         async def pump_client() -> None:
             while True:
                 message = await socket.receive()
@@ -313,11 +301,10 @@ async def batch_feed(socket: WebSocket, bid: FromPath[int]) -> None:
                 text = message.get("text") or (raw if isinstance(raw, bytes) else b"").decode("utf-8", "replace")
                 await inbox.put(("client", text))
 
-        async with anyio.create_task_group() as tg:
+        watch = credentials.watch_of(state).watching(digest, account_id, lambda: inbox.put_nowait(("revoked", None)))
+        async with watch if token else nullcontext(), anyio.create_task_group() as tg:
             tg.start_soon(pump_events)
             tg.start_soon(pump_client)
-            if token:
-                tg.start_soon(watch_credentials)
             try:
                 await conn.send_snapshot()
                 while True:

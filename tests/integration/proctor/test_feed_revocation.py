@@ -9,11 +9,13 @@ import time
 
 import pytest
 from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from examday.accounts.models import AccessToken, Account
 from examday.accounts.services import accounts
+from proctor import credentials
 from tests.integration.proctor.support import room_world
 from tests.support import bearer
 
@@ -105,3 +107,39 @@ def test_revoked_token_cannot_open_a_feed_again(client, app, db, world, clock):
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json(timeout=30)
         assert closed.value.code == 4401
+
+
+def test_one_read_checks_every_open_feed_and_closes_only_the_revoked_one(client, app, db, world, clock):
+    """Issue #18: the periodic check reads the tokens of all of a process's open sockets at once
+    (200 screens made it a hundred reads a second), and still ends only the socket whose token fell."""
+    rw = room_world(db, world, clock.now())
+    checks: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "accesstoken" in statement.lower():
+            checks.append(statement)
+
+    engine = app.state.read_engine
+    with (
+        client.websocket_connect(f"/ws/batches/{rw.batch_id}", headers=rw.h("p1")) as ws1,
+        client.websocket_connect(f"/ws/batches/{rw.batch_id}", headers=rw.h("p2")) as ws2,
+        client.websocket_connect(f"/ws/batches/{rw.batch_id}", headers=rw.h("p3")) as ws3,
+    ):
+        for ws in (ws1, ws2, ws3):
+            assert ws.receive_json(timeout=30)["type"] == "snapshot"
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            time.sleep(2 * credentials.RECHECK_SECONDS + 0.5)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        # Two checks in that time for three sockets: one read each, not one per socket.
+        assert 1 <= len(checks) <= 3, checks
+        digest = accounts.token_digest(rw.tokens["p2"])
+        db.execute(update(AccessToken).where(col(AccessToken.token_hash) == digest).values(revoked_at=clock.now()))
+        db.commit()
+        got, code, reason, took = _drain_until_closed(ws2, time.monotonic())
+        assert took < CLOSE_WITHIN and (code, reason) == (4401, "credentials_revoked")
+        assert got[-1]["code"] == "credentials_revoked"
+        for ws, room in ((ws1, "T01"), (ws3, "T02")):  # the others keep their feed (each sees its own room)
+            app.state.events.publish(rw.batch_id, "note", room, session_id=rw.session_id, n=f"still here {room}")
+            assert ws.receive_json(timeout=30)["n"] == f"still here {room}"
