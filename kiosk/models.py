@@ -66,3 +66,18 @@ class OfflineConflict(SQLModel, table=True):
     other_checkin_id: int = Field(foreign_key="checkin.id")
     at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RosterIdHash(SQLModel, table=True):
+    """A candidate's ID hash in the offline roster (签到名单, R-PRIV-1; ``kiosk/idhash.py``),
+    made once for the installation and kept, so that every server process hands out the same
+    one and none makes it again (issue #18: four processes each hashing a province's 20,000
+    candidates were most of a morning's CPU). It holds nothing the candidate's row does not
+    already hold in clear; ``number_key`` is the keyed digest of the number it was made from
+    (a corrected number gets a new hash), ``made_with`` the hash parameters' fingerprint."""
+
+    candidate_id: int = Field(primary_key=True, foreign_key="candidate.id", sa_column_kwargs={"autoincrement": False})
+    number_key: str = Field(max_length=64)
+    made_with: str = Field(max_length=16)
+    salt: str = Field(max_length=64)  # base64
+    hash: str = Field(max_length=128)  # hex

@@ -9,10 +9,6 @@ check-in attempt with its reason, kiosk and time.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -34,53 +30,12 @@ from kiosk import idhash, rules
 from kiosk.answer import sitting_of
 from kiosk.models import Attendance, CheckIn, OfflineConflict
 from kiosk.services import facts as F
+from kiosk.services.roster_hashes import roster_hashes
 from storage.blobs import Blob
 
 # 2: argon2id per candidate; no id_salt, id_digest or masked_id (issue #14).
 # 3: the skill sittings among the sessions, each candidate's sitting and workstation (issue #15).
 ROSTER_FORMAT = 3
-
-# Each hash costs tens of milliseconds on purpose, so a candidate's is made once per server
-# process and kept: kiosks refresh their rosters every few minutes. The key is the candidate
-# and the keyed digest of the number on record (a corrected number gets a new hash); the
-# cache holds no number.
-_HASHES: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
-_HASHES_LOCK = threading.Lock()
-_HASHES_MAX = 100_000
-# Kiosks ask for the same roster together at the start of the day: one request makes the
-# hashes, the others wait for it and find them made.
-_MAKING = threading.Lock()
-
-
-def _roster_hashes(people: list[tuple[int, str, str]]) -> dict[int, tuple[str, str]]:
-    """(salt, hash) per candidate id, for (candidate id, keyed digest, ID number) triples."""
-    out: dict[int, tuple[str, str]] = {}
-
-    def cached() -> list[tuple[int, str, str]]:
-        missing = []
-        with _HASHES_LOCK:
-            for cid, key, number in people:
-                got = _HASHES.get((cid, key))
-                if got is None:
-                    missing.append((cid, key, number))
-                else:
-                    out[cid] = got
-        return missing
-
-    if not cached():
-        return out
-    with _MAKING:
-        missing = cached()
-        # argon2 runs outside the GIL: a first roster of a large batch uses every core.
-        with ThreadPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
-            made = list(pool.map(lambda m: idhash.entry(m[2]), missing))
-        with _HASHES_LOCK:
-            for (cid, key, _), pair in zip(missing, made):
-                out[cid] = _HASHES.setdefault((cid, key), pair)
-                _HASHES.move_to_end((cid, key))
-            while len(_HASHES) > _HASHES_MAX:
-                _HASHES.popitem(last=False)
-    return out
 
 
 def batch_for(db: Session, actor: Actor, batch_id: int) -> Batch:
@@ -194,7 +149,7 @@ def roster(db: Session, actor: Actor, batch_id: int, now: datetime, secret_key: 
     # Everything is read. On SQLite every transaction holds the write lock (BEGIN IMMEDIATE):
     # ending this read-only one before the slow hashes keeps check-ins from waiting behind it.
     db.rollback()
-    hashes = _roster_hashes(to_hash)
+    hashes = roster_hashes(db, actor, now, batch.institution_id, batch.id, to_hash)
     for person in people:
         person["id_salt"], person["id_hash"] = hashes[person["id"]]
     return doc
