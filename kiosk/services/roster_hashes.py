@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -44,6 +44,8 @@ MADE_WITH = hashlib.sha256(audit.canonical(idhash.PARAMS).encode()).hexdigest()[
 _MAKING = threading.Lock()
 
 _T = table_of(RosterIdHash)
+_ADVISORY = text("SELECT pg_advisory_xact_lock(:kind, :batch)")
+_LOCK_KIND = 7242040  # examday's advisory locks: 724203x migrations and upgrades, 724204x the domain
 _STORED = sa_select(_T.c.candidate_id, _T.c.number_key, _T.c.made_with, _T.c.salt, _T.c.hash).where(
     _T.c.candidate_id.in_(bindparam("ids", expanding=True))
 )
@@ -63,13 +65,24 @@ _REPLACE_STALE = (
 )
 
 
-def _stored(db: Session, ids: Sequence[int]) -> dict[int, Any]:
+def _stored(db: Session, ids: Sequence[int], end: bool = True) -> dict[int, Any]:
     if not ids:
         return {}
     rows = {r.candidate_id: r for r in db.connection().execute(_STORED, {"ids": list(ids)})}
-    # On SQLite every transaction holds the write lock (BEGIN IMMEDIATE): a read ends at once.
-    db.rollback()
+    if end:  # on SQLite every transaction holds the write lock (BEGIN IMMEDIATE): a read ends at once
+        db.rollback()
     return rows
+
+
+def _one_maker(db: Session, batch_id: int) -> bool:
+    """On PostgreSQL, one server process at a time makes a batch's hashes: the others wait here
+    and then find them stored. The lock lasts until the transaction ends (a few seconds of
+    hashing, no row locked). SQLite serves from one process, where ``_MAKING`` does it."""
+    conn = db.connection()
+    if conn.dialect.name != "postgresql":
+        return False
+    conn.execute(_ADVISORY, {"kind": _LOCK_KIND, "batch": batch_id})
+    return True
 
 
 def _fits(row: Any, key: str) -> bool:
@@ -86,7 +99,8 @@ def roster_hashes(
     if all(_fits(stored.get(cid), key) for cid, key, _ in wanted):
         return {cid: (stored[cid].salt, stored[cid].hash) for cid in ids}
     with _MAKING:
-        stored = _stored(db, ids)  # another request of this process may have made them meanwhile
+        # Another request of this process, or another process, may have made them meanwhile.
+        stored = _stored(db, ids, end=not _one_maker(db, batch_id))
         missing = [w for w in wanted if not _fits(stored.get(w[0]), w[1])]
         if missing:
             # argon2 runs outside the GIL: a first roster of a large batch uses every core.
@@ -105,6 +119,8 @@ def roster_hashes(
             )
             db.commit()
             stored.update(_stored(db, [cid for cid, _, _ in missing]))
+        else:
+            db.rollback()  # the other maker's lock, if taken, goes with it
     return {cid: (stored[cid].salt, stored[cid].hash) for cid in ids}
 
 

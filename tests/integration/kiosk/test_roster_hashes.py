@@ -9,7 +9,10 @@ for a candidate whichever process answers, and a corrected ID number gets a new 
 from __future__ import annotations
 
 import json
+import threading
+import time
 
+import pytest
 from litestar.testing import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -87,3 +90,30 @@ def test_the_hash_stored_first_stands_when_two_processes_make_one_at_once_R_PRIV
     db.rollback()
     wanted = [(c.id, key, c.id_number)]
     assert H.roster_hashes(db, SYSTEM, clock.now(), w.institution_id, w.batch_id, wanted) == {c.id: theirs}
+
+
+def test_a_second_process_waits_for_the_first_maker_and_makes_nothing_R_PRIV_1(db, engine, world, clock, settings):
+    """On PostgreSQL one process at a time makes a batch's hashes (an advisory lock on the batch):
+    a process that finds them missing while another is making them waits, then hands out the
+    other's and makes none itself — four processes no longer hash a batch four times over."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several server processes run on PostgreSQL; on SQLite one process's lock does it")
+    w = checkin_world(db, clock.now(), settings.secret_key, n=2)
+    wanted = [(c.id, "k" * 64, c.id_number) for c in w.candidates]
+    theirs = {c.id: idhash.entry(c.id_number) for c in w.candidates}
+    got: dict = {}
+    with Session(engine) as other:  # the other process, mid-making: it holds the batch's lock
+        assert H._one_maker(other, w.batch_id)
+        t = threading.Thread(
+            target=lambda: got.update(
+                H.roster_hashes(Session(engine), SYSTEM, clock.now(), w.institution_id, w.batch_id, wanted)
+            )
+        )
+        t.start()
+        time.sleep(1.0)
+        assert t.is_alive() and not got  # waiting for the maker, not making its own
+        H._keep(other, {}, wanted, [theirs[cid] for cid, _, _ in wanted])
+        other.commit()
+    t.join(30)
+    assert got == theirs
+    assert _made(db, w.institution_id) == []
