@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import String, cast
+from sqlalchemy import select as sa_select  # five columns: sqlmodel's select() types at most four
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -93,9 +95,9 @@ def receive(
     hook = parse(body)
     # Whose camera it is decides whether this signer may touch it: before anything is stored,
     # a replay included, so a foreign recorder learns nothing from "duplicate".
-    camera, room, inst = _camera(db, hook, key_iid)
+    camera, room, inst, keyed, filed = _camera(db, hook, key_iid)
     assert inst.id is not None
-    if key_iid is None and recorder_keys.has_keys(db, inst.id):
+    if key_iid is None and keyed:
         raise Refusal(
             "recorder_key_required",
             "该机构的摄像头只接受其录像机密钥签名的回调",
@@ -103,11 +105,34 @@ def receive(
             "R-AUDIT-1",
             403,
         )
-    check_times(hook, now, camera_since(db, room, inst))
+    check_times(hook, now, max(filed, inst.created_at) if filed is not None else inst.created_at)
     digest = hashlib.sha256(body).hexdigest()
     key = f"id:{hook['id']}" if hook.get("id") else f"sha256:{digest}"
-    if db.exec(select(HookReceipt.id).where(HookReceipt.dedupe_key == key)).first() is not None:
-        return HookResult("duplicate")
+    actor = Actor(None, f"recorder:{room.code}/{camera.code}"[:100], "recorder", inst.id)
+    camera_id, room_id = camera.id, room.id
+    try:
+        # Most hooks are all their transaction does: no read ahead for a replay, no savepoint
+        # (issue #18). A replay, or a race with another hook of this camera, fails on a unique
+        # key; everything is rolled back and the hook is done again the careful way.
+        return _store(db, actor, hook, camera, room, now, key, digest, places, careful=False)
+    except IntegrityError:
+        db.rollback()
+    camera, room = db.get_one(Camera, camera_id), db.get_one(Room, room_id)
+    return _store(db, actor, hook, camera, room, now, key, digest, places, careful=True)
+
+
+def _store(
+    db: Session,
+    actor: Actor,
+    hook: dict[str, Any],
+    camera: Camera,
+    room: Room,
+    now: datetime,
+    key: str,
+    digest: str,
+    places: VideoPlaces,
+    careful: bool,
+) -> HookResult:
     receipt = HookReceipt(
         dedupe_key=key,
         body_sha256=digest,
@@ -117,12 +142,14 @@ def receive(
         outcome="unchanged",
     )
     db.add(receipt)
+    if not careful:
+        db.flush()  # a replay fails here, on the receipt's unique key, before any change
+        return _apply(db, actor, hook, camera, room, now, receipt, places)
     try:
-        db.flush()  # first write of the transaction: a concurrent twin fails here, before any change
+        db.flush()
     except IntegrityError:
         db.rollback()
         return HookResult("duplicate")
-    actor = Actor(None, f"recorder:{room.code}/{camera.code}"[:100], "recorder", inst.id)
     for attempt in range(3):
         try:
             with db.begin_nested():
@@ -136,16 +163,20 @@ def receive(
     raise AssertionError("unreachable")
 
 
-def camera_since(db: Session, room: Room, inst: Institution) -> datetime:
-    """When the camera was registered: its room's filing with its cameras on the audit chain
-    (``room.create``, R-AUDIT-1), else — a room made before the chain recorded it — its
-    institution's registration. No hook may speak of a time before it (issue #14)."""
-    filed = db.exec(
-        select(func.min(AuditEntry.at)).where(
-            AuditEntry.object_id == str(room.id), AuditEntry.object_type == "room", AuditEntry.action == "room.create"
-        )
-    ).one()
-    return max(filed, inst.created_at) if filed is not None else inst.created_at
+# When the camera was registered: its room's filing with its cameras on the audit chain
+# (``room.create``, R-AUDIT-1), else — a room made before the chain recorded it — its
+# institution's registration. No hook may speak of a time before it (issue #14). Read with the
+# camera, as is whether its institution has recorder keys: one round trip (issue #18).
+_FILED = (
+    select(func.min(AuditEntry.at))
+    .where(
+        AuditEntry.object_id == cast(col(Room.id), String),
+        AuditEntry.object_type == "room",
+        AuditEntry.action == "room.create",
+    )
+    .scalar_subquery()
+    .label("filed")
+)
 
 
 def _authenticate(db: Session, auth: HookAuth, body: bytes, now: datetime, peer: str | None) -> int | None:
@@ -190,22 +221,26 @@ def _apply(
     return result
 
 
-def _camera(db: Session, hook: dict[str, Any], key_iid: int | None) -> tuple[Camera, Room, Institution]:
+def _camera(
+    db: Session, hook: dict[str, Any], key_iid: int | None
+) -> tuple[Camera, Room, Institution, bool, datetime | None]:
+    """The hook's camera, its room and institution, whether that institution has recorder keys,
+    and when the room was filed on the audit chain."""
     q = (
-        select(Camera, Room, Institution)
+        sa_select(Camera, Room, Institution, recorder_keys.any_key_of(col(Institution.id)), _FILED)
         .join(Room, col(Room.id) == Camera.room_id)
         .join(Institution, col(Institution.id) == Room.institution_id)
-        .where(Room.code == hook["room_code"], Camera.code == hook["camera"])
+        .where(col(Room.code) == hook["room_code"], col(Camera.code) == hook["camera"])
     )
     if hook.get("institution"):
-        q = q.where(Institution.uscc == hook["institution"])
+        q = q.where(col(Institution.uscc) == hook["institution"])
     if key_iid is not None:
         # A key's recorder names its own cameras: room codes repeat across institutions, so its
         # own institution's camera is the one meant; a camera only another has is not its to touch.
-        own = db.exec(q.where(Institution.id == key_iid)).first()
+        own = db.execute(q.where(col(Institution.id) == key_iid)).first()
         if own is not None:
-            return own
-        if db.exec(q.limit(1)).first() is not None:
+            return _facts(own)
+        if db.execute(q.limit(1)).first() is not None:
             raise Refusal(
                 "recorder_not_of_institution",
                 "该录像机密钥属于其他机构，不能为此摄像头回调",
@@ -213,7 +248,7 @@ def _camera(db: Session, hook: dict[str, Any], key_iid: int | None) -> tuple[Cam
                 "R-AUDIT-1",
                 403,
             )
-    rows = db.exec(q.limit(2)).all()
+    rows = db.execute(q.limit(2)).all()
     if not rows:
         raise Refusal(
             "unknown_camera",
@@ -232,4 +267,9 @@ def _camera(db: Session, hook: dict[str, Any], key_iid: int | None) -> tuple[Cam
             room_code=hook["room_code"],
             camera=hook["camera"],
         )
-    return rows[0]
+    return _facts(rows[0])
+
+
+def _facts(row: Any) -> tuple[Camera, Room, Institution, bool, datetime | None]:
+    camera, room, inst, keyed, filed = row
+    return camera, room, inst, bool(keyed), filed

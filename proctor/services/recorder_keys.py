@@ -23,6 +23,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Exists, exists
 from sqlmodel import Session, col, select
 
 from examday import audit
@@ -52,10 +53,10 @@ def hook_key(db: Session, kid: str, now: datetime) -> RecorderKey | None:
     return key if key is not None and is_active(key, now) else None
 
 
-def has_keys(db: Session, institution_id: int) -> bool:
-    """Whether the institution ever issued a key: then the installation secret no longer
-    touches its cameras."""
-    return db.exec(select(RecorderKey.id).where(RecorderKey.institution_id == institution_id)).first() is not None
+def any_key_of(institution_id: Any) -> Exists:
+    """Whether the institution (a value or a column of the caller's query) ever issued a key:
+    then the installation secret no longer touches its cameras."""
+    return exists().where(col(RecorderKey.institution_id) == institution_id)
 
 
 def key_inactive() -> Refusal:
