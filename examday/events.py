@@ -54,18 +54,35 @@ Enricher = Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]]
 # (batch id, the numbers the drained events got, None for one lost)
 Sent = Callable[[int, list["int | None"]], None]
 
-# KEYS[1] the batch's counter, KEYS[2] the channel; ARGV[1] the event as a JSON object
-# without "seq". The number goes in front of the other fields, so the script needs no
-# JSON library and the message is published in the same atomic step as the INCR.
+# KEYS[1] the batch's counter, KEYS[2] the channel, KEYS[3] the batch's recent events;
+# ARGV[1] the event as a JSON object without "seq", ARGV[2] how many recent events to keep.
+# The number goes in front of the other fields, so the script needs no JSON library and the
+# message is published, and kept, in the same atomic step as the INCR.
 _SEQ_PUBLISH_LUA = """
 local seq = redis.call('INCR', KEYS[1])
 local body = ARGV[1]
 local rest = string.sub(body, 2)
 local sep = ','
 if rest == '}' then sep = '' end
-redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. sep .. rest)
+local message = '{"seq":' .. seq .. sep .. rest
+redis.call('PUBLISH', KEYS[2], message)
+redis.call('RPUSH', KEYS[3], message)
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[3], 86400)
 return seq
 """
+# KEYS[1] the batch's counter, KEYS[2] its recent events; ARGV[1] a number already seen. The
+# current number, then the events numbered after the one seen (the newest at the list's end).
+_SINCE_LUA = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local seen = tonumber(ARGV[1])
+if seen >= current then return {current} end
+local out = redis.call('LRANGE', KEYS[2], seen - current, -1)
+table.insert(out, 1, current)
+return out
+"""
+# How many of a batch's latest events Redis keeps for the other processes' feeds (issue #18).
+RECENT_EVENTS = 256
 
 
 def _json_default(value: Any) -> Any:
@@ -108,11 +125,13 @@ class EventBus:
         self._sent: Sent | None = None
         self._redis = None
         self._script = None
+        self._since_script = None
         if redis_url:
             import redis
 
             self._redis = redis.Redis.from_url(redis_url, health_check_interval=30)
             self._script = self._redis.register_script(_SEQ_PUBLISH_LUA)
+            self._since_script = self._redis.register_script(_SINCE_LUA)
         self.plugin = self._make_plugin()
 
     # -- wiring -----------------------------------------------------------------
@@ -140,6 +159,9 @@ class EventBus:
 
     def _seq_key(self, batch_id: int) -> str:
         return f"{self.namespace}:seq:{batch_id}"
+
+    def _recent_key(self, batch_id: int) -> str:
+        return f"{self.namespace}:recent:{batch_id}"
 
     def set_enricher(self, enricher: Enricher | None, sent: Sent | None = None) -> None:
         """``enricher`` adds state to the events of a drain; ``sent`` then hears the numbers they
@@ -169,6 +191,20 @@ class EventBus:
             return int(value or 0)
         with self._lock:
             return self._seq.get(batch_id, 0)
+
+    def since(self, batch_id: int, seen: int) -> list[dict[str, Any]] | None:
+        """The batch's events numbered after ``seen``, in order, as they went out (with the state
+        they carried); [] when none went out since; None when that cannot be told (too many, or
+        lost). Another server process's events are how a process's kept state learns what they
+        changed (``proctor.feed_state``). One round trip, as ``current_seq`` is."""
+        if self._since_script is None:
+            with self._lock:  # one process: every event went out through this bus
+                return [] if self._seq.get(batch_id, 0) == seen else None
+        raw = self._since_script(keys=[self._seq_key(batch_id), self._recent_key(batch_id)], args=[seen])
+        current, kept = int(raw[0]), [json.loads(m) for m in raw[1:]]
+        if [m.get("seq") for m in kept] != list(range(seen + 1, current + 1)):
+            return None
+        return kept
 
     def _batch_lock(self, batch_id: int) -> threading.Lock:
         with self._lock:
@@ -262,7 +298,8 @@ class EventBus:
     def _send(self, batch_id: int, message: dict[str, Any]) -> int:
         channel = self.channel(batch_id)
         if self._script is not None:
-            return int(self._script(keys=[self._seq_key(batch_id), channel], args=[encode(message)]))
+            keys = [self._seq_key(batch_id), channel, self._recent_key(batch_id)]
+            return int(self._script(keys=keys, args=[encode(message), RECENT_EVENTS]))
         with self._lock:
             seq = self._seq.get(batch_id, 0) + 1
             self._seq[batch_id] = seq

@@ -6,16 +6,17 @@ newest state (``examday.events``). Reading the whole room for each check-in cost
 millisecond of CPU per check-in (issue #18). So the feed keeps each room's facts
 (``proctor.rooms.RoomLoad``) between events, and a check-in's event adds its own arrival (the
 candidate, the time, whether late) to them without reading anything, as long as this process has
-seen every event of the batch since it read them (the batch's number is still the one it left
-it at).
+seen every event of the batch since it read them: its own, and with several server processes
+the others' too, which Redis keeps the latest of (``EventBus.since``, one round trip) — a
+province's morning on four processes otherwise read a room for nearly every check-in.
 
 It reads the room whole again for any other kind of event (an incident, a seat move, a cutoff,
-a withdrawal, a camera's change, an offline conflict … any of which may touch another room), for
-an event another server process published, for a candidate who came in without a seat in the
-room, for a check-in event that does not say when, and when the facts are older than
-``FRESH_SECONDS``, which bounds what a change without an event could leave unseen: a camera's
-state is computed from the time of its last segment, so a camera falling silent shows within
-that bound (its ``camera`` event, when the stale check marks it, clears the facts at once). A
+a withdrawal, a camera's change, an offline conflict … any of which may touch another room),
+whichever process published it, for another process's events it cannot get back (more than
+``RECENT_EVENTS`` of them, or lost), for a candidate who came in without a seat in the room, for
+a check-in event that does not say when, and when the facts are older than ``FRESH_SECONDS``,
+which bounds what a change without an event could leave unseen: a camera's state is computed
+from the time of its last segment, so a camera falling silent shows within that bound (its ``camera`` event, when the stale check marks it, clears the facts at once). A
 client's snapshot always reads the rooms whole (``proctor.feed.snapshot``).
 """
 
@@ -53,9 +54,9 @@ class FeedState:
 
     def enrich(self, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = self._rooms.setdefault(batch_id, {})
-        if self._seen.get(batch_id) != self.state.events.current_seq(batch_id) or not all(
-            m.get("event") in _FOLDABLE for m in messages
-        ):
+        seen = self._seen.get(batch_id)
+        since = self.state.events.since(batch_id, seen) if seen is not None and kept else None
+        if since is None or not _fold(kept, since) or not all(m.get("event") in _FOLDABLE for m in messages):
             kept.clear()
         out = list(messages)
         wanted = [i for i, m in enumerate(messages) if m.get("room_code") and "room" not in m]
@@ -128,6 +129,24 @@ class FeedState:
         db.expunge_all()  # detached, they outlive this read
         self._batches[batch_id] = (time.monotonic() + BATCH_FACTS_SECONDS, batch, sessions)
         return batch, sessions
+
+
+def _fold(kept: dict[tuple[int, str], tuple[float, roomstate.RoomLoad]], others: list[dict[str, Any]]) -> bool:
+    """Take in the events other server processes sent since this one last did: their check-ins'
+    arrivals, as this process's own. False (read everything again) for any other kind of event,
+    or one that does not say its session and room."""
+    for m in others:
+        sid, code = m.get("session_id"), m.get("room_code")
+        if m.get("event") not in _FOLDABLE or not isinstance(sid, int) or not isinstance(code, str):
+            return False
+        hit = kept.get((sid, code))
+        if hit is not None:
+            load = _with_arrivals(hit[1], [m])
+            if load is None:
+                del kept[(sid, code)]
+            else:
+                kept[(sid, code)] = (hit[0], load)
+    return True
 
 
 def _with_arrivals(load: roomstate.RoomLoad, messages: list[dict[str, Any]]) -> roomstate.RoomLoad | None:
