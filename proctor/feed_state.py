@@ -55,7 +55,9 @@ class FeedState:
     def enrich(self, batch_id: int, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = self._rooms.setdefault(batch_id, {})
         seen = self._seen.get(batch_id)
-        since = self.state.events.since(batch_id, seen) if seen is not None and kept else None
+        # Only facts still fresh are worth bringing up to date: else the room is read anyway.
+        fresh = seen is not None and any(until > time.monotonic() for until, _ in kept.values())
+        since = self.state.events.since(batch_id, seen) if fresh and seen is not None else None
         if since is None or not _fold(kept, since) or not all(m.get("event") in _FOLDABLE for m in messages):
             kept.clear()
         out = list(messages)
