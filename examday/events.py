@@ -55,20 +55,23 @@ Enricher = Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]]
 Sent = Callable[[int, list["int | None"]], None]
 
 # KEYS[1] the batch's counter, KEYS[2] the channel, KEYS[3] the batch's recent events;
-# ARGV[1] the event as a JSON object without "seq", ARGV[2] how many recent events to keep.
-# The number goes in front of the other fields, so the script needs no JSON library and the
-# message is published, and kept, in the same atomic step as the INCR.
+# ARGV[1] the event as a JSON object without "seq", ARGV[2] how many recent events to keep,
+# ARGV[3] what the event says of itself (``RECENT_FIELDS``), the same way. The number goes in
+# front of the other fields, so the script needs no JSON library and the message is published,
+# and its headline kept, in the same atomic step as the INCR.
 _SEQ_PUBLISH_LUA = """
 local seq = redis.call('INCR', KEYS[1])
 local body = ARGV[1]
 local rest = string.sub(body, 2)
 local sep = ','
 if rest == '}' then sep = '' end
-local message = '{"seq":' .. seq .. sep .. rest
-redis.call('PUBLISH', KEYS[2], message)
-redis.call('RPUSH', KEYS[3], message)
+redis.call('PUBLISH', KEYS[2], '{"seq":' .. seq .. sep .. rest)
+local head = string.sub(ARGV[3], 2)
+sep = ','
+if head == '}' then sep = '' end
+redis.call('RPUSH', KEYS[3], '{"seq":' .. seq .. sep .. head)
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[2]), -1)
-redis.call('EXPIRE', KEYS[3], 86400)
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
 return seq
 """
 # KEYS[1] the batch's counter, KEYS[2] its recent events; ARGV[1] a number already seen. The
@@ -81,8 +84,12 @@ local out = redis.call('LRANGE', KEYS[2], seen - current, -1)
 table.insert(out, 1, current)
 return out
 """
-# How many of a batch's latest events Redis keeps for the other processes' feeds (issue #18).
+# How many of a batch's latest events Redis keeps for the other processes' feeds, and for how
+# long (issue #18): a feed keeps a room's facts for seconds, so a minute is plenty. Only what an
+# event says of itself is kept — never the room's state (masked names, tickets) it carries.
 RECENT_EVENTS = 256
+RECENT_SECONDS = 60
+RECENT_FIELDS = ("event", "room_code", "session_id", "candidate_id", "at", "late")
 
 
 def _json_default(value: Any) -> Any:
@@ -193,8 +200,8 @@ class EventBus:
             return self._seq.get(batch_id, 0)
 
     def since(self, batch_id: int, seen: int) -> list[dict[str, Any]] | None:
-        """The batch's events numbered after ``seen``, in order, as they went out (with the state
-        they carried); [] when none went out since; None when that cannot be told (too many, or
+        """The batch's events numbered after ``seen``, in order, each with its number and what it
+        says of itself (``RECENT_FIELDS``); [] when none went out since; None when that cannot be told (too many, or
         lost). Another server process's events are how a process's kept state learns what they
         changed (``proctor.feed_state``). One round trip, as ``current_seq`` is."""
         if self._since_script is None:
@@ -299,7 +306,8 @@ class EventBus:
         channel = self.channel(batch_id)
         if self._script is not None:
             keys = [self._seq_key(batch_id), channel, self._recent_key(batch_id)]
-            return int(self._script(keys=keys, args=[encode(message), RECENT_EVENTS]))
+            head = encode({k: message[k] for k in RECENT_FIELDS if k in message})
+            return int(self._script(keys=keys, args=[encode(message), RECENT_EVENTS, head, RECENT_SECONDS]))
         with self._lock:
             seq = self._seq.get(batch_id, 0) + 1
             self._seq[batch_id] = seq
